@@ -1,0 +1,84 @@
+import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetbusConfig } from "../config/types.ts";
+import { loadConfig } from "../config/load.ts";
+import { connectNats, waitForJetStream } from "../nats/connect.ts";
+import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { Tokens } from "./tokens.ts";
+import { Metrics } from "../observability/metrics.ts";
+
+export type RuntimeOptions = Readonly<{
+  configPath?: string;
+  /** --servers; wins over NATS_URL, which wins over the config's nats.servers. */
+  servers?: string;
+  name?: string;
+  logger?: Logger;
+  /** An already-loaded config (tests); skips reading a file. */
+  config?: JetbusConfig;
+}>;
+
+/** Everything a jetbus process holds: config, connection, logger, and the embedded server if it started one. */
+export type Runtime = Readonly<{
+  config: JetbusConfig;
+  nc: NatsConnection;
+  logger: Logger;
+  metrics: Metrics;
+  container: DependencyContainer;
+  embedded?: EmbeddedServer;
+  servers: string[];
+  dispose(): Promise<void>;
+}>;
+
+export function resolveServers(opts: RuntimeOptions, config: JetbusConfig): string[] {
+  const raw = opts.servers ?? process.env.NATS_URL;
+  if (raw) return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  return config.nats.servers;
+}
+
+/**
+ * Loads config, connects (starting an embedded nats-server when no servers are named), and
+ * registers both in a child container. `dispose()` drains the connection and stops the server.
+ */
+export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const config = opts.config ?? loadConfig(opts.configPath);
+  const logger = opts.logger ?? createLogger({ level: config.observability.log_level });
+  let servers = resolveServers(opts, config);
+  let embedded: EmbeddedServer | undefined;
+  if (servers.length === 0) {
+    embedded = await useEmbeddedServer(config.nats.embedded.store_dir, config.nats.embedded.port);
+    servers = [embedded.url];
+    if (embedded.server) logger.info({ url: embedded.url, store: embedded.server.storeDir }, "started embedded nats-server");
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({ ...config.nats, servers, name: opts.name ?? "jetbus" });
+    await waitForJetStream(nc);
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+  const container = rootContainer.createChildContainer();
+  container.register(Tokens.Config, { useValue: config });
+  container.register(Tokens.Nats, { useValue: nc });
+  container.register(Tokens.Logger, { useValue: logger });
+  const metrics = new Metrics({ defaultMetrics: true });
+  container.register(Tokens.Metrics, { useValue: metrics });
+  let disposed = false;
+  return {
+    config,
+    nc,
+    logger,
+    metrics,
+    container,
+    embedded,
+    servers,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await container.dispose();
+      await nc.drain().catch(() => nc.close());
+      await embedded?.stop();
+    },
+  };
+}

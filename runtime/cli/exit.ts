@@ -1,0 +1,28 @@
+import { ErrorCode, JetbusError } from "../errors.ts";
+
+/** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
+export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
+
+const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict]);
+
+const HINTS: Partial<Record<string, string>> = {
+  [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
+  [ErrorCode.ConfigUnreadable]: "pass an existing file with --config",
+  [ErrorCode.NotFound]: "check the id, or run `jetbus history` to list what the store holds",
+  [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
+  [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
+};
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof JetbusError && BAD_INPUT.has(err.code) ? ExitCode.BadInput : ExitCode.Failed;
+}
+
+/** One clear line (or the list of problems) plus a hint; the stack only with --debug. */
+export function reportError(err: unknown, debug: boolean): void {
+  const e = err as Error;
+  const code = err instanceof JetbusError ? ` [${err.code}]` : "";
+  process.stderr.write(`error${code}: ${e?.message ?? String(err)}\n`);
+  const hint = err instanceof JetbusError ? HINTS[err.code] : undefined;
+  if (hint) process.stderr.write(`hint: ${hint}\n`);
+  if (debug && e?.stack) process.stderr.write(e.stack + "\n");
+}

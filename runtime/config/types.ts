@@ -1,0 +1,83 @@
+import type { NatsAuth } from "../nats/connect.ts";
+
+/** A duration as written in config: milliseconds, or "500ms" / "30s" / "5m" / "24h" / "7d". */
+export type Duration = number | string;
+
+export type NatsSettings = NatsAuth & {
+  servers: string[];
+  embedded: { store_dir: string; port: number };
+};
+
+export type StoreSettings = {
+  stream: string;
+  max_age: Duration;
+  max_bytes: number;
+  max_msgs: number;
+  max_msg_size: number;
+  replicas: 1 | 3 | 5;
+  duplicate_window: Duration;
+  storage: "file" | "memory";
+};
+
+export type ActorSettings = {
+  name: string;
+  handler?: string;
+  concurrency: number;
+  replicas: number;
+  max_ack_pending: number;
+  ack_wait: Duration;
+  retry: { max_attempts: number; backoff: Duration[] };
+  dead_letter: { enabled: boolean };
+  idempotency: { enabled: boolean; ttl: Duration };
+  ordered?: { key: string; partitions: number };
+  options: Record<string, unknown>;
+};
+
+export type DataFilter =
+  | { eq: Record<string, unknown> }
+  | { ne: Record<string, unknown> }
+  | { in: Record<string, unknown[]> }
+  | { exists: string[] }
+  | { gt: Record<string, number> }
+  | { gte: Record<string, number> }
+  | { lt: Record<string, number> }
+  | { lte: Record<string, number> }
+  | { prefix: Record<string, string> }
+  | { suffix: Record<string, string> }
+  | { regex: Record<string, string> }
+  | { all: DataFilter[] }
+  | { any: DataFilter[] }
+  | { not: DataFilter };
+
+export type Transform = {
+  pick?: string[];
+  drop?: string[];
+  rename?: Record<string, string>;
+  set?: Record<string, unknown>;
+};
+
+export type RouteRule = {
+  name?: string;
+  match: { type?: string; source?: string; data?: DataFilter };
+  to: string[];
+  transform?: Transform;
+};
+
+export type RouteSettings = {
+  mode: "all-matches" | "first-match";
+  rules: RouteRule[];
+};
+
+export type ObservabilitySettings = {
+  http_port: number;
+  log_level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+};
+
+/** The whole config after validation, with every default filled in. */
+export type JetbusConfig = {
+  nats: NatsSettings;
+  store: StoreSettings;
+  actors: ActorSettings[];
+  routes: RouteSettings;
+  observability: ObservabilitySettings;
+};

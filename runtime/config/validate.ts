@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import type { Problem } from "../errors.ts";
+import { checkRoutes } from "../routing/check.ts";
+import type { JetbusConfig } from "./types.ts";
+
+export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schemas");
+
+function readSchema(file: string): object {
+  return JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as object;
+}
+
+/** One ajv instance for config and event schemas, with formats (date-time, email, uri, ...). */
+export function createAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  return ajv;
+}
+
+let compiled: ValidateFunction | undefined;
+function configValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = createAjv();
+    ajv.addSchema(readSchema("actor.schema.json"));
+    ajv.addSchema(readSchema("routes.schema.json"));
+    compiled = ajv.compile(readSchema("config.schema.json"));
+  }
+  return compiled;
+}
+
+/** `/actors/1/retry/max_attempts` becomes `actors[1].retry.max_attempts`. */
+export function jsonPath(pointer: string, extra?: string): string {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (extra !== undefined) parts.push(extra);
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
+}
+
+function describe(e: ErrorObject): Problem {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "additionalProperties":
+      return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: "unknown key (not allowed here)" };
+    case "required":
+      return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: "is required" };
+    case "enum":
+      return { path: jsonPath(e.instancePath), message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+    case "anyOf":
+      return {
+        path: jsonPath(e.instancePath),
+        message: e.schemaPath.includes("duration") ? "must be a duration: milliseconds, or a string such as 500ms, 30s, 5m, 24h, 7d" : "does not match any allowed form",
+      };
+    case "dependentRequired":
+      return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: `is required when ${String(p.property)} is set` };
+    case "minProperties":
+    case "maxProperties":
+      if (e.schemaPath.includes("filter")) return { path: jsonPath(e.instancePath), message: "a filter has exactly one operator (eq, ne, in, exists, gt, gte, lt, lte, prefix, suffix, regex, all, any, not)" };
+      return { path: jsonPath(e.instancePath), message: e.message ?? "invalid" };
+    default:
+      return { path: jsonPath(e.instancePath), message: e.message ?? "invalid" };
+  }
+}
+
+/** Drops the errors raised inside an anyOf branch when the anyOf itself is reported. */
+function schemaProblems(errors: readonly ErrorObject[]): Problem[] {
+  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath.replace(/\/anyOf$/, "/anyOf/"));
+  const kept = errors.filter((e) => e.keyword === "anyOf" || !anyOfPaths.some((s) => e.schemaPath.startsWith(s) || e.schemaPath.includes("duration/anyOf/")));
+  const seen = new Set<string>();
+  return kept.map(describe).filter((pr) => {
+    const key = `${pr.path}\u0000${pr.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function semanticProblems(config: JetbusConfig): Problem[] {
+  const problems: Problem[] = [];
+  const firstIndex = new Map<string, number>();
+  config.actors.forEach((a, i) => {
+    const seen = firstIndex.get(a.name);
+    if (seen !== undefined) problems.push({ path: `actors[${i}].name`, message: `duplicate actor name "${a.name}" (also actors[${seen}])` });
+    else firstIndex.set(a.name, i);
+  });
+  return problems.concat(checkRoutes(config));
+}
+
+/**
+ * Validates a parsed config document in place (defaults are filled in) and returns every
+ * problem found: schema problems first; semantic checks only run on a schema-valid document.
+ */
+export function validateConfig(doc: unknown): { config?: JetbusConfig; problems: Problem[] } {
+  const validate = configValidator();
+  if (!validate(doc)) return { problems: schemaProblems(validate.errors ?? []) };
+  const config = doc as JetbusConfig;
+  const problems = semanticProblems(config);
+  return problems.length ? { problems } : { config, problems };
+}

@@ -1,0 +1,132 @@
+/**
+ * Every error jetbus raises on purpose. Flat classes, each with a stable `code`,
+ * an optional `cause`, and `retryable` where a caller may sensibly try again.
+ */
+export const ErrorCode = {
+  ConfigInvalid: "CONFIG_INVALID",
+  ConfigUnreadable: "CONFIG_UNREADABLE",
+  EventInvalid: "EVENT_INVALID",
+  EventTooLarge: "EVENT_TOO_LARGE",
+  SchemaViolation: "SCHEMA_VIOLATION",
+  NotFound: "NOT_FOUND",
+  NatsServerMissing: "NATS_SERVER_MISSING",
+  NatsServerFailed: "NATS_SERVER_FAILED",
+  StoreConflict: "STORE_CONFLICT",
+  PublishFailed: "PUBLISH_FAILED",
+  Timeout: "TIMEOUT",
+  Terminal: "TERMINAL",
+  Usage: "USAGE",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** One problem found in a document: where (a JSON path such as `actors[1].retry`) and what. */
+export type Problem = Readonly<{ path: string; message: string }>;
+
+export class JetbusError extends Error {
+  override name = "JetbusError";
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+}
+
+function listProblems(header: string, problems: readonly Problem[]): string {
+  return [header, ...problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`)].join("\n");
+}
+
+export class ConfigError extends JetbusError {
+  override name = "ConfigError";
+  constructor(readonly source: string, readonly problems: readonly Problem[]) {
+    super(ErrorCode.ConfigInvalid, listProblems(`invalid config ${source} (${problems.length} problem${problems.length === 1 ? "" : "s"}):`, problems));
+  }
+}
+
+export class ConfigUnreadableError extends JetbusError {
+  override name = "ConfigUnreadableError";
+  constructor(readonly source: string, message: string, cause?: unknown) {
+    super(ErrorCode.ConfigUnreadable, `cannot read config ${source}: ${message}`, { cause });
+  }
+}
+
+export class InvalidEventError extends JetbusError {
+  override name = "InvalidEventError";
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.EventInvalid, message, { cause });
+  }
+}
+
+export class EventTooLargeError extends JetbusError {
+  override name = "EventTooLargeError";
+  constructor(readonly size: number, readonly limit: number) {
+    super(ErrorCode.EventTooLarge, `event body is ${size} bytes, over the limit of ${limit} bytes`);
+  }
+}
+
+export class SchemaViolationError extends JetbusError {
+  override name = "SchemaViolationError";
+  constructor(readonly eventType: string, readonly problems: readonly Problem[]) {
+    super(ErrorCode.SchemaViolation, listProblems(`data does not match schemas/events/${eventType}.json:`, problems));
+  }
+}
+
+export class NotFoundError extends JetbusError {
+  override name = "NotFoundError";
+  constructor(message: string) {
+    super(ErrorCode.NotFound, message);
+  }
+}
+
+export class NatsServerMissingError extends JetbusError {
+  override name = "NatsServerMissingError";
+  constructor(message: string) {
+    super(ErrorCode.NatsServerMissing, message);
+  }
+}
+
+export class NatsServerFailedError extends JetbusError {
+  override name = "NatsServerFailedError";
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.NatsServerFailed, message, { cause });
+  }
+}
+
+export class StoreConflictError extends JetbusError {
+  override name = "StoreConflictError";
+  constructor(readonly setting: string, message: string) {
+    super(ErrorCode.StoreConflict, `${setting}: ${message}`);
+  }
+}
+
+export class PublishError extends JetbusError {
+  override name = "PublishError";
+  constructor(message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+    super(ErrorCode.PublishFailed, message, opts);
+  }
+}
+
+export class TimeoutError extends JetbusError {
+  override name = "TimeoutError";
+  constructor(message: string) {
+    super(ErrorCode.Timeout, message, { retryable: true });
+  }
+}
+
+/** Thrown by a handler to skip the remaining retry attempts and dead-letter the event at once. */
+export class TerminalError extends JetbusError {
+  override name = "TerminalError";
+  constructor(message: string, opts: { cause?: unknown; code?: string } = {}) {
+    super(ErrorCode.Terminal, message, { cause: opts.cause });
+    this.reason = opts.code;
+  }
+  readonly reason?: string;
+}
+
+export class UsageError extends JetbusError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(ErrorCode.Usage, message);
+  }
+}

@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The Prometheus metrics of one jetbus process. One instance per process (a child container
+ * per test gets its own), so tests can read exactly the counts they caused.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly handled = new Counter({ name: "jetbus_events_handled_total", help: "Events an actor handled successfully", labelNames: ["actor"], registers: [this.registry] });
+  readonly failed = new Counter({ name: "jetbus_events_failed_total", help: "Handler attempts that threw", labelNames: ["actor"], registers: [this.registry] });
+  readonly retried = new Counter({ name: "jetbus_events_retried_total", help: "Events scheduled for redelivery after a failure", labelNames: ["actor"], registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: "jetbus_events_dead_lettered_total", help: "Events sent to the dead-letter stream", labelNames: ["actor"], registers: [this.registry] });
+  readonly skipped = new Counter({ name: "jetbus_events_duplicate_skipped_total", help: "Redeliveries acked without running the handler (already processed)", labelNames: ["actor"], registers: [this.registry] });
+  readonly handlerSeconds = new Histogram({
+    name: "jetbus_handler_duration_seconds",
+    help: "Time spent in handle()",
+    labelNames: ["actor"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly routed = new Counter({ name: "jetbus_router_routed_total", help: "Event copies delivered to actor inboxes", labelNames: ["actor"], registers: [this.registry] });
+  readonly unrouted = new Counter({ name: "jetbus_router_unrouted_total", help: "Events no rule selected", registers: [this.registry] });
+  readonly quarantined = new Counter({ name: "jetbus_router_quarantined_total", help: "Messages the router could not decode", registers: [this.registry] });
+  readonly consumerPending = new Gauge({ name: "jetbus_consumer_pending", help: "Messages waiting for a consumer (lag)", labelNames: ["consumer"], registers: [this.registry] });
+  readonly indexed = new Counter({ name: "jetbus_indexer_indexed_total", help: "Events written to the id and correlation indexes", registers: [this.registry] });
+  readonly malformed = new Counter({ name: "jetbus_malformed_total", help: "Stored messages that could not be decoded (skipped, still readable raw)", labelNames: ["component"], registers: [this.registry] });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Every stream, subject, consumer and bucket name jetbus uses, in one place. The security
+ * config in deploy/ and the README's subject contract are written from this file.
+ */
+export const Streams = {
+  /** The event store (name configurable: store.stream). */
+  Events: "EVENTS",
+  /** Work-queue stream holding every actor's inbox. */
+  Inbox: "JETBUS_INBOX",
+  DeadLetter: "JETBUS_DLQ",
+  Unrouted: "JETBUS_UNROUTED",
+  Quarantine: "JETBUS_QUARANTINE",
+} as const;
+
+export const Subjects = {
+  events: "events",
+  /** `actors.<actor>.<partition>`: one actor's inbox; partition 0 for unordered actors. */
+  inbox: (actor: string, partition = 0) => `actors.${actor}.${partition}`,
+  inboxAll: (actor: string) => `actors.${actor}.>`,
+  /** `dlq.<actor>`: dead letters of one actor. */
+  deadLetter: (actor: string) => `dlq.${actor}`,
+  /** `unrouted.<type>`: events no rule selected. */
+  unrouted: (type: string) => `unrouted.${type}`,
+  /** `quarantine.<original subject>`: messages the router could not decode. */
+  quarantine: (subject: string) => `quarantine.${subject}`,
+} as const;
+
+export const Consumers = {
+  router: "jetbus-router",
+  indexer: "jetbus-indexer",
+  /** Durable of an unordered actor. */
+  actor: (actor: string) => actor,
+  /** Durable of one partition of an ordered actor. */
+  actorPartition: (actor: string, partition: number) => `${actor}-p${partition}`,
+} as const;
+
+export const Buckets = {
+  /** Router config with revisions (key `routes`). */
+  Config: "jetbus-config",
+  /** Live replicas: key `<role>.<replica id>`, expiring when heartbeats stop. */
+  Presence: "jetbus-presence",
+  /** Processed markers of one actor: key = event id token. */
+  processed: (actor: string) => `jetbus-processed-${actor}`,
+} as const;
+
+/** Headers jetbus adds besides the CloudEvents ones. */
+export const JetbusHeaders = {
+  /** Store sequence of the event an inbox copy came from. */
+  OriginSeq: "jetbus-origin-seq",
+  /** Name of the routing rule that produced an inbox copy. */
+  Rule: "jetbus-rule",
+  /** Config revision the router ran when it produced the copy. */
+  ConfigRevision: "jetbus-config-revision",
+  /** Why a message was quarantined. */
+  Reason: "jetbus-reason",
+} as const;
+
+/** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */
+export function partitionOf(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}

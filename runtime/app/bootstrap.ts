@@ -7,6 +7,7 @@ import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
 import { Metrics } from "../observability/metrics.ts";
+import { Health } from "../observability/health.ts";
 
 export type RuntimeOptions = Readonly<{
   configPath?: string;
@@ -24,6 +25,7 @@ export type Runtime = Readonly<{
   nc: NatsConnection;
   logger: Logger;
   metrics: Metrics;
+  health: Health;
   container: DependencyContainer;
   embedded?: EmbeddedServer;
   servers: string[];
@@ -64,12 +66,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   container.register(Tokens.Logger, { useValue: logger });
   const metrics = new Metrics({ defaultMetrics: true });
   container.register(Tokens.Metrics, { useValue: metrics });
+  const health = new Health(nc);
+  container.register(Tokens.Health, { useValue: health });
   let disposed = false;
   return {
     config,
     nc,
     logger,
     metrics,
+    health,
     container,
     embedded,
     servers,

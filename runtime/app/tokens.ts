@@ -4,4 +4,5 @@ export const Tokens = {
   Nats: Symbol.for("jetbus.NatsConnection"),
   Logger: Symbol.for("jetbus.Logger"),
   Metrics: Symbol.for("jetbus.Metrics"),
+  Health: Symbol.for("jetbus.Health"),
 } as const;

@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { UsageError } from "../../errors.ts";
+import { EventBus, ensureEventStream } from "../../store/mod.ts";
+import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+
+type PubOptions = CommonOptions & { id?: string; source?: string; correlationId?: string; causationId?: string };
+
+export function registerPub(program: Command): void {
+  withCommonOptions(program.command("pub").argument("<type>", "event type, e.g. UserCreated").argument("<json>", "the event data as JSON"))
+    .description("publish one event to the store and print its id and sequence")
+    .option("--id <id>", "event id (default: a new UUID); the same id again inside the duplicate window is stored once")
+    .option("--source <source>", "event source")
+    .option("--correlation-id <id>", "correlation id (default: the event id)")
+    .option("--causation-id <id>", "id of the event that caused this one")
+    .action(async function (this: Command, type: string, json: string) {
+      const o = allOptions<PubOptions>(this);
+      let data: unknown;
+      try {
+        data = JSON.parse(json);
+      } catch (err) {
+        throw new UsageError(`event data is not valid JSON: ${(err as Error).message}`);
+      }
+      await withRuntime(o, async (rt) => {
+        await ensureEventStream(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store);
+        const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
+        try {
+          const r = await bus.publish(type, data, { id: o.id, source: o.source, correlationId: o.correlationId, causationId: o.causationId });
+          if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
+          else process.stdout.write(`${r.id} seq ${r.seq}${r.duplicate ? " duplicate" : ""}\n`);
+        } finally {
+          await bus.close();
+        }
+      });
+    });
+}

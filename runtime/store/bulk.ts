@@ -1,0 +1,172 @@
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { PublishError, TimeoutError } from "../errors.ts";
+import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
+
+type InFlight = {
+  readonly msg: OutgoingMessage;
+  readonly resolve: (ack: PubAck) => void;
+  readonly reject: (err: Error) => void;
+  sentAt: number;
+  attempts: number;
+  /** A 503 (no stream leader yet): wait for the sweep to send it again instead of resending in a tight loop. */
+  parked: boolean;
+};
+
+type Waiting = { readonly msg: OutgoingMessage; readonly resolve: (ack: PubAck) => void; readonly reject: (err: Error) => void };
+
+type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
+
+const decoder = new TextDecoder();
+/** JetStream API error codes that mean "try again": no leader, cluster not ready. */
+const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
+
+/**
+ * JetStream publishing without a request per message. The stock `js.publish()` pays for a
+ * request (mux inbox entry, promise, timer) per message; here every message is a core publish
+ * whose reply subject is `<inbox>.<n>` on ONE wildcard subscription, a window bounds the
+ * messages in flight, and one periodic sweep (not a timer per message) resends those whose
+ * ack is late. Resends keep the headers, so Nats-Msg-Id makes them safe: the stream stores
+ * each message once and answers a resend with `duplicate: true` and the original sequence.
+ * Every message's promise settles: with its PubAck, or with the error the server gave it.
+ */
+export class BulkPublisher {
+  private readonly inbox = createInbox();
+  private readonly prefixLength = this.inbox.length + 1;
+  private readonly inFlight = new Map<number, InFlight>();
+  /** FIFO of callers waiting for a slot; `head` avoids Array.shift, which copies the whole array. */
+  private waiting: Waiting[] = [];
+  private head = 0;
+  private readonly window: number;
+  private readonly ackTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly sub: Subscription;
+  private readonly sweeper: NodeJS.Timeout;
+  private counter = 0;
+  private closed = false;
+  private idle: Array<() => void> = [];
+
+  constructor(private readonly nc: NatsConnection, opts: BulkPublisherOptions = {}) {
+    this.window = opts.window ?? 1024;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
+    this.maxAttempts = opts.maxAttempts ?? 10;
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(this.ackTimeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  /** Messages sent and not yet acked, plus those waiting for a slot. */
+  get pending(): number {
+    return this.inFlight.size + this.waiting.length - this.head;
+  }
+
+  publish(msg: OutgoingMessage): Promise<PubAck> {
+    if (this.closed) return Promise.reject(new PublishError("bulk publisher is closed"));
+    return new Promise<PubAck>((resolve, reject) => {
+      if (this.inFlight.size < this.window && this.waiting.length === this.head) this.send({ msg, resolve, reject });
+      else this.waiting.push({ msg, resolve, reject });
+    });
+  }
+
+  /** Publishes every message, keeping the window full; the result at index i belongs to message i. */
+  publishAll(msgs: readonly OutgoingMessage[]): Promise<Array<PromiseSettledResult<PubAck>>> {
+    return Promise.allSettled(msgs.map((m) => this.publish(m)));
+  }
+
+  /** Resolves when nothing is in flight or waiting. */
+  flush(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  /** Waits for in-flight messages to settle, then stops listening. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.sub.unsubscribe();
+  }
+
+  private send(w: Waiting): void {
+    const n = ++this.counter;
+    const entry: InFlight = { ...w, sentAt: Date.now(), attempts: 0, parked: false };
+    this.inFlight.set(n, entry);
+    this.transmit(n, entry);
+  }
+
+  private transmit(n: number, entry: InFlight): void {
+    entry.attempts++;
+    entry.sentAt = Date.now();
+    entry.parked = false;
+    try {
+      this.nc.publish(entry.msg.subject, entry.msg.data, { reply: `${this.inbox}.${n}`, headers: entry.msg.headers });
+    } catch (err) {
+      // payload over the connection's max_payload, bad subject, closed connection: this message only
+      this.settle(n, entry, new PublishError(`cannot publish to ${entry.msg.subject}: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  private onReply(msg: Msg): void {
+    const n = Number(msg.subject.slice(this.prefixLength));
+    const entry = this.inFlight.get(n);
+    if (!entry) return; // a late ack for a message a resend already settled
+    if (msg.headers?.code === 503 || (msg.data.length === 0 && msg.headers?.hasError)) {
+      // no responders: the stream has no leader right now; the sweep sends it again
+      entry.parked = true;
+      return;
+    }
+    let answer: ApiAnswer;
+    try {
+      answer = JSON.parse(decoder.decode(msg.data)) as ApiAnswer;
+    } catch (err) {
+      this.settle(n, entry, new PublishError(`unreadable publish ack for ${entry.msg.subject}`, { cause: err }));
+      return;
+    }
+    if (answer.error) {
+      const code = answer.error.code ?? 0;
+      if (RETRYABLE_API_CODES.has(code) && entry.attempts < this.maxAttempts) {
+        entry.parked = true;
+        return;
+      }
+      this.settle(n, entry, new PublishError(`publish to ${entry.msg.subject} refused: ${answer.error.description ?? "unknown error"} (code ${code}${answer.error.err_code ? `, err_code ${answer.error.err_code}` : ""})`, { retryable: RETRYABLE_API_CODES.has(code) }));
+      return;
+    }
+    this.settle(n, entry, { stream: answer.stream ?? "", seq: answer.seq ?? 0, duplicate: answer.duplicate === true });
+  }
+
+  private settle(n: number, entry: InFlight, outcome: PubAck | Error): void {
+    this.inFlight.delete(n);
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
+    while (this.inFlight.size < this.window && this.head < this.waiting.length) {
+      const next = this.waiting[this.head]!;
+      this.waiting[this.head++] = undefined as unknown as Waiting;
+      this.send(next);
+    }
+    if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    if (this.pending === 0 && this.idle.length > 0) {
+      const idle = this.idle;
+      this.idle = [];
+      for (const r of idle) r();
+    }
+  }
+
+  private sweep(): void {
+    if (this.inFlight.size === 0) return;
+    const now = Date.now();
+    // parked (503) messages wait a short while; silent ones the full ack timeout
+    const parkedDelay = Math.min(250, this.ackTimeoutMs);
+    for (const [n, entry] of this.inFlight) {
+      const late = now - entry.sentAt >= (entry.parked ? parkedDelay : this.ackTimeoutMs);
+      if (!late) continue;
+      if (entry.attempts >= this.maxAttempts) {
+        this.settle(n, entry, new TimeoutError(`no ack for ${entry.msg.subject} after ${entry.attempts} attempts (${this.ackTimeoutMs} ms each)`));
+      } else if (!this.nc.isClosed()) {
+        this.transmit(n, entry);
+      }
+    }
+  }
+}

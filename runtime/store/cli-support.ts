@@ -1,0 +1,36 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { Runtime } from "../app/bootstrap.ts";
+import type { Logger } from "../log.ts";
+import { Indexer } from "./indexer.ts";
+import { EventStore } from "./queries.ts";
+import { ensureStore } from "./stream.ts";
+import type { StoredEvent } from "./types.ts";
+
+/** What every store command does first, so it works on a fresh server: ensure both streams. */
+export async function openStore(rt: Runtime): Promise<{ store: EventStore; indexer: Indexer; quietLogger: Logger }> {
+  await ensureStore(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store);
+  // the CLI's stdout is its answer; only warnings go to stderr
+  const quietLogger = rt.logger.child({ component: "store" }, { level: "warn" });
+  const store = new EventStore(rt.nc, { stream: rt.config.store.stream, logger: quietLogger, metrics: rt.metrics });
+  const indexer = new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics });
+  return { store, indexer, quietLogger };
+}
+
+/** Index lookups from a CLI should see what was just published: index whatever is pending first. */
+export async function indexPending(indexer: Indexer): Promise<void> {
+  if ((await indexer.lag()) === 0) return;
+  // a running indexer (`jetbus up`) has pull requests waiting: let it finish rather than race it
+  if (await indexer.othersRunning()) await indexer.waitCaughtUp(60_000);
+  else await indexer.catchUp({ timeoutMs: 60_000 });
+}
+
+/** `--json`: the structured CloudEvent plus its store sequence (a CloudEvents extension attribute). */
+export function eventJsonLine(e: StoredEvent): string {
+  return JSON.stringify({ ...e.event, seq: e.seq }) + "\n";
+}
+
+export function eventTextLine(e: StoredEvent): string {
+  const ev = e.event;
+  const corr = ev.correlationid === ev.id ? "" : `  corr=${ev.correlationid}`;
+  return `${String(e.seq).padStart(6)}  ${e.time.toISOString()}  ${ev.type}  ${ev.id}${corr}  ${JSON.stringify(ev.data)}\n`;
+}

@@ -1,0 +1,218 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { StoreSettings } from "../config/types.ts";
+import { decodeEvent } from "../events/codec.ts";
+import { TimeoutError } from "../errors.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { Metrics } from "../observability/metrics.ts";
+import { Consumers, indexStreamFor } from "../topology.ts";
+import { BulkPublisher } from "./bulk.ts";
+import { IndexWriter } from "./index-entries.ts";
+import { StreamReader, wireOf } from "./reader.ts";
+import { ensureStore } from "./stream.ts";
+import type { IndexStatus } from "./types.ts";
+
+export type IndexerOptions = Readonly<{
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Events delivered but not yet acked, across the durable (bounds memory and in-flight writes). */
+  maxAckPending?: number;
+  /** How often the lag gauge is refreshed while running. */
+  lagEveryMs?: number;
+}>;
+
+function isConsumerNotFound(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: number };
+  return e?.name === "ConsumerNotFoundError" || e?.code === 10014 || /consumer not found/i.test(e?.message ?? "");
+}
+
+/** The indexer's durable on the event stream: every event, explicit acks, position kept by the server. */
+export async function ensureIndexerConsumer(jsm: JetStreamManager, store: StoreSettings, maxAckPending = 4096): Promise<ConsumerInfo> {
+  try {
+    return await retryTransient(() => jsm.consumers.info(store.stream, Consumers.indexer));
+  } catch (err) {
+    if (!isConsumerNotFound(err)) throw err;
+  }
+  return retryTransient(() =>
+    jsm.consumers.add(store.stream, {
+      durable_name: Consumers.indexer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      // an event pulled by an indexer that then stopped comes back after this long
+      ack_wait: 10_000_000_000,
+      max_ack_pending: maxAckPending,
+      max_deliver: -1,
+    }),
+  );
+}
+
+/**
+ * The indexer actor: consumes the event stream durably (`jetbus-indexer`) and writes the id
+ * and correlation indexes. Any decodable message is indexed, whoever published it (SDK,
+ * `nats pub` raw bytes, structured CloudEvents). A message that does not decode is logged,
+ * counted (metrics.malformed) and acked: it must not block the events behind it, and it stays
+ * in the store, readable with `EventStore.getRaw(seq)`.
+ */
+export class Indexer {
+  private readonly logger: Logger;
+  readonly metrics: Metrics;
+  private readonly index: StreamReader;
+  private bulk?: BulkPublisher;
+  private writer?: IndexWriter;
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private lagTimer?: NodeJS.Timeout;
+  private inFlight = 0;
+
+  constructor(private readonly nc: NatsConnection, private readonly store: StoreSettings, private readonly opts: IndexerOptions = {}) {
+    this.logger = opts.logger ?? createLogger({ level: "silent" });
+    this.metrics = opts.metrics ?? new Metrics();
+    this.index = new StreamReader(nc, indexStreamFor(store.stream));
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    const consumer = await this.prepare();
+    // short-lived pulls: a pull left on the server by a stopped indexer swallows new events until it expires
+    const messages = await consumer.consume({ max_messages: 1024, expires: 5000 }).catch(async (err) => {
+      await this.release();
+      throw err;
+    });
+    this.messages = messages;
+    this.loop = (async () => {
+      for await (const m of messages) this.handle(m);
+    })().catch((err) => this.logger.error({ err }, "indexer stopped on an error"));
+    this.lagTimer = setInterval(() => void this.lag().catch(() => undefined), this.opts.lagEveryMs ?? 5000);
+    this.lagTimer.unref();
+    this.logger.info({ stream: this.store.stream, index: indexStreamFor(this.store.stream) }, "indexer started");
+  }
+
+  /** Stops pulling, lets the events already being indexed finish, then releases the publisher. */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    clearInterval(this.lagTimer);
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+    this.loop = undefined;
+    this.messages = undefined;
+    await this.release();
+  }
+
+  /** Streams, durable and the index writer: what both running modes need. */
+  private async prepare(): Promise<Consumer> {
+    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
+    await ensureStore(jsm, this.store);
+    await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
+    const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);
+    this.bulk = new BulkPublisher(this.nc, { window: 2048 });
+    this.writer = new IndexWriter(this.index, this.bulk, this.store.stream);
+    return consumer;
+  }
+
+  private async release(): Promise<void> {
+    const bulk = this.bulk;
+    this.bulk = undefined;
+    await bulk?.close();
+  }
+
+  /** Where the indexer stands (also sets the consumerPending gauge). */
+  async status(): Promise<IndexStatus> {
+    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
+    const [ci, events, index] = await Promise.all([
+      retryTransient(() => jsm.consumers.info(this.store.stream, Consumers.indexer)).catch((err) => (isConsumerNotFound(err) ? null : Promise.reject(err))),
+      retryTransient(() => jsm.streams.info(this.store.stream)),
+      retryTransient(() => jsm.streams.info(indexStreamFor(this.store.stream))).catch(() => null),
+    ]);
+    const pending = ci ? ci.num_pending : events.state.messages;
+    this.metrics.consumerPending.set({ consumer: Consumers.indexer }, pending + (ci?.num_ack_pending ?? 0));
+    return {
+      pending,
+      ackPending: ci?.num_ack_pending ?? 0,
+      indexedThrough: ci?.ack_floor.stream_seq ?? 0,
+      lastSeq: events.state.last_seq,
+      indexEntries: index?.state.messages ?? 0,
+    };
+  }
+
+  /** Does another process pull from the indexer's durable right now (its pull requests wait on the server)? */
+  async othersRunning(): Promise<boolean> {
+    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
+    const ci = await retryTransient(() => jsm.consumers.info(this.store.stream, Consumers.indexer)).catch(() => null);
+    return !this.running && (ci?.num_waiting ?? 0) > 0;
+  }
+
+  /** Waits (without indexing) until the lag is 0. */
+  async waitCaughtUp(timeoutMs = 60_000): Promise<IndexStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status();
+      if (s.pending === 0 && s.ackPending === 0) return s;
+      if (Date.now() > deadline) throw new TimeoutError(`index still ${s.pending + s.ackPending} events behind after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Events not yet indexed: delivered-but-unacked plus not yet delivered. */
+  async lag(): Promise<number> {
+    const s = await this.status();
+    return s.pending + s.ackPending;
+  }
+
+  /**
+   * Returns once every event stored so far is indexed (the CLI's read-your-writes, and
+   * rebuilds). When the indexer is not running it pulls exactly the pending count in bounded
+   * fetches rather than starting a long-lived consume, so a one-shot command leaves no pull
+   * request behind on the server to swallow the next events.
+   */
+  async catchUp(opts: { timeoutMs?: number; onProgress?: (s: IndexStatus) => void } = {}): Promise<IndexStatus> {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    const consumer = this.running ? undefined : await this.prepare();
+    try {
+      for (;;) {
+        const s = await this.status();
+        opts.onProgress?.(s);
+        if (s.pending === 0 && s.ackPending === 0 && this.inFlight === 0) return s;
+        if (Date.now() > deadline) throw new TimeoutError(`index still ${s.pending + s.ackPending} events behind after ${timeoutMs} ms`);
+        if (consumer && s.pending > 0) {
+          const batch = await consumer.fetch({ max_messages: Math.min(s.pending, 1024), expires: 2000 });
+          for await (const m of batch) this.handle(m);
+          await this.bulk!.flush();
+        } else {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    } finally {
+      if (consumer) await this.release();
+    }
+  }
+
+  private handle(m: JsMsg): void {
+    let event;
+    try {
+      event = decodeEvent(wireOf({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) }, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+    } catch (err) {
+      this.metrics.malformed.inc({ component: "indexer" });
+      this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (still readable raw)");
+      m.ack();
+      return;
+    }
+    const writer = this.writer!;
+    this.inFlight++;
+    Promise.all([writer.writeId(event.id, m.seq), writer.appendCorrelation(event.correlationid, m.seq)])
+      .then(() => {
+        m.ack();
+        this.metrics.indexed.inc();
+      })
+      .catch((err) => {
+        this.logger.warn({ seq: m.seq, err: (err as Error).message }, "index write failed; the event will be redelivered");
+        m.nak(1000);
+      })
+      .finally(() => this.inFlight--);
+  }
+}

@@ -1,0 +1,98 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, ReplayPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { retryTransient } from "../nats/connect.ts";
+import type { WireMessage } from "../events/types.ts";
+
+/** A stored message as the codec reads it (sequence and stream name make positional ids of raw messages). */
+export function wireOf(m: StoredMsg | { subject: string; data: Uint8Array; headers?: WireMessage["headers"]; seq: number; time: Date }, stream: string): WireMessage {
+  if ("header" in m) return { subject: m.subject, data: m.data, headers: m.header, seq: m.seq, timestamp: m.time, stream };
+  return { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, timestamp: m.time, stream };
+}
+
+/** One message read from a stream, whichever API fetched it. */
+export type ReadMessage = Readonly<{ subject: string; data: Uint8Array; headers?: WireMessage["headers"]; seq: number; time: Date }>;
+
+export type ScanOptions = Readonly<{
+  subject?: string;
+  fromSeq?: number;
+  since?: Date;
+  /** Stop after this many messages. */
+  limit?: number;
+  /** Messages fetched per pull. */
+  batch?: number;
+}>;
+
+/**
+ * Reads a stream without loading it: direct gets (O(1) by sequence or by a subject's last
+ * message) and short-lived filtered consumers for ranges, pulled in batches.
+ */
+export class StreamReader {
+  readonly js: JetStreamClient;
+  private jsmP?: Promise<JetStreamManager>;
+
+  constructor(private readonly nc: NatsConnection, readonly stream: string) {
+    this.js = jetstream(nc);
+  }
+
+  jsm(): Promise<JetStreamManager> {
+    return (this.jsmP ??= jetstreamManager(this.nc, { checkAPI: false }));
+  }
+
+  async bySeq(seq: number): Promise<ReadMessage | null> {
+    const jsm = await this.jsm();
+    const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { seq }));
+    return m ? toRead(m) : null;
+  }
+
+  async lastBySubject(subject: string): Promise<ReadMessage | null> {
+    const jsm = await this.jsm();
+    const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { last_by_subj: subject }));
+    return m ? toRead(m) : null;
+  }
+
+  /**
+   * Messages in stream order from an ephemeral consumer (no acks, memory state, removed at the
+   * end or by the server after inactivity). Bounded memory: one batch at a time.
+   */
+  async *scan(o: ScanOptions = {}): AsyncGenerator<ReadMessage> {
+    const jsm = await this.jsm();
+    const cfg: Partial<ConsumerConfig> = {
+      ack_policy: AckPolicy.None,
+      replay_policy: ReplayPolicy.Instant,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: 30_000_000_000,
+      ...(o.subject ? { filter_subject: o.subject } : {}),
+      ...(o.fromSeq && o.fromSeq > 1
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: o.fromSeq }
+        : o.since
+          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: o.since.toISOString() }
+          : { deliver_policy: DeliverPolicy.All }),
+    };
+    const info = await retryTransient(() => jsm.consumers.add(this.stream, cfg));
+    let remaining = Math.min(info.num_pending, o.limit ?? Number.POSITIVE_INFINITY);
+    const consumer = this.js.consumers.getConsumerFromInfo(info);
+    const batch = o.batch ?? 256;
+    try {
+      while (remaining > 0) {
+        const want = Math.min(batch, remaining);
+        const iter = await consumer.fetch({ max_messages: want, expires: 2000 });
+        let got = 0;
+        for await (const m of iter) {
+          got++;
+          remaining--;
+          yield { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) };
+          if (remaining <= 0) break;
+        }
+        // retention removed what was pending when the consumer was made: nothing more to read
+        if (got === 0) break;
+      }
+    } finally {
+      jsm.consumers.delete(this.stream, info.name).catch(() => undefined);
+    }
+  }
+}
+
+function toRead(m: StoredMsg): ReadMessage {
+  return { subject: m.subject, data: m.data, headers: m.header, seq: m.seq, time: m.time };
+}

@@ -1,0 +1,34 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { StoreSettings } from "../config/types.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { Consumers, indexStreamFor } from "../topology.ts";
+import { Indexer, type IndexerOptions } from "./indexer.ts";
+import { ensureEventStream, ensureIndexStream } from "./stream.ts";
+import type { IndexStatus, RebuildProgress } from "./types.ts";
+
+function ignoreNotFound(err: unknown): void {
+  if (!/not found/i.test((err as Error)?.message ?? "")) throw err;
+}
+
+/**
+ * Re-creates the indexes from the event stream: drops the index stream (derived data; dropping
+ * it also forgets the dedupe ids of the old entries, which a purge would keep) and the indexer's
+ * durable, then indexes every event from sequence 1. Events themselves are never touched.
+ * Other processes running an indexer pick up the new durable when they reconnect; stop them
+ * first for a clean count.
+ */
+export async function rebuildIndex(nc: NatsConnection, store: StoreSettings, opts: IndexerOptions & { onProgress?: (p: RebuildProgress) => void; timeoutMs?: number } = {}): Promise<IndexStatus> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  await ensureEventStream(jsm, store);
+  await retryTransient(() => jsm.consumers.delete(store.stream, Consumers.indexer)).catch(ignoreNotFound);
+  await retryTransient(() => jsm.streams.delete(indexStreamFor(store.stream))).catch(ignoreNotFound);
+  await ensureIndexStream(jsm, store);
+  const indexer = new Indexer(nc, store, opts);
+  const first = await indexer.status();
+  const total = first.pending;
+  return indexer.catchUp({
+    timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+    onProgress: (s) => opts.onProgress?.({ done: Math.max(0, total - s.pending - s.ackPending), total }),
+  });
+}

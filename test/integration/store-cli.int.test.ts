@@ -1,0 +1,84 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { headers } from "@nats-io/transport-node";
+import { startServer } from "../helpers/nats.ts";
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+/** The real CLI in its own process, as a user would run it. */
+function jetbus(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { cwd: process.cwd(), env: { ...process.env, ...env, JETBUS_LOG_JSON: "1" } });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("jetbus pub / get / history / index against a fresh server, with exit codes 0, 1 and 2", async () => {
+  const { server, nc, stop } = await startServer();
+  const s = ["--servers", server.url];
+  try {
+    const pub = await jetbus(["pub", "UserCreated", '{"user_id":"u1","username":"john","email":"john@example.com"}', "--id", "cli-1", "--correlation-id", "flow-cli", "--source", "shell", ...s]);
+    assert.is(pub.code, 0, pub.stderr);
+    assert.is(pub.stdout, "cli-1 seq 1\n");
+    const dup = await jetbus(["pub", "UserCreated", '{"user_id":"u1"}', "--id", "cli-1", ...s]);
+    assert.is(dup.stdout, "cli-1 seq 1 duplicate\n");
+    const second = await jetbus(["pub", "UserUpdated", '{"user_id":"u1"}', "--correlation-id", "flow-cli", "--causation-id", "cli-1", "--json", ...s]);
+    assert.is(second.code, 0, second.stderr);
+    const secondResult = JSON.parse(second.stdout) as { id: string; seq: number; duplicate: boolean };
+    assert.is(secondResult.seq, 2);
+    // a raw publish by another client (like `nats pub`) joins the flow through its header
+    const h = headers();
+    h.set("ce-correlationid", "flow-cli");
+    nc.publish("events.UserDeleted", new TextEncoder().encode('{"user_id":"u1"}'), { headers: h });
+    await nc.flush();
+
+    const get = await jetbus(["get", "cli-1", "--json", ...s]);
+    assert.is(get.code, 0, get.stderr);
+    const event = JSON.parse(get.stdout) as Record<string, unknown>;
+    assert.is(event.id, "cli-1");
+    assert.is(event.source, "shell");
+    assert.is(event.seq, 1);
+    assert.equal(event.data, { user_id: "u1", username: "john", email: "john@example.com" });
+
+    const missing = await jetbus(["get", "nope", ...s]);
+    assert.is(missing.code, 1);
+    assert.match(missing.stderr, /event nope not found/);
+    assert.not.match(missing.stderr, /\n\s+at /, "no stack trace");
+
+    const flow = await jetbus(["history", "--correlation-id", "flow-cli", "--json", ...s]);
+    assert.is(flow.code, 0, flow.stderr);
+    const lines = flow.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string; seq: number; type: string });
+    assert.equal(lines.map((l) => [l.seq, l.type]), [[1, "UserCreated"], [2, "UserUpdated"], [3, "UserDeleted"]]);
+    assert.is(lines[2]!.id, "EVENTS-3");
+
+    const byType = await jetbus(["history", "--type", "UserUpdated", "--since", "1h", ...s]);
+    assert.is(byType.code, 0, byType.stderr);
+    assert.match(byType.stdout, new RegExp(`^\\s+2  \\S+  UserUpdated  ${secondResult.id}  corr=flow-cli  \\{"user_id":"u1"\\}\\n$`));
+    const limited = await jetbus(["history", "--limit", "2", "--json", ...s]);
+    assert.is(limited.stdout.trim().split("\n").length, 2);
+    const future = await jetbus(["history", "--since", new Date(Date.now() + 3_600_000).toISOString(), ...s]);
+    assert.is(future.stdout, "");
+
+    const bad = await jetbus(["pub", "UserCreated", '{"username":"no id"}', ...s]);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /user_id: is required/);
+    assert.is((await jetbus(["pub", "UserCreated", "{not json", ...s])).code, 2);
+    assert.is((await jetbus(["history", "--since", "last tuesday", ...s])).code, 2);
+    assert.is((await jetbus(["history", "--limit", "0", ...s])).code, 2);
+
+    const status = await jetbus(["index", "status", "--json", ...s]);
+    assert.is(status.code, 0, status.stderr);
+    assert.is((JSON.parse(status.stdout) as { lag: number; indexedThrough: number }).indexedThrough, 3);
+    const rebuild = await jetbus(["index", "rebuild", ...s]);
+    assert.is(rebuild.code, 0, rebuild.stderr);
+    assert.match(rebuild.stdout, /index rebuilt: indexed through seq 3 of 3; lag 0/);
+  } finally {
+    await stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,13 @@
+export type * from "./types.ts";
+export { ensureInbox, ensureActorConsumers, inboxStreamConfig, deadLetterStreamConfig, actorConsumerConfigs } from "./inbox.ts";
+export { inboxSubjectFor, partitionFor, orderingKeyOf, consumersOf } from "./ordering.ts";
+export { ActorWorker, DEFAULT_GRACE_MS, type ActorWorkerOptions, type StopResult } from "./worker.ts";
+export { startActors, selectActors, type RunningActors, type StartActorsOptions } from "./start.ts";
+export { registerHandler, handlerClass, registeredHandlers } from "./registry.ts";
+export { resolveHandler } from "./resolve.ts";
+export { ActorTokens } from "./tokens.ts";
+export { createContext, originSeqOf, type PublishEventFn } from "./context.ts";
+export { decideFailure, backoffDelayMs, isTerminal, NON_RETRYABLE_CODES, errorCodeOf } from "./retry.ts";
+export { publishDeadLetter, listDeadLetters, replayDeadLetters, type ReplaySelector, type ReplayedDeadLetter } from "./dead-letter.ts";
+export { ProcessedMarkers, markerKeyOf } from "./idempotency.ts";
+export { Heartbeat, openPresenceBucket, presenceKey, PRESENCE_TTL_MS, HEARTBEAT_EVERY_MS } from "./presence.ts";

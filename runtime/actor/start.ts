@@ -1,0 +1,78 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { Runtime } from "../app/bootstrap.ts";
+import type { ActorSettings } from "../config/types.ts";
+import { NotFoundError } from "../errors.ts";
+import { EventBus } from "../store/bus.ts";
+import { ensureInbox } from "./inbox.ts";
+import { openPresenceBucket } from "./presence.ts";
+import { resolveHandler } from "./resolve.ts";
+import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
+
+export type StartActorsOptions = Readonly<{
+  /** Workers per actor in this process; defaults to each actor's `replicas`. */
+  replicas?: number;
+  /** Pull request expiry of the consumers (ms), for tests; the client default otherwise. */
+  expiresMs?: number;
+}>;
+
+export type RunningActors = Readonly<{
+  workers: readonly ActorWorker[];
+  /** Graceful stop of every worker (see ActorWorker.stop), then the publisher. */
+  stop(graceMs?: number): Promise<StopResult>;
+}>;
+
+export function selectActors(all: readonly ActorSettings[], names?: readonly string[]): ActorSettings[] {
+  if (!names || names.length === 0) return [...all];
+  return names.map((n) => {
+    const a = all.find((x) => x.name === n);
+    if (!a) throw new NotFoundError(`actor "${n}" is not in the config (configured: ${all.map((x) => x.name).join(", ") || "none"})`);
+    return a;
+  });
+}
+
+/**
+ * Runs actors in this process: the named ones (default every configured actor), each with
+ * `replicas` workers. Creates the inbox, dead-letter stream and durables when missing.
+ * `jetbus up` and `jetbus actor` both call this.
+ */
+export async function startActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<RunningActors> {
+  const selected = selectActors(rt.config.actors, names);
+  // loaded here, not at import: the built-in handlers use tsyringe decorators, which need
+  // reflect-metadata (loaded by entry points), and importing this module must stay side-effect free
+  await import("../../actors/mod.ts");
+  const jsm = await jetstreamManager(rt.nc);
+  await ensureInbox(jsm, rt.config);
+  const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
+  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
+  const workers: ActorWorker[] = [];
+  const stopAll = async (graceMs = DEFAULT_GRACE_MS): Promise<StopResult> => {
+    const results = await Promise.all(workers.map((w) => w.stop(graceMs)));
+    await bus.close().catch(() => undefined);
+    const abandoned = results.reduce((n, r) => n + r.abandoned, 0);
+    return { finished: abandoned === 0, abandoned };
+  };
+  try {
+    for (const settings of selected) {
+      const count = opts.replicas ?? settings.replicas;
+      for (let i = 0; i < count; i++) {
+        const worker = new ActorWorker({
+          nc: rt.nc,
+          settings,
+          handler: resolveHandler(rt.container, settings),
+          logger: rt.logger,
+          metrics: rt.metrics,
+          publishEvent: (e) => bus.publishEvent(e),
+          storeReplicas: rt.config.store.replicas,
+          presence,
+          expiresMs: opts.expiresMs,
+        });
+        workers.push(worker);
+        await worker.start();
+      }
+    }
+  } catch (err) {
+    await stopAll(0);
+    throw err;
+  }
+  return { workers, stop: stopAll };
+}

@@ -1,0 +1,278 @@
+import { hostname } from "node:os";
+import { jetstream, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
+import type { ActorSettings } from "../config/types.ts";
+import { decodeEvent, Header } from "../events/codec.ts";
+import type { Event } from "../events/types.ts";
+import { TimeoutError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { Streams } from "../topology.ts";
+import { createContext, type ContextDeps, type PublishEventFn } from "./context.ts";
+import { publishDeadLetter } from "./dead-letter.ts";
+import { markerKeyOf, ProcessedMarkers } from "./idempotency.ts";
+import { consumersOf } from "./ordering.ts";
+import { Heartbeat } from "./presence.ts";
+import { backoffDelayMs, decideFailure, errorCodeOf, errorMessageOf } from "./retry.ts";
+import { Slots } from "./slots.ts";
+import { AckBatcher } from "./acks.ts";
+import type { HandlerFn } from "./types.ts";
+
+export const DEFAULT_GRACE_MS = 30_000;
+
+export type ActorWorkerOptions = Readonly<{
+  nc: NatsConnection;
+  settings: ActorSettings;
+  handler: HandlerFn;
+  logger: Logger;
+  metrics: Metrics;
+  publishEvent: PublishEventFn;
+  /** Unique per worker; defaults to `<host>-<pid>-<n>`. */
+  replica?: string;
+  /** Replicas of the KV buckets this worker creates (config store.replicas). */
+  storeReplicas?: number;
+  /** The `jetbus-presence` bucket; without it the worker does not heartbeat. */
+  presence?: KV;
+  /** Pull request expiry in ms (the client's default, 30s, unless a test needs faster recovery). */
+  expiresMs?: number;
+}>;
+
+export type StopResult = Readonly<{ finished: boolean; abandoned: number }>;
+
+let workerCount = 0;
+const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+
+/**
+ * One replica of one actor: a consume() loop per durable (one, or one per partition for ordered
+ * actors), at most `concurrency` handlers in flight, each delivery acked, retried with a delayed
+ * nak, or dead-lettered then terminated. Any number of workers in any number of processes
+ * share the durables and split the work.
+ */
+export class ActorWorker {
+  readonly replica: string;
+  private readonly js: JetStreamClient;
+  private readonly slots: Slots;
+  private readonly abort = new AbortController();
+  private readonly iterators: ConsumerMessages[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly acks = new AckBatcher();
+  private loops: Promise<void>[] = [];
+  private markers?: ProcessedMarkers;
+  private heartbeat?: Heartbeat;
+  private stopping = false;
+  private stopped?: Promise<StopResult>;
+  private readonly log: Logger;
+  private readonly ctxDeps: ContextDeps;
+  private readonly m: {
+    handled: { inc(): void };
+    failed: { inc(): void };
+    retried: { inc(): void };
+    deadLettered: { inc(): void };
+    skipped: { inc(): void };
+    seconds: { observe(v: number): void };
+  };
+
+  constructor(private readonly o: ActorWorkerOptions) {
+    this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
+    this.js = jetstream(o.nc);
+    this.slots = new Slots(o.settings.concurrency);
+    this.log = o.logger.child({ actor: o.settings.name, replica: this.replica });
+    const a = o.settings.name;
+    this.ctxDeps = { actor: a, replica: this.replica, options: o.settings.options, logger: o.logger, publishEvent: o.publishEvent, signal: this.abort.signal };
+    this.m = {
+      handled: o.metrics.handled.labels(a),
+      failed: o.metrics.failed.labels(a),
+      retried: o.metrics.retried.labels(a),
+      deadLettered: o.metrics.deadLettered.labels(a),
+      skipped: o.metrics.skipped.labels(a),
+      seconds: o.metrics.handlerSeconds.labels(a),
+    };
+  }
+
+  get name(): string {
+    return this.o.settings.name;
+  }
+
+  /** Handlers running right now. */
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  /** Opens the marker bucket, starts heartbeating, and starts consuming. The durables must exist (ensureInbox). */
+  async start(): Promise<void> {
+    const s = this.o.settings;
+    if (s.idempotency.enabled) this.markers = await ProcessedMarkers.open(this.o.nc, s, this.o.storeReplicas ?? 1, this.replica);
+    if (this.o.presence) {
+      this.heartbeat = new Heartbeat(this.o.presence, s.name, this.replica, () => this.inflight.size, this.log);
+      await this.heartbeat.start();
+    }
+    // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle
+    const batch = s.ordered ? 1 : Math.max(1, Math.min(s.concurrency, s.max_ack_pending));
+    for (const c of consumersOf(s)) {
+      const consumer = await this.js.consumers.get(Streams.Inbox, c.durable);
+      const messages = await consumer.consume({ max_messages: batch, ...(this.o.expiresMs ? { expires: this.o.expiresMs } : {}) });
+      this.iterators.push(messages);
+      this.watch(messages, c.durable);
+      this.loops.push(this.loop(messages));
+    }
+    this.log.info({ consumers: this.iterators.length, concurrency: s.concurrency }, "actor worker started");
+  }
+
+  private watch(messages: ConsumerMessages, durable: string): void {
+    void (async () => {
+      for await (const n of messages.status()) {
+        if (n.type === "consumer_not_found" || n.type === "consumer_deleted" || n.type === "stream_not_found") this.log.warn({ durable, notification: n.type }, "inbox consumer unavailable; retrying");
+        else if (n.type === "heartbeats_missed") this.log.debug({ durable, count: n.count }, "heartbeats missed");
+      }
+    })().catch(() => undefined);
+  }
+
+  private async loop(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const msg of messages) {
+        // buffered after stop: hand it back at once so another replica takes it now, not after ack_wait
+        if (this.stopping || !(await this.slots.acquire())) {
+          msg.nak();
+          continue;
+        }
+        const p: Promise<void> = this.process(msg)
+          .catch((err) => this.log.error({ err: errorMessageOf(err), seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered"))
+          .finally(() => {
+            this.slots.release();
+            this.inflight.delete(p);
+          });
+        this.inflight.add(p);
+      }
+    } catch (err) {
+      if (!this.stopping) this.log.error({ err: errorMessageOf(err) }, "consume loop ended");
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const s = this.o.settings;
+    const attempt = msg.info.deliveryCount;
+    let event: Event;
+    try {
+      event = decodeEvent({ subject: msg.subject, data: msg.data, headers: msg.headers, seq: msg.seq, timestamp: msg.time, stream: Streams.Inbox }).event;
+    } catch (err) {
+      // no attempt can make an undecodable message decodable: dead-letter it now
+      this.m.failed.inc();
+      const id = msg.headers?.get(Header.Id) || msg.headers?.get(Header.MsgId) || `${Streams.Inbox}-${msg.seq}`;
+      this.log.error({ eventId: id, seq: msg.seq, attempt, err: errorMessageOf(err), code: errorCodeOf(err) }, "inbox message is not a valid event");
+      return this.giveUp(msg, id, attempt, err);
+    }
+    const key = this.markers ? markerKeyOf(event, msg.headers) : undefined;
+    if (key !== undefined) {
+      let seen: boolean;
+      try {
+        seen = await this.markers!.has(key);
+      } catch (err) {
+        this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "cannot read the processed marker; retrying later");
+        msg.nak(backoffDelayMs(s.retry.backoff, 1));
+        return;
+      }
+      if (seen) {
+        this.acks.ack(msg);
+        this.m.skipped.inc();
+        return;
+      }
+    }
+    if (attempt > s.retry.max_attempts) {
+      // earlier deliveries ended without an ack, nak or term: the worker died or ack_wait passed
+      const err = new TimeoutError(`delivered ${attempt} times; earlier attempts ended without an answer (worker killed or ack_wait expired)`);
+      this.failureLog(event, attempt, err, "dead-letter");
+      return this.giveUp(msg, event.id, attempt - 1, err);
+    }
+    const ctx = createContext(event, msg, this.ctxDeps);
+    const t0 = performance.now();
+    try {
+      await this.o.handler(event, ctx);
+    } catch (err) {
+      this.m.seconds.observe((performance.now() - t0) / 1000);
+      return this.onFailure(msg, event, attempt, err);
+    }
+    this.m.seconds.observe((performance.now() - t0) / 1000);
+    if (key !== undefined) {
+      try {
+        await this.markers!.mark(key, attempt);
+      } catch (err) {
+        // the ack below still prevents redelivery; only a redelivery racing it could run twice
+        this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "processed marker not written");
+      }
+    }
+    this.acks.ack(msg);
+    this.m.handled.inc();
+  }
+
+  private async onFailure(msg: JsMsg, event: Event, attempt: number, err: unknown): Promise<void> {
+    this.m.failed.inc();
+    const decision = decideFailure(this.o.settings.retry, attempt, err);
+    this.failureLog(event, attempt, err, decision.kind === "retry" ? `retry in ${decision.delayMs} ms` : `dead-letter (${decision.reason})`);
+    if (decision.kind === "retry") {
+      msg.nak(decision.delayMs);
+      this.m.retried.inc();
+      return;
+    }
+    await this.giveUp(msg, event.id, attempt, err);
+  }
+
+  /** One structured line per failure: what failed, where, which attempt, and what happens next. */
+  private failureLog(event: Event, attempt: number, err: unknown, next: string): void {
+    this.log.warn(
+      { eventId: event.id, eventType: event.type, correlationId: event.correlationid, attempt, maxAttempts: this.o.settings.retry.max_attempts, err: errorMessageOf(err), code: errorCodeOf(err), next },
+      "handler failed",
+    );
+  }
+
+  /** Dead-letter (waiting for the DLQ's ack) and only then terminate the original. */
+  private async giveUp(msg: JsMsg, eventId: string, attempts: number, err: unknown): Promise<void> {
+    const s = this.o.settings;
+    if (s.dead_letter.enabled) {
+      try {
+        await publishDeadLetter(this.js, msg, { actor: s.name, eventId, attempts, error: err });
+      } catch (e) {
+        // keep the original: it comes back and the dead-lettering is tried again
+        this.log.error({ eventId, err: errorMessageOf(e) }, "could not store the dead letter; the event stays in the inbox");
+        msg.nak(backoffDelayMs(s.retry.backoff, s.retry.backoff.length));
+        return;
+      }
+      this.m.deadLettered.inc();
+    } else {
+      this.log.error({ eventId, attempts, err: errorMessageOf(err) }, "dead letters disabled: event dropped");
+    }
+    msg.term();
+  }
+
+  /**
+   * Graceful stop: no new deliveries, in-flight handlers get `graceMs` to finish and ack; when the
+   * grace period runs out ctx.signal aborts and what is unfinished is redelivered after ack_wait.
+   */
+  stop(graceMs = DEFAULT_GRACE_MS): Promise<StopResult> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<StopResult> {
+    this.stopping = true;
+    for (const it of this.iterators) void it.close().catch(() => undefined);
+    this.slots.close();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), graceMs)));
+    const outcome = await Promise.race([Promise.all([...this.loops, ...this.inflight]).then(() => "done" as const), expired]);
+    // handlers started before stop may still be finishing inside loops that ended: wait for them too
+    const rest = outcome === "done" ? await Promise.race([Promise.all([...this.inflight]).then(() => "done" as const), expired]) : outcome;
+    clearTimeout(timer);
+    const abandoned = rest === "done" ? 0 : this.inflight.size;
+    if (abandoned > 0) {
+      this.abort.abort(new TimeoutError(`shutdown grace period of ${graceMs} ms is over`));
+      this.log.warn({ abandoned }, "grace period over: unfinished events will be redelivered after ack_wait");
+    }
+    this.acks.flush();
+    await this.heartbeat?.stop();
+    // acks are fire-and-forget publishes: make sure they left before the caller drains or exits
+    await this.o.nc.flush().catch(() => undefined);
+    this.log.info({ abandoned }, "actor worker stopped");
+    return { finished: abandoned === 0, abandoned };
+  }
+}

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { startRuntime } from "../../app/bootstrap.ts";
+import { toMillis } from "../../config/duration.ts";
+import { UsageError } from "../../errors.ts";
+import { startActors } from "../../actor/start.ts";
+import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
+import { allOptions, withCommonOptions, type CommonOptions } from "../options.ts";
+import { untilSignal } from "./up.ts";
+
+type ActorOptions = CommonOptions & { replicas?: string; grace?: string };
+
+function positiveInt(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${what} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function graceOf(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_GRACE_MS;
+  try {
+    return toMillis(/^\d+$/.test(v) ? Number(v) : v);
+  } catch {
+    throw new UsageError(`--grace must be a duration such as 500ms, 30s or 2m, got ${JSON.stringify(v)}`);
+  }
+}
+
+export function registerActor(program: Command): void {
+  withCommonOptions(program.command("actor").argument("<name>", "actor name from the config's actors[]"))
+    .description("run N workers of one actor until SIGTERM/SIGINT; any number of such processes share the work")
+    .option("-r, --replicas <n>", "workers in this process (default: the actor's replicas setting)")
+    .option("--grace <duration>", "on SIGTERM/SIGINT, how long in-flight events may take to finish", "30s")
+    .action(async function (this: Command, name: string) {
+      const o = allOptions<ActorOptions>(this);
+      const replicas = positiveInt(o.replicas, "--replicas");
+      const graceMs = graceOf(o.grace);
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}` });
+      try {
+        const running = await startActors(rt, [name], { replicas });
+        rt.logger.info({ actor: name, workers: running.workers.length }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
+        const sig = await untilSignal();
+        rt.logger.info({ signal: sig, graceMs }, "stopping: finishing in-flight events");
+        const r = await running.stop(graceMs);
+        if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");
+      } finally {
+        await rt.dispose();
+      }
+    });
+}

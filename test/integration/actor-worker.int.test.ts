@@ -1,0 +1,202 @@
+import "reflect-metadata";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { startServer } from "../helpers/nats.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { ensureLogStream, readLog } from "../fixtures/probe-handler.ts";
+import { feed, probeConfig, probeEvent, testRuntime } from "../fixtures/actor-harness.ts";
+import { ensureInbox, listDeadLetters, markerKeyOf, replayDeadLetters, startActors } from "../../runtime/actor/mod.ts";
+import { ensureEventStream } from "../../runtime/store/stream.ts";
+import { Buckets, Streams } from "../../runtime/topology.ts";
+import type { Runtime } from "../../runtime/app/bootstrap.ts";
+
+let env: Awaited<ReturnType<typeof startServer>>;
+const runtimes: Runtime[] = [];
+
+test.before(async () => {
+  env = await startServer();
+  await ensureLogStream(env.nc);
+});
+test.after(async () => {
+  for (const rt of runtimes) await rt.dispose().catch(() => undefined);
+  await env?.stop();
+});
+
+async function runtime(config: ReturnType<typeof probeConfig>): Promise<Runtime> {
+  const rt = await testRuntime(env.server.url, config);
+  runtimes.push(rt);
+  return rt;
+}
+
+const count = (rt: Runtime, metric: "handled" | "failed" | "retried" | "deadLettered" | "skipped", actor: string) =>
+  rt.metrics[metric].get().then((m) => m.values.find((v) => v.labels.actor === actor)?.value ?? 0);
+
+test("ensureInbox creates the work-queue inbox, the DLQ and per-partition durables, and is idempotent", async () => {
+  const config = probeConfig([{ name: "inbox-a" }, { name: "inbox-b", ordered: { key: "correlationid", partitions: 3 } }]);
+  const jsm = await jetstreamManager(env.nc);
+  await ensureInbox(jsm, config);
+  await ensureInbox(jsm, config);
+  const inbox = await jsm.streams.info(Streams.Inbox);
+  assert.is(inbox.config.retention, "workqueue");
+  assert.equal(inbox.config.subjects, ["actors.>"]);
+  assert.ok(await jsm.streams.info(Streams.DeadLetter));
+  const a = await jsm.consumers.info(Streams.Inbox, "inbox-a");
+  assert.is(a.config.filter_subject, "actors.inbox-a.>");
+  assert.is(a.config.max_ack_pending, 1000);
+  const p2 = await jsm.consumers.info(Streams.Inbox, "inbox-b-p2");
+  assert.is(p2.config.filter_subject, "actors.inbox-b.2");
+  assert.is(p2.config.max_ack_pending, 1);
+  // switching inbox-b to unordered removes its partition durables instead of failing on overlap
+  await ensureInbox(jsm, probeConfig([{ name: "inbox-b" }]));
+  const names: string[] = [];
+  for await (const c of jsm.consumers.list(Streams.Inbox)) names.push(c.name);
+  assert.ok(names.includes("inbox-b"));
+  assert.not.ok(names.some((n) => n.startsWith("inbox-b-p")));
+});
+
+test("competing replicas in two connections split the work and handle no event twice", async () => {
+  const config = probeConfig([{ name: "split", concurrency: 2 }]);
+  const actor = config.actors[0]!;
+  const rt1 = await runtime(config);
+  const rt2 = await runtime(config);
+  const a = await startActors(rt1, ["split"], { replicas: 2 });
+  const b = await startActors(rt2, ["split"], { replicas: 2 });
+  const events = Array.from({ length: 40 }, (_, n) => probeEvent({ n, delay_ms: 15 }));
+  for (const e of events) await feed(env.nc, actor, e);
+  const done = await waitFor(async () => {
+    const ends = (await readLog(env.nc)).filter((l) => l.actor === "split" && l.phase === "end");
+    return ends.length >= 40 ? ends : null;
+  }, "40 events handled", 30_000);
+  const perEvent = new Map<string, number>();
+  for (const l of done) perEvent.set(l.eventId, (perEvent.get(l.eventId) ?? 0) + 1);
+  assert.is(perEvent.size, 40);
+  assert.ok([...perEvent.values()].every((n) => n === 1), "every event handled exactly once");
+  const replicas = new Set(done.map((l) => l.replica));
+  assert.ok(replicas.size >= 2, `work split over ${replicas.size} replicas`);
+  assert.is((await count(rt1, "handled", "split")) + (await count(rt2, "handled", "split")), 40);
+  // presence: every worker heartbeats under actor.<name>.<replica>
+  const kv = await new Kvm(env.nc).open(Buckets.Presence);
+  const keys: string[] = [];
+  for await (const k of await kv.keys("actor.split.>")) keys.push(k);
+  assert.is(keys.length, 4);
+  const v = (await kv.get(keys[0]!))!.json<{ role: string; name: string; pid: number }>();
+  assert.is(v.role, "actor");
+  assert.is(v.name, "split");
+  assert.is(v.pid, process.pid);
+  await Promise.all([a.stop(5000), b.stop(5000)]);
+  const left: string[] = [];
+  for await (const k of await kv.keys("actor.split.>")) left.push(k);
+  assert.is(left.length, 0, "a stopped worker removes its presence entry");
+});
+
+test("a failing handler is retried through delayed redelivery, then succeeds; ctx carries seqs and publishes follow-ups", async () => {
+  const config = probeConfig([{ name: "flaky", retry: { max_attempts: 3, backoff: ["100ms"] } }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  await ensureEventStream(await jetstreamManager(rt.nc), config.store);
+  const running = await startActors(rt, ["flaky"], { replicas: 1 });
+  const event = probeEvent({ fail_times: 2, follow_up: "ProbeFollowed" }, { correlationid: "corr-flaky" });
+  await feed(env.nc, actor, event, { originSeq: 42 });
+  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === event.id && l.phase === "end"), "handled after retries", 30_000);
+  const starts = (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start");
+  assert.equal(starts.map((s) => s.attempt), [1, 2, 3]);
+  assert.is(await count(rt, "failed", "flaky"), 2);
+  assert.is(await count(rt, "retried", "flaky"), 2);
+  assert.is(await count(rt, "handled", "flaky"), 1);
+  // delays come from JetStream redelivery: at least the backoff between attempts
+  assert.ok(starts[1]!.at - starts[0]!.at >= 90, `second attempt ${starts[1]!.at - starts[0]!.at} ms after the first`);
+  const jsm = await jetstreamManager(env.nc);
+  const follow = await jsm.streams.getMessage("EVENTS", { last_by_subj: "events.ProbeFollowed" });
+  assert.ok(follow);
+  assert.is(follow!.header.get("ce-correlationid"), "corr-flaky");
+  assert.is(follow!.header.get("ce-causationid"), event.id);
+  assert.is(follow!.header.get("ce-source"), "flaky");
+  const marker = await (await new Kvm(env.nc).open(Buckets.processed("flaky"))).get(markerKeyOf(event));
+  assert.is(marker!.json<{ attempts: number }>().attempts, 3);
+  await running.stop(5000);
+});
+
+test("retry exhaustion dead-letters the event with its error, then replay brings it back to the actor", async () => {
+  const config = probeConfig([{ name: "doomed", retry: { max_attempts: 2, backoff: ["100ms"] } }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["doomed"], { replicas: 1 });
+  const event = probeEvent({ fail_times: 2 });
+  const inboxSeq = await feed(env.nc, actor, event, { originSeq: 7 });
+  const [dl] = await waitFor(async () => {
+    const l = await listDeadLetters(env.nc, { actor: "doomed" });
+    return l.length ? l : null;
+  }, "a dead letter", 30_000);
+  assert.is(dl!.eventId, event.id);
+  assert.is(dl!.attempts, 2);
+  assert.is(dl!.error, "planned failure 2");
+  assert.is(dl!.errorCode, "Error");
+  assert.is(dl!.originSeq, 7);
+  assert.is(dl!.type, "ProbeHappened");
+  assert.is(await count(rt, "deadLettered", "doomed"), 1);
+  // the original was terminated: gone from the work queue
+  const jsm = await jetstreamManager(env.nc);
+  await waitFor(async () => (await jsm.streams.getMessage(Streams.Inbox, { seq: inboxSeq }).catch(() => null)) === null, "inbox copy removed", 10_000);
+  // the body and ce headers are the original's
+  const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: dl!.dlqSeq });
+  assert.is(stored!.header.get("ce-id"), event.id);
+  assert.is(stored!.header.get("jetbus-actor"), "doomed");
+  // replay by event id: a new inbox message, so its attempts start over at 1
+  const replayed = await replayDeadLetters(env.nc, config.actors, { id: event.id });
+  assert.is(replayed.length, 1);
+  assert.is(replayed[0]!.eventId, event.id);
+  assert.is((await listDeadLetters(env.nc, { actor: "doomed" })).length, 0, "replayed entry removed from the DLQ");
+  // the replayed copy is a fresh delivery of the same event id: it runs again from attempt 1
+  await waitFor(async () => (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length >= 3, "replayed event handled again", 30_000);
+  const again = (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start");
+  assert.is(again[2]!.attempt, 1);
+  await waitFor(async () => (await listDeadLetters(env.nc, { actor: "doomed" })).length === 1, "dead-lettered again after a second exhaustion", 30_000);
+  await running.stop(5000);
+});
+
+test("a terminal error skips the remaining attempts and dead-letters at once with its code", async () => {
+  const config = probeConfig([{ name: "strict", retry: { max_attempts: 5, backoff: ["100ms"] } }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["strict"], { replicas: 1 });
+  const event = probeEvent({ terminal: true });
+  await feed(env.nc, actor, event);
+  const [dl] = await waitFor(async () => {
+    const l = await listDeadLetters(env.nc, { actor: "strict" });
+    return l.length ? l : null;
+  }, "a dead letter", 30_000);
+  assert.is(dl!.attempts, 1);
+  assert.is(dl!.errorCode, "USER_MISSING");
+  assert.is(dl!.error, "user does not exist");
+  assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length, 1);
+  assert.is(await count(rt, "retried", "strict"), 0);
+  await running.stop(5000);
+});
+
+test("an event redelivered after its marker was written is acked without running the handler", async () => {
+  const config = probeConfig([{ name: "once", ack_wait: "1s" }]);
+  const actor = config.actors[0]!;
+  const jsm = await jetstreamManager(env.nc);
+  await ensureInbox(jsm, config);
+  const event = probeEvent({ n: 1 });
+  const seq = await feed(env.nc, actor, event);
+  // a previous worker took delivery 1, ran the handler, wrote the marker, and died before acking
+  const first = await (await jetstream(env.nc).consumers.get(Streams.Inbox, "once")).next({ expires: 5000 });
+  assert.is(first!.seq, seq);
+  const kv = await new Kvm(env.nc).create(Buckets.processed("once"), { history: 1, ttl: 24 * 3600_000 });
+  await kv.put(markerKeyOf(event), JSON.stringify({ at: new Date().toISOString(), attempts: 1, replica: "dead" }));
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["once"], { replicas: 1 });
+  await waitFor(async () => (await count(rt, "skipped", "once")) === 1, "redelivery skipped", 30_000);
+  assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id).length, 0, "handler never ran");
+  await waitFor(async () => (await jsm.streams.getMessage(Streams.Inbox, { seq }).catch(() => null)) === null, "skipped copy acked", 10_000);
+  // a second copy of the same event (the router re-publishing it later) is skipped as well
+  await feed(env.nc, actor, event, { msgId: `${event.id}:once:again` });
+  await waitFor(async () => (await count(rt, "skipped", "once")) === 2, "second copy skipped", 30_000);
+  assert.is(await count(rt, "handled", "once"), 0);
+  await running.stop(5000);
+});
+
+test.run();

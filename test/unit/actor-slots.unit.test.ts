@@ -1,0 +1,31 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Slots } from "../../runtime/actor/slots.ts";
+
+test("slots admit at most `size` holders and hand a released slot to the next waiter", async () => {
+  const s = new Slots(2);
+  assert.ok(await s.acquire());
+  assert.ok(await s.acquire());
+  let third = false;
+  const waiting = s.acquire().then((ok) => (third = ok));
+  await Promise.resolve();
+  assert.not.ok(third, "third waits while two are held");
+  s.release();
+  await waiting;
+  assert.ok(third);
+  assert.is(s.inUse, 2);
+  s.release();
+  s.release();
+  assert.is(s.inUse, 0);
+});
+
+test("close() releases waiters with false and refuses new holders", async () => {
+  const s = new Slots(1);
+  await s.acquire();
+  const waiter = s.acquire();
+  s.close();
+  assert.is(await waiter, false);
+  assert.is(await s.acquire(), false);
+});
+
+test.run();

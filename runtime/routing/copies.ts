@@ -1,0 +1,54 @@
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { encodeEvent, Header } from "../events/codec.ts";
+import type { Event } from "../events/types.ts";
+import type { OutgoingMessage } from "../store/types.ts";
+import { JetbusHeaders, Subjects } from "../topology.ts";
+import type { RouteCopy } from "./types.ts";
+
+/** What routing reads from a stored event message: a consumed JsMsg, or one read from the stream directly (catch-up). */
+export type StoredEventMsg = Readonly<{ subject: string; data: Uint8Array; headers?: MsgHdrs; seq: number; stream: string; time: Date }>;
+
+/** Nats-Msg-Id of an inbox copy: a redelivered event produces the same ids, so the inbox stores each copy once. */
+export function copyMsgId(eventId: string, actor: string): string {
+  return `${eventId}:${actor}`;
+}
+
+/** An inbox copy: binary-mode CloudEvent plus the routing headers of contracts.md. */
+export function copyMessage(copy: RouteCopy, originSeq: number, revision: number): OutgoingMessage {
+  const wire = encodeEvent(copy.event, { subject: copy.subject, msgId: copyMsgId(copy.event.id, copy.actor) });
+  wire.headers.set(JetbusHeaders.OriginSeq, String(originSeq));
+  wire.headers.set(JetbusHeaders.Rule, copy.rule);
+  wire.headers.set(JetbusHeaders.ConfigRevision, String(revision));
+  return wire;
+}
+
+function copyHeaders(m: StoredEventMsg): MsgHdrs {
+  const h = natsHeaders();
+  if (m.headers) for (const k of m.headers.keys()) for (const v of m.headers.values(k)) h.append(k, v);
+  return h;
+}
+
+/** Header values are one line of printable text. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u0000-\u001f\u007f]+/g, " ").slice(0, 1000);
+}
+
+/** The original event, bytes and headers as stored, to `unrouted.<type>`. */
+export function unroutedMessage(m: StoredEventMsg, event: Event, revision: number): OutgoingMessage {
+  const h = copyHeaders(m);
+  h.set(Header.MsgId, event.id);
+  h.set(JetbusHeaders.OriginSeq, String(m.seq));
+  h.set(JetbusHeaders.ConfigRevision, String(revision));
+  return { subject: Subjects.unrouted(event.type), data: m.data, headers: h };
+}
+
+/** A message that does not decode, bytes and headers untouched, to `quarantine.<subject>` with the reason. */
+export function quarantineMessage(m: StoredEventMsg, reason: string): OutgoingMessage {
+  const h = copyHeaders(m);
+  const original = h.get(Header.MsgId);
+  if (original) h.set("jetbus-original-msg-id", oneLine(original));
+  h.set(Header.MsgId, `${m.stream}:${m.seq}`);
+  h.set(JetbusHeaders.Reason, oneLine(reason) || "undecodable");
+  h.set(JetbusHeaders.OriginSeq, String(m.seq));
+  return { subject: Subjects.quarantine(m.subject), data: m.data, headers: h };
+}

@@ -1,0 +1,44 @@
+import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import type { JetbusConfig } from "../config/types.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { Streams } from "../topology.ts";
+
+/*
+ * The inbox itself (JETBUS_INBOX, subjects, partitions) belongs to the actor area
+ * (runtime/actor/inbox.ts, runtime/actor/ordering.ts); re-exported here so routing code has one
+ * import. Imported from the files, not runtime/actor/mod.ts, which loads tsyringe decorators.
+ */
+export { ensureInbox } from "../actor/inbox.ts";
+export { inboxSubjectFor, orderingKeyOf } from "../actor/ordering.ts";
+
+function isStreamNotFound(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: number };
+  return e?.name === "StreamNotFoundError" || /stream not found/i.test(e?.message ?? "");
+}
+
+/** Creates a stream when it is missing; an existing one is left exactly as it is (its owner configures it). */
+export async function ensureStreamExists(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await retryTransient(() => jsm.streams.info(cfg.name));
+    return;
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+  }
+  try {
+    await retryTransient(() => jsm.streams.add(cfg));
+  } catch (err) {
+    // another process created it between our info and add
+    if (!/already in use/i.test((err as Error).message ?? "")) throw err;
+  }
+}
+
+function replicasOf(config: Pick<JetbusConfig, "store">): number {
+  return config.store.replicas;
+}
+
+/** JETBUS_UNROUTED over `unrouted.>` and JETBUS_QUARANTINE over `quarantine.>`: kept, never dropped by jetbus. */
+export async function ensureRouterStreams(jsm: JetStreamManager, config: Pick<JetbusConfig, "store">): Promise<void> {
+  const common = { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: replicasOf(config), duplicate_window: 120_000_000_000 };
+  await ensureStreamExists(jsm, { ...common, name: Streams.Unrouted, subjects: ["unrouted.>"] });
+  await ensureStreamExists(jsm, { ...common, name: Streams.Quarantine, subjects: ["quarantine.>"] });
+}

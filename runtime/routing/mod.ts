@@ -1,0 +1,11 @@
+export type * from "./types.ts";
+export { checkRoutes } from "./check.ts";
+export { compileFilter, checkFilter, parseRegex } from "./filter.ts";
+export { compilePattern, parsePattern, patternCovers, PatternKind, PatternError } from "./match.ts";
+export { compileTransform, checkTransform } from "./transform.ts";
+export { compileRuleSet, compileRule, ruleName } from "./plan.ts";
+export { ConfigStore, CONFIG_HISTORY, type StoredConfig } from "./config-store.ts";
+export { Router, startRouter, type RouterDeps, type RouterHandle, type RouterOptions } from "./router.ts";
+export { copyMsgId, copyMessage } from "./copies.ts";
+export { inboxSubjectFor, ensureInbox, ensureRouterStreams, orderingKeyOf } from "./inbox.ts";
+export { dryRun, eventForDryRun, type DryRunResult } from "./dry-run.ts";

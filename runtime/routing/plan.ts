@@ -1,0 +1,96 @@
+import type { ActorSettings } from "../config/types.ts";
+import type { Event } from "../events/types.ts";
+import { compileFilter } from "./filter.ts";
+import { inboxSubjectFor } from "./inbox.ts";
+import { compilePattern, parsePattern } from "./match.ts";
+import { compileTransform } from "./transform.ts";
+import type { CompiledRule, Predicate, RouteCopy, RoutingConfig, RuleSet } from "./types.ts";
+
+/** Type-match results per event type; bounded so a flood of distinct types cannot grow it forever. */
+const TYPE_CACHE_LIMIT = 10_000;
+
+export function ruleName(rule: { name?: string }, index: number): string {
+  return rule.name ?? `rules[${index}]`;
+}
+
+/** Compiles one rule (the config is already checked, so every pattern and regex compiles). */
+export function compileRule(rule: RoutingConfig["routes"]["rules"][number], index: number): CompiledRule {
+  const typeTest = rule.match.type === undefined ? () => true : compilePattern(parsePattern(rule.match.type));
+  const sourceTest = rule.match.source === undefined ? undefined : compilePattern(parsePattern(rule.match.source));
+  const dataTest = rule.match.data === undefined ? undefined : compileFilter(rule.match.data);
+  let rest: Predicate<Event>;
+  if (sourceTest && dataTest) rest = (e) => sourceTest(e.source) && dataTest(e.data);
+  else if (sourceTest) rest = (e) => sourceTest(e.source);
+  else if (dataTest) rest = (e) => dataTest(e.data);
+  else rest = () => true;
+  return {
+    index,
+    name: ruleName(rule, index),
+    matchesType: typeTest,
+    matchesRest: rest,
+    targets: rule.to,
+    ...(rule.transform ? { transform: compileTransform(rule.transform) } : {}),
+  };
+}
+
+/**
+ * Compiles every rule of one config revision into a RuleSet. `plan(event)` is pure:
+ * - all-matches (default): every matching rule contributes its targets; each actor gets one
+ *   copy, shaped by the FIRST matching rule that names it (its transform, its rule name).
+ * - first-match: only the first matching rule's targets.
+ */
+export function compileRuleSet(config: RoutingConfig, revision: number): RuleSet {
+  const rules = config.routes.rules.map(compileRule);
+  const mode = config.routes.mode;
+  const actors = new Map<string, Pick<ActorSettings, "name" | "ordered">>(config.actors.map((a) => [a.name, a]));
+  const byType = new Map<string, readonly CompiledRule[]>();
+  const candidatesFor = (type: string): readonly CompiledRule[] => {
+    let c = byType.get(type);
+    if (!c) {
+      if (byType.size >= TYPE_CACHE_LIMIT) byType.clear();
+      c = rules.filter((r) => r.matchesType(type));
+      byType.set(type, c);
+    }
+    return c;
+  };
+  const copyFor = (event: Event, actor: string, rule: CompiledRule, data: unknown): RouteCopy => ({
+    actor,
+    rule: rule.name,
+    subject: inboxSubjectFor(actors.get(actor) ?? { name: actor }, event),
+    ordered: actors.get(actor)?.ordered !== undefined,
+    event: rule.transform ? { ...event, data } : event,
+  });
+  const plan = (event: Event): RouteCopy[] => {
+    const copies: RouteCopy[] = [];
+    const candidates = candidatesFor(event.type);
+    if (mode === "first-match") {
+      for (const rule of candidates) {
+        if (!rule.matchesRest(event)) continue;
+        const data = rule.transform ? rule.transform(event.data) : event.data;
+        for (const actor of rule.targets) copies.push(copyFor(event, actor, rule, data));
+        break;
+      }
+      return copies;
+    }
+    let seen: Set<string> | undefined;
+    for (const rule of candidates) {
+      if (!rule.matchesRest(event)) continue;
+      let data: unknown;
+      let transformed = false;
+      for (const actor of rule.targets) {
+        if (copies.length > 0) {
+          seen ??= new Set(copies.map((c) => c.actor));
+          if (seen.has(actor)) continue;
+          seen.add(actor);
+        }
+        if (rule.transform && !transformed) {
+          data = rule.transform(event.data);
+          transformed = true;
+        }
+        copies.push(copyFor(event, actor, rule, data));
+      }
+    }
+    return copies;
+  };
+  return { revision, mode, rules, plan };
+}

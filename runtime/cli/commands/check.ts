@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { check, formatCheck, type StoredRecord } from "../../cluster/checker.ts";
+import { readAcked, readSeen, readStored } from "../../cluster/checker-input.ts";
+import { storedRecords } from "../../cluster/store-records.ts";
+import { UsageError } from "../../errors.ts";
+import { ExitCode } from "../exit.ts";
+import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+
+type CheckOptions = CommonOptions & { acked?: string; seen?: string[]; store?: string; readStore?: boolean; allowDuplicates?: string; unordered?: string; examples: string };
+
+const names = (s?: string) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+
+export function registerCheck(program: Command): void {
+  withCommonOptions(program.command("check"))
+    .description("consistency check of a run: lost, duplicated, out-of-order events per actor (and in the store), from JSON-lines records; exit 1 on any anomaly")
+    .option("--acked <file>", 'acked publishes in ack order: {"id","key"?,"to"?:[actors]} per line')
+    .option("--seen <files...>", 'handlings in order: {"actor","id"} per line (one or more files)')
+    .option("--store <file>", 'store contents: {"id","seq"?} per line')
+    .option("--read-store", "read the store stream from NATS instead of --store")
+    .option("--allow-duplicates <actors>", "comma-separated actors that are not idempotent (duplicates reported, not failed)")
+    .option("--unordered <actors>", "comma-separated actors with no order promise (reordering reported, not failed)")
+    .option("--examples <n>", "example ids printed per anomaly", "5")
+    .addHelpText("after", "\nExample:\n  jetbus check --acked acked.jsonl --seen seen-*.jsonl --read-store --unordered email-handler\n")
+    .action(async function (this: Command) {
+      const o = allOptions<CheckOptions>(this);
+      if (!o.acked) throw new UsageError("--acked FILE is required (what the publishers got acked)");
+      if (o.store && o.readStore) throw new UsageError("give --store FILE or --read-store, not both");
+      const acked = readAcked(o.acked);
+      const seen = (o.seen ?? []).flatMap(readSeen);
+      let stored: StoredRecord[] | undefined = o.store ? readStored(o.store) : undefined;
+      if (o.readStore) stored = await withRuntime(o, (rt) => storedRecords(rt.nc, rt.config.store.stream), "jetbus-check");
+      const result = check({ acked, seen, stored, duplicatesAllowed: names(o.allowDuplicates), unordered: names(o.unordered), examples: Number(o.examples) || 5 });
+      process.stdout.write(o.json ? JSON.stringify(result) + "\n" : formatCheck(result));
+      process.exitCode = result.valid ? ExitCode.Ok : ExitCode.Failed;
+    });
+}

@@ -1,0 +1,135 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats } from "../../runtime/nats/connect.ts";
+import { NatsServer } from "../../runtime/nats/server.ts";
+import { renderAccountsConf, roleUsers, Users } from "../../runtime/cluster/permissions.ts";
+import { Buckets, Consumers, Streams, Subjects } from "../../runtime/topology.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+// The same generator that wrote deploy/cluster/accounts.conf (a unit test keeps the two equal).
+const actors = [{ name: "user-handler-1" }, { name: "user-handler-2" }, { name: "email-handler" }];
+const users = roleUsers(actors);
+const password = (user: string) => `test-secret-${user}`;
+for (const u of users) process.env[u.passwordVar] = password(u.user);
+
+let server: NatsServer;
+const open: NatsConnection[] = [];
+
+async function as(user: string): Promise<NatsConnection> {
+  const nc = await connectNats({ servers: server.url, user, pass: password(user), name: `test-${user}` });
+  open.push(nc);
+  return nc;
+}
+
+/** A request the server refuses: the client rejects it with the server's permission message. */
+async function denied(what: Promise<unknown>, subjectPart: string): Promise<void> {
+  try {
+    await what;
+  } catch (err) {
+    assert.match((err as Error).message, /Permissions Violation/);
+    assert.ok((err as Error).message.includes(subjectPart), `error names ${subjectPart}: ${(err as Error).message}`);
+    return;
+  }
+  assert.unreachable(`expected a permission violation on ${subjectPart}`);
+}
+
+test.before(async () => {
+  server = await NatsServer.start({ extraConfig: renderAccountsConf(users) });
+  const admin = await as(Users.admin);
+  const jsm = await jetstreamManager(admin);
+  await jsm.streams.add({ name: Streams.Events, subjects: [`${Subjects.events}.>`] });
+  await jsm.streams.add({ name: Streams.Inbox, subjects: ["actors.>"], retention: RetentionPolicy.Workqueue });
+  for (const a of actors) {
+    await jsm.consumers.add(Streams.Inbox, { durable_name: Consumers.actor(a.name), filter_subject: Subjects.inboxAll(a.name), ack_policy: AckPolicy.Explicit });
+  }
+  const js = jetstream(admin);
+  await js.publish(Subjects.inbox("user-handler-1"), "for handler 1");
+  await js.publish(Subjects.inbox("user-handler-2"), "for handler 2");
+});
+
+test.after(async () => {
+  await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
+  await server?.stop();
+});
+
+test("a user with a wrong password is refused", async () => {
+  try {
+    await connectNats({ servers: server.url, user: Users.publisher, pass: "wrong" }).then((nc) => (open.push(nc), nc));
+    assert.unreachable("connected with a wrong password");
+  } catch (err) {
+    assert.match((err as Error).message, /Authorization Violation/i);
+  }
+});
+
+test("the publisher publishes events.X and gets a JetStream ack", async () => {
+  const pub = await as(Users.publisher);
+  const ack = await jetstream(pub).publish("events.UserCreated", JSON.stringify({ user_id: "u1" }), { msgID: "evt-1" });
+  assert.is(ack.stream, Streams.Events);
+  assert.ok(ack.seq >= 1);
+});
+
+test("the publisher cannot publish outside events.> (e.g. straight into an inbox)", async () => {
+  const pub = await as(Users.publisher);
+  await denied(jetstream(pub).publish(Subjects.inbox("user-handler-1"), "forged"), "actors.user-handler-1.0");
+});
+
+test("the publisher cannot read an inbox: no consumer API, no fetch, no subscription, no snooping on replies", async () => {
+  const pub = await as(Users.publisher);
+  await denied(jetstream(pub).consumers.get(Streams.Inbox, "user-handler-1"), `CONSUMER.INFO.${Streams.Inbox}.user-handler-1`);
+  await denied(pub.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }), "MSG.NEXT");
+  for (const subject of ["actors.>", "_INBOX.>", `_INBOX.${Users.actor("user-handler-1")}.>`]) {
+    const sub = pub.subscribe(subject);
+    const closedWith = (await sub.closed) as Error | void;
+    assert.ok(closedWith, `subscription to ${subject} was closed by the server`);
+    assert.match((closedWith as Error).message, /Permissions Violation for Subscription/);
+  }
+});
+
+test("an actor cannot consume another actor's inbox (it may read the durable's info, never its messages)", async () => {
+  const h2 = await as(Users.actor("user-handler-2"));
+  // consumer info is allowed (the runtime's ensureInbox checks every configured durable), fetching is not
+  const other = await jetstream(h2).consumers.get(Streams.Inbox, "user-handler-1");
+  // the client reports the refused pull as missed heartbeats (or nothing): no message either way
+  const stolen = await other.next({ expires: 2000 }).catch(() => null);
+  assert.is(stolen, null, "no message delivered to another actor");
+  await denied(h2.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }), "MSG.NEXT");
+  await denied(h2.request(`$JS.ACK.${Streams.Inbox}.user-handler-1.1.1.1.0.0`, "+ACK", { timeout: 5000 }), "$JS.ACK");
+  // nor create a consumer of its own over another actor's subjects
+  await denied(jetstreamManager(h2).then((m) => m.consumers.add(Streams.Inbox, { durable_name: "sneaky", filter_subject: Subjects.inboxAll("user-handler-1"), ack_policy: AckPolicy.Explicit })), "CONSUMER");
+  const jsm = await jetstreamManager(await as(Users.admin));
+  assert.is((await jsm.consumers.info(Streams.Inbox, "user-handler-1")).num_pending, 1, "handler 1's message is still waiting for handler 1");
+});
+
+test("an actor consumes and acks its own inbox; the work queue is then empty for it", async () => {
+  const h1 = await as(Users.actor("user-handler-1"));
+  const c = await jetstream(h1).consumers.get(Streams.Inbox, Consumers.actor("user-handler-1"));
+  const m = await c.next({ expires: 5000 });
+  assert.is(m?.string(), "for handler 1");
+  assert.ok(await m!.ackAck(), "ack confirmed");
+  const jsm = await jetstreamManager(await as(Users.admin));
+  await waitFor(async () => (await jsm.consumers.info(Streams.Inbox, "user-handler-1")).num_ack_pending === 0, "ack recorded");
+  const info = await jsm.streams.info(Streams.Inbox, { subjects_filter: "actors.>" });
+  assert.equal(info.state.subjects, { "actors.user-handler-2.0": 1 }, "only handler 2's message is left");
+});
+
+test("an actor may publish follow-up events and its own dead letters, nothing else", async () => {
+  const h1 = await as(Users.actor("user-handler-1"));
+  const ack = await jetstream(h1).publish("events.UserWelcomed", "{}");
+  assert.is(ack.stream, Streams.Events);
+  h1.publish(Subjects.deadLetter("user-handler-1"), "dead"); // no stream: plain publish is allowed, nothing to ack
+  await h1.flush();
+  await denied(h1.request(Subjects.deadLetter("email-handler"), "x", { timeout: 5000 }), "dlq.email-handler");
+});
+
+test("an actor uses its own processed-marker bucket and not another actor's", async () => {
+  const h1 = await as(Users.actor("user-handler-1"));
+  const own = await new Kvm(h1).create(Buckets.processed("user-handler-1"));
+  await own.put("evt-1", JSON.stringify({ at: 1, attempts: 1, replica: "r1" }));
+  assert.is((await own.get("evt-1"))?.json<{ attempts: number }>().attempts, 1);
+  await denied(new Kvm(h1).create(Buckets.processed("email-handler")), `KV_${Buckets.processed("email-handler")}`);
+});
+
+test.run();

@@ -1,0 +1,14 @@
+export type * from "./types.ts";
+export { NOT_CREATED } from "./types.ts";
+export { buildStatusReport, renderStatus, durablesOf, DEFAULT_STALE_AFTER_MS } from "./status.ts";
+export { gatherStatusFacts } from "./status-facts.ts";
+export { liveConfig, ROUTES_KEY, type LiveConfig } from "./live-config.ts";
+export { buildTraceTree, renderTrace } from "./trace.ts";
+export { gatherTraceFacts, readMarkers, readDeadLetters, type CorrelationLookup } from "./trace-facts.ts";
+export { replayToActor, replayMsgId, newReplayRunId, type ReplayTarget, type ReplayOptions, type ReplaySummary } from "./replay.ts";
+export { parseReplayPoint, describePoint, checkRange, type ReplayPoint } from "./replay-range.ts";
+export { createProgress, type Progress } from "./progress.ts";
+export { isMissing, orMissing, readStream } from "./nats-facts.ts";
+export { storeCorrelationLookup } from "./store-lookup.ts";
+export { replayTargetFor, actorSettings } from "./replay-target.ts";
+export { routedActorsOf, routeCopyFor } from "./routing-plan.ts";

@@ -1,0 +1,49 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetbusConfig } from "../config/types.ts";
+import { Buckets, Consumers, Streams, Subjects } from "../topology.ts";
+import { parseJsonObject, readKvEntries, readKvEntry } from "./kv-read.ts";
+import { orMissing } from "./nats-facts.ts";
+import { ROUTES_KEY } from "./live-config.ts";
+import { durablesOf } from "./status.ts";
+import type { ConsumerFact, StatusFacts } from "./types.ts";
+
+
+async function consumerFact(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerFact | null> {
+  const ci = await orMissing(() => jsm.consumers.info(stream, durable));
+  return ci ? { pending: ci.num_pending, ackPending: ci.num_ack_pending, redelivered: ci.num_redelivered } : null;
+}
+
+/** Reads every fact `jetbus status` shows; never creates anything, and a missing piece is recorded as missing. */
+export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManager, config: JetbusConfig): Promise<StatusFacts> {
+  const actors = config.actors.map((a) => ({ name: a.name, replicas: a.replicas, ...(a.ordered ? { partitions: a.ordered.partitions } : {}) }));
+  const storeStream = config.store.stream;
+  const [presence, inbox, dlqInfo, storeInfo, router, indexer, routes] = await Promise.all([
+    readKvEntries(nc, jsm, Buckets.Presence),
+    orMissing(() => jsm.streams.info(Streams.Inbox)),
+    // subjects_filter makes the server count messages per subject (works on 2.9)
+    orMissing(() => jsm.streams.info(Streams.DeadLetter, { subjects_filter: Subjects.deadLetterAll })),
+    orMissing(() => jsm.streams.info(storeStream)),
+    consumerFact(jsm, storeStream, Consumers.router),
+    consumerFact(jsm, storeStream, Consumers.indexer),
+    readKvEntry(jsm, Buckets.Config, ROUTES_KEY),
+  ]);
+  const inboxConsumers: Record<string, ConsumerFact | null> = {};
+  if (inbox) {
+    const durables = actors.flatMap((a) => durablesOf(a));
+    const facts = await Promise.all(durables.map((d) => consumerFact(jsm, Streams.Inbox, d)));
+    durables.forEach((d, i) => (inboxConsumers[d] = facts[i]!));
+  }
+  return {
+    at: new Date(),
+    actors,
+    presence: presence?.map((e) => ({ key: e.key, value: parseJsonObject(e.value), at: e.at })) ?? null,
+    inboxExists: inbox !== null,
+    inboxConsumers,
+    dlq: dlqInfo ? { ...(dlqInfo.state.subjects ?? {}) } : null,
+    store: storeInfo ? { stream: storeStream, messages: storeInfo.state.messages, lastSeq: storeInfo.state.last_seq, bytes: storeInfo.state.bytes } : { stream: storeStream, missing: true },
+    router,
+    indexer,
+    configRevision: routes?.revision ?? null,
+  };
+}

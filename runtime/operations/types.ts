@@ -1,0 +1,116 @@
+import type { Event } from "../events/types.ts";
+
+/** One heartbeat entry of KV `jetbus-presence` as read from the bucket. */
+export type PresenceFact = Readonly<{
+  key: string;
+  /** The parsed JSON value ({role, name, replica, host, pid, startedAt, inFlight, configRevision?}); {} when unreadable. */
+  value: Readonly<Record<string, unknown>>;
+  /** When the entry was last written: the heartbeat time. */
+  at: Date;
+}>;
+
+/** Counters of one durable consumer; `null` in the facts means the consumer does not exist. */
+export type ConsumerFact = Readonly<{
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+}>;
+
+/** Everything `jetbus status` reads from NATS, before any interpretation. */
+export type StatusFacts = Readonly<{
+  at: Date;
+  actors: readonly Readonly<{ name: string; replicas: number; partitions?: number }>[];
+  /** null: bucket jetbus-presence not created yet. */
+  presence: readonly PresenceFact[] | null;
+  inboxExists: boolean;
+  /** Durable name → counters (null: not created yet). */
+  inboxConsumers: Readonly<Record<string, ConsumerFact | null>>;
+  /** null: JETBUS_DLQ not created yet; else subject → message count. */
+  dlq: Readonly<Record<string, number>> | null;
+  store: Readonly<{ stream: string; messages: number; lastSeq: number; bytes: number }> | Readonly<{ stream: string; missing: true }>;
+  router: ConsumerFact | null;
+  indexer: ConsumerFact | null;
+  /** Latest revision of the routing config in KV jetbus-config (null: none stored). */
+  configRevision: number | null;
+}>;
+
+export const NOT_CREATED = "not created yet" as const;
+
+export type ConsumerStatus = Readonly<{ name: string; state: "ok" | typeof NOT_CREATED } & Partial<ConsumerFact>>;
+
+export type ReplicaStatus = Readonly<{
+  id: string;
+  host?: string;
+  pid?: number;
+  inFlight?: number;
+  configRevision?: number;
+  /** Milliseconds since the last heartbeat. */
+  ageMs: number;
+}>;
+
+export type ActorStatus = Readonly<{
+  name: string;
+  replicas: Readonly<{ live: number; desired: number; list: readonly ReplicaStatus[] }>;
+  /** Sums over the actor's durables; null when none of them exists yet. */
+  lag: number | null;
+  inFlight: number | null;
+  redeliveries: number | null;
+  /** null: JETBUS_DLQ not created yet. */
+  dlq: number | null;
+  consumers: readonly ConsumerStatus[];
+}>;
+
+export type StatusReport = Readonly<{
+  at: string;
+  actors: readonly ActorStatus[];
+  router: Readonly<{
+    replicas: readonly ReplicaStatus[];
+    /** Latest config revision stored in jetbus-config; replicas running an older one are stale. */
+    latestConfigRevision: number | null;
+    staleReplicas: readonly string[];
+    consumer: ConsumerStatus;
+  }>;
+  indexer: Readonly<{ consumer: ConsumerStatus }>;
+  store: Readonly<{ stream: string; state: "ok" | typeof NOT_CREATED; messages?: number; lastSeq?: number; bytes?: number }>;
+  inbox: "ok" | typeof NOT_CREATED;
+  deadLetter: "ok" | typeof NOT_CREATED;
+  presence: "ok" | typeof NOT_CREATED;
+}>;
+
+/** An event as trace sees it: the event plus where it sits in the store. */
+export type StoredEvent = Readonly<{ event: Event; seq?: number }>;
+
+/** An idempotency marker: actor `actor` finished the event. Value of KV jetbus-processed-<actor>. */
+export type HandledFact = Readonly<{ actor: string; eventId: string; at?: string; attempts?: number; replica?: string }>;
+
+/** A dead letter of JETBUS_DLQ for one event. */
+export type DeadLetterFact = Readonly<{ actor: string; eventId: string; seq: number; at: string; attempts?: number; error?: string; errorCode?: string }>;
+
+export type TraceFacts = Readonly<{
+  correlationId: string;
+  events: readonly StoredEvent[];
+  handled: readonly HandledFact[];
+  deadLetters: readonly DeadLetterFact[];
+  /** Actors each event was routed to by the current rules, when the routing plan is available. */
+  routedTo?: Readonly<Record<string, readonly string[]>>;
+}>;
+
+export type TraceNode = Readonly<{
+  event: Event;
+  seq?: number;
+  handled: readonly HandledFact[];
+  deadLetters: readonly DeadLetterFact[];
+  /** Routed by the current rules but neither handled nor dead-lettered (yet). */
+  waiting: readonly string[];
+  /** The causationid names an event that is not part of this correlation (or not stored). */
+  missingCause?: string;
+  children: readonly TraceNode[];
+}>;
+
+export type TraceTree = Readonly<{
+  correlationId: string;
+  roots: readonly TraceNode[];
+  events: number;
+  handled: number;
+  deadLettered: number;
+}>;

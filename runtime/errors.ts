@@ -16,6 +16,7 @@ export const ErrorCode = {
   Timeout: "TIMEOUT",
   Terminal: "TERMINAL",
   Usage: "USAGE",
+  Durability: "DURABILITY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -128,5 +129,21 @@ export class UsageError extends JetbusError {
   override name = "UsageError";
   constructor(message: string) {
     super(ErrorCode.Usage, message);
+  }
+}
+
+/** A command named an actor the config does not define (bad input: exit 2). */
+export class UnknownActorError extends JetbusError {
+  override name = "UnknownActorError";
+  constructor(readonly actor: string, readonly known: readonly string[]) {
+    super(ErrorCode.Usage, `unknown actor "${actor}": ${known.length ? `the config defines ${known.join(", ")}` : "the config defines no actors (pass --config)"}`);
+  }
+}
+
+/** `--strict` start-up check: streams or buckets that would not survive a node loss, or a store that differs from its config. */
+export class DurabilityError extends JetbusError {
+  override name = "DurabilityError";
+  constructor(readonly findings: readonly { subject: string; problem: string }[]) {
+    super(ErrorCode.Durability, [`durability check failed (${findings.length} finding${findings.length === 1 ? "" : "s"}):`, ...findings.map((f) => `  ${f.subject}: ${f.problem}`)].join("\n"));
   }
 }

@@ -2,6 +2,14 @@ import pino, { type Logger } from "pino";
 
 export type { Logger };
 
+const SECRET_KEYS = ["pass", "password", "token", "auth_token", "nkey_seed", "seed"];
+/**
+ * Where secrets can sit in a log record: at the top, one level down (`{nats: config.nats}`), or
+ * two levels down (`{config}`). File paths (nkey_seed_file, creds_file, tls keys) are not
+ * secrets and stay visible, which helps debugging.
+ */
+const REDACTED_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+
 /**
  * JSON lines for machines; pretty lines when a person watches a terminal. Secrets in the
  * config (passwords, tokens, seeds) are redacted wherever they appear in a log record.
@@ -12,7 +20,7 @@ export function createLogger(opts: { level?: string; name?: string; pretty?: boo
     {
       name: opts.name ?? "jetbus",
       level: opts.level ?? process.env.JETBUS_LOG_LEVEL ?? "info",
-      redact: { paths: ["pass", "token", "*.pass", "*.token", "nats.pass", "nats.token", "*.nkey_seed_file", "password"], censor: "[redacted]" },
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     },
     pretty ? pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true } }) : pino.destination(2),
   );

@@ -10,7 +10,14 @@ export const Streams = {
   DeadLetter: "JETBUS_DLQ",
   Unrouted: "JETBUS_UNROUTED",
   Quarantine: "JETBUS_QUARANTINE",
+  /** Derived id and correlation indexes of the default event store (rebuildable from EVENTS). */
+  Index: "JETBUS_INDEX",
 } as const;
+
+/** The index stream of an event store: JETBUS_INDEX for EVENTS, JETBUS_INDEX_<stream> for any other store name. */
+export function indexStreamFor(eventStream: string): string {
+  return eventStream === Streams.Events ? Streams.Index : `${Streams.Index}_${eventStream}`;
+}
 
 export const Subjects = {
   events: "events",
@@ -19,10 +26,22 @@ export const Subjects = {
   inboxAll: (actor: string) => `actors.${actor}.>`,
   /** `dlq.<actor>`: dead letters of one actor. */
   deadLetter: (actor: string) => `dlq.${actor}`,
+  /** Every actor's dead letters. */
+  deadLetterAll: "dlq.>",
+  /** Every actor's inbox (the subjects of JETBUS_INBOX). */
+  inboxes: "actors.>",
   /** `unrouted.<type>`: events no rule selected. */
   unrouted: (type: string) => `unrouted.${type}`,
   /** `quarantine.<original subject>`: messages the router could not decode. */
   quarantine: (subject: string) => `quarantine.${subject}`,
+  /** `index.<stream>.>`: every index entry of one event store. */
+  indexAll: (eventStream: string) => `index.${eventStream}.>`,
+  /** `index.<stream>.id.<token>`: the last message holds the store sequence of the event with that id. */
+  indexById: (eventStream: string, idToken: string) => `index.${eventStream}.id.${idToken}`,
+  /** `index.<stream>.corr.<token>`: the newest event of a correlation (the head of its chain). */
+  indexByCorrelation: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}`,
+  /** `index.<stream>.link.<seq>`: the event before store sequence `seq` in the same correlation. */
+  indexLink: (eventStream: string, seq: number) => `index.${eventStream}.link.${seq}`,
 } as const;
 
 export const Consumers = {
@@ -43,6 +62,12 @@ export const Buckets = {
   processed: (actor: string) => `jetbus-processed-${actor}`,
 } as const;
 
+/** Keys inside KV jetbus-config. */
+export const ConfigKeys = {
+  /** The applied config (whole document, defaults filled in); each apply or rollback is a new revision. */
+  Routes: "routes",
+} as const;
+
 /** Headers jetbus adds besides the CloudEvents ones. */
 export const JetbusHeaders = {
   /** Store sequence of the event an inbox copy came from. */
@@ -53,6 +78,16 @@ export const JetbusHeaders = {
   ConfigRevision: "jetbus-config-revision",
   /** Why a message was quarantined. */
   Reason: "jetbus-reason",
+  /** Run id of `jetbus replay` on a replayed inbox copy: actors key idempotency on (event id, run id) when present. */
+  Replay: "jetbus-replay",
+  /** Dead letters: the actor that gave up on the event. */
+  Actor: "jetbus-actor",
+  /** Dead letters: deliveries made before giving up. */
+  Attempts: "jetbus-attempts",
+  /** Dead letters: message of the last error. */
+  Error: "jetbus-error",
+  /** Dead letters: code of the last error (its `code`, a TerminalError's own code, or its class name). */
+  ErrorCode: "jetbus-error-code",
 } as const;
 
 /** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */

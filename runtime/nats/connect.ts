@@ -12,15 +12,38 @@ export type NatsAuth = Readonly<{
   /** Path of a decentralised-auth `.creds` file. */
   creds_file?: string;
   tls?: Readonly<{ ca?: string; cert?: string; key?: string }>;
+  /**
+   * Prefix of reply subjects. Defaults to `_INBOX.<user>` when a user is named, matching the
+   * deploy/ permissions that let each user subscribe only below its own prefix.
+   */
+  inbox_prefix?: string;
 }>;
 
 export type ConnectOptions = NatsAuth & Readonly<{ servers: string | readonly string[]; name?: string }>;
 
 /**
+ * Credentials from the environment (NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE,
+ * NATS_CREDS_FILE, NATS_TLS_CA/CERT/KEY): containers get secrets as env vars, and the same image
+ * and config serve every role. Only the variables that are set are returned.
+ */
+export function authFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuth {
+  const auth: { -readonly [K in keyof NatsAuth]: NatsAuth[K] } = {};
+  if (env.NATS_USER) auth.user = env.NATS_USER;
+  if (env.NATS_PASSWORD) auth.pass = env.NATS_PASSWORD;
+  if (env.NATS_TOKEN) auth.token = env.NATS_TOKEN;
+  if (env.NATS_NKEY_SEED_FILE) auth.nkey_seed_file = env.NATS_NKEY_SEED_FILE;
+  if (env.NATS_CREDS_FILE) auth.creds_file = env.NATS_CREDS_FILE;
+  if (env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY) auth.tls = { ca: env.NATS_TLS_CA, cert: env.NATS_TLS_CERT, key: env.NATS_TLS_KEY };
+  return auth;
+}
+
+/**
  * A connection that never gives up: jetbus processes are long-lived workers, so losing every
  * server pauses them until one is back instead of ending them.
  */
-export async function connectNats(o: ConnectOptions): Promise<NatsConnection> {
+export async function connectNats(given: ConnectOptions): Promise<NatsConnection> {
+  // like NATS_URL over nats.servers: the environment wins over the config file
+  const o: ConnectOptions = { ...given, ...authFromEnv() };
   const opts: NodeConnectionOptions = {
     servers: typeof o.servers === "string" ? o.servers.split(",") : [...o.servers],
     name: o.name,
@@ -32,7 +55,16 @@ export async function connectNats(o: ConnectOptions): Promise<NatsConnection> {
   if (o.token) opts.token = o.token;
   if (o.creds_file) opts.authenticator = credsAuthenticator(readFileSync(o.creds_file));
   if (o.nkey_seed_file) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(o.nkey_seed_file, "utf8").trim()));
-  if (o.tls) opts.tls = { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key };
+  if (o.tls && (o.tls.ca || o.tls.cert || o.tls.key)) {
+    // only the files that are named: an undefined caFile would replace Node's default CAs with none
+    const tls: NonNullable<NodeConnectionOptions["tls"]> = {};
+    if (o.tls.ca) tls.caFile = o.tls.ca;
+    if (o.tls.cert) tls.certFile = o.tls.cert;
+    if (o.tls.key) tls.keyFile = o.tls.key;
+    opts.tls = tls;
+  }
+  const inboxPrefix = o.inbox_prefix ?? (o.user ? `_INBOX.${o.user}` : undefined);
+  if (inboxPrefix) opts.inboxPrefix = inboxPrefix;
   return connect(opts);
 }
 
@@ -45,7 +77,7 @@ export function isTransient(err: unknown): boolean {
   if (!e) return false;
   if (e.retryable === true) return true;
   const text = `${e.name ?? ""} ${e.message ?? ""}`.toLowerCase();
-  return /jetstream is not enabled|jetstreamnotenabled|no responders|noresponders|timeout|timed out|disconnect|connection closed|reconnect|leader|not current|insufficient resources|stream offline|temporarily unavailable|503/.test(text);
+  return /jetstream is not enabled|jetstreamnotenabled|no responders|noresponders|timeout|timed out|disconnect|connection closed|reconnect|leader|not current|insufficient resources|stream offline|temporarily unavailable|\b503\b/.test(text);
 }
 
 /** Waits until the JetStream API answers (a fresh cluster needs a meta leader first). */
@@ -58,6 +90,8 @@ export async function waitForJetStream(nc: NatsConnection, timeoutMs = 30_000): 
       await jsm.getAccountInfo();
       return;
     } catch (err) {
+      // a user not allowed to ask will never be allowed by waiting
+      if (/permissions violation|authorization violation/i.test((err as Error)?.message ?? "")) throw err;
       last = err;
       await new Promise((r) => setTimeout(r, 100));
     }

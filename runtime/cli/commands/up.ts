@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
+import { startServices } from "../../app/services.ts";
 import { allOptions, withCommonOptions } from "../options.ts";
 
 /** Waits for SIGINT or SIGTERM. */
@@ -17,12 +18,22 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 export function registerUp(program: Command): void {
   withCommonOptions(program.command("up"))
-    .description("run everything in one process for development (embedded NATS unless --servers); Ctrl-C stops")
+    .description("run the indexer, the router and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops")
+    .option("--no-http", "do not serve /metrics, /healthz and /readyz")
     .action(async function (this: Command) {
-      const o = allOptions(this);
+      const o = allOptions<{ http?: boolean } & ReturnType<typeof allOptions>>(this);
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up" });
-      rt.logger.info({ servers: rt.servers }, "jetbus is up; Ctrl-C to stop");
-      await untilSignal();
-      await rt.dispose();
+      try {
+        const services = await startServices(rt, { http: o.http !== false });
+        rt.logger.info(
+          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? `http://127.0.0.1:${services.http.port}/metrics` : undefined },
+          "jetbus is up; Ctrl-C to stop",
+        );
+        await untilSignal();
+        rt.logger.info("stopping: finishing in-flight events");
+        await services.stop();
+      } finally {
+        await rt.dispose();
+      }
     });
 }

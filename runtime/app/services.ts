@@ -1,0 +1,51 @@
+import type { Runtime } from "./bootstrap.ts";
+import { startActors, type RunningActors } from "../actor/mod.ts";
+import { startRouter, type RouterHandle } from "../routing/mod.ts";
+import { Indexer } from "../store/mod.ts";
+import { serveObservability, type ObservabilityServer } from "../observability/mod.ts";
+
+export type ServiceSelection = Readonly<{
+  indexer?: boolean;
+  router?: boolean;
+  /** Actor names to run; undefined runs every configured actor, [] none. */
+  actors?: readonly string[];
+  /** Serve /metrics, /healthz and /readyz on observability.http_port. */
+  http?: boolean;
+}>;
+
+/** The long-running parts of a jetbus process, started together and stopped in reverse order. */
+export type Services = Readonly<{
+  indexer?: Indexer;
+  router?: RouterHandle;
+  actors?: RunningActors;
+  http?: ObservabilityServer;
+  stop(graceMs?: number): Promise<void>;
+}>;
+
+export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
+  let indexer: Indexer | undefined;
+  let router: RouterHandle | undefined;
+  let actors: RunningActors | undefined;
+  let http: ObservabilityServer | undefined;
+  const stop = async (graceMs?: number) => {
+    await actors?.stop(graceMs);
+    await router?.stop();
+    await indexer?.stop();
+    rt.health.unregister("services");
+    await http?.close();
+  };
+  try {
+    if (sel.http) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
+    if (sel.indexer ?? true) {
+      indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+      await indexer.start();
+    }
+    if (sel.router ?? true) router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+    if (sel.actors === undefined || sel.actors.length > 0) actors = await startActors(rt, sel.actors);
+    rt.health.register("services", () => true);
+  } catch (err) {
+    await stop(0).catch(() => undefined);
+    throw err;
+  }
+  return { indexer, router, actors, http, stop };
+}

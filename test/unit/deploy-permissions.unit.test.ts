@@ -1,0 +1,46 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { actorDurables, inboxPrefixFor, passwordVarFor, renderAccountsConf, roleUsers, Users } from "../../runtime/cluster/permissions.ts";
+
+const users = roleUsers([{ name: "a1" }, { name: "ord", ordered: { partitions: 2 } }]);
+const of = (name: string) => users.find((u) => u.user === name)!;
+
+test("one user per role and per actor; only the admin is unrestricted", () => {
+  assert.equal(users.map((u) => u.user), [Users.admin, Users.publisher, Users.router, "a1", "ord"]);
+  assert.is(of(Users.admin).publish, undefined);
+  for (const u of users.slice(1)) assert.ok(u.publish && u.subscribe, `${u.user} has allow lists`);
+});
+
+test("the publisher may publish events (plus two read-only API calls) and subscribe only to its own replies", () => {
+  const p = of(Users.publisher);
+  assert.equal(p.publish!.filter((s) => !s.startsWith("$JS.API.INFO") && !s.startsWith("$JS.API.STREAM.INFO.")), ["events.>"]);
+  assert.equal(p.subscribe, ["_INBOX.jetbus-publisher.>"]);
+});
+
+test("an actor pulls and acks only its own durables; an ordered actor's partitions are listed one by one", () => {
+  assert.equal(actorDurables({ name: "ord", ordered: { partitions: 2 } }), ["ord-p0", "ord-p1"]);
+  const next = (u: string) => of(u).publish!.filter((s) => s.includes("MSG.NEXT") || s.startsWith("$JS.ACK"));
+  assert.equal(next("a1"), ["$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.a1", "$JS.ACK.JETBUS_INBOX.a1.>"]);
+  assert.equal(next("ord"), ["$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p0", "$JS.ACK.JETBUS_INBOX.ord-p0.>", "$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p1", "$JS.ACK.JETBUS_INBOX.ord-p1.>"]);
+  const a1 = of("a1").publish!;
+  assert.ok(a1.includes("dlq.a1") && !a1.some((s) => s.startsWith("dlq.") && s !== "dlq.a1"));
+  assert.ok(a1.includes("$KV.jetbus-processed-a1.>") && !a1.some((s) => s.includes("processed-ord")));
+  assert.ok(!a1.some((s) => s.startsWith("actors.")), "an actor never writes into inboxes");
+  assert.ok(!a1.some((s) => s.includes("STREAM.CREATE.JETBUS_INBOX") || s.includes("STREAM.DELETE") || s.includes("CONSUMER.DELETE")));
+});
+
+test("the router reads the store through its durables and writes inboxes, unrouted and quarantine; it never pulls an inbox", () => {
+  const r = of(Users.router).publish!;
+  for (const s of ["actors.>", "unrouted.>", "quarantine.>", "$JS.API.CONSUMER.MSG.NEXT.EVENTS.jetbus-router", "$JS.ACK.EVENTS.jetbus-router.>", "$KV.jetbus-config.>"]) assert.ok(r.includes(s), s);
+  assert.ok(!r.some((s) => s.includes("MSG.NEXT.JETBUS_INBOX")));
+});
+
+test("passwords are environment references in the rendered config, never values", () => {
+  const text = renderAccountsConf(users);
+  assert.match(text, /password: \$JETBUS_PASS_ADMIN\n/);
+  assert.is(passwordVarFor("user-handler-1"), "JETBUS_PASS_USER_HANDLER_1");
+  assert.is(inboxPrefixFor("a1"), "_INBOX.a1");
+  assert.not.match(text, /password: "/);
+});
+
+test.run();

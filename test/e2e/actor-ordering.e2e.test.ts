@@ -56,16 +56,16 @@ test("per-key order holds across three replica processes while one is SIGKILLed 
   const file = writeConfig(config);
   for (let i = 0; i < 3; i++) procs.push(spawnActor(file, env.server.url, "seq", ["--replicas", "1"]));
   await Promise.all(procs.map((p) => waitReady(env.nc, p, "seq")));
-  for (let n = 0; n < PER_KEY; n++) for (const key of KEYS) await feed(env.nc, actor, probeEvent({ n, key, delay_ms: 150 }, { correlationid: key }));
+  // event n=LONG of every key is slow, so a process seen starting one is still inside it when killed
+  const LONG = 2;
+  for (let n = 0; n < PER_KEY; n++) for (const key of KEYS) await feed(env.nc, actor, probeEvent({ n, key, delay_ms: n === LONG ? 1200 : 150 }, { correlationid: key }));
 
-  // kill a process that is in the middle of an event
   const victim = await waitFor(async () => {
     const log = await readLog(env.nc);
-    if (log.filter((l) => l.phase === "end").length < 10) return null;
     const ended = new Set(log.filter((l) => l.phase === "end").map((l) => `${l.eventId}`));
-    const busy = log.find((l) => l.phase === "start" && !ended.has(l.eventId));
+    const busy = log.find((l) => l.phase === "start" && l.n === LONG && !ended.has(l.eventId));
     return busy ? procs.find((p) => p.pid === busy.pid) : null;
-  }, "a process with an event in flight", 60_000, 5);
+  }, "a process inside a slow event", 60_000, 5);
   victim.child.kill("SIGKILL");
   await victim.exited;
 

@@ -1,6 +1,6 @@
 import { test } from "uvu";
-import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
+import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,24 +8,10 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
 import { Streams } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
+import { runJetbus } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function jetbus(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { env: { ...process.env, NATS_URL: "", FORCE_COLOR: "0" } });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const jetbus = (args: string[]) => runJetbus(args);
 
 const dir = mkdtempSync(join(tmpdir(), "jetbus-ops-e2e-"));
 const configFile = join(dir, "jetbus.config.json");

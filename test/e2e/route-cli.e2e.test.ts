@@ -1,6 +1,5 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import { readKvEntry } from "../../runtime/operations/kv-read.ts";
 import { ConfigStore } from "../../runtime/routing/config-store.ts";
 import { Buckets, ConfigKeys } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
+import { runJetbus } from "../helpers/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "jetbus-route-cli-"));
 const file = (name: string, doc: unknown) => {
@@ -17,15 +17,7 @@ const file = (name: string, doc: unknown) => {
   return p;
 };
 
-function jetbus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { cwd: process.cwd(), env: { ...process.env, JETBUS_LOG_LEVEL: "error" } });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const jetbus = (args: string[]) => runJetbus(args, { JETBUS_LOG_LEVEL: "error" });
 
 const actors = [{ name: "user-handler-1" }, { name: "email-handler" }];
 const good1 = file("one.json", { nats: { user: "someone", pass: "s3cret-pass" }, actors, routes: { rules: [{ name: "created", match: { type: "UserCreated" }, to: ["user-handler-1", "email-handler"] }] } });

@@ -1,21 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { headers } from "@nats-io/transport-node";
 import { startServer } from "../helpers/nats.ts";
+import { runJetbus } from "../helpers/cli.ts";
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** The real CLI in its own process, as a user would run it. */
-function jetbus(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { cwd: process.cwd(), env: { ...process.env, ...env, JETBUS_LOG_JSON: "1" } });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jetbus = (args: string[], env: Record<string, string> = {}) => runJetbus(args, { JETBUS_LOG_LEVEL: "info", ...env });
 
 test("jetbus pub / get / history / index against a fresh server, with exit codes 0, 1 and 2", async () => {
   const { server, nc, stop } = await startServer();

@@ -5,7 +5,7 @@ import { toMillis } from "../config/duration.ts";
 import type { Event, ReadonlyHeaders } from "../events/types.ts";
 import { tokenFor } from "../events/subjects.ts";
 import { Buckets, JetbusHeaders } from "../topology.ts";
-import { ensureBucket } from "./buckets.ts";
+import { ensureBucket } from "../nats/buckets.ts";
 import type { ProcessedMarker } from "./types.ts";
 
 /**

@@ -10,4 +10,3 @@ export { createContext, originSeqOf, type PublishEventFn } from "./context.ts";
 export { decideFailure, backoffDelayMs, isTerminal, NON_RETRYABLE_CODES, errorCodeOf } from "./retry.ts";
 export { publishDeadLetter, listDeadLetters, replayDeadLetters, type ReplaySelector, type ReplayedDeadLetter } from "./dead-letter.ts";
 export { ProcessedMarkers, markerKeyOf } from "./idempotency.ts";
-export { Heartbeat, openPresenceBucket, presenceKey, PRESENCE_TTL_MS, HEARTBEAT_EVERY_MS } from "./presence.ts";

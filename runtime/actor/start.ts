@@ -4,7 +4,8 @@ import type { ActorSettings } from "../config/types.ts";
 import { NotFoundError } from "../errors.ts";
 import { EventBus } from "../store/bus.ts";
 import { ensureInbox } from "./inbox.ts";
-import { openPresenceBucket } from "./presence.ts";
+import { actorLagSampler } from "./lag.ts";
+import { openPresenceBucket } from "../presence/mod.ts";
 import { resolveHandler } from "./resolve.ts";
 import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
 
@@ -45,7 +46,9 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
   const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
   const workers: ActorWorker[] = [];
+  const stopLag = rt.metrics.addLagSampler(actorLagSampler(jsm, selected, rt.metrics));
   const stopAll = async (graceMs = DEFAULT_GRACE_MS): Promise<StopResult> => {
+    stopLag();
     const results = await Promise.all(workers.map((w) => w.stop(graceMs)));
     await bus.close().catch(() => undefined);
     const abandoned = results.reduce((n, r) => n + r.abandoned, 0);

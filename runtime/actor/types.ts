@@ -43,17 +43,6 @@ export type HandlerClass = new (...args: any[]) => ActorHandler;
 /** The function form of a handler, for tests and middleware: `(event, ctx) => Promise<void>`. */
 export type HandlerFn = (event: Event, ctx: ActorContext) => Promise<void>;
 
-/** Value of a `jetbus-presence` entry (key `actor.<name>.<replica>`), refreshed every few seconds. */
-export type PresenceValue = Readonly<{
-  role: "actor";
-  name: string;
-  replica: string;
-  host: string;
-  pid: number;
-  startedAt: string;
-  inFlight: number;
-}>;
-
 /** Value of a `jetbus-processed-<actor>` marker. */
 export type ProcessedMarker = Readonly<{ at: string; attempts: number; replica: string }>;
 

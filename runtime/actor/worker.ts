@@ -13,7 +13,7 @@ import { createContext, type ContextDeps, type PublishEventFn } from "./context.
 import { publishDeadLetter } from "./dead-letter.ts";
 import { markerKeyOf, ProcessedMarkers } from "./idempotency.ts";
 import { consumersOf } from "./ordering.ts";
-import { Heartbeat } from "./presence.ts";
+import { Heartbeat, presenceKey } from "../presence/mod.ts";
 import { backoffDelayMs, decideFailure, errorCodeOf, errorMessageOf } from "./retry.ts";
 import { Slots } from "./slots.ts";
 import { AckBatcher } from "./acks.ts";
@@ -104,7 +104,8 @@ export class ActorWorker {
     const s = this.o.settings;
     if (s.idempotency.enabled) this.markers = await ProcessedMarkers.open(this.o.nc, s, this.o.storeReplicas ?? 1, this.replica);
     if (this.o.presence) {
-      this.heartbeat = new Heartbeat(this.o.presence, s.name, this.replica, () => this.inflight.size, this.log);
+      const kv = this.o.presence;
+      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inflight.size }), this.log);
       await this.heartbeat.start();
     }
     // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle

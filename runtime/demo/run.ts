@@ -5,7 +5,8 @@ import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
 import { startRuntime } from "../app/bootstrap.ts";
 import { startServices } from "../app/services.ts";
-import { ConfigStore } from "../routing/config-store.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { liveConfig } from "../operations/live-config.ts";
 import { dryRun } from "../routing/dry-run.ts";
 import { EventBus, EventStore } from "../store/mod.ts";
 import type { Logger } from "../log.ts";
@@ -47,7 +48,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
   try {
     const services = await startServices(rt, { http: false });
     try {
-      const routing = (await (await ConfigStore.open(rt.nc, { replicas: config.store.replicas })).current())?.config ?? config;
+      // the rules the routers run: a revision applied with `jetbus config apply` wins over the file
+      const routing = (await liveConfig(await jetstreamManager(rt.nc), config)).config;
       const bus = new EventBus(rt.nc, { maxMsgSize: config.store.max_msg_size });
       say("Producing events...");
       const expected: Expected[] = [];

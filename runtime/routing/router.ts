@@ -12,7 +12,7 @@ import { ConfigStore, type StoredConfig } from "./config-store.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
 import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
 import { compileRuleSet } from "./plan.ts";
-import { newReplicaId, Presence } from "./presence.ts";
+import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey } from "../presence/mod.ts";
 import type { RuleSet } from "./types.ts";
 
 export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; logger: Logger; metrics: Metrics }>;
@@ -58,7 +58,7 @@ export class Router {
   private messages?: ConsumerMessages;
   private loopDone?: Promise<void>;
   private watcher?: { stop(): void };
-  private presence?: Presence;
+  private presence?: Heartbeat;
   private inFlight = 0;
   private slotWaiters: Array<() => void> = [];
   private readonly chains = new Map<string, Chain>();
@@ -70,6 +70,7 @@ export class Router {
   private toNak: JsMsg[] = [];
   private pumpScheduled = false;
   private ackScheduled = false;
+  private stopLag?: () => void;
 
   constructor(private readonly deps: RouterDeps, private readonly opts: RouterOptions = {}) {
     this.replicaId = opts.replicaId ?? newReplicaId();
@@ -106,13 +107,17 @@ export class Router {
     );
 
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
-    this.presence = new Presence(nc, `router.${ROUTER_NAME}.${this.replicaId}`, () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision }), logger, config.store.replicas, this.opts.heartbeatMs);
+    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision }), logger, this.opts.heartbeatMs);
     await this.presence.start();
 
     await this.catchUp(jsm);
     const consumer = await jetstream(nc).consumers.get(config.store.stream, Consumers.router);
     this.messages = await consumer.consume({ max_messages: Math.max(256, this.maxInFlight) });
     this.loopDone = this.loop(this.messages);
+    this.stopLag = this.deps.metrics.addLagSampler(async () => {
+      const ci = await jsm.consumers.info(config.store.stream, Consumers.router);
+      this.deps.metrics.consumerPending.set({ consumer: Consumers.router }, ci.num_pending + ci.num_ack_pending);
+    });
     logger.info({ replica: this.replicaId, revision: this.revision, rules: this.rules.rules.length, mode: this.rules.mode }, "router started");
   }
 
@@ -120,6 +125,7 @@ export class Router {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopLag?.();
     this.watcher?.stop();
     this.messages?.stop();
     await this.loopDone;

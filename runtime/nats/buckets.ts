@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
-import { retryTransient } from "../nats/connect.ts";
+import { retryTransient } from "./connect.ts";
 
 /**
  * Opens a KV bucket, creating it when missing. When the bucket already exists with other

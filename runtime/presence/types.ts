@@ -1,0 +1,15 @@
+/** Value of a `jetbus-presence` entry (key `<role>.<name>.<replica>`), refreshed every few seconds. */
+export type PresenceValue = Readonly<{
+  role: "actor" | "router";
+  name: string;
+  replica: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  inFlight: number;
+  /** Routers: the config revision they route with. */
+  configRevision?: number;
+}>;
+
+/** What the process reports on each beat; host, pid and start time are added by the heartbeat. */
+export type PresenceState = Omit<PresenceValue, "host" | "pid" | "startedAt">;

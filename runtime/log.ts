@@ -11,11 +11,19 @@ const SECRET_KEYS = ["pass", "password", "token", "auth_token", "nkey_seed", "se
 const REDACTED_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 /**
+ * Pretty lines only when a person watches: stderr is a terminal and JETBUS_LOG_JSON is not set.
+ * Anything else (a pipe, a file, a container's log driver) gets one JSON object per line.
+ */
+export function prettyByDefault(stderr: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stderr.isTTY === true && !env.JETBUS_LOG_JSON;
+}
+
+/**
  * JSON lines for machines; pretty lines when a person watches a terminal. Secrets in the
  * config (passwords, tokens, seeds) are redacted wherever they appear in a log record.
  */
 export function createLogger(opts: { level?: string; name?: string; pretty?: boolean } = {}): Logger {
-  const pretty = opts.pretty ?? (process.stderr.isTTY && !process.env.JETBUS_LOG_JSON);
+  const pretty = opts.pretty ?? prettyByDefault();
   return pino(
     {
       name: opts.name ?? "jetbus",

@@ -76,7 +76,7 @@ export type ReplayedDeadLetter = Readonly<{ dlqSeq: number; actor: string; event
  * an actor. The event keeps its id; the inbox copy gets a fresh Nats-Msg-Id so dedupe lets it in,
  * and the dead letter is deleted only after the inbox acked the copy.
  */
-export async function replayDeadLetters(nc: NatsConnection, actors: readonly ActorSettings[], sel: ReplaySelector): Promise<ReplayedDeadLetter[]> {
+export async function replayDeadLetters(nc: NatsConnection, actors: readonly ActorSettings[], sel: ReplaySelector, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayedDeadLetter[]> {
   if (!sel.id && !sel.actor) throw new UsageError("dlq replay needs an event id (or DLQ sequence) or --actor");
   const all = await listDeadLetters(nc, { actor: sel.actor });
   const chosen = sel.id ? all.filter((d) => d.eventId === sel.id || String(d.dlqSeq) === sel.id) : all;
@@ -84,7 +84,8 @@ export async function replayDeadLetters(nc: NatsConnection, actors: readonly Act
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const done: ReplayedDeadLetter[] = [];
-  for (const d of chosen) {
+  for (const [i, d] of chosen.entries()) {
+    opts.onProgress?.(i, chosen.length);
     const settings = actors.find((a) => a.name === d.actor);
     if (!settings) throw new NotFoundError(`actor ${d.actor} of dead letter ${d.dlqSeq} is not in the config`);
     const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: d.dlqSeq });
@@ -97,5 +98,6 @@ export async function replayDeadLetters(nc: NatsConnection, actors: readonly Act
     await jsm.streams.deleteMessage(Streams.DeadLetter, d.dlqSeq, false);
     done.push({ dlqSeq: d.dlqSeq, actor: d.actor, eventId: event.id, subject, inboxSeq: ack.seq });
   }
+  opts.onProgress?.(chosen.length, chosen.length);
   return done;
 }

@@ -6,6 +6,7 @@ import type { ActorSettings } from "../config/types.ts";
 import { decodeEvent, Header } from "../events/codec.ts";
 import type { Event } from "../events/types.ts";
 import { TimeoutError } from "../errors.ts";
+import { retryTransient } from "../nats/connect.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Streams } from "../topology.ts";
@@ -20,6 +21,8 @@ import { AckBatcher } from "./acks.ts";
 import type { HandlerFn } from "./types.ts";
 
 export const DEFAULT_GRACE_MS = 30_000;
+/** How long a processed marker write is retried through a leader election before the worker acks without it. */
+const MARKER_RETRY_MS = 30_000;
 
 export type ActorWorkerOptions = Readonly<{
   nc: NatsConnection;
@@ -196,7 +199,13 @@ export class ActorWorker {
     this.m.seconds.observe((performance.now() - t0) / 1000);
     if (key !== undefined) {
       try {
-        await this.markers!.mark(key, attempt);
+        // a leader election of the marker bucket fails the put for a few seconds; the ack sent
+        // next may be lost in the same election, and a redelivery without a marker runs twice.
+        // So retry, telling the server we are still working so ack_wait does not hand it to another worker.
+        await retryTransient(async () => {
+          msg.working();
+          await this.markers!.mark(key, attempt);
+        }, { timeoutMs: MARKER_RETRY_MS });
       } catch (err) {
         // the ack below still prevents redelivery; only a redelivery racing it could run twice
         this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "processed marker not written");

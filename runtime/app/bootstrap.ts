@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Health } from "../observability/health.ts";
+import { checkDurabilityAtStartup, DurabilityMode } from "./startup-durability.ts";
 
 export type RuntimeOptions = Readonly<{
   configPath?: string;
@@ -17,6 +18,8 @@ export type RuntimeOptions = Readonly<{
   logger?: Logger;
   /** An already-loaded config (tests); skips reading a file. */
   config?: JetbusConfig;
+  /** The start-up durability check: off for one-shot commands (the default), warn or strict for long-running processes. */
+  durability?: DurabilityMode;
 }>;
 
 /** Everything a jetbus process holds: config, connection, logger, and the embedded server if it started one. */
@@ -57,6 +60,13 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     nc = await connectNats({ ...config.nats, servers, name: opts.name ?? "jetbus" });
     await waitForJetStream(nc);
   } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+  try {
+    await checkDurabilityAtStartup(nc, config, logger, opts.durability ?? DurabilityMode.Off);
+  } catch (err) {
+    await nc.close().catch(() => undefined);
     await embedded?.stop();
     throw err;
   }

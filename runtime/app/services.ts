@@ -27,12 +27,17 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
+  // /readyz answers 503 until every part is started and again from the moment stopping begins,
+  // so an orchestrator sends no work to a process that is still binding or already draining
+  let ready = false;
+  rt.health.register("services", () => ready);
   const stop = async (graceMs?: number) => {
+    ready = false;
     await actors?.stop(graceMs);
     await router?.stop();
     await indexer?.stop();
-    rt.health.unregister("services");
     await http?.close();
+    rt.health.unregister("services");
   };
   try {
     if (sel.http) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
@@ -42,7 +47,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     }
     if (sel.router ?? true) router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
     if (sel.actors === undefined || sel.actors.length > 0) actors = await startActors(rt, sel.actors);
-    rt.health.register("services", () => true);
+    ready = true;
   } catch (err) {
     await stop(0).catch(() => undefined);
     throw err;

@@ -3,7 +3,7 @@ import { ErrorCode, JetbusError } from "../errors.ts";
 /** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
 export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
 
-const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict]);
+const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.Durability]);
 
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
@@ -11,6 +11,7 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.NotFound]: "check the id, or run `jetbus history` to list what the store holds",
   [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
   [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
+  [ErrorCode.Durability]: "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
 };
 
 export function exitCodeFor(err: unknown): number {

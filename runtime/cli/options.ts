@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { startRuntime, type Runtime } from "../app/bootstrap.ts";
+import { DurabilityMode } from "../app/startup-durability.ts";
 
 /** Flags every command shares. */
 export type CommonOptions = { servers?: string; config?: string; json?: boolean; debug?: boolean };
@@ -25,4 +26,13 @@ export async function withRuntime<T>(opts: CommonOptions, fn: (rt: Runtime) => P
 /** The options of a command merged with those of its parents (flags may come before or after the subcommand). */
 export function allOptions<T extends CommonOptions>(cmd: Command): T {
   return cmd.optsWithGlobals() as T;
+}
+
+/** `--strict` of the long-running commands (up, actor, router): durability findings stop the start instead of warning. */
+export function withStrictOption(cmd: Command): Command {
+  return cmd.option("--strict", "refuse to start (exit 2) when the durability check finds an R1 stream or bucket on a cluster or a store that differs from the config; default: log them as warnings");
+}
+
+export function durabilityModeOf(o: { strict?: boolean }): DurabilityMode {
+  return o.strict ? DurabilityMode.Strict : DurabilityMode.Warn;
 }

@@ -1,7 +1,10 @@
-import type { JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../config/types.ts";
 import { DurabilityError } from "../errors.ts";
 import { eventStreamConfig } from "../store/stream.ts";
+import { ownedStreams } from "./owned-streams.ts";
+
+export { isJetbusStream } from "./owned-streams.ts";
 
 export const FindingKind = {
   /** An R1/R2 stream or bucket on a cluster: one node loss makes it unavailable or loses it. */
@@ -40,11 +43,6 @@ const STORE_SETTINGS: ReadonlyArray<readonly [keyof StreamConfig, string]> = [
   ["storage", "store.storage"],
 ];
 
-/** Streams and buckets jetbus owns: the event store, JETBUS_*, and KV buckets named jetbus-*. */
-export function isJetbusStream(name: string, eventStream: string): boolean {
-  return name === eventStream || name.startsWith("JETBUS_") || name.startsWith("KV_jetbus-");
-}
-
 function label(stream: string): string {
   return stream.startsWith("KV_") ? `KV ${stream.slice(3)}` : stream;
 }
@@ -61,8 +59,7 @@ function serverIsClustered(jsm: JetStreamManager): boolean {
  */
 export async function checkDurability(jsm: JetStreamManager, config: JetbusConfig, opts: DurabilityOptions = {}): Promise<DurabilityFinding[]> {
   const events = config.store.stream;
-  const streams: StreamInfo[] = [];
-  for await (const s of jsm.streams.list()) if (isJetbusStream(s.config.name, events)) streams.push(s);
+  const { streams } = await ownedStreams(jsm, config);
   const clustered = opts.clustered ?? (serverIsClustered(jsm) || streams.some((s) => Boolean(s.cluster?.name)));
   const min = opts.minReplicas ?? 3;
   const findings: DurabilityFinding[] = [];

@@ -116,6 +116,10 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       ...durableUse(events, Consumers.indexer),
       `${API}.STREAM.INFO.${indexStreamFor(events)}`,
       `${API}.STREAM.CREATE.${indexStreamFor(events)}`,
+      // reading a correlation's chain head before appending to it (direct get, or the API get where direct is off)
+      `${API}.DIRECT.GET.${indexStreamFor(events)}`,
+      `${API}.DIRECT.GET.${indexStreamFor(events)}.>`,
+      `${API}.STREAM.MSG.GET.${indexStreamFor(events)}`,
       Subjects.indexAll(events),
       "actors.>",
       "unrouted.>",

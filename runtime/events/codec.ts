@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { MsgHdrsImpl, type MsgHdrs } from "@nats-io/transport-node";
 import { EventTooLargeError, InvalidEventError } from "../errors.ts";
 import { EVENTS_PREFIX, assertEventType, subjectForType, typeFromSubject } from "./subjects.ts";
-import { EventForm, type Event, type NewEvent, type WireMessage } from "./types.ts";
+import { EventForm, type Event, type NewEvent, type ReadonlyHeaders, type WireMessage } from "./types.ts";
 
 export const Header = {
   MsgId: "Nats-Msg-Id",
@@ -36,8 +36,7 @@ export type Decoded = Readonly<{ event: Event; form: EventForm }>;
 export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {}): Event<D> {
   assertEventType(e.type);
   const id = e.id ?? randomUUID();
-  return checkAttributes({
-    specversion: "1.0",
+  return build({
     id,
     type: e.type,
     source: e.source ?? defaults.source ?? DEFAULT_SOURCE,
@@ -45,38 +44,45 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
     datacontenttype: JSON_CONTENT_TYPE,
     data: e.data,
     correlationid: e.correlationid ?? id,
-    ...(e.causationid ? { causationid: e.causationid } : {}),
+    // an empty causation or trace id means "none" for a producer
+    causationid: e.causationid || undefined,
     dataversion: e.dataversion ?? 1,
-    ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+    traceparent: e.traceparent || undefined,
   }) as Event<D>;
 }
 
 /** Binary mode: attributes in `ce-*` headers, the data as the JSON body. `Nats-Msg-Id` = id for dedupe. */
 export function encodeEvent(event: Event, opts: { subject?: string; msgId?: string } = {}): { subject: string; headers: MsgHdrs; data: Uint8Array } {
-  const h = natsHeaders();
-  h.set(Header.MsgId, opts.msgId ?? event.id);
-  h.set(Header.SpecVersion, "1.0");
-  h.set(Header.Id, event.id);
-  h.set(Header.Type, event.type);
-  h.set(Header.Source, event.source);
-  h.set(Header.Time, event.time);
-  h.set(Header.CorrelationId, event.correlationid);
-  if (event.causationid) h.set(Header.CausationId, event.causationid);
-  h.set(Header.DataVersion, String(event.dataversion));
-  h.set(Header.ContentType, event.datacontenttype);
-  if (event.traceparent) h.set(Header.TraceParent, event.traceparent);
+  // Filled directly rather than with headers().set(): set() re-scans every key it already holds on each
+  // call, which was most of encode's cost. Values still go through the client's own check (no CR/LF, trimmed).
+  const h = new MsgHdrsImpl();
+  put(h, Header.MsgId, opts.msgId ?? event.id);
+  put(h, Header.SpecVersion, "1.0");
+  put(h, Header.Id, event.id);
+  put(h, Header.Type, event.type);
+  put(h, Header.Source, event.source);
+  put(h, Header.Time, event.time);
+  put(h, Header.CorrelationId, event.correlationid);
+  if (event.causationid) put(h, Header.CausationId, event.causationid);
+  put(h, Header.DataVersion, String(event.dataversion));
+  put(h, Header.ContentType, event.datacontenttype);
+  if (event.traceparent) put(h, Header.TraceParent, event.traceparent);
   const data = event.data === undefined ? new Uint8Array(0) : encoder.encode(typeof event.data === "string" && !isJson(event.datacontenttype) ? event.data : JSON.stringify(event.data));
   return { subject: opts.subject ?? subjectForType(event.type), headers: h, data };
+}
+
+function put(h: MsgHdrsImpl, key: string, value: string): void {
+  h.headers.set(key, [MsgHdrsImpl.validHeaderValue(value)]);
 }
 
 /** Reads an event from any of the three accepted forms; every failure is an InvalidEventError naming the problem. */
 export function decodeEvent(msg: WireMessage, opts: DecodeOptions = {}): Decoded {
   const limit = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (msg.data.length > limit) throw new EventTooLargeError(msg.data.length, limit);
-  const h = lowerCaseHeaders(msg);
-  const contentType = (h.get(Header.ContentType) ?? "").toLowerCase();
+  const h = readHeaders(msg.headers);
+  const contentType = (h.contentType ?? "").toLowerCase();
   if (contentType.startsWith(STRUCTURED_CONTENT_TYPE)) return { event: structured(parseJson(msg.data, "structured CloudEvent"), msg, opts), form: EventForm.Structured };
-  if (h.has(Header.SpecVersion) || h.has(Header.Id) || h.has(Header.Type)) return { event: binary(h, msg, opts), form: EventForm.Binary };
+  if (h.specversion !== undefined || h.id !== undefined || h.type !== undefined) return { event: binary(h, msg, opts), form: EventForm.Binary };
   const body = parseData(msg.data, contentType || JSON_CONTENT_TYPE);
   if (isRecord(body) && "specversion" in body) return { event: structured(body, msg, opts), form: EventForm.Structured };
   return { event: raw(h, body, contentType, msg, opts), form: EventForm.Raw };
@@ -94,8 +100,7 @@ function structured(doc: unknown, msg: WireMessage | undefined, opts: DecodeOpti
     if (typeof doc[k] !== "string") throw new InvalidEventError(`structured CloudEvent: "${k}" must be a string`);
   }
   const id = doc.id as string;
-  const event = {
-    specversion: "1.0" as const,
+  const fields = {
     id,
     type: doc.type as string,
     source: doc.source as string,
@@ -107,64 +112,98 @@ function structured(doc: unknown, msg: WireMessage | undefined, opts: DecodeOpti
     dataversion: doc.dataversion === undefined ? 1 : doc.dataversion,
     traceparent: optionalString(doc, "traceparent"),
   };
-  if (typeof event.dataversion !== "number") throw new InvalidEventError(`"dataversion" must be a number`);
-  matchSubject(event.type, msg, opts);
-  return checkAttributes(event as Event);
+  if (typeof fields.dataversion !== "number") throw new InvalidEventError(`"dataversion" must be a number`);
+  matchSubject(fields.type, msg, opts);
+  return build(fields as Fields);
 }
 
-function binary(h: Map<string, string>, msg: WireMessage, opts: DecodeOptions): Event {
-  const spec = h.get(Header.SpecVersion);
+function binary(h: Attrs, msg: WireMessage, opts: DecodeOptions): Event {
+  const spec = h.specversion;
   if (spec !== undefined && spec !== "1.0") throw new InvalidEventError(`header ${Header.SpecVersion} must be "1.0", got ${JSON.stringify(spec)}`);
-  const type = h.get(Header.Type) ?? typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX);
-  const id = h.get(Header.Id) ?? h.get(Header.MsgId.toLowerCase()) ?? positionalId(msg);
-  const contentType = h.get(Header.ContentType) || JSON_CONTENT_TYPE;
+  const type = h.type ?? typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX);
+  const id = h.id ?? h.msgId ?? positionalId(msg);
+  const contentType = h.contentType || JSON_CONTENT_TYPE;
   matchSubject(type, msg, opts);
-  return checkAttributes({
-    specversion: "1.0",
+  return build({
     id,
     type,
-    source: h.get(Header.Source) ?? DEFAULT_SOURCE,
-    time: h.get(Header.Time) ?? fallbackTime(msg),
+    source: h.source ?? DEFAULT_SOURCE,
+    time: h.time ?? fallbackTime(msg),
     datacontenttype: contentType,
     data: parseData(msg.data, contentType),
-    correlationid: h.get(Header.CorrelationId) ?? id,
-    causationid: h.get(Header.CausationId),
-    dataversion: parseVersion(h.get(Header.DataVersion)),
-    traceparent: h.get(Header.TraceParent),
+    correlationid: h.correlationid ?? id,
+    causationid: h.causationid,
+    dataversion: parseVersion(h.dataversion),
+    traceparent: h.traceparent,
   });
 }
 
-function raw(h: Map<string, string>, data: unknown, contentType: string, msg: WireMessage, opts: DecodeOptions): Event {
-  const id = h.get(Header.MsgId.toLowerCase()) ?? positionalId(msg);
-  return checkAttributes({
-    specversion: "1.0",
+function raw(h: Attrs, data: unknown, contentType: string, msg: WireMessage, opts: DecodeOptions): Event {
+  const id = h.msgId ?? positionalId(msg);
+  return build({
     id,
     type: typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX),
-    source: DEFAULT_SOURCE,
+    // `nats pub -H ce-source:...` names the producer without switching to binary mode
+    source: h.source ?? DEFAULT_SOURCE,
     time: fallbackTime(msg),
     datacontenttype: contentType || JSON_CONTENT_TYPE,
     data,
-    correlationid: h.get(Header.CorrelationId) ?? id,
-    causationid: h.get(Header.CausationId),
-    dataversion: parseVersion(h.get(Header.DataVersion)),
-    traceparent: h.get(Header.TraceParent),
+    correlationid: h.correlationid ?? id,
+    causationid: h.causationid,
+    dataversion: parseVersion(h.dataversion),
+    traceparent: h.traceparent,
   });
 }
 
-function checkAttributes(e: Event): Event {
-  for (const k of ["id", "source", "correlationid"] as const) {
-    const v = e[k];
-    if (!v) throw new InvalidEventError(`"${k}" must not be empty`);
-    if (v.length > 1024) throw new InvalidEventError(`"${k}" is longer than 1024 characters`);
-    if (CONTROL.test(v)) throw new InvalidEventError(`"${k}" contains control characters`);
-  }
+/** An event's attributes before validation; `undefined` optionals are left out of the event. */
+type Fields = {
+  id: string;
+  type: string;
+  source: string;
+  time: string;
+  datacontenttype: string;
+  data: unknown;
+  correlationid: string;
+  causationid: string | undefined;
+  dataversion: number;
+  traceparent: string | undefined;
+};
+
+/** Validates the attributes and returns the event, always with the same key order. */
+function build(f: Fields): Event {
+  checkAttributes(f);
+  // undefined optionals are left out (not set to undefined) so events compare and print cleanly
+  const e: { -readonly [K in keyof Event]?: Event[K] } = {
+    specversion: "1.0",
+    id: f.id,
+    type: f.type,
+    source: f.source,
+    time: f.time,
+    datacontenttype: f.datacontenttype,
+    data: f.data,
+    correlationid: f.correlationid,
+  };
+  if (f.causationid !== undefined) e.causationid = f.causationid;
+  e.dataversion = f.dataversion;
+  if (f.traceparent !== undefined) e.traceparent = f.traceparent;
+  return e as Event;
+}
+
+function checkAttributes(e: Fields): void {
+  checkId("id", e.id);
+  checkId("source", e.source);
+  checkId("correlationid", e.correlationid);
   if (e.causationid !== undefined && (!e.causationid || CONTROL.test(e.causationid))) throw new InvalidEventError(`"causationid" must be a non-empty string without control characters`);
   assertEventType(e.type);
   if (!RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time))) throw new InvalidEventError(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(e.time)}`);
   if (!Number.isInteger(e.dataversion) || e.dataversion < 0) throw new InvalidEventError(`"dataversion" must be a whole number >= 0, got ${JSON.stringify(e.dataversion)}`);
   if (e.traceparent !== undefined && !TRACEPARENT.test(e.traceparent)) throw new InvalidEventError(`"traceparent" is not a W3C trace context: ${JSON.stringify(e.traceparent)}`);
-  // drop undefined optionals so events compare and print cleanly
-  return Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as Event;
+}
+
+function checkId(name: string, v: string): void {
+  if (!v) throw new InvalidEventError(`"${name}" must not be empty`);
+  if (v.length > 1024) throw new InvalidEventError(`"${name}" is longer than 1024 characters`);
+  if (CONTROL.test(v)) throw new InvalidEventError(`"${name}" contains control characters`);
 }
 
 function matchSubject(type: string, msg: WireMessage | undefined, opts: DecodeOptions): void {
@@ -174,11 +213,76 @@ function matchSubject(type: string, msg: WireMessage | undefined, opts: DecodeOp
   }
 }
 
-function lowerCaseHeaders(msg: WireMessage): Map<string, string> {
-  const map = new Map<string, string>();
-  if (!msg.headers) return map;
-  for (const k of msg.headers.keys()) map.set(k.toLowerCase(), msg.headers.get(k));
-  return map;
+/** The headers the codec reads, by their lower-cased names. */
+type Attrs = {
+  contentType?: string;
+  msgId?: string;
+  specversion?: string;
+  id?: string;
+  type?: string;
+  source?: string;
+  time?: string;
+  correlationid?: string;
+  causationid?: string;
+  dataversion?: string;
+  traceparent?: string;
+};
+
+/** One pass over the headers (first value of each name; names case-insensitive, a later name wins). */
+function readHeaders(headers: ReadonlyHeaders | undefined): Attrs {
+  const a: Attrs = {};
+  if (!headers) return a;
+  if (headers instanceof MsgHdrsImpl) {
+    // the client's own map: its get() and keys() copy and filter every key on each call
+    for (const [k, v] of headers.headers) if (v.length > 0) setAttr(a, k, v[0]!);
+  } else {
+    for (const k of headers.keys()) setAttr(a, k, headers.get(k));
+  }
+  return a;
+}
+
+function setAttr(a: Attrs, name: string, value: string): void {
+  switch (name) {
+    case "content-type":
+      a.contentType = value;
+      return;
+    case "nats-msg-id":
+    case Header.MsgId:
+      a.msgId = value;
+      return;
+    case Header.SpecVersion:
+      a.specversion = value;
+      return;
+    case Header.Id:
+      a.id = value;
+      return;
+    case Header.Type:
+      a.type = value;
+      return;
+    case Header.Source:
+      a.source = value;
+      return;
+    case Header.Time:
+      a.time = value;
+      return;
+    case Header.CorrelationId:
+      a.correlationid = value;
+      return;
+    case Header.CausationId:
+      a.causationid = value;
+      return;
+    case Header.DataVersion:
+      a.dataversion = value;
+      return;
+    case Header.TraceParent:
+      a.traceparent = value;
+      return;
+    default: {
+      // other publishers capitalise freely (Content-Type, Ce-Id); lower-case only names not matched as written
+      const lower = name.toLowerCase();
+      if (lower !== name) setAttr(a, lower, value);
+    }
+  }
 }
 
 function positionalId(msg: WireMessage): string {
@@ -197,6 +301,7 @@ function parseVersion(v: string | undefined): number {
 }
 
 function isJson(contentType: string): boolean {
+  if (contentType === JSON_CONTENT_TYPE) return true;
   const ct = contentType.toLowerCase();
   return ct.startsWith(JSON_CONTENT_TYPE) || /\+json(;|$)/.test(ct);
 }

@@ -1,5 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Reads some consumers' lag from NATS and sets `consumerPending` for them. */
+export type LagSampler = () => Promise<void>;
+
+const LAG_SAMPLE_TIMEOUT_MS = 2000;
+
 /**
  * The Prometheus metrics of one jetbus process. One instance per process (a child container
  * per test gets its own), so tests can read exactly the counts they caused.
@@ -21,11 +26,39 @@ export class Metrics {
   readonly routed = new Counter({ name: "jetbus_router_routed_total", help: "Event copies delivered to actor inboxes", labelNames: ["actor"], registers: [this.registry] });
   readonly unrouted = new Counter({ name: "jetbus_router_unrouted_total", help: "Events no rule selected", registers: [this.registry] });
   readonly quarantined = new Counter({ name: "jetbus_router_quarantined_total", help: "Messages the router could not decode", registers: [this.registry] });
-  readonly consumerPending = new Gauge({ name: "jetbus_consumer_pending", help: "Messages waiting for a consumer (lag)", labelNames: ["consumer"], registers: [this.registry] });
+  /** Read from NATS when scraped (see addLagSampler), so the lag is as fresh as the scrape. */
+  private readonly lagSamplers = new Set<LagSampler>();
+  readonly consumerPending = new Gauge({
+    name: "jetbus_consumer_pending",
+    help: "Messages a durable consumer has not finished: not yet delivered plus delivered and unacked (lag)",
+    labelNames: ["consumer", "actor"],
+    registers: [this.registry],
+    collect: () => this.sampleLag(),
+  });
   readonly indexed = new Counter({ name: "jetbus_indexer_indexed_total", help: "Events written to the id and correlation indexes", registers: [this.registry] });
   readonly malformed = new Counter({ name: "jetbus_malformed_total", help: "Stored messages that could not be decoded (skipped, still readable raw)", labelNames: ["component"], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Registers a lag reader run on every scrape; returns its removal. */
+  addLagSampler(sampler: LagSampler): () => void {
+    this.lagSamplers.add(sampler);
+    return () => this.lagSamplers.delete(sampler);
+  }
+
+  /**
+   * Runs every lag reader, each bounded by LAG_SAMPLE_TIMEOUT_MS: a scrape during a NATS outage
+   * answers in time with the last known values instead of hanging or failing.
+   */
+  private async sampleLag(): Promise<void> {
+    await Promise.all(
+      [...this.lagSamplers].map((sample) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((r) => (timer = setTimeout(r, LAG_SAMPLE_TIMEOUT_MS)));
+        return Promise.race([Promise.resolve().then(sample).catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+      }),
+    );
   }
 }

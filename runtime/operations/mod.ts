@@ -7,7 +7,6 @@ export { buildTraceTree, renderTrace } from "./trace.ts";
 export { gatherTraceFacts, readMarkers, readDeadLetters, type CorrelationLookup } from "./trace-facts.ts";
 export { replayToActor, replayMsgId, newReplayRunId, type ReplayTarget, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 export { parseReplayPoint, describePoint, checkRange, type ReplayPoint } from "./replay-range.ts";
-export { createProgress, type Progress } from "./progress.ts";
 export { isMissing, orMissing, readStream } from "./nats-facts.ts";
 export { storeCorrelationLookup } from "./store-lookup.ts";
 export { replayTargetFor, actorSettings } from "./replay-target.ts";

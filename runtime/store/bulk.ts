@@ -1,5 +1,6 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { PublishError, TimeoutError } from "../errors.ts";
+import { connectionInbox } from "../nats/inbox.ts";
 import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
 
 type InFlight = {
@@ -30,8 +31,9 @@ const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
  * Every message's promise settles: with its PubAck, or with the error the server gave it.
  */
 export class BulkPublisher {
-  private readonly inbox = createInbox();
-  private readonly prefixLength = this.inbox.length + 1;
+  /** Under the connection's inbox prefix: users of the deploy/ accounts may only receive replies there. */
+  private readonly inbox: string;
+  private readonly prefixLength: number;
   private readonly inFlight = new Map<number, InFlight>();
   /** FIFO of callers waiting for a slot; `head` avoids Array.shift, which copies the whole array. */
   private waiting: Waiting[] = [];
@@ -46,6 +48,8 @@ export class BulkPublisher {
   private idle: Array<() => void> = [];
 
   constructor(private readonly nc: NatsConnection, opts: BulkPublisherOptions = {}) {
+    this.inbox = connectionInbox(nc);
+    this.prefixLength = this.inbox.length + 1;
     this.window = opts.window ?? 1024;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.maxAttempts = opts.maxAttempts ?? 10;

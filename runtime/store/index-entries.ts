@@ -107,9 +107,8 @@ export class IndexWriter {
   }
 
   private async append(correlationId: string, eventSeq: number, cached: ChainHead | null | undefined): Promise<ChainHead | null> {
-    // Not cached: read the head (one O(1) direct get). An optimistic "expect none" append would
-    // save it, but nats-server 2.9 ignores Nats-Expected-Last-Subject-Sequence: 0, so it could
-    // overwrite a chain this process has not seen.
+    // Not cached: read the head (one O(1) direct get); a stale or missing read is caught by the
+    // expected-sequence check below (nats-server 2.9.10 refuses "expected 0" on an existing head too).
     let head = cached === undefined ? await this.readHead(correlationId) : cached;
     for (let attempt = 0; ; attempt++) {
       // after a conflict the link found is our own first attempt's, not proof of an earlier run
@@ -118,8 +117,6 @@ export class IndexWriter {
       try {
         // the link first: once the head points at an event, its link exists
         await this.put(this.subjects.link(eventSeq), entry, `${eventSeq}:link:${entry.prev}`);
-        // Known gap: for a new chain (expected 0) nats-server 2.9 does not refuse an existing
-        // head, so two indexers creating the same chain at the same instant can drop an entry.
         const ack = await this.put(this.subjects.byCorrelation(correlationId), entry, `${eventSeq}:corr:${entry.prev}`, head?.headSeq ?? 0);
         return { headSeq: ack.seq, eventSeq, prev: entry.prev };
       } catch (err) {

@@ -8,6 +8,9 @@ import { NatsServer } from "../../runtime/nats/server.ts";
 import { renderAccountsConf, roleUsers, Users } from "../../runtime/cluster/permissions.ts";
 import { Buckets, Consumers, Streams, Subjects } from "../../runtime/topology.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { BulkPublisher } from "../../runtime/store/bulk.ts";
+import { checkDurability, FindingKind } from "../../runtime/cluster/durability.ts";
+import { configFrom } from "../../runtime/config/mod.ts";
 
 // The same generator that wrote deploy/cluster/accounts.conf (a unit test keeps the two equal).
 const actors = [{ name: "user-handler-1" }, { name: "user-handler-2" }, { name: "email-handler" }];
@@ -71,6 +74,16 @@ test("the publisher publishes events.X and gets a JetStream ack", async () => {
   assert.ok(ack.seq >= 1);
 });
 
+test("the bulk publisher (used by the router and EventBus) gets its acks under the user's own inbox prefix", async () => {
+  const pub = await as(Users.publisher);
+  // a short timeout and few attempts: with replies on a refused _INBOX subscription this fails in ~1 s
+  const bulk = new BulkPublisher(pub, { ackTimeoutMs: 500, maxAttempts: 2 });
+  const ack = await bulk.publish({ subject: "events.UserCreated", data: new TextEncoder().encode("{}") });
+  await bulk.close();
+  assert.is(ack.stream, Streams.Events);
+  assert.ok(ack.seq >= 1);
+});
+
 test("the publisher cannot publish outside events.> (e.g. straight into an inbox)", async () => {
   const pub = await as(Users.publisher);
   await denied(jetstream(pub).publish(Subjects.inbox("user-handler-1"), "forged"), "actors.user-handler-1.0");
@@ -130,6 +143,15 @@ test("an actor uses its own processed-marker bucket and not another actor's", as
   await own.put("evt-1", JSON.stringify({ at: 1, attempts: 1, replica: "r1" }));
   assert.is((await own.get("evt-1"))?.json<{ attempts: number }>().attempts, 1);
   await denied(new Kvm(h1).create(Buckets.processed("email-handler")), `KV_${Buckets.processed("email-handler")}`);
+});
+
+test("the start-up durability check works for role users, who may not list streams: it judges what they may read", async () => {
+  const router = await as(Users.router);
+  // EVENTS was added with server defaults, so it differs from the config's store settings
+  const findings = await checkDurability(await jetstreamManager(router), configFrom({}));
+  assert.ok(findings.some((f) => f.subject === Streams.Events && f.kind === FindingKind.ConfigDrift), JSON.stringify(findings));
+  const actor = await as(Users.actor("email-handler"));
+  assert.ok(Array.isArray(await checkDurability(await jetstreamManager(actor), configFrom({}))), "an actor (no STREAM.INFO on EVENTS) gets an answer, not a permission error");
 });
 
 test.run();

@@ -52,6 +52,16 @@ test("raw body: type from subject, id from Nats-Msg-Id, else from the stream pos
   assert.is(plain.event.correlationid, "EVENTS-42");
 });
 
+test("raw body with nats-CLI headers: ce-source names the producer, ce-correlationid the flow, Nats-Msg-Id the id", () => {
+  const h = headers();
+  h.set("Nats-Msg-Id", "cli-1");
+  h.set("ce-correlationid", "flow-1");
+  h.set("ce-source", "ops-team");
+  const { event, form } = decodeEvent({ subject: "events.UserCreated", headers: h, data: bytes('{"user_id":"u1"}'), seq: 3, stream: "EVENTS" });
+  assert.is(form, "raw");
+  assert.equal([event.id, event.correlationid, event.source], ["cli-1", "flow-1", "ops-team"]);
+});
+
 test("bad input gives typed errors that name the problem", () => {
   const err = (fn: () => unknown) => {
     try {

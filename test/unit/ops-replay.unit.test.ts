@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkRange, createProgress, parseReplayPoint } from "../../runtime/operations/mod.ts";
+import { checkRange, parseReplayPoint } from "../../runtime/operations/mod.ts";
 import { UsageError } from "../../runtime/errors.ts";
 
 const now = new Date("2026-02-01T12:00:00Z");
@@ -20,21 +20,6 @@ test("anything else is a UsageError naming the flag and the accepted forms", () 
   assert.throws(() => checkRange({ seq: 5 }, { seq: 2 }), (e: unknown) => e instanceof UsageError);
   assert.throws(() => checkRange({ time: now }, { time: new Date(now.getTime() - 1) }), (e: unknown) => e instanceof UsageError);
   checkRange({ seq: 2 }, { time: now }); // mixed kinds cannot be compared before reading: allowed
-});
-
-test("progress writes a self-overwriting line only to a TTY", () => {
-  const writes: string[] = [];
-  const tty = { isTTY: true, columns: 80, write: (s: string) => writes.push(s) };
-  const p = createProgress("replaying", { stream: tty, everyMs: 0 });
-  p.update(5, 10);
-  p.done("finished");
-  assert.match(writes[0]!, /^\r\x1b\[2Kreplaying 50% \(5\/10\)/);
-  assert.equal(writes.slice(1), ["\r\x1b[2K", "finished\n"]);
-  const piped: string[] = [];
-  const q = createProgress("replaying", { stream: { isTTY: false, write: (s: string) => piped.push(s) }, everyMs: 0 });
-  q.update(1, 2);
-  q.done("x");
-  assert.equal(piped, []);
 });
 
 test.run();

@@ -4,10 +4,11 @@ import { toMillis } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
-import { allOptions, withCommonOptions, type CommonOptions } from "../options.ts";
+import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
+import { serveObservability } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 
-type ActorOptions = CommonOptions & { replicas?: string; grace?: string };
+type ActorOptions = CommonOptions & { replicas?: string; grace?: string; strict?: boolean; http?: boolean };
 
 function positiveInt(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -25,21 +26,26 @@ function graceOf(v: string | undefined): number {
 }
 
 export function registerActor(program: Command): void {
-  withCommonOptions(program.command("actor").argument("<name>", "actor name from the config's actors[]"))
+  withStrictOption(withCommonOptions(program.command("actor").argument("<name>", "actor name from the config's actors[]")))
     .description("run N workers of one actor until SIGTERM/SIGINT; any number of such processes share the work")
     .option("-r, --replicas <n>", "workers in this process (default: the actor's replicas setting)")
     .option("--grace <duration>", "on SIGTERM/SIGINT, how long in-flight events may take to finish", "30s")
+    .option("--no-http", "do not serve /metrics, /healthz and /readyz on observability.http_port")
     .action(async function (this: Command, name: string) {
       const o = allOptions<ActorOptions>(this);
       const replicas = positiveInt(o.replicas, "--replicas");
       const graceMs = graceOf(o.grace);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}` });
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o) });
       try {
         const running = await startActors(rt, [name], { replicas });
-        rt.logger.info({ actor: name, workers: running.workers.length }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
+        rt.health.register("actor", () => true);
+        const http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
+        rt.logger.info({ actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
         const sig = await untilSignal();
         rt.logger.info({ signal: sig, graceMs }, "stopping: finishing in-flight events");
+        rt.health.unregister("actor");
         const r = await running.stop(graceMs);
+        await http?.close();
         if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");
       } finally {
         await rt.dispose();

@@ -146,8 +146,8 @@ export function registerCluster(program: Command): void {
     });
 
   withCommonOptions(cluster.command("durability"))
-    .description("report R1/R2 jetbus streams and KV buckets on a cluster, and a deployed store that differs from the config; --strict exits 1 on any finding")
-    .option("--strict", "fail (DurabilityError, exit 1) instead of warning")
+    .description("report R1/R2 jetbus streams and KV buckets on a cluster, and a deployed store that differs from the config; --strict exits 2 on any finding")
+    .option("--strict", "fail (DurabilityError, exit 2) instead of warning")
     .action(async function (this: Command) {
       const o = allOptions<CommonOptions & { strict?: boolean }>(this);
       await withRuntime(o, async (rt) => {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { listDeadLetters, replayDeadLetters } from "../../actor/dead-letter.ts";
 import type { DeadLetter } from "../../actor/types.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+import { createProgress } from "../progress.ts";
 
 type DlqOptions = CommonOptions & { actor?: string; limit?: string };
 
@@ -32,7 +33,13 @@ export function registerDlq(program: Command): void {
     .action(async function (this: Command, id: string | undefined) {
       const o = allOptions<DlqOptions>(this);
       await withRuntime(o, async (rt) => {
-        const done = await replayDeadLetters(rt.nc, rt.config.actors, { id, actor: o.actor });
+        const progress = createProgress("replaying dead letters");
+        let done;
+        try {
+          done = await replayDeadLetters(rt.nc, rt.config.actors, { id, actor: o.actor }, { onProgress: (n, total) => progress.update(n, total) });
+        } finally {
+          progress.done();
+        }
         if (o.json) for (const d of done) process.stdout.write(JSON.stringify(d) + "\n");
         else for (const d of done) process.stdout.write(`replayed ${d.eventId} to ${d.subject} (dlq seq ${d.dlqSeq} removed)\n`);
       });

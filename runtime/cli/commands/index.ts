@@ -3,6 +3,7 @@ import { openStore } from "../../store/cli-support.ts";
 import { rebuildIndex } from "../../store/mod.ts";
 import type { IndexStatus } from "../../store/types.ts";
 import { allOptions, withCommonOptions, withRuntime } from "../options.ts";
+import { createProgress } from "../progress.ts";
 
 function statusLine(s: IndexStatus): string {
   return `indexed through seq ${s.indexedThrough} of ${s.lastSeq}; lag ${s.pending + s.ackPending} (${s.pending} pending, ${s.ackPending} in progress); ${s.indexEntries} index entries\n`;
@@ -26,13 +27,13 @@ export function registerIndex(program: Command): void {
       const o = allOptions(this);
       await withRuntime(o, async (rt) => {
         const { quietLogger } = await openStore(rt);
-        const tty = process.stderr.isTTY && !o.json;
-        const s = await rebuildIndex(rt.nc, rt.config.store, {
-          logger: quietLogger,
-          metrics: rt.metrics,
-          onProgress: tty ? (p) => process.stderr.write(`\rindexing ${p.done}/${p.total} events`) : undefined,
-        });
-        if (tty) process.stderr.write("\n");
+        const progress = createProgress("indexing events");
+        let s: IndexStatus;
+        try {
+          s = await rebuildIndex(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, onProgress: (p) => progress.update(p.done, p.total) });
+        } finally {
+          progress.done();
+        }
         process.stdout.write(o.json ? JSON.stringify(s) + "\n" : `index rebuilt: ${statusLine(s)}`);
       });
     });

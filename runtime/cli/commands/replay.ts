@@ -2,9 +2,10 @@ import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { UsageError } from "../../errors.ts";
 import { ensureInbox } from "../../routing/mod.ts";
-import { checkRange, createProgress, liveConfig, parseReplayPoint, replayToActor, type ReplaySummary } from "../../operations/mod.ts";
+import { checkRange, liveConfig, parseReplayPoint, replayToActor, type ReplaySummary } from "../../operations/mod.ts";
 import { replayTargetFor } from "../../operations/replay-target.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+import { createProgress } from "../progress.ts";
 
 type ReplayFlags = CommonOptions & { from?: string; to?: string; all?: boolean; runId?: string };
 
@@ -34,15 +35,19 @@ export function registerReplay(program: Command): void {
         const live = await liveConfig(jsm, rt.config);
         const target = replayTargetFor(live.config, actor, { all: o.all, revision: live.revision ?? 0 });
         const progress = createProgress(`replaying to ${actor}`);
-        const summary = await replayToActor(rt.nc, jsm, target, {
-          storeStream: rt.config.store.stream,
-          from,
-          ...(to ? { to } : {}),
-          ...(o.runId ? { runId: o.runId } : {}),
-          onProgress: (done, total) => progress.update(done, total),
-          ensureInbox: () => ensureInbox(jsm, live.config),
-        });
-        progress.done();
+        let summary: ReplaySummary;
+        try {
+          summary = await replayToActor(rt.nc, jsm, target, {
+            storeStream: rt.config.store.stream,
+            from,
+            ...(to ? { to } : {}),
+            ...(o.runId ? { runId: o.runId } : {}),
+            onProgress: (done, total) => progress.update(done, total),
+            ensureInbox: () => ensureInbox(jsm, live.config),
+          });
+        } finally {
+          progress.done();
+        }
         process.stdout.write(o.json ? JSON.stringify(summary) + "\n" : summaryText(summary));
       }, "jetbus-replay");
     });

@@ -3,10 +3,12 @@ import { startRuntime } from "../../app/bootstrap.ts";
 import { toMillis } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
-import { allOptions, withCommonOptions, type CommonOptions } from "../options.ts";
+import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
+import { Indexer } from "../../store/indexer.ts";
+import { serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 
-type RouterCliOptions = CommonOptions & { replicas: string; maxInFlight: string; ackWait?: string };
+type RouterCliOptions = CommonOptions & { replicas: string; maxInFlight: string; ackWait?: string; strict?: boolean; indexer?: boolean; http?: boolean };
 
 function positive(name: string, v: string): number {
   const n = Number(v);
@@ -21,28 +23,40 @@ function duration(name: string, v: string): number {
 }
 
 export function registerRouter(program: Command): void {
-  withCommonOptions(program.command("router"))
+  withStrictOption(withCommonOptions(program.command("router")))
     .description("run router replicas (competing on durable jetbus-router) until SIGTERM/SIGINT, then drain")
     .option("--replicas <n>", "router replicas in this process", "1")
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
     .option("--ack-wait <duration>", "ack_wait of the jetbus-router durable if this process creates it (e.g. 30s)")
+    .option("--no-indexer", "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)")
+    .option("--no-http", "do not serve /metrics, /healthz and /readyz on observability.http_port")
     .action(async function (this: Command) {
       const o = allOptions<RouterCliOptions>(this);
       const replicas = positive("--replicas", o.replicas);
       const maxInFlight = positive("--max-in-flight", o.maxInFlight);
       const ackWaitMs = o.ackWait === undefined ? undefined : duration("--ack-wait", o.ackWait);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router" });
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router", durability: durabilityModeOf(o) });
       const routers: RouterHandle[] = [];
+      // the id and correlation indexes need a running indexer; the router's process is where the
+      // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
+      const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+      let http: ObservabilityServer | undefined;
       try {
         if (replicas > 1 && rt.config.actors.some((a) => a.ordered)) {
           rt.logger.warn("ordered actors and several router replicas: per-key order is only kept within one replica (see the router docs)");
         }
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
-        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision };
+        await indexer?.start();
+        rt.health.register("router", () => true);
+        if (o.http !== false) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
+        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port };
         process.stdout.write((o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) + "\n");
         await untilSignal();
       } finally {
+        rt.health.unregister("router");
         await Promise.all(routers.map((r) => r.stop()));
+        await indexer?.stop();
+        await http?.close();
         await rt.dispose();
       }
     });

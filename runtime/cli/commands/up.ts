@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
 import { startServices } from "../../app/services.ts";
-import { allOptions, withCommonOptions } from "../options.ts";
+import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
 /** Waits for SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {
@@ -17,12 +17,12 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export function registerUp(program: Command): void {
-  withCommonOptions(program.command("up"))
+  withStrictOption(withCommonOptions(program.command("up")))
     .description("run the indexer, the router and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops")
     .option("--no-http", "do not serve /metrics, /healthz and /readyz")
     .action(async function (this: Command) {
-      const o = allOptions<{ http?: boolean } & ReturnType<typeof allOptions>>(this);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up" });
+      const o = allOptions<{ http?: boolean; strict?: boolean } & ReturnType<typeof allOptions>>(this);
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o) });
       try {
         const services = await startServices(rt, { http: o.http !== false });
         rt.logger.info(

@@ -1,0 +1,47 @@
+import { Command } from "commander";
+import { registerConfig } from "./commands/config.ts";
+import { registerUp } from "./commands/up.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerPub } from "./commands/pub.ts";
+import { registerGet } from "./commands/get.ts";
+import { registerHistory } from "./commands/history.ts";
+import { registerIndex } from "./commands/index.ts";
+import { registerStatus } from "./commands/status.ts";
+import { registerTrace } from "./commands/trace.ts";
+import { registerReplay } from "./commands/replay.ts";
+import { registerCluster } from "./commands/cluster.ts";
+import { registerCheck } from "./commands/check.ts";
+import { registerActor } from "./commands/actor.ts";
+import { registerDlq } from "./commands/dlq.ts";
+import { registerRouter } from "./commands/router.ts";
+import { registerRoute } from "./commands/route.ts";
+
+/**
+ * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
+ * and tests render every subcommand's help in one process instead of spawning one per command.
+ */
+export function buildProgram(): Command {
+  const program = new Command("jetbus")
+    .description("event-driven runtime on NATS JetStream: event store, router and actors")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  registerDemo(program);
+  registerUp(program);
+  registerConfig(program);
+  registerRouter(program);
+  registerRoute(program);
+  registerPub(program);
+  registerGet(program);
+  registerHistory(program);
+  registerIndex(program);
+  registerStatus(program);
+  registerTrace(program);
+  registerReplay(program);
+  registerCluster(program);
+  registerCheck(program);
+  registerActor(program);
+  registerDlq(program);
+  return program;
+}

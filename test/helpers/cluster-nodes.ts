@@ -1,0 +1,52 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
+import type { JetbusConfig } from "../../runtime/config/types.ts";
+import { provisionStreams } from "../../runtime/cluster/provision.ts";
+import { isTransient, retryTransient } from "../../runtime/nats/connect.ts";
+import type { NatsServer } from "../../runtime/nats/server.ts";
+import { waitFor } from "./wait.ts";
+
+/** The running node whose server_name is `name` (each node asked over its own short-lived connection). */
+export async function nodeNamed(nodes: readonly NatsServer[], name: string): Promise<NatsServer> {
+  for (const n of nodes) {
+    if (!n.running) continue;
+    const nc = await connect({ servers: n.url, reconnect: false });
+    const serverName = nc.info?.server_name;
+    await nc.close();
+    if (serverName === name) return n;
+  }
+  throw new Error(`no running node named ${name}`);
+}
+
+/** The node that leads `stream` right now. */
+export async function streamLeaderNode(jsm: JetStreamManager, nodes: readonly NatsServer[], stream: string): Promise<NatsServer> {
+  const leader = await waitFor(async () => (await jsm.streams.info(stream)).cluster?.leader, `a leader for ${stream}`, 30_000, 100);
+  return nodeNamed(nodes, leader);
+}
+
+/** Every replica of `stream` (besides the leader) online, current and with lag 0: a restarted node has caught up. */
+export function waitCaughtUp(jsm: JetStreamManager, stream: string, followers = 2, timeoutMs = 60_000): Promise<StreamInfo> {
+  return waitFor(async () => {
+    const i = await jsm.streams.info(stream);
+    const r = i.cluster?.replicas ?? [];
+    return i.cluster?.leader && r.length === followers && r.every((x) => x.current && !x.offline && (x.lag ?? 0) === 0) ? i : undefined;
+  }, `every replica of ${stream} current with lag 0`, timeoutMs, 200);
+}
+
+/**
+ * Creates the shared streams at the config's replicas. A cluster that just elected its meta
+ * leader may not know every peer yet, so R3 placement fails for a moment ("no suitable peers").
+ */
+export async function provisionCluster(nc: NatsConnection, config: JetbusConfig): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await retryTransient(() => provisionStreams(nc, config));
+      return;
+    } catch (err) {
+      const again = /no suitable peers|insufficient resources/i.test((err as Error).message) || isTransient(err);
+      if (!again || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

@@ -17,6 +17,8 @@ export const ErrorCode = {
   Terminal: "TERMINAL",
   Usage: "USAGE",
   Durability: "DURABILITY",
+  LeaseLost: "LEASE_LOST",
+  NotReady: "NOT_READY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -145,5 +147,21 @@ export class DurabilityError extends JetbusError {
   override name = "DurabilityError";
   constructor(readonly findings: readonly { subject: string; problem: string }[]) {
     super(ErrorCode.Durability, [`durability check failed (${findings.length} finding${findings.length === 1 ? "" : "s"}):`, ...findings.map((f) => `  ${f.subject}: ${f.problem}`)].join("\n"));
+  }
+}
+
+/** Work refused because this process no longer holds the lease it needs (another holder may take over). */
+export class LeaseLostError extends JetbusError {
+  override name = "LeaseLostError";
+  constructor(readonly key: string, reason: string) {
+    super(ErrorCode.LeaseLost, `lease ${key} lost: ${reason}`, { retryable: true });
+  }
+}
+
+/** Work that needs a part of the runtime still being set up; offered again shortly. */
+export class NotReadyError extends JetbusError {
+  override name = "NotReadyError";
+  constructor(message: string) {
+    super(ErrorCode.NotReady, message, { retryable: true });
   }
 }

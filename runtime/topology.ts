@@ -45,7 +45,10 @@ export const Subjects = {
 } as const;
 
 export const Consumers = {
+  /** The router's competing lane: copies for unordered actors, unrouted and quarantined events. */
   router: "jetbus-router",
+  /** The router's ordered lane: copies for ordered actors, consumed by the lease holder only. */
+  routerOrdered: "jetbus-router-ordered",
   indexer: "jetbus-indexer",
   /** Durable of an unordered actor. */
   actor: (actor: string) => actor,
@@ -58,6 +61,8 @@ export const Buckets = {
   Config: "jetbus-config",
   /** Live replicas: key `<role>.<replica id>`, expiring when heartbeats stop. */
   Presence: "jetbus-presence",
+  /** Leases (one holder at a time), expiring ~10s after the holder stops renewing. */
+  Leases: "jetbus-leases",
   /** Processed markers of one actor: key = event id token. */
   processed: (actor: string) => `jetbus-processed-${actor}`,
 } as const;
@@ -66,6 +71,12 @@ export const Buckets = {
 export const ConfigKeys = {
   /** The applied config (whole document, defaults filled in); each apply or rollback is a new revision. */
   Routes: "routes",
+} as const;
+
+/** Keys inside KV jetbus-leases. */
+export const LeaseKeys = {
+  /** Held by the one router replica that consumes the ordered lane (`jetbus-router-ordered`). */
+  OrderedRouter: "router-ordered",
 } as const;
 
 /** Headers jetbus adds besides the CloudEvents ones. */

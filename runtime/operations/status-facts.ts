@@ -1,13 +1,19 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
-import { Buckets, Consumers, Streams, Subjects } from "../topology.ts";
+import { Buckets, Consumers, LeaseKeys, Streams, Subjects } from "../topology.ts";
 import { parseJsonObject, readKvEntries, readKvEntry } from "./kv-read.ts";
 import { orMissing } from "./nats-facts.ts";
 import { ROUTES_KEY } from "./live-config.ts";
 import { durablesOf } from "./status.ts";
 import type { ConsumerFact, StatusFacts } from "./types.ts";
 
+/** The holder named in a lease value ({holder, host, pid, since}); null when the key is absent or unreadable. */
+function leaseHolderOf(value: Uint8Array | undefined): string | null {
+  if (!value) return null;
+  const holder = parseJsonObject(value).holder;
+  return typeof holder === "string" ? holder : null;
+}
 
 async function consumerFact(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerFact | null> {
   const ci = await orMissing(() => jsm.consumers.info(stream, durable));
@@ -18,13 +24,15 @@ async function consumerFact(jsm: JetStreamManager, stream: string, durable: stri
 export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManager, config: JetbusConfig): Promise<StatusFacts> {
   const actors = config.actors.map((a) => ({ name: a.name, replicas: a.replicas, ...(a.ordered ? { partitions: a.ordered.partitions } : {}) }));
   const storeStream = config.store.stream;
-  const [presence, inbox, dlqInfo, storeInfo, router, indexer, routes] = await Promise.all([
+  const [presence, inbox, dlqInfo, storeInfo, router, orderedRouter, lease, indexer, routes] = await Promise.all([
     readKvEntries(nc, jsm, Buckets.Presence),
     orMissing(() => jsm.streams.info(Streams.Inbox)),
     // subjects_filter makes the server count messages per subject (works on 2.9)
     orMissing(() => jsm.streams.info(Streams.DeadLetter, { subjects_filter: Subjects.deadLetterAll })),
     orMissing(() => jsm.streams.info(storeStream)),
     consumerFact(jsm, storeStream, Consumers.router),
+    consumerFact(jsm, storeStream, Consumers.routerOrdered),
+    readKvEntry(jsm, Buckets.Leases, LeaseKeys.OrderedRouter),
     consumerFact(jsm, storeStream, Consumers.indexer),
     readKvEntry(jsm, Buckets.Config, ROUTES_KEY),
   ]);
@@ -43,6 +51,8 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     dlq: dlqInfo ? { ...(dlqInfo.state.subjects ?? {}) } : null,
     store: storeInfo ? { stream: storeStream, messages: storeInfo.state.messages, lastSeq: storeInfo.state.last_seq, bytes: storeInfo.state.bytes } : { stream: storeStream, missing: true },
     router,
+    orderedRouter,
+    orderedLaneHolder: leaseHolderOf(lease?.value),
     indexer,
     configRevision: routes?.revision ?? null,
   };

@@ -39,7 +39,13 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
   return {
     at: facts.at.toISOString(),
     actors,
-    router: { replicas: routers, latestConfigRevision: latest, staleReplicas: stale, consumer: consumerStatus(Consumers.router, facts.router) },
+    router: {
+      replicas: routers,
+      latestConfigRevision: latest,
+      staleReplicas: stale,
+      consumer: consumerStatus(Consumers.router, facts.router),
+      ...(facts.orderedRouter ? { orderedLane: { holder: facts.orderedLaneHolder ?? null, consumer: consumerStatus(Consumers.routerOrdered, facts.orderedRouter) } } : {}),
+    },
     indexer: { consumer: consumerStatus(Consumers.indexer, facts.indexer) },
     store,
     inbox: facts.inboxExists ? "ok" : NOT_CREATED,
@@ -101,6 +107,8 @@ export function renderStatus(r: StatusReport): string {
     const stale = r.router.staleReplicas.includes(rep.id) ? "  (STALE config)" : "";
     lines.push(`  ${rep.id}${rep.host ? ` on ${rep.host}` : ""}: config revision ${rep.configRevision ?? "?"}, heartbeat ${(rep.ageMs / 1000).toFixed(1)}s ago${stale}`);
   }
+  const lane = r.router.orderedLane;
+  if (lane) lines.push(`  ordered lane: ${lane.holder ? `held by ${lane.holder}` : "no holder (a standby takes over within ~10s)"}, lag ${consumerText(lane.consumer)}`);
   lines.push(`indexer: lag ${consumerText(r.indexer.consumer)}`);
   lines.push(r.store.state === "ok" ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes` : `store:   ${r.store.stream}: ${NOT_CREATED}`);
   const missing = [["inbox stream", r.inbox], ["dead-letter stream", r.deadLetter], ["presence bucket", r.presence]].filter(([, s]) => s !== "ok").map(([w]) => w);

@@ -29,6 +29,10 @@ export type StatusFacts = Readonly<{
   dlq: Readonly<Record<string, number>> | null;
   store: Readonly<{ stream: string; messages: number; lastSeq: number; bytes: number }> | Readonly<{ stream: string; missing: true }>;
   router: ConsumerFact | null;
+  /** The router's ordered lane (durable jetbus-router-ordered); null or absent: not created (no ordered actor yet). */
+  orderedRouter?: ConsumerFact | null;
+  /** Holder of lease router-ordered (KV jetbus-leases): the replica id, or null when nobody holds it. */
+  orderedLaneHolder?: string | null;
   indexer: ConsumerFact | null;
   /** Latest revision of the routing config in KV jetbus-config (null: none stored). */
   configRevision: number | null;
@@ -69,6 +73,8 @@ export type StatusReport = Readonly<{
     latestConfigRevision: number | null;
     staleReplicas: readonly string[];
     consumer: ConsumerStatus;
+    /** Present once the ordered lane exists: who consumes it (null: nobody, e.g. during a failover) and its counters. */
+    orderedLane?: Readonly<{ holder: string | null; consumer: ConsumerStatus }>;
   }>;
   indexer: Readonly<{ consumer: ConsumerStatus }>;
   store: Readonly<{ stream: string; state: "ok" | typeof NOT_CREATED; messages?: number; lastSeq?: number; bytes?: number }>;

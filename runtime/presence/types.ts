@@ -9,6 +9,8 @@ export type PresenceValue = Readonly<{
   inFlight: number;
   /** Routers: the config revision they route with. */
   configRevision?: number;
+  /** Routers: whether this replica holds the ordered lane's lease right now. */
+  orderedLane?: boolean;
 }>;
 
 /** What the process reports on each beat; host, pid and start time are added by the heartbeat. */

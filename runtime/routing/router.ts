@@ -1,16 +1,21 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
+import { NotReadyError } from "../errors.ts";
 import { decodeEvent } from "../events/codec.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { ensureEventStream } from "../store/stream.ts";
-import type { OutgoingMessage, PubAck } from "../store/types.ts";
-import { Consumers, Subjects } from "../topology.ts";
+import { Consumers } from "../topology.ts";
+import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
 import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
+import { RoutingLane } from "./lane.ts";
+import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
+import type { LeaseTiming } from "./lease.ts";
+import { OrderedLane } from "./ordered-lane.ts";
 import { compileRuleSet } from "./plan.ts";
 import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey } from "../presence/mod.ts";
 import type { RuleSet } from "./types.ts";
@@ -19,57 +24,75 @@ export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; lo
 
 export type RouterOptions = Readonly<{
   replicaId?: string;
-  /** Events routed at once (decoded, copies published, original not yet acked). */
+  /** Events routed at once per lane (decoded, copies published, original not yet acked). */
   maxInFlight?: number;
-  /** ack_wait of the `jetbus-router` durable when this router creates it. */
+  /** ack_wait of the router durables when this router creates them. */
   ackWaitMs?: number;
   /** Presence heartbeat period. */
   heartbeatMs?: number;
+  /** Timing of the ordered lane's lease (tests shorten it). */
+  leaseTiming?: LeaseTiming;
 }>;
 
 export type RouterHandle = Readonly<{
   replicaId: string;
   /** The config revision this replica routes with right now. */
   readonly revision: number;
+  /** True while this replica holds the ordered lane's lease. */
+  readonly ordered: boolean;
   stop(): Promise<void>;
 }>;
 
 const ROUTER_NAME = "jetbus-router";
-/** A failed event is offered again after this delay (a nak, not a wait for ack_wait). */
-const RETRY_DELAY_MS = 1000;
 
-/** Copies to one ordered-actor inbox subject, each sent only after the previous one's ack. */
-type Chain = { tail: Promise<unknown>; length: number };
+/** Which copies of an event a lane publishes. */
+const Lane = { Competing: "competing", Ordered: "ordered" } as const;
+type Lane = (typeof Lane)[keyof typeof Lane];
+
+function hasOrderedActor(config: Pick<JetbusConfig, "actors">): boolean {
+  return config.actors.some((a) => a.ordered !== undefined);
+}
 
 /**
- * The router: one replica of the competing consumers on durable `jetbus-router`.
+ * One router replica, routing through two lanes on the event stream.
  *
- * Messages are taken from the iterator in stream order and each is routed at once with the
- * rule set current at that moment (captured once: an event never sees two revisions). Copies
- * are pipelined through one BulkPublisher (core publishes with reply subjects, no request per
- * copy); the original is acked only when every copy has its JetStream ack. Copies for ordered
- * actors go through a per-subject chain so that, within this replica, one partition's copies
- * are stored in the order their events were consumed, even when a publish is resent.
+ * Why two lanes: competing replicas on one durable scale out, but two events of one key taken
+ * by two replicas can be published in either order, and ordered actors need their inbox
+ * partition in stream order. Electing a single router would keep order but give up scaling,
+ * and pinning consumers needs nats-server 2.11. So the work is split by what needs order:
+ * - the competing lane (durable `jetbus-router`, every replica) publishes the copies for
+ *   unordered actors, unrouted and quarantined events; any replica may take any event;
+ * - the ordered lane (durable `jetbus-router-ordered`) publishes only the copies for ordered
+ *   actors, and only the holder of lease `router-ordered` (KV jetbus-leases) consumes it, so it
+ *   has one consumer in the whole deployment and its per-subject chains give the global order.
+ * Each copy keeps its Nats-Msg-Id `<event id>:<actor>`, so whatever two lanes or two holders of
+ * the ordered lane both publish is stored once.
+ *
+ * The ordered lane exists once some config has an ordered actor: created at start-up, before
+ * this replica consumes anything, or when a live config first adds one. In that second case
+ * the competing lane may take an event with an ordered copy before this replica has the lane:
+ * it gives the event back (nak) instead of publishing that copy, so ordered copies only ever
+ * come from the ordered lane. The ordered durable starts just after the competing lane's ack
+ * floor, so every event given back is on it, and nothing acked before was routed to an ordered
+ * actor: none is lost, none re-sent from history.
+ *
+ * Every event is routed with the rule set current when its lane takes it (never two revisions
+ * within one lane). The lanes switch revisions independently: around a live config change the
+ * ordered and unordered copies of one event can come from adjacent revisions.
  */
 export class Router {
   readonly replicaId: string;
   private rules!: RuleSet;
   private publisher!: BulkPublisher;
-  private messages?: ConsumerMessages;
-  private loopDone?: Promise<void>;
+  private competing?: RoutingLane;
+  private orderedLane?: OrderedLane;
+  /** Set once this replica knows the ordered durable exists; from then on the competing lane leaves ordered copies to it. */
+  private orderedLaneReady = false;
+  private orderedLaneStarting?: Promise<void>;
   private watcher?: { stop(): void };
   private presence?: Heartbeat;
-  private inFlight = 0;
-  private slotWaiters: Array<() => void> = [];
-  private readonly chains = new Map<string, Chain>();
   private readonly maxInFlight: number;
   private stopping = false;
-  /** Taken from the iterator, not yet routed; routed together in one macrotask (see `take`). */
-  private taken: JsMsg[] = [];
-  private toAck: JsMsg[] = [];
-  private toNak: JsMsg[] = [];
-  private pumpScheduled = false;
-  private ackScheduled = false;
   private stopLag?: () => void;
 
   constructor(private readonly deps: RouterDeps, private readonly opts: RouterOptions = {}) {
@@ -81,13 +104,22 @@ export class Router {
     return this.rules?.revision ?? 0;
   }
 
+  get holdsOrderedLane(): boolean {
+    return this.orderedLane?.holding ?? false;
+  }
+
+  private get inFlight(): number {
+    return (this.competing?.inFlight ?? 0) + (this.orderedLane?.inFlight ?? 0);
+  }
+
   async start(): Promise<void> {
     const { nc, config, logger } = this.deps;
+    const stream = config.store.stream;
     const jsm = await jetstreamManager(nc);
     await ensureEventStream(jsm, config.store);
     await ensureInbox(jsm, config);
     await ensureRouterStreams(jsm, config);
-    await this.ensureConsumer(jsm);
+    await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);
 
     const store = await ConfigStore.open(nc, { replicas: config.store.replicas });
     let initial: StoredConfig;
@@ -98,7 +130,9 @@ export class Router {
       logger.error({ err: (err as Error).message }, "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied");
       initial = { revision: 0, at: new Date(), config };
     }
+    this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
     this.use(initial);
+    if (hasOrderedActor(initial.config) || (await orderedLaneExists(jsm, stream))) await this.startOrderedLane();
     this.watcher = await store.watch(
       (c) => {
         if (c.revision > this.rules.revision) this.use(c);
@@ -106,30 +140,26 @@ export class Router {
       (revision, err) => logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
     );
 
-    this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
-    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision }), logger, this.opts.heartbeatMs);
+    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision, orderedLane: this.holdsOrderedLane }), logger, this.opts.heartbeatMs);
     await this.presence.start();
 
-    await this.catchUp(jsm);
-    const consumer = await jetstream(nc).consumers.get(config.store.stream, Consumers.router);
-    this.messages = await consumer.consume({ max_messages: Math.max(256, this.maxInFlight) });
-    this.loopDone = this.loop(this.messages);
+    this.competing = new RoutingLane(nc, (m) => this.deliver(m, this.rules, Lane.Competing), logger, { stream, durable: Consumers.router, maxInFlight: this.maxInFlight });
+    await this.competing.start();
     this.stopLag = this.deps.metrics.addLagSampler(async () => {
-      const ci = await jsm.consumers.info(config.store.stream, Consumers.router);
+      const ci = await jsm.consumers.info(stream, Consumers.router);
       this.deps.metrics.consumerPending.set({ consumer: Consumers.router }, ci.num_pending + ci.num_ack_pending);
     });
-    logger.info({ replica: this.replicaId, revision: this.revision, rules: this.rules.rules.length, mode: this.rules.mode }, "router started");
+    logger.info({ replica: this.replicaId, revision: this.revision, rules: this.rules.rules.length, mode: this.rules.mode, orderedLane: this.orderedLaneReady }, "router started");
   }
 
-  /** Stops taking events, waits for those in flight to be acked (drain), then leaves. */
+  /** Stops taking events, waits for those in flight to be acked (drain), hands the ordered lane on, then leaves. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopLag?.();
     this.watcher?.stop();
-    this.messages?.stop();
-    await this.loopDone;
-    while (this.inFlight > 0) await new Promise<void>((r) => this.slotWaiters.push(r));
+    await this.orderedLaneStarting?.catch(() => undefined);
+    await Promise.all([this.competing?.stop(), this.orderedLane?.stop()]);
     await this.publisher?.close();
     await this.presence?.stop();
     this.deps.logger.info({ replica: this.replicaId }, "router stopped");
@@ -141,161 +171,65 @@ export class Router {
     const from = this.rules?.revision;
     this.rules = next;
     if (from !== undefined) this.deps.logger.info({ replica: this.replicaId, from, to: next.revision }, "router switched config revision");
+    if (from !== undefined && !this.orderedLaneReady && hasOrderedActor(stored.config)) {
+      // the first ordered actor, added live: until the lane is there, events with ordered copies are given back
+      this.startOrderedLaneInBackground();
+    }
     void this.presence?.beat();
   }
 
-  private async ensureConsumer(jsm: JetStreamManager): Promise<void> {
-    const stream = this.deps.config.store.stream;
-    try {
-      await jsm.consumers.info(stream, Consumers.router);
-      return;
-    } catch {
-      // not there yet
-    }
-    try {
-      await jsm.consumers.add(stream, {
-        durable_name: Consumers.router,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: `${Subjects.events}.>`,
-        ack_wait: (this.opts.ackWaitMs ?? 30_000) * 1_000_000,
-        max_ack_pending: 20_000,
-      });
-    } catch (err) {
-      // a replica on another node created it first
-      await jsm.consumers.info(stream, Consumers.router).catch(() => {
-        throw err;
-      });
-    }
+  private startOrderedLaneInBackground(): void {
+    this.startOrderedLane().catch((err) => this.deps.logger.error({ err: (err as Error).message }, "ordered lane could not be created; events with ordered copies wait for it"));
   }
 
-  /**
-   * Events a crashed replica took but never acked come back only after ack_wait, while newer
-   * events flow at once: an ordered actor could get a key's newer event first. So a starting
-   * router first re-routes, in stream order, every delivered-but-unacked event (ack floor + 1 up
-   * to the last delivered sequence), read straight from the stream. Copies keep their
-   * Nats-Msg-Id, so whatever the crashed replica already published is deduplicated; the
-   * originals are acked when their redelivery comes (again deduplicated).
-   */
-  private async catchUp(jsm: JetStreamManager): Promise<void> {
-    const stream = this.deps.config.store.stream;
-    const ci = await jsm.consumers.info(stream, Consumers.router);
-    if (ci.num_ack_pending === 0) return;
-    const from = ci.ack_floor.stream_seq + 1;
-    const to = ci.delivered.stream_seq;
-    const rules = this.rules;
-    const pending: Array<Promise<unknown>> = [];
-    for (let seq = from; seq <= to; seq++) {
-      const sm = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (!sm) continue; // acked and gone (or a gap)
-      pending.push(this.deliver({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, time: sm.time }, rules));
-    }
-    const results = await Promise.allSettled(pending);
-    const failed = results.filter((r) => r.status === "rejected").length;
-    this.deps.logger.info({ replica: this.replicaId, from, to, rerouted: pending.length, failed }, "router re-routed unacked events before consuming");
-  }
-
-  private async loop(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) {
-      if (this.stopping) {
-        // taken after stop() was asked: give it back at once to whichever replica is still running
-        m.nak();
-        continue;
-      }
-      while (this.inFlight >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
-      this.take(m);
-    }
-  }
-
-  /**
-   * The client writes to the socket once per microtask checkpoint, and the iterator yields one
-   * message per checkpoint: routing each message as it arrives costs a socket write per event.
-   * Messages are queued instead and routed together, in order, in the next macrotask, so one
-   * write carries the copies of many events. Acks are batched the same way.
-   */
-  private take(m: JsMsg): void {
-    this.inFlight++;
-    this.taken.push(m);
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      const batch = this.taken;
-      this.taken = [];
-      for (const msg of batch) this.route(msg);
+  /** Creates the ordered durable if needed, then competes for its lease (once per replica). */
+  private startOrderedLane(): Promise<void> {
+    this.orderedLaneStarting ??= (async () => {
+      const { nc, config, logger } = this.deps;
+      const jsm = await jetstreamManager(nc);
+      await ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs);
+      this.orderedLaneReady = true;
+      if (this.stopping) return;
+      this.orderedLane = new OrderedLane(
+        { nc, stream: config.store.stream, replicas: config.store.replicas, logger, replicaId: this.replicaId, publisher: this.publisher },
+        (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains),
+        { maxInFlight: this.maxInFlight, ...(this.opts.leaseTiming ? { timing: this.opts.leaseTiming } : {}) },
+      );
+      await this.orderedLane.start();
+    })();
+    this.orderedLaneStarting.catch(() => {
+      this.orderedLaneStarting = undefined;
     });
+    return this.orderedLaneStarting;
   }
 
-  private route(m: JsMsg): void {
-    const rules = this.rules;
-    const stored: StoredEventMsg = { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, stream: m.info.stream, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) };
-    this.deliver(stored, rules).then(
-      () => this.settle(m, true),
-      (err) => {
-        this.deps.logger.warn({ seq: m.seq, err: (err as Error).message }, "routing failed; event offered again");
-        this.settle(m, false);
-      },
-    );
-  }
-
-  private settle(m: JsMsg, ok: boolean): void {
-    (ok ? this.toAck : this.toNak).push(m);
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      const acks = this.toAck, naks = this.toNak;
-      this.toAck = [];
-      this.toNak = [];
-      for (const msg of acks) msg.ack();
-      for (const msg of naks) msg.nak(RETRY_DELAY_MS);
-      this.inFlight -= acks.length + naks.length;
-      const waiters = this.slotWaiters;
-      this.slotWaiters = [];
-      for (const w of waiters) w();
-    });
-  }
-
-  /** Starts every publish for one event synchronously (order matters for chains), resolves when all are acked. */
-  private deliver(m: StoredEventMsg, rules: RuleSet): Promise<unknown> {
+  /** Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked. */
+  private deliver(m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
     const { metrics } = this.deps;
     let event;
     try {
       event = decodeEvent({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, stream: m.stream, timestamp: m.time }, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
     } catch (err) {
+      if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
       return this.publisher.publish(quarantineMessage(m, (err as Error).message)).then(() => metrics.quarantined.inc());
     }
     const copies = rules.plan(event);
-    if (copies.length === 0) return this.publisher.publish(unroutedMessage(m, event, rules.revision)).then(() => metrics.unrouted.inc());
+    if (copies.length === 0) {
+      if (lane === Lane.Ordered) return Promise.resolve();
+      return this.publisher.publish(unroutedMessage(m, event, rules.revision)).then(() => metrics.unrouted.inc());
+    }
+    if (lane === Lane.Competing && !this.orderedLaneReady && copies.some((c) => c.ordered)) {
+      this.startOrderedLaneInBackground();
+      return Promise.reject(new NotReadyError("the ordered lane is being created; event offered again"));
+    }
+    const mine = copies.filter((c) => c.ordered === (lane === Lane.Ordered));
     return Promise.all(
-      copies.map((c) => {
+      mine.map((c) => {
         const msg = copyMessage(c, m.seq, rules.revision);
-        const acked = c.ordered ? this.inOrder(c.subject, msg) : this.publisher.publish(msg);
+        const acked = c.ordered && chains ? chains.publish(c.subject, msg) : this.publisher.publish(msg);
         return acked.then(() => metrics.routed.inc({ actor: c.actor }));
       }),
     );
-  }
-
-  /**
-   * Publishes after the previous copy to the same subject is acked. A failed link fails every
-   * later link of its chain without publishing it, so a later event of a key never overtakes an
-   * earlier one that could not be delivered; the chain restarts once it has drained.
-   */
-  private inOrder(subject: string, msg: OutgoingMessage): Promise<PubAck> {
-    let chain = this.chains.get(subject);
-    if (!chain) {
-      chain = { tail: Promise.resolve(), length: 0 };
-      this.chains.set(subject, chain);
-    }
-    const c = chain;
-    const acked = c.tail.then(() => this.publisher.publish(msg));
-    c.tail = acked;
-    c.length++;
-    const release = () => {
-      if (--c.length === 0 && this.chains.get(subject) === c) this.chains.delete(subject);
-    };
-    acked.then(release, release);
-    return acked;
   }
 }
 
@@ -307,6 +241,9 @@ export async function startRouter(deps: RouterDeps, opts: RouterOptions = {}): P
     replicaId: router.replicaId,
     get revision() {
       return router.revision;
+    },
+    get ordered() {
+      return router.holdsOrderedLane;
     },
     stop: () => router.stop(),
   };

@@ -73,4 +73,14 @@ test("only recent heartbeats count as live replicas; router replicas with an old
   assert.match(renderStatus(r), /rb: config revision 3.*STALE/);
 });
 
+test("the ordered lane shows its lease holder and lag once it exists; nothing about it before", () => {
+  assert.is(buildStatusReport(facts()).router.orderedLane, undefined);
+  assert.not.match(renderStatus(buildStatusReport(facts())), /ordered lane/);
+  const held = buildStatusReport(facts({ orderedRouter: { pending: 5, ackPending: 2, redelivered: 0 }, orderedLaneHolder: "ra" }));
+  assert.equal(held.router.orderedLane, { holder: "ra", consumer: { name: "jetbus-router-ordered", state: "ok", pending: 5, ackPending: 2, redelivered: 0 } });
+  assert.match(renderStatus(held), /ordered lane: held by ra, lag 5 pending, 2 in flight/);
+  const failover = buildStatusReport(facts({ orderedRouter: { pending: 9, ackPending: 0, redelivered: 0 }, orderedLaneHolder: null }));
+  assert.match(renderStatus(failover), /ordered lane: no holder/);
+});
+
 test.run();

@@ -24,10 +24,10 @@ function duration(name: string, v: string): number {
 
 export function registerRouter(program: Command): void {
   withStrictOption(withCommonOptions(program.command("router")))
-    .description("run router replicas (competing on durable jetbus-router) until SIGTERM/SIGINT, then drain")
+    .description("run router replicas (competing on durable jetbus-router; one at a time, by lease, on jetbus-router-ordered) until SIGTERM/SIGINT, then drain")
     .option("--replicas <n>", "router replicas in this process", "1")
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
-    .option("--ack-wait <duration>", "ack_wait of the jetbus-router durable if this process creates it (e.g. 30s)")
+    .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
     .option("--no-indexer", "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)")
     .option("--no-http", "do not serve /metrics, /healthz and /readyz on observability.http_port")
     .action(async function (this: Command) {
@@ -42,9 +42,6 @@ export function registerRouter(program: Command): void {
       const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       let http: ObservabilityServer | undefined;
       try {
-        if (replicas > 1 && rt.config.actors.some((a) => a.ordered)) {
-          rt.logger.warn("ordered actors and several router replicas: per-key order is only kept within one replica (see the router docs)");
-        }
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
         await indexer?.start();
         rt.health.register("router", () => true);

@@ -1,0 +1,41 @@
+import type { BulkPublisher } from "../store/bulk.ts";
+import type { OutgoingMessage, PubAck } from "../store/types.ts";
+
+/** Copies to one ordered-actor inbox subject, each sent only after the previous one's ack. */
+type Chain = { tail: Promise<unknown>; length: number };
+
+/**
+ * Publishes copies per subject strictly one after another: a copy goes out only once the
+ * previous copy to the same subject has its JetStream ack, so one partition's copies are stored
+ * in the order they were handed in, even when a publish is resent.
+ *
+ * A failed link fails every later link of its chain without publishing it, so a later event of
+ * a key never overtakes an earlier one that could not be delivered; the chain restarts once it
+ * has drained. `beforePublish` runs right before each link goes out and refuses it by throwing: the ordered lane uses it
+ * as a fence, so nothing is published after its lease is lost.
+ */
+export class ChainedPublisher {
+  private readonly chains = new Map<string, Chain>();
+
+  constructor(private readonly publisher: BulkPublisher, private readonly beforePublish: () => void = () => undefined) {}
+
+  publish(subject: string, msg: OutgoingMessage): Promise<PubAck> {
+    let chain = this.chains.get(subject);
+    if (!chain) {
+      chain = { tail: Promise.resolve(), length: 0 };
+      this.chains.set(subject, chain);
+    }
+    const c = chain;
+    const acked = c.tail.then(() => {
+      this.beforePublish();
+      return this.publisher.publish(msg);
+    });
+    c.tail = acked;
+    c.length++;
+    const release = () => {
+      if (--c.length === 0 && this.chains.get(subject) === c) this.chains.delete(subject);
+    };
+    acked.then(release, release);
+    return acked;
+  }
+}

@@ -1,0 +1,165 @@
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../log.ts";
+import type { StoredEventMsg } from "./copies.ts";
+
+/** A failed event is offered again after this delay (a nak, not a wait for ack_wait). */
+const RETRY_DELAY_MS = 1000;
+
+/** Routes one stored event: starts its publishes synchronously (chains rely on the call order), resolves when all are acked. */
+export type RouteOne = (m: StoredEventMsg) => Promise<unknown>;
+
+export type LaneOptions = Readonly<{
+  stream: string;
+  durable: string;
+  /** Events routed at once (decoded, copies published, original not yet acked). */
+  maxInFlight: number;
+  /** Lifetime of each pull request; short on the ordered lane so a lost holder's pulls end before a standby takes over. */
+  pullExpiresMs?: number;
+}>;
+
+/**
+ * One router lane: consumes one durable on the event stream in stream order and routes each
+ * event with `route`, acking it only when every copy has its JetStream ack.
+ */
+export class RoutingLane {
+  private messages?: ConsumerMessages;
+  private loopDone?: Promise<void>;
+  private inFlightCount = 0;
+  private slotWaiters: Array<() => void> = [];
+  private stopping = false;
+  /** Taken from the iterator, not yet routed; routed together in one macrotask (see `take`). */
+  private taken: JsMsg[] = [];
+  private toAck: JsMsg[] = [];
+  private toNak: JsMsg[] = [];
+  private pumpScheduled = false;
+  private ackScheduled = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly route: RouteOne,
+    private readonly logger: Logger,
+    private readonly opts: LaneOptions,
+  ) {}
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Re-routes what a previous consumer left unacked, then consumes. */
+  async start(): Promise<void> {
+    await this.catchUp();
+    if (this.stopping) return;
+    const consumer = await jetstream(this.nc).consumers.get(this.opts.stream, this.opts.durable);
+    this.messages = await consumer.consume({ max_messages: Math.max(256, this.opts.maxInFlight), ...(this.opts.pullExpiresMs ? { expires: this.opts.pullExpiresMs } : {}) });
+    this.loopDone = this.loop(this.messages);
+  }
+
+  /** Stops taking events (those already taken are given back), then waits for the ones in flight to settle. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.messages?.stop();
+    await this.loopDone;
+    while (this.inFlightCount > 0) await new Promise<void>((r) => this.slotWaiters.push(r));
+  }
+
+  /**
+   * Events a crashed consumer took but never acked come back only after ack_wait, while newer
+   * events flow at once: an ordered actor could get a key's newer event first. So a starting
+   * lane first re-routes, in stream order, every delivered-but-unacked event (ack floor + 1 up
+   * to the last delivered sequence), read straight from the stream. Copies keep their
+   * Nats-Msg-Id, so whatever the crashed consumer already published is deduplicated; the
+   * originals are acked when their redelivery comes (again deduplicated).
+   */
+  private async catchUp(): Promise<void> {
+    const { stream, durable } = this.opts;
+    const jsm = await jetstreamManager(this.nc);
+    const ci = await jsm.consumers.info(stream, durable);
+    if (ci.num_ack_pending === 0) return;
+    const from = ci.ack_floor.stream_seq + 1;
+    const to = ci.delivered.stream_seq;
+    const pending: Array<Promise<unknown>> = [];
+    for (let seq = from; seq <= to && !this.stopping; seq++) {
+      const sm = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (!sm) continue; // acked and gone (or a gap)
+      pending.push(this.route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, time: sm.time }));
+    }
+    const results = await Promise.allSettled(pending);
+    const failed = results.filter((r) => r.status === "rejected").length;
+    this.logger.info({ durable, from, to, rerouted: pending.length, failed }, "router lane re-routed unacked events before consuming");
+  }
+
+  private async loop(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopping) {
+          // taken after stop() was asked: give it back at once to whoever consumes next
+          settleQuietly(() => m.nak());
+          continue;
+        }
+        while (this.inFlightCount >= this.opts.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
+        this.take(m);
+      }
+    } catch (err) {
+      // the connection is gone: whatever was taken and not acked comes back after ack_wait
+      this.logger.warn({ durable: this.opts.durable, err: (err as Error).message }, "router lane stopped consuming");
+    }
+  }
+
+  /**
+   * The client writes to the socket once per microtask checkpoint, and the iterator yields one
+   * message per checkpoint: routing each message as it arrives costs a socket write per event.
+   * Messages are queued instead and routed together, in order, in the next macrotask, so one
+   * write carries the copies of many events. Acks are batched the same way.
+   */
+  private take(m: JsMsg): void {
+    this.inFlightCount++;
+    this.taken.push(m);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      const batch = this.taken;
+      this.taken = [];
+      for (const msg of batch) this.routeTaken(msg);
+    });
+  }
+
+  private routeTaken(m: JsMsg): void {
+    const stored: StoredEventMsg = { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, stream: m.info.stream, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) };
+    this.route(stored).then(
+      () => this.settle(m, true),
+      (err) => {
+        this.logger.warn({ durable: this.opts.durable, seq: m.seq, err: (err as Error).message }, "routing failed; event offered again");
+        this.settle(m, false);
+      },
+    );
+  }
+
+  private settle(m: JsMsg, ok: boolean): void {
+    (ok ? this.toAck : this.toNak).push(m);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const acks = this.toAck, naks = this.toNak;
+      this.toAck = [];
+      this.toNak = [];
+      for (const msg of acks) settleQuietly(() => msg.ack());
+      for (const msg of naks) settleQuietly(() => msg.nak(RETRY_DELAY_MS));
+      this.inFlightCount -= acks.length + naks.length;
+      const waiters = this.slotWaiters;
+      this.slotWaiters = [];
+      for (const w of waiters) w();
+    });
+  }
+}
+
+/** An ack or nak on a closed connection throws; the event then simply comes back after ack_wait. */
+function settleQuietly(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // nothing to do: redelivery covers it
+  }
+}

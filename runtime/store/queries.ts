@@ -7,15 +7,19 @@ import { Metrics } from "../observability/metrics.ts";
 import { indexStreamFor } from "../topology.ts";
 import { IndexSubjects, parseEntry, walkCorrelation, type IdEntry } from "./index-entries.ts";
 import { StreamReader, wireOf, type ReadMessage } from "./reader.ts";
+import { EVENT_SUBJECTS } from "./stream.ts";
 import type { HistoryFilter, RawStoredMessage, StoredEvent, TypeQuery } from "./types.ts";
 
 export type EventStoreOptions = Readonly<{ stream?: string; logger?: Logger; metrics?: Metrics }>;
 
 export const DEFAULT_PAGE = 100;
+/** Up to this many events, history reads by direct gets (a round trip each) rather than a consumer. */
+const SHORT_PAGE = 1000;
 
 /**
  * Reads of the event store. By type and by time: subject-filtered, short-lived consumers on the
- * event stream. By id and by correlation: the indexes (direct gets, never a scan). Index
+ * event stream, or for short pages by position, direct gets of the next message on the subject.
+ * By id and by correlation: the indexes (direct gets, never a scan). Index
  * entries whose event is gone (retention) are skipped; stored messages that do not decode are
  * logged, counted and skipped, and stay readable with `getRaw`.
  *
@@ -103,7 +107,12 @@ export class EventStore {
       return;
     }
     const subject = f.type ? subjectForType(f.type) : undefined;
-    for await (const m of this.events.scan({ subject, fromSeq: f.fromSeq, since: f.since, batch: Math.min(256, Number.isFinite(limit) ? limit : 256) })) {
+    // a short page by position: direct gets, whose cost does not grow with the store (see nextBySubject)
+    const messages =
+      limit <= SHORT_PAGE && !f.since
+        ? this.events.nextBySubject(subject ?? EVENT_SUBJECTS, f.fromSeq)
+        : this.events.scan({ subject, fromSeq: f.fromSeq, since: f.since, batch: Math.min(256, Number.isFinite(limit) ? limit : 256) });
+    for await (const m of messages) {
       if (f.until && m.time > f.until) return;
       const e = this.decode(m);
       if (!e) continue;

@@ -51,6 +51,25 @@ export class StreamReader {
   }
 
   /**
+   * Messages on `subject` in stream order from `fromSeq`, one direct get (`next_by_subj`) each,
+   * until the caller stops or none is left. A get costs the same however much the stream holds;
+   * creating a consumer (scan) costs time in proportion to the messages after its start on server
+   * 2.9 (100+ ms on a 300k store). So this is the read for short pages, scan the one for long runs.
+   * Gets are not pipelined: the server answers one connection's gets one after another, and asking
+   * ahead at guessed sequences (most answers repeats) measured slower than asking in turn.
+   */
+  async *nextBySubject(subject: string, fromSeq = 1): AsyncGenerator<ReadMessage> {
+    const jsm = await this.jsm();
+    let seq = Math.max(1, fromSeq);
+    for (;;) {
+      const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { seq, next_by_subj: subject }));
+      if (!m) return;
+      yield toRead(m);
+      seq = m.seq + 1;
+    }
+  }
+
+  /**
    * Messages in stream order from an ephemeral consumer (no acks, memory state, removed at the
    * end or by the server after inactivity). Bounded memory: one batch at a time.
    */

@@ -7,6 +7,8 @@ import { decodeEvent, Header } from "../events/codec.ts";
 import type { Event } from "../events/types.ts";
 import { TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { toMillis } from "../config/duration.ts";
+import { keepAckDeadline } from "./ack-keepalive.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Streams } from "../topology.ts";
@@ -45,6 +47,13 @@ export type StopResult = Readonly<{ finished: boolean; abandoned: number }>;
 
 let workerCount = 0;
 const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+
+/**
+ * How long one pull request lives on the server. Short, because a pull left behind by a killed
+ * worker or a worker cut off by a consumer leader change keeps taking messages (that then wait
+ * out ack_wait) until it expires; the client's 30s default made failovers stall that long.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 /**
  * One replica of one actor: a consume() loop per durable (one, or one per partition for ordered
@@ -115,7 +124,7 @@ export class ActorWorker {
     const batch = s.ordered ? 1 : Math.max(1, Math.min(s.concurrency, s.max_ack_pending));
     for (const c of consumersOf(s)) {
       const consumer = await this.js.consumers.get(Streams.Inbox, c.durable);
-      const messages = await consumer.consume({ max_messages: batch, ...(this.o.expiresMs ? { expires: this.o.expiresMs } : {}) });
+      const messages = await consumer.consume({ max_messages: batch, expires: this.o.expiresMs ?? PULL_EXPIRES_MS });
       this.iterators.push(messages);
       this.watch(messages, c.durable);
       this.loops.push(this.loop(messages));
@@ -189,10 +198,12 @@ export class ActorWorker {
       return this.giveUp(msg, event.id, attempt - 1, err);
     }
     const ctx = createContext(event, msg, this.ctxDeps);
+    const keepalive = keepAckDeadline(msg, toMillis(s.ack_wait));
     const t0 = performance.now();
     try {
       await this.o.handler(event, ctx);
     } catch (err) {
+      keepalive.release();
       this.m.seconds.observe((performance.now() - t0) / 1000);
       return this.onFailure(msg, event, attempt, err);
     }
@@ -200,17 +211,14 @@ export class ActorWorker {
     if (key !== undefined) {
       try {
         // a leader election of the marker bucket fails the put for a few seconds; the ack sent
-        // next may be lost in the same election, and a redelivery without a marker runs twice.
-        // So retry, telling the server we are still working so ack_wait does not hand it to another worker.
-        await retryTransient(async () => {
-          msg.working();
-          await this.markers!.mark(key, attempt);
-        }, { timeoutMs: MARKER_RETRY_MS });
+        // next may be lost in the same election, and a redelivery without a marker runs twice
+        await retryTransient(() => this.markers!.mark(key, attempt), { timeoutMs: MARKER_RETRY_MS });
       } catch (err) {
         // the ack below still prevents redelivery; only a redelivery racing it could run twice
         this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "processed marker not written");
       }
     }
+    keepalive.release();
     this.acks.ack(msg);
     this.m.handled.inc();
   }

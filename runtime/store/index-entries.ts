@@ -1,9 +1,10 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import { retryTransient } from "../nats/connect.ts";
 import { tokenFor } from "../events/subjects.ts";
 import { Subjects } from "../topology.ts";
 import type { BulkPublisher } from "./bulk.ts";
 import type { PubAck } from "./types.ts";
-import type { ReadMessage, StreamReader } from "./reader.ts";
+import type { StreamReader } from "./reader.ts";
 
 /**
  * The derived indexes, as messages in the index stream. Every index subject holds ONE message
@@ -31,7 +32,10 @@ const decoder = new TextDecoder();
 const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 const MAX_CONFLICT_RETRIES = 20;
 
-export function parseEntry<T>(m: ReadMessage | null): T | null {
+/** How the writer reads an index subject's current message: a direct "last by subject" get. */
+export type LastBySubject = (subject: string) => Promise<Readonly<{ seq: number; data: Uint8Array }> | null>;
+
+export function parseEntry<T>(m: Readonly<{ data: Uint8Array }> | null): T | null {
   if (!m) return null;
   try {
     return JSON.parse(decoder.decode(m.data)) as T;
@@ -60,7 +64,7 @@ export class IndexWriter {
   private readonly heads = new Map<string, Promise<ChainHead | null>>();
 
   constructor(
-    private readonly index: StreamReader,
+    private readonly lastBySubject: LastBySubject,
     private readonly bulk: BulkPublisher,
     eventStream: string,
     private readonly maxCachedHeads = 250_000,
@@ -69,7 +73,7 @@ export class IndexWriter {
   }
 
   async writeId(id: string, eventSeq: number): Promise<void> {
-    await this.put(this.subjects.byId(id), { seq: eventSeq } satisfies IdEntry, `${eventSeq}:id`);
+    await this.put(this.subjects.byId(id), `{"seq":${eventSeq}}`, `${eventSeq}:id`);
   }
 
   appendCorrelation(correlationId: string, eventSeq: number): Promise<ChainHead | null> {
@@ -84,15 +88,20 @@ export class IndexWriter {
     return next;
   }
 
-  private async put(subject: string, entry: object, msgId: string, expectedLastSubjectSeq?: number): Promise<PubAck> {
+  /** `json` is built by the caller from numbers only (an IdEntry or ChainEntry): no JSON.stringify per write. */
+  private put(subject: string, json: string, msgId: string, expectedLastSubjectSeq?: number): Promise<PubAck> {
     const h = natsHeaders();
     h.set("Nats-Msg-Id", `${this.subjects.eventStream}:${msgId}`);
     if (expectedLastSubjectSeq !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQ, String(expectedLastSubjectSeq));
-    return this.bulk.publish({ subject, data: encoder.encode(JSON.stringify(entry)), headers: h });
+    return this.bulk.publish({ subject, data: encoder.encode(json), headers: h });
+  }
+
+  private read(subject: string): Promise<Readonly<{ seq: number; data: Uint8Array }> | null> {
+    return retryTransient(() => this.lastBySubject(subject));
   }
 
   private async readHead(correlationId: string): Promise<ChainHead | null> {
-    const m = await this.index.lastBySubject(this.subjects.byCorrelation(correlationId));
+    const m = await this.read(this.subjects.byCorrelation(correlationId));
     const entry = parseEntry<ChainEntry>(m);
     return m && entry ? { headSeq: m.seq, eventSeq: entry.seq, prev: entry.prev } : null;
   }
@@ -103,7 +112,7 @@ export class IndexWriter {
    */
   private async alreadyLinked(head: ChainHead, eventSeq: number): Promise<boolean> {
     if (head.eventSeq === eventSeq) return true;
-    return (await this.index.lastBySubject(this.subjects.link(eventSeq))) !== null;
+    return (await this.read(this.subjects.link(eventSeq))) !== null;
   }
 
   private async append(correlationId: string, eventSeq: number, cached: ChainHead | null | undefined): Promise<ChainHead | null> {
@@ -114,10 +123,11 @@ export class IndexWriter {
       // after a conflict the link found is our own first attempt's, not proof of an earlier run
       if (attempt === 0 && head && head.eventSeq >= eventSeq && (await this.alreadyLinked(head, eventSeq))) return head;
       const entry: ChainEntry = { seq: eventSeq, prev: head?.eventSeq ?? 0 };
+      const json = `{"seq":${entry.seq},"prev":${entry.prev}}`;
       try {
         // the link first: once the head points at an event, its link exists
-        await this.put(this.subjects.link(eventSeq), entry, `${eventSeq}:link:${entry.prev}`);
-        const ack = await this.put(this.subjects.byCorrelation(correlationId), entry, `${eventSeq}:corr:${entry.prev}`, head?.headSeq ?? 0);
+        await this.put(this.subjects.link(eventSeq), json, `${eventSeq}:link:${entry.prev}`);
+        const ack = await this.put(this.subjects.byCorrelation(correlationId), json, `${eventSeq}:corr:${entry.prev}`, head?.headSeq ?? 0);
         return { headSeq: ack.seq, eventSeq, prev: entry.prev };
       } catch (err) {
         // another writer moved the head (a second indexer, or our cache is stale): read it and try again

@@ -5,11 +5,12 @@ import { decodeEvent } from "../events/codec.ts";
 import { TimeoutError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { DirectGets } from "../nats/direct.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
-import { StreamReader, wireOf } from "./reader.ts";
+import { wireOf } from "./reader.ts";
 import { ensureStore } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
 
@@ -57,8 +58,11 @@ export async function ensureIndexerConsumer(jsm: JetStreamManager, store: StoreS
 export class Indexer {
   private readonly logger: Logger;
   readonly metrics: Metrics;
-  private readonly index: StreamReader;
+  private readonly indexStream: string;
   private bulk?: BulkPublisher;
+  private gets?: DirectGets;
+  /** The durable's max_ack_pending as the server has it (another process may have created it). */
+  private maxAckPending = 1;
   private writer?: IndexWriter;
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
@@ -68,7 +72,7 @@ export class Indexer {
   constructor(private readonly nc: NatsConnection, private readonly store: StoreSettings, private readonly opts: IndexerOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: "silent" });
     this.metrics = opts.metrics ?? new Metrics();
-    this.index = new StreamReader(nc, indexStreamFor(store.stream));
+    this.indexStream = indexStreamFor(store.stream);
   }
 
   get running(): boolean {
@@ -107,10 +111,12 @@ export class Indexer {
   private async prepare(): Promise<Consumer> {
     const jsm = await jetstreamManager(this.nc, { checkAPI: false });
     await ensureStore(jsm, this.store);
-    await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
+    const ci = await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
+    this.maxAckPending = ci.config.max_ack_pending && ci.config.max_ack_pending > 0 ? ci.config.max_ack_pending : 4096;
     const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);
     this.bulk = new BulkPublisher(this.nc, { window: 2048 });
-    this.writer = new IndexWriter(this.index, this.bulk, this.store.stream);
+    const gets = (this.gets = new DirectGets(this.nc));
+    this.writer = new IndexWriter((subject) => gets.lastBySubject(this.indexStream, subject), this.bulk, this.store.stream);
     return consumer;
   }
 
@@ -118,6 +124,8 @@ export class Indexer {
     const bulk = this.bulk;
     this.bulk = undefined;
     await bulk?.close();
+    this.gets?.close();
+    this.gets = undefined;
   }
 
   /** Where the indexer stands (also sets the consumerPending gauge). */
@@ -180,9 +188,7 @@ export class Indexer {
         if (s.pending === 0 && s.ackPending === 0 && this.inFlight === 0) return s;
         if (Date.now() > deadline) throw new TimeoutError(`index still ${s.pending + s.ackPending} events behind after ${timeoutMs} ms`);
         if (consumer && s.pending > 0) {
-          const batch = await consumer.fetch({ max_messages: Math.min(s.pending, 1024), expires: 2000 });
-          for await (const m of batch) this.handle(m);
-          await this.bulk!.flush();
+          await this.pull(consumer, s.pending);
         } else {
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -192,7 +198,35 @@ export class Indexer {
     }
   }
 
-  private handle(m: JsMsg): void {
+  /**
+   * Fetches `count` events in batches and indexes them, fetching the next batch while the
+   * writes of the earlier ones are still in flight (waiting for each batch's writes before the
+   * next fetch left the pipeline empty once per batch). The batches in flight stay within the
+   * durable's max_ack_pending, past which the server would hold a fetch until acks arrive.
+   */
+  private async pull(consumer: Consumer, count: number): Promise<void> {
+    const size = Math.min(1024, this.maxAckPending);
+    const maxBatches = Math.max(1, Math.floor(this.maxAckPending / size));
+    const open: Promise<unknown>[] = [];
+    let remaining = count;
+    try {
+      while (remaining > 0) {
+        if (open.length >= maxBatches) await open.shift();
+        const batch = await consumer.fetch({ max_messages: Math.min(remaining, size), expires: 2000 });
+        const writes: Promise<void>[] = [];
+        for await (const m of batch) writes.push(this.handle(m));
+        // retention removed what status() counted: let the caller look again
+        if (writes.length === 0) break;
+        remaining -= writes.length;
+        open.push(Promise.all(writes));
+      }
+    } finally {
+      await Promise.all(open);
+    }
+  }
+
+  /** Indexes one delivery; the promise settles (never rejects) once it is acked or nak'ed. */
+  private handle(m: JsMsg): Promise<void> {
     let event;
     try {
       event = decodeEvent(wireOf({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) }, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
@@ -200,11 +234,11 @@ export class Indexer {
       this.metrics.malformed.inc({ component: "indexer" });
       this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (still readable raw)");
       m.ack();
-      return;
+      return Promise.resolve();
     }
     const writer = this.writer!;
     this.inFlight++;
-    Promise.all([writer.writeId(event.id, m.seq), writer.appendCorrelation(event.correlationid, m.seq)])
+    return Promise.all([writer.writeId(event.id, m.seq), writer.appendCorrelation(event.correlationid, m.seq)])
       .then(() => {
         m.ack();
         this.metrics.indexed.inc();

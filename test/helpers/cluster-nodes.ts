@@ -34,19 +34,23 @@ export function waitCaughtUp(jsm: JetStreamManager, stream: string, followers = 
 }
 
 /**
- * Creates the shared streams at the config's replicas. A cluster that just elected its meta
- * leader may not know every peer yet, so R3 placement fails for a moment ("no suitable peers").
+ * Runs a stream or bucket creation until the cluster can place it. A cluster that just elected its
+ * meta leader may not know every peer yet, so R3 placement fails for a moment ("no suitable peers").
  */
-export async function provisionCluster(nc: NatsConnection, config: JetbusConfig): Promise<void> {
-  const deadline = Date.now() + 60_000;
+export async function retryPlacement<T>(fn: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await retryTransient(() => provisionStreams(nc, config));
-      return;
+      return await retryTransient(fn);
     } catch (err) {
       const again = /no suitable peers|insufficient resources/i.test((err as Error).message) || isTransient(err);
       if (!again || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/** The shared streams at the config's replicas, once the cluster can place them. */
+export function provisionCluster(nc: NatsConnection, config: JetbusConfig): Promise<void> {
+  return retryPlacement(() => provisionStreams(nc, config));
 }

@@ -1,0 +1,132 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { configFrom } from "../../runtime/config/mod.ts";
+import type { StoreSettings } from "../../runtime/config/types.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
+import { NatsServer } from "../../runtime/nats/server.ts";
+import { BulkPublisher, Indexer, ensureStore, rebuildIndex } from "../../runtime/store/mod.ts";
+import { Consumers, indexStreamFor } from "../../runtime/topology.ts";
+import type { Comparison, Scenario } from "../harness.ts";
+
+const PER_FLOW = 3;
+const data = { user_id: "user-000001", username: "john_doe", email: "john@example.com", note: "x".repeat(256 - 75) };
+
+/** Event i belongs to flow `f-<i mod flows>`: a flow's 3 events lie far apart, like the queries bench. */
+async function fill(nc: NatsConnection, n: number): Promise<void> {
+  const bulk = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 20_000 });
+  const flows = Math.ceil(n / PER_FLOW);
+  for (let base = 0; base < n; base += 10_000) {
+    const pending: Promise<unknown>[] = [];
+    for (let i = base; i < Math.min(n, base + 10_000); i++) {
+      const e = createEvent({ type: "UserCreated", data, id: `ev-${i}`, correlationid: `f-${i % flows}`, source: "bench" });
+      pending.push(bulk.publish(encodeEvent(e)));
+    }
+    await Promise.all(pending);
+  }
+  await bulk.close();
+}
+
+/** A fresh index: no durable, empty index stream (what `jetbus index rebuild` starts from). */
+async function resetIndex(jsm: JetStreamManager, store: StoreSettings): Promise<void> {
+  await jsm.consumers.delete(store.stream, Consumers.indexer).catch(() => undefined);
+  await jsm.streams.delete(indexStreamFor(store.stream)).catch(() => undefined);
+  await ensureStore(jsm, store);
+}
+
+/**
+ * The raw client doing the indexer's work shape: one durable over the event stream, consume()
+ * + ack, and per event 3 js.publish writes (id, link, head) awaited before the ack.
+ */
+async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run: number): Promise<number> {
+  await jsm.streams.delete("BENCH_IDX").catch(() => undefined);
+  await jsm.streams.add({ name: "BENCH_IDX", subjects: ["benchidx.>"], storage: StorageType.Memory, max_msgs_per_subject: 1 });
+  const durable = `raw-index-${run}`;
+  await jsm.consumers.add("EVENTS", { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 4096 });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get("EVENTS", durable);
+  const t0 = performance.now();
+  const messages = await consumer.consume({ max_messages: 1024 });
+  let acked = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const flows = Math.ceil(n / PER_FLOW);
+  void (async () => {
+    for await (const m of messages) {
+      const seq = m.seq;
+      const body = new TextEncoder().encode(JSON.stringify({ seq }));
+      Promise.all([js.publish(`benchidx.id.${seq}`, body), js.publish(`benchidx.link.${seq}`, body), js.publish(`benchidx.corr.${(seq - 1) % flows}`, body)]).then(() => {
+        m.ack();
+        if (++acked === n) finished();
+      });
+    }
+  })();
+  await done;
+  await nc.flush();
+  const secs = (performance.now() - t0) / 1000;
+  await messages.close();
+  await jsm.consumers.delete("EVENTS", durable).catch(() => undefined);
+  return n / secs;
+}
+
+/** The live indexer (`jetbus up`): start(), wait until the durable has nothing pending or unacked. */
+async function liveRun(nc: NatsConnection, jsm: JetStreamManager, store: StoreSettings, n: number): Promise<number> {
+  await resetIndex(jsm, store);
+  const indexer = new Indexer(nc, store);
+  const t0 = performance.now();
+  await indexer.start();
+  await indexer.waitCaughtUp(30 * 60_000);
+  const secs = (performance.now() - t0) / 1000;
+  await indexer.stop();
+  await check(jsm, store, n);
+  return n / secs;
+}
+
+/** The one-shot path (`jetbus index rebuild`, the CLI's catch-up, the queries bench). */
+async function rebuildRun(nc: NatsConnection, jsm: JetStreamManager, store: StoreSettings, n: number): Promise<number> {
+  const t0 = performance.now();
+  await rebuildIndex(nc, store);
+  const secs = (performance.now() - t0) / 1000;
+  await check(jsm, store, n);
+  return n / secs;
+}
+
+/** Every event got an id entry and a link, every flow a head. */
+async function check(jsm: JetStreamManager, store: StoreSettings, n: number): Promise<void> {
+  const want = n * 2 + Math.ceil(n / PER_FLOW);
+  const got = (await jsm.streams.info(indexStreamFor(store.stream))).state.messages;
+  if (got !== want) throw new Error(`index holds ${got} entries, expected ${want}`);
+}
+
+const scenario: Scenario = {
+  name: "index",
+  description: "indexer catch-up events/s over N pre-filled events (default 100k, 3 per flow) vs raw consume()+ack with 3 js.publish per event",
+  async run(args) {
+    const n = Number(args[0] ?? 100_000);
+    const server = await NatsServer.start();
+    const nc = await connectNats({ servers: server.url, name: "bench-index" });
+    const store = configFrom({ store: { storage: "memory", duplicate_window: "10s" } }).store;
+    const log = (line: string) => process.stderr.write(line + "\n");
+    try {
+      await waitForJetStream(nc);
+      const jsm = await jetstreamManager(nc);
+      await ensureStore(jsm, store);
+      await fill(nc, n);
+      log(`filled ${n} events`);
+      const raw = await rawRun(nc, jsm, n, 1);
+      log(`raw: ${Math.round(raw)} ev/s`);
+      const live = await liveRun(nc, jsm, store, n);
+      log(`live indexer: ${Math.round(live)} ev/s`);
+      const rebuild = await rebuildRun(nc, jsm, store, n);
+      log(`rebuild: ${Math.round(rebuild)} ev/s`);
+      return [
+        { metric: `indexer start() catching up ${n} events`, unit: "ev/s", jetbus: live, raw, higherIsBetter: true },
+        { metric: `index rebuild (catchUp) of ${n} events`, unit: "ev/s", jetbus: rebuild, raw, higherIsBetter: true },
+      ];
+    } finally {
+      await nc.close().catch(() => undefined);
+      await server.stop();
+    }
+  },
+};
+export default scenario;

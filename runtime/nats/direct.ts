@@ -1,0 +1,82 @@
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { PublishError, TimeoutError } from "../errors.ts";
+import { connectionInbox } from "./inbox.ts";
+
+/** The stored message a direct get returned. */
+export type DirectMessage = Readonly<{ seq: number; subject: string; data: Uint8Array; headers: MsgHdrs }>;
+
+type Pending = { readonly resolve: (m: DirectMessage | null) => void; readonly reject: (err: Error) => void; readonly deadline: number; readonly subject: string };
+
+/**
+ * "Last message of a subject" direct gets without a request per get. `jsm.direct.getMessage()`
+ * goes through `nc.request()`, which builds two Error objects (with stack traces) and a timer
+ * for every call: on hot paths (the indexer's head reads, the processed-marker reads) that was
+ * a tenth of the CPU. Here every get is a core publish whose reply subject is `<inbox>.<n>` on
+ * ONE wildcard subscription, and one sweep fails the gets whose answer is late. The subject is
+ * the same one the client uses (`$JS.API.DIRECT.GET.<stream>.<subject>`), so the same
+ * permissions apply. A late answer is a TimeoutError (retryable), a no-responders answer (no
+ * leader) a retryable PublishError: callers retry with retryTransient.
+ */
+export class DirectGets {
+  private readonly inbox: string;
+  private readonly prefixLength: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sub: Subscription;
+  private readonly sweeper: NodeJS.Timeout;
+  private counter = 0;
+
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5000) {
+    this.inbox = connectionInbox(nc);
+    this.prefixLength = this.inbox.length + 1;
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  /** The last message stored on `subject` in `stream`, or null when there is none. */
+  lastBySubject(stream: string, subject: string): Promise<DirectMessage | null> {
+    return new Promise((resolve, reject) => {
+      const n = ++this.counter;
+      this.pending.set(n, { resolve, reject, deadline: Date.now() + this.timeoutMs, subject });
+      try {
+        this.nc.publish(`$JS.API.DIRECT.GET.${stream}.${subject}`, undefined, { reply: `${this.inbox}.${n}` });
+      } catch (err) {
+        this.pending.delete(n);
+        reject(new PublishError(`cannot ask for the last message of ${subject}: ${(err as Error).message}`, { cause: err, retryable: this.nc.isClosed() === false }));
+      }
+    });
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sub.unsubscribe();
+    for (const p of this.pending.values()) p.reject(new PublishError("direct gets closed"));
+    this.pending.clear();
+  }
+
+  private onReply(msg: Msg): void {
+    const n = Number(msg.subject.slice(this.prefixLength));
+    const p = this.pending.get(n);
+    if (!p) return; // answered after the sweep gave up on it
+    this.pending.delete(n);
+    const h = msg.headers;
+    const code = h?.code ?? 0;
+    if (code === 404) return p.resolve(null);
+    if (!h || code !== 0) {
+      const text = `${code} ${h?.description ?? "no headers"}`;
+      return p.reject(new PublishError(`direct get of ${p.subject} failed: ${text}`, { retryable: code === 503 || code === 408 }));
+    }
+    p.resolve({ seq: Number(h.get("Nats-Sequence")), subject: h.get("Nats-Subject"), data: msg.data, headers: h });
+  }
+
+  private sweep(): void {
+    if (this.pending.size === 0) return;
+    const now = Date.now();
+    // every get has the same timeout, so the Map's insertion order is deadline order
+    for (const [n, p] of this.pending) {
+      if (now < p.deadline) break;
+      this.pending.delete(n);
+      p.reject(new TimeoutError(`no answer to the direct get of ${p.subject} within ${this.timeoutMs} ms`));
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsCluster, type NatsServer } from "../../runtime/nats/server.ts";
-import type { Comparison, Scenario } from "../harness.ts";
+import type { Scenario } from "../harness.ts";
 
 type Publish = (id: string) => Promise<unknown>;
 type Run = { longestGapMs: number; acked: number; stored: number };

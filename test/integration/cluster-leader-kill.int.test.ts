@@ -1,23 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { isTransient, retryTransient } from "../../runtime/nats/connect.ts";
 import type { NatsServer } from "../../runtime/nats/server.ts";
 import { startCluster } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-
-/** The node whose server_name is `name` (each node is asked over its own short-lived connection). */
-async function nodeNamed(nodes: readonly NatsServer[], name: string): Promise<NatsServer> {
-  for (const n of nodes) {
-    if (!n.running) continue;
-    const nc = await connect({ servers: n.url, reconnect: false });
-    const serverName = nc.info?.server_name;
-    await nc.close();
-    if (serverName === name) return n;
-  }
-  throw new Error(`no running node named ${name}`);
-}
+import { nodeNamed } from "../helpers/cluster-nodes.ts";
 
 test("publishes retried with the same Nats-Msg-Id through a stream-leader SIGKILL: every acked message stored exactly once", async () => {
   const { cluster, nc, stop } = await startCluster(3);

@@ -287,6 +287,8 @@ export class ActorWorker {
       this.log.warn({ abandoned }, "grace period over: unfinished events will be redelivered after ack_wait");
     }
     this.acks.flush();
+    // an abandoned handler that still finishes should still get to write its marker
+    if (abandoned === 0) await this.markers?.close();
     await this.heartbeat?.stop();
     // acks are fire-and-forget publishes: make sure they left before the caller drains or exits
     await this.o.nc.flush().catch(() => undefined);

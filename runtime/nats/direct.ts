@@ -5,6 +5,7 @@ import { connectionInbox } from "./inbox.ts";
 /** The stored message a direct get returned. */
 export type DirectMessage = Readonly<{ seq: number; subject: string; data: Uint8Array; headers: MsgHdrs }>;
 
+type Ask = { readonly n: number; readonly subject: string };
 type Pending = { readonly resolve: (m: DirectMessage | null) => void; readonly reject: (err: Error) => void; readonly deadline: number; readonly subject: string };
 
 /**
@@ -12,7 +13,9 @@ type Pending = { readonly resolve: (m: DirectMessage | null) => void; readonly r
  * goes through `nc.request()`, which builds two Error objects (with stack traces) and a timer
  * for every call: on hot paths (the indexer's head reads, the processed-marker reads) that was
  * a tenth of the CPU. Here every get is a core publish whose reply subject is `<inbox>.<n>` on
- * ONE wildcard subscription, and one sweep fails the gets whose answer is late. The subject is
+ * ONE wildcard subscription, and one sweep fails the gets whose answer is late. Gets asked
+ * during one macrotask are written together (the client would otherwise flush its socket
+ * after nearly every one, as callers ask from separate promise continuations). The subject is
  * the same one the client uses (`$JS.API.DIRECT.GET.<stream>.<subject>`), so the same
  * permissions apply. A late answer is a TimeoutError (retryable), a no-responders answer (no
  * leader) a retryable PublishError: callers retry with retryTransient.
@@ -24,6 +27,7 @@ export class DirectGets {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private counter = 0;
+  private asks: Ask[] = [];
 
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5000) {
     this.inbox = connectionInbox(nc);
@@ -38,13 +42,23 @@ export class DirectGets {
     return new Promise((resolve, reject) => {
       const n = ++this.counter;
       this.pending.set(n, { resolve, reject, deadline: Date.now() + this.timeoutMs, subject });
-      try {
-        this.nc.publish(`$JS.API.DIRECT.GET.${stream}.${subject}`, undefined, { reply: `${this.inbox}.${n}` });
-      } catch (err) {
-        this.pending.delete(n);
-        reject(new PublishError(`cannot ask for the last message of ${subject}: ${(err as Error).message}`, { cause: err, retryable: this.nc.isClosed() === false }));
-      }
+      if (this.asks.length === 0) setImmediate(() => this.send());
+      this.asks.push({ n, subject: `$JS.API.DIRECT.GET.${stream}.${subject}` });
     });
+  }
+
+  private send(): void {
+    const asks = this.asks;
+    this.asks = [];
+    for (const { n, subject } of asks) {
+      try {
+        this.nc.publish(subject, undefined, { reply: `${this.inbox}.${n}` });
+      } catch (err) {
+        const p = this.pending.get(n);
+        this.pending.delete(n);
+        p?.reject(new PublishError(`cannot ask for ${subject}: ${(err as Error).message}`, { cause: err, retryable: !this.nc.isClosed() }));
+      }
+    }
   }
 
   close(): void {

@@ -44,6 +44,9 @@ export class BulkPublisher {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private counter = 0;
+  private readonly coalesce: boolean;
+  /** Sequence numbers of messages waiting for the coalesced send (coalesce only). */
+  private outbox: number[] = [];
   private closed = false;
   private idle: Array<() => void> = [];
 
@@ -53,6 +56,7 @@ export class BulkPublisher {
     this.window = opts.window ?? 1024;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.maxAttempts = opts.maxAttempts ?? 10;
+    this.coalesce = opts.coalesce ?? false;
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(this.ackTimeoutMs / 4)));
     this.sweeper.unref();
@@ -93,9 +97,21 @@ export class BulkPublisher {
 
   private send(w: Waiting): void {
     const n = ++this.counter;
-    const entry: InFlight = { ...w, sentAt: Date.now(), attempts: 0, parked: false };
+    // fields listed, not spread: an object spread per message showed in the indexer's profile
+    const entry: InFlight = { msg: w.msg, resolve: w.resolve, reject: w.reject, sentAt: Date.now(), attempts: 0, parked: false };
     this.inFlight.set(n, entry);
-    this.transmit(n, entry);
+    if (!this.coalesce) return this.transmit(n, entry);
+    if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
+    this.outbox.push(n);
+  }
+
+  private sendOutbox(): void {
+    const outbox = this.outbox;
+    this.outbox = [];
+    for (const n of outbox) {
+      const entry = this.inFlight.get(n);
+      if (entry && entry.attempts === 0) this.transmit(n, entry);
+    }
   }
 
   private transmit(n: number, entry: InFlight): void {

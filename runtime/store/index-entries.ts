@@ -19,8 +19,11 @@ import type { StreamReader } from "./reader.ts";
  *   correlation lookup grows with the flow, never with the store.
  *
  * The head is replaced with Nats-Expected-Last-Subject-Sequence = the head it replaces, so two
- * indexers can never fork a chain. Writes carry a Nats-Msg-Id derived from the event's store
- * sequence (re-indexing inside the duplicate window stores nothing twice); readers drop repeats.
+ * indexers can never fork a chain. Head writes carry a Nats-Msg-Id derived from the event's
+ * store sequence, so a resend after a lost PubAck is answered "duplicate" instead of failing the
+ * expected-sequence check. Id entries and links carry none: with one message per subject a
+ * repeat (redelivery, resend) replaces the entry with the same content, and headers on every
+ * write were a large share of the indexer's CPU. Readers drop repeats.
  */
 export type IdEntry = Readonly<{ seq: number }>;
 export type ChainEntry = Readonly<{ seq: number; prev: number }>;
@@ -73,7 +76,7 @@ export class IndexWriter {
   }
 
   async writeId(id: string, eventSeq: number): Promise<void> {
-    await this.put(this.subjects.byId(id), `{"seq":${eventSeq}}`, `${eventSeq}:id`);
+    await this.bulk.publish({ subject: this.subjects.byId(id), data: encoder.encode(`{"seq":${eventSeq}}`) });
   }
 
   appendCorrelation(correlationId: string, eventSeq: number): Promise<ChainHead | null> {
@@ -88,12 +91,12 @@ export class IndexWriter {
     return next;
   }
 
-  /** `json` is built by the caller from numbers only (an IdEntry or ChainEntry): no JSON.stringify per write. */
-  private put(subject: string, json: string, msgId: string, expectedLastSubjectSeq?: number): Promise<PubAck> {
+  /** Replaces a correlation's head, only if it is still the message `expectedLastSubjectSeq` (0: no head yet). */
+  private putHead(correlationId: string, data: Uint8Array, msgId: string, expectedLastSubjectSeq: number): Promise<PubAck> {
     const h = natsHeaders();
     h.set("Nats-Msg-Id", `${this.subjects.eventStream}:${msgId}`);
-    if (expectedLastSubjectSeq !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQ, String(expectedLastSubjectSeq));
-    return this.bulk.publish({ subject, data: encoder.encode(json), headers: h });
+    h.set(EXPECTED_LAST_SUBJECT_SEQ, String(expectedLastSubjectSeq));
+    return this.bulk.publish({ subject: this.subjects.byCorrelation(correlationId), data, headers: h });
   }
 
   private read(subject: string): Promise<Readonly<{ seq: number; data: Uint8Array }> | null> {
@@ -123,11 +126,12 @@ export class IndexWriter {
       // after a conflict the link found is our own first attempt's, not proof of an earlier run
       if (attempt === 0 && head && head.eventSeq >= eventSeq && (await this.alreadyLinked(head, eventSeq))) return head;
       const entry: ChainEntry = { seq: eventSeq, prev: head?.eventSeq ?? 0 };
-      const json = `{"seq":${entry.seq},"prev":${entry.prev}}`;
+      // built from two numbers: no JSON.stringify per write
+      const data = encoder.encode(`{"seq":${entry.seq},"prev":${entry.prev}}`);
       try {
         // the link first: once the head points at an event, its link exists
-        await this.put(this.subjects.link(eventSeq), json, `${eventSeq}:link:${entry.prev}`);
-        const ack = await this.put(this.subjects.byCorrelation(correlationId), json, `${eventSeq}:corr:${entry.prev}`, head?.headSeq ?? 0);
+        await this.bulk.publish({ subject: this.subjects.link(eventSeq), data });
+        const ack = await this.putHead(correlationId, data, `${eventSeq}:corr:${entry.prev}`, head?.headSeq ?? 0);
         return { headSeq: ack.seq, eventSeq, prev: entry.prev };
       } catch (err) {
         // another writer moved the head (a second indexer, or our cache is stale): read it and try again

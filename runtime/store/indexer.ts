@@ -8,6 +8,7 @@ import { retryTransient } from "../nats/connect.ts";
 import { DirectGets } from "../nats/direct.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
+import { AckBatcher } from "../actor/acks.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
 import { wireOf } from "./reader.ts";
@@ -68,6 +69,7 @@ export class Indexer {
   private loop?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
   private inFlight = 0;
+  private readonly acks = new AckBatcher();
 
   constructor(private readonly nc: NatsConnection, private readonly store: StoreSettings, private readonly opts: IndexerOptions = {}) {
     this.logger = opts.logger ?? createLogger({ level: "silent" });
@@ -114,7 +116,7 @@ export class Indexer {
     const ci = await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
     this.maxAckPending = ci.config.max_ack_pending && ci.config.max_ack_pending > 0 ? ci.config.max_ack_pending : 4096;
     const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);
-    this.bulk = new BulkPublisher(this.nc, { window: 2048 });
+    this.bulk = new BulkPublisher(this.nc, { window: 2048, coalesce: true });
     const gets = (this.gets = new DirectGets(this.nc));
     this.writer = new IndexWriter((subject) => gets.lastBySubject(this.indexStream, subject), this.bulk, this.store.stream);
     return consumer;
@@ -240,7 +242,7 @@ export class Indexer {
     this.inFlight++;
     return Promise.all([writer.writeId(event.id, m.seq), writer.appendCorrelation(event.correlationid, m.seq)])
       .then(() => {
-        m.ack();
+        this.acks.ack(m);
         this.metrics.indexed.inc();
       })
       .catch((err) => {

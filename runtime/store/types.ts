@@ -26,6 +26,12 @@ export type BulkPublisherOptions = Readonly<{
   ackTimeoutMs?: number;
   /** Sends per message (first try included) before its promise rejects. */
   maxAttempts?: number;
+  /**
+   * Hold first sends until the current macrotask ends and write them together. For callers that
+   * publish from many promise continuations (the indexer): otherwise the client flushes its
+   * socket once per microtask turn, a write syscall for nearly every message.
+   */
+  coalesce?: boolean;
 }>;
 
 /** An event as the store holds it: the decoded event plus where and when it was stored. */

@@ -20,14 +20,15 @@ import { startRouter } from "../../runtime/routing/router.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
 
 /**
- * The router runs as its own process, as deployed (`jetbus router`): the bench process only
+ * The router runs as its own process, as deployed (`jetbus router`, its indexer off: this measures
+ * routing, and the indexer is a separate consumer of the store): the bench process only
  * publishes and consumes, exactly what the raw side does, so both sides pay the same client work.
  */
 async function routerProcess(url: string, config: unknown): Promise<{ stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "jetbus-latency-"));
   const file = join(dir, "jetbus.config.json");
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", file], { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", file, "--no-indexer", "--no-http"], { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d) => {
@@ -146,7 +147,7 @@ async function routerOnlyRun(rate: number, seconds: number): Promise<number[]> {
 async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
   const server = await NatsServer.start({ serverName: "latency-jetbus" });
   const doc = {
-    actors: [{ name: "probe", handler: "latency-probe", concurrency: 64 }],
+    actors: [{ name: "probe", handler: "latency-probe", concurrency: 64, ...(process.env.LATENCY_NO_MARKERS ? { idempotency: { enabled: false } } : {}) }],
     routes: { rules: [{ name: "all-users", match: { type: "User*" }, to: ["probe"] }] },
     observability: { log_level: "warn" },
   };

@@ -7,7 +7,7 @@ import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { BulkPublisher, Indexer, ensureStore, rebuildIndex } from "../../runtime/store/mod.ts";
 import { Consumers, indexStreamFor } from "../../runtime/topology.ts";
-import type { Comparison, Scenario } from "../harness.ts";
+import type { Scenario } from "../harness.ts";
 
 const PER_FLOW = 3;
 const data = { user_id: "user-000001", username: "john_doe", email: "john@example.com", note: "x".repeat(256 - 75) };

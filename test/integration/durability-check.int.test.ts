@@ -20,8 +20,8 @@ import { Writable } from "node:stream";
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-/** The real CLI as its own process; resolves when it exits. `started` fires when stdout or stderr matches. */
-function jetbus(args: string[], opts: { until?: RegExp } = {}): { done: Promise<Run>; stop: () => void; output: () => string } {
+/** The real CLI as its own process: `done` resolves when it exits. */
+function jetbus(args: string[]): { done: Promise<Run>; stop: () => void; output: () => string } {
   const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { env: { ...process.env, JETBUS_LOG_JSON: "1" }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "", stderr = "";
   child.stdout.on("data", (d) => (stdout += d));

@@ -19,23 +19,18 @@ import { Consumers, Streams } from "../../runtime/topology.ts";
 import { startRouter } from "../../runtime/routing/router.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
 
-/**
- * The router runs as its own process, as deployed (`jetbus router`, its indexer off: this measures
- * routing, and the indexer is a separate consumer of the store): the bench process only
- * publishes and consumes, exactly what the raw side does, so both sides pay the same client work.
- */
-async function routerProcess(url: string, config: unknown): Promise<{ stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), "jetbus-latency-"));
-  const file = join(dir, "jetbus.config.json");
-  writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", file, "--no-indexer", "--no-http"], { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] });
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Spawns a helper process and resolves once it prints `ready`; stop() sends SIGTERM and waits for the exit. */
+async function helperProcess(args: string[], ready: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d) => {
       out += d;
-      if (out.includes("router running")) resolve();
+      if (out.includes(ready)) resolve();
     });
-    child.once("exit", (code) => reject(new Error(`router exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
   });
   return {
     stop: async () => {
@@ -43,6 +38,17 @@ async function routerProcess(url: string, config: unknown): Promise<{ stop(): Pr
       if (child.exitCode === null) await new Promise((r) => child.once("exit", r));
     },
   };
+}
+
+/**
+ * The router runs as its own process, as deployed (`jetbus router`, its indexer off: this measures
+ * routing, and the indexer is a separate consumer of the store): the bench process only
+ * publishes and consumes, exactly what the raw side does, so both sides pay the same client work.
+ */
+function routerProcess(url: string, config: unknown): Promise<{ stop(): Promise<void> }> {
+  const file = join(mkdtempSync(join(tmpdir(), "jetbus-latency-")), "jetbus.config.json");
+  writeFileSync(file, JSON.stringify(config));
+  return helperProcess(["bin/jetbus.js", "router", "--servers", url, "--config", file, "--no-indexer", "--no-http"], "router running");
 }
 
 /** Handler latencies (ms) of the current run: the probe compares its clock with the publish time in the data. */
@@ -74,8 +80,11 @@ function summary(xs: number[], warmup: number): { p50: number; p99: number; n: n
   if (process.env.LATENCY_TRACE) {
     const per = Math.max(1, Math.floor(xs.length / 12));
     const medians = [];
-    for (let i = 0; i < xs.length; i += per) medians.push(percentile(xs.slice(i, i + per).sort((a, b) => a - b), 50).toFixed(1));
-    process.stderr.write(`p50 per slice: ${medians.join(" ")}\n`);
+    for (let i = 0; i < xs.length; i += per) {
+      const slice = xs.slice(i, i + per).sort((a, b) => a - b);
+      medians.push(`${percentile(slice, 50).toFixed(1)}/${percentile(slice, 99).toFixed(0)}`);
+    }
+    process.stderr.write(`p50/p99 per slice: ${medians.join(" ")}\n`);
   }
   const kept = xs.slice(warmup).sort((a, b) => a - b);
   return { p50: percentile(kept, 50), p99: percentile(kept, 99), n: kept.length };
@@ -89,15 +98,25 @@ async function waitForConsumer(nc: NatsConnection, durable: string): Promise<voi
   }
 }
 
-async function rawRun(rate: number, seconds: number): Promise<number[]> {
+/**
+ * Raw publish -> consume, or with `relayed`, publish -> a raw consume-and-republish process
+ * (bench/processes/raw-relay.ts) -> consume: the same two hops and three processes as the router path.
+ */
+async function rawRun(rate: number, seconds: number, relayed = false): Promise<number[]> {
   const server = await NatsServer.start({ serverName: "latency-raw" });
   const nc = await connectNats({ servers: server.url });
   const lat: number[] = [];
+  let relay: { stop(): Promise<void> } | undefined;
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: "RAW", subjects: ["raw.>"], storage: StorageType.File });
-    await jsm.consumers.add("RAW", { durable_name: "raw", ack_policy: AckPolicy.Explicit });
-    const messages = await (await jetstream(nc).consumers.get("RAW", "raw")).consume();
+    const read = relayed ? "RELAYED" : "RAW";
+    if (relayed) {
+      await jsm.streams.add({ name: read, subjects: ["relayed.>"], storage: StorageType.File });
+      relay = await helperProcess(["--import", "tsx", "bench/processes/raw-relay.ts", server.url], "relay running");
+    }
+    await jsm.consumers.add(read, { durable_name: "raw", ack_policy: AckPolicy.Explicit });
+    const messages = await (await jetstream(nc).consumers.get(read, "raw")).consume();
     const loop = (async () => {
       for await (const m of messages) {
         lat.push(performance.now() - (JSON.parse(new TextDecoder().decode(m.data)) as { t: number }).t);
@@ -109,6 +128,7 @@ async function rawRun(rate: number, seconds: number): Promise<number[]> {
     messages.stop();
     await loop;
   } finally {
+    await relay?.stop();
     await nc.close();
     await server.stop();
   }
@@ -154,7 +174,7 @@ async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
   const rt = await startRuntime({ config: configFrom(structuredClone(doc)), servers: server.url, logger: createLogger({ level: "warn", pretty: false }) });
   samples = [];
   try {
-    const router = await routerProcess(server.url, doc);
+    const router = process.env.LATENCY_INPROC ? await startRouter(rt) : await routerProcess(server.url, doc);
     const actors = await startActors(rt);
     await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { i, t: performance.now() } })));
     while (samples.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
@@ -169,7 +189,7 @@ async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
 
 const scenario: Scenario = {
   name: "latency",
-  description: "publish -> router (own process) -> actor handler at a fixed rate vs raw publish -> consume (p50/p99, same run)",
+  description: "publish -> router (own process) -> actor handler at a fixed rate vs raw publish -> consume, and vs a raw relay process over the same two hops (p50/p99, same run)",
   async run(args) {
     const rate = Number(args[0] ?? 5000);
     const seconds = Number(args[1] ?? 6);
@@ -179,12 +199,16 @@ const scenario: Scenario = {
     const warmup = rate * warmupSeconds;
     const only = args[2]; // "router": skip the actor run; "actor": skip the router-only run
     const raw = summary(await rawRun(rate, seconds + warmupSeconds), warmup);
+    // the raw client over the same topology as the router path: two stream hops, a relay process between
+    const viaRelay = summary(await rawRun(rate, seconds + warmupSeconds, true), warmup);
     const rows: Comparison[] = [];
     if (only !== "actor") {
       const viaRouter = summary(await routerOnlyRun(rate, seconds + warmupSeconds), warmup);
       rows.push(
         { metric: `p50 publish->router->inbox consumer @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p50, raw: raw.p50, higherIsBetter: false },
         { metric: `p99 publish->router->inbox consumer @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p99, raw: raw.p99, higherIsBetter: false, target: "<= 3x" },
+        { metric: `p50 router hop vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p50, raw: viaRelay.p50, higherIsBetter: false },
+        { metric: `p99 router hop vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p99, raw: viaRelay.p99, higherIsBetter: false },
       );
     }
     if (only !== "router") {
@@ -192,6 +216,8 @@ const scenario: Scenario = {
       rows.push(
         { metric: `p50 publish->router->actor handler @ ${rate}/s`, unit: "ms", jetbus: jet.p50, raw: raw.p50, higherIsBetter: false },
         { metric: `p99 publish->router->actor handler @ ${rate}/s`, unit: "ms", jetbus: jet.p99, raw: raw.p99, higherIsBetter: false, target: "<= 3x" },
+        { metric: `p50 actor handler vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: jet.p50, raw: viaRelay.p50, higherIsBetter: false },
+        { metric: `p99 actor handler vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: jet.p99, raw: viaRelay.p99, higherIsBetter: false },
       );
     }
     return rows;

@@ -2,7 +2,7 @@ import type { Runtime } from "./bootstrap.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
-import { serveObservability, type ObservabilityServer } from "../observability/mod.ts";
+import { readinessGate, serveObservability, type ObservabilityServer } from "../observability/mod.ts";
 
 export type ServiceSelection = Readonly<{
   indexer?: boolean;
@@ -27,12 +27,9 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
-  // /readyz answers 503 until every part is started and again from the moment stopping begins,
-  // so an orchestrator sends no work to a process that is still binding or already draining
-  let ready = false;
-  rt.health.register("services", () => ready);
+  const ready = readinessGate(rt.health, "services");
   const stop = async (graceMs?: number) => {
-    ready = false;
+    ready.close();
     await actors?.stop(graceMs);
     await router?.stop();
     await indexer?.stop();
@@ -47,7 +44,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     }
     if (sel.router ?? true) router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
     if (sel.actors === undefined || sel.actors.length > 0) actors = await startActors(rt, sel.actors);
-    ready = true;
+    ready.open();
   } catch (err) {
     await stop(0).catch(() => undefined);
     throw err;

@@ -43,3 +43,23 @@ export class Health {
     return failing;
   }
 }
+
+export type ReadinessGate = Readonly<{ open(): void; close(): void }>;
+
+/**
+ * A part that is ready only between open() and close(): not while it starts, and not while it
+ * drains, so an orchestrator sends no work to a process that is binding or stopping. (Removing
+ * the check at shutdown would do the opposite: the process would look ready while draining.)
+ */
+export function readinessGate(health: Health, name: string): ReadinessGate {
+  let open = false;
+  health.register(name, () => open);
+  return {
+    open: () => {
+      open = true;
+    },
+    close: () => {
+      open = false;
+    },
+  };
+}

@@ -27,17 +27,25 @@ test("SIGTERM: the worker stops fetching, finishes and acks what is in flight, a
   const actor = config.actors[0]!;
   const jsm = await jetstreamManager(env.nc);
   await ensureInbox(jsm, config);
-  const p = spawnActor(writeConfig(config), env.server.url, "drain", ["--grace", "20s"]);
+  // info level: the "actor running" line names the /readyz port (0 in the config: a free one)
+  const p = spawnActor(writeConfig({ ...config, observability: { ...config.observability, log_level: "info" } }), env.server.url, "drain", ["--grace", "20s"]);
   procs.push(p);
   await waitReady(env.nc, p, "drain");
   const events = Array.from({ length: 3 }, (_, n) => probeEvent({ n, delay_ms: 1500 }));
   const seqs: number[] = [];
   for (const e of events) seqs.push(await feed(env.nc, actor, e));
   await waitFor(async () => (await readLog(env.nc)).filter((l) => l.actor === "drain" && l.phase === "start").length === 3, "3 events in flight", 30_000);
+  const port = /"http":":(\d+)"/.exec(p.output())?.[1];
+  assert.ok(port, `the actor serves /readyz (${p.output()})`);
+  const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status);
+  assert.is(await readyz(), 200, "ready while running");
   // queued behind them: must not be taken once the signal arrived
   const late = probeEvent({ n: 99 });
   p.child.kill("SIGTERM");
   const lateSeq = await feed(env.nc, actor, late);
+  // the three handlers still run for about a second: an orchestrator must see the drain
+  assert.is(await waitFor(async () => ((await readyz()) === 503 ? 503 : null), "readyz 503 while draining", 10_000), 503);
+  assert.is(p.child.exitCode, null, "still draining when readyz said 503");
   const { code, signal } = await p.exited;
   assert.is(signal, null, p.output());
   assert.is(code, 0, p.output());

@@ -5,7 +5,7 @@ import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
-import { serveObservability } from "../../observability/mod.ts";
+import { readinessGate, serveObservability } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 
 type ActorOptions = CommonOptions & { replicas?: string; grace?: string; strict?: boolean; http?: boolean };
@@ -36,14 +36,15 @@ export function registerActor(program: Command): void {
       const replicas = positiveInt(o.replicas, "--replicas");
       const graceMs = graceOf(o.grace);
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o) });
+      const ready = readinessGate(rt.health, "actor");
       try {
         const running = await startActors(rt, [name], { replicas });
-        rt.health.register("actor", () => true);
+        ready.open();
         const http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
         rt.logger.info({ actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
         const sig = await untilSignal();
         rt.logger.info({ signal: sig, graceMs }, "stopping: finishing in-flight events");
-        rt.health.unregister("actor");
+        ready.close();
         const r = await running.stop(graceMs);
         await http?.close();
         if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");

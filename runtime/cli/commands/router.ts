@@ -5,7 +5,7 @@ import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
 import { Indexer } from "../../store/indexer.ts";
-import { serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
+import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 
 type RouterCliOptions = CommonOptions & { replicas: string; maxInFlight: string; ackWait?: string; strict?: boolean; indexer?: boolean; http?: boolean };
@@ -41,16 +41,17 @@ export function registerRouter(program: Command): void {
       // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
       const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       let http: ObservabilityServer | undefined;
+      const ready = readinessGate(rt.health, "router");
       try {
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
         await indexer?.start();
-        rt.health.register("router", () => true);
+        ready.open();
         if (o.http !== false) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
         const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port };
         process.stdout.write((o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) + "\n");
         await untilSignal();
       } finally {
-        rt.health.unregister("router");
+        ready.close();
         await Promise.all(routers.map((r) => r.stop()));
         await indexer?.stop();
         await http?.close();

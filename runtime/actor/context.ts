@@ -25,27 +25,38 @@ export function originSeqOf(msg: Pick<JsMsg, "headers">): number | undefined {
 
 /**
  * The ctx of one delivery. A class, not an object literal: its methods live on the prototype, so
- * building one per event costs one small allocation. The child logger is built on first use
- * (most handlers never log, and a pino child per event is a measurable share of dispatch cost).
+ * building one per event costs one small allocation. The child logger and the header lookups are
+ * done on first use (most handlers never log, and a pino child per event is a measurable share of
+ * dispatch cost).
  */
 class DeliveryContext implements ActorContext {
   readonly actor: string;
   readonly replica: string;
   readonly deliveryCount: number;
   readonly streamSeq: number;
-  readonly originSeq?: number;
   readonly options: Readonly<Record<string, unknown>>;
-  readonly signal: AbortSignal;
   private childLogger?: Logger;
 
-  constructor(private readonly event: Event, private readonly msg: JsMsg, private readonly deps: ContextDeps) {
+  constructor(
+    private readonly event: Event,
+    private readonly msg: JsMsg,
+    private readonly deps: ContextDeps,
+    /** A middleware's narrower signal, built only if the handler asks for it. */
+    private readonly signalOf?: () => AbortSignal,
+  ) {
     this.actor = deps.actor;
     this.replica = deps.replica;
     this.deliveryCount = msg.info.deliveryCount;
     this.streamSeq = msg.seq;
-    this.originSeq = originSeqOf(msg);
     this.options = deps.options;
-    this.signal = deps.signal;
+  }
+
+  get originSeq(): number | undefined {
+    return originSeqOf(this.msg);
+  }
+
+  get signal(): AbortSignal {
+    return this.signalOf ? this.signalOf() : this.deps.signal;
   }
 
   get logger(): Logger {
@@ -66,8 +77,21 @@ class DeliveryContext implements ActorContext {
   working(): void {
     this.msg.working();
   }
+
+  withSignal(signalOf: () => AbortSignal): ActorContext {
+    return new DeliveryContext(this.event, this.msg, this.deps, signalOf);
+  }
 }
 
 export function createContext(event: Event, msg: JsMsg, deps: ContextDeps): ActorContext {
   return new DeliveryContext(event, msg, deps);
+}
+
+/**
+ * The same delivery's ctx with another abort signal (a middleware narrowing how long the handler
+ * may take), obtained from `signalOf` only when the handler reads ctx.signal.
+ */
+export function withSignal(ctx: ActorContext, signalOf: () => AbortSignal): ActorContext {
+  if (ctx instanceof DeliveryContext) return ctx.withSignal(signalOf);
+  return Object.defineProperty({ ...ctx }, "signal", { get: signalOf, enumerable: true });
 }

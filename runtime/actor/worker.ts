@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { jetstream, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -21,6 +22,7 @@ import { backoffDelayMs, decideFailure, errorCodeOf, errorMessageOf } from "./re
 import { Slots } from "./slots.ts";
 import { AckBatcher } from "./acks.ts";
 import type { HandlerFn } from "./types.ts";
+import { compose, timeout } from "./middleware/mod.ts";
 
 export const DEFAULT_GRACE_MS = 30_000;
 /** How long a processed marker write is retried through a leader election before the worker acks without it. */
@@ -76,6 +78,7 @@ export class ActorWorker {
   private stopped?: Promise<StopResult>;
   private readonly log: Logger;
   private readonly ctxDeps: ContextDeps;
+  private readonly handler: HandlerFn;
   private readonly m: {
     handled: { inc(): void };
     failed: { inc(): void };
@@ -89,8 +92,13 @@ export class ActorWorker {
     this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
     this.js = jetstream(o.nc);
     this.slots = new Slots(o.settings.concurrency);
+    // every running handler may listen on the shutdown signal (directly or through ctx.signal):
+    // with concurrency above 10, Node would warn of a leak that is none
+    setMaxListeners(0, this.abort.signal);
     this.log = o.logger.child({ actor: o.settings.name, replica: this.replica });
     const a = o.settings.name;
+    const limitMs = toMillis(o.settings.timeout);
+    this.handler = limitMs > 0 ? compose(o.handler, timeout(limitMs)) : o.handler;
     this.ctxDeps = { actor: a, replica: this.replica, options: o.settings.options, logger: o.logger, publishEvent: o.publishEvent, signal: this.abort.signal };
     this.m = {
       handled: o.metrics.handled.labels(a),
@@ -201,7 +209,7 @@ export class ActorWorker {
     const keepalive = keepAckDeadline(msg, toMillis(s.ack_wait));
     const t0 = performance.now();
     try {
-      await this.o.handler(event, ctx);
+      await this.handler(event, ctx);
     } catch (err) {
       keepalive.release();
       this.m.seconds.observe((performance.now() - t0) / 1000);

@@ -26,6 +26,7 @@ export type ActorSettings = {
   replicas: number;
   max_ack_pending: number;
   ack_wait: Duration;
+  timeout: Duration;
   retry: { max_attempts: number; backoff: Duration[] };
   dead_letter: { enabled: boolean };
   idempotency: { enabled: boolean; ttl: Duration };

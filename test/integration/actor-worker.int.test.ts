@@ -175,6 +175,29 @@ test("a terminal error skips the remaining attempts and dead-letters at once wit
   await running.stop(5000);
 });
 
+test("a handler past its timeout fails the delivery (retried, then dead-lettered with code TIMEOUT) and frees its slot", async () => {
+  const config = probeConfig([{ name: "slow", concurrency: 1, timeout: "300ms", retry: { max_attempts: 2, backoff: ["100ms"] } }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["slow"], { replicas: 1 });
+  const hung = probeEvent({ n: 1, delay_ms: 60_000 });
+  const quick = probeEvent({ n: 2 });
+  await feed(env.nc, actor, hung);
+  await feed(env.nc, actor, quick);
+  const [dl] = await waitFor(async () => {
+    const l = await listDeadLetters(env.nc, { actor: "slow" });
+    return l.length ? l : null;
+  }, "the hung event dead-lettered", 30_000);
+  assert.is(dl!.eventId, hung.id);
+  assert.is(dl!.attempts, 2);
+  assert.is(dl!.errorCode, "TIMEOUT");
+  assert.match(dl!.error, /timeout of 300 ms/);
+  // concurrency 1: the second event could only run once the hung handling let go of the slot
+  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === quick.id && l.phase === "end"), "the next event handled", 30_000);
+  assert.is(await count(rt, "retried", "slow"), 1);
+  await running.stop(0);
+});
+
 test("an event redelivered after its marker was written is acked without running the handler", async () => {
   const config = probeConfig([{ name: "once", ack_wait: "1s" }]);
   const actor = config.actors[0]!;

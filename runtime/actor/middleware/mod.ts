@@ -1,0 +1,3 @@
+export type { Middleware } from "./types.ts";
+export { compose } from "./compose.ts";
+export { timeout } from "./timeout.ts";

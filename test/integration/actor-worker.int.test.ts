@@ -30,6 +30,15 @@ async function runtime(config: ReturnType<typeof probeConfig>): Promise<Runtime>
   return rt;
 }
 
+/** Waits for the actor's first dead letter. */
+async function firstDeadLetter(actor: string) {
+  const [dl] = await waitFor(async () => {
+    const l = await listDeadLetters(env.nc, { actor });
+    return l.length ? l : null;
+  }, `a dead letter of ${actor}`, 30_000);
+  return dl!;
+}
+
 const count = (rt: Runtime, metric: "handled" | "failed" | "retried" | "deadLettered" | "skipped", actor: string) =>
   rt.metrics[metric].get().then((m) => m.values.find((v) => v.labels.actor === actor)?.value ?? 0);
 
@@ -125,22 +134,19 @@ test("retry exhaustion dead-letters the event with its error, then replay brings
   const running = await startActors(rt, ["doomed"], { replicas: 1 });
   const event = probeEvent({ fail_times: 2 });
   const inboxSeq = await feed(env.nc, actor, event, { originSeq: 7 });
-  const [dl] = await waitFor(async () => {
-    const l = await listDeadLetters(env.nc, { actor: "doomed" });
-    return l.length ? l : null;
-  }, "a dead letter", 30_000);
-  assert.is(dl!.eventId, event.id);
-  assert.is(dl!.attempts, 2);
-  assert.is(dl!.error, "planned failure 2");
-  assert.is(dl!.errorCode, "Error");
-  assert.is(dl!.originSeq, 7);
-  assert.is(dl!.type, "ProbeHappened");
+  const dl = await firstDeadLetter("doomed");
+  assert.is(dl.eventId, event.id);
+  assert.is(dl.attempts, 2);
+  assert.is(dl.error, "planned failure 2");
+  assert.is(dl.errorCode, "Error");
+  assert.is(dl.originSeq, 7);
+  assert.is(dl.type, "ProbeHappened");
   assert.is(await count(rt, "deadLettered", "doomed"), 1);
   // the original was terminated: gone from the work queue
   const jsm = await jetstreamManager(env.nc);
   await waitFor(async () => (await jsm.streams.getMessage(Streams.Inbox, { seq: inboxSeq }).catch(() => null)) === null, "inbox copy removed", 10_000);
   // the body and ce headers are the original's
-  const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: dl!.dlqSeq });
+  const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: dl.dlqSeq });
   assert.is(stored!.header.get("ce-id"), event.id);
   assert.is(stored!.header.get("jetbus-actor"), "doomed");
   // replay by event id: a new inbox message, so its attempts start over at 1
@@ -163,13 +169,10 @@ test("a terminal error skips the remaining attempts and dead-letters at once wit
   const running = await startActors(rt, ["strict"], { replicas: 1 });
   const event = probeEvent({ terminal: true });
   await feed(env.nc, actor, event);
-  const [dl] = await waitFor(async () => {
-    const l = await listDeadLetters(env.nc, { actor: "strict" });
-    return l.length ? l : null;
-  }, "a dead letter", 30_000);
-  assert.is(dl!.attempts, 1);
-  assert.is(dl!.errorCode, "USER_MISSING");
-  assert.is(dl!.error, "user does not exist");
+  const dl = await firstDeadLetter("strict");
+  assert.is(dl.attempts, 1);
+  assert.is(dl.errorCode, "USER_MISSING");
+  assert.is(dl.error, "user does not exist");
   assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length, 1);
   assert.is(await count(rt, "retried", "strict"), 0);
   await running.stop(5000);
@@ -184,14 +187,11 @@ test("a handler past its timeout fails the delivery (retried, then dead-lettered
   const quick = probeEvent({ n: 2 });
   await feed(env.nc, actor, hung);
   await feed(env.nc, actor, quick);
-  const [dl] = await waitFor(async () => {
-    const l = await listDeadLetters(env.nc, { actor: "slow" });
-    return l.length ? l : null;
-  }, "the hung event dead-lettered", 30_000);
-  assert.is(dl!.eventId, hung.id);
-  assert.is(dl!.attempts, 2);
-  assert.is(dl!.errorCode, "TIMEOUT");
-  assert.match(dl!.error, /timeout of 300 ms/);
+  const dl = await firstDeadLetter("slow");
+  assert.is(dl.eventId, hung.id);
+  assert.is(dl.attempts, 2);
+  assert.is(dl.errorCode, "TIMEOUT");
+  assert.match(dl.error, /timeout of 300 ms/);
   // concurrency 1: the second event could only run once the hung handling let go of the slot
   await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === quick.id && l.phase === "end"), "the next event handled", 30_000);
   assert.is(await count(rt, "retried", "slow"), 1);

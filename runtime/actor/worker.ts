@@ -9,7 +9,7 @@ import type { Event } from "../events/types.ts";
 import { TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { toMillis } from "../config/duration.ts";
-import { keepAckDeadline } from "./ack-keepalive.ts";
+import { AckKeepalive } from "./ack-keepalive.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Streams } from "../topology.ts";
@@ -71,6 +71,7 @@ export class ActorWorker {
   private readonly iterators: ConsumerMessages[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private readonly acks = new AckBatcher();
+  private readonly keepalive: AckKeepalive;
   private loops: Promise<void>[] = [];
   private markers?: ProcessedMarkers;
   private heartbeat?: Heartbeat;
@@ -92,6 +93,7 @@ export class ActorWorker {
     this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
     this.js = jetstream(o.nc);
     this.slots = new Slots(o.settings.concurrency);
+    this.keepalive = new AckKeepalive(toMillis(o.settings.ack_wait));
     // every running handler may listen on the shutdown signal (directly or through ctx.signal):
     // with concurrency above 10, Node would warn of a leak that is none
     setMaxListeners(0, this.abort.signal);
@@ -206,12 +208,12 @@ export class ActorWorker {
       return this.giveUp(msg, event.id, attempt - 1, err);
     }
     const ctx = createContext(event, msg, this.ctxDeps);
-    const keepalive = keepAckDeadline(msg, toMillis(s.ack_wait));
+    this.keepalive.hold(msg);
     const t0 = performance.now();
     try {
       await this.handler(event, ctx);
     } catch (err) {
-      keepalive.release();
+      this.keepalive.release(msg);
       this.m.seconds.observe((performance.now() - t0) / 1000);
       return this.onFailure(msg, event, attempt, err);
     }
@@ -226,7 +228,7 @@ export class ActorWorker {
         this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "processed marker not written");
       }
     }
-    keepalive.release();
+    this.keepalive.release(msg);
     this.acks.ack(msg);
     this.m.handled.inc();
   }
@@ -291,6 +293,7 @@ export class ActorWorker {
     clearTimeout(timer);
     const abandoned = rest === "done" ? 0 : this.inflight.size;
     if (abandoned > 0) {
+      this.keepalive.stop();
       this.abort.abort(new TimeoutError(`shutdown grace period of ${graceMs} ms is over`));
       this.log.warn({ abandoned }, "grace period over: unfinished events will be redelivered after ack_wait");
     }

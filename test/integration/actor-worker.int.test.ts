@@ -198,6 +198,19 @@ test("a handler past its timeout fails the delivery (retried, then dead-lettered
   await running.stop(0);
 });
 
+test("a handler running longer than ack_wait keeps its delivery: no redelivery to another worker meanwhile", async () => {
+  const config = probeConfig([{ name: "long", ack_wait: "1s" }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["long"], { replicas: 2 });
+  const event = probeEvent({ n: 1, delay_ms: 3500 });
+  await feed(env.nc, actor, event);
+  const end = await waitFor(async () => (await readLog(env.nc)).find((l) => l.eventId === event.id && l.phase === "end"), "the long handling finished", 30_000);
+  assert.is(end.attempt, 1);
+  assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length, 1, "started once, though it ran 3.5 x ack_wait");
+  await running.stop(5000);
+});
+
 test("an event redelivered after its marker was written is acked without running the handler", async () => {
   const config = probeConfig([{ name: "once", ack_wait: "1s" }]);
   const actor = config.actors[0]!;

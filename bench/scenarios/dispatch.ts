@@ -9,7 +9,7 @@ import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/code
 import { createLogger } from "../../runtime/log.ts";
 import { Metrics } from "../../runtime/observability/metrics.ts";
 import { Streams } from "../../runtime/topology.ts";
-import type { Comparison, Scenario } from "../harness.ts";
+import { percentile, type Comparison, type Scenario } from "../harness.ts";
 
 const CONCURRENCY = 100;
 
@@ -32,10 +32,6 @@ async function waitDrained(jsm: JetStreamManager, stream: string, durable: strin
     if (ci.num_pending + ci.num_ack_pending === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function median(xs: readonly number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 /** events/s of raw consume() + ack over a pre-filled work-queue stream. */
@@ -113,8 +109,8 @@ const scenario: Scenario = {
         actors.push(await actorRun(nc, jsm, n, `noop-bench-${round}`, false));
       }
       if (process.env.BENCH_DEBUG) process.stderr.write(`raw ${raws.map(Math.round).join(" ")}; actor ${actors.map(Math.round).join(" ")}\n`);
-      const raw = median(raws);
-      const actor = median(actors);
+      const raw = percentile([...raws].sort((a, b) => a - b), 50);
+      const actor = percentile([...actors].sort((a, b) => a - b), 50);
       rows.push({ metric: `no-op actor, ${n} events (idempotency off, median of 3)`, unit: "ev/s", jetbus: actor, raw, higherIsBetter: true, target: ">= 0.8x" });
       // how much of the gap is decoding the CloudEvent, which raw consume()+ack does not do
       const rawDecode = await rawRun(nc, jsm, n, true);

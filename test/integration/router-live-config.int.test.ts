@@ -9,7 +9,7 @@ import { readKvEntries, parseJsonObject } from "../../runtime/operations/kv-read
 import { Buckets, Consumers, Streams } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { event, header, json, publishEvents, readAll, revisionOf, routerDeps, testConfig } from "./router-support.ts";
+import { event, header, json, publishEvents, readAll, revisionOf, routerDeps, testConfig } from "../fixtures/router-support.ts";
 
 const actors = [{ name: "a" }, { name: "b" }, { name: "c" }];
 const v1 = testConfig({ actors, routes: { rules: [{ name: "v1", match: { type: "Order*" }, to: ["a", "b"] }] } });

@@ -11,7 +11,7 @@ import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { Consumers, JetbusHeaders, Streams } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { event, header, json, readAll, routerDeps, testConfig } from "./router-support.ts";
+import { event, header, json, readAll, routerDeps, testConfig } from "../fixtures/router-support.ts";
 
 const KEYS = 12;
 const TOTAL = 3000;

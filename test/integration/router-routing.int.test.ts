@@ -6,7 +6,7 @@ import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startRouter, type RouterHandle } from "../../runtime/routing/router.ts";
 import { Consumers, JetbusHeaders, Streams, partitionOf } from "../../runtime/topology.ts";
-import { event, header, json, messageCount, publishEvents, readAll, routerDeps, testConfig } from "./router-support.ts";
+import { event, header, json, messageCount, publishEvents, readAll, routerDeps, testConfig } from "../fixtures/router-support.ts";
 
 const config = testConfig({
   actors: [{ name: "audit" }, { name: "mailer" }, { name: "ledger", ordered: { key: "data.account", partitions: 3 } }],

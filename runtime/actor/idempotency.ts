@@ -2,9 +2,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
 import { toMillis } from "../config/duration.ts";
-import type { Event, ReadonlyHeaders } from "../events/types.ts";
+import type { Event } from "../events/types.ts";
 import { tokenFor } from "../events/subjects.ts";
-import { Buckets, JetbusHeaders } from "../topology.ts";
+import { Buckets } from "../topology.ts";
 import { ensureBucket } from "../nats/buckets.ts";
 import { DirectGets } from "../nats/direct.ts";
 import { BulkPublisher } from "../store/bulk.ts";
@@ -14,9 +14,8 @@ import type { ProcessedMarker } from "./types.ts";
  * The marker key of an event: its id, or (id, replay run) for copies `jetbus replay` produced,
  * so a deliberate replay runs the handler again while a redelivery does not.
  */
-export function markerKeyOf(event: Event, headers?: ReadonlyHeaders): string {
-  const run = headers?.has(JetbusHeaders.Replay) ? headers.get(JetbusHeaders.Replay) : "";
-  return tokenFor(run ? `${event.id}:${run}` : event.id);
+export function markerKeyOf(event: Event, replayRun?: string): string {
+  return tokenFor(replayRun ? `${event.id}:${replayRun}` : event.id);
 }
 
 const encoder = new TextEncoder();
@@ -57,7 +56,7 @@ export class ProcessedMarkers {
     }
     const m = await this.fast.gets.lastBySubject(this.fast.stream, this.fast.prefix + key);
     // a deleted or purged key keeps a tombstone with this header
-    return m !== null && !m.headers.get("KV-Operation");
+    return m !== null && !m.header("KV-Operation");
   }
 
   async mark(key: string, attempts: number): Promise<void> {

@@ -5,14 +5,16 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
 import { decodeEvent, Header } from "../events/codec.ts";
+import { headerOf } from "../events/headers.ts";
 import type { Event } from "../events/types.ts";
 import { TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { Delivery } from "../nats/delivered.ts";
 import { toMillis } from "../config/duration.ts";
 import { AckKeepalive } from "./ack-keepalive.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { Streams } from "../topology.ts";
+import { JetbusHeaders, Streams } from "../topology.ts";
 import { createContext, type ContextDeps, type PublishEventFn } from "./context.ts";
 import { publishDeadLetter } from "./dead-letter.ts";
 import { markerKeyOf, ProcessedMarkers } from "./idempotency.ts";
@@ -175,9 +177,10 @@ export class ActorWorker {
   private async process(msg: JsMsg): Promise<void> {
     const s = this.o.settings;
     const attempt = msg.info.deliveryCount;
+    const wire = new Delivery(msg, Streams.Inbox);
     let event: Event;
     try {
-      event = decodeEvent({ subject: msg.subject, data: msg.data, headers: msg.headers, seq: msg.seq, timestamp: msg.time, stream: Streams.Inbox }).event;
+      event = decodeEvent(wire).event;
     } catch (err) {
       // no attempt can make an undecodable message decodable: dead-letter it now
       this.m.failed.inc();
@@ -185,7 +188,7 @@ export class ActorWorker {
       this.log.error({ eventId: id, seq: msg.seq, attempt, err: errorMessageOf(err), code: errorCodeOf(err) }, "inbox message is not a valid event");
       return this.giveUp(msg, id, attempt, err);
     }
-    const key = this.markers ? markerKeyOf(event, msg.headers) : undefined;
+    const key = this.markers ? markerKeyOf(event, headerOf(wire, JetbusHeaders.Replay)) : undefined;
     if (key !== undefined) {
       let seen: boolean;
       try {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { MsgHdrsImpl, type MsgHdrs } from "@nats-io/transport-node";
+import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { build, type Fields } from "./attributes.ts";
 import { isJson, JSON_CONTENT_TYPE, parseData, parseJson } from "./body.ts";
-import { Header, putHeader, readHeaders, type Attrs } from "./headers.ts";
+import { Header, putHeader, readHeaderBlock, readHeaders, type Attrs } from "./headers.ts";
 import { EventTooLargeError, InvalidEventError } from "../errors.ts";
 import { EVENTS_PREFIX, assertEventType, subjectForType, typeFromSubject } from "./subjects.ts";
 import { EventForm, type Event, type NewEvent, type WireMessage } from "./types.ts";
@@ -39,7 +39,7 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
 }
 
 /** Binary mode: attributes in `ce-*` headers, the data as the JSON body. `Nats-Msg-Id` = id for dedupe. */
-export function encodeEvent(event: Event, opts: { subject?: string; msgId?: string } = {}): { subject: string; headers: MsgHdrs; data: Uint8Array } {
+export function encodeEvent(event: Event, opts: { subject?: string; msgId?: string } = {}): { subject: string; headers: MsgHdrsImpl; data: Uint8Array } {
   const h = new MsgHdrsImpl();
   putHeader(h, Header.MsgId, opts.msgId ?? event.id);
   putHeader(h, Header.SpecVersion, "1.0");
@@ -60,7 +60,8 @@ export function encodeEvent(event: Event, opts: { subject?: string; msgId?: stri
 export function decodeEvent(msg: WireMessage, opts: DecodeOptions = {}): Decoded {
   const limit = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (msg.data.length > limit) throw new EventTooLargeError(msg.data.length, limit);
-  const h = readHeaders(msg.headers);
+  // the block when there is one: reading `headers` of a Delivery would parse them
+  const h = msg.headerBlock === undefined ? readHeaders(msg.headers) : readHeaderBlock(msg.headerBlock);
   const contentType = (h.contentType ?? "").toLowerCase();
   if (contentType.startsWith(STRUCTURED_CONTENT_TYPE)) return { event: structured(parseJson(msg.data, "structured CloudEvent"), msg, opts), form: EventForm.Structured };
   if (h.specversion !== undefined || h.id !== undefined || h.type !== undefined) return { event: binary(h, msg, opts), form: EventForm.Binary };

@@ -40,6 +40,8 @@ export type WireMessage = Readonly<{
   subject: string;
   data: Uint8Array;
   headers?: ReadonlyHeaders;
+  /** The same headers as received, unparsed (`NATS/1.0\r\nName: value...`); read instead of `headers` when present (faster). */
+  headerBlock?: string;
   /** Stream sequence, when the message came from a stream. */
   seq?: number;
   /** Stream timestamp, when the message came from a stream. */

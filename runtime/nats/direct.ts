@@ -1,9 +1,40 @@
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { PublishError, TimeoutError } from "../errors.ts";
+import { headerOf, statusOf } from "../events/headers.ts";
+import { headerBlockOf } from "./delivered.ts";
 import { connectionInbox } from "./inbox.ts";
 
-/** The stored message a direct get returned. */
-export type DirectMessage = Readonly<{ seq: number; subject: string; data: Uint8Array; headers: MsgHdrs }>;
+/**
+ * The stored message a direct get returned. Its headers are parsed only if asked for: a marker
+ * read only needs to know whether one header is there.
+ */
+export class DirectMessage {
+  readonly data: Uint8Array;
+
+  constructor(
+    private readonly msg: Msg,
+    private readonly headerBlock: string | undefined,
+  ) {
+    this.data = msg.data;
+  }
+
+  get headers(): MsgHdrs {
+    return this.msg.headers!;
+  }
+
+  get seq(): number {
+    return Number(this.header("Nats-Sequence"));
+  }
+
+  get subject(): string {
+    return this.header("Nats-Subject") ?? "";
+  }
+
+  /** The first value of one header (exact case). */
+  header(name: string): string | undefined {
+    return headerOf({ headerBlock: this.headerBlock, headers: this.headerBlock === undefined ? this.msg.headers : undefined }, name);
+  }
+}
 
 type Ask = { readonly n: number; readonly subject: string };
 type Pending = { readonly resolve: (m: DirectMessage | null) => void; readonly reject: (err: Error) => void; readonly deadline: number; readonly subject: string };
@@ -73,14 +104,14 @@ export class DirectGets {
     const p = this.pending.get(n);
     if (!p) return; // answered after the sweep gave up on it
     this.pending.delete(n);
-    const h = msg.headers;
-    const code = h?.code ?? 0;
+    const block = headerBlockOf(msg);
+    const code = block === undefined ? (msg.headers?.code ?? 0) : statusOf(block);
     if (code === 404) return p.resolve(null);
-    if (!h || code !== 0) {
-      const text = `${code} ${h?.description ?? "no headers"}`;
+    if (code !== 0 || (block === undefined && !msg.headers)) {
+      const text = `${code} ${msg.headers?.description || "no headers"}`;
       return p.reject(new PublishError(`direct get of ${p.subject} failed: ${text}`, { retryable: code === 503 || code === 408 }));
     }
-    p.resolve({ seq: Number(h.get("Nats-Sequence")), subject: h.get("Nats-Subject"), data: msg.data, headers: h });
+    p.resolve(new DirectMessage(msg, block));
   }
 
   private sweep(): void {

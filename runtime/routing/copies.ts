@@ -1,12 +1,16 @@
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import { encodeEvent, Header } from "../events/codec.ts";
+import { putHeader } from "../events/headers.ts";
 import type { Event } from "../events/types.ts";
 import type { OutgoingMessage } from "../store/types.ts";
 import { JetbusHeaders, Subjects } from "../topology.ts";
 import type { RouteCopy } from "./types.ts";
 
-/** What routing reads from a stored event message: a consumed JsMsg, or one read from the stream directly (catch-up). */
-export type StoredEventMsg = Readonly<{ subject: string; data: Uint8Array; headers?: MsgHdrs; seq: number; stream: string; time: Date }>;
+/**
+ * What routing reads from a stored event message: a consumed JsMsg (a Delivery), or one read from
+ * the stream directly (catch-up). The codec reads it as it is.
+ */
+export type StoredEventMsg = Readonly<{ subject: string; data: Uint8Array; headers?: MsgHdrs; headerBlock?: string; seq: number; stream: string; timestamp: Date }>;
 
 /** Nats-Msg-Id of an inbox copy: a redelivered event produces the same ids, so the inbox stores each copy once. */
 export function copyMsgId(eventId: string, actor: string): string {
@@ -16,9 +20,9 @@ export function copyMsgId(eventId: string, actor: string): string {
 /** An inbox copy: binary-mode CloudEvent plus the routing headers of contracts.md. */
 export function copyMessage(copy: RouteCopy, originSeq: number, revision: number): OutgoingMessage {
   const wire = encodeEvent(copy.event, { subject: copy.subject, msgId: copyMsgId(copy.event.id, copy.actor) });
-  wire.headers.set(JetbusHeaders.OriginSeq, String(originSeq));
-  wire.headers.set(JetbusHeaders.Rule, copy.rule);
-  wire.headers.set(JetbusHeaders.ConfigRevision, String(revision));
+  putHeader(wire.headers, JetbusHeaders.OriginSeq, String(originSeq));
+  putHeader(wire.headers, JetbusHeaders.Rule, copy.rule);
+  putHeader(wire.headers, JetbusHeaders.ConfigRevision, String(revision));
   return wire;
 }
 

@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import type { StoredEventMsg } from "./copies.ts";
+import { Delivery } from "../nats/delivered.ts";
 
 /** A failed event is offered again after this delay (a nak, not a wait for ack_wait). */
 const RETRY_DELAY_MS = 1000;
@@ -82,7 +83,7 @@ export class RoutingLane {
     for (let seq = from; seq <= to && !this.stopping; seq++) {
       const sm = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
       if (!sm) continue; // acked and gone (or a gap)
-      pending.push(this.route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, time: sm.time }));
+      pending.push(this.route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
     }
     const results = await Promise.allSettled(pending);
     const failed = results.filter((r) => r.status === "rejected").length;
@@ -126,8 +127,7 @@ export class RoutingLane {
   }
 
   private routeTaken(m: JsMsg): void {
-    const stored: StoredEventMsg = { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, stream: m.info.stream, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) };
-    this.route(stored).then(
+    this.route(new Delivery(m)).then(
       () => this.settle(m, true),
       (err) => {
         this.logger.warn({ durable: this.opts.durable, seq: m.seq, err: (err as Error).message }, "routing failed; event offered again");

@@ -5,6 +5,7 @@ import { NotReadyError } from "../errors.ts";
 import { decodeEvent } from "../events/codec.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { retryTransient } from "../nats/connect.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { ensureEventStream } from "../store/stream.ts";
 import { Consumers } from "../topology.ts";
@@ -44,6 +45,8 @@ export type RouterHandle = Readonly<{
 }>;
 
 const ROUTER_NAME = "jetbus-router";
+/** How long start-up keeps asking a busy or electing server to create the streams and durables. */
+const STARTUP_RETRY_MS = 60_000;
 
 /** Which copies of an event a lane publishes. */
 const Lane = { Competing: "competing", Ordered: "ordered" } as const;
@@ -116,10 +119,13 @@ export class Router {
     const { nc, config, logger } = this.deps;
     const stream = config.store.stream;
     const jsm = await jetstreamManager(nc);
-    await ensureEventStream(jsm, config.store);
-    await ensureInbox(jsm, config);
-    await ensureRouterStreams(jsm, config);
-    await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);
+    // all idempotent: a request that times out while a busy server creates streams is asked again
+    await retryTransient(async () => {
+      await ensureEventStream(jsm, config.store);
+      await ensureInbox(jsm, config);
+      await ensureRouterStreams(jsm, config);
+      await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);
+    }, { timeoutMs: STARTUP_RETRY_MS });
 
     const store = await ConfigStore.open(nc, { replicas: config.store.replicas });
     let initial: StoredConfig;
@@ -208,7 +214,7 @@ export class Router {
     const { metrics } = this.deps;
     let event;
     try {
-      event = decodeEvent({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, stream: m.stream, timestamp: m.time }, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+      event = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
     } catch (err) {
       if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
       return this.publisher.publish(quarantineMessage(m, (err as Error).message)).then(() => metrics.quarantined.inc());

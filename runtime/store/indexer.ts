@@ -11,7 +11,7 @@ import { Consumers, indexStreamFor } from "../topology.ts";
 import { AckBatcher } from "../actor/acks.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
-import { wireOf } from "./reader.ts";
+import { Delivery } from "../nats/delivered.ts";
 import { ensureStore } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
 
@@ -231,7 +231,7 @@ export class Indexer {
   private handle(m: JsMsg): Promise<void> {
     let event;
     try {
-      event = decodeEvent(wireOf({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) }, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+      event = decodeEvent(new Delivery(m, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
     } catch (err) {
       this.metrics.malformed.inc({ component: "indexer" });
       this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (still readable raw)");

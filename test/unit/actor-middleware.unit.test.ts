@@ -59,6 +59,24 @@ test("timeout: an error thrown by the handler passes through unchanged", async (
   assert.is(await h(event, ctxWith(new AbortController().signal)).catch((e: unknown) => e), boom);
 });
 
+test("timeout: a handler that throws before returning a promise fails the same way, and leaves nothing to expire", async () => {
+  const boom = new Error("sync boom");
+  const h = timeout(20)(() => {
+    throw boom;
+  });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    assert.is(await h(event, ctxWith(new AbortController().signal)).catch((e: unknown) => e), boom);
+    // past the limit: a deadline still under watch would now reject a promise nobody awaits
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
 test("timeout: the worker's shutdown signal still reaches the handler", async () => {
   const shutdown = new AbortController();
   const h = timeout(10_000)(

@@ -2,16 +2,28 @@ import { TimeoutError } from "../../errors.ts";
 import { withSignal } from "../context.ts";
 import type { Middleware } from "./types.ts";
 
-/** One handling under watch. Its AbortController exists only if the handler reads ctx.signal. */
+/**
+ * One handling under watch: settles with the handler, or fails at its deadline. Its
+ * AbortController exists only if the handler reads ctx.signal. Methods rather than per-event
+ * closures: tsx names every named closure it creates (a defineProperty each), a visible cost here.
+ */
 class Deadline {
   private controller?: AbortController;
   private unlink?: () => void;
+  private resolve!: () => void;
+  private reject!: (err: unknown) => void;
+  readonly settled: Promise<void>;
 
   constructor(
     readonly at: number,
     private readonly outer: AbortSignal,
-    readonly fail: (err: Error) => void,
-  ) {}
+    private readonly running: Set<Deadline>,
+  ) {
+    this.settled = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 
   /** The signal the handler sees: aborted at the deadline, or when the outer signal aborts. */
   get signal(): AbortSignal {
@@ -29,15 +41,25 @@ class Deadline {
     return this.controller.signal;
   }
 
-  expire(err: Error): void {
-    this.controller?.abort(err);
-    this.done();
-    this.fail(err);
+  follow(handling: Promise<void>): Promise<void> {
+    handling.then(
+      () => this.end(this.resolve),
+      (err: unknown) => this.end(this.reject, err),
+    );
+    return this.settled;
   }
 
-  done(): void {
+  expire(err: Error): void {
+    this.controller?.abort(err);
+    this.end(this.reject, err);
+  }
+
+  /** The first outcome settles the handling (a promise settles once); either one stops the watch. */
+  private end(settle: (err?: unknown) => void, err?: unknown): void {
+    this.running.delete(this);
     this.unlink?.();
     this.unlink = undefined;
+    settle(err);
   }
 }
 
@@ -63,7 +85,6 @@ export function timeout(ms: number): Middleware {
     const now = Date.now();
     for (const d of running) {
       if (d.at > now) continue;
-      running.delete(d);
       d.expire(new TimeoutError(`handler ran longer than its timeout of ${ms} ms`));
     }
     arm();
@@ -74,24 +95,17 @@ export function timeout(ms: number): Middleware {
     sweeper = setTimeout(sweep, period);
   };
 
-  return (next) => (event, ctx) =>
-    new Promise<void>((resolve, reject) => {
-      const d = new Deadline(Date.now() + ms, ctx.signal, reject);
-      running.add(d);
-      arm();
-      const settle = () => {
-        running.delete(d);
-        d.done();
-      };
-      next(event, withSignal(ctx, () => d.signal)).then(
-        () => {
-          settle();
-          resolve();
-        },
-        (err) => {
-          settle();
-          reject(err);
-        },
-      );
-    });
+  return (next) => (event, ctx) => {
+    const d = new Deadline(Date.now() + ms, ctx.signal, running);
+    running.add(d);
+    arm();
+    let handling: Promise<void>;
+    try {
+      handling = next(event, withSignal(ctx, () => d.signal));
+    } catch (err) {
+      // a handler that throws before returning a promise fails like one that rejects
+      handling = Promise.reject(err);
+    }
+    return d.follow(handling);
+  };
 }

@@ -13,6 +13,13 @@ export class Slots {
     return this.used;
   }
 
+  /** Takes a free slot now if there is one (no promise, no wait). */
+  tryAcquire(): boolean {
+    if (this.closed || this.used >= this.size) return false;
+    this.used++;
+    return true;
+  }
+
   acquire(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     if (this.used < this.size) {

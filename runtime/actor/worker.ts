@@ -71,7 +71,9 @@ export class ActorWorker {
   private readonly slots: Slots;
   private readonly abort = new AbortController();
   private readonly iterators: ConsumerMessages[] = [];
-  private readonly inflight = new Set<Promise<void>>();
+  /** Handlers running now, and who waits for that to reach zero (shutdown). */
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly acks = new AckBatcher();
   private readonly keepalive: AckKeepalive;
   private loops: Promise<void>[] = [];
@@ -120,7 +122,7 @@ export class ActorWorker {
 
   /** Handlers running right now. */
   get inFlight(): number {
-    return this.inflight.size;
+    return this.running;
   }
 
   /** Opens the marker bucket, starts heartbeating, and starts consuming. The durables must exist (ensureInbox). */
@@ -129,7 +131,7 @@ export class ActorWorker {
     if (s.idempotency.enabled) this.markers = await ProcessedMarkers.open(this.o.nc, s, this.o.storeReplicas ?? 1, this.replica);
     if (this.o.presence) {
       const kv = this.o.presence;
-      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inflight.size }), this.log);
+      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.running }), this.log);
       await this.heartbeat.start();
     }
     // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle
@@ -157,21 +159,33 @@ export class ActorWorker {
     try {
       for await (const msg of messages) {
         // buffered after stop: hand it back at once so another replica takes it now, not after ack_wait
-        if (this.stopping || !(await this.slots.acquire())) {
+        if (this.stopping || !(this.slots.tryAcquire() || (await this.slots.acquire()))) {
           msg.nak();
           continue;
         }
-        const p: Promise<void> = this.process(msg)
-          .catch((err) => this.log.error({ err: errorMessageOf(err), seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered"))
-          .finally(() => {
-            this.slots.release();
-            this.inflight.delete(p);
-          });
-        this.inflight.add(p);
+        this.running++;
+        void this.run(msg);
       }
     } catch (err) {
       if (!this.stopping) this.log.error({ err: errorMessageOf(err) }, "consume loop ended");
     }
+  }
+
+  /** One delivery in its slot; never rejects. */
+  private async run(msg: JsMsg): Promise<void> {
+    try {
+      await this.process(msg);
+    } catch (err) {
+      this.log.error({ err: errorMessageOf(err), seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered");
+    } finally {
+      this.slots.release();
+      if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves once no handler runs (at once if none does). */
+  private idle(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
   private async process(msg: JsMsg): Promise<void> {
@@ -290,11 +304,11 @@ export class ActorWorker {
     this.slots.close();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), graceMs)));
-    const outcome = await Promise.race([Promise.all([...this.loops, ...this.inflight]).then(() => "done" as const), expired]);
-    // handlers started before stop may still be finishing inside loops that ended: wait for them too
-    const rest = outcome === "done" ? await Promise.race([Promise.all([...this.inflight]).then(() => "done" as const), expired]) : outcome;
+    // the loops first (one may be handing a buffered message a slot), then every handler they started
+    const finished = Promise.all(this.loops).then(() => this.idle());
+    const outcome = await Promise.race([finished.then(() => "done" as const), expired]);
     clearTimeout(timer);
-    const abandoned = rest === "done" ? 0 : this.inflight.size;
+    const abandoned = outcome === "done" ? 0 : this.running;
     if (abandoned > 0) {
       this.keepalive.stop();
       this.abort.abort(new TimeoutError(`shutdown grace period of ${graceMs} ms is over`));

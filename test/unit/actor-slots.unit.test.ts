@@ -19,6 +19,21 @@ test("slots admit at most `size` holders and hand a released slot to the next wa
   assert.is(s.inUse, 0);
 });
 
+test("tryAcquire takes a free slot at once, never one a waiter is owed, and none after close()", async () => {
+  const s = new Slots(1);
+  assert.ok(s.tryAcquire());
+  assert.not.ok(s.tryAcquire(), "full");
+  const waiter = s.acquire();
+  s.release(); // handed to the waiter, not freed
+  assert.not.ok(s.tryAcquire(), "the released slot went to the waiter");
+  assert.ok(await waiter);
+  s.release();
+  assert.ok(s.tryAcquire());
+  s.release();
+  s.close();
+  assert.not.ok(s.tryAcquire());
+});
+
 test("close() releases waiters with false and refuses new holders", async () => {
   const s = new Slots(1);
   await s.acquire();

@@ -49,6 +49,9 @@ export type ActorWorkerOptions = Readonly<{
 
 export type StopResult = Readonly<{ finished: boolean; abandoned: number }>;
 
+/** A delivery decoded before its handling: the event, its marker key and maybe the marker read in flight; or why it does not decode. */
+type Decoded = { event: Event; key?: string; seen?: Promise<boolean> } | { error: unknown };
+
 let workerCount = 0;
 const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, "_");
 
@@ -159,12 +162,25 @@ export class ActorWorker {
     try {
       for await (const msg of messages) {
         // buffered after stop: hand it back at once so another replica takes it now, not after ack_wait
-        if (this.stopping || !(this.slots.tryAcquire() || (await this.slots.acquire()))) {
+        if (this.stopping) {
           msg.nak();
           continue;
         }
+        let early: Decoded | undefined;
+        if (!this.slots.tryAcquire()) {
+          // every slot is busy: keep this delivery's deadline moving while it waits (it must not be
+          // redelivered to another replica meanwhile), and ask for its marker now, so the answer
+          // is there when a slot frees instead of one more round trip after
+          this.keepalive.hold(msg);
+          early = this.decode(msg, true);
+          if (!(await this.slots.acquire())) {
+            this.keepalive.release(msg);
+            msg.nak();
+            continue;
+          }
+        }
         this.running++;
-        void this.run(msg);
+        void this.run(msg, early);
       }
     } catch (err) {
       if (!this.stopping) this.log.error({ err: errorMessageOf(err) }, "consume loop ended");
@@ -172,12 +188,13 @@ export class ActorWorker {
   }
 
   /** One delivery in its slot; never rejects. */
-  private async run(msg: JsMsg): Promise<void> {
+  private async run(msg: JsMsg, early?: Decoded): Promise<void> {
     try {
-      await this.process(msg);
+      await this.process(msg, early ?? this.decode(msg, false));
     } catch (err) {
       this.log.error({ err: errorMessageOf(err), seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered");
     } finally {
+      this.keepalive.release(msg);
       this.slots.release();
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
@@ -188,25 +205,41 @@ export class ActorWorker {
     return this.running === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    const s = this.o.settings;
-    const attempt = msg.info.deliveryCount;
+  /**
+   * The event of a delivery and its marker key; with `askMarker`, the marker read already on its
+   * way. A message that does not decode is returned as its error, dead-lettered by process().
+   */
+  private decode(msg: JsMsg, askMarker: boolean): Decoded {
     const wire = new Delivery(msg, Streams.Inbox);
     let event: Event;
     try {
       event = decodeEvent(wire).event;
     } catch (err) {
+      return { error: err };
+    }
+    if (!this.markers) return { event };
+    const key = markerKeyOf(event, headerOf(wire, JetbusHeaders.Replay));
+    if (!askMarker) return { event, key };
+    const seen = this.markers.has(key);
+    seen.catch(() => undefined); // read in process(), or dropped with the delivery at shutdown
+    return { event, key, seen };
+  }
+
+  private async process(msg: JsMsg, d: Decoded): Promise<void> {
+    const s = this.o.settings;
+    const attempt = msg.info.deliveryCount;
+    if (!("event" in d)) {
       // no attempt can make an undecodable message decodable: dead-letter it now
       this.m.failed.inc();
       const id = msg.headers?.get(Header.Id) || msg.headers?.get(Header.MsgId) || `${Streams.Inbox}-${msg.seq}`;
-      this.log.error({ eventId: id, seq: msg.seq, attempt, err: errorMessageOf(err), code: errorCodeOf(err) }, "inbox message is not a valid event");
-      return this.giveUp(msg, id, attempt, err);
+      this.log.error({ eventId: id, seq: msg.seq, attempt, err: errorMessageOf(d.error), code: errorCodeOf(d.error) }, "inbox message is not a valid event");
+      return this.giveUp(msg, id, attempt, d.error);
     }
-    const key = this.markers ? markerKeyOf(event, headerOf(wire, JetbusHeaders.Replay)) : undefined;
+    const { event, key } = d;
     if (key !== undefined) {
       let seen: boolean;
       try {
-        seen = await this.markers!.has(key);
+        seen = await (d.seen ?? this.markers!.has(key));
       } catch (err) {
         this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "cannot read the processed marker; retrying later");
         msg.nak(backoffDelayMs(s.retry.backoff, 1));

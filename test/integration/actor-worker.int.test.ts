@@ -211,6 +211,23 @@ test("a handler running longer than ack_wait keeps its delivery: no redelivery t
   await running.stop(5000);
 });
 
+test("a delivery waiting for a busy worker's only slot longer than ack_wait is not redelivered meanwhile", async () => {
+  // markers off: a redelivered copy would run the handler again instead of being skipped
+  const config = probeConfig([{ name: "queued", concurrency: 1, ack_wait: "1s", idempotency: { enabled: false } }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["queued"], { replicas: 1 });
+  const long = probeEvent({ n: 1, delay_ms: 2500 });
+  const waiting = probeEvent({ n: 2 });
+  await feed(env.nc, actor, long);
+  await feed(env.nc, actor, waiting);
+  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === waiting.id && l.phase === "end"), "the waiting event handled", 30_000);
+  // a redelivered copy would be buffered right behind it and start as soon as the slot frees
+  await running.stop(5000);
+  const starts = (await readLog(env.nc)).filter((l) => l.eventId === waiting.id && l.phase === "start");
+  assert.equal(starts.map((l) => l.attempt), [1], "handled once, on its first delivery, after waiting 2.5 x ack_wait for the slot");
+});
+
 test("an event redelivered after its marker was written is acked without running the handler", async () => {
   const config = probeConfig([{ name: "once", ack_wait: "1s" }]);
   const actor = config.actors[0]!;

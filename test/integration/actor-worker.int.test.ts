@@ -213,7 +213,7 @@ test("a handler running longer than ack_wait keeps its delivery: no redelivery t
 
 test("a delivery waiting for a busy worker's only slot longer than ack_wait is not redelivered meanwhile", async () => {
   // markers off: a redelivered copy would run the handler again instead of being skipped
-  const config = probeConfig([{ name: "queued", concurrency: 1, ack_wait: "1s", idempotency: { enabled: false } }]);
+  const config = probeConfig([{ name: "queued", concurrency: 1, ack_wait: "1s", idempotency: { enabled: false, ttl: "24h" } }]);
   const actor = config.actors[0]!;
   const rt = await runtime(config);
   const running = await startActors(rt, ["queued"], { replicas: 1 });

@@ -30,6 +30,15 @@ async function runtime(config: ReturnType<typeof probeConfig>): Promise<Runtime>
   return rt;
 }
 
+/** One worker of the config's only actor, with `events` fed to its inbox in this order. */
+async function oneWorkerFed(config: ReturnType<typeof probeConfig>, ...events: ReturnType<typeof probeEvent>[]) {
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, [actor.name], { replicas: 1 });
+  for (const e of events) await feed(env.nc, actor, e);
+  return { rt, running };
+}
+
 /** Waits for the actor's first dead letter. */
 async function firstDeadLetter(actor: string) {
   const [dl] = await waitFor(async () => {
@@ -180,13 +189,9 @@ test("a terminal error skips the remaining attempts and dead-letters at once wit
 
 test("a handler past its timeout fails the delivery (retried, then dead-lettered with code TIMEOUT) and frees its slot", async () => {
   const config = probeConfig([{ name: "slow", concurrency: 1, timeout: "300ms", retry: { max_attempts: 2, backoff: ["100ms"] } }]);
-  const actor = config.actors[0]!;
-  const rt = await runtime(config);
-  const running = await startActors(rt, ["slow"], { replicas: 1 });
   const hung = probeEvent({ n: 1, delay_ms: 60_000 });
   const quick = probeEvent({ n: 2 });
-  await feed(env.nc, actor, hung);
-  await feed(env.nc, actor, quick);
+  const { rt, running } = await oneWorkerFed(config, hung, quick);
   const dl = await firstDeadLetter("slow");
   assert.is(dl.eventId, hung.id);
   assert.is(dl.attempts, 2);
@@ -214,13 +219,8 @@ test("a handler running longer than ack_wait keeps its delivery: no redelivery t
 test("a delivery waiting for a busy worker's only slot longer than ack_wait is not redelivered meanwhile", async () => {
   // markers off: a redelivered copy would run the handler again instead of being skipped
   const config = probeConfig([{ name: "queued", concurrency: 1, ack_wait: "1s", idempotency: { enabled: false, ttl: "24h" } }]);
-  const actor = config.actors[0]!;
-  const rt = await runtime(config);
-  const running = await startActors(rt, ["queued"], { replicas: 1 });
-  const long = probeEvent({ n: 1, delay_ms: 2500 });
   const waiting = probeEvent({ n: 2 });
-  await feed(env.nc, actor, long);
-  await feed(env.nc, actor, waiting);
+  const { running } = await oneWorkerFed(config, probeEvent({ n: 1, delay_ms: 2500 }), waiting);
   await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === waiting.id && l.phase === "end"), "the waiting event handled", 30_000);
   // a redelivered copy would be buffered right behind it and start as soon as the slot frees
   await running.stop(5000);

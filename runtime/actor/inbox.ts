@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerCo
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { toNanos } from "../config/duration.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { isMissing } from "../nats/missing.ts";
 import { Streams, Subjects } from "../topology.ts";
 import { consumersOf } from "./ordering.ts";
 
@@ -42,7 +43,7 @@ async function ensureStream(jsm: JetStreamManager, want: StreamWanted): Promise<
     try {
       await jsm.streams.info(want.name);
     } catch (err) {
-      if (!/not found/i.test((err as Error).message)) throw err;
+      if (!isMissing(err)) throw err;
       try {
         await jsm.streams.add(want);
       } catch (e) {
@@ -71,7 +72,7 @@ export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSe
       try {
         existing = await jsm.consumers.info(Streams.Inbox, cfg.durable_name);
       } catch (err) {
-        if (!/not found/i.test((err as Error).message)) throw err;
+        if (!isMissing(err)) throw err;
       }
       if (!existing) {
         try {

@@ -1,6 +1,7 @@
 import { DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { orMissing, readStream } from "./nats-facts.ts";
+import { orMissing } from "../nats/missing.ts";
+import { readStream } from "./read-stream.ts";
 
 /** The stream behind a KV bucket and the subject of one key (the KV layout is part of the NATS spec). */
 export const kvStream = (bucket: string) => `KV_${bucket}`;

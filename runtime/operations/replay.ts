@@ -5,7 +5,8 @@ import { EVENTS_PREFIX, decodeEvent, encodeEvent } from "../events/mod.ts";
 import type { Event } from "../events/types.ts";
 import { NotFoundError, PublishError } from "../errors.ts";
 import { JetbusHeaders, Streams } from "../topology.ts";
-import { orMissing, readStream } from "./nats-facts.ts";
+import { orMissing } from "../nats/missing.ts";
+import { readStream } from "./read-stream.ts";
 import { describePoint, type ReplayPoint } from "./replay-range.ts";
 
 /** What one replay needs to know about its actor, independent of how routing and inboxes are implemented. */

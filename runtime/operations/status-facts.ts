@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { Buckets, Consumers, LeaseKeys, Streams, Subjects } from "../topology.ts";
 import { parseJsonObject, readKvEntries, readKvEntry } from "./kv-read.ts";
-import { orMissing } from "./nats-facts.ts";
+import { orMissing } from "../nats/missing.ts";
 import { ROUTES_KEY } from "./live-config.ts";
 import { durablesOf } from "./status.ts";
 import type { ConsumerFact, StatusFacts } from "./types.ts";

@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { EventStore, Indexer } from "../store/mod.ts";
-import { orMissing } from "./nats-facts.ts";
+import { orMissing } from "../nats/missing.ts";
 import type { CorrelationLookup } from "./trace-facts.ts";
 
 /**

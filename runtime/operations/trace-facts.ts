@@ -3,7 +3,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Header, tokenFor } from "../events/mod.ts";
 import { Buckets, JetbusHeaders, Streams, Subjects } from "../topology.ts";
 import { kvStream, parseJsonObject, readKvEntry } from "./kv-read.ts";
-import { orMissing, readStream } from "./nats-facts.ts";
+import { orMissing } from "../nats/missing.ts";
+import { readStream } from "./read-stream.ts";
 import type { DeadLetterFact, HandledFact, StoredEvent, TraceFacts } from "./types.ts";
 
 /** Finds the stored events of one correlation (the store's getByCorrelationId). */

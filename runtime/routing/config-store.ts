@@ -4,6 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { configFrom } from "../config/load.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import { NotFoundError } from "../errors.ts";
+import { isTransient, retryTransient } from "../nats/connect.ts";
 import { Buckets, ConfigKeys } from "../topology.ts";
 
 /** One stored revision of the config. */
@@ -40,13 +41,15 @@ export class ConfigStore {
 
   static async open(nc: NatsConnection, opts: { replicas?: number } = {}): Promise<ConfigStore> {
     const kvm = new Kvm(jetstream(nc));
-    let kv: KV;
-    try {
-      kv = await kvm.create(Buckets.Config, { history: CONFIG_HISTORY, replicas: opts.replicas ?? 1 });
-    } catch {
-      // exists with other settings (replicas, history): use it as it is
-      kv = await kvm.open(Buckets.Config, { bindOnly: true });
-    }
+    const kv = await retryTransient(async () => {
+      try {
+        return await kvm.create(Buckets.Config, { history: CONFIG_HISTORY, replicas: opts.replicas ?? 1 });
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        // exists with other settings (replicas, history), or this user may only read it: use it as it is
+        return kvm.open(Buckets.Config, { bindOnly: true });
+      }
+    });
     return new ConfigStore(kv);
   }
 

@@ -1,4 +1,5 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
+import { orMissing } from "../nats/missing.ts";
 import { Consumers, Subjects } from "../topology.ts";
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -14,11 +15,9 @@ function laneConfig(durable: string, ackWaitMs: number | undefined): Partial<Con
   };
 }
 
+/** Only the server's "consumer not found" means absent: a timed-out lookup is thrown (and asked again by the caller). */
 async function exists(jsm: JetStreamManager, stream: string, durable: string): Promise<boolean> {
-  return jsm.consumers.info(stream, durable).then(
-    () => true,
-    () => false,
-  );
+  return (await orMissing(() => jsm.consumers.info(stream, durable))) !== null;
 }
 
 /** Adds a durable unless it exists; losing the race to a replica on another node is fine. */
@@ -50,7 +49,7 @@ export function orderedLaneExists(jsm: JetStreamManager, stream: string): Promis
  */
 export async function ensureOrderedLaneConsumer(jsm: JetStreamManager, stream: string, ackWaitMs?: number): Promise<void> {
   if (await orderedLaneExists(jsm, stream)) return;
-  const router = await jsm.consumers.info(stream, Consumers.router).catch(() => null);
+  const router = await orMissing(() => jsm.consumers.info(stream, Consumers.router));
   const floor = router?.ack_floor.stream_seq ?? 0;
   const config = laneConfig(Consumers.routerOrdered, ackWaitMs);
   await addOnce(jsm, stream, floor === 0 ? config : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 });

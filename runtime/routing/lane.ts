@@ -2,7 +2,16 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import type { StoredEventMsg } from "./copies.ts";
+import { retryTransient } from "../nats/connect.ts";
 import { Delivery } from "../nats/delivered.ts";
+import { orMissing } from "../nats/missing.ts";
+
+/**
+ * Lifetime of a pull request. A pull lost in a consumer leader change is noticed only when it
+ * should have expired (or its heartbeats stop): with the client's 30s default a competing lane
+ * stalled for about that long after a node was killed.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 /** A failed event is offered again after this delay (a nak, not a wait for ack_wait). */
 const RETRY_DELAY_MS = 1000;
@@ -15,7 +24,7 @@ export type LaneOptions = Readonly<{
   durable: string;
   /** Events routed at once (decoded, copies published, original not yet acked). */
   maxInFlight: number;
-  /** Lifetime of each pull request; short on the ordered lane so a lost holder's pulls end before a standby takes over. */
+  /** Lifetime of each pull request (default 5s); shorter on the ordered lane so a lost holder's pulls end before a standby takes over. */
   pullExpiresMs?: number;
 }>;
 
@@ -51,8 +60,8 @@ export class RoutingLane {
   async start(): Promise<void> {
     await this.catchUp();
     if (this.stopping) return;
-    const consumer = await jetstream(this.nc).consumers.get(this.opts.stream, this.opts.durable);
-    this.messages = await consumer.consume({ max_messages: Math.max(256, this.opts.maxInFlight), ...(this.opts.pullExpiresMs ? { expires: this.opts.pullExpiresMs } : {}) });
+    const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(this.opts.stream, this.opts.durable));
+    this.messages = await consumer.consume({ max_messages: Math.max(256, this.opts.maxInFlight), expires: this.opts.pullExpiresMs ?? PULL_EXPIRES_MS });
     this.loopDone = this.loop(this.messages);
   }
 
@@ -75,14 +84,15 @@ export class RoutingLane {
   private async catchUp(): Promise<void> {
     const { stream, durable } = this.opts;
     const jsm = await jetstreamManager(this.nc);
-    const ci = await jsm.consumers.info(stream, durable);
+    const ci = await retryTransient(() => jsm.consumers.info(stream, durable));
     if (ci.num_ack_pending === 0) return;
     const from = ci.ack_floor.stream_seq + 1;
     const to = ci.delivered.stream_seq;
     const pending: Array<Promise<unknown>> = [];
     for (let seq = from; seq <= to && !this.stopping; seq++) {
-      const sm = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (!sm) continue; // acked and gone (or a gap)
+      // only "no message" means acked and gone (or a gap): a timed-out read skipped here would come back out of order
+      const sm = await retryTransient(() => orMissing(() => jsm.streams.getMessage(stream, { seq })));
+      if (!sm) continue;
       pending.push(this.route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
     }
     const results = await Promise.allSettled(pending);

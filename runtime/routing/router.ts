@@ -5,7 +5,7 @@ import { NotReadyError } from "../errors.ts";
 import { decodeEvent } from "../events/codec.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { retryTransient } from "../nats/connect.ts";
+import { isTransient, retryTransient } from "../nats/connect.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { ensureEventStream } from "../store/stream.ts";
 import { Consumers } from "../topology.ts";
@@ -45,8 +45,8 @@ export type RouterHandle = Readonly<{
 }>;
 
 const ROUTER_NAME = "jetbus-router";
-/** How long start-up keeps asking a busy or electing server to create the streams and durables. */
-const STARTUP_RETRY_MS = 60_000;
+/** How long start-up keeps asking a busy or electing server to create the streams, durables and buckets. */
+const STARTUP_RETRY = { timeoutMs: 60_000 } as const;
 
 /** Which copies of an event a lane publishes. */
 const Lane = { Competing: "competing", Ordered: "ordered" } as const;
@@ -125,26 +125,19 @@ export class Router {
       await ensureInbox(jsm, config);
       await ensureRouterStreams(jsm, config);
       await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);
-    }, { timeoutMs: STARTUP_RETRY_MS });
+    }, STARTUP_RETRY);
 
     const store = await ConfigStore.open(nc, { replicas: config.store.replicas });
-    let initial: StoredConfig;
-    try {
-      initial = (await store.current()) ?? (await store.seed(config));
-    } catch (err) {
-      // a stored revision that does not validate (written by hand or an older jetbus): run the file's rules
-      logger.error({ err: (err as Error).message }, "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied");
-      initial = { revision: 0, at: new Date(), config };
-    }
+    const initial = await this.initialConfig(store);
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
     this.use(initial);
-    if (hasOrderedActor(initial.config) || (await orderedLaneExists(jsm, stream))) await this.startOrderedLane();
-    this.watcher = await store.watch(
+    if (hasOrderedActor(initial.config) || (await retryTransient(() => orderedLaneExists(jsm, stream), STARTUP_RETRY))) await this.startOrderedLane();
+    this.watcher = await retryTransient(() => store.watch(
       (c) => {
         if (c.revision > this.rules.revision) this.use(c);
       },
       (revision, err) => logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
-    );
+    ), STARTUP_RETRY);
 
     this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision, orderedLane: this.holdsOrderedLane }), logger, this.opts.heartbeatMs);
     await this.presence.start();
@@ -156,6 +149,19 @@ export class Router {
       this.deps.metrics.consumerPending.set({ consumer: Consumers.router }, ci.num_pending + ci.num_ack_pending);
     });
     logger.info({ replica: this.replicaId, revision: this.revision, rules: this.rules.rules.length, mode: this.rules.mode, orderedLane: this.orderedLaneReady }, "router started");
+  }
+
+  /** The stored config, seeded from the file on first start; the file's own if what is stored does not validate. */
+  private async initialConfig(store: ConfigStore): Promise<StoredConfig> {
+    const { config, logger } = this.deps;
+    try {
+      return await retryTransient(async () => (await store.current()) ?? (await store.seed(config)), STARTUP_RETRY);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      // a stored revision that does not validate (written by hand or an older jetbus): run the file's rules
+      logger.error({ err: (err as Error).message }, "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied");
+      return { revision: 0, at: new Date(), config };
+    }
   }
 
   /** Stops taking events, waits for those in flight to be acked (drain), hands the ordered lane on, then leaves. */
@@ -193,7 +199,7 @@ export class Router {
     this.orderedLaneStarting ??= (async () => {
       const { nc, config, logger } = this.deps;
       const jsm = await jetstreamManager(nc);
-      await ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs);
+      await retryTransient(() => ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs), STARTUP_RETRY);
       this.orderedLaneReady = true;
       if (this.stopping) return;
       this.orderedLane = new OrderedLane(
@@ -242,7 +248,13 @@ export class Router {
 /** Starts one router replica (used by `jetbus router` and `jetbus up`). */
 export async function startRouter(deps: RouterDeps, opts: RouterOptions = {}): Promise<RouterHandle> {
   const router = new Router(deps, opts);
-  await router.start();
+  try {
+    await router.start();
+  } catch (err) {
+    // a half-started replica may already hold the ordered lane's lease: hand it on before failing
+    await router.stop().catch(() => undefined);
+    throw err;
+  }
   return {
     replicaId: router.replicaId,
     get revision() {

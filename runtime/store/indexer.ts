@@ -6,6 +6,7 @@ import { TimeoutError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { DirectGets } from "../nats/direct.ts";
+import { orMissing } from "../nats/missing.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
 import { AckBatcher } from "../actor/acks.ts";
@@ -24,18 +25,10 @@ export type IndexerOptions = Readonly<{
   lagEveryMs?: number;
 }>;
 
-function isConsumerNotFound(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: number };
-  return e?.name === "ConsumerNotFoundError" || e?.code === 10014 || /consumer not found/i.test(e?.message ?? "");
-}
-
 /** The indexer's durable on the event stream: every event, explicit acks, position kept by the server. */
 export async function ensureIndexerConsumer(jsm: JetStreamManager, store: StoreSettings, maxAckPending = 4096): Promise<ConsumerInfo> {
-  try {
-    return await retryTransient(() => jsm.consumers.info(store.stream, Consumers.indexer));
-  } catch (err) {
-    if (!isConsumerNotFound(err)) throw err;
-  }
+  const existing = await retryTransient(() => orMissing(() => jsm.consumers.info(store.stream, Consumers.indexer)));
+  if (existing) return existing;
   return retryTransient(() =>
     jsm.consumers.add(store.stream, {
       durable_name: Consumers.indexer,
@@ -134,9 +127,9 @@ export class Indexer {
   async status(): Promise<IndexStatus> {
     const jsm = await jetstreamManager(this.nc, { checkAPI: false });
     const [ci, events, index] = await Promise.all([
-      retryTransient(() => jsm.consumers.info(this.store.stream, Consumers.indexer)).catch((err) => (isConsumerNotFound(err) ? null : Promise.reject(err))),
+      retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.indexer))),
       retryTransient(() => jsm.streams.info(this.store.stream)),
-      retryTransient(() => jsm.streams.info(indexStreamFor(this.store.stream))).catch(() => null),
+      retryTransient(() => orMissing(() => jsm.streams.info(indexStreamFor(this.store.stream)))),
     ]);
     const pending = ci ? ci.num_pending : events.state.messages;
     this.metrics.consumerPending.set({ consumer: Consumers.indexer }, pending + (ci?.num_ack_pending ?? 0));

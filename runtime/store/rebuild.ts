@@ -2,14 +2,11 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { orMissing } from "../nats/missing.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
 import { Indexer, type IndexerOptions } from "./indexer.ts";
 import { ensureEventStream, ensureIndexStream } from "./stream.ts";
 import type { IndexStatus, RebuildProgress } from "./types.ts";
-
-function ignoreNotFound(err: unknown): void {
-  if (!/not found/i.test((err as Error)?.message ?? "")) throw err;
-}
 
 /**
  * Re-creates the indexes from the event stream: drops the index stream (derived data; dropping
@@ -21,8 +18,8 @@ function ignoreNotFound(err: unknown): void {
 export async function rebuildIndex(nc: NatsConnection, store: StoreSettings, opts: IndexerOptions & { onProgress?: (p: RebuildProgress) => void; timeoutMs?: number } = {}): Promise<IndexStatus> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   await ensureEventStream(jsm, store);
-  await retryTransient(() => jsm.consumers.delete(store.stream, Consumers.indexer)).catch(ignoreNotFound);
-  await retryTransient(() => jsm.streams.delete(indexStreamFor(store.stream))).catch(ignoreNotFound);
+  await retryTransient(() => orMissing(() => jsm.consumers.delete(store.stream, Consumers.indexer)));
+  await retryTransient(() => orMissing(() => jsm.streams.delete(indexStreamFor(store.stream))));
   await ensureIndexStream(jsm, store);
   const indexer = new Indexer(nc, store, opts);
   const first = await indexer.status();

@@ -16,9 +16,10 @@ const KEYS = 16;
 const TOTAL = 4000;
 
 function startRouterProcess(url: string, configFile: string): ChildProcess {
-  return spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", configFile, "--ack-wait", "5s", "--max-in-flight", "64", "--no-indexer", "--no-http"], {
+  return spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", configFile, "--ack-wait", "5s", "--max-in-flight", "64", "--no-indexer", "--no-http", "--debug"], {
     cwd: process.cwd(),
-    env: { ...process.env, JETBUS_LOG_LEVEL: "warn" },
+    // info: the runner prints a test file's output only when it fails, and then start-up steps are worth seeing
+    env: { ...process.env, JETBUS_LOG_LEVEL: "info" },
     stdio: ["ignore", "ignore", "inherit"],
   });
 }

@@ -1,25 +1,6 @@
 import { DeliverPolicy, jetstream, type JetStreamManager, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-/** True when the server answered that a stream or consumer does not exist (10059 / 10014) or a stored message is missing. */
-export function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; code?: unknown; message?: string } | undefined;
-  if (!e) return false;
-  if (e.name === "StreamNotFoundError" || e.name === "ConsumerNotFoundError") return true;
-  if (e.code === 10059 || e.code === 10014 || e.code === 10037 || e.code === 404) return true;
-  return /stream not found|consumer not found|no message found/i.test(e.message ?? "");
-}
-
-/** Runs `fn`, turning "does not exist" into `null` so operators see "not created yet" instead of a crash. */
-export async function orMissing<T>(fn: () => Promise<T>): Promise<T | null> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
-}
-
 export type ReadOptions = Partial<Pick<OrderedConsumerOptions, "deliver_policy" | "opt_start_seq" | "opt_start_time" | "headers_only">> & {
   filter: string;
   /** Stop after this stream sequence (inclusive). Defaults to the stream's last sequence when the read starts. */

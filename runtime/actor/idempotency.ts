@@ -1,3 +1,4 @@
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
@@ -38,7 +39,7 @@ export class ProcessedMarkers {
     private readonly kv: KV,
     readonly replica: string,
     /** Absent for a bucket that is not a plain local stream with direct gets (hand-made, mirrored): the KV client then. */
-    private readonly fast?: { stream: string; prefix: string; gets: DirectGets; writes: BulkPublisher },
+    private readonly fast?: { stream: string; prefix: string; gets: DirectGets; writes: BulkPublisher; jsm: JetStreamManager },
   ) {}
 
   static async open(nc: NatsConnection, actor: ActorSettings, replicas: number, replica: string): Promise<ProcessedMarkers> {
@@ -46,7 +47,8 @@ export class ProcessedMarkers {
     const kv = await ensureBucket(nc, name, { history: 1, ttl: toMillis(actor.idempotency.ttl), replicas });
     const config = (await kv.status()).streamInfo.config;
     if (!config.allow_direct || config.mirror || !config.subjects?.includes(`$KV.${name}.>`)) return new ProcessedMarkers(kv, replica);
-    return new ProcessedMarkers(kv, replica, { stream: config.name, prefix: `$KV.${name}.`, gets: new DirectGets(nc), writes: new BulkPublisher(nc, { coalesce: true }) });
+    const fast = { stream: config.name, prefix: `$KV.${name}.`, gets: new DirectGets(nc), writes: new BulkPublisher(nc, { coalesce: true }), jsm: await jetstreamManager(nc) };
+    return new ProcessedMarkers(kv, replica, fast);
   }
 
   async has(key: string): Promise<boolean> {
@@ -57,6 +59,20 @@ export class ProcessedMarkers {
     const m = await this.fast.gets.lastBySubject(this.fast.stream, this.fast.prefix + key);
     // a deleted or purged key keeps a tombstone with this header
     return m !== null && !m.header("KV-Operation");
+  }
+
+  /**
+   * `has`, answered by the bucket's stream leader. A direct get may be answered by any replica,
+   * and a lagging one (a node just restarted, or starved of CPU) can miss a marker stored a
+   * moment ago. That moment is exactly when a redelivery comes: the handling that wrote the
+   * marker lost its ack in a leader change, or outlasted its ack deadline. So redeliveries ask
+   * the leader, which has every marker whose write was acknowledged; first deliveries keep the
+   * cheap read (a first delivery racing a marker write needs an inbox copy published twice).
+   */
+  async hasOnLeader(key: string): Promise<boolean> {
+    if (!this.fast) return this.has(key);
+    const m = await this.fast.jsm.streams.getMessage(this.fast.stream, { last_by_subj: this.fast.prefix + key });
+    return m !== null && !m.header.get("KV-Operation");
   }
 
   async mark(key: string, attempts: number): Promise<void> {

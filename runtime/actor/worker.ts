@@ -49,8 +49,11 @@ export type ActorWorkerOptions = Readonly<{
 
 export type StopResult = Readonly<{ finished: boolean; abandoned: number }>;
 
-/** A delivery decoded before its handling: the event, its marker key and maybe the marker read in flight; or why it does not decode. */
-type Decoded = { event: Event; key?: string; seen?: Promise<boolean> } | { error: unknown };
+/**
+ * A delivery decoded before its handling: the event, its marker key and either the marker read in
+ * flight or whether to ask the bucket's leader when the slot comes; or why it does not decode.
+ */
+type Decoded = { event: Event; key?: string; seen?: Promise<boolean>; askLeader?: boolean } | { error: unknown };
 
 let workerCount = 0;
 const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, "_");
@@ -79,6 +82,7 @@ export class ActorWorker {
   private idleWaiters: Array<() => void> = [];
   private readonly acks = new AckBatcher();
   private readonly keepalive: AckKeepalive;
+  private readonly ackWaitMs: number;
   private loops: Promise<void>[] = [];
   private markers?: ProcessedMarkers;
   private heartbeat?: Heartbeat;
@@ -100,7 +104,8 @@ export class ActorWorker {
     this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
     this.js = jetstream(o.nc);
     this.slots = new Slots(o.settings.concurrency);
-    this.keepalive = new AckKeepalive(toMillis(o.settings.ack_wait));
+    this.ackWaitMs = toMillis(o.settings.ack_wait);
+    this.keepalive = new AckKeepalive(this.ackWaitMs);
     // every running handler may listen on the shutdown signal (directly or through ctx.signal):
     // with concurrency above 10, Node would warn of a leak that is none
     setMaxListeners(0, this.abort.signal);
@@ -140,7 +145,7 @@ export class ActorWorker {
     // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle
     const batch = s.ordered ? 1 : Math.max(1, Math.min(s.concurrency, s.max_ack_pending));
     for (const c of consumersOf(s)) {
-      const consumer = await this.js.consumers.get(Streams.Inbox, c.durable);
+      const consumer = await retryTransient(() => this.js.consumers.get(Streams.Inbox, c.durable));
       const messages = await consumer.consume({ max_messages: batch, expires: this.o.expiresMs ?? PULL_EXPIRES_MS });
       this.iterators.push(messages);
       this.watch(messages, c.durable);
@@ -172,12 +177,16 @@ export class ActorWorker {
           // redelivered to another replica meanwhile), and ask for its marker now, so the answer
           // is there when a slot frees instead of one more round trip after
           this.keepalive.hold(msg);
+          const since = Date.now();
           early = this.decode(msg, true);
           if (!(await this.slots.acquire())) {
             this.keepalive.release(msg);
             msg.nak();
             continue;
           }
+          // a wait past half of ack_wait relies on renewals; if one was lost (a consumer leader
+          // change) another replica may have handled the event meanwhile: ask again, and ask the leader
+          if (Date.now() - since > this.ackWaitMs / 2) early = this.decode(msg, false, true);
         }
         this.running++;
         void this.run(msg, early);
@@ -207,9 +216,11 @@ export class ActorWorker {
 
   /**
    * The event of a delivery and its marker key; with `askMarker`, the marker read already on its
-   * way. A message that does not decode is returned as its error, dead-lettered by process().
+   * way, unless the read must go to the leader (`askLeader`: redeliveries, long waits), which
+   * happens when the slot comes. A message that does not decode is returned as its error,
+   * dead-lettered by process().
    */
-  private decode(msg: JsMsg, askMarker: boolean): Decoded {
+  private decode(msg: JsMsg, askMarker: boolean, askLeader = msg.info.deliveryCount > 1): Decoded {
     const wire = new Delivery(msg, Streams.Inbox);
     let event: Event;
     try {
@@ -219,6 +230,8 @@ export class ActorWorker {
     }
     if (!this.markers) return { event };
     const key = markerKeyOf(event, headerOf(wire, JetbusHeaders.Replay));
+    // a redelivery reads its marker from the leader, when its slot comes (see ProcessedMarkers.hasOnLeader)
+    if (askLeader) return { event, key, askLeader };
     if (!askMarker) return { event, key };
     const seen = this.markers.has(key);
     seen.catch(() => undefined); // read in process(), or dropped with the delivery at shutdown
@@ -239,7 +252,7 @@ export class ActorWorker {
     if (key !== undefined) {
       let seen: boolean;
       try {
-        seen = await (d.seen ?? this.markers!.has(key));
+        seen = await (d.seen ?? (d.askLeader ? this.markers!.hasOnLeader(key) : this.markers!.has(key)));
       } catch (err) {
         this.log.warn({ eventId: event.id, err: errorMessageOf(err) }, "cannot read the processed marker; retrying later");
         msg.nak(backoffDelayMs(s.retry.backoff, 1));

@@ -117,7 +117,7 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
     // ---- everything routed and handled: no pending or unacked message on any durable
     let progress = "";
     await waitFor(async () => {
-      const infos = [await jsm.consumers.info(Streams.Events, Consumers.router)];
+      const infos = [await jsm.consumers.info(Streams.Events, Consumers.router), await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)];
       for (const d of durables) infos.push(await jsm.consumers.info(Streams.Inbox, d));
       const busy = infos.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
       const now = busy.map((ci) => `${ci.name} ${ci.num_pending}/${ci.num_ack_pending}`).join(", ");

@@ -111,10 +111,13 @@ test("adding actor processes raises an I/O-bound actor's rate; removing them wit
     await waitFor(async () => (await remaining(jsm)) === 0, "the first process finishing the backlog", 120_000, 250);
     mark("backlog done");
 
-    const seen = (await readLogStream(nc)).filter((e) => e.phase === "end").map((e) => ({ actor: e.actor, id: e.eventId }));
+    const log = await readLogStream(nc);
+    const seen = log.filter((e) => e.phase === "end").map((e) => ({ actor: e.actor, id: e.eventId }));
     const result = check({ acked, seen, unordered: [ACTOR] });
     console.log(formatCheck(result).replace(/^/gm, "  "));
     const t = result.targets.find((x) => x.name === ACTOR)!;
+    // who handled a duplicated event, when, on which attempt: what a failure here needs to be understood
+    for (const id of t.examples.duplicated) for (const e of log.filter((x) => x.eventId === id)) console.log(`  ${id} ${e.phase} ${e.replica} attempt ${e.attempt} at +${e.at - started} ms`);
     assert.is(t.lost, 0, "lost");
     assert.is(t.duplicated, 0, "handled twice");
     assert.is(t.ok, acked.length, "every event handled");

@@ -23,6 +23,7 @@ import { Heartbeat, presenceKey } from "../presence/mod.ts";
 import { backoffDelayMs, decideFailure, errorCodeOf, errorMessageOf } from "./retry.ts";
 import { Slots } from "./slots.ts";
 import { AckBatcher } from "./acks.ts";
+import { DeliveryLedger } from "./delivery-ledger.ts";
 import type { HandlerFn } from "./types.ts";
 import { compose, timeout } from "./middleware/mod.ts";
 
@@ -81,6 +82,7 @@ export class ActorWorker {
   private running = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly acks = new AckBatcher();
+  private readonly ledger = new DeliveryLedger();
   private readonly keepalive: AckKeepalive;
   private readonly ackWaitMs: number;
   private loops: Promise<void>[] = [];
@@ -198,15 +200,26 @@ export class ActorWorker {
 
   /** One delivery in its slot; never rejects. */
   private async run(msg: JsMsg, early?: Decoded): Promise<void> {
+    const fresh = this.ledger.begin(msg.seq);
     try {
-      await this.process(msg, early ?? this.decode(msg, false));
+      if (fresh) await this.process(msg, early ?? this.decode(msg, false));
+      else this.secondCopy(msg);
     } catch (err) {
       this.log.error({ err: errorMessageOf(err), seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered");
     } finally {
+      if (fresh) this.ledger.end(msg.seq);
       this.keepalive.release(msg);
       this.slots.release();
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /** A second delivery of a message this worker runs or ran (see DeliveryLedger). */
+  private secondCopy(msg: JsMsg): void {
+    this.log.debug({ seq: msg.seq, attempt: msg.info.deliveryCount }, "second delivery of a message handled here");
+    if (!this.ledger.wasHandled(msg.seq)) return;
+    this.acks.ack(msg);
+    this.m.skipped.inc();
   }
 
   /** Resolves once no handler runs (at once if none does). */
@@ -259,6 +272,7 @@ export class ActorWorker {
         return;
       }
       if (seen) {
+        this.ledger.markHandled(msg.seq);
         this.acks.ack(msg);
         this.m.skipped.inc();
         return;
@@ -292,6 +306,7 @@ export class ActorWorker {
       }
     }
     this.keepalive.release(msg);
+    this.ledger.markHandled(msg.seq);
     this.acks.ack(msg);
     this.m.handled.inc();
   }

@@ -200,7 +200,7 @@ export class ActorWorker {
 
   /** One delivery in its slot; never rejects. */
   private async run(msg: JsMsg, early?: Decoded): Promise<void> {
-    const fresh = this.ledger.begin(msg.seq);
+    const fresh = this.ledger.begin(msg.seq, msg.info.timestampNanos);
     try {
       if (fresh) await this.process(msg, early ?? this.decode(msg, false));
       else this.secondCopy(msg);
@@ -217,7 +217,7 @@ export class ActorWorker {
   /** A second delivery of a message this worker runs or ran (see DeliveryLedger). */
   private secondCopy(msg: JsMsg): void {
     this.log.debug({ seq: msg.seq, attempt: msg.info.deliveryCount }, "second delivery of a message handled here");
-    if (!this.ledger.wasHandled(msg.seq)) return;
+    if (!this.ledger.wasHandled(msg.seq, msg.info.timestampNanos)) return;
     this.acks.ack(msg);
     this.m.skipped.inc();
   }
@@ -272,7 +272,7 @@ export class ActorWorker {
         return;
       }
       if (seen) {
-        this.ledger.markHandled(msg.seq);
+        this.ledger.markHandled(msg.seq, msg.info.timestampNanos);
         this.acks.ack(msg);
         this.m.skipped.inc();
         return;
@@ -306,7 +306,7 @@ export class ActorWorker {
       }
     }
     this.keepalive.release(msg);
-    this.ledger.markHandled(msg.seq);
+    this.ledger.markHandled(msg.seq, msg.info.timestampNanos);
     this.acks.ack(msg);
     this.m.handled.inc();
   }

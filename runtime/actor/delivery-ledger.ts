@@ -28,7 +28,7 @@ export class DeliveryLedger {
     return this.handled.get(seq) === stamp;
   }
 
-  /** The handler succeeded (or the marker said so) and the delivery is acked. */
+  /** The delivery is settled for good: acked (handled, or its marker said so) or dead-lettered and terminated. */
   markHandled(seq: number, stamp: number): void {
     this.handled.delete(seq);
     this.handled.set(seq, stamp);

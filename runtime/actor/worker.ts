@@ -348,6 +348,7 @@ export class ActorWorker {
       this.log.error({ eventId, attempts, err: errorMessageOf(err) }, "dead letters disabled: event dropped");
     }
     msg.term();
+    this.ledger.markHandled(msg.seq, msg.info.timestampNanos);
   }
 
   /**

@@ -188,7 +188,7 @@ export class ActorWorker {
           }
           // a wait past half of ack_wait relies on renewals; if one was lost (a consumer leader
           // change) another replica may have handled the event meanwhile: ask again, and ask the leader
-          if (Date.now() - since > this.ackWaitMs / 2) early = this.decode(msg, false, true);
+          if (Date.now() - since > this.ackWaitMs / 2 && "key" in early) early = { event: early.event, key: early.key, askLeader: true };
         }
         this.running++;
         void this.run(msg, early);
@@ -233,7 +233,7 @@ export class ActorWorker {
    * happens when the slot comes. A message that does not decode is returned as its error,
    * dead-lettered by process().
    */
-  private decode(msg: JsMsg, askMarker: boolean, askLeader = msg.info.deliveryCount > 1): Decoded {
+  private decode(msg: JsMsg, askMarker: boolean): Decoded {
     const wire = new Delivery(msg, Streams.Inbox);
     let event: Event;
     try {
@@ -244,7 +244,7 @@ export class ActorWorker {
     if (!this.markers) return { event };
     const key = markerKeyOf(event, headerOf(wire, JetbusHeaders.Replay));
     // a redelivery reads its marker from the leader, when its slot comes (see ProcessedMarkers.hasOnLeader)
-    if (askLeader) return { event, key, askLeader };
+    if (msg.info.deliveryCount > 1) return { event, key, askLeader: true };
     if (!askMarker) return { event, key };
     const seen = this.markers.has(key);
     seen.catch(() => undefined); // read in process(), or dropped with the delivery at shutdown

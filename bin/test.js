@@ -2,7 +2,7 @@
 // Runs each test file in its own process (uvu, through tsx), a few at a time, and prints one
 // closing line "N passed, N failed". Arguments narrow the run: `unit`, `integration`, `e2e`,
 // or any substring of a file path.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,16 @@ const files = walk(join(root, "test"))
   .map((f) => relative(root, f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
+
+// Find (or install, on a fresh Debian machine) the nats-server once, before test files run two at a
+// time: otherwise each would try to install it at the same moment.
+if (!process.env.NATS_SERVER_BIN && files.some((f) => !f.includes(".unit.test."))) {
+  const found = spawnSync(process.execPath, ["--import", "tsx", "runtime/cli/main.ts", "server", "--json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (found.status !== 0) process.exit(found.status ?? 1);
+  const { path, version } = JSON.parse(found.stdout);
+  process.stdout.write(`nats-server ${version} at ${path}\n`);
+  process.env.NATS_SERVER_BIN = path;
+}
 
 let passed = 0, failed = 0, skipped = 0;
 const broken = [];

@@ -11,6 +11,7 @@ export const ErrorCode = {
   NotFound: "NOT_FOUND",
   NatsServerMissing: "NATS_SERVER_MISSING",
   NatsServerFailed: "NATS_SERVER_FAILED",
+  NatsServerTooOld: "NATS_SERVER_TOO_OLD",
   StoreConflict: "STORE_CONFLICT",
   PublishFailed: "PUBLISH_FAILED",
   Timeout: "TIMEOUT",
@@ -93,6 +94,14 @@ export class NatsServerFailedError extends JetbusError {
   override name = "NatsServerFailedError";
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.NatsServerFailed, message, { cause });
+  }
+}
+
+/** Connected to a nats-server older than the floor jetbus needs (runtime/nats/version.ts). */
+export class NatsServerTooOldError extends JetbusError {
+  override name = "NatsServerTooOldError";
+  constructor(readonly server: string, readonly found: string, readonly floor: string) {
+    super(ErrorCode.NatsServerTooOld, `${server} runs nats-server ${found}; jetbus needs ${floor} or later`);
   }
 }
 

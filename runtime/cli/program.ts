@@ -15,6 +15,7 @@ import { registerActor } from "./commands/actor.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerRouter } from "./commands/router.ts";
 import { registerRoute } from "./commands/route.ts";
+import { registerServer } from "./commands/server.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -43,5 +44,6 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerActor(program);
   registerDlq(program);
+  registerServer(program);
   return program;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { TimeoutError } from "../errors.ts";
+import { NatsServerTooOldError, TimeoutError } from "../errors.ts";
+import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "./version.ts";
 
 export type NatsAuth = Readonly<{
   user?: string;
@@ -65,7 +66,18 @@ export async function connectNats(given: ConnectOptions): Promise<NatsConnection
   }
   const inboxPrefix = o.inbox_prefix ?? (o.user ? `_INBOX.${o.user}` : undefined);
   if (inboxPrefix) opts.inboxPrefix = inboxPrefix;
-  return connect(opts);
+  const nc = await connect(opts);
+  await refuseOldServer(nc);
+  return nc;
+}
+
+/** jetbus relies on server features of its floor release: an older server is refused at once, by name. */
+async function refuseOldServer(nc: NatsConnection): Promise<void> {
+  const info = nc.info;
+  const found = info ? parseVersion(info.version) : undefined;
+  if (!info || !found || versionAtLeast(found, NATS_SERVER_FLOOR)) return;
+  await nc.close();
+  throw new NatsServerTooOldError(`${info.server_name || info.server_id} (${nc.getServer()})`, info.version, formatVersion(NATS_SERVER_FLOOR));
 }
 
 /**

@@ -20,6 +20,8 @@ export type NatsServerOptions = Readonly<{
   /** Keep stdout/stderr of the server here; defaults to a file in the work dir. */
   logFile?: string;
   readyTimeoutMs?: number;
+  /** The nats-server binary; found (or installed) by findNatsServer when omitted. */
+  bin?: string;
 }>;
 
 /** A free TCP port on loopback, for settings that must be known before a server starts (cluster routes). */
@@ -107,7 +109,7 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const bin = findNatsServer();
+    const bin = this.opts.bin ?? findNatsServer();
     const portsDir = join(this.workDir, "ports");
     rmSync(portsDir, { recursive: true, force: true });
     mkdirSync(portsDir);

@@ -20,6 +20,7 @@ export const ErrorCode = {
   Durability: "DURABILITY",
   LeaseLost: "LEASE_LOST",
   NotReady: "NOT_READY",
+  NatsUnreachable: "NATS_UNREACHABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -172,5 +173,13 @@ export class NotReadyError extends JetbusError {
   override name = "NotReadyError";
   constructor(message: string) {
     super(ErrorCode.NotReady, message, { retryable: true });
+  }
+}
+
+/** No server of the list answered a first connection in time (one-shot commands; workers keep trying). */
+export class NatsUnreachableError extends JetbusError {
+  override name = "NatsUnreachableError";
+  constructor(readonly servers: readonly string[], readonly reason: string, readonly attempts: number, cause?: unknown) {
+    super(ErrorCode.NatsUnreachable, `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`, { cause, retryable: true });
   }
 }

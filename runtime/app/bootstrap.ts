@@ -2,7 +2,8 @@ import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
-import { connectNats, waitForJetStream } from "../nats/connect.ts";
+import { connectNats, ONE_SHOT_CONNECT_TIMEOUT_MS, waitForJetStream } from "../nats/connect.ts";
+import { logConnection } from "../nats/connection-log.ts";
 import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
@@ -20,6 +21,11 @@ export type RuntimeOptions = Readonly<{
   config?: JetbusConfig;
   /** The start-up durability check: off for one-shot commands (the default), warn or strict for long-running processes. */
   durability?: DurabilityMode;
+  /**
+   * Long-running processes (up, actor, router) wait for a first connection as long as it takes,
+   * logging each attempt; one-shot commands (the default) give up after a few seconds.
+   */
+  waitForServer?: boolean;
 }>;
 
 /** Everything a jetbus process holds: config, connection, logger, and the embedded server if it started one. */
@@ -57,7 +63,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   }
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ ...config.nats, servers, name: opts.name ?? "jetbus" });
+    nc = await connectNats({
+      ...config.nats,
+      servers,
+      name: opts.name ?? "jetbus",
+      firstConnectTimeoutMs: opts.waitForServer ? undefined : ONE_SHOT_CONNECT_TIMEOUT_MS,
+      // a one-shot command reports the outcome once (NatsUnreachableError); a worker logs every attempt
+      onRetry: (a) => logger[opts.waitForServer ? "warn" : "debug"]({ servers: a.servers, attempt: a.attempt, err: a.cause, retryInMs: a.retryInMs }, "no NATS server answered; retrying"),
+    });
+    logConnection(nc, logger, servers);
     await waitForJetStream(nc);
   } catch (err) {
     await embedded?.stop();

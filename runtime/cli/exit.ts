@@ -11,6 +11,7 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.NotFound]: "check the id, or run `jetbus history` to list what the store holds",
   [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
   [ErrorCode.NatsServerTooOld]: "upgrade that server (Debian: the `nats-server` package of the current suite; Docker: nats:2.12 or later)",
+  [ErrorCode.NatsUnreachable]: "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
   [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
   [ErrorCode.Durability]: "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
 };

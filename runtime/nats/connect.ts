@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { NatsServerTooOldError, TimeoutError } from "../errors.ts";
+import { NatsServerTooOldError, NatsUnreachableError, TimeoutError } from "../errors.ts";
 import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "./version.ts";
 
 export type NatsAuth = Readonly<{
@@ -20,7 +20,46 @@ export type NatsAuth = Readonly<{
   inbox_prefix?: string;
 }>;
 
-export type ConnectOptions = NatsAuth & Readonly<{ servers: string | readonly string[]; name?: string }>;
+/** One failed first-connection attempt, for the log of a process that keeps trying. */
+export type ConnectAttempt = Readonly<{ attempt: number; servers: readonly string[]; cause: string; retryInMs: number }>;
+
+export type ConnectOptions = NatsAuth &
+  Readonly<{
+    servers: string | readonly string[];
+    name?: string;
+    /**
+     * How long the first connection may take before NatsUnreachableError; undefined = keep
+     * trying forever (long-running processes). Reconnects after that are always unlimited.
+     */
+    firstConnectTimeoutMs?: number;
+    /** Called after each failed first-connection attempt that will be retried. */
+    onRetry?: (a: ConnectAttempt) => void;
+  }>;
+
+/** What one-shot commands allow a first connection: a refused port fails at once, a silent host after this. */
+export const ONE_SHOT_CONNECT_TIMEOUT_MS = 5_000;
+/** Per attempt: the client's default of 20s would leave a one-shot command silent for that long on a dropped SYN. */
+const ATTEMPT_TIMEOUT_MS = 2_000;
+/** Backoff between first-connection attempts: 250ms doubling to 5s, so a server that starts late is joined quickly. */
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5_000;
+
+/** Error codes and client error names that mean "nobody answered there" (worth another try), not "refused us". */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"]);
+const UNREACHABLE_NAMES = new Set(["ConnectionError", "TimeoutError"]);
+
+function unreachable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: { code?: string } } | undefined;
+  return UNREACHABLE_NAMES.has(e?.name ?? "") || UNREACHABLE_CODES.has(e?.code ?? "") || UNREACHABLE_CODES.has(e?.cause?.code ?? "");
+}
+
+/** "connection refused (connect ECONNREFUSED 127.0.0.1:1)": the client's summary plus the socket's own words. */
+function causeOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } } | undefined;
+  const own = e?.message ?? String(err);
+  const inner = e?.cause?.message;
+  return inner && inner !== own ? `${own} (${inner})` : own;
+}
 
 /**
  * Credentials from the environment (NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE,
@@ -39,18 +78,44 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuth {
 }
 
 /**
- * A connection that never gives up: jetbus processes are long-lived workers, so losing every
- * server pauses them until one is back instead of ending them.
+ * Connects, trying every server in turn, again and again with backoff until `firstConnectTimeoutMs`
+ * (one-shot commands: NatsUnreachableError naming the URLs and the cause) or forever (workers:
+ * each attempt reported through `onRetry`). Once connected the connection never gives up: losing
+ * every server pauses a worker until one is back instead of ending it. Refusals that waiting
+ * cannot fix (authorization, TLS) are thrown at once.
  */
 export async function connectNats(given: ConnectOptions): Promise<NatsConnection> {
+  const opts = clientOptions(given);
+  const servers = opts.servers as string[];
+  const deadline = given.firstConnectTimeoutMs === undefined ? Infinity : Date.now() + given.firstConnectTimeoutMs;
+  let delay = FIRST_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ ...opts, timeout: Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
+    } catch (err) {
+      if (!unreachable(err)) throw err;
+      if (Date.now() + delay >= deadline) throw new NatsUnreachableError(servers, causeOf(err), attempt, err);
+      given.onRetry?.({ attempt, servers, cause: causeOf(err), retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, MAX_RETRY_MS);
+      continue;
+    }
+    await refuseOldServer(nc);
+    return nc;
+  }
+}
+
+function clientOptions(given: ConnectOptions): NodeConnectionOptions {
   // like NATS_URL over nats.servers: the environment wins over the config file
   const o: ConnectOptions = { ...given, ...authFromEnv() };
   const opts: NodeConnectionOptions = {
-    servers: typeof o.servers === "string" ? o.servers.split(",") : [...o.servers],
+    servers: (typeof o.servers === "string" ? o.servers.split(",") : [...o.servers]).map((s) => s.trim()).filter(Boolean),
     name: o.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    waitOnFirstConnect: true,
+    // the loop in connectNats retries the first connection itself, so it can log and give up
+    waitOnFirstConnect: false,
   };
   if (o.user) Object.assign(opts, { user: o.user, pass: o.pass });
   if (o.token) opts.token = o.token;
@@ -66,9 +131,7 @@ export async function connectNats(given: ConnectOptions): Promise<NatsConnection
   }
   const inboxPrefix = o.inbox_prefix ?? (o.user ? `_INBOX.${o.user}` : undefined);
   if (inboxPrefix) opts.inboxPrefix = inboxPrefix;
-  const nc = await connect(opts);
-  await refuseOldServer(nc);
-  return nc;
+  return opts;
 }
 
 /** jetbus relies on server features of its floor release: an older server is refused at once, by name. */

@@ -1,8 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
-import { NatsCluster, NatsServer, type NatsServerOptions } from "../../runtime/nats/server.ts";
+import { freePort, NatsCluster, NatsServer, type NatsServerOptions } from "../../runtime/nats/server.ts";
 
-export { NatsCluster, NatsServer };
+export { freePort, NatsCluster, NatsServer };
 
 /** A real single-node server on a free port with a temp store, plus a connection to it. */
 export async function startServer(opts: NatsServerOptions = {}): Promise<{ server: NatsServer; nc: NatsConnection; stop: () => Promise<void> }> {

@@ -35,7 +35,7 @@ export function registerActor(program: Command): void {
       const o = allOptions<ActorOptions>(this);
       const replicas = positiveInt(o.replicas, "--replicas");
       const graceMs = graceOf(o.grace);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o) });
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o), waitForServer: true });
       const ready = readinessGate(rt.health, "actor");
       try {
         const running = await startActors(rt, [name], { replicas });

@@ -35,7 +35,7 @@ export function registerRouter(program: Command): void {
       const replicas = positive("--replicas", o.replicas);
       const maxInFlight = positive("--max-in-flight", o.maxInFlight);
       const ackWaitMs = o.ackWait === undefined ? undefined : duration("--ack-wait", o.ackWait);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router", durability: durabilityModeOf(o) });
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router", durability: durabilityModeOf(o), waitForServer: true });
       const routers: RouterHandle[] = [];
       // the id and correlation indexes need a running indexer; the router's process is where the
       // deploy/ permissions allow it, so a cluster needs no separate indexer deployment

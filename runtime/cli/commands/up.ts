@@ -22,7 +22,7 @@ export function registerUp(program: Command): void {
     .option("--no-http", "do not serve /metrics, /healthz and /readyz")
     .action(async function (this: Command) {
       const o = allOptions<{ http?: boolean; strict?: boolean } & ReturnType<typeof allOptions>>(this);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o) });
+      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o), waitForServer: true });
       try {
         const services = await startServices(rt, { http: o.http !== false });
         rt.logger.info(

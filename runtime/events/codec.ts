@@ -127,7 +127,8 @@ function raw(h: Attrs, data: unknown, contentType: string, msg: WireMessage, opt
     type: typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX),
     // `nats pub -H ce-source:...` names the producer without switching to binary mode
     source: h.source ?? DEFAULT_SOURCE,
-    time: fallbackTime(msg),
+    // a publisher's own time wins (validated as RFC 3339 like every other form); else when it was stored
+    time: h.time ?? fallbackTime(msg),
     datacontenttype: contentType || JSON_CONTENT_TYPE,
     data,
     correlationid: h.correlationid ?? id,

@@ -2,12 +2,13 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { NotReadyError } from "../errors.ts";
-import { decodeEvent } from "../events/codec.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { isTransient, retryTransient } from "../nats/connect.ts";
 import { BulkPublisher } from "../store/bulk.ts";
+import { EventSchemas } from "../store/schemas.ts";
 import { ensureEventStream } from "../store/stream.ts";
+import { admit } from "./admit.ts";
 import { Consumers } from "../topology.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
@@ -95,6 +96,8 @@ export class Router {
   private watcher?: { stop(): void };
   private presence?: Heartbeat;
   private readonly maxInFlight: number;
+  /** Data schemas of event types, compiled once per type and shared by both lanes. */
+  private readonly schemas = new EventSchemas();
   private stopping = false;
   private stopLag?: () => void;
 
@@ -218,12 +221,10 @@ export class Router {
   /** Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked. */
   private deliver(m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
     const { metrics } = this.deps;
-    let event;
-    try {
-      event = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
-    } catch (err) {
+    const { event, reason } = admit(m, this.schemas);
+    if (!event) {
       if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
-      return this.publisher.publish(quarantineMessage(m, (err as Error).message)).then(() => metrics.quarantined.inc());
+      return this.publisher.publish(quarantineMessage(m, reason)).then(() => metrics.quarantined.inc());
     }
     const copies = rules.plan(event);
     if (copies.length === 0) {

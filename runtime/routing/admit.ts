@@ -1,0 +1,35 @@
+import { decodeEvent } from "../events/codec.ts";
+import type { Event } from "../events/types.ts";
+import { SchemaViolationError } from "../errors.ts";
+import type { EventSchemas } from "../store/schemas.ts";
+import type { StoredEventMsg } from "./copies.ts";
+
+/** What the router does with a stored message: route the event, or quarantine the message with a reason. */
+export type Admission = { event: Event; reason?: undefined } | { event?: undefined; reason: string };
+
+/** `schema schemas/events/UserCreated.json: user_id: must be string; email: is required` (one header line). */
+export function schemaReason(err: SchemaViolationError): string {
+  return `schema schemas/events/${err.eventType}.json: ${err.problems.map((p) => `${p.path || "(data)"}: ${p.message}`).join("; ")}`;
+}
+
+/**
+ * Decodes a stored message and checks its data against `schemas/events/<type>.json`, whoever
+ * published it (`jetbus pub` checks before publishing; `nats pub` and other clients do not).
+ * Anything that fails is never routed to an actor: it goes to quarantine with the reason.
+ * Cost: types without a schema are one cached map lookup; a schema is compiled once per type.
+ */
+export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
+  let event: Event;
+  try {
+    event = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+  } catch (err) {
+    return { reason: (err as Error).message };
+  }
+  try {
+    schemas.check(event.type, event.data);
+  } catch (err) {
+    if (err instanceof SchemaViolationError) return { reason: schemaReason(err) };
+    throw err;
+  }
+  return { event };
+}

@@ -3,6 +3,7 @@ import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats
 import type { ActorSettings } from "../config/types.ts";
 import { decodeEvent, Header } from "../events/codec.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
+import { isNotFound } from "../nats/errors.ts";
 import { JetbusHeaders, Streams, Subjects } from "../topology.ts";
 import { inboxSubjectFor } from "./ordering.ts";
 import { errorCodeOf, errorMessageOf } from "./retry.ts";
@@ -48,7 +49,7 @@ export async function listDeadLetters(nc: NatsConnection, opts: { actor?: string
     const info = await jsm.streams.info(Streams.DeadLetter);
     if (info.state.messages === 0) return [];
   } catch (err) {
-    if (/not found/i.test((err as Error).message)) return [];
+    if (isNotFound(err)) return [];
     throw err;
   }
   const js = jetstream(nc);

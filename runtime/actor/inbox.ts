@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerCo
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { toNanos } from "../config/duration.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { isMissing } from "../nats/missing.ts";
+import { isAlreadyExists, isNotFound } from "../nats/errors.ts";
 import { Streams, Subjects } from "../topology.ts";
 import { consumersOf } from "./ordering.ts";
 
@@ -43,12 +43,12 @@ async function ensureStream(jsm: JetStreamManager, want: StreamWanted): Promise<
     try {
       await jsm.streams.info(want.name);
     } catch (err) {
-      if (!isMissing(err)) throw err;
+      if (!isNotFound(err)) throw err;
       try {
         await jsm.streams.add(want);
       } catch (e) {
         // another process created it between our look and our add
-        if (!/already in use/i.test((e as Error).message)) throw e;
+        if (!isAlreadyExists(e)) throw e;
       }
     }
   });
@@ -72,13 +72,13 @@ export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSe
       try {
         existing = await jsm.consumers.info(Streams.Inbox, cfg.durable_name);
       } catch (err) {
-        if (!isMissing(err)) throw err;
+        if (!isNotFound(err)) throw err;
       }
       if (!existing) {
         try {
           await jsm.consumers.add(Streams.Inbox, cfg);
         } catch (e) {
-          if (!/already (in use|exists)/i.test((e as Error).message)) throw e;
+          if (!isAlreadyExists(e)) throw e;
         }
         return;
       }

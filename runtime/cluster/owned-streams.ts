@@ -1,5 +1,6 @@
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../config/types.ts";
+import { isNotFound, isPermission } from "../nats/errors.ts";
 import { Buckets, indexStreamFor, Streams } from "../topology.ts";
 
 /** Streams and buckets jetbus owns: the event store, JETBUS_*, and KV buckets named jetbus-*. */
@@ -23,8 +24,6 @@ export function knownJetbusStreams(config: JetbusConfig): string[] {
   ];
 }
 
-const isRefused = (err: unknown) => /permissions violation|authorization violation/i.test((err as Error)?.message ?? "");
-const isMissing = (err: unknown) => /stream not found|not found/i.test((err as Error)?.message ?? "") || (err as { code?: unknown })?.code === 404;
 
 /**
  * jetbus's streams as this user may see them. The admin lists them all; a role user of the
@@ -38,7 +37,7 @@ export async function ownedStreams(jsm: JetStreamManager, config: JetbusConfig):
     for await (const s of jsm.streams.list()) if (isJetbusStream(s.config.name, events)) streams.push(s);
     return { streams, partial: false };
   } catch (err) {
-    if (!isRefused(err)) throw err;
+    if (!isPermission(err)) throw err;
   }
   const streams: StreamInfo[] = [];
   let partial = false;
@@ -46,8 +45,8 @@ export async function ownedStreams(jsm: JetStreamManager, config: JetbusConfig):
     try {
       streams.push(await jsm.streams.info(name));
     } catch (err) {
-      if (isRefused(err)) partial = true;
-      else if (!isMissing(err)) throw err;
+      if (isPermission(err)) partial = true;
+      else if (!isNotFound(err)) throw err;
     }
   }
   return { streams, partial };

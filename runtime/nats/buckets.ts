@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import { retryTransient } from "./connect.ts";
+import { isAlreadyExists } from "./errors.ts";
 
 /**
  * Opens a KV bucket, creating it when missing. When the bucket already exists with other
@@ -12,7 +13,7 @@ export async function ensureBucket(nc: NatsConnection, name: string, opts: Parti
     try {
       return await kvm.create(name, opts);
     } catch (err) {
-      if (/already in use|already exists/i.test((err as Error).message)) return kvm.open(name);
+      if (isAlreadyExists(err)) return kvm.open(name);
       throw err;
     }
   });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServerTooOldError, NatsUnreachableError, TimeoutError } from "../errors.ts";
+import { isPermission, isTransient } from "./errors.ts";
 import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "./version.ts";
 
 export type NatsAuth = Readonly<{
@@ -143,18 +144,6 @@ async function refuseOldServer(nc: NatsConnection): Promise<void> {
   throw new NatsServerTooOldError(`${info.server_name || info.server_id} (${nc.getServer()})`, info.version, formatVersion(NATS_SERVER_FLOOR));
 }
 
-/**
- * True for the errors a cluster gives while it elects a leader or a node restarts. The v3 client
- * reports "no responders" on a JetStream API subject as "jetstream is not enabled".
- */
-export function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: unknown; retryable?: boolean } | undefined;
-  if (!e) return false;
-  if (e.retryable === true) return true;
-  const text = `${e.name ?? ""} ${e.message ?? ""}`.toLowerCase();
-  return /jetstream is not enabled|jetstreamnotenabled|no responders|noresponders|timeout|timed out|disconnect|connection closed|reconnect|leader|not current|insufficient resources|stream offline|temporarily unavailable|\b503\b/.test(text);
-}
-
 /** Waits until the JetStream API answers (a fresh cluster needs a meta leader first). */
 export async function waitForJetStream(nc: NatsConnection, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -166,7 +155,7 @@ export async function waitForJetStream(nc: NatsConnection, timeoutMs = 30_000): 
       return;
     } catch (err) {
       // a user not allowed to ask will never be allowed by waiting
-      if (/permissions violation|authorization violation/i.test((err as Error)?.message ?? "")) throw err;
+      if (isPermission(err)) throw err;
       last = err;
       await new Promise((r) => setTimeout(r, 100));
     }

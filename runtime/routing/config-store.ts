@@ -4,7 +4,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { configFrom } from "../config/load.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import { NotFoundError } from "../errors.ts";
-import { isTransient, retryTransient } from "../nats/connect.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { isTransient } from "../nats/errors.ts";
 import { Buckets, ConfigKeys } from "../topology.ts";
 
 /** One stored revision of the config. */

@@ -1,6 +1,7 @@
 import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../config/types.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { isAlreadyExists, isNotFound } from "../nats/errors.ts";
 import { Streams } from "../topology.ts";
 
 /*
@@ -11,24 +12,19 @@ import { Streams } from "../topology.ts";
 export { ensureInbox } from "../actor/inbox.ts";
 export { inboxSubjectFor, orderingKeyOf } from "../actor/ordering.ts";
 
-function isStreamNotFound(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: number };
-  return e?.name === "StreamNotFoundError" || /stream not found/i.test(e?.message ?? "");
-}
-
 /** Creates a stream when it is missing; an existing one is left exactly as it is (its owner configures it). */
 export async function ensureStreamExists(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await retryTransient(() => jsm.streams.info(cfg.name));
     return;
   } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
+    if (!isNotFound(err)) throw err;
   }
   try {
     await retryTransient(() => jsm.streams.add(cfg));
   } catch (err) {
     // another process created it between our info and add
-    if (!/already in use/i.test((err as Error).message ?? "")) throw err;
+    if (!isAlreadyExists(err)) throw err;
   }
 }
 

@@ -3,6 +3,7 @@ import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import { ensureBucket } from "../nats/buckets.ts";
+import { isWrongLastSequence } from "../nats/errors.ts";
 import { Buckets } from "../topology.ts";
 
 /**
@@ -148,7 +149,7 @@ export class Lease {
       this.reclaimable = 0;
       return revision;
     } catch (err) {
-      if (/wrong last sequence/i.test((err as Error).message)) {
+      if (isWrongLastSequence(err)) {
         this.reclaimable = 0;
         return this.kv.create(this.key, value);
       }

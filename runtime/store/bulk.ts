@@ -1,3 +1,4 @@
+import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { PublishError, TimeoutError } from "../errors.ts";
 import { connectionInbox } from "../nats/inbox.ts";
@@ -148,7 +149,9 @@ export class BulkPublisher {
         entry.parked = true;
         return;
       }
-      this.settle(n, entry, new PublishError(`publish to ${entry.msg.subject} refused: ${answer.error.description ?? "unknown error"} (code ${code}${answer.error.err_code ? `, err_code ${answer.error.err_code}` : ""})`, { retryable: RETRYABLE_API_CODES.has(code) }));
+      // the server's API error as the cause: callers classify it by err_code (runtime/nats/errors.ts)
+      const cause = new JetStreamApiError({ code, err_code: answer.error.err_code ?? 0, description: answer.error.description ?? "unknown error" });
+      this.settle(n, entry, new PublishError(`publish to ${entry.msg.subject} refused: ${cause.message} (code ${code}${cause.code ? `, err_code ${cause.code}` : ""})`, { cause, retryable: RETRYABLE_API_CODES.has(code) }));
       return;
     }
     this.settle(n, entry, { stream: answer.stream ?? "", seq: answer.seq ?? 0, duplicate: answer.duplicate === true });

@@ -1,5 +1,6 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { retryTransient } from "../nats/connect.ts";
+import { isWrongLastSequence } from "../nats/errors.ts";
 import { tokenFor } from "../events/subjects.ts";
 import { Subjects } from "../topology.ts";
 import type { BulkPublisher } from "./bulk.ts";
@@ -135,7 +136,7 @@ export class IndexWriter {
         return { headSeq: ack.seq, eventSeq, prev: entry.prev };
       } catch (err) {
         // another writer moved the head (a second indexer, or our cache is stale): read it and try again
-        if (attempt >= MAX_CONFLICT_RETRIES || !/wrong last sequence|10071/i.test((err as Error).message)) throw err;
+        if (attempt >= MAX_CONFLICT_RETRIES || !isWrongLastSequence(err)) throw err;
         head = await this.readHead(correlationId);
       }
     }

@@ -3,6 +3,7 @@ import { toNanos } from "../config/duration.ts";
 import type { StoreSettings } from "../config/types.ts";
 import { StoreConflictError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { isNotFound, isReplicaRefusal, isResourceRefusal } from "../nats/errors.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
 import { Subjects, indexStreamFor } from "../topology.ts";
 
@@ -64,11 +65,6 @@ export function indexStreamConfig(s: StoreSettings): Desired {
   };
 }
 
-function isStreamNotFound(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: number };
-  return e?.name === "StreamNotFoundError" || e?.code === 10059 || /stream not found/i.test(e?.message ?? "");
-}
-
 /** Is every subject of `existing` inside `wanted` (so replacing them orphans nothing)? */
 function covered(existing: readonly string[], wanted: readonly string[]): string[] {
   const matches = (w: string, s: string) => {
@@ -104,7 +100,7 @@ export async function ensureStream(jsm: JetStreamManager, desired: Desired): Pro
   try {
     info = await retryTransient(() => jsm.streams.info(name));
   } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
+    if (!isNotFound(err)) throw err;
   }
   if (!info) {
     try {
@@ -143,12 +139,14 @@ function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
   return info;
 }
 
-/** A server refusal of a create/update, named by the config setting most likely behind it. */
+/**
+ * A server refusal of a create/update, named by the config setting most likely behind it (by API
+ * code). A duplicate window over max_age cannot reach the server: eventStreamConfig caps it.
+ */
 function explain(err: unknown, desired: Desired, changed: string[] = []): unknown {
   const message = (err as Error)?.message ?? String(err);
-  if (/replica/i.test(message)) return new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the server refused ${desired.num_replicas} replicas: ${message}`);
-  if (/storage|memory|resources/i.test(message)) return new StoreConflictError(SETTING_OF.storage!, `stream ${desired.name}: ${message}`);
-  if (/duplicate/i.test(message)) return new StoreConflictError(SETTING_OF.duplicate_window!, `stream ${desired.name}: ${message}`);
+  if (isReplicaRefusal(err)) return new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the server refused ${desired.num_replicas} replicas: ${message}`);
+  if (isResourceRefusal(err)) return new StoreConflictError(SETTING_OF.storage!, `stream ${desired.name}: ${message}`);
   if (changed.length > 0) return new StoreConflictError(changed.map((k) => SETTING_OF[k] ?? k).join(", "), `stream ${desired.name}: the server refused the change: ${message}`);
   return err;
 }

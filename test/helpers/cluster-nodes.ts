@@ -2,7 +2,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../../runtime/config/types.ts";
 import { provisionStreams } from "../../runtime/cluster/provision.ts";
-import { isTransient, retryTransient } from "../../runtime/nats/connect.ts";
+import { retryTransient } from "../../runtime/nats/connect.ts";
+import { isNoPeers, isTransient } from "../../runtime/nats/errors.ts";
 import type { NatsServer } from "../../runtime/nats/server.ts";
 import { waitFor } from "./wait.ts";
 
@@ -43,7 +44,7 @@ export async function retryPlacement<T>(fn: () => Promise<T>, timeoutMs = 90_000
     try {
       return await retryTransient(fn);
     } catch (err) {
-      const again = /no suitable peers|insufficient resources/i.test((err as Error).message) || isTransient(err);
+      const again = isNoPeers(err) || isTransient(err);
       if (!again || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -9,6 +9,7 @@ import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../clust
 import { addProcesses, clusterDown, clusterUp, defaultPorts, DEFAULT_LOCAL_DIR, type LocalClusterState, type LocalProcess } from "../../cluster/local.ts";
 import { untilSignal } from "./up.ts";
 import { connectNats, waitForJetStream } from "../../nats/connect.ts";
+import { isNoPeers } from "../../nats/errors.ts";
 import { provisionStreams } from "../../cluster/provision.ts";
 import { checkDurability } from "../../cluster/durability.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -27,7 +28,7 @@ async function provisionAsAdmin(state: LocalClusterState, config: JetbusConfig, 
         await provisionStreams(nc, config);
         return;
       } catch (err) {
-        if (!/no suitable peers/i.test((err as Error).message) || Date.now() > deadline) throw err;
+        if (!isNoPeers(err) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 250));
       }
     }

@@ -29,13 +29,13 @@ test("a router SIGKILLed mid-fan-out: the next router completes it with every co
   const { nc, server, stop } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-route-crash-"));
   const configFile = join(dir, "jetbus.config.json");
-  writeFileSync(configFile, JSON.stringify({ actors: ACTORS.map((name) => ({ name })), routes: { rules: [{ name: "fan-out", match: { type: "UserCreated" }, to: ACTORS }] } }));
+  writeFileSync(configFile, JSON.stringify({ actors: ACTORS.map((name) => ({ name })), routes: { rules: [{ name: "fan-out", match: { type: "OrderPlaced" }, to: ACTORS }] } }));
   const children: ChildProcess[] = [];
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: Streams.Events, subjects: ["events.>"] });
     const pub = new BulkPublisher(nc);
-    const events = Array.from({ length: N }, (_, i) => createEvent({ type: "UserCreated", data: { n: i }, source: "test" }));
+    const events = Array.from({ length: N }, (_, i) => createEvent({ type: "OrderPlaced", data: { n: i }, source: "test" }));
     await Promise.all(events.map((e) => pub.publish(encodeEvent(e))));
     await pub.close();
 

@@ -28,7 +28,7 @@ test("routes to inboxes with fan-out, transforms, headers, unrouted and quaranti
     router = await startRouter(deps, { heartbeatMs: 500 });
     assert.ok(router.revision >= 1, "seeded its file config into KV and runs that revision");
 
-    const signup = event("UserCreated", { user: { email: "a@b.c", name: "Ann", password: "x" } }, { correlationid: "flow-1" });
+    const signup = event("UserSignedUp", { user: { email: "a@b.c", name: "Ann", password: "x" } }, { correlationid: "flow-1" });
     const big = event("Payment", { amount: 5000, currency: "EUR", account: "acc-1" }, { source: "shop-eu" });
     const small = event("Payment", { amount: 10, currency: "EUR", account: "acc-1" }, { source: "shop-eu" });
     const smallElsewhere = event("Payment", { amount: 10, currency: "EUR", account: "acc-1" }, { source: "pos" });
@@ -63,7 +63,7 @@ test("routes to inboxes with fan-out, transforms, headers, unrouted and quaranti
     assert.is(toAudit.subject, "actors.audit.0");
     assert.equal(json(toAudit), { to: "a@b.c", user: { name: "Ann" }, template: "welcome" });
     assert.is(header(toAudit, "ce-id"), signup.id);
-    assert.is(header(toAudit, "ce-type"), "UserCreated");
+    assert.is(header(toAudit, "ce-type"), "UserSignedUp");
     assert.is(header(toAudit, "ce-correlationid"), "flow-1");
     assert.is(header(toAudit, JetbusHeaders.OriginSeq), String(seqSignup));
     assert.is(header(toAudit, JetbusHeaders.Rule), "signups");

@@ -152,7 +152,7 @@ async function routerOnlyRun(rate: number, seconds: number): Promise<number[]> {
         m.ack();
       }
     })();
-    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { i, t: performance.now() } })));
+    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })));
     while (lat.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
     messages.stop();
     await loop;
@@ -176,7 +176,7 @@ async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
   try {
     const router = process.env.LATENCY_INPROC ? await startRouter(rt) : await routerProcess(server.url, doc);
     const actors = await startActors(rt);
-    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { i, t: performance.now() } })));
+    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })));
     while (samples.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
     await actors.stop();
     await router.stop();

@@ -21,6 +21,7 @@ export const ErrorCode = {
   LeaseLost: "LEASE_LOST",
   NotReady: "NOT_READY",
   NatsUnreachable: "NATS_UNREACHABLE",
+  HandlerInvalid: "HANDLER_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -181,5 +182,13 @@ export class NatsUnreachableError extends JetbusError {
   override name = "NatsUnreachableError";
   constructor(readonly servers: readonly string[], readonly reason: string, readonly attempts: number, cause?: unknown) {
     super(ErrorCode.NatsUnreachable, `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`, { cause, retryable: true });
+  }
+}
+
+/** An actor's handler cannot be loaded or built: missing module, no handler export, a constructor parameter without @inject. */
+export class HandlerInvalidError extends JetbusError {
+  override name = "HandlerInvalidError";
+  constructor(readonly actor: string, message: string, cause?: unknown) {
+    super(ErrorCode.HandlerInvalid, `actor "${actor}": ${message}`, { cause });
   }
 }

@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { createEvent } from "../events/codec.ts";
-import type { Event } from "../events/types.ts";
+import type { Event, EventData } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import { JetbusHeaders } from "../topology.ts";
 import type { ActorContext, FollowUpOptions, PublishedEvent } from "./types.ts";
@@ -64,7 +64,7 @@ class DeliveryContext implements ActorContext {
     return this.childLogger;
   }
 
-  publish<D>(type: string, data: D, opts: FollowUpOptions = {}): Promise<PublishedEvent> {
+  publish<K extends string>(type: K, data: EventData<K>, opts: FollowUpOptions = {}): Promise<PublishedEvent> {
     const e = this.event;
     try {
       const next = createEvent({ type, data, id: opts.id, source: opts.source ?? this.actor, correlationid: e.correlationid, causationid: e.id, traceparent: e.traceparent, dataversion: opts.dataVersion });

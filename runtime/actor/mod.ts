@@ -3,7 +3,9 @@ export { ensureInbox, ensureActorConsumers, inboxStreamConfig, deadLetterStreamC
 export { inboxSubjectFor, partitionFor, orderingKeyOf, consumersOf } from "./ordering.ts";
 export { ActorWorker, DEFAULT_GRACE_MS, type ActorWorkerOptions, type StopResult } from "./worker.ts";
 export { startActors, selectActors, type RunningActors, type StartActorsOptions } from "./start.ts";
-export { registerHandler, handlerClass, registeredHandlers } from "./registry.ts";
+export { registerHandler, registeredHandler, registeredHandlers, type HandlerSource } from "./registry.ts";
+export { defineActor, isActorDefinition, type ActorDefinition, type ActorSpec } from "./define.ts";
+export { loadActorModule, handlerSourceFor, checkActorModules } from "./module-loader.ts";
 export { resolveHandler } from "./resolve.ts";
 export { ActorTokens } from "./tokens.ts";
 export { createContext, originSeqOf, type PublishEventFn } from "./context.ts";

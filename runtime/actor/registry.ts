@@ -1,25 +1,32 @@
 import { NotFoundError, UsageError } from "../errors.ts";
+import type { ActorDefinition } from "./define.ts";
 import type { HandlerClass } from "./types.ts";
 
-/**
- * Handler classes by name. Config names a handler (`actors[].handler`, default the actor's name);
- * actors/mod.ts registers the built-in ones, tests and fixtures register their own.
- */
-const handlers = new Map<string, HandlerClass>();
+/** Either form of handler: a class built by tsyringe, or a defineActor object. */
+export type HandlerSource = HandlerClass | ActorDefinition;
 
-export function registerHandler(name: string, cls: HandlerClass): void {
+/**
+ * Handlers by name, for `actors[].handler` (default: the actor's name). The runtime registers
+ * none itself: the app layer registers the built-in ones (actors/mod.ts), tests and embedding
+ * services their own. An actor with `module` needs no registration.
+ */
+const handlers = new Map<string, HandlerSource>();
+
+export function registerHandler(name: string, handler: HandlerSource): void {
   const existing = handlers.get(name);
-  if (existing && existing !== cls) throw new UsageError(`a different handler class is already registered as "${name}"`);
-  handlers.set(name, cls);
+  if (existing && existing !== handler) throw new UsageError(`a different handler is already registered as "${name}"`);
+  handlers.set(name, handler);
 }
 
-export function handlerClass(name: string): HandlerClass {
-  const cls = handlers.get(name);
-  if (!cls) {
+export function registeredHandler(name: string): HandlerSource {
+  const handler = handlers.get(name);
+  if (!handler) {
     const known = [...handlers.keys()].sort();
-    throw new NotFoundError(`no handler registered as "${name}" (known: ${known.length ? known.join(", ") : "none"}); register it in actors/mod.ts`);
+    throw new NotFoundError(
+      `no handler registered as "${name}" (known: ${known.length ? known.join(", ") : "none"}); give the actor a "module" (a file exporting defineActor(...) or a handler class) or registerHandler("${name}", ...) before starting`,
+    );
   }
-  return cls;
+  return handler;
 }
 
 export function registeredHandlers(): string[] {

@@ -1,14 +1,49 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ActorSettings } from "../config/types.ts";
-import { handlerClass } from "./registry.ts";
+import { HandlerInvalidError } from "../errors.ts";
+import { isActorDefinition } from "./define.ts";
+import type { HandlerSource } from "./registry.ts";
 import { ActorTokens } from "./tokens.ts";
-import type { HandlerFn } from "./types.ts";
+import type { HandlerClass, HandlerFn } from "./types.ts";
 
-/** Builds an actor's handler in its own child container (ActorTokens.Settings / Options injectable) and returns it as a function. */
-export function resolveHandler(container: DependencyContainer, settings: ActorSettings): HandlerFn {
+/**
+ * tsyringe's words when a constructor has parameters it has no type information for. jetbus runs
+ * TypeScript through tsx/esbuild and tsc without emitDecoratorMetadata, so a parameter without
+ * @inject(TOKEN) is never resolvable.
+ */
+const NO_TYPE_INFO = /^TypeInfo not known for "(.*)"$/;
+
+function missingInject(settings: ActorSettings, cls: HandlerClass, cause: unknown): HandlerInvalidError {
+  return new HandlerInvalidError(
+    settings.name,
+    `handler class ${cls.name || "(anonymous)"} has ${cls.length} constructor parameter(s) without @inject(TOKEN): ` +
+      `decorate the class with @injectable() and each parameter with @inject(TOKEN), e.g. ` +
+      `constructor(@inject(ActorTokens.Options) options: Record<string, unknown>) (tokens: ActorTokens.Options, ActorTokens.Settings, Tokens.Logger, Tokens.Nats, Tokens.Config, Tokens.Metrics, or your own registered in the container); ` +
+      `jetbus emits no decorator metadata, so parameter types alone are not enough`,
+    cause,
+  );
+}
+
+function buildInstance(container: DependencyContainer, settings: ActorSettings, cls: HandlerClass): HandlerFn {
   const child = container.createChildContainer();
   child.register(ActorTokens.Settings, { useValue: settings });
   child.register(ActorTokens.Options, { useValue: settings.options });
-  const instance = child.resolve(handlerClass(settings.handler ?? settings.name));
+  let instance;
+  try {
+    instance = child.resolve(cls);
+  } catch (err) {
+    if (NO_TYPE_INFO.test((err as Error)?.message ?? "")) throw missingInject(settings, cls, err);
+    throw err;
+  }
+  if (typeof instance?.handle !== "function") throw new HandlerInvalidError(settings.name, `handler class ${cls.name} has no handle(event, ctx) method`);
   return (event, ctx) => instance.handle(event, ctx);
+}
+
+/**
+ * An actor's handler as a function: a defineActor object is called as is; a class is built in its
+ * own child container (ActorTokens.Settings / Options injectable).
+ */
+export function resolveHandler(container: DependencyContainer, settings: ActorSettings, source: HandlerSource): HandlerFn {
+  if (isActorDefinition(source)) return async (event, ctx) => source.handle(event, ctx);
+  return buildInstance(container, settings, source);
 }

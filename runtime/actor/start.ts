@@ -7,6 +7,8 @@ import { ensureInbox } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
 import { openPresenceBucket } from "../presence/mod.ts";
 import { resolveHandler } from "./resolve.ts";
+import { handlerSourceFor } from "./module-loader.ts";
+import type { HandlerSource } from "./registry.ts";
 import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
 
 export type StartActorsOptions = Readonly<{
@@ -38,9 +40,9 @@ export function selectActors(all: readonly ActorSettings[], names?: readonly str
  */
 export async function startActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<RunningActors> {
   const selected = selectActors(rt.config.actors, names);
-  // loaded here, not at import: the built-in handlers use tsyringe decorators, which need
-  // reflect-metadata (loaded by entry points), and importing this module must stay side-effect free
-  await import("../../actors/mod.ts");
+  // every handler before anything is created: a missing module stops the start, not the third actor
+  const sources = new Map<string, HandlerSource>();
+  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir));
   const jsm = await jetstreamManager(rt.nc);
   await ensureInbox(jsm, rt.config);
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
@@ -61,7 +63,7 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
         const worker = new ActorWorker({
           nc: rt.nc,
           settings,
-          handler: resolveHandler(rt.container, settings),
+          handler: resolveHandler(rt.container, settings, sources.get(settings.name)!),
           logger: rt.logger,
           metrics: rt.metrics,
           publishEvent: (e) => bus.publishEvent(e),

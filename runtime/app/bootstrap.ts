@@ -1,4 +1,5 @@
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import { dirname, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
@@ -19,6 +20,8 @@ export type RuntimeOptions = Readonly<{
   logger?: Logger;
   /** An already-loaded config (tests); skips reading a file. */
   config?: JetbusConfig;
+  /** Base of relative actor `module` paths; default: the config file's directory, else the working directory. */
+  projectDir?: string;
   /** The start-up durability check: off for one-shot commands (the default), warn or strict for long-running processes. */
   durability?: DurabilityMode;
   /**
@@ -38,6 +41,8 @@ export type Runtime = Readonly<{
   container: DependencyContainer;
   embedded?: EmbeddedServer;
   servers: string[];
+  /** Directory relative actor `module` paths start from: the config file's. */
+  projectDir: string;
   dispose(): Promise<void>;
 }>;
 
@@ -102,6 +107,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     container,
     embedded,
     servers,
+    projectDir: opts.projectDir ?? (opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd()),
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -1,4 +1,5 @@
 import type { Runtime } from "./bootstrap.ts";
+import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
@@ -43,7 +44,10 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       await indexer.start();
     }
     if (sel.router ?? true) router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
-    if (sel.actors === undefined || sel.actors.length > 0) actors = await startActors(rt, sel.actors);
+    if (sel.actors === undefined || sel.actors.length > 0) {
+      await registerBuiltinHandlers();
+      actors = await startActors(rt, sel.actors);
+    }
     ready.open();
   } catch (err) {
     await stop(0).catch(() => undefined);

@@ -3,7 +3,7 @@ import { ErrorCode, JetbusError } from "../errors.ts";
 /** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
 export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
 
-const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.Durability]);
+const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.Durability, ErrorCode.HandlerInvalid]);
 
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
@@ -13,6 +13,7 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.NatsServerTooOld]: "upgrade that server (Debian: the `nats-server` package of the current suite; Docker: nats:2.12 or later)",
   [ErrorCode.NatsUnreachable]: "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
   [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
+  [ErrorCode.HandlerInvalid]: "`jetbus config validate` loads every actor module and lists each problem with its JSON path",
   [ErrorCode.Durability]: "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
 };
 

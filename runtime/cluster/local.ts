@@ -3,12 +3,12 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { NatsServerFailedError, NotFoundError } from "../errors.ts";
 import { findNatsServer, natsServerVersion } from "../nats/binary.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
-/** deploy/cluster in this checkout: the node files the local cluster runs. */
-export const DEPLOY_CLUSTER_DIR = fileURLToPath(new URL("../../deploy/cluster/", import.meta.url));
+/** deploy/cluster shipped with jetbus: the node files the local cluster runs. */
+export const DEPLOY_CLUSTER_DIR = join(PACKAGE_ROOT, "deploy", "cluster") + "/";
 export const DEFAULT_LOCAL_DIR = ".jetbus/cluster";
 const STATE_FILE = "state.json";
 const PASSWORDS_FILE = "passwords.env";

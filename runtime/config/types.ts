@@ -22,6 +22,8 @@ export type StoreSettings = {
 export type ActorSettings = {
   name: string;
   handler?: string;
+  /** A file exporting the handler (defineActor or a class), relative to the config file. */
+  module?: string;
   concurrency: number;
   replicas: number;
   max_ack_pending: number;

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { Problem } from "../errors.ts";
 import { checkRoutes } from "../routing/check.ts";
 import type { JetbusConfig } from "./types.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
-export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schemas");
+/** The config schemas shipped with jetbus. */
+export const SCHEMA_DIR = join(PACKAGE_ROOT, "schemas");
 
 function readSchema(file: string): object {
   return JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as object;
@@ -83,6 +84,7 @@ function semanticProblems(config: JetbusConfig): Problem[] {
     const seen = firstIndex.get(a.name);
     if (seen !== undefined) problems.push({ path: `actors[${i}].name`, message: `duplicate actor name "${a.name}" (also actors[${seen}])` });
     else firstIndex.set(a.name, i);
+    if (a.handler !== undefined && a.module !== undefined) problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
   return problems.concat(checkRoutes(config));
 }

@@ -58,3 +58,14 @@ export const EventForm = {
   Raw: "raw",
 } as const;
 export type EventForm = (typeof EventForm)[keyof typeof EventForm];
+
+/**
+ * Data type of each event type, filled in by the project: `jetbus types` generates a module that
+ * augments this interface (`declare module "jetbus" { interface EventMap { UserCreated: UserCreated } }`).
+ * Empty, every type's data is `unknown`; with entries, `bus.publish("UserCreated", data)` is checked.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled in by declaration merging
+export interface EventMap {}
+
+/** The data of event type `K`: its EventMap entry, or `unknown` for types the map does not name. */
+export type EventData<K extends string> = K extends keyof EventMap ? EventMap[K] : unknown;

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../events/codec.ts";
-import type { Event } from "../events/types.ts";
+import type { Event, EventData } from "../events/types.ts";
 import { EventTooLargeError } from "../errors.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { EventSchemas } from "./schemas.ts";
@@ -33,8 +33,8 @@ export class EventBus {
     this.schemas = opts.schemas ?? new EventSchemas();
   }
 
-  /** Builds, validates and stores one event. */
-  publish<D>(type: string, data: D, o: PublishOptions = {}): Promise<PublishResult> {
+  /** Builds, validates and stores one event. `data` is checked against EventMap when `jetbus types` generated it. */
+  publish<K extends string>(type: K, data: EventData<K>, o: PublishOptions = {}): Promise<PublishResult> {
     try {
       return this.publishEvent(this.build({ type, data, ...o }));
     } catch (err) {

@@ -1,7 +1,7 @@
 export type * from "./types.ts";
 export { BulkPublisher } from "./bulk.ts";
 export { EventBus, type EventBusOptions, type NewEventInput } from "./bus.ts";
-export { EventSchemas, EVENT_SCHEMA_DIR } from "./schemas.ts";
+export { EventSchemas, defaultEventSchemaDir } from "./schemas.ts";
 export { EventStore, DEFAULT_PAGE, type EventStoreOptions } from "./queries.ts";
 export { Indexer, ensureIndexerConsumer, type IndexerOptions } from "./indexer.ts";
 export { rebuildIndex } from "./rebuild.ts";

@@ -1,11 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
-import { createAjv, SCHEMA_DIR } from "../config/validate.ts";
+import { createAjv } from "../config/validate.ts";
 import { jsonPath } from "../config/validate.ts";
 import { SchemaViolationError, type Problem } from "../errors.ts";
 
-export const EVENT_SCHEMA_DIR = join(SCHEMA_DIR, "events");
+/**
+ * Event data schemas belong to the project using jetbus, not to the package: `schemas/events`
+ * under the working directory (the project root when run through npm scripts or npx).
+ */
+export function defaultEventSchemaDir(): string {
+  return resolve("schemas", "events");
+}
 
 function problemOf(e: ErrorObject): Problem {
   const p = e.params as Record<string, unknown>;
@@ -22,7 +28,7 @@ export class EventSchemas {
   private readonly ajv = createAjv();
   private readonly cache = new Map<string, ValidateFunction | null>();
 
-  constructor(private readonly dir = EVENT_SCHEMA_DIR) {}
+  constructor(private readonly dir = defaultEventSchemaDir()) {}
 
   has(type: string): boolean {
     return this.validatorFor(type) !== null;

@@ -80,10 +80,13 @@ test("nats-server accepts nats.conf and the node files (sync_interval rejected o
 test("Dockerfile: node:20-slim, every COPY source exists, tsx is a runtime dependency, entrypoint is bin/jetbus.js", () => {
   const df = read("deploy/Dockerfile");
   assert.match(df, /^FROM node:20-slim$/m);
-  const sources = [...df.matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+  // COPY --from=build copies out of the build stage, not from the repository
+  const sources = [...df.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
   assert.ok(sources.length >= 5);
   for (const s of sources) assert.ok(existsSync(join(root, s)), `COPY source ${s} exists`);
   assert.match(df, /npm ci --omit=dev/);
+  assert.match(df, /^RUN npm run build$/m, "the image runs the compiled CLI");
+  assert.match(df, /^COPY --from=build \/app\/dist \.\/dist$/m);
   const pkg = JSON.parse(read("package.json"));
   assert.ok(pkg.dependencies.tsx, "tsx must be in dependencies: --omit=dev would drop it");
   assert.match(df, /^ENTRYPOINT \["node", "bin\/jetbus\.js"\]$/m);

@@ -3,6 +3,7 @@ import { startRuntime } from "../../app/bootstrap.ts";
 import { toMillis } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
+import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
 import { readinessGate, serveObservability } from "../../observability/mod.ts";
@@ -38,6 +39,7 @@ export function registerActor(program: Command): void {
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o), waitForServer: true });
       const ready = readinessGate(rt.health, "actor");
       try {
+        await registerBuiltinHandlers();
         const running = await startActors(rt, [name], { replicas });
         ready.open();
         const http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);

@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/mod.ts";
 import { UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
 import { addProcesses, clusterDown, clusterUp, defaultPorts, DEFAULT_LOCAL_DIR, type LocalClusterState, type LocalProcess } from "../../cluster/local.ts";
 import { untilSignal } from "./up.ts";
+import { jetbusNodeArgs } from "../self.ts";
 import { connectNats, waitForJetStream } from "../../nats/connect.ts";
 import { isNoPeers } from "../../nats/errors.ts";
 import { provisionStreams } from "../../cluster/provision.ts";
@@ -37,8 +37,6 @@ async function provisionAsAdmin(state: LocalClusterState, config: JetbusConfig, 
   }
 }
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-
 /** `name[:count],...` → [[name, count]]. */
 export function parseProcessSpec(spec: string | undefined): Array<[string, number]> {
   if (!spec) return [];
@@ -48,11 +46,6 @@ export function parseProcessSpec(spec: string | undefined): Array<[string, numbe
     if (!name || !Number.isInteger(n) || n < 1) throw new UsageError(`--actors: "${part}" is not NAME or NAME:COUNT (COUNT >= 1)`);
     return [name, n];
   });
-}
-
-/** The commands other areas add (`jetbus actor`, `jetbus router`) may not exist in this checkout yet. */
-function commandExists(name: string): boolean {
-  return existsSync(join(ROOT, "runtime/cli/commands", `${name}.ts`));
 }
 
 /** A copy of the user's config pointing at the cluster with one role's user (file mode 0600: it holds a password). */
@@ -72,7 +65,7 @@ function readPasswords(file: string): Record<string, string> {
 function spawnJetbus(state: LocalClusterState, label: string, args: string[]): LocalProcess {
   const log = join(state.dir, `${label}.log`);
   const out = openSync(log, "a");
-  const child = spawn(process.execPath, [join(ROOT, "bin/jetbus.js"), ...args], { detached: true, stdio: ["ignore", out, out], env: { ...process.env, JETBUS_LOG_JSON: "1" } });
+  const child = spawn(process.execPath, jetbusNodeArgs(args), { detached: true, stdio: ["ignore", out, out], env: { ...process.env, JETBUS_LOG_JSON: "1" } });
   child.unref();
   return { name: label, pid: child.pid!, log };
 }
@@ -111,14 +104,11 @@ export function registerCluster(program: Command): void {
       const started: LocalProcess[] = [];
       const routers = Number(o.routers);
       if (routers > 0 || spec.length > 0) {
-        if (routers > 0 && !commandExists("router")) process.stderr.write("warning: `jetbus router` is not in this checkout; no router started\n");
-        else for (let i = 0; i < routers; i++) started.push(spawnJetbus(state, `router-${i + 1}`, ["router", "--config", configFor(state, o.config, users.find((u) => u.user === Users.router)!, passwords)]));
-        if (spec.length > 0 && !commandExists("actor")) process.stderr.write("warning: `jetbus actor` is not in this checkout; no actor started\n");
-        else
-          for (const [name, count] of spec) {
-            const cfg = configFor(state, o.config, users.find((u) => u.actor === name)!, passwords);
-            for (let i = 0; i < count; i++) started.push(spawnJetbus(state, `${name}-${i + 1}`, ["actor", name, "--config", cfg]));
-          }
+        for (let i = 0; i < routers; i++) started.push(spawnJetbus(state, `router-${i + 1}`, ["router", "--config", configFor(state, o.config, users.find((u) => u.user === Users.router)!, passwords)]));
+        for (const [name, count] of spec) {
+          const cfg = configFor(state, o.config, users.find((u) => u.actor === name)!, passwords);
+          for (let i = 0; i < count; i++) started.push(spawnJetbus(state, `${name}-${i + 1}`, ["actor", name, "--config", cfg]));
+        }
         state = addProcesses(state, started);
       }
       if (o.json) process.stdout.write(JSON.stringify(state) + "\n");

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.ts";
-import { UsageError } from "../../errors.ts";
+import { dirname, resolve } from "node:path";
+import { checkActorModules } from "../../actor/module-loader.ts";
+import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
 import { Buckets } from "../../topology.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
@@ -21,8 +23,11 @@ export function registerConfig(program: Command): void {
   const config = program.command("config").description("validate, apply and inspect the jetbus config");
   withCommonOptions(config.command("validate").argument("[file]", "config file", "jetbus.config.json"))
     .description("check a config file against the schema and the semantic rules; exit 2 listing every problem")
-    .action(function (this: Command, file: string) {
+    .action(async function (this: Command, file: string) {
       const c = loadConfig(file);
+      // actor modules are part of the config: a missing file or a module without a handler is a config problem
+      const moduleProblems = await checkActorModules(c, dirname(resolve(file)));
+      if (moduleProblems.length) throw new ConfigError(file, moduleProblems);
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
       else process.stdout.write(`${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules)\n`);

@@ -1,0 +1,37 @@
+/**
+ * The public API of the `jetbus` package: `import { defineActor, EventBus } from "jetbus"`.
+ * Everything else under runtime/ is internal and may change between versions.
+ */
+// first: tsyringe (the container behind class handlers) refuses to load without the Reflect
+// metadata polyfill, and the imports below load tsyringe
+import "reflect-metadata";
+
+// writing actors
+export { defineActor, type ActorDefinition, type ActorSpec } from "./actor/define.ts";
+export { registerHandler, type HandlerSource } from "./actor/registry.ts";
+export type { ActorContext, ActorHandler, HandlerClass, HandlerFn, FollowUpOptions, PublishedEvent } from "./actor/types.ts";
+export { ActorTokens } from "./actor/tokens.ts";
+export { Tokens } from "./app/tokens.ts";
+
+// events
+export type { Event, NewEvent, EventMap, EventData } from "./events/types.ts";
+export { createEvent } from "./events/codec.ts";
+
+// producing and querying
+export { EventBus, type EventBusOptions, type NewEventInput } from "./store/bus.ts";
+export { EventStore, type EventStoreOptions } from "./store/queries.ts";
+export type { PublishOptions, PublishResult, StoredEvent, HistoryFilter, TypeQuery } from "./store/types.ts";
+
+// config
+export { loadConfig, configFrom, DEFAULT_CONFIG_FILE } from "./config/load.ts";
+export { validateConfig } from "./config/validate.ts";
+export type { JetbusConfig, ActorSettings } from "./config/types.ts";
+
+// running jetbus inside a service
+export { startJetbus, type Jetbus, type StartJetbusOptions } from "./app/embed.ts";
+export { startRuntime, type Runtime, type RuntimeOptions } from "./app/bootstrap.ts";
+export { startServices, type Services, type ServiceSelection } from "./app/services.ts";
+export { connectNats } from "./nats/connect.ts";
+
+// errors: every class with its stable `code`
+export * from "./errors.ts";

@@ -4,6 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import addFormats from "ajv-formats";
 import type { Problem } from "../errors.ts";
 import { checkRoutes } from "../routing/check.ts";
+import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
@@ -94,9 +95,12 @@ function semanticProblems(config: JetbusConfig): Problem[] {
  * problem found: schema problems first; semantic checks only run on a schema-valid document.
  */
 export function validateConfig(doc: unknown): { config?: JetbusConfig; problems: Problem[] } {
+  // before the validator, which recurses per level (a deep enough document overflows the stack)
+  const tooDeep = depthProblem(doc);
+  if (tooDeep) return { problems: [tooDeep] };
   const validate = configValidator();
   if (!validate(doc)) return { problems: schemaProblems(validate.errors ?? []) };
   const config = doc as JetbusConfig;
-  const problems = semanticProblems(config);
+  const problems = [...durationProblems(config), ...semanticProblems(config)];
   return problems.length ? { problems } : { config, problems };
 }

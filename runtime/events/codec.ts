@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { build, type Fields } from "./attributes.ts";
-import { isJson, JSON_CONTENT_TYPE, parseData, parseJson } from "./body.ts";
+import { isJson, JSON_CONTENT_TYPE, MAX_JSON_DEPTH, nestsTooDeep, parseData, parseJson } from "./body.ts";
 import { Header, putHeader, readHeaderBlock, readHeaders, type Attrs } from "./headers.ts";
 import { EventTooLargeError, InvalidEventError } from "../errors.ts";
 import { EVENTS_PREFIX, assertEventType, subjectForType, typeFromSubject } from "./subjects.ts";
@@ -52,8 +52,26 @@ export function encodeEvent(event: Event, opts: { subject?: string; msgId?: stri
   putHeader(h, Header.DataVersion, String(event.dataversion));
   putHeader(h, Header.ContentType, event.datacontenttype);
   if (event.traceparent) putHeader(h, Header.TraceParent, event.traceparent);
-  const data = event.data === undefined ? new Uint8Array(0) : encoder.encode(typeof event.data === "string" && !isJson(event.datacontenttype) ? event.data : JSON.stringify(event.data));
+  const json = isJson(event.datacontenttype);
+  // no data is an empty body; for text, "null" would come back as the string "null"
+  const empty = event.data === undefined || (event.data === null && !json);
+  const data = empty ? new Uint8Array(0) : typeof event.data === "string" && !json ? encoder.encode(event.data) : jsonBody(event.data);
   return { subject: opts.subject ?? subjectForType(event.type), headers: h, data };
+}
+
+/** Data as a JSON body the decoder accepts again; data that cannot be one (cycles, BigInt, too deep) is an InvalidEventError. */
+function jsonBody(data: unknown): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (err) {
+    throw new InvalidEventError(`data cannot be written as JSON: ${(err as Error).message}`, err);
+  }
+  // undefined for a function or symbol: nothing a reader could decode
+  if (text === undefined) throw new InvalidEventError(`data cannot be written as JSON: ${typeof data}`);
+  const bytes = encoder.encode(text);
+  if (nestsTooDeep(bytes)) throw new InvalidEventError(`data nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+  return bytes;
 }
 
 /** Reads an event from any of the three accepted forms; every failure is an InvalidEventError naming the problem. */

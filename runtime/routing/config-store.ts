@@ -1,7 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../config/load.ts";
+import { configFrom, parseConfigText } from "../config/load.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import { NotFoundError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -28,7 +28,9 @@ function encode(config: JetbusConfig): Uint8Array {
 
 function toStored(e: KvEntry): StoredConfig {
   // validated again on read: a revision written by an older jetbus (or by hand) gets defaults and checks too
-  const config = configFrom(JSON.parse(decoder.decode(e.value)), `${Buckets.Config} revision ${e.revision}`);
+  // a value put by hand (`nats kv put`) may not even be JSON: a ConfigError then, not a SyntaxError
+  const source = `${Buckets.Config} revision ${e.revision}`;
+  const config = configFrom(parseConfigText(decoder.decode(e.value), source), source);
   return { revision: e.revision, at: e.created, config };
 }
 

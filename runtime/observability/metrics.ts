@@ -11,16 +11,26 @@ const LAG_SAMPLE_TIMEOUT_MS = 2000;
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly handled = new Counter({ name: "jetbus_events_handled_total", help: "Events an actor handled successfully", labelNames: ["actor"], registers: [this.registry] });
-  readonly failed = new Counter({ name: "jetbus_events_failed_total", help: "Handler attempts that threw", labelNames: ["actor"], registers: [this.registry] });
-  readonly retried = new Counter({ name: "jetbus_events_retried_total", help: "Events scheduled for redelivery after a failure", labelNames: ["actor"], registers: [this.registry] });
-  readonly deadLettered = new Counter({ name: "jetbus_events_dead_lettered_total", help: "Events sent to the dead-letter stream", labelNames: ["actor"], registers: [this.registry] });
-  readonly skipped = new Counter({ name: "jetbus_events_duplicate_skipped_total", help: "Redeliveries acked without running the handler (already processed)", labelNames: ["actor"], registers: [this.registry] });
+  /** Each event an actor is done with, once: handled, dead_lettered, dropped (dead letters off) or duplicate (acked without the handler). */
+  readonly handlings = new Counter({
+    name: "jetbus_handlings_total",
+    help: "Deliveries an actor settled for good, by outcome: handled, dead_lettered, dropped, duplicate",
+    labelNames: ["actor", "type", "rule", "outcome"],
+    registers: [this.registry],
+  });
+  /** Each run of a handler: outcome ok or error, with the error's code (a retried event counts once per attempt). */
+  readonly attempts = new Counter({
+    name: "jetbus_handling_attempts_total",
+    help: "Handler runs, by outcome (ok, error) and error code",
+    labelNames: ["actor", "type", "rule", "outcome", "code"],
+    registers: [this.registry],
+  });
   readonly handlerSeconds = new Histogram({
     name: "jetbus_handler_duration_seconds",
-    help: "Time spent in handle()",
-    labelNames: ["actor"],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    help: "Time spent in handle(), per attempt",
+    labelNames: ["actor", "type"],
+    // up to the default handler timeout (5m): a handler near its limit shows in a bucket, not only in +Inf
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
   readonly routed = new Counter({ name: "jetbus_router_routed_total", help: "Event copies delivered to actor inboxes", labelNames: ["actor"], registers: [this.registry] });

@@ -2,9 +2,12 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 
 /**
- * W3C trace context for events, and OpenTelemetry spans when the application has an OTel SDK.
- * `@opentelemetry/api` is looked up at run time, never a dependency: without it spans are no-ops
- * while the traceparent header still flows through router and actors.
+ * W3C trace context for events, and OpenTelemetry spans when the application registers an SDK.
+ * `@opentelemetry/api` is an optional peer dependency, looked up at run time: without it, or
+ * without a registered SDK, spans cost a no-op and the traceparent header still flows through
+ * router and actors unchanged. With one, publishing, routing and handling each record a span
+ * whose parent is the event's traceparent, and the event carries the new span on: an inbox copy
+ * names its route span, a follow-up event the handle span that published it.
  */
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -19,12 +22,26 @@ export function childTraceparent(parent?: string): string {
   return `00-${m[1]}-${randomBytes(8).toString("hex")}-${m[3]}`;
 }
 
-export type SpanHandle = Readonly<{ end(error?: unknown): void }>;
+/** The OpenTelemetry SpanKind values used here (the API's enum numbers). */
+export const SpanKind = { Internal: 0, Producer: 3, Consumer: 4 } as const;
+type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
 
+type SpanContext = { traceId: string; spanId: string; traceFlags: number; isRemote?: boolean };
+type OtelSpan = {
+  setAttribute(k: string, v: unknown): void;
+  recordException(e: unknown): void;
+  setStatus(s: { code: number; message?: string }): void;
+  isRecording(): boolean;
+  spanContext(): SpanContext;
+  end(): void;
+};
 type OtelApi = {
-  trace: { getTracer(name: string): { startSpan(name: string, opts?: unknown, ctx?: unknown): { setAttribute(k: string, v: unknown): void; recordException(e: unknown): void; setStatus(s: { code: number; message?: string }): void; end(): void } } };
-  context: { active(): unknown };
-  propagation: { extract(ctx: unknown, carrier: Record<string, string>): unknown };
+  trace: {
+    getTracer(name: string): { startSpan(name: string, opts: { kind: number }, ctx: unknown): OtelSpan };
+    setSpanContext(ctx: unknown, sc: SpanContext): unknown;
+    setSpan(ctx: unknown, span: OtelSpan): unknown;
+  };
+  context: { active(): unknown; with<T>(ctx: unknown, fn: () => T): T };
 };
 
 let otel: OtelApi | null | undefined;
@@ -38,22 +55,60 @@ function loadOtel(): OtelApi | null {
   return otel;
 }
 
-const NOOP: SpanHandle = { end() {} };
+/** One recorded span, or nothing when no SDK records. */
+export type SpanHandle = Readonly<{
+  /** The span as a traceparent, for the event it passes on; undefined when nothing records. */
+  traceparent?: string;
+  /** Runs `fn` with the span as the active OpenTelemetry context (nested instrumentation sees it). */
+  run<T>(fn: () => T): T;
+  end(error?: unknown): void;
+}>;
 
-/** A span around handling one event, parented on the event's traceparent, when OTel is present. */
-export function startEventSpan(name: string, attrs: Readonly<{ traceparent?: string; [k: string]: string | number | undefined }>): SpanHandle {
+const NOOP: SpanHandle = { run: (fn) => fn(), end() {} };
+
+function hex2(n: number): string {
+  return (n & 0xff).toString(16).padStart(2, "0");
+}
+
+/**
+ * Starts a span named `name` whose parent is `traceparent` (a remote parent, as received in
+ * an event's header), else the active context. Attributes are set under `jetbus.`.
+ */
+export function startEventSpan(name: string, attrs: Readonly<{ traceparent?: string; kind?: SpanKind; [k: string]: string | number | undefined }>): SpanHandle {
   const api = loadOtel();
   if (!api) return NOOP;
-  const parent = attrs.traceparent ? api.propagation.extract(api.context.active(), { traceparent: attrs.traceparent }) : api.context.active();
-  const span = api.trace.getTracer("jetbus").startSpan(name, {}, parent);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && k !== "traceparent") span.setAttribute(`jetbus.${k}`, v);
+  let parent = api.context.active();
+  const m = attrs.traceparent ? TRACEPARENT.exec(attrs.traceparent) : null;
+  if (m) parent = api.trace.setSpanContext(parent, { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true });
+  const span = api.trace.getTracer("jetbus").startSpan(name, { kind: attrs.kind ?? SpanKind.Internal }, parent);
+  if (!span.isRecording()) return NOOP;
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && k !== "traceparent" && k !== "kind") span.setAttribute(`jetbus.${k}`, v);
+  const sc = span.spanContext();
+  const active = api.trace.setSpan(parent, span);
   return {
+    traceparent: `00-${sc.traceId}-${sc.spanId}-${hex2(sc.traceFlags)}`,
+    run: (fn) => api.context.with(active, fn),
     end(error?: unknown) {
-      if (error) {
-        span.recordException(error);
-        span.setStatus({ code: 2, message: (error as Error).message });
+      if (error !== undefined) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: 2, message: error instanceof Error ? error.message : String(error) });
       }
       span.end();
     },
   };
+}
+
+/** Ends `span` when `work` settles (with its error, if it fails) and passes the outcome on. */
+export function endWith<T>(span: SpanHandle, work: Promise<T>): Promise<T> {
+  if (span === NOOP) return work;
+  return work.then(
+    (v) => {
+      span.end();
+      return v;
+    },
+    (err: unknown) => {
+      span.end(err);
+      throw err;
+    },
+  );
 }

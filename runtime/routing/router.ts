@@ -11,6 +11,8 @@ import { EventSchemas } from "../store/schemas.ts";
 import { ensureEventStream } from "../store/stream.ts";
 import { admit } from "./admit.ts";
 import { Consumers } from "../topology.ts";
+import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
+import type { Event } from "../events/types.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
@@ -227,6 +229,14 @@ export class Router {
       if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
       return this.publisher.publish(quarantineMessage(m, reason)).then(() => metrics.quarantined.inc());
     }
+    // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
+    const span = startEventSpan(`route ${event.type}`, { kind: SpanKind.Consumer, traceparent: event.traceparent, lane, "event.id": event.id, "event.type": event.type });
+    if (span.traceparent) event = { ...event, traceparent: span.traceparent };
+    return endWith(span, this.route(m, event, rules, lane, chains));
+  }
+
+  private route(m: StoredEventMsg, event: Event, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
+    const { metrics } = this.deps;
     const copies = rules.plan(event);
     if (copies.length === 0) {
       if (lane === Lane.Ordered) return Promise.resolve();

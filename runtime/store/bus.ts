@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../events/codec.ts";
 import type { Event, EventData } from "../events/types.ts";
 import { EventTooLargeError } from "../errors.ts";
+import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { EventSchemas } from "./schemas.ts";
 import type { BulkPublisherOptions, PublishOptions, PublishResult } from "./types.ts";
@@ -45,10 +46,16 @@ export class EventBus {
   /** Stores an already-built event (actors' ctx.publish, the router). Its data is validated too. */
   async publishEvent(event: Event): Promise<PublishResult> {
     this.schemas.check(event.type, event.data);
-    const wire = encodeEvent(event);
+    // with an OpenTelemetry SDK, the stored event names its publish span as its parent
+    const span = startEventSpan(`publish ${event.type}`, { kind: SpanKind.Producer, traceparent: event.traceparent, "event.id": event.id, "event.type": event.type });
+    const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event);
     const limit = this.opts.maxMsgSize;
-    if (limit !== undefined && limit > 0 && wire.data.length > limit) throw new EventTooLargeError(wire.data.length, limit);
-    const ack = await this.bulk.publish(wire);
+    if (limit !== undefined && limit > 0 && wire.data.length > limit) {
+      const err = new EventTooLargeError(wire.data.length, limit);
+      span.end(err);
+      throw err;
+    }
+    const ack = await endWith(span, this.bulk.publish(wire));
     return { id: event.id, seq: ack.seq, duplicate: ack.duplicate };
   }
 

@@ -9,7 +9,7 @@ import { DirectGets } from "../nats/direct.ts";
 import { orMissing } from "../nats/missing.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
-import { AckBatcher } from "../actor/acks.ts";
+import { AckBatcher } from "../consumer/acks.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
 import { Delivery } from "../nats/delivered.ts";

@@ -48,8 +48,22 @@ async function firstDeadLetter(actor: string) {
   return dl!;
 }
 
-const count = (rt: Runtime, metric: "handled" | "failed" | "retried" | "deadLettered" | "skipped", actor: string) =>
-  rt.metrics[metric].get().then((m) => m.values.find((v) => v.labels.actor === actor)?.value ?? 0);
+/** Sum of a counter's series for one actor whose `outcome` is one of `outcomes`. */
+async function sum(counter: Runtime["metrics"]["handlings"], actor: string, outcomes: readonly string[]): Promise<number> {
+  const m = await counter.get();
+  return m.values.filter((v) => v.labels.actor === actor && outcomes.includes(String(v.labels.outcome))).reduce((n, v) => n + v.value, 0);
+}
+
+/** The counts these tests read, from jetbus_handlings_total and jetbus_handling_attempts_total. */
+async function count(rt: Runtime, what: "handled" | "failed" | "retried" | "deadLettered" | "skipped", actor: string): Promise<number> {
+  const m = rt.metrics;
+  if (what === "handled") return sum(m.handlings, actor, ["handled"]);
+  if (what === "deadLettered") return sum(m.handlings, actor, ["dead_lettered"]);
+  if (what === "skipped") return sum(m.handlings, actor, ["duplicate"]);
+  const failed = await sum(m.attempts, actor, ["error"]);
+  // every failed attempt is retried, except the one that ends in the dead letters (none of these tests' dead letters is "unanswered")
+  return what === "failed" ? failed : failed - (await sum(m.handlings, actor, ["dead_lettered", "dropped"]));
+}
 
 test("ensureInbox creates the work-queue inbox, the DLQ and per-partition durables, and is idempotent", async () => {
   const config = probeConfig([{ name: "inbox-a" }, { name: "inbox-b", ordered: { key: "correlationid", partitions: 3 } }]);

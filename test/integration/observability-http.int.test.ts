@@ -25,9 +25,9 @@ test("metrics, healthz and readyz are served and reflect the process", async () 
     bound = true;
     assert.is((await fetch(`${base}/readyz`)).status, 200);
 
-    rt.metrics.handled.inc({ actor: "email-handler" }, 3);
+    rt.metrics.handlings.inc({ actor: "email-handler", type: "UserCreated", rule: "users", outcome: "handled" }, 3);
     const text = await (await fetch(`${base}/metrics`)).text();
-    assert.match(text, /jetbus_events_handled_total\{actor="email-handler"\} 3/);
+    assert.match(text, /jetbus_handlings_total\{actor="email-handler",type="UserCreated",rule="users",outcome="handled"\} 3/);
     assert.match(text, /process_resident_memory_bytes/);
 
     await server.kill();

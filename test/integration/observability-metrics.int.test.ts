@@ -46,9 +46,9 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
   assert.is((await fetch(`${base}/healthz`)).status, 200);
   assert.is((await fetch(`${base}/readyz`)).status, 200, "ready once consumers are bound");
 
-  // 3 succeed at once, 1 fails twice then succeeds, 1 fails terminally (dead letter)
+  // 3 succeed at once, 1 fails twice (a TypeError: a bug) then succeeds, 1 fails terminally (dead letter)
   const bus = new EventBus(rt.nc);
-  const probes: ProbeData[] = [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3, fail_times: 2 }, { n: 4, terminal: true }];
+  const probes: ProbeData[] = [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3, fail_times: 2, type_error: true }, { n: 4, terminal: true }];
   const published = await Promise.all(probes.map((d, i) => bus.publish("ProbeHappened", d, { correlationId: `metrics-flow-${i}` })));
   // no rule routes this type: one unrouted event
   await bus.publish("NobodyListens", { n: 5 });
@@ -56,13 +56,19 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
   // not JSON at all, as a careless `nats pub` would send: the router quarantines it
   rt.nc.publish("events.Garbage", new TextEncoder().encode("this is not json"));
 
+  const series = { actor: ACTOR, type: "ProbeHappened", rule: "probes" };
   const expected: Array<[string, Record<string, string>, number]> = [
-    ["jetbus_events_handled_total", { actor: ACTOR }, 4],
-    ["jetbus_events_failed_total", { actor: ACTOR }, 3],
-    ["jetbus_events_retried_total", { actor: ACTOR }, 2],
-    ["jetbus_events_dead_lettered_total", { actor: ACTOR }, 1],
+    // how each event ended, once per event, by type and the rule that routed it
+    ["jetbus_handlings_total", { ...series, outcome: "handled" }, 4],
+    ["jetbus_handlings_total", { ...series, outcome: "dead_lettered" }, 1],
+    // every run of the handler, apart from the events: 4 ok, 2 TypeErrors, 1 terminal error with its code
+    ["jetbus_handling_attempts_total", { ...series, outcome: "ok", code: "" }, 4],
+    ["jetbus_handling_attempts_total", { ...series, outcome: "error", code: "TypeError" }, 2],
+    ["jetbus_handling_attempts_total", { ...series, outcome: "error", code: "USER_MISSING" }, 1],
     // every attempt is timed, successful or not
-    ["jetbus_handler_duration_seconds_count", { actor: ACTOR }, 7],
+    ["jetbus_handler_duration_seconds_count", { actor: ACTOR, type: "ProbeHappened" }, 7],
+    // buckets reach the default handler timeout (5m)
+    ["jetbus_handler_duration_seconds_bucket", { actor: ACTOR, type: "ProbeHappened", le: "300" }, 7],
     ["jetbus_router_routed_total", { actor: ACTOR }, 5],
     ["jetbus_router_unrouted_total", {}, 1],
     ["jetbus_router_quarantined_total", {}, 1],
@@ -77,7 +83,7 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
   // the lag gauge says the inbox is drained, so nothing can still move a counter: a later scrape must agree exactly
   const text = await scrape(base);
   for (const [name, labels, value] of expected) assert.is(sampleValue(text, name, labels), value, `${name}${JSON.stringify(labels)}`);
-  assert.ok((sampleValue(text, "jetbus_handler_duration_seconds_sum", { actor: ACTOR }) ?? -1) >= 0);
+  assert.ok((sampleValue(text, "jetbus_handler_duration_seconds_sum", { actor: ACTOR, type: "ProbeHappened" }) ?? -1) >= 0);
   assert.match(text, /# TYPE jetbus_handler_duration_seconds histogram/);
   assert.match(text, /# TYPE jetbus_consumer_pending gauge/);
 
@@ -95,7 +101,16 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
     assert.is(l.actor, ACTOR);
     assert.is(l.eventType, "ProbeHappened");
     assert.is(l.correlationId, l.eventId === published[3]!.id ? "metrics-flow-3" : "metrics-flow-4");
-    assert.is(l.level, 40, "logged as a warning");
+    assert.is(l.level, 50, "logged as an error");
+    const err = l.err as { type?: string; message?: string; stack?: string } | undefined;
+    assert.ok(err?.stack, "the failure line carries the error's stack");
+  }
+  // a bug in the handler shows where it is: the TypeError's stack names the handler's file and line
+  for (const l of failures.filter((x) => x.eventId === published[3]!.id)) {
+    const err = l.err as { type: string; stack: string };
+    assert.is(err.type, "TypeError");
+    assert.match(err.stack, /probe-handler\.ts:\d+/);
+    assert.is(l.code, "TypeError");
   }
   assert.match(String(failures.find((l) => l.eventId === published[4]!.id)?.next), /dead-letter/);
 });

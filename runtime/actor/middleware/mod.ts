@@ -1,3 +1,11 @@
-export type { Middleware } from "./types.ts";
-export { compose } from "./compose.ts";
+export type { Handling, Middleware, Outcome, Policy, Step } from "./types.ts";
+export { compose, composePolicies } from "./compose.ts";
 export { timeout } from "./timeout.ts";
+export { decode, decodeHandling, eventIdOf } from "./decode.ts";
+export { deliveryLedger } from "./ledger.ts";
+export { idempotency, primeMarker, type MarkerStore } from "./idempotency.ts";
+export { retry } from "./retry.ts";
+export { deadLetter, type DeadLetterSink } from "./dead-letter.ts";
+export { failureLog } from "./failure-log.ts";
+export { handlingMetrics } from "./metrics.ts";
+export { tracing } from "./tracing.ts";

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Slots } from "../../runtime/actor/slots.ts";
+import { Slots } from "../../runtime/consumer/slots.ts";
 
 test("slots admit at most `size` holders and hand a released slot to the next waiter", async () => {
   const s = new Slots(2);

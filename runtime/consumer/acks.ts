@@ -22,6 +22,12 @@ export class AckBatcher {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    for (const m of batch) m.ack();
+    for (const m of batch) {
+      try {
+        m.ack();
+      } catch {
+        // a closed connection: the message comes back after ack_wait
+      }
+    }
   }
 }

@@ -1,0 +1,89 @@
+/**
+ * Pieces of the pipeline benches: a raw loader (core publishes with a reply subject and a
+ * Nats-Msg-Id, a window of outstanding PubAcks), helper processes, and waiting on a work queue.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createInbox, headers, type NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamManager } from "@nats-io/jetstream";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const encoder = new TextEncoder();
+
+export const BENCH_BODY = encoder.encode(JSON.stringify({ user_id: "user1", username: "john_doe", email: "john@example.com" }));
+
+/**
+ * Publishes `n` copies of BENCH_BODY to `subject` as fast as the server takes them: core
+ * publishes whose reply subject collects the PubAck, at most `window` unanswered, each with its
+ * own Nats-Msg-Id (`<prefix>-<i>`). Resolves with the first publish's time (performance.now()).
+ */
+export function rawLoad(nc: NatsConnection, subject: string, n: number, prefix: string, window = 2000): Promise<{ started: number; errors: number }> {
+  return new Promise((resolve) => {
+    const inbox = createInbox();
+    let sent = 0;
+    let answered = 0;
+    let errors = 0;
+    let started = 0;
+    const pump = () => {
+      while (sent < n && sent - answered < window) {
+        const h = headers();
+        h.set("Nats-Msg-Id", `${prefix}-${sent}`);
+        if (sent === 0) started = performance.now();
+        nc.publish(subject, BENCH_BODY, { reply: `${inbox}.${sent}`, headers: h });
+        sent++;
+      }
+    };
+    const sub = nc.subscribe(`${inbox}.*`, {
+      callback: (_err, msg) => {
+        if (msg.data.length === 0 || msg.string().includes('"error"')) errors++;
+        if (++answered === n) {
+          sub.unsubscribe();
+          resolve({ started, errors });
+        } else pump();
+      },
+    });
+    pump();
+  });
+}
+
+export type Helper = Readonly<{ child: ChildProcess; output(): string; stop(): Promise<void> }>;
+
+/** A helper process (node + tsx) started in the repo, ready once its output matches `ready`. */
+export async function startHelper(args: readonly string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Helper> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: root, env: { ...process.env, JETBUS_LOG_JSON: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${ready} from ${args.join(" ")} within 60s:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited (${code}):\n${out}`)));
+  });
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Resolves (with performance.now()) once `stream`, a work queue, has stored `n` messages and holds none: all acked. */
+export async function drained(jsm: JetStreamManager, stream: string, n: number): Promise<number> {
+  for (;;) {
+    const s = (await jsm.streams.info(stream).catch(() => null))?.state;
+    if (s && s.last_seq >= n && s.messages === 0) return performance.now();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -224,10 +224,12 @@ export class Router {
   /** Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked. */
   private deliver(m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
     const { metrics } = this.deps;
-    const { event, reason } = admit(m, this.schemas);
+    const admitted = admit(m, this.schemas);
+    let event = admitted.event;
+    const reason = admitted.reason;
     if (!event) {
       if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
-      return this.publisher.publish(quarantineMessage(m, reason)).then(() => metrics.quarantined.inc());
+      return this.publisher.publish(quarantineMessage(m, reason ?? "undecodable")).then(() => metrics.quarantined.inc());
     }
     // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
     const span = startEventSpan(`route ${event.type}`, { kind: SpanKind.Consumer, traceparent: event.traceparent, lane, "event.id": event.id, "event.type": event.type });

@@ -15,6 +15,7 @@ import { registerActor } from "./commands/actor.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerRouter } from "./commands/router.ts";
 import { registerRoute } from "./commands/route.ts";
+import { registerQuarantine, registerUnrouted } from "./commands/set-aside.ts";
 import { registerServer } from "./commands/server.ts";
 
 /**
@@ -45,5 +46,7 @@ export function buildProgram(): Command {
   registerActor(program);
   registerDlq(program);
   registerServer(program);
+  registerQuarantine(program);
+  registerUnrouted(program);
   return program;
 }

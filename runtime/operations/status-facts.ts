@@ -6,6 +6,7 @@ import { parseJsonObject, readKvEntries, readKvEntry } from "./kv-read.ts";
 import { orMissing } from "../nats/missing.ts";
 import { ROUTES_KEY } from "./live-config.ts";
 import { durablesOf } from "./status.ts";
+import { countSetAside } from "./set-aside.ts";
 import type { ConsumerFact, StatusFacts } from "./types.ts";
 
 /** The holder named in a lease value ({holder, host, pid, since}); null when the key is absent or unreadable. */
@@ -24,7 +25,7 @@ async function consumerFact(jsm: JetStreamManager, stream: string, durable: stri
 export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManager, config: JetbusConfig): Promise<StatusFacts> {
   const actors = config.actors.map((a) => ({ name: a.name, replicas: a.replicas, ...(a.ordered ? { partitions: a.ordered.partitions } : {}) }));
   const storeStream = config.store.stream;
-  const [presence, inbox, dlqInfo, storeInfo, router, orderedRouter, lease, indexer, routes] = await Promise.all([
+  const [presence, inbox, dlqInfo, storeInfo, router, orderedRouter, lease, indexer, routes, setAside] = await Promise.all([
     readKvEntries(nc, jsm, Buckets.Presence),
     orMissing(() => jsm.streams.info(Streams.Inbox)),
     // subjects_filter makes the server count messages per subject (works on 2.9)
@@ -35,6 +36,7 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     readKvEntry(jsm, Buckets.Leases, LeaseKeys.OrderedRouter),
     consumerFact(jsm, storeStream, Consumers.indexer),
     readKvEntry(jsm, Buckets.Config, ROUTES_KEY),
+    countSetAside(jsm),
   ]);
   const inboxConsumers: Record<string, ConsumerFact | null> = {};
   if (inbox) {
@@ -55,5 +57,6 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     orderedLaneHolder: leaseHolderOf(lease?.value),
     indexer,
     configRevision: routes?.revision ?? null,
+    setAside,
   };
 }

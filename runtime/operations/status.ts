@@ -49,6 +49,7 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
     indexer: { consumer: consumerStatus(Consumers.indexer, facts.indexer) },
     store,
     inbox: facts.inboxExists ? "ok" : NOT_CREATED,
+    ...(facts.setAside ? { setAside: { quarantined: facts.setAside.quarantine, unrouted: facts.setAside.unrouted } } : {}),
     deadLetter: facts.dlq === null ? NOT_CREATED : "ok",
     presence: facts.presence === null ? NOT_CREATED : "ok",
   };
@@ -111,6 +112,7 @@ export function renderStatus(r: StatusReport): string {
   if (lane) lines.push(`  ordered lane: ${lane.holder ? `held by ${lane.holder}` : "no holder (a standby takes over within ~10s)"}, lag ${consumerText(lane.consumer)}`);
   lines.push(`indexer: lag ${consumerText(r.indexer.consumer)}`);
   lines.push(r.store.state === "ok" ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes` : `store:   ${r.store.stream}: ${NOT_CREATED}`);
+  if (r.setAside) lines.push(`set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`);
   const missing = [["inbox stream", r.inbox], ["dead-letter stream", r.deadLetter], ["presence bucket", r.presence]].filter(([, s]) => s !== "ok").map(([w]) => w);
   if (missing.length) lines.push(`${NOT_CREATED}: ${missing.join(", ")}`);
   return lines.join("\n") + "\n";

@@ -5,7 +5,8 @@ import { Buckets, JetbusHeaders, Streams, Subjects } from "../topology.ts";
 import { kvStream, parseJsonObject, readKvEntry } from "./kv-read.ts";
 import { orMissing } from "../nats/missing.ts";
 import { readStream } from "./read-stream.ts";
-import type { DeadLetterFact, HandledFact, StoredEvent, TraceFacts } from "./types.ts";
+import { findSetAside } from "./set-aside.ts";
+import type { DeadLetterFact, HandledFact, SetAsideFact, StoredEvent, TraceFacts } from "./types.ts";
 
 /** Finds the stored events of one correlation (the store's getByCorrelationId). */
 export type CorrelationLookup = (correlationId: string) => Promise<readonly StoredEvent[]>;
@@ -63,13 +64,15 @@ export async function readDeadLetters(nc: NatsConnection, jsm: JetStreamManager,
 export async function gatherTraceFacts(
   nc: NatsConnection,
   jsm: JetStreamManager,
-  opts: { correlationId: string; lookup: CorrelationLookup; actors: readonly string[]; routedTo?: (e: StoredEvent) => readonly string[] },
+  opts: { correlationId: string; lookup: CorrelationLookup; actors: readonly string[]; routedTo?: (e: StoredEvent) => readonly string[]; storeStream?: string },
 ): Promise<TraceFacts> {
   const events = await opts.lookup(opts.correlationId);
   const ids = events.map((e) => e.event.id);
   if (ids.length === 0) return { correlationId: opts.correlationId, events: [], handled: [], deadLetters: [] };
   const actors = [...new Set([...opts.actors, ...(await actorsWithMarkers(jsm))])];
-  const [handled, deadLetters] = await Promise.all([readMarkers(jsm, actors, ids), readDeadLetters(nc, jsm, new Set(ids))]);
+  const seqs = new Set(events.flatMap((e) => (e.seq === undefined ? [] : [e.seq])));
+  const [handled, deadLetters, aside] = await Promise.all([readMarkers(jsm, actors, ids), readDeadLetters(nc, jsm, new Set(ids)), findSetAside(nc, jsm, opts.storeStream ?? "EVENTS", { seqs, ids: new Set(ids) })]);
+  const setAside: SetAsideFact[] = aside.map((a) => ({ kind: a.kind, seq: a.seq, eventId: a.eventId, ...(a.originSeq ? { originSeq: a.originSeq } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.revision ? { revision: a.revision } : {}) }));
   const routedTo = opts.routedTo ? Object.fromEntries(events.map((e) => [e.event.id, opts.routedTo!(e)])) : undefined;
-  return { correlationId: opts.correlationId, events, handled, deadLetters, ...(routedTo ? { routedTo } : {}) };
+  return { correlationId: opts.correlationId, events, handled, deadLetters, ...(routedTo ? { routedTo } : {}), ...(setAside.length ? { setAside } : {}) };
 }

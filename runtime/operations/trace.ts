@@ -1,4 +1,4 @@
-import type { DeadLetterFact, HandledFact, StoredEvent, TraceFacts, TraceNode, TraceTree } from "./types.ts";
+import type { DeadLetterFact, HandledFact, SetAsideFact, StoredEvent, TraceFacts, TraceNode, TraceTree } from "./types.ts";
 
 function byStoreOrder(a: StoredEvent, b: StoredEvent): number {
   if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
@@ -36,12 +36,15 @@ export function buildTraceTree(facts: TraceFacts): TraceTree {
     const d = (dead.get(e.event.id) ?? []).sort((a, b) => a.seq - b.seq);
     const settled = new Set([...h.map((x) => x.actor), ...d.map((x) => x.actor)]);
     const cause = e.event.causationid;
+    const aside = (facts.setAside ?? []).filter((s: SetAsideFact) => (s.originSeq !== undefined && s.originSeq === e.seq) || s.eventId === e.event.id);
     return {
       event: e.event,
       ...(e.seq !== undefined ? { seq: e.seq } : {}),
       handled: h,
       deadLetters: d,
-      waiting: (facts.routedTo?.[e.event.id] ?? []).filter((a) => !settled.has(a)),
+      // set aside by the router: no actor was sent it, so none is waiting
+      waiting: aside.length ? [] : (facts.routedTo?.[e.event.id] ?? []).filter((a) => !settled.has(a)),
+      ...(aside.length ? { setAside: aside } : {}),
       ...(cause && cause !== e.event.id && !ids.has(cause) ? { missingCause: cause } : {}),
       children: (children.get(e.event.id) ?? []).filter((c) => !placed.has(c.event.id)).map(build),
     };
@@ -49,7 +52,9 @@ export function buildTraceTree(facts: TraceFacts): TraceTree {
   const tree = roots.map(build);
   // events inside a causation cycle have no root; show them anyway, first unplaced one as a root
   for (const e of events) if (!placed.has(e.event.id)) tree.push(build(e));
+  const asideCount = new Set((facts.setAside ?? []).map((s) => s.eventId)).size;
   return {
+    ...(asideCount ? { setAside: asideCount } : {}),
     correlationId: facts.correlationId,
     roots: tree,
     events: events.length,
@@ -60,7 +65,7 @@ export function buildTraceTree(facts: TraceFacts): TraceTree {
 
 /** The tree as indented text, one event per line, with its handlings and dead letters beneath. */
 export function renderTrace(t: TraceTree): string {
-  const lines = [`correlation ${t.correlationId}: ${t.events} event(s), ${t.handled} handling(s), ${t.deadLettered} dead letter(s)`];
+  const lines = [`correlation ${t.correlationId}: ${t.events} event(s), ${t.handled} handling(s), ${t.deadLettered} dead letter(s)${t.setAside ? `, ${t.setAside} set aside by the router` : ""}`];
   const walk = (node: TraceNode, prefix: string, last: boolean, top: boolean) => {
     const branch = top ? "" : last ? "└─ " : "├─ ";
     const e = node.event;
@@ -71,6 +76,7 @@ export function renderTrace(t: TraceTree): string {
     const details = [
       ...node.handled.map((h) => `✓ ${h.actor} handled${h.at ? ` at ${h.at}` : ""}${h.attempts !== undefined ? ` after ${h.attempts} attempt(s)` : ""}${h.replica ? ` by ${h.replica}` : ""}`),
       ...node.deadLetters.map((d) => `✗ ${d.actor} dead-lettered at ${d.at}${d.attempts !== undefined ? ` after ${d.attempts} attempt(s)` : ""}${d.error ? `: ${d.error}` : ""}${d.errorCode ? ` [${d.errorCode}]` : ""} (JETBUS_DLQ #${d.seq})`),
+      ...(node.setAside ?? []).map((s) => (s.kind === "quarantine" ? `⊘ quarantined, routed to no actor: ${s.reason ?? "?"} (JETBUS_QUARANTINE #${s.seq})` : `⊘ unrouted: no rule matched${s.revision ? ` in config revision ${s.revision}` : ""} (JETBUS_UNROUTED #${s.seq})`)),
       ...node.waiting.map((a) => `… ${a} not handled yet`),
     ];
     const hasKids = node.children.length > 0;

@@ -36,6 +36,8 @@ export type StatusFacts = Readonly<{
   indexer: ConsumerFact | null;
   /** Latest revision of the routing config in KV jetbus-config (null: none stored). */
   configRevision: number | null;
+  /** Messages in JETBUS_QUARANTINE and JETBUS_UNROUTED (null: stream not created yet). */
+  setAside?: Readonly<{ quarantine: number | null; unrouted: number | null }>;
 }>;
 
 export const NOT_CREATED = "not created yet" as const;
@@ -79,6 +81,8 @@ export type StatusReport = Readonly<{
   indexer: Readonly<{ consumer: ConsumerStatus }>;
   store: Readonly<{ stream: string; state: "ok" | typeof NOT_CREATED; messages?: number; lastSeq?: number; bytes?: number }>;
   inbox: "ok" | typeof NOT_CREATED;
+  /** Events the router set aside: quarantined (not routable) and unrouted (no rule matched); null: stream not created. */
+  setAside?: Readonly<{ quarantined: number | null; unrouted: number | null }>;
   deadLetter: "ok" | typeof NOT_CREATED;
   presence: "ok" | typeof NOT_CREATED;
 }>;
@@ -88,6 +92,9 @@ export type StoredEvent = Readonly<{ event: Event; seq?: number }>;
 
 /** An idempotency marker: actor `actor` finished the event. Value of KV jetbus-processed-<actor>. */
 export type HandledFact = Readonly<{ actor: string; eventId: string; at?: string; attempts?: number; replica?: string }>;
+
+/** An event the router set aside instead of routing: in JETBUS_QUARANTINE (with the reason) or JETBUS_UNROUTED. */
+export type SetAsideFact = Readonly<{ kind: "quarantine" | "unrouted"; seq: number; eventId: string; originSeq?: number; reason?: string; revision?: number }>;
 
 /** A dead letter of JETBUS_DLQ for one event. */
 export type DeadLetterFact = Readonly<{ actor: string; eventId: string; seq: number; at: string; attempts?: number; error?: string; errorCode?: string }>;
@@ -99,6 +106,8 @@ export type TraceFacts = Readonly<{
   deadLetters: readonly DeadLetterFact[];
   /** Actors each event was routed to by the current rules, when the routing plan is available. */
   routedTo?: Readonly<Record<string, readonly string[]>>;
+  /** Events of the correlation the router quarantined or found no rule for. */
+  setAside?: readonly SetAsideFact[];
 }>;
 
 export type TraceNode = Readonly<{
@@ -110,6 +119,8 @@ export type TraceNode = Readonly<{
   waiting: readonly string[];
   /** The causationid names an event that is not part of this correlation (or not stored). */
   missingCause?: string;
+  /** The router quarantined it or found no rule for it: no actor got it. */
+  setAside?: readonly SetAsideFact[];
   children: readonly TraceNode[];
 }>;
 
@@ -119,4 +130,6 @@ export type TraceTree = Readonly<{
   events: number;
   handled: number;
   deadLettered: number;
+  /** Events quarantined or unrouted (absent when none). */
+  setAside?: number;
 }>;

@@ -47,6 +47,13 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["cluster durability", COMMON],
   ["cluster accounts", ["--config"]],
   ["check", [...COMMON, "--acked", "--seen", "--store", "--read-store"]],
+  ["quarantine", ["list", "show", "replay"]],
+  ["quarantine list", [...COMMON, "--type", "--since", "--until", "--limit"]],
+  ["quarantine show", COMMON],
+  ["quarantine replay", [...COMMON, "--type", "--since", "--until", "--all", "--force"]],
+  ["unrouted", ["list", "replay"]],
+  ["unrouted list", [...COMMON, "--type", "--since", "--until", "--limit"]],
+  ["unrouted replay", [...COMMON, "--type", "--since", "--until", "--all"]],
 ];
 
 function find(program: Command, path: string): Command | undefined {
@@ -124,7 +131,7 @@ test("exit codes: bad config and bad input 2, unknown id 1; one error line plus 
     assert.is(missing.code, 1, missing.stderr);
     const lines = missing.stderr.trimEnd().split("\n");
     assert.equal(lines.length, 2, `one error line and one hint:\n${missing.stderr}`);
-    assert.is(lines[0], "error [NOT_FOUND]: event no-such-event not found");
+    assert.is(lines[0], "error [NOT_FOUND]: event no-such-event not found in EVENTS, JETBUS_QUARANTINE or JETBUS_UNROUTED");
     assert.match(lines[1]!, /^hint: /);
     assert.is(missing.stdout, "");
 

@@ -20,6 +20,7 @@ export function registerTrace(program: Command): void {
           lookup: storeCorrelationLookup(rt.nc, jsm, rt.config.store, quiet),
           actors: live.config.actors.map((a) => a.name),
           routedTo: routedActorsOf(live.config, live.revision ?? 0),
+          storeStream: rt.config.store.stream,
         });
         if (facts.events.length === 0) throw new NotFoundError(`no events with correlation id "${correlationId}" in ${rt.config.store.stream}`);
         const tree = buildTraceTree(facts);

@@ -47,6 +47,7 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["cluster durability", COMMON],
   ["cluster accounts", ["--config"]],
   ["check", [...COMMON, "--acked", "--seen", "--store", "--read-store"]],
+  ["server", []],
   ["quarantine", ["list", "show", "replay"]],
   ["quarantine list", [...COMMON, "--type", "--since", "--until", "--limit"]],
   ["quarantine show", COMMON],

@@ -18,7 +18,7 @@ export const ErrorCode = {
   Terminal: "TERMINAL",
   Usage: "USAGE",
   Durability: "DURABILITY",
-  LeaseLost: "LEASE_LOST",
+  PinLost: "PIN_LOST",
   NotReady: "NOT_READY",
   NatsUnreachable: "NATS_UNREACHABLE",
   HandlerInvalid: "HANDLER_INVALID",
@@ -161,11 +161,11 @@ export class DurabilityError extends JetbusError {
   }
 }
 
-/** Work refused because this process no longer holds the lease it needs (another holder may take over). */
-export class LeaseLostError extends JetbusError {
-  override name = "LeaseLostError";
-  constructor(readonly key: string, reason: string) {
-    super(ErrorCode.LeaseLost, `lease ${key} lost: ${reason}`, { retryable: true });
+/** Work refused because this process is no longer (or cannot prove it is still) the pinned client of a durable. */
+export class PinLostError extends JetbusError {
+  override name = "PinLostError";
+  constructor(readonly durable: string, reason: string) {
+    super(ErrorCode.PinLost, `no longer pinned to ${durable}: ${reason}`, { retryable: true });
   }
 }
 

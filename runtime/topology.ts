@@ -47,7 +47,7 @@ export const Subjects = {
 export const Consumers = {
   /** The router's competing lane: copies for unordered actors, unrouted and quarantined events. */
   router: "jetbus-router",
-  /** The router's ordered lane: copies for ordered actors, consumed by the lease holder only. */
+  /** The router's ordered lane: copies for ordered actors, delivered by the server to one pinned router at a time. */
   routerOrdered: "jetbus-router-ordered",
   indexer: "jetbus-indexer",
   /** Durable of an unordered actor. */
@@ -61,8 +61,6 @@ export const Buckets = {
   Config: "jetbus-config",
   /** Live replicas: key `<role>.<replica id>`, expiring when heartbeats stop. */
   Presence: "jetbus-presence",
-  /** Leases (one holder at a time), expiring ~10s after the holder stops renewing. */
-  Leases: "jetbus-leases",
   /** Processed markers of one actor: key = event id token. */
   processed: (actor: string) => `jetbus-processed-${actor}`,
 } as const;
@@ -73,10 +71,10 @@ export const ConfigKeys = {
   Routes: "routes",
 } as const;
 
-/** Keys inside KV jetbus-leases. */
-export const LeaseKeys = {
-  /** Held by the one router replica that consumes the ordered lane (`jetbus-router-ordered`). */
-  OrderedRouter: "router-ordered",
+/** Priority groups of pinned durables (`priority_policy: pinned_client`): the server delivers to one client of the group at a time. */
+export const PriorityGroups = {
+  /** Every router replica pulls `jetbus-router-ordered` in this group; the pinned one publishes the ordered copies. */
+  orderedRouter: "ordered",
 } as const;
 
 /** Headers jetbus adds besides the CloudEvents ones. */

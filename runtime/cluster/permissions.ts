@@ -1,4 +1,4 @@
-import { Buckets, Consumers, LeaseKeys, Streams, Subjects, indexStreamFor } from "../topology.ts";
+import { Buckets, Consumers, Streams, Subjects, indexStreamFor } from "../topology.ts";
 
 /** The roles of a jetbus deployment, each with its own NATS user and the least it needs. */
 export const Roles = { Admin: "admin", Publisher: "publisher", Router: "router", Actor: "actor" } as const;
@@ -112,8 +112,9 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       `${API}.STREAM.INFO.${Streams.DeadLetter}`,
       ...inboxConsumerInfo,
       ...durableUse(events, Consumers.router),
-      // the ordered lane: one more durable, consumed by the holder of lease router-ordered
+      // the ordered lane: one more durable, pulled by every router, delivered to the pinned one; a stopping router unpins itself
       ...durableUse(events, Consumers.routerOrdered),
+      `${API}.CONSUMER.UNPIN.${events}.${Consumers.routerOrdered}`,
       // a lane taking over re-reads the delivered-but-unacked events straight from the store, in order
       `${API}.STREAM.MSG.GET.${events}`,
       // the indexer runs beside the router: it reads the store through its own durable and writes the index stream
@@ -129,7 +130,6 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       "unrouted.>",
       "quarantine.>",
       ...kvUse(Buckets.Config),
-      ...kvUse(Buckets.Leases, LeaseKeys.OrderedRouter),
       ...presenceUse(Roles.Router),
     ]),
   ];

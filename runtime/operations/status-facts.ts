@@ -1,7 +1,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
-import { Buckets, Consumers, LeaseKeys, Streams, Subjects } from "../topology.ts";
+import { Buckets, Consumers, Streams, Subjects } from "../topology.ts";
 import { parseJsonObject, readKvEntries, readKvEntry } from "./kv-read.ts";
 import { orMissing } from "../nats/missing.ts";
 import { ROUTES_KEY } from "./live-config.ts";
@@ -9,11 +9,10 @@ import { durablesOf } from "./status.ts";
 import { countSetAside } from "./set-aside.ts";
 import type { ConsumerFact, StatusFacts } from "./types.ts";
 
-/** The holder named in a lease value ({holder, host, pid, since}); null when the key is absent or unreadable. */
-function leaseHolderOf(value: Uint8Array | undefined): string | null {
-  if (!value) return null;
-  const holder = parseJsonObject(value).holder;
-  return typeof holder === "string" ? holder : null;
+/** The router replica whose heartbeat says it is pinned to the ordered lane; null when none does. */
+function orderedLaneHolderOf(presence: ReadonlyArray<{ key: string; value: Record<string, unknown> }> | null): string | null {
+  const pinned = presence?.find((e) => e.key.startsWith("router.") && e.value.orderedLane === true);
+  return typeof pinned?.value.replica === "string" ? pinned.value.replica : null;
 }
 
 async function consumerFact(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerFact | null> {
@@ -25,7 +24,7 @@ async function consumerFact(jsm: JetStreamManager, stream: string, durable: stri
 export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManager, config: JetbusConfig): Promise<StatusFacts> {
   const actors = config.actors.map((a) => ({ name: a.name, replicas: a.replicas, ...(a.ordered ? { partitions: a.ordered.partitions } : {}) }));
   const storeStream = config.store.stream;
-  const [presence, inbox, dlqInfo, storeInfo, router, orderedRouter, lease, indexer, routes, setAside] = await Promise.all([
+  const [presenceEntries, inbox, dlqInfo, storeInfo, router, orderedRouter, indexer, routes, setAside] = await Promise.all([
     readKvEntries(nc, jsm, Buckets.Presence),
     orMissing(() => jsm.streams.info(Streams.Inbox)),
     // subjects_filter makes the server count messages per subject (works on 2.9)
@@ -33,11 +32,11 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     orMissing(() => jsm.streams.info(storeStream)),
     consumerFact(jsm, storeStream, Consumers.router),
     consumerFact(jsm, storeStream, Consumers.routerOrdered),
-    readKvEntry(jsm, Buckets.Leases, LeaseKeys.OrderedRouter),
     consumerFact(jsm, storeStream, Consumers.indexer),
     readKvEntry(jsm, Buckets.Config, ROUTES_KEY),
     countSetAside(jsm),
   ]);
+  const presence = presenceEntries?.map((e) => ({ key: e.key, value: parseJsonObject(e.value), at: e.at })) ?? null;
   const inboxConsumers: Record<string, ConsumerFact | null> = {};
   if (inbox) {
     const durables = actors.flatMap((a) => durablesOf(a));
@@ -47,14 +46,14 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
   return {
     at: new Date(),
     actors,
-    presence: presence?.map((e) => ({ key: e.key, value: parseJsonObject(e.value), at: e.at })) ?? null,
+    presence,
     inboxExists: inbox !== null,
     inboxConsumers,
     dlq: dlqInfo ? { ...(dlqInfo.state.subjects ?? {}) } : null,
     store: storeInfo ? { stream: storeStream, messages: storeInfo.state.messages, lastSeq: storeInfo.state.last_seq, bytes: storeInfo.state.bytes } : { stream: storeStream, missing: true },
     router,
     orderedRouter,
-    orderedLaneHolder: leaseHolderOf(lease?.value),
+    orderedLaneHolder: orderedLaneHolderOf(presence),
     indexer,
     configRevision: routes?.revision ?? null,
     setAside,

@@ -31,7 +31,7 @@ export type StatusFacts = Readonly<{
   router: ConsumerFact | null;
   /** The router's ordered lane (durable jetbus-router-ordered); null or absent: not created (no ordered actor yet). */
   orderedRouter?: ConsumerFact | null;
-  /** Holder of lease router-ordered (KV jetbus-leases): the replica id, or null when nobody holds it. */
+  /** The router replica pinned to the ordered lane (from its heartbeat), or null when none says so. */
   orderedLaneHolder?: string | null;
   indexer: ConsumerFact | null;
   /** Latest revision of the routing config in KV jetbus-config (null: none stored). */

@@ -9,7 +9,7 @@ export type PresenceValue = Readonly<{
   inFlight: number;
   /** Routers: the config revision they route with. */
   configRevision?: number;
-  /** Routers: whether this replica holds the ordered lane's lease right now. */
+  /** Routers: whether this replica is pinned to the ordered lane right now. */
   orderedLane?: boolean;
 }>;
 

@@ -1,4 +1,4 @@
-import type { BulkPublisher } from "../store/bulk.ts";
+import type { BulkPublisher, SendGuard } from "../store/bulk.ts";
 import type { OutgoingMessage, PubAck } from "../store/types.ts";
 
 /** Copies to one ordered-actor inbox subject, each sent only after the previous one's ack. */
@@ -11,13 +11,14 @@ type Chain = { tail: Promise<unknown>; length: number };
  *
  * A failed link fails every later link of its chain without publishing it, so a later event of
  * a key never overtakes an earlier one that could not be delivered; the chain restarts once it
- * has drained. `beforePublish` runs right before each link goes out and refuses it by throwing: the ordered lane uses it
- * as a fence, so nothing is published after its lease is lost.
+ * has drained. `guard` runs right before each link goes out (and before each resend of it) and
+ * refuses it by throwing: the ordered lane uses it as a fence, so nothing is sent once it is no
+ * longer pinned.
  */
 export class ChainedPublisher {
   private readonly chains = new Map<string, Chain>();
 
-  constructor(private readonly publisher: BulkPublisher, private readonly beforePublish: () => void = () => undefined) {}
+  constructor(private readonly publisher: BulkPublisher, private readonly guard?: SendGuard) {}
 
   publish(subject: string, msg: OutgoingMessage): Promise<PubAck> {
     let chain = this.chains.get(subject);
@@ -26,10 +27,7 @@ export class ChainedPublisher {
       this.chains.set(subject, chain);
     }
     const c = chain;
-    const acked = c.tail.then(() => {
-      this.beforePublish();
-      return this.publisher.publish(msg);
-    });
+    const acked = c.tail.then(() => this.publisher.publish(msg, this.guard));
     c.tail = acked;
     c.length++;
     const release = () => {

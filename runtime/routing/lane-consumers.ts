@@ -1,8 +1,31 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { orMissing } from "../nats/missing.ts";
-import { Consumers, Subjects } from "../topology.ts";
+import { Consumers, PriorityGroups, Subjects } from "../topology.ts";
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
+
+/**
+ * Pinning of the ordered lane. Every router pulls `jetbus-router-ordered` in one priority group
+ * and the server delivers to the pinned one only; it pins another router when the pinned one
+ * sent no pull for ORDERED_PINNED_TTL_MS. A live pinned router pulls at least once per pull
+ * expiry (ORDERED_PULL_EXPIRES_MS, 1 s: the client's minimum), so the TTL must exceed that with
+ * room for a busy event loop: 2 s leaves 1 s. After a SIGKILL the standby is pinned 1-2 s later.
+ */
+export const ORDERED_PULL_EXPIRES_MS = 1_000;
+export const ORDERED_PINNED_TTL_MS = 2_000;
+/**
+ * Unacked events of the ordered lane. The pinned router must keep pulling to stay pinned, and the
+ * client only sends a pull when the lane takes the next message: the lane's in-flight bound is set
+ * above this, so it never stops taking messages (its backlog is bounded here instead).
+ */
+export const ORDERED_MAX_ACK_PENDING = 2_048;
+
+const PINNING = {
+  priority_policy: "pinned_client",
+  priority_groups: [PriorityGroups.orderedRouter],
+  priority_timeout: ORDERED_PINNED_TTL_MS * 1_000_000,
+  max_ack_pending: ORDERED_MAX_ACK_PENDING,
+} as const satisfies Partial<ConsumerConfig>;
 
 function laneConfig(durable: string, ackWaitMs: number | undefined): Partial<ConsumerConfig> & { durable_name: string } {
   return {
@@ -40,6 +63,17 @@ export function orderedLaneExists(jsm: JetStreamManager, stream: string): Promis
 }
 
 /**
+ * A durable made before the lane was pinned (a lease chose its one consumer then) gets the
+ * pinning settings in place: the server allows changing them, and the delivery state is kept.
+ */
+async function ensurePinned(jsm: JetStreamManager, stream: string): Promise<void> {
+  const ci = await jsm.consumers.info(stream, Consumers.routerOrdered);
+  const c = ci.config;
+  if (c.priority_policy === PINNING.priority_policy && c.priority_timeout === PINNING.priority_timeout && c.priority_groups?.[0] === PriorityGroups.orderedRouter && c.max_ack_pending === PINNING.max_ack_pending) return;
+  await jsm.consumers.update(stream, Consumers.routerOrdered, { ...PINNING, priority_groups: [...PINNING.priority_groups] });
+}
+
+/**
  * The ordered lane `jetbus-router-ordered`, created the first time a config has an ordered actor.
  * It starts just after the competing lane's ack floor: every event at or below it is routed
  * already (its ordered copies, if any, published by the competing lane as before the ordered
@@ -48,9 +82,9 @@ export function orderedLaneExists(jsm: JetStreamManager, stream: string): Promis
  * the inbox stores each once.
  */
 export async function ensureOrderedLaneConsumer(jsm: JetStreamManager, stream: string, ackWaitMs?: number): Promise<void> {
-  if (await orderedLaneExists(jsm, stream)) return;
+  if (await orderedLaneExists(jsm, stream)) return ensurePinned(jsm, stream);
   const router = await orMissing(() => jsm.consumers.info(stream, Consumers.router));
   const floor = router?.ack_floor.stream_seq ?? 0;
-  const config = laneConfig(Consumers.routerOrdered, ackWaitMs);
+  const config = { ...laneConfig(Consumers.routerOrdered, ackWaitMs), ...PINNING, priority_groups: [...PINNING.priority_groups] };
   await addOnce(jsm, stream, floor === 0 ? config : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 });
 }

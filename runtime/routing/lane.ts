@@ -1,10 +1,10 @@
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type ConsumerMessages, type ConsumerNotification, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { Delivery } from "../nats/delivered.ts";
-import { orMissing } from "../nats/missing.ts";
+import { rerouteUnacked } from "./catch-up.ts";
 
 /**
  * Lifetime of a pull request. A pull lost in a consumer leader change is noticed only when it
@@ -24,8 +24,14 @@ export type LaneOptions = Readonly<{
   durable: string;
   /** Events routed at once (decoded, copies published, original not yet acked). */
   maxInFlight: number;
-  /** Lifetime of each pull request (default 5s); shorter on the ordered lane so a lost holder's pulls end before a standby takes over. */
+  /** Lifetime of each pull request (default 5s); the ordered lane's pulls also keep its pin (see lane-consumers.ts). */
   pullExpiresMs?: number;
+  /** Pull in this priority group (a pinned durable: the server delivers to one client of the group at a time). */
+  group?: string;
+  /** Re-route what a previous consumer left unacked before consuming (default true); the ordered lane does it per pinning instead. */
+  catchUpOnStart?: boolean;
+  /** The client's notifications about the pulls (pull sent, pinned, unpinned, heartbeats). */
+  onStatus?: (s: ConsumerNotification) => void;
 }>;
 
 /**
@@ -58,10 +64,12 @@ export class RoutingLane {
 
   /** Re-routes what a previous consumer left unacked, then consumes. */
   async start(): Promise<void> {
-    await this.catchUp();
+    if (this.opts.catchUpOnStart !== false) await this.catchUp();
     if (this.stopping) return;
     const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(this.opts.stream, this.opts.durable));
-    this.messages = await consumer.consume({ max_messages: Math.max(256, this.opts.maxInFlight), expires: this.opts.pullExpiresMs ?? PULL_EXPIRES_MS });
+    const pulls = { max_messages: Math.max(256, this.opts.maxInFlight), expires: this.opts.pullExpiresMs ?? PULL_EXPIRES_MS };
+    this.messages = await consumer.consume(this.opts.group ? { ...pulls, group: this.opts.group } : pulls);
+    if (this.opts.onStatus) void this.watch(this.messages, this.opts.onStatus);
     this.loopDone = this.loop(this.messages);
   }
 
@@ -73,31 +81,15 @@ export class RoutingLane {
     while (this.inFlightCount > 0) await new Promise<void>((r) => this.slotWaiters.push(r));
   }
 
-  /**
-   * Events a crashed consumer took but never acked come back only after ack_wait, while newer
-   * events flow at once: an ordered actor could get a key's newer event first. So a starting
-   * lane first re-routes, in stream order, every delivered-but-unacked event (ack floor + 1 up
-   * to the last delivered sequence), read straight from the stream. Copies keep their
-   * Nats-Msg-Id, so whatever the crashed consumer already published is deduplicated; the
-   * originals are acked when their redelivery comes (again deduplicated).
-   */
+  /** See rerouteUnacked: a starting lane first re-routes what a crashed consumer left unacked. */
   private async catchUp(): Promise<void> {
     const { stream, durable } = this.opts;
-    const jsm = await jetstreamManager(this.nc);
-    const ci = await retryTransient(() => jsm.consumers.info(stream, durable));
-    if (ci.num_ack_pending === 0) return;
-    const from = ci.ack_floor.stream_seq + 1;
-    const to = ci.delivered.stream_seq;
-    const pending: Array<Promise<unknown>> = [];
-    for (let seq = from; seq <= to && !this.stopping; seq++) {
-      // only "no message" means acked and gone (or a gap): a timed-out read skipped here would come back out of order
-      const sm = await retryTransient(() => orMissing(() => jsm.streams.getMessage(stream, { seq })));
-      if (!sm) continue;
-      pending.push(this.route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
-    }
-    const results = await Promise.allSettled(pending);
-    const failed = results.filter((r) => r.status === "rejected").length;
-    this.logger.info({ durable, from, to, rerouted: pending.length, failed }, "router lane re-routed unacked events before consuming");
+    const result = await rerouteUnacked(await jetstreamManager(this.nc), stream, durable, this.route, () => this.stopping);
+    if (result.rerouted > 0) this.logger.info({ durable, ...result }, "router lane re-routed unacked events before consuming");
+  }
+
+  private async watch(messages: ConsumerMessages, onStatus: (s: ConsumerNotification) => void): Promise<void> {
+    for await (const s of messages.status()) onStatus(s);
   }
 
   private async loop(messages: ConsumerMessages): Promise<void> {

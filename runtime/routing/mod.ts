@@ -7,6 +7,5 @@ export { compileRuleSet, compileRule, ruleName } from "./plan.ts";
 export { ConfigStore, CONFIG_HISTORY, type StoredConfig } from "./config-store.ts";
 export { Router, startRouter, type RouterDeps, type RouterHandle, type RouterOptions } from "./router.ts";
 export { copyMsgId, copyMessage } from "./copies.ts";
-export { Lease, openLeaseBucket, DEFAULT_LEASE_TIMING, type LeaseTiming, type LeaseValue, type LeaseListener } from "./lease.ts";
 export { inboxSubjectFor, ensureInbox, ensureRouterStreams, orderingKeyOf } from "./inbox.ts";
 export { dryRun, eventForDryRun, type DryRunResult } from "./dry-run.ts";

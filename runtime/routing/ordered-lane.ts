@@ -1,53 +1,71 @@
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type ConsumerInfo, type ConsumerNotification } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { LeaseLostError } from "../errors.ts";
+import { PinLostError } from "../errors.ts";
+import { headerOf } from "../events/headers.ts";
 import type { Logger } from "../log.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
-import { Consumers, LeaseKeys } from "../topology.ts";
+import { Consumers, PriorityGroups } from "../topology.ts";
+import { rerouteUnacked } from "./catch-up.ts";
 import { ChainedPublisher } from "./chain.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { RoutingLane } from "./lane.ts";
-import { DEFAULT_LEASE_TIMING, Lease, openLeaseBucket, type LeaseTiming } from "./lease.ts";
+import { ORDERED_MAX_ACK_PENDING, ORDERED_PINNED_TTL_MS, ORDERED_PULL_EXPIRES_MS } from "./lane-consumers.ts";
 
 /** Routes one event's ordered copies through the given chains. */
 export type RouteOrdered = (m: StoredEventMsg, chains: ChainedPublisher) => Promise<unknown>;
 
-export type OrderedLaneDeps = Readonly<{ nc: NatsConnection; stream: string; replicas: number; logger: Logger; replicaId: string; publisher: BulkPublisher }>;
+export type OrderedLaneDeps = Readonly<{ nc: NatsConnection; stream: string; logger: Logger; replicaId: string; publisher: BulkPublisher }>;
 
-export type OrderedLaneOptions = Readonly<{ maxInFlight: number; timing?: LeaseTiming }>;
-
+const PIN_HEADER = "Nats-Pin-Id";
 /**
- * Pull requests of the ordered lane live this long. A holder that loses its lease stops pulling
- * at once, but a pull it already sent could still be answered by the server; the next holder
- * waits until no pull is left on the durable (at most about this long) before it re-routes
- * what is unacked and starts consuming, so no event can reach a gone holder after the takeover.
+ * The pinned router stops publishing this long before the server could unpin it: the server's
+ * TTL runs from when it received our last pull, which is after we sent it. Also covers a
+ * process paused (SIGSTOP, a VM freeze) past the TTL: on waking it publishes nothing more.
  */
-const PULL_EXPIRES_MS = 3_000;
+const FENCE_MARGIN_MS = 250;
+/** Connection events after which this process cannot know whether it is still pinned. */
+const CONNECTION_LOST = new Set(["disconnect", "reconnecting", "staleConnection", "close"]);
+
+/** What nats-server 2.11+ reports about a pinned durable's groups (the client's ConsumerInfo type lacks it). */
+type PinnedInfo = ConsumerInfo & { priority_groups?: Array<{ group: string; pinned_client_id?: string }> };
 
 /**
- * The ordered lane of one router replica: competes for lease `router-ordered` and, while it
- * holds it, consumes durable `jetbus-router-ordered` and publishes the copies for ordered
- * actors, chained per partition subject, strictly in stream order. One holder in the whole
- * deployment means one consumer of that durable, so the per-replica order is the global order.
+ * One stretch of being pinned: its pin id, a fence that, once lost, refuses every later copy,
+ * and what its catch-up routed by store sequence (a delivery of such an event waits for that
+ * instead of publishing its copies a second time).
+ */
+type Holding = { readonly pin: string; readonly fence: { lost: boolean }; readonly chains: ChainedPublisher; readonly caughtUp: Map<number, Promise<unknown>>; ready: Promise<void> };
+
+/**
+ * The ordered lane of one router replica. Every replica pulls durable `jetbus-router-ordered`
+ * in priority group `ordered` (`priority_policy: pinned_client`); the server delivers to one
+ * pinned replica at a time, so the lane has one consumer in the whole deployment and its
+ * per-subject chains give the global order.
  *
- * On takeover the new holder first waits out the old holder's pull requests, then re-routes
- * the durable's delivered-but-unacked events in stream order (RoutingLane's catch-up), then
- * consumes. On losing the lease the holder fences its chains first (nothing not yet sent goes
- * out), then stops consuming; events it had taken are nak'ed or left to ack_wait.
+ * Becoming pinned (a delivery carrying a Nats-Pin-Id this replica does not hold yet) starts a
+ * holding: it first re-routes every delivered-but-unacked event in stream order (what the
+ * previous pinned replica may have left half done), then routes the deliveries. The holding
+ * ends (its fence refuses every copy not yet sent, resends included) when the client reports
+ * being unpinned, when the connection drops, and when this replica's last pull carrying its pin
+ * is older than the pinned TTL minus a margin: then the server may have pinned another replica
+ * already, and a paused process that wakes up publishes nothing more. Copies already sent keep
+ * their Nats-Msg-Id, so what two replicas both publish around a handover is stored once, and
+ * each replica publishes a subject's copies in stream order, each after the previous one's ack:
+ * the partition's order holds either way (see the README, Routing).
  */
 export class OrderedLane {
-  private lease?: Lease;
   private lane?: RoutingLane;
-  /** Set when the lease is lost: the chains of that holding refuse to publish. */
-  private fence = { lost: true };
-  /** Lane starts and stops run one after another: a new holding starts after the last one ended. */
-  private transitions: Promise<void> = Promise.resolve();
+  private current?: Holding;
+  /** performance.now() of the last pull sent with the current pin (or of becoming pinned). */
+  private lastPinnedPullAt = 0;
+  private statusIter?: AsyncIterable<{ type: string }> & { stop?: () => void };
+  private stopped = false;
 
-  constructor(private readonly deps: OrderedLaneDeps, private readonly route: RouteOrdered, private readonly opts: OrderedLaneOptions) {}
+  constructor(private readonly deps: OrderedLaneDeps, private readonly route: RouteOrdered) {}
 
-  /** True while this replica holds the lease (and so consumes the ordered lane). */
+  /** True while this replica is pinned and may publish ordered copies. */
   get holding(): boolean {
-    return this.lease?.held ?? false;
+    return this.current !== undefined && !this.current.fence.lost && this.pinFresh();
   }
 
   get inFlight(): number {
@@ -55,69 +73,110 @@ export class OrderedLane {
   }
 
   async start(): Promise<void> {
-    const timing = this.opts.timing ?? DEFAULT_LEASE_TIMING;
-    const kv = await openLeaseBucket(this.deps.nc, this.deps.replicas, timing.ttlMs);
-    this.lease = new Lease(this.deps.nc, kv, LeaseKeys.OrderedRouter, this.deps.replicaId, { onAcquired: () => this.acquired(), onLost: (reason) => this.lost(reason) }, this.deps.logger, timing);
-    this.lease.start();
+    void this.watchConnection();
+    this.lane = new RoutingLane(this.deps.nc, (m) => this.routeDelivered(m), this.deps.logger, {
+      stream: this.deps.stream,
+      durable: Consumers.routerOrdered,
+      // above the durable's max_ack_pending: the lane never stops taking messages, so pulls (which keep the pin) never stop
+      maxInFlight: 2 * ORDERED_MAX_ACK_PENDING,
+      pullExpiresMs: ORDERED_PULL_EXPIRES_MS,
+      group: PriorityGroups.orderedRouter,
+      catchUpOnStart: false,
+      onStatus: (s) => this.onPullStatus(s),
+    });
+    await this.lane.start();
   }
 
-  /** Drains the lane (copies in flight are acked), then releases the lease for a standby. */
+  /** Stops pulling, lets copies in flight be acked, then unpins this replica so a standby takes over at once. */
   async stop(): Promise<void> {
-    const lane = this.lane;
-    this.lane = undefined;
-    await lane?.stop();
-    await this.lease?.stop();
-    await this.transitions;
+    this.stopped = true;
+    this.statusIter?.stop?.();
+    await this.lane?.stop();
+    const held = this.current;
+    if (!held || held.fence.lost) return;
+    this.end("stopped");
+    const jsm = await jetstreamManager(this.deps.nc);
+    const ci = (await jsm.consumers.info(this.deps.stream, Consumers.routerOrdered).catch(() => null)) as PinnedInfo | null;
+    // only our own pin: a standby pinned meanwhile keeps its own
+    if (ci?.priority_groups?.[0]?.pinned_client_id === held.pin) await jsm.consumers.unpin(this.deps.stream, Consumers.routerOrdered, PriorityGroups.orderedRouter).catch(() => undefined);
   }
 
-  private acquired(): void {
-    const fence = { lost: false };
-    this.fence = fence;
-    this.transitions = this.transitions.then(async () => {
-      try {
-        await this.waitForStalePulls();
-        if (fence.lost) return;
-        const chains = new ChainedPublisher(this.deps.publisher, () => {
-          if (fence.lost) throw new LeaseLostError(LeaseKeys.OrderedRouter, "copy not published");
-        });
-        const lane = new RoutingLane(this.deps.nc, (m) => this.route(m, chains), this.deps.logger, {
-          stream: this.deps.stream,
-          durable: Consumers.routerOrdered,
-          maxInFlight: this.opts.maxInFlight,
-          pullExpiresMs: PULL_EXPIRES_MS,
-        });
-        this.lane = lane;
-        await lane.start();
-        if (!fence.lost) this.deps.logger.info({ replica: this.deps.replicaId }, "router consumes the ordered lane");
-      } catch (err) {
-        // holding the lease without consuming would stall every ordered actor: hand it on
-        this.deps.logger.error({ err: (err as Error).message }, "ordered lane failed to start; releasing its lease");
-        if (!fence.lost) await this.lease?.release(`start failed: ${(err as Error).message}`);
-      }
+  private routeDelivered(m: StoredEventMsg): Promise<unknown> {
+    const pin = headerOf(m, PIN_HEADER) ?? "";
+    let h = this.current;
+    if (!h || h.fence.lost || h.pin !== pin) h = this.takeOver(pin);
+    const holding = h;
+    return holding.ready.then(() => {
+      const routed = holding.caughtUp.get(m.seq);
+      holding.caughtUp.delete(m.seq); // once: a redelivery (this one failed) is routed anew
+      return routed ?? this.route(m, holding.chains);
     });
   }
 
-  private lost(reason: string): void {
-    this.fence.lost = true;
-    const lane = this.lane;
-    this.lane = undefined;
-    if (lane) this.deps.logger.warn({ replica: this.deps.replicaId, reason }, "router stops consuming the ordered lane");
-    const stopping = lane?.stop();
-    this.transitions = this.transitions.then(() => stopping);
+  /** Pinned (again): the previous holding is fenced, the new one re-routes what is unacked before any delivery. */
+  private takeOver(pin: string): Holding {
+    if (this.current && !this.current.fence.lost) this.end("pinned again under a new id");
+    const fence = { lost: false };
+    const chains = new ChainedPublisher(this.deps.publisher, () => this.guard(fence));
+    // the server (re)started its TTL when it pinned us, just before this delivery
+    this.lastPinnedPullAt = performance.now();
+    const h: Holding = { pin, fence, chains, caughtUp: new Map(), ready: Promise.resolve() };
+    h.ready = this.catchUp(h);
+    this.current = h;
+    this.deps.logger.info({ replica: this.deps.replicaId, pin }, "router is pinned to the ordered lane");
+    return h;
   }
 
-  /**
-   * Pulls the previous holder sent can still be answered until they expire; an event handed to
-   * a gone holder would come back only after ack_wait, behind newer events. Bounded: a pull
-   * outlives PULL_EXPIRES_MS only if the server never expires it, and then we go on anyway.
-   */
-  private async waitForStalePulls(): Promise<void> {
-    const jsm = await jetstreamManager(this.deps.nc);
-    const deadline = Date.now() + PULL_EXPIRES_MS + 2_000;
-    for (;;) {
-      const ci = await jsm.consumers.info(this.deps.stream, Consumers.routerOrdered);
-      if (ci.num_waiting === 0 || Date.now() > deadline) return;
-      await new Promise((r) => setTimeout(r, 100));
+  /** Everything delivered and unacked, this holding's first deliveries included, in stream order before anything else. */
+  private async catchUp(h: Holding): Promise<void> {
+    const { fence, chains, caughtUp } = h;
+    const route = (m: StoredEventMsg) => {
+      const routed = this.route(m, chains);
+      caughtUp.set(m.seq, routed);
+      return routed;
+    };
+    try {
+      const jsm = await jetstreamManager(this.deps.nc);
+      const result = await rerouteUnacked(jsm, this.deps.stream, Consumers.routerOrdered, route, () => fence.lost);
+      if (result.rerouted > 0) this.deps.logger.info({ durable: Consumers.routerOrdered, ...result }, "ordered lane re-routed unacked events before consuming");
+    } catch (err) {
+      // deliveries of this holding fail (nak) and the next one starts a new holding with a new catch-up
+      fence.lost = true;
+      throw err;
+    }
+  }
+
+  private guard(fence: { lost: boolean }): void {
+    if (!fence.lost && !this.pinFresh()) this.end(`no pull with our pin for ${Math.round(performance.now() - this.lastPinnedPullAt)} ms`);
+    if (fence.lost) throw new PinLostError(Consumers.routerOrdered, "copy not published");
+  }
+
+  private pinFresh(): boolean {
+    return performance.now() - this.lastPinnedPullAt < ORDERED_PINNED_TTL_MS - FENCE_MARGIN_MS;
+  }
+
+  private end(reason: string): void {
+    const h = this.current;
+    if (!h || h.fence.lost) return;
+    h.fence.lost = true;
+    this.deps.logger.warn({ replica: this.deps.replicaId, reason }, "router stops publishing the ordered lane");
+  }
+
+  private onPullStatus(s: ConsumerNotification): void {
+    if (s.type === "next") {
+      const id = (s.options as { id?: string }).id;
+      if (id !== undefined && id === this.current?.pin) this.lastPinnedPullAt = performance.now();
+    } else if (s.type === "consumer_unpinned") {
+      this.end("unpinned by the server");
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    const iter = this.deps.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.statusIter = iter;
+    for await (const s of iter) {
+      if (this.stopped) break;
+      if (CONNECTION_LOST.has(s.type)) this.end(`connection ${s.type}`);
     }
   }
 }

@@ -19,7 +19,6 @@ import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } 
 import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
 import { RoutingLane } from "./lane.ts";
 import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
-import type { LeaseTiming } from "./lease.ts";
 import { OrderedLane } from "./ordered-lane.ts";
 import { compileRuleSet } from "./plan.ts";
 import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey } from "../presence/mod.ts";
@@ -35,15 +34,13 @@ export type RouterOptions = Readonly<{
   ackWaitMs?: number;
   /** Presence heartbeat period. */
   heartbeatMs?: number;
-  /** Timing of the ordered lane's lease (tests shorten it). */
-  leaseTiming?: LeaseTiming;
 }>;
 
 export type RouterHandle = Readonly<{
   replicaId: string;
   /** The config revision this replica routes with right now. */
   readonly revision: number;
-  /** True while this replica holds the ordered lane's lease. */
+  /** True while this replica is pinned to the ordered lane (publishes the ordered copies). */
   readonly ordered: boolean;
   stop(): Promise<void>;
 }>;
@@ -65,12 +62,12 @@ function hasOrderedActor(config: Pick<JetbusConfig, "actors">): boolean {
  *
  * Why two lanes: competing replicas on one durable scale out, but two events of one key taken
  * by two replicas can be published in either order, and ordered actors need their inbox
- * partition in stream order. Electing a single router would keep order but give up scaling,
- * and pinning consumers needs nats-server 2.11. So the work is split by what needs order:
+ * partition in stream order. A single active router would keep order but give up scaling. So
+ * the work is split by what needs order:
  * - the competing lane (durable `jetbus-router`, every replica) publishes the copies for
  *   unordered actors, unrouted and quarantined events; any replica may take any event;
- * - the ordered lane (durable `jetbus-router-ordered`) publishes only the copies for ordered
- *   actors, and only the holder of lease `router-ordered` (KV jetbus-leases) consumes it, so it
+ * - the ordered lane (durable `jetbus-router-ordered`, a pinned priority group) publishes only
+ *   the copies for ordered actors; the server delivers it to one pinned replica at a time, so it
  *   has one consumer in the whole deployment and its per-subject chains give the global order.
  * Each copy keeps its Nats-Msg-Id `<event id>:<actor>`, so whatever two lanes or two holders of
  * the ordered lane both publish is stored once.
@@ -200,7 +197,7 @@ export class Router {
     this.startOrderedLane().catch((err) => this.deps.logger.error({ err: (err as Error).message }, "ordered lane could not be created; events with ordered copies wait for it"));
   }
 
-  /** Creates the ordered durable if needed, then competes for its lease (once per replica). */
+  /** Creates (or pins) the ordered durable if needed, then pulls it in its priority group (once per replica). */
   private startOrderedLane(): Promise<void> {
     this.orderedLaneStarting ??= (async () => {
       const { nc, config, logger } = this.deps;
@@ -208,11 +205,7 @@ export class Router {
       await retryTransient(() => ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs), STARTUP_RETRY);
       this.orderedLaneReady = true;
       if (this.stopping) return;
-      this.orderedLane = new OrderedLane(
-        { nc, stream: config.store.stream, replicas: config.store.replicas, logger, replicaId: this.replicaId, publisher: this.publisher },
-        (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains),
-        { maxInFlight: this.maxInFlight, ...(this.opts.leaseTiming ? { timing: this.opts.leaseTiming } : {}) },
-      );
+      this.orderedLane = new OrderedLane({ nc, stream: config.store.stream, logger, replicaId: this.replicaId, publisher: this.publisher }, (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains));
       await this.orderedLane.start();
     })();
     this.orderedLaneStarting.catch(() => {
@@ -265,7 +258,7 @@ export async function startRouter(deps: RouterDeps, opts: RouterOptions = {}): P
   try {
     await router.start();
   } catch (err) {
-    // a half-started replica may already hold the ordered lane's lease: hand it on before failing
+    // a half-started replica may already be pinned to the ordered lane: hand it on before failing
     await router.stop().catch(() => undefined);
     throw err;
   }

@@ -4,8 +4,12 @@ import { PublishError, TimeoutError } from "../errors.ts";
 import { connectionInbox } from "../nats/inbox.ts";
 import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
 
+/** Runs right before a message goes out, first send and every resend; throwing refuses it (the publish fails with that error). */
+export type SendGuard = () => void;
+
 type InFlight = {
   readonly msg: OutgoingMessage;
+  readonly guard: SendGuard | undefined;
   readonly resolve: (ack: PubAck) => void;
   readonly reject: (err: Error) => void;
   sentAt: number;
@@ -14,7 +18,7 @@ type InFlight = {
   parked: boolean;
 };
 
-type Waiting = { readonly msg: OutgoingMessage; readonly resolve: (ack: PubAck) => void; readonly reject: (err: Error) => void };
+type Waiting = { readonly msg: OutgoingMessage; readonly guard: SendGuard | undefined; readonly resolve: (ack: PubAck) => void; readonly reject: (err: Error) => void };
 
 type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
 
@@ -68,11 +72,15 @@ export class BulkPublisher {
     return this.inFlight.size + this.waiting.length - this.head;
   }
 
-  publish(msg: OutgoingMessage): Promise<PubAck> {
+  /**
+   * `guard` is checked before the first send and before every resend: a fenced publisher (the
+   * ordered lane after losing its pin) must not send late, and a resend can come seconds later.
+   */
+  publish(msg: OutgoingMessage, guard?: SendGuard): Promise<PubAck> {
     if (this.closed) return Promise.reject(new PublishError("bulk publisher is closed"));
     return new Promise<PubAck>((resolve, reject) => {
-      if (this.inFlight.size < this.window && this.waiting.length === this.head) this.send({ msg, resolve, reject });
-      else this.waiting.push({ msg, resolve, reject });
+      if (this.inFlight.size < this.window && this.waiting.length === this.head) this.send({ msg, guard, resolve, reject });
+      else this.waiting.push({ msg, guard, resolve, reject });
     });
   }
 
@@ -99,7 +107,7 @@ export class BulkPublisher {
   private send(w: Waiting): void {
     const n = ++this.counter;
     // fields listed, not spread: an object spread per message showed in the indexer's profile
-    const entry: InFlight = { msg: w.msg, resolve: w.resolve, reject: w.reject, sentAt: Date.now(), attempts: 0, parked: false };
+    const entry: InFlight = { msg: w.msg, guard: w.guard, resolve: w.resolve, reject: w.reject, sentAt: Date.now(), attempts: 0, parked: false };
     this.inFlight.set(n, entry);
     if (!this.coalesce) return this.transmit(n, entry);
     if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
@@ -119,6 +127,12 @@ export class BulkPublisher {
     entry.attempts++;
     entry.sentAt = Date.now();
     entry.parked = false;
+    try {
+      entry.guard?.();
+    } catch (err) {
+      this.settle(n, entry, err as Error);
+      return;
+    }
     try {
       this.nc.publish(entry.msg.subject, entry.msg.data, { reply: `${this.inbox}.${n}`, headers: entry.msg.headers });
     } catch (err) {

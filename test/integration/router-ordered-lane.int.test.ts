@@ -5,7 +5,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats } from "../../runtime/nats/connect.ts";
 import { ConfigStore } from "../../runtime/routing/config-store.ts";
-import type { LeaseTiming } from "../../runtime/routing/lease.ts";
 import { startRouter, type RouterHandle } from "../../runtime/routing/router.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { Consumers, JetbusHeaders, Streams } from "../../runtime/topology.ts";
@@ -20,8 +19,6 @@ const config = testConfig({
   actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: PARTITIONS } }],
   routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger", "audit"] }] },
 });
-// the defaults' proportions (10s / 3s / 2s / 1s), shortened so the takeover fits a test
-const leaseTiming: LeaseTiming = { ttlMs: 3_000, renewEveryMs: 1_000, renewTimeoutMs: 700, retryEveryMs: 200 };
 
 type Replica = { nc: NatsConnection; router: RouterHandle };
 
@@ -49,16 +46,15 @@ function assertOrderedAndOnce(copies: readonly StoredMsg[], what: string): void 
   for (const [key, ns] of byKey) assert.equal(ns, [...ns].sort((a, b) => a - b), `${what}: key ${key} in order`);
 }
 
-test("three router replicas: ordered copies in stream order, each once, across an abrupt loss of the lane holder", async () => {
+test("three router replicas: ordered copies in stream order, each once, across an abrupt loss of the pinned replica, which a standby replaces within the pinned TTL", async () => {
   const { server, nc, stop } = await startServer();
   const replicas: Replica[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const rnc = await connectNats({ servers: server.url, name: `router-${i}` });
-      replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, config), { maxInFlight: 64, ackWaitMs: 5_000, leaseTiming, heartbeatMs: 500 }) });
+      replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, config), { maxInFlight: 64, ackWaitMs: 5_000, heartbeatMs: 500 }) });
     }
     const holders = () => replicas.filter((r) => r.router.ordered);
-    const first = await waitFor(() => (holders().length === 1 ? holders()[0] : undefined), "one replica holds the ordered lane");
 
     // events keep flowing through the kill; per key a counter n in publish (= stream) order
     const pub = new BulkPublisher(nc);
@@ -71,15 +67,19 @@ test("three router replicas: ordered copies in stream order, each once, across a
       }
     })();
 
+    // the server pins one replica when it first delivers
+    const first = await waitFor(() => (holders().length === 1 ? holders()[0] : undefined), "one replica is pinned to the ordered lane");
     const jsm = await jetstreamManager(nc);
     const inboxCount = async () => (await jsm.streams.info(Streams.Inbox)).state.messages;
     await waitFor(async () => (await inboxCount()) >= TOTAL / 2, "a good part routed", 60_000);
+    assert.is(holders().length, 1, "the others stay standbys while it pulls");
     assert.ok(published < TOTAL || (await inboxCount()) < 2 * TOTAL, "the holder is killed mid-run");
 
-    // the holder's process "dies": its connection goes away, nothing is stopped or released
+    // the pinned replica's process "dies": its connection goes away, nothing is stopped or unpinned
     await first.nc.close();
     const survivors = replicas.filter((r) => r !== first);
-    const second = await waitFor(() => survivors.find((r) => r.router.ordered), "a standby takes the ordered lane over", 30_000);
+    // the server pins a standby once the dead one's pinned TTL (2 s) ran out without a pull
+    const second = await waitFor(() => survivors.find((r) => r.router.ordered), "a standby is pinned within the pinned TTL", 6_000, 20);
     assert.is(survivors.filter((r) => r.router.ordered).length, 1, "one holder after the takeover");
     assert.ok(second !== first);
     await flow;
@@ -110,7 +110,7 @@ test("the first ordered actor added by a live config: its copies switch lanes wi
   try {
     for (let i = 0; i < 2; i++) {
       const rnc = await connectNats({ servers: server.url, name: `router-${i}` });
-      replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, unordered), { maxInFlight: 32, ackWaitMs: 5_000, leaseTiming }) });
+      replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, unordered), { maxInFlight: 32, ackWaitMs: 5_000 }) });
     }
     const jsm = await jetstreamManager(nc);
     assert.is(await jsm.consumers.info(Streams.Events, Consumers.routerOrdered).catch(() => null), null, "no ordered lane without ordered actors");
@@ -121,8 +121,8 @@ test("the first ordered actor added by a live config: its copies switch lanes wi
     const store = await ConfigStore.open(nc);
     const applied = await store.apply({ ...unordered, actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: PARTITIONS } }] });
     await waitFor(() => replicas.every((r) => r.router.revision === applied.revision), "both replicas on the new revision");
-    await waitFor(() => replicas.some((r) => r.router.ordered), "a replica holds the new ordered lane", 20_000);
     await publish(200, 300);
+    await waitFor(() => replicas.some((r) => r.router.ordered), "a replica is pinned to the new ordered lane", 20_000);
     await pub.close();
 
     await waitFor(async () => {

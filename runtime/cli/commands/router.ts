@@ -24,7 +24,7 @@ function duration(name: string, v: string): number {
 
 export function registerRouter(program: Command): void {
   withStrictOption(withCommonOptions(program.command("router")))
-    .description("run router replicas (competing on durable jetbus-router; one at a time, by lease, on jetbus-router-ordered) until SIGTERM/SIGINT, then drain")
+    .description("run router replicas (competing on durable jetbus-router; on jetbus-router-ordered, the one the server pins) until SIGTERM/SIGINT, then drain")
     .option("--replicas <n>", "router replicas in this process", "1")
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")

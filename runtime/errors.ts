@@ -13,6 +13,9 @@ export const ErrorCode = {
   NatsServerFailed: "NATS_SERVER_FAILED",
   NatsServerTooOld: "NATS_SERVER_TOO_OLD",
   StoreConflict: "STORE_CONFLICT",
+  StoreMissing: "STORE_MISSING",
+  DataLoss: "DATA_LOSS",
+  PermissionDenied: "PERMISSION_DENIED",
   PublishFailed: "PUBLISH_FAILED",
   Timeout: "TIMEOUT",
   Terminal: "TERMINAL",
@@ -111,6 +114,30 @@ export class StoreConflictError extends JetbusError {
   override name = "StoreConflictError";
   constructor(readonly setting: string, message: string) {
     super(ErrorCode.StoreConflict, `${setting}: ${message}`);
+  }
+}
+
+/** A one-shot command found no store to use: only `jetbus store apply`, `up` or `router` create it. */
+export class StoreMissingError extends JetbusError {
+  override name = "StoreMissingError";
+  constructor(readonly stream: string) {
+    super(ErrorCode.StoreMissing, `stream ${stream} does not exist on this server`);
+  }
+}
+
+/** `jetbus store apply` refused a change that would delete stored data because --allow-data-loss was not given. */
+export class DataLossError extends JetbusError {
+  override name = "DataLossError";
+  constructor(readonly losses: readonly { stream: string; setting: string; loss: string }[]) {
+    super(ErrorCode.DataLoss, [`refused: ${losses.length === 1 ? "this change deletes" : "these changes delete"} stored data (nothing was changed):`, ...losses.map((l) => `  ${l.stream} ${l.setting}: ${l.loss}`)].join("\n"));
+  }
+}
+
+/** The server refused an operation to this user: a permissions problem, not a config conflict. */
+export class PermissionDeniedError extends JetbusError {
+  override name = "PermissionDeniedError";
+  constructor(readonly operation: string, readonly subject: string, cause?: unknown) {
+    super(ErrorCode.PermissionDenied, `permission denied: ${operation} (the server refused this user a publish to "${subject}")`, { cause });
   }
 }
 

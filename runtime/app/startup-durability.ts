@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
-import { checkDurability } from "../cluster/durability.ts";
+import { checkDurability, FindingKind } from "../cluster/durability.ts";
 import { DurabilityError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -29,4 +29,6 @@ export async function checkDurabilityAtStartup(nc: NatsConnection, config: Jetbu
   if (findings.length === 0) return;
   if (mode === DurabilityMode.Strict) throw new DurabilityError(findings);
   for (const f of findings) logger.warn({ durability: f.kind, subject: f.subject }, `durability: ${f.subject} ${f.problem}`);
+  // this process never changes a store it finds: point at the one step that does
+  if (findings.some((f) => f.kind === FindingKind.ConfigDrift)) logger.warn({ durability: FindingKind.ConfigDrift, subject: config.store.stream }, `durability: stream ${config.store.stream} is used as it is; \`jetbus store apply\` shows the differences and applies them`);
 }

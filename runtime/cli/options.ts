@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { startRuntime, type Runtime } from "../app/bootstrap.ts";
 import { DurabilityMode } from "../app/startup-durability.ts";
+import { noticeStoreDrift } from "../app/store-notice.ts";
 
 /** Flags every command shares. */
 export type CommonOptions = { servers?: string; config?: string; json?: boolean; debug?: boolean };
@@ -13,10 +14,11 @@ export function withCommonOptions(cmd: Command): Command {
     .option("--debug", "print stack traces on errors");
 }
 
-/** Runs `fn` with a started runtime and always disposes it. */
-export async function withRuntime<T>(opts: CommonOptions, fn: (rt: Runtime) => Promise<T>, name = "jetbus-cli"): Promise<T> {
+/** Runs `fn` with a started runtime and always disposes it; first says once on stderr when the store differs from the config. */
+export async function withRuntime<T>(opts: CommonOptions, fn: (rt: Runtime) => Promise<T>, name = "jetbus-cli", notice = true): Promise<T> {
   const rt = await startRuntime({ configPath: opts.config, servers: opts.servers, name });
   try {
+    if (notice) await noticeStoreDrift(rt.nc, rt.config);
     return await fn(rt);
   } finally {
     await rt.dispose();

@@ -17,6 +17,7 @@ import { registerRouter } from "./commands/router.ts";
 import { registerRoute } from "./commands/route.ts";
 import { registerQuarantine, registerUnrouted } from "./commands/set-aside.ts";
 import { registerServer } from "./commands/server.ts";
+import { registerStore } from "./commands/store.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerGet(program);
   registerHistory(program);
   registerIndex(program);
+  registerStore(program);
   registerStatus(program);
   registerTrace(program);
   registerReplay(program);

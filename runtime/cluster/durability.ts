@@ -1,6 +1,7 @@
-import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../config/types.ts";
 import { DurabilityError } from "../errors.ts";
+import { showValue, streamChanges } from "../store/drift.ts";
 import { eventStreamConfig } from "../store/stream.ts";
 import { ownedStreams } from "./owned-streams.ts";
 
@@ -31,17 +32,6 @@ export type DurabilityOptions = Readonly<{
   /** Replicas a cluster stream should have; 3 by default. */
   minReplicas?: number;
 }>;
-
-/** Settings of the event stream that the config decides, with the config key a person would edit. */
-const STORE_SETTINGS: ReadonlyArray<readonly [keyof StreamConfig, string]> = [
-  ["num_replicas", "store.replicas"],
-  ["max_age", "store.max_age"],
-  ["max_bytes", "store.max_bytes"],
-  ["max_msgs", "store.max_msgs"],
-  ["max_msg_size", "store.max_msg_size"],
-  ["duplicate_window", "store.duplicate_window"],
-  ["storage", "store.storage"],
-];
 
 function label(stream: string): string {
   return stream.startsWith("KV_") ? `KV ${stream.slice(3)}` : stream;
@@ -78,20 +68,10 @@ export async function checkDurability(jsm: JetStreamManager, config: JetbusConfi
   }
   const deployed = streams.find((s) => s.config.name === events);
   if (deployed) {
-    const wanted = eventStreamConfig(config.store) as Partial<StreamConfig>;
-    for (const [key, setting] of STORE_SETTINGS) {
-      const have = deployed.config[key], want = wanted[key];
-      if (JSON.stringify(have ?? null) !== JSON.stringify(want ?? null)) {
-        findings.push({ kind: FindingKind.ConfigDrift, subject: events, problem: `${setting} is ${show(key, have)} on the server but ${show(key, want)} in the config` });
-      }
+    for (const c of streamChanges(deployed.config, eventStreamConfig(config.store))) {
+      findings.push({ kind: FindingKind.ConfigDrift, subject: events, problem: `${c.setting} is ${showValue(c.key, c.from)} on the server but ${showValue(c.key, c.to)} in the config` });
     }
   }
   if (opts.strict && findings.length > 0) throw new DurabilityError(findings);
   return findings;
-}
-
-/** Nanosecond durations as seconds, so a person can compare them with the config. */
-function show(key: string, v: unknown): string {
-  if ((key === "max_age" || key === "duplicate_window") && typeof v === "number") return v === 0 ? "0 (forever)" : `${v / 1e9}s`;
-  return JSON.stringify(v);
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
 import { startRuntime } from "../app/bootstrap.ts";
+import { noticeStoreDrift } from "../app/store-notice.ts";
 import { startServices } from "../app/services.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { liveConfig } from "../operations/live-config.ts";
@@ -46,6 +47,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
   const config: JetbusConfig = tmp ? { ...fileConfig, nats: { ...fileConfig.nats, embedded: { ...fileConfig.nats.embedded, store_dir: join(tmp, "data"), port: 0 } } } : fileConfig;
   const rt = await startRuntime({ config, servers, name: "jetbus-demo", logger: o.logger });
   try {
+    // against a deployment (--servers) the store is used as found, never changed; say so when it differs
+    await noticeStoreDrift(rt.nc, config);
     const services = await startServices(rt, { http: false });
     try {
       // the rules the routers run: a revision applied with `jetbus config apply` wins over the file

@@ -33,8 +33,14 @@ function replicasOf(config: Pick<JetbusConfig, "store">): number {
 }
 
 /** JETBUS_UNROUTED over `unrouted.>` and JETBUS_QUARANTINE over `quarantine.>`: kept, never dropped by jetbus. */
-export async function ensureRouterStreams(jsm: JetStreamManager, config: Pick<JetbusConfig, "store">): Promise<void> {
+export function routerStreamConfigs(config: Pick<JetbusConfig, "store">): Array<Partial<StreamConfig> & { name: string }> {
   const common = { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: replicasOf(config), duplicate_window: 120_000_000_000 };
-  await ensureStreamExists(jsm, { ...common, name: Streams.Unrouted, subjects: ["unrouted.>"] });
-  await ensureStreamExists(jsm, { ...common, name: Streams.Quarantine, subjects: ["quarantine.>"] });
+  return [
+    { ...common, name: Streams.Unrouted, subjects: ["unrouted.>"] },
+    { ...common, name: Streams.Quarantine, subjects: ["quarantine.>"] },
+  ];
+}
+
+export async function ensureRouterStreams(jsm: JetStreamManager, config: Pick<JetbusConfig, "store">): Promise<void> {
+  for (const cfg of routerStreamConfigs(config)) await ensureStreamExists(jsm, cfg);
 }

@@ -3,16 +3,16 @@ import type { Runtime } from "../app/bootstrap.ts";
 import type { Logger } from "../log.ts";
 import { Indexer } from "./indexer.ts";
 import { EventStore } from "./queries.ts";
-import { ensureStore } from "./stream.ts";
+import { ensureStore, StoreAccess } from "./stream.ts";
 import type { StoredEvent } from "./types.ts";
 
-/** What every store command does first, so it works on a fresh server: ensure both streams. */
+/** What every store command does first: find both streams, used as they are (a missing one is a StoreMissingError). */
 export async function openStore(rt: Runtime): Promise<{ store: EventStore; indexer: Indexer; quietLogger: Logger }> {
-  await ensureStore(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store);
+  await ensureStore(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store, StoreAccess.Use);
   // the CLI's stdout is its answer; only warnings go to stderr
   const quietLogger = rt.logger.child({ component: "store" }, { level: "warn" });
   const store = new EventStore(rt.nc, { stream: rt.config.store.stream, logger: quietLogger, metrics: rt.metrics });
-  const indexer = new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics });
+  const indexer = new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, storeAccess: StoreAccess.Use });
   return { store, indexer, quietLogger };
 }
 

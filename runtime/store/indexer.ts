@@ -13,7 +13,7 @@ import { AckBatcher } from "../consumer/acks.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
 import { Delivery } from "../nats/delivered.ts";
-import { ensureStore } from "./stream.ts";
+import { ensureStore, StoreAccess } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
 
 export type IndexerOptions = Readonly<{
@@ -23,6 +23,8 @@ export type IndexerOptions = Readonly<{
   maxAckPending?: number;
   /** How often the lag gauge is refreshed while running. */
   lagEveryMs?: number;
+  /** May it create a missing store (`up`, `router`) or only use one (one-shot commands)? Create by default. */
+  storeAccess?: StoreAccess;
 }>;
 
 /** The indexer's durable on the event stream: every event, explicit acks, position kept by the server. */
@@ -105,7 +107,7 @@ export class Indexer {
   /** Streams, durable and the index writer: what both running modes need. */
   private async prepare(): Promise<Consumer> {
     const jsm = await jetstreamManager(this.nc, { checkAPI: false });
-    await ensureStore(jsm, this.store);
+    await ensureStore(jsm, this.store, this.opts.storeAccess ?? StoreAccess.Create);
     const ci = await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
     this.maxAckPending = ci.config.max_ack_pending && ci.config.max_ack_pending > 0 ? ci.config.max_ack_pending : 4096;
     const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);

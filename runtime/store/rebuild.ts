@@ -5,7 +5,7 @@ import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
 import { Indexer, type IndexerOptions } from "./indexer.ts";
-import { ensureEventStream, ensureIndexStream } from "./stream.ts";
+import { deployedSettings, ensureEventStream, ensureIndexStream, StoreAccess } from "./stream.ts";
 import type { IndexStatus, RebuildProgress } from "./types.ts";
 
 /**
@@ -17,11 +17,12 @@ import type { IndexStatus, RebuildProgress } from "./types.ts";
  */
 export async function rebuildIndex(nc: NatsConnection, store: StoreSettings, opts: IndexerOptions & { onProgress?: (p: RebuildProgress) => void; timeoutMs?: number } = {}): Promise<IndexStatus> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
-  await ensureEventStream(jsm, store);
+  const events = await ensureEventStream(jsm, store, StoreAccess.Use);
   await retryTransient(() => orMissing(() => jsm.consumers.delete(store.stream, Consumers.indexer)));
   await retryTransient(() => orMissing(() => jsm.streams.delete(indexStreamFor(store.stream))));
-  await ensureIndexStream(jsm, store);
-  const indexer = new Indexer(nc, store, opts);
+  // derived data, re-created by this explicit step; its retention follows the events as stored
+  await ensureIndexStream(jsm, deployedSettings(events.config, store), StoreAccess.Create);
+  const indexer = new Indexer(nc, store, { storeAccess: StoreAccess.Use, ...opts });
   const first = await indexer.status();
   const total = first.pending;
   return indexer.catchUp({

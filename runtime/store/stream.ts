@@ -1,29 +1,29 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import { toNanos } from "../config/duration.ts";
 import type { StoreSettings } from "../config/types.ts";
-import { StoreConflictError } from "../errors.ts";
+import { JetbusError, StoreConflictError, StoreMissingError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { isNotFound, isReplicaRefusal, isResourceRefusal } from "../nats/errors.ts";
+import { isAlreadyExists, isReplicaRefusal, isResourceRefusal } from "../nats/errors.ts";
+import { orMissing } from "../nats/missing.ts";
+import { naming, permissionDenied } from "../nats/permission.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
 import { Subjects, indexStreamFor } from "../topology.ts";
+import { SETTING_OF } from "./drift.ts";
 
 export const EVENT_SUBJECTS = `${EVENTS_PREFIX}.>`;
 
 /** The parts of a stream config jetbus decides; everything else keeps the server's value. */
-type Desired = Pick<StreamConfig, "name" | "subjects" | "retention" | "storage" | "num_replicas" | "max_age" | "max_bytes" | "max_msgs" | "max_msg_size" | "duplicate_window" | "discard" | "allow_direct" | "max_msgs_per_subject">;
+export type StreamWanted = Pick<StreamConfig, "name" | "subjects" | "retention" | "storage" | "num_replicas" | "max_age" | "max_bytes" | "max_msgs" | "max_msg_size" | "duplicate_window" | "discard" | "allow_direct" | "max_msgs_per_subject">;
+type Desired = StreamWanted;
 
-/** Where each server setting comes from in the config, so a conflict names what the user wrote. */
-const SETTING_OF: Readonly<Record<string, string>> = {
-  storage: "store.storage",
-  num_replicas: "store.replicas",
-  max_age: "store.max_age",
-  max_bytes: "store.max_bytes",
-  max_msgs: "store.max_msgs",
-  max_msg_size: "store.max_msg_size",
-  duplicate_window: "store.duplicate_window",
-  subjects: "store.stream",
-  retention: "store.stream",
-};
+/** What a caller may do to a store stream. Neither ever changes an existing stream: `jetbus store apply` does that. */
+export const StoreAccess = {
+  /** Create the stream when it is missing (`jetbus up`, `jetbus router`, the local cluster's provisioning). */
+  Create: "create",
+  /** Use the stream as found; a missing one is a StoreMissingError (pub, get, history and every other command). */
+  Use: "use",
+} as const;
+export type StoreAccess = (typeof StoreAccess)[keyof typeof StoreAccess];
 
 /** The event stream's config from `store` settings. A duplicate window may not outlast max_age, so it is capped there. */
 export function eventStreamConfig(s: StoreSettings): Desired {
@@ -65,74 +65,42 @@ export function indexStreamConfig(s: StoreSettings): Desired {
   };
 }
 
-/** Is every subject of `existing` inside `wanted` (so replacing them orphans nothing)? */
-function covered(existing: readonly string[], wanted: readonly string[]): string[] {
-  const matches = (w: string, s: string) => {
-    if (w === s) return true;
-    const wt = w.split("."), st = s.split(".");
-    for (let i = 0; i < wt.length; i++) {
-      if (wt[i] === ">") return st.length > i;
-      if (i >= st.length) return false;
-      if (wt[i] !== "*" && wt[i] !== st[i]) return false;
-    }
-    return wt.length === st.length;
-  };
-  return existing.filter((s) => !wanted.some((w) => matches(w, s)));
-}
-
-function differences(current: StreamConfig, desired: Desired): string[] {
-  const changed: string[] = [];
-  for (const key of Object.keys(desired) as Array<keyof Desired>) {
-    const a = current[key], b = desired[key];
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) changed.push(key);
-  }
-  return changed;
+/** The stream as the server has it, or null when it does not exist. */
+export async function readStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | null> {
+  return naming(`read stream ${name}`, () => retryTransient(() => orMissing(() => jsm.streams.info(name))));
 }
 
 /**
- * Creates the stream, or updates it in place when the config changed; a change the server
- * cannot apply in place (storage type, retention, dropping subjects that hold data) is refused
- * with a StoreConflictError naming the setting. Nothing is ever deleted here.
+ * The stream as the server has it, created from `desired` when it is missing and `access` allows.
+ * An existing stream is used as it is, whatever the config says (only `jetbus store apply` changes
+ * one, see apply.ts), unless jetbus cannot work with it at all (not limits retention).
  */
-export async function ensureStream(jsm: JetStreamManager, desired: Desired): Promise<StreamInfo> {
+export async function ensureStream(jsm: JetStreamManager, desired: Desired, access: StoreAccess = StoreAccess.Create): Promise<StreamInfo> {
   const name = desired.name;
-  let info: StreamInfo | undefined;
+  const found = await readStream(jsm, name);
+  if (found) return usable(found, desired);
+  if (access === StoreAccess.Use) throw new StoreMissingError(name);
   try {
-    info = await retryTransient(() => jsm.streams.info(name));
+    return checkReplicas(await retryTransient(() => jsm.streams.add(desired)), desired);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  if (!info) {
-    try {
-      return checkReplicas(await retryTransient(() => jsm.streams.add(desired)), desired);
-    } catch (err) {
-      throw explain(err, desired);
+    // another process created it between our look and our add: use theirs
+    if (isAlreadyExists(err)) {
+      const theirs = await readStream(jsm, name);
+      if (theirs) return usable(theirs, desired);
     }
+    throw explain(err, desired);
   }
-  const current = info.config;
-  if (current.storage !== desired.storage) {
-    throw new StoreConflictError(SETTING_OF.storage!, `stream ${name} uses ${current.storage} storage and the config asks for ${desired.storage}; the server cannot convert a stream in place (create a new stream with a different store.stream and move the events)`);
+}
+
+function usable(info: StreamInfo, desired: Desired): StreamInfo {
+  if (info.config.retention !== desired.retention) {
+    throw new StoreConflictError(SETTING_OF.retention!, `stream ${desired.name} has ${info.config.retention} retention; jetbus needs ${desired.retention} retention for it (use another store.stream name)`);
   }
-  if (current.retention !== desired.retention) {
-    throw new StoreConflictError(SETTING_OF.retention!, `stream ${name} has ${current.retention} retention; jetbus needs limits retention for a store (use another store.stream name)`);
-  }
-  const orphaned = covered(current.subjects ?? [], desired.subjects ?? []);
-  if (orphaned.length > 0) {
-    throw new StoreConflictError(SETTING_OF.subjects!, `stream ${name} also captures ${orphaned.join(", ")}; dropping ${orphaned.length === 1 ? "that subject" : "those subjects"} would orphan stored messages (use another store.stream name, or edit the stream by hand)`);
-  }
-  const changed = differences(current, desired);
-  if (changed.length === 0) return checkReplicas(info, desired);
-  let updated: StreamInfo;
-  try {
-    updated = await retryTransient(() => jsm.streams.update(name, { ...current, ...desired }));
-  } catch (err) {
-    throw explain(err, desired, changed);
-  }
-  return checkReplicas(updated, desired);
+  return info;
 }
 
 /** A server without clustering quietly keeps one replica; say so instead of pretending the data is replicated. */
-function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
+export function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
   if ((desired.num_replicas ?? 1) > 1 && !info.cluster) {
     throw new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the config asks for ${desired.num_replicas} replicas but the server is not clustered, so it keeps one copy (set store.replicas to 1, or run a JetStream cluster)`);
   }
@@ -140,30 +108,46 @@ function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
 }
 
 /**
- * A server refusal of a create/update, named by the config setting most likely behind it (by API
- * code). A duplicate window over max_age cannot reach the server: eventStreamConfig caps it.
+ * A server refusal of a create/update: a permission error as one, else named by the config setting
+ * most likely behind it (by API code). A duplicate window over max_age cannot reach the server: eventStreamConfig caps it.
  */
-function explain(err: unknown, desired: Desired, changed: string[] = []): unknown {
+export function explain(err: unknown, desired: Desired, operation = `create stream ${desired.name}`, changed: readonly string[] = []): unknown {
+  if (err instanceof JetbusError) return err;
+  const denied = permissionDenied(err, operation);
+  if (denied) return denied;
   const message = (err as Error)?.message ?? String(err);
   if (isReplicaRefusal(err)) return new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the server refused ${desired.num_replicas} replicas: ${message}`);
   if (isResourceRefusal(err)) return new StoreConflictError(SETTING_OF.storage!, `stream ${desired.name}: ${message}`);
-  if (changed.length > 0) return new StoreConflictError(changed.map((k) => SETTING_OF[k] ?? k).join(", "), `stream ${desired.name}: the server refused the change: ${message}`);
+  if (changed.length > 0) return new StoreConflictError(changed.join(", "), `stream ${desired.name}: the server refused the change: ${message}`);
   return err;
 }
 
-/** The event stream (`store.stream` over `events.>`) as the config describes it. */
-export function ensureEventStream(jsm: JetStreamManager, store: StoreSettings): Promise<StreamInfo> {
-  return ensureStream(jsm, eventStreamConfig(store));
+/**
+ * The store settings as a deployed event stream has them: what a missing index stream is created
+ * from, so its entries expire with the events actually stored rather than with a config that differs.
+ */
+export function deployedSettings(events: Partial<StreamConfig>, s: StoreSettings): StoreSettings {
+  return {
+    ...s,
+    max_age: Math.round((events.max_age ?? 0) / 1e6),
+    max_msgs: events.max_msgs ?? s.max_msgs,
+    duplicate_window: events.duplicate_window ? Math.round(events.duplicate_window / 1e6) : s.duplicate_window,
+  };
+}
+
+/** The event stream (`store.stream` over `events.>`): created when missing and `access` allows, else used as found. */
+export function ensureEventStream(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<StreamInfo> {
+  return ensureStream(jsm, eventStreamConfig(store), access);
 }
 
 /** The index stream of the store (`JETBUS_INDEX` over `index.<stream>.>`), retention following the event stream. */
-export function ensureIndexStream(jsm: JetStreamManager, store: StoreSettings): Promise<StreamInfo> {
-  return ensureStream(jsm, indexStreamConfig(store));
+export function ensureIndexStream(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<StreamInfo> {
+  return ensureStream(jsm, indexStreamConfig(store), access);
 }
 
-/** Both streams the store needs, event stream first. */
-export async function ensureStore(jsm: JetStreamManager, store: StoreSettings): Promise<{ events: StreamInfo; index: StreamInfo }> {
-  const events = await ensureEventStream(jsm, store);
-  const index = await ensureIndexStream(jsm, store);
+/** Both streams the store needs, event stream first; a missing index follows the event stream as deployed. */
+export async function ensureStore(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<{ events: StreamInfo; index: StreamInfo }> {
+  const events = await ensureEventStream(jsm, store, access);
+  const index = await ensureIndexStream(jsm, deployedSettings(events.config, store), access);
   return { events, index };
 }

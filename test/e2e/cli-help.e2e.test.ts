@@ -12,6 +12,9 @@ import type { Command } from "commander";
 import { buildProgram } from "../../runtime/cli/program.ts";
 import { startServer } from "../helpers/nats.ts";
 import { runJetbus } from "../helpers/cli.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { configFrom } from "../../runtime/config/mod.ts";
+import { ensureStore } from "../../runtime/store/mod.ts";
 
 const COMMON = ["--servers", "--config", "--json", "--debug"];
 
@@ -41,6 +44,8 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["index", ["rebuild", "status"]],
   ["index rebuild", COMMON],
   ["index status", COMMON],
+  ["store", ["apply"]],
+  ["store apply", [...COMMON, "--yes", "--allow-data-loss"]],
   ["cluster", ["up", "down", "durability", "accounts"]],
   ["cluster up", ["--config", "--dir", "--port-base", "--actors", "--json"]],
   ["cluster down", ["--dir", "--purge"]],
@@ -107,6 +112,8 @@ test("exit codes: bad config and bad input 2, unknown id 1; one error line plus 
     const bad = join(dir, "broken.json");
     writeFileSync(bad, JSON.stringify({ bogus: 1, store: { replicas: 2 } }));
     const url = env.server.url;
+    // one-shot commands use a store, never create it (`store apply`, `up` and `router` do)
+    await ensureStore(await jetstreamManager(env.nc), configFrom({}).store);
     const [config, json, flag, missing, missingDebug] = await Promise.all([
       runJetbus(["config", "validate", bad]),
       runJetbus(["pub", "UserCreated", "{not json", "--servers", url]),

@@ -6,10 +6,18 @@ import { runJetbus } from "../helpers/cli.ts";
 
 const jetbus = (args: string[], env: Record<string, string> = {}) => runJetbus(args, { JETBUS_LOG_LEVEL: "info", ...env });
 
-test("jetbus pub / get / history / index against a fresh server, with exit codes 0, 1 and 2", async () => {
+test("jetbus pub / get / history / index against a fresh server (after store apply creates the store), with exit codes 0, 1 and 2", async () => {
   const { server, nc, stop } = await startServer();
   const s = ["--servers", server.url];
   try {
+    // a one-shot command never creates the store: an operator step does
+    const none = await jetbus(["pub", "UserCreated", '{"user_id":"u0"}', ...s]);
+    assert.is(none.code, 1, none.stderr);
+    assert.match(none.stderr, /^error \[STORE_MISSING\]: stream EVENTS does not exist/m);
+    assert.match(none.stderr, /jetbus store apply/);
+    const apply = await jetbus(["store", "apply", "--yes", ...s]);
+    assert.is(apply.code, 0, apply.stderr);
+    assert.match(apply.stdout, /^EVENTS: create/m);
     const pub = await jetbus(["pub", "UserCreated", '{"user_id":"u1","username":"john","email":"john@example.com"}', "--id", "cli-1", "--correlation-id", "flow-cli", "--source", "shell", ...s]);
     assert.is(pub.code, 0, pub.stderr);
     assert.is(pub.stdout, "cli-1 seq 1\n");

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { UsageError } from "../../errors.ts";
-import { EventBus, ensureEventStream } from "../../store/mod.ts";
+import { EventBus, ensureEventStream, StoreAccess } from "../../store/mod.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
 type PubOptions = CommonOptions & { id?: string; source?: string; correlationId?: string; causationId?: string };
@@ -22,7 +22,8 @@ export function registerPub(program: Command): void {
         throw new UsageError(`event data is not valid JSON: ${(err as Error).message}`);
       }
       await withRuntime(o, async (rt) => {
-        await ensureEventStream(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store);
+        // the store as it is: only `store apply`, `up` and `router` create or change it
+        await ensureEventStream(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store, StoreAccess.Use);
         const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
         try {
           const r = await bus.publish(type, data, { id: o.id, source: o.source, correlationId: o.correlationId, causationId: o.causationId });

@@ -3,7 +3,7 @@ import { toNanos } from "../config/duration.ts";
 import type { StoreSettings } from "../config/types.ts";
 import { JetbusError, StoreConflictError, StoreMissingError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { isAlreadyExists, isReplicaRefusal, isResourceRefusal } from "../nats/errors.ts";
+import { isAlreadyExists, isNoPeers, isReplicaRefusal, isResourceRefusal } from "../nats/errors.ts";
 import { orMissing } from "../nats/missing.ts";
 import { naming, permissionDenied } from "../nats/permission.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
@@ -112,7 +112,8 @@ export function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
  * most likely behind it (by API code). A duplicate window over max_age cannot reach the server: eventStreamConfig caps it.
  */
 export function explain(err: unknown, desired: Desired, operation = `create stream ${desired.name}`, changed: readonly string[] = []): unknown {
-  if (err instanceof JetbusError) return err;
+  // a cluster whose meta leader does not know every peer yet: a moment later it can place the stream
+  if (err instanceof JetbusError || isNoPeers(err)) return err;
   const denied = permissionDenied(err, operation);
   if (denied) return denied;
   const message = (err as Error)?.message ?? String(err);

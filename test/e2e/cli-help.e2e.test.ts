@@ -44,7 +44,6 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["index", ["rebuild", "status"]],
   ["index rebuild", COMMON],
   ["index status", COMMON],
-  ["server", ["--json"]],
   ["store", ["apply"]],
   ["store apply", [...COMMON, "--yes", "--allow-data-loss"]],
   ["cluster", ["up", "down", "durability", "accounts"]],

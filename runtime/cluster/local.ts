@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createConnection } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { NatsServerFailedError, NotFoundError } from "../errors.ts";
-import { findNatsServer, natsServerVersion } from "../nats/binary.ts";
+import { findNatsServer } from "../nats/binary.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
 /** deploy/cluster shipped with jetbus: the node files the local cluster runs. */
@@ -32,16 +32,11 @@ export function defaultPorts(i: number, base = 4222): NodePorts {
   return { client: base + i, cluster: base + 2000 + i, http: base + 4000 + i };
 }
 
-/** True when the server understands `sync_interval` (2.10+). */
-export function supportsSyncInterval(version: readonly [number, number, number]): boolean {
-  return version[0] > 2 || (version[0] === 2 && version[1] >= 10);
-}
-
 /**
  * A node's config for one machine: the deploy file as is, with only what must differ on a shared
  * host overridden (a later key replaces an earlier one in nats-server config, blocks included).
  */
-export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string; ports: NodePorts; peers: readonly NodePorts[]; storeDir: string; syncAlways: boolean; accountsFile?: string }): string {
+export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string; ports: NodePorts; peers: readonly NodePorts[]; storeDir: string; accountsFile?: string }): string {
   // nats-server resolves includes relative to the including file, even absolute-looking ones
   const include = relative(dirname(o.configFile), o.nodeFile);
   const routes = o.peers.map((p) => `nats-route://127.0.0.1:${p.cluster}`).join(", ");
@@ -51,7 +46,7 @@ export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string;
     `listen: "127.0.0.1:${o.ports.client}"`,
     `http: "127.0.0.1:${o.ports.http}"`,
     `cluster { name: jetbus, listen: "127.0.0.1:${o.ports.cluster}", routes: [${routes}] }`,
-    `jetstream { store_dir: ${JSON.stringify(o.storeDir)}, max_file_store: 2GB, max_memory_store: 128MB${o.syncAlways ? ", sync_interval: always" : ""} }`,
+    `jetstream { store_dir: ${JSON.stringify(o.storeDir)}, max_file_store: 2GB, max_memory_store: 128MB, sync_interval: always }`,
     ...(o.accountsFile ? [`include ${JSON.stringify(relative(dirname(o.configFile), o.accountsFile))}`] : []),
     "",
   ].join("\n");
@@ -132,7 +127,6 @@ export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState>
   mkdirSync(dir, { recursive: true });
   const deployDir = o.deployDir ?? DEPLOY_CLUSTER_DIR;
   const bin = findNatsServer();
-  const syncAlways = supportsSyncInterval(natsServerVersion(bin));
   const ports = o.ports ?? [0, 1, 2].map((i) => defaultPorts(i));
   let accountsFile: string | undefined;
   if (o.accounts) writeFileSync((accountsFile = join(dir, "accounts.conf")), o.accounts);
@@ -146,7 +140,7 @@ export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState>
       const config = join(dir, `node${i + 1}.conf`);
       const storeDir = join(dir, `n${i + 1}`);
       mkdirSync(storeDir, { recursive: true });
-      writeFileSync(config, renderLocalNodeConfig({ nodeFile, configFile: config, ports: ports[i]!, peers: ports, storeDir, syncAlways, accountsFile }));
+      writeFileSync(config, renderLocalNodeConfig({ nodeFile, configFile: config, ports: ports[i]!, peers: ports, storeDir, accountsFile }));
       const log = join(dir, `node${i + 1}.log`);
       const out = openSync(log, "a");
       const child = spawn(bin, ["-c", config], { detached: true, stdio: ["ignore", out, out], env });

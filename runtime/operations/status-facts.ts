@@ -27,7 +27,7 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
   const [presenceEntries, inbox, dlqInfo, storeInfo, router, orderedRouter, indexer, routes, setAside] = await Promise.all([
     readKvEntries(nc, jsm, Buckets.Presence),
     orMissing(() => jsm.streams.info(Streams.Inbox)),
-    // subjects_filter makes the server count messages per subject (works on 2.9)
+    // subjects_filter makes the server count messages per subject
     orMissing(() => jsm.streams.info(Streams.DeadLetter, { subjects_filter: Subjects.deadLetterAll })),
     orMissing(() => jsm.streams.info(storeStream)),
     consumerFact(jsm, storeStream, Consumers.router),

@@ -172,6 +172,14 @@ export class UsageError extends JetbusError {
   }
 }
 
+/** A duration or point in time that does not parse: names where it came from, the value, and the forms accepted (bad input: exit 2). */
+export class InvalidTimeError extends UsageError {
+  override name = "InvalidTimeError";
+  constructor(readonly what: string, readonly value: string, readonly accepted: string) {
+    super(`${what}: ${JSON.stringify(value)} is not valid; use ${accepted}`);
+  }
+}
+
 /** A command named an actor the config does not define (bad input: exit 2). */
 export class UnknownActorError extends JetbusError {
   override name = "UnknownActorError";

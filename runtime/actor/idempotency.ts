@@ -2,7 +2,6 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
-import { toMillis } from "../config/duration.ts";
 import type { Event } from "../events/types.ts";
 import { tokenFor } from "../events/subjects.ts";
 import { Buckets } from "../topology.ts";
@@ -44,7 +43,7 @@ export class ProcessedMarkers {
 
   static async open(nc: NatsConnection, actor: ActorSettings, replicas: number, replica: string): Promise<ProcessedMarkers> {
     const name = Buckets.processed(actor.name);
-    const kv = await ensureBucket(nc, name, { history: 1, ttl: toMillis(actor.idempotency.ttl), replicas });
+    const kv = await ensureBucket(nc, name, { history: 1, ttl: actor.idempotency.ttl, replicas });
     const config = (await kv.status()).streamInfo.config;
     if (!config.allow_direct || config.mirror || !config.subjects?.includes(`$KV.${name}.>`)) return new ProcessedMarkers(kv, replica);
     const fast = { stream: config.name, prefix: `$KV.${name}.`, gets: new DirectGets(nc), writes: new BulkPublisher(nc, { coalesce: true }), jsm: await jetstreamManager(nc) };

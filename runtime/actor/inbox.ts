@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
-import { toNanos } from "../config/duration.ts";
+import { msToNanos } from "../config/duration.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { isAlreadyExists, isNotFound } from "../nats/errors.ts";
 import { Streams, Subjects } from "../topology.ts";
@@ -31,7 +31,7 @@ export function actorConsumerConfigs(actor: ActorSettings): Array<Partial<Consum
     filter_subject: c.filter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: toNanos(actor.ack_wait),
+    ack_wait: msToNanos(actor.ack_wait),
     max_ack_pending: actor.ordered ? 1 : actor.max_ack_pending,
     max_deliver: -1,
     max_waiting: 512,

@@ -1,6 +1,5 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { ActorSettings } from "../config/types.ts";
-import { toMillis } from "../config/duration.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { createContext, type ContextDeps } from "./context.ts";
@@ -32,7 +31,7 @@ const HANDLED: Outcome = { kind: "ack", result: "handled" };
  */
 export function buildPipeline(d: PipelineDeps): Step {
   const s = d.settings;
-  const limitMs = toMillis(s.timeout);
+  const limitMs = s.timeout;
   const handler = limitMs > 0 ? compose(d.handler, timeout(limitMs)) : d.handler;
   const invoke: Step = async (h) => {
     const event = h.event!;

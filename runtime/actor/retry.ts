@@ -1,5 +1,4 @@
 import type { ActorSettings } from "../config/types.ts";
-import { toMillis } from "../config/duration.ts";
 import { ErrorCode } from "../errors.ts";
 import type { FailureDecision } from "./types.ts";
 
@@ -19,7 +18,7 @@ export function isTerminal(err: unknown): boolean {
 export function backoffDelayMs(backoff: ActorSettings["retry"]["backoff"], attempt: number): number {
   if (backoff.length === 0) return 0;
   const i = Math.min(Math.max(attempt, 1), backoff.length) - 1;
-  return toMillis(backoff[i]!);
+  return backoff[i]!;
 }
 
 /** Retry with the schedule's delay while attempts remain and the error is not terminal; else dead-letter. */

@@ -4,7 +4,6 @@ import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
-import { toMillis } from "../config/duration.ts";
 import { TimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -60,7 +59,7 @@ export class ActorWorker {
 
   constructor(private readonly o: ActorWorkerOptions) {
     this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
-    this.ackWaitMs = toMillis(o.settings.ack_wait);
+    this.ackWaitMs = o.settings.ack_wait;
     // every running handler may listen on the shutdown signal (directly or through ctx.signal):
     // with concurrency above 10, Node would warn of a leak that is none
     setMaxListeners(0, this.abort.signal);

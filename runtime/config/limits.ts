@@ -1,6 +1,5 @@
 import type { Problem } from "../errors.ts";
-import { toMillis } from "./duration.ts";
-import type { Duration, JetbusConfig } from "./types.ts";
+import type { JetbusConfig, Millis } from "./types.ts";
 
 /**
  * Deepest nesting a config document may have. The schema validator and the filter evaluator
@@ -36,8 +35,9 @@ export function depthProblem(doc: unknown): Problem | undefined {
 /** Durations the schema accepts in form but that no timer or JetStream field can hold. */
 export function durationProblems(config: JetbusConfig): Problem[] {
   const problems: Problem[] = [];
-  const check = (path: string, d: Duration | undefined, max = MAX_DURATION_MS, why = "the longest JetStream takes (int64 nanoseconds, ~292 years)") => {
-    if (d !== undefined && !(toMillis(d) <= max)) problems.push({ path, message: `${JSON.stringify(d)} is longer than ${max} ms, ${why}` });
+  // validation has converted them to milliseconds; one too long to convert stays a string
+  const check = (path: string, d: Millis | undefined, max = MAX_DURATION_MS, why = "the longest JetStream takes (int64 nanoseconds, ~292 years)") => {
+    if (d !== undefined && !(typeof d === "number" && d <= max)) problems.push({ path, message: `${typeof d === "number" ? `${d} ms` : JSON.stringify(d)} is longer than ${max} ms, ${why}` });
   };
   check("store.max_age", config.store.max_age);
   check("store.duplicate_window", config.store.duplicate_window);

@@ -1,7 +1,10 @@
 import type { NatsAuth } from "../nats/connect.ts";
 
-/** A duration as written in config: milliseconds, or "500ms" / "30s" / "5m" / "24h" / "7d". */
-export type Duration = number | string;
+/**
+ * A duration in milliseconds. The config file may write "500ms" / "30s" / "5m" / "24h" / "7d" /
+ * "1w"; validation converts every duration to milliseconds once (runtime/config/duration.ts).
+ */
+export type Millis = number;
 
 export type NatsSettings = NatsAuth & {
   servers: string[];
@@ -10,12 +13,12 @@ export type NatsSettings = NatsAuth & {
 
 export type StoreSettings = {
   stream: string;
-  max_age: Duration;
+  max_age: Millis;
   max_bytes: number;
   max_msgs: number;
   max_msg_size: number;
   replicas: 1 | 3 | 5;
-  duplicate_window: Duration;
+  duplicate_window: Millis;
   storage: "file" | "memory";
 };
 
@@ -27,11 +30,11 @@ export type ActorSettings = {
   concurrency: number;
   replicas: number;
   max_ack_pending: number;
-  ack_wait: Duration;
-  timeout: Duration;
-  retry: { max_attempts: number; backoff: Duration[] };
+  ack_wait: Millis;
+  timeout: Millis;
+  retry: { max_attempts: number; backoff: Millis[] };
   dead_letter: { enabled: boolean };
-  idempotency: { enabled: boolean; ttl: Duration };
+  idempotency: { enabled: boolean; ttl: Millis };
   ordered?: { key: string; partitions: number };
   options: Record<string, unknown>;
 };

@@ -1,12 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { DataValidationCxt } from "ajv/dist/types/index.js";
 import addFormats from "ajv-formats";
 import type { Problem } from "../errors.ts";
 import { checkRoutes } from "../routing/check.ts";
+import { DURATION_FORMS, parseDuration } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
+
+/** The schema keyword marking a duration (schemas/config.schema.json `$defs/duration`). */
+export const DURATION_KEYWORD = "x-jetbus-duration";
 
 /** The config schemas shipped with jetbus. */
 export const SCHEMA_DIR = join(PACKAGE_ROOT, "schemas");
@@ -22,10 +27,34 @@ export function createAjv(): Ajv2020 {
   return ajv;
 }
 
+/**
+ * Durations are converted once, here: the schema marks them (`x-jetbus-duration`, on
+ * `$defs/duration`) and this keyword replaces each valid one by its milliseconds in the
+ * validated document. An invalid one is left as it is for the schema's anyOf to report.
+ */
+function addDurationKeyword(ajv: Ajv2020): void {
+  ajv.addKeyword({
+    keyword: DURATION_KEYWORD,
+    modifying: true,
+    errors: false,
+    schemaType: "boolean",
+    validate: (_on: boolean, data: unknown, _schema?: unknown, cxt?: DataValidationCxt) => {
+      if (!cxt?.parentData || (typeof data !== "string" && typeof data !== "number")) return true;
+      try {
+        (cxt.parentData as Record<string | number, unknown>)[cxt.parentDataProperty] = parseDuration(data, cxt.instancePath);
+      } catch {
+        // not a duration: the anyOf beside this keyword reports it with the accepted forms
+      }
+      return true;
+    },
+  });
+}
+
 let compiled: ValidateFunction | undefined;
 function configValidator(): ValidateFunction {
   if (!compiled) {
     const ajv = createAjv();
+    addDurationKeyword(ajv);
     ajv.addSchema(readSchema("actor.schema.json"));
     ajv.addSchema(readSchema("routes.schema.json"));
     compiled = ajv.compile(readSchema("config.schema.json"));
@@ -52,7 +81,7 @@ function describe(e: ErrorObject): Problem {
     case "anyOf":
       return {
         path: jsonPath(e.instancePath),
-        message: e.schemaPath.includes("duration") ? "must be a duration: milliseconds, or a string such as 500ms, 30s, 5m, 24h, 7d" : "does not match any allowed form",
+        message: e.schemaPath.includes("duration") ? `must be a duration: ${DURATION_FORMS}` : "does not match any allowed form",
       };
     case "dependentRequired":
       return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: `is required when ${String(p.property)} is set` };

@@ -1,10 +1,8 @@
-import { toMillis } from "../config/duration.ts";
-import { UsageError } from "../errors.ts";
+import { parseTimePoint, TIME_FORMS } from "../config/duration.ts";
+import { InvalidTimeError, UsageError } from "../errors.ts";
 
 /** Where a replay starts or stops: a store sequence, or a point in time. */
 export type ReplayPoint = Readonly<{ seq: number }> | Readonly<{ time: Date }>;
-
-const RFC3339ISH = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
  * Parses `--from` / `--to`: a store sequence (`1200`), a timestamp (`2026-01-31T12:00:00Z`,
@@ -17,9 +15,11 @@ export function parseReplayPoint(text: string, flag: string, now = new Date()): 
     if (!Number.isSafeInteger(seq) || seq < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: a store sequence starts at 1`);
     return { seq };
   }
-  if (/^\d+(ms|s|m|h|d)$/.test(t)) return { time: new Date(now.getTime() - toMillis(t)) };
-  if (RFC3339ISH.test(t) && !Number.isNaN(Date.parse(t))) return { time: new Date(t) };
-  throw new UsageError(`${flag} ${JSON.stringify(text)} is not a store sequence (e.g. 1200), a time (e.g. 2026-01-31T12:00:00Z) or a duration ago (e.g. 15m, 2h, 7d)`);
+  try {
+    return { time: parseTimePoint(t, flag, now) };
+  } catch {
+    throw new InvalidTimeError(flag, text, `a store sequence (1200), or ${TIME_FORMS}`);
+  }
 }
 
 export function describePoint(p: ReplayPoint): string {

@@ -6,4 +6,3 @@ export { EventStore, DEFAULT_PAGE, type EventStoreOptions } from "./queries.ts";
 export { Indexer, ensureIndexerConsumer, type IndexerOptions } from "./indexer.ts";
 export { rebuildIndex } from "./rebuild.ts";
 export { ensureEventStream, ensureIndexStream, ensureStore, eventStreamConfig, indexStreamConfig, StoreAccess, EVENT_SUBJECTS } from "./stream.ts";
-export { parseTimeArg } from "./time.ts";

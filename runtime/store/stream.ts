@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
-import { toNanos } from "../config/duration.ts";
+import { msToNanos } from "../config/duration.ts";
 import type { StoreSettings } from "../config/types.ts";
 import { JetbusError, StoreConflictError, StoreMissingError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -27,8 +27,8 @@ export type StoreAccess = (typeof StoreAccess)[keyof typeof StoreAccess];
 
 /** The event stream's config from `store` settings. A duplicate window may not outlast max_age, so it is capped there. */
 export function eventStreamConfig(s: StoreSettings): Desired {
-  const maxAge = toNanos(s.max_age);
-  const window = toNanos(s.duplicate_window);
+  const maxAge = msToNanos(s.max_age);
+  const window = msToNanos(s.duplicate_window);
   return {
     name: s.stream,
     subjects: [EVENT_SUBJECTS],

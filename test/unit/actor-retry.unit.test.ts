@@ -3,7 +3,8 @@ import * as assert from "uvu/assert";
 import { backoffDelayMs, decideFailure, errorCodeOf, isTerminal } from "../../runtime/actor/retry.ts";
 import { InvalidEventError, PublishError, SchemaViolationError, TerminalError, TimeoutError } from "../../runtime/errors.ts";
 
-const retry = { max_attempts: 4, backoff: ["100ms", "1s", "5s"] };
+// as loaded: the config's ["100ms", "1s", "5s"] in milliseconds
+const retry = { max_attempts: 4, backoff: [100, 1000, 5000] };
 
 test("backoff: the n-th failed attempt waits the n-th delay, and the last delay repeats", () => {
   assert.is(backoffDelayMs(retry.backoff, 1), 100);
@@ -17,7 +18,7 @@ test("failures are retried until max_attempts, then dead-lettered", () => {
   assert.equal(decideFailure(retry, 1, new Error("x")), { kind: "retry", delayMs: 100 });
   assert.equal(decideFailure(retry, 3, new Error("x")), { kind: "retry", delayMs: 5000 });
   assert.equal(decideFailure(retry, 4, new Error("x")), { kind: "dead-letter", reason: "exhausted" });
-  assert.equal(decideFailure({ max_attempts: 1, backoff: ["1s"] }, 1, new Error("x")), { kind: "dead-letter", reason: "exhausted" });
+  assert.equal(decideFailure({ max_attempts: 1, backoff: [1000] }, 1, new Error("x")), { kind: "dead-letter", reason: "exhausted" });
 });
 
 test("terminal errors skip the remaining attempts; other typed errors are retried", () => {

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configFrom, loadConfig, toMillis } from "../../runtime/config/mod.ts";
+import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
 import { ConfigError, ConfigUnreadableError } from "../../runtime/errors.ts";
 
 function problemsOf(fn: () => unknown): string[] {
@@ -19,13 +19,13 @@ function problemsOf(fn: () => unknown): string[] {
 test("empty config gets every default", () => {
   const c = configFrom({});
   assert.is(c.store.stream, "EVENTS");
-  assert.is(c.store.duplicate_window, "2m");
+  assert.is(c.store.duplicate_window, 120_000, "the default 2m, in milliseconds");
   assert.equal(c.nats.servers, []);
   assert.is(c.nats.embedded.store_dir, ".jetbus/data");
   assert.is(c.routes.mode, "all-matches");
   const withActor = configFrom({ actors: [{ name: "a" }] });
   assert.is(withActor.actors[0]!.retry.max_attempts, 5);
-  assert.is(withActor.actors[0]!.idempotency.ttl, "24h");
+  assert.is(withActor.actors[0]!.idempotency.ttl, 86_400_000, "the default 24h, in milliseconds");
 });
 
 test("every problem at once, each with its JSON path", () => {
@@ -75,11 +75,13 @@ test("a missing explicit file is an unreadable-config error", () => {
   }
 });
 
-test("durations", () => {
-  assert.is(toMillis("250ms"), 250);
-  assert.is(toMillis("2m"), 120_000);
-  assert.is(toMillis("1d"), 86_400_000);
-  assert.is(toMillis(15), 15);
+test("every duration is converted to milliseconds once, at load; loading a loaded config changes nothing", () => {
+  const c = configFrom({ store: { max_age: "1w", duplicate_window: 30_000 }, actors: [{ name: "a", ack_wait: "250ms", timeout: "2m", retry: { backoff: ["1s", 500, "1h"] }, idempotency: { ttl: "7d" } }] });
+  assert.is(c.store.max_age, 604_800_000);
+  assert.is(c.store.duplicate_window, 30_000);
+  const a = c.actors[0]!;
+  assert.equal([a.ack_wait, a.timeout, a.retry.backoff, a.idempotency.ttl], [250, 120_000, [1000, 500, 3_600_000], 604_800_000]);
+  assert.equal(configFrom(JSON.parse(JSON.stringify(c))), c);
 });
 
 test.run();

@@ -1,20 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { configFrom } from "../../runtime/config/mod.ts";
-import { SchemaViolationError, UsageError } from "../../runtime/errors.ts";
-import { EventSchemas, eventStreamConfig, indexStreamConfig, parseTimeArg } from "../../runtime/store/mod.ts";
+import { SchemaViolationError } from "../../runtime/errors.ts";
+import { EventSchemas, eventStreamConfig, indexStreamConfig } from "../../runtime/store/mod.ts";
 
-const now = new Date("2024-05-01T12:00:00Z");
-
-test("--since/--until accept ISO timestamps and durations meaning that long ago", () => {
-  assert.is(parseTimeArg("2024-04-30T10:00:00Z", "--since", now).toISOString(), "2024-04-30T10:00:00.000Z");
-  assert.is(parseTimeArg("10m", "--since", now).toISOString(), "2024-05-01T11:50:00.000Z");
-  assert.is(parseTimeArg("2h ago", "--since", now).toISOString(), "2024-05-01T10:00:00.000Z");
-  assert.is(parseTimeArg("7d", "--until", now).toISOString(), "2024-04-24T12:00:00.000Z");
-  for (const bad of ["yesterday", "10 minutes", "", "2024-13-45T99:00:00Z"]) {
-    assert.throws(() => parseTimeArg(bad, "--since", now), (e: unknown) => e instanceof UsageError && /--since/.test((e as Error).message), bad);
-  }
-});
 
 test("event stream config follows store settings; the duplicate window is capped at max_age; the index expires with the events", () => {
   const s = configFrom({ store: { stream: "ORDERS", max_age: "1s", duplicate_window: "2m", max_msgs: 10, storage: "memory" } }).store;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
-import { toMillis } from "../../config/duration.ts";
+import { parseDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
@@ -19,11 +19,7 @@ function positiveInt(v: string | undefined, what: string): number | undefined {
 
 function graceOf(v: string | undefined): number {
   if (v === undefined) return DEFAULT_GRACE_MS;
-  try {
-    return toMillis(/^\d+$/.test(v) ? Number(v) : v);
-  } catch {
-    throw new UsageError(`--grace must be a duration such as 500ms, 30s or 2m, got ${JSON.stringify(v)}`);
-  }
+  return parseDuration(v, "--grace");
 }
 
 export function registerActor(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { parseTimePoint } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { eventJsonLine, eventTextLine, indexPending, openStore } from "../../store/cli-support.ts";
-import { parseTimeArg } from "../../store/mod.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
 type HistoryOptions = CommonOptions & { type?: string; correlationId?: string; since?: string; until?: string; limit?: string; from?: string };
@@ -17,7 +17,7 @@ export function registerHistory(program: Command): void {
     .description("list stored events in stream order, filtered by type, correlation id and time")
     .option("--type <type>", "only events of this type")
     .option("--correlation-id <id>", "only events of this correlation")
-    .option("--since <time>", "from this time: ISO timestamp or a duration ago (30s, 10m, 2h, 7d)")
+    .option("--since <time>", "from this time: ISO timestamp or a duration ago (30s, 10m, 2h, 7d, 1w)")
     .option("--until <time>", "up to this time: ISO timestamp or a duration ago")
     .option("--from <seq>", "from this store sequence")
     .option("--limit <n>", "at most this many events")
@@ -26,8 +26,8 @@ export function registerHistory(program: Command): void {
       const filter = {
         type: o.type,
         correlationId: o.correlationId,
-        since: o.since === undefined ? undefined : parseTimeArg(o.since, "--since"),
-        until: o.until === undefined ? undefined : parseTimeArg(o.until, "--until"),
+        since: o.since === undefined ? undefined : parseTimePoint(o.since, "--since"),
+        until: o.until === undefined ? undefined : parseTimePoint(o.until, "--until"),
         limit: positiveInt(o.limit, "--limit"),
         fromSeq: positiveInt(o.from, "--from"),
       };

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
-import { toMillis } from "../../config/duration.ts";
+import { parseDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
@@ -16,12 +16,6 @@ function positive(name: string, v: string): number {
   return n;
 }
 
-function duration(name: string, v: string): number {
-  if (/^\d+$/.test(v)) return Number(v);
-  if (!/^\d+(ms|s|m|h|d)$/.test(v)) throw new UsageError(`${name} must be a duration such as 500ms or 30s, got ${JSON.stringify(v)}`);
-  return toMillis(v);
-}
-
 export function registerRouter(program: Command): void {
   withStrictOption(withCommonOptions(program.command("router")))
     .description("run router replicas (competing on durable jetbus-router; on jetbus-router-ordered, the one the server pins) until SIGTERM/SIGINT, then drain")
@@ -34,7 +28,7 @@ export function registerRouter(program: Command): void {
       const o = allOptions<RouterCliOptions>(this);
       const replicas = positive("--replicas", o.replicas);
       const maxInFlight = positive("--max-in-flight", o.maxInFlight);
-      const ackWaitMs = o.ackWait === undefined ? undefined : duration("--ack-wait", o.ackWait);
+      const ackWaitMs = o.ackWait === undefined ? undefined : parseDuration(o.ackWait, "--ack-wait");
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router", durability: durabilityModeOf(o), waitForServer: true });
       const routers: RouterHandle[] = [];
       // the id and correlation indexes need a running indexer; the router's process is where the

@@ -4,14 +4,15 @@ import { retry } from "../../runtime/actor/middleware/mod.ts";
 import { TerminalError } from "../../runtime/errors.ts";
 import { handlingOf, inboxMessage, innerStep, sampleEvent } from "../fixtures/handling.ts";
 
-const settings = { max_attempts: 3, backoff: ["1s", "5s"] };
+// as loaded: the config's ["1s", "5s"] in milliseconds
+const settings = { max_attempts: 3, backoff: [1000, 5000] };
 const failing = (err: unknown) => innerStep(() => Promise.reject(err));
 
 test("retry: a failure with attempts left is naked with the schedule's delay (last entry repeats)", async () => {
   const err = new Error("boom");
   const first = await retry(settings)(failing(err))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 1 })));
   assert.equal(first, { kind: "nak", delayMs: 1000, error: err, ran: true, next: "retry in 1000 ms" });
-  const second = await retry({ max_attempts: 5, backoff: ["1s", "5s"] })(failing(err))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 3 })));
+  const second = await retry({ max_attempts: 5, backoff: [1000, 5000] })(failing(err))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 3 })));
   assert.is(second.kind === "nak" && second.delayMs, 5000);
 });
 

@@ -7,7 +7,7 @@ import { listSetAside, SET_ASIDE_STREAM, SetAsideKind, type SetAside, type SetAs
 import { replayUnrouted } from "../../operations/unrouted-replay.ts";
 import { compileRuleSet } from "../../routing/plan.ts";
 import { EventSchemas } from "../../store/schemas.ts";
-import { parseTimeArg } from "../../store/time.ts";
+import { parseTimePoint } from "../../config/duration.ts";
 import { Streams } from "../../topology.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 import { createProgress } from "../progress.ts";
@@ -23,8 +23,8 @@ function filterOf(o: SelectOptions): SetAsideFilter {
   }
   return {
     type: o.type,
-    since: o.since === undefined ? undefined : parseTimeArg(o.since, "--since"),
-    until: o.until === undefined ? undefined : parseTimeArg(o.until, "--until"),
+    since: o.since === undefined ? undefined : parseTimePoint(o.since, "--since"),
+    until: o.until === undefined ? undefined : parseTimePoint(o.until, "--until"),
     limit,
   };
 }

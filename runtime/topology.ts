@@ -38,9 +38,13 @@ export const Subjects = {
   indexAll: (eventStream: string) => `index.${eventStream}.>`,
   /** `index.<stream>.id.<token>`: the last message holds the store sequence of the event with that id. */
   indexById: (eventStream: string, idToken: string) => `index.${eventStream}.id.${idToken}`,
-  /** `index.<stream>.corr.<token>`: the newest event of a correlation (the head of its chain). */
+  /** `index.<stream>.corr.<token>.<seq>`: one entry per event of a correlation (store sequence `seq`). */
+  indexCorrelationEntry: (eventStream: string, corrToken: string, seq: number) => `index.${eventStream}.corr.${corrToken}.${seq}`,
+  /** `index.<stream>.corr.<token>.>`: every entry of one correlation, read in one batched direct get. */
+  indexCorrelationEntries: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}.>`,
+  /** `index.<stream>.corr.<token>`: the head of a correlation's chain, as indexes written before 0.2 held it (read, never written). */
   indexByCorrelation: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}`,
-  /** `index.<stream>.link.<seq>`: the event before store sequence `seq` in the same correlation. */
+  /** `index.<stream>.link.<seq>`: the event before store sequence `seq` in a legacy chain (read, never written). */
   indexLink: (eventStream: string, seq: number) => `index.${eventStream}.link.${seq}`,
 } as const;
 

@@ -36,20 +36,28 @@ export class DirectMessage {
   }
 }
 
-type Ask = { readonly n: number; readonly subject: string };
-type Pending = { readonly resolve: (m: DirectMessage | null) => void; readonly reject: (err: Error) => void; readonly deadline: number; readonly subject: string };
+type Ask = { readonly subject: string; readonly resolve: (m: DirectMessage | null) => void; readonly reject: (err: Error) => void };
+/** One request in flight: a single get, or a batch whose answers are matched to the asks by subject. */
+type Pending = { readonly stream: string; readonly deadline: number; readonly asks: Map<string, Ask[]> };
+
+/**
+ * Subjects asked in one batched get at most. Each literal subject has at most one answer, so
+ * `batch` = the number of subjects never truncates; the bound keeps one request's answer burst
+ * (and a lost request's retry) small.
+ */
+const MAX_BATCH = 256;
 
 /**
  * "Last message of a subject" direct gets without a request per get. `jsm.direct.getMessage()`
  * goes through `nc.request()`, which builds two Error objects (with stack traces) and a timer
- * for every call: on hot paths (the indexer's head reads, the processed-marker reads) that was
- * a tenth of the CPU. Here every get is a core publish whose reply subject is `<inbox>.<n>` on
- * ONE wildcard subscription, and one sweep fails the gets whose answer is late. Gets asked
- * during one macrotask are written together (the client would otherwise flush its socket
- * after nearly every one, as callers ask from separate promise continuations). The subject is
- * the same one the client uses (`$JS.API.DIRECT.GET.<stream>.<subject>`), so the same
- * permissions apply. A late answer is a TimeoutError (retryable), a no-responders answer (no
- * leader) a retryable PublishError: callers retry with retryTransient.
+ * for every call: on hot paths (the processed-marker reads) that was a tenth of the CPU. Here
+ * the gets asked during one macrotask (callers ask from separate promise continuations) go out
+ * together: several subjects of one stream as ONE batched direct get (`multi_last`, nats-server
+ * 2.11+), answered message by message and closed by an EOB status, a lone subject as a plain
+ * get; every reply arrives on one wildcard subscription, and one sweep fails the requests whose
+ * answer is late. The subject is the one the client uses (`$JS.API.DIRECT.GET.<stream>...`), so
+ * the same permissions apply. A late answer is a TimeoutError (retryable), a no-responders
+ * answer (no leader) a retryable PublishError: callers retry with retryTransient.
  */
 export class DirectGets {
   private readonly inbox: string;
@@ -58,7 +66,9 @@ export class DirectGets {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private counter = 0;
-  private asks: Ask[] = [];
+  /** Asks of this macrotask, per stream. */
+  private asks = new Map<string, Ask[]>();
+  private scheduled = false;
 
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5000) {
     this.inbox = connectionInbox(nc);
@@ -71,57 +81,99 @@ export class DirectGets {
   /** The last message stored on `subject` in `stream`, or null when there is none. */
   lastBySubject(stream: string, subject: string): Promise<DirectMessage | null> {
     return new Promise((resolve, reject) => {
-      const n = ++this.counter;
-      this.pending.set(n, { resolve, reject, deadline: Date.now() + this.timeoutMs, subject });
-      if (this.asks.length === 0) setImmediate(() => this.send());
-      this.asks.push({ n, subject: `$JS.API.DIRECT.GET.${stream}.${subject}` });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.send());
+      }
+      let list = this.asks.get(stream);
+      if (!list) this.asks.set(stream, (list = []));
+      list.push({ subject, resolve, reject });
     });
   }
 
   private send(): void {
-    const asks = this.asks;
-    this.asks = [];
-    for (const { n, subject } of asks) {
-      try {
-        this.nc.publish(subject, undefined, { reply: `${this.inbox}.${n}` });
-      } catch (err) {
-        const p = this.pending.get(n);
-        this.pending.delete(n);
-        p?.reject(new PublishError(`cannot ask for ${subject}: ${(err as Error).message}`, { cause: err, retryable: !this.nc.isClosed() }));
-      }
+    this.scheduled = false;
+    const byStream = this.asks;
+    this.asks = new Map();
+    for (const [stream, asks] of byStream) for (let i = 0; i < asks.length; i += MAX_BATCH) this.request(stream, asks.slice(i, i + MAX_BATCH));
+  }
+
+  private request(stream: string, asks: readonly Ask[]): void {
+    const n = ++this.counter;
+    const bySubject = new Map<string, Ask[]>();
+    for (const a of asks) {
+      const same = bySubject.get(a.subject);
+      if (same) same.push(a);
+      else bySubject.set(a.subject, [a]);
+    }
+    this.pending.set(n, { stream, deadline: Date.now() + this.timeoutMs, asks: bySubject });
+    const reply = `${this.inbox}.${n}`;
+    try {
+      if (bySubject.size === 1) this.nc.publish(`$JS.API.DIRECT.GET.${stream}.${asks[0]!.subject}`, undefined, { reply });
+      else this.nc.publish(`$JS.API.DIRECT.GET.${stream}`, JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size }), { reply });
+    } catch (err) {
+      this.fail(n, new PublishError(`cannot ask ${stream} for ${bySubject.size} subject(s): ${(err as Error).message}`, { cause: err, retryable: !this.nc.isClosed() }));
     }
   }
 
   close(): void {
     clearInterval(this.sweeper);
     this.sub.unsubscribe();
-    for (const p of this.pending.values()) p.reject(new PublishError("direct gets closed"));
-    this.pending.clear();
+    for (const n of [...this.pending.keys()]) this.fail(n, new PublishError("direct gets closed"));
+    for (const asks of this.asks.values()) for (const a of asks) a.reject(new PublishError("direct gets closed"));
+    this.asks.clear();
   }
 
   private onReply(msg: Msg): void {
     const n = Number(msg.subject.slice(this.prefixLength));
     const p = this.pending.get(n);
     if (!p) return; // answered after the sweep gave up on it
-    this.pending.delete(n);
     const block = headerBlockOf(msg);
     const code = block === undefined ? (msg.headers?.code ?? 0) : statusOf(block);
-    if (code === 404) return p.resolve(null);
-    if (code !== 0 || (block === undefined && !msg.headers)) {
-      const text = `${code} ${msg.headers?.description || "no headers"}`;
-      return p.reject(new PublishError(`direct get of ${p.subject} failed: ${text}`, { retryable: code === 503 || code === 408 }));
+    if (code === 0 && (block !== undefined || msg.headers)) {
+      const m = new DirectMessage(msg, block);
+      const subject = p.asks.size === 1 ? p.asks.keys().next().value! : m.subject;
+      const asks = p.asks.get(subject);
+      p.asks.delete(subject);
+      for (const a of asks ?? []) a.resolve(m);
+      if (p.asks.size === 0) this.pending.delete(n);
+      return;
     }
-    p.resolve(new DirectMessage(msg, block));
+    this.pending.delete(n);
+    if (code === 404) return this.resolveRest(p, null);
+    if (code === 204) {
+      // end of a batch: subjects without an answer have no message, unless the server cut the batch short
+      const more = Number(block === undefined ? msg.headers?.get("Nats-Num-Pending") : headerOf({ headerBlock: block }, "Nats-Num-Pending"));
+      if (more > 0) return this.askAgain(p);
+      return this.resolveRest(p, null);
+    }
+    const text = `${code} ${msg.headers?.description || "no headers"}`;
+    const err = new PublishError(`direct get of ${[...p.asks.keys()].slice(0, 3).join(", ")} from ${p.stream} failed: ${text}`, { retryable: code === 503 || code === 408 });
+    for (const asks of p.asks.values()) for (const a of asks) a.reject(err);
+  }
+
+  private resolveRest(p: Pending, value: null): void {
+    for (const asks of p.asks.values()) for (const a of asks) a.resolve(value);
+  }
+
+  /** Subjects a truncated batch did not answer: asked again, one get each. */
+  private askAgain(p: Pending): void {
+    for (const [subject, asks] of p.asks) this.request(p.stream, asks.map((a) => ({ ...a, subject })));
+  }
+
+  private fail(n: number, err: Error): void {
+    const p = this.pending.get(n);
+    this.pending.delete(n);
+    if (p) for (const asks of p.asks.values()) for (const a of asks) a.reject(err);
   }
 
   private sweep(): void {
     if (this.pending.size === 0) return;
     const now = Date.now();
-    // every get has the same timeout, so the Map's insertion order is deadline order
+    // every request has the same timeout, so the Map's insertion order is deadline order
     for (const [n, p] of this.pending) {
       if (now < p.deadline) break;
-      this.pending.delete(n);
-      p.reject(new TimeoutError(`no answer to the direct get of ${p.subject} within ${this.timeoutMs} ms`));
+      this.fail(n, new TimeoutError(`no answer to the direct get of ${p.asks.size} subject(s) from ${p.stream} within ${this.timeoutMs} ms`));
     }
   }
 }

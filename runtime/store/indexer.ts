@@ -1,15 +1,15 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerInfo, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import { decodeEvent } from "../events/codec.ts";
 import { TimeoutError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { DirectGets } from "../nats/direct.ts";
 import { orMissing } from "../nats/missing.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor } from "../topology.ts";
 import { AckBatcher } from "../consumer/acks.ts";
+import { ConsumerRunner } from "../consumer/runner.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
 import { Delivery } from "../nats/delivered.ts";
@@ -56,14 +56,13 @@ export class Indexer {
   readonly metrics: Metrics;
   private readonly indexStream: string;
   private bulk?: BulkPublisher;
-  private gets?: DirectGets;
   /** The durable's max_ack_pending as the server has it (another process may have created it). */
   private maxAckPending = 1;
   private writer?: IndexWriter;
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+  private runner?: ConsumerRunner;
   private lagTimer?: NodeJS.Timeout;
   private inFlight = 0;
+  /** Acks of the bounded pulls of catchUp (the runner batches its own). */
   private readonly acks = new AckBatcher();
 
   constructor(private readonly nc: NatsConnection, private readonly store: StoreSettings, private readonly opts: IndexerOptions = {}) {
@@ -73,34 +72,41 @@ export class Indexer {
   }
 
   get running(): boolean {
-    return this.loop !== undefined;
+    return this.runner !== undefined;
   }
 
   async start(): Promise<void> {
-    if (this.loop) return;
-    const consumer = await this.prepare();
-    // short-lived pulls: a pull left on the server by a stopped indexer swallows new events until it expires
-    const messages = await consumer.consume({ max_messages: 1024, expires: 5000 }).catch(async (err) => {
+    if (this.runner) return;
+    await this.prepare();
+    const runner: ConsumerRunner = new ConsumerRunner({
+      nc: this.nc,
+      stream: this.store.stream,
+      durables: [Consumers.indexer],
+      // the durable's max_ack_pending bounds what is in flight; no slot wait below it
+      concurrency: this.maxAckPending,
+      pullBatch: 1024,
+      logger: this.logger,
+      handle: (m): Promise<void> => this.handle(m, runner),
+    });
+    this.runner = runner;
+    try {
+      await runner.start();
+    } catch (err) {
+      this.runner = undefined;
       await this.release();
       throw err;
-    });
-    this.messages = messages;
-    this.loop = (async () => {
-      for await (const m of messages) this.handle(m);
-    })().catch((err) => this.logger.error({ err }, "indexer stopped on an error"));
+    }
     this.lagTimer = setInterval(() => void this.lag().catch(() => undefined), this.opts.lagEveryMs ?? 5000);
     this.lagTimer.unref();
-    this.logger.info({ stream: this.store.stream, index: indexStreamFor(this.store.stream) }, "indexer started");
+    this.logger.info({ stream: this.store.stream, index: this.indexStream }, "indexer started");
   }
 
   /** Stops pulling, lets the events already being indexed finish, then releases the publisher. */
   async stop(): Promise<void> {
-    if (!this.loop) return;
+    if (!this.runner) return;
     clearInterval(this.lagTimer);
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
-    this.loop = undefined;
-    this.messages = undefined;
+    await this.runner.stop(30_000);
+    this.runner = undefined;
     await this.release();
   }
 
@@ -112,8 +118,7 @@ export class Indexer {
     this.maxAckPending = ci.config.max_ack_pending && ci.config.max_ack_pending > 0 ? ci.config.max_ack_pending : 4096;
     const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);
     this.bulk = new BulkPublisher(this.nc, { window: 2048, coalesce: true });
-    const gets = (this.gets = new DirectGets(this.nc));
-    this.writer = new IndexWriter((subject) => gets.lastBySubject(this.indexStream, subject), this.bulk, this.store.stream);
+    this.writer = new IndexWriter(this.bulk, this.store.stream);
     return consumer;
   }
 
@@ -121,8 +126,6 @@ export class Indexer {
     const bulk = this.bulk;
     this.bulk = undefined;
     await bulk?.close();
-    this.gets?.close();
-    this.gets = undefined;
   }
 
   /** Where the indexer stands (also sets the consumerPending gauge). */
@@ -131,7 +134,7 @@ export class Indexer {
     const [ci, events, index] = await Promise.all([
       retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.indexer))),
       retryTransient(() => jsm.streams.info(this.store.stream)),
-      retryTransient(() => orMissing(() => jsm.streams.info(indexStreamFor(this.store.stream)))),
+      retryTransient(() => orMissing(() => jsm.streams.info(this.indexStream))),
     ]);
     const pending = ci ? ci.num_pending : events.state.messages;
     this.metrics.consumerPending.set({ consumer: Consumers.indexer }, pending + (ci?.num_ack_pending ?? 0));
@@ -211,7 +214,7 @@ export class Indexer {
         if (open.length >= maxBatches) await open.shift();
         const batch = await consumer.fetch({ max_messages: Math.min(remaining, size), expires: 2000 });
         const writes: Promise<void>[] = [];
-        for await (const m of batch) writes.push(this.handle(m));
+        for await (const m of batch) writes.push(this.handle(m, this.acks));
         // retention removed what status() counted: let the caller look again
         if (writes.length === 0) break;
         remaining -= writes.length;
@@ -223,21 +226,20 @@ export class Indexer {
   }
 
   /** Indexes one delivery; the promise settles (never rejects) once it is acked or nak'ed. */
-  private handle(m: JsMsg): Promise<void> {
+  private handle(m: JsMsg, settle: { ack(m: JsMsg): void }): Promise<void> {
     let event;
     try {
       event = decodeEvent(new Delivery(m, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
     } catch (err) {
       this.metrics.malformed.inc({ component: "indexer" });
       this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (still readable raw)");
-      m.ack();
+      settle.ack(m);
       return Promise.resolve();
     }
-    const writer = this.writer!;
     this.inFlight++;
-    return Promise.all([writer.writeId(event.id, m.seq), writer.appendCorrelation(event.correlationid, m.seq)])
+    return this.writer!.write(event.id, event.correlationid, m.seq)
       .then(() => {
-        this.acks.ack(m);
+        settle.ack(m);
         this.metrics.indexed.inc();
       })
       .catch((err) => {

@@ -5,7 +5,7 @@ import { NotFoundError, UsageError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { indexStreamFor } from "../topology.ts";
-import { IndexSubjects, parseEntry, walkCorrelation, type IdEntry } from "./index-entries.ts";
+import { correlationSeqs, IndexSubjects, parseEntry, type IdEntry } from "./index-entries.ts";
 import { StreamReader, wireOf, type ReadMessage } from "./reader.ts";
 import { EVENT_SUBJECTS } from "./stream.ts";
 import type { HistoryFilter, RawStoredMessage, StoredEvent, TypeQuery } from "./types.ts";
@@ -82,9 +82,7 @@ export class EventStore {
 
   /** Every event of a correlation still held, in stream order. */
   async getByCorrelationId(correlationId: string, q: { since?: Date; until?: Date; type?: string } = {}): Promise<StoredEvent[]> {
-    const seqs = new Set<number>();
-    for await (const seq of walkCorrelation(this.index, this.subjects, correlationId)) seqs.add(seq);
-    const ordered = [...seqs].sort((a, b) => a - b);
+    const ordered = [...new Set(await correlationSeqs(this.index, this.subjects, correlationId))].sort((a, b) => a - b);
     const found = await Promise.all(ordered.map((s) => this.getBySeq(s)));
     return found.filter((e): e is StoredEvent => e !== undefined && e.event.correlationid === correlationId && matches(e, q));
   }

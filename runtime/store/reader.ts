@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, ReplayPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { createInbox, type NatsConnection } from "@nats-io/transport-node";
+import { JetbusError, PublishError, TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
 import type { WireMessage } from "../events/types.ts";
 
@@ -48,6 +49,42 @@ export class StreamReader {
     const jsm = await this.jsm();
     const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { last_by_subj: subject }));
     return m ? toRead(m) : null;
+  }
+
+  /**
+   * The last message of every subject matching any of `subjects` (wildcards allowed), in ONE
+   * batched direct get (`multi_last`, nats-server 2.11+), in stream order. Should the server cut
+   * the batch short, the rest is read subject by subject (nextBySubject), so nothing is missed.
+   */
+  async lastOfEach(subjects: readonly string[], timeoutMs = 5000): Promise<ReadMessage[]> {
+    const { messages, truncated } = await retryTransient(() => this.multiLast(subjects, timeoutMs));
+    if (!truncated) return messages;
+    const all = new Map<string, ReadMessage>();
+    for (const subject of subjects) for await (const m of this.nextBySubject(subject)) all.set(m.subject, m);
+    return [...all.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  private async multiLast(subjects: readonly string[], timeoutMs: number): Promise<{ messages: ReadMessage[]; truncated: boolean }> {
+    const inbox = createInbox();
+    const sub = this.nc.subscribe(inbox, { timeout: timeoutMs });
+    this.nc.publish(`$JS.API.DIRECT.GET.${this.stream}`, JSON.stringify({ multi_last: subjects }), { reply: inbox });
+    const messages: ReadMessage[] = [];
+    try {
+      for await (const m of sub) {
+        const code = m.headers?.code ?? 0;
+        if (code === 404) return { messages, truncated: false };
+        if (code === 204) return { messages, truncated: Number(m.headers?.get("Nats-Num-Pending") ?? 0) > 0 };
+        if (code !== 0 || !m.headers) throw new PublishError(`batched direct get from ${this.stream} failed: ${code} ${m.headers?.description ?? "no headers"}`, { retryable: code === 503 || code === 408 });
+        const h = m.headers;
+        messages.push({ subject: h.get("Nats-Subject"), data: m.data, headers: h, seq: Number(h.get("Nats-Sequence")), time: new Date(h.get("Nats-Time-Stamp")) });
+      }
+    } catch (err) {
+      if (err instanceof JetbusError) throw err;
+      throw new TimeoutError(`no complete answer to a batched direct get from ${this.stream} within ${timeoutMs} ms (${(err as Error).message})`);
+    } finally {
+      sub.unsubscribe();
+    }
+    throw new TimeoutError(`batched direct get from ${this.stream} ended without its end-of-batch marker`);
   }
 
   /**

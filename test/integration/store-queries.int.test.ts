@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { tokenFor } from "../../runtime/events/subjects.ts";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { configFrom } from "../../runtime/config/mod.ts";
 import { NotFoundError } from "../../runtime/errors.ts";
@@ -51,7 +52,7 @@ test("getById finds SDK events through the index; a missing id is NotFoundError"
     assert.is(await store.findById("no-such-id"), undefined);
     assert.is((await metrics.indexed.get()).values[0]?.value, 2);
     const status = await indexer.status();
-    assert.equal([status.pending, status.ackPending, status.indexedThrough, status.lastSeq, status.indexEntries], [0, 0, 2, 2, 6], "per event: an id entry, a link, and its flow's head");
+    assert.equal([status.pending, status.ackPending, status.indexedThrough, status.lastSeq, status.indexEntries], [0, 0, 2, 2, 4], "per event: an id entry and a correlation entry");
     assert.is((await metrics.consumerPending.get()).values.find((v) => v.labels.consumer === "jetbus-indexer")?.value, 0);
   });
 });
@@ -79,6 +80,26 @@ test("getByCorrelationId returns the flow's events in stream order; getByType pa
     const fromSeq = [];
     for await (const e of store.history({ fromSeq: 11 })) fromSeq.push(e.event.id);
     assert.equal(fromSeq, ["e10", "e11"]);
+  });
+});
+
+test("a flow is one batched read of its entries; a flow indexed as a linked chain before 0.2 is still read, merged with new entries", async () => {
+  await withStore(async ({ nc, bus, store, indexer }) => {
+    const old1 = await bus.publish("UserCreated", { user_id: "o1" }, { correlationId: "flow-legacy" });
+    const old2 = await bus.publish("UserCreated", { user_id: "o2" }, { correlationId: "flow-legacy" });
+    await indexed(indexer);
+    // what an indexer before 0.2 wrote for these two: a head and a link per event, no per-event entries
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.purge("JETBUS_INDEX", { filter: "index.EVENTS.corr.>" });
+    const js = jetstream(nc);
+    await js.publish(`index.EVENTS.link.${old1.seq}`, enc.encode(`{"seq":${old1.seq},"prev":0}`));
+    await js.publish(`index.EVENTS.link.${old2.seq}`, enc.encode(`{"seq":${old2.seq},"prev":${old1.seq}}`));
+    await js.publish(`index.EVENTS.corr.${tokenFor("flow-legacy")}`, enc.encode(`{"seq":${old2.seq},"prev":${old1.seq}}`));
+    assert.equal((await store.getByCorrelationId("flow-legacy")).map((e) => e.seq), [old1.seq, old2.seq], "the legacy chain alone");
+    const fresh = await bus.publish("UserCreated", { user_id: "n1" }, { correlationId: "flow-legacy" });
+    await indexed(indexer);
+    assert.ok(await jsm.streams.getMessage("JETBUS_INDEX", { last_by_subj: `index.EVENTS.corr.${tokenFor("flow-legacy")}.${fresh.seq}` }), "a new event gets its own entry");
+    assert.equal((await store.getByCorrelationId("flow-legacy")).map((e) => e.seq), [old1.seq, old2.seq, fresh.seq], "chain and new entries together, in stream order");
   });
 });
 

@@ -21,7 +21,7 @@ test("asks of one turn are answered together, each with its own subject's last m
     await js.publish("dg2.x", enc.encode("x1"));
     // watch the requests leaving: one batched request for DG (several subjects, one repeated), one plain get for DG2
     const requests: string[] = [];
-    const spy = env.nc.subscribe("$JS.API.DIRECT.GET.>", { callback: (_e, m) => requests.push(m.subject) });
+    const spy = env.nc.subscribe("$JS.API.DIRECT.GET.>", { callback: (_e, m) => void requests.push(m.subject) });
     await env.nc.flush();
     const [a, b, missing, aAgain, x] = await Promise.all([
       gets.lastBySubject("DG", "dg.a"),

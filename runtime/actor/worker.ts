@@ -8,7 +8,8 @@ import { TimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { ConsumerRunner, type StopResult } from "../consumer/runner.ts";
-import { Heartbeat, presenceKey } from "../presence/mod.ts";
+import { Heartbeat, presenceKey, Tally } from "../presence/mod.ts";
+import { tallyOutcome } from "./outcome-tally.ts";
 import { Streams } from "../topology.ts";
 import type { PublishEventFn } from "./context.ts";
 import { ProcessedMarkers } from "./idempotency.ts";
@@ -56,6 +57,8 @@ export class ActorWorker {
   private markers?: ProcessedMarkers;
   private heartbeat?: Heartbeat;
   private stopped?: Promise<StopResult>;
+  /** Handled and failed counts for the heartbeat (the console's rates). */
+  private readonly tally = new Tally();
 
   constructor(private readonly o: ActorWorkerOptions) {
     this.replica = o.replica ?? `${HOST}-${process.pid}-${workerCount++}`;
@@ -90,7 +93,7 @@ export class ActorWorker {
     });
     if (this.o.presence) {
       const kv = this.o.presence;
-      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inFlight }), this.log);
+      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inFlight, counts: this.tally.snapshot() }), this.log);
       await this.heartbeat.start();
     }
     const durables = consumersOf(s).map((c) => c.durable);
@@ -127,7 +130,9 @@ export class ActorWorker {
       h.markerSeen = undefined;
       h.askLeader = true;
     }
-    this.settle(msg, await this.pipeline!(h));
+    const out = await this.pipeline!(h);
+    tallyOutcome(this.tally, out);
+    this.settle(msg, out);
   }
 
   private settle(msg: JsMsg, out: Outcome): void {

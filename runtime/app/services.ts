@@ -4,13 +4,15 @@ import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../observability/mod.ts";
+import { consoleOn } from "./console.ts";
+import type { ConsoleHandler } from "../console/mod.ts";
 
 export type ServiceSelection = Readonly<{
   indexer?: boolean;
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
   actors?: readonly string[];
-  /** Serve /metrics, /healthz and /readyz on observability.http_port. */
+  /** Serve /metrics, /healthz and /readyz on observability.http_port (and the console at /, unless observability.console.enabled is false). */
   http?: boolean;
 }>;
 
@@ -20,6 +22,7 @@ export type Services = Readonly<{
   router?: RouterHandle;
   actors?: RunningActors;
   http?: ObservabilityServer;
+  console?: ConsoleHandler;
   stop(graceMs?: number): Promise<void>;
 }>;
 
@@ -28,17 +31,22 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
+  let ui: ConsoleHandler | undefined;
   const ready = readinessGate(rt.health, "services");
   const stop = async (graceMs?: number) => {
     ready.close();
     await actors?.stop(graceMs);
     await router?.stop();
     await indexer?.stop();
+    ui?.close();
     await http?.close();
     rt.health.unregister("services");
   };
   try {
-    if (sel.http) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
+    if (sel.http) {
+      ui = consoleOn(rt);
+      http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, undefined, ui?.handle);
+    }
     if (sel.indexer ?? true) {
       indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       await indexer.start();
@@ -53,5 +61,5 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { indexer, router, actors, http, stop };
+  return { indexer, router, actors, http, console: ui, stop };
 }

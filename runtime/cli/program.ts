@@ -18,6 +18,7 @@ import { registerRoute } from "./commands/route.ts";
 import { registerQuarantine, registerUnrouted } from "./commands/set-aside.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerStore } from "./commands/store.ts";
+import { registerConsole } from "./commands/console.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -50,5 +51,6 @@ export function buildProgram(): Command {
   registerServer(program);
   registerQuarantine(program);
   registerUnrouted(program);
+  registerConsole(program);
   return program;
 }

@@ -77,7 +77,10 @@ export type RouteSettings = {
 export type ObservabilitySettings = {
   http_port: number;
   log_level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  console: ConsoleSettings;
 };
+
+export type ConsoleSettings = { enabled: boolean; public: boolean; token?: string };
 
 /** The whole config after validation, with every default filled in. */
 export type JetbusConfig = {

@@ -1,11 +1,14 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Health } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 
 export type ObservabilityServer = Readonly<{ port: number; close(): Promise<void> }>;
 
+/** Another part served on the same port (the console); returns false for a path it does not serve. */
+export type ExtraHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 /** `/metrics` (Prometheus text), `/healthz` (process alive), `/readyz` (connected and consumers bound). */
-export async function serveObservability(metrics: Metrics, health: Health, port = 0, host = "0.0.0.0"): Promise<ObservabilityServer> {
+export async function serveObservability(metrics: Metrics, health: Health, port = 0, host = "0.0.0.0", extra?: ExtraHandler): Promise<ObservabilityServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -24,6 +27,7 @@ export async function serveObservability(metrics: Metrics, health: Health, port 
       );
       return;
     }
+    if (extra?.(req, res)) return;
     reply(404, "not found: try /metrics, /healthz or /readyz\n");
   });
   await new Promise<void>((resolve, reject) => {
@@ -32,6 +36,10 @@ export async function serveObservability(metrics: Metrics, health: Health, port 
   });
   return {
     port: (server.address() as { port: number }).port,
-    close: () => new Promise((r) => server.close(() => r())),
+    // closeAllConnections: a console page keeps an event stream open, which would hold close() forever
+    close: () => new Promise((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }),
   };
 }

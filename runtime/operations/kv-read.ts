@@ -21,7 +21,7 @@ export async function readKvEntries(nc: NatsConnection, jsm: JetStreamManager, b
   const prefix = `$KV.${bucket}.`;
   const entries: KvEntryFact[] = [];
   const found = await orMissing(() =>
-    readStream(nc, jsm, kvStream(bucket), { filter: prefix + keyFilter, deliver_policy: DeliverPolicy.LastPerSubject }, (m) => {
+    readStream(nc, jsm, kvStream(bucket), { filter: prefix + keyFilter, deliver_policy: DeliverPolicy.LastPerSubject, untilSeq: Number.POSITIVE_INFINITY }, (m) => {
       if (isDeleted(m.headers?.get("KV-Operation"))) return;
       entries.push({ key: m.subject.slice(prefix.length), value: m.data, revision: m.seq, at: m.time });
     }).then(() => true),

@@ -11,6 +11,8 @@ export type PresenceValue = Readonly<{
   configRevision?: number;
   /** Routers: whether this replica is pinned to the ordered lane right now. */
   orderedLane?: boolean;
+  /** Cumulative counts since the replica started (see Tally): rates come from their differences. */
+  counts?: Readonly<Record<string, number>>;
 }>;
 
 /** What the process reports on each beat; host, pid and start time are added by the heartbeat. */

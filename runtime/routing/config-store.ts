@@ -18,12 +18,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * The stored form: everything but `nats` (server URLs and credentials are per process and must
- * not be readable by every KV reader); it gets its defaults back when read.
+ * The stored form: everything but `nats` and the console token (server URLs and credentials are
+ * per process and must not be readable by every KV reader); it gets its defaults back when read.
  */
 function encode(config: JetbusConfig): Uint8Array {
   const { nats: _connection, ...shared } = config;
-  return encoder.encode(JSON.stringify(shared));
+  // the console's admin token is a secret of this process, like the connection settings
+  const { token: _token, ...console } = config.observability.console ?? {};
+  return encoder.encode(JSON.stringify({ ...shared, observability: { ...config.observability, console } }));
 }
 
 function toStored(e: KvEntry): StoredConfig {

@@ -21,7 +21,7 @@ import { RoutingLane } from "./lane.ts";
 import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
 import { OrderedLane } from "./ordered-lane.ts";
 import { compileRuleSet } from "./plan.ts";
-import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey } from "../presence/mod.ts";
+import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey, Tally, TallyKeys } from "../presence/mod.ts";
 import type { RuleSet } from "./types.ts";
 
 export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; logger: Logger; metrics: Metrics }>;
@@ -95,6 +95,8 @@ export class Router {
   private orderedLaneStarting?: Promise<void>;
   private watcher?: { stop(): void };
   private presence?: Heartbeat;
+  /** Copies per rule and actor, reported in the heartbeat for the console's flow rates. */
+  private readonly tally = new Tally();
   private readonly maxInFlight: number;
   /** Data schemas of event types, compiled once per type and shared by both lanes. */
   private readonly schemas = new EventSchemas();
@@ -142,7 +144,7 @@ export class Router {
       (revision, err) => logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
     ), STARTUP_RETRY);
 
-    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision, orderedLane: this.holdsOrderedLane }), logger, this.opts.heartbeatMs);
+    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision, orderedLane: this.holdsOrderedLane, counts: this.tally.snapshot() }), logger, this.opts.heartbeatMs);
     await this.presence.start();
 
     this.competing = new RoutingLane(nc, (m) => this.deliver(m, this.rules, Lane.Competing), logger, { stream, durable: Consumers.router, maxInFlight: this.maxInFlight });
@@ -246,7 +248,10 @@ export class Router {
       mine.map((c) => {
         const msg = copyMessage(c, m.seq, rules.revision);
         const acked = c.ordered && chains ? chains.publish(c.subject, msg) : this.publisher.publish(msg);
-        return acked.then(() => metrics.routed.inc({ actor: c.actor }));
+        return acked.then(() => {
+          metrics.routed.inc({ actor: c.actor });
+          this.tally.add(TallyKeys.copy(c.rule, c.actor));
+        });
       }),
     );
   }

@@ -7,6 +7,7 @@ import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type
 import { Indexer } from "../../store/indexer.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
+import { consoleOn } from "../../app/console.ts";
 
 type RouterCliOptions = CommonOptions & { replicas: string; maxInFlight: string; ackWait?: string; strict?: boolean; indexer?: boolean; http?: boolean };
 
@@ -23,7 +24,7 @@ export function registerRouter(program: Command): void {
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
     .option("--no-indexer", "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)")
-    .option("--no-http", "do not serve /metrics, /healthz and /readyz on observability.http_port")
+    .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console on observability.http_port")
     .action(async function (this: Command) {
       const o = allOptions<RouterCliOptions>(this);
       const replicas = positive("--replicas", o.replicas);
@@ -35,19 +36,24 @@ export function registerRouter(program: Command): void {
       // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
       const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       let http: ObservabilityServer | undefined;
+      let ui: ReturnType<typeof consoleOn>;
       const ready = readinessGate(rt.health, "router");
       try {
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
         await indexer?.start();
         ready.open();
-        if (o.http !== false) http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
-        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port };
+        if (o.http !== false) {
+          ui = consoleOn(rt);
+          http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, undefined, ui?.handle);
+        }
+        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port, console: http && ui ? `http://127.0.0.1:${http.port}/` : undefined };
         process.stdout.write((o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) + "\n");
         await untilSignal();
       } finally {
         ready.close();
         await Promise.all(routers.map((r) => r.stop()));
         await indexer?.stop();
+        ui?.close();
         await http?.close();
         await rt.dispose();
       }

@@ -19,14 +19,14 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 export function registerUp(program: Command): void {
   withStrictOption(withCommonOptions(program.command("up")))
     .description("run the indexer, the router and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops")
-    .option("--no-http", "do not serve /metrics, /healthz and /readyz")
+    .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console")
     .action(async function (this: Command) {
       const o = allOptions<{ http?: boolean; strict?: boolean } & ReturnType<typeof allOptions>>(this);
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o), waitForServer: true });
       try {
         const services = await startServices(rt, { http: o.http !== false });
         rt.logger.info(
-          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? `http://127.0.0.1:${services.http.port}/metrics` : undefined },
+          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? `http://127.0.0.1:${services.http.port}/metrics` : undefined, console: services.http && services.console ? `http://127.0.0.1:${services.http.port}/` : undefined },
           "jetbus is up; Ctrl-C to stop",
         );
         await untilSignal();

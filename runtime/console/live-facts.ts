@@ -1,0 +1,52 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetbusConfig } from "../config/types.ts";
+import { orMissing } from "../nats/missing.ts";
+import { gatherStatusFacts, liveConfig } from "../operations/mod.ts";
+import type { StatusFacts } from "../operations/types.ts";
+import { Streams } from "../topology.ts";
+
+/** Everything one tick of the live feed reads from NATS, before any interpretation. */
+export type LiveFacts = Readonly<{
+  at: Date;
+  config: JetbusConfig;
+  revision: number | null;
+  configSource: string;
+  status: StatusFacts;
+  /** Stored events per type (subject `events.<type>`); null when the store does not exist. */
+  typeCounts: Readonly<Record<string, number>> | null;
+  /** Unrouted events per type (subject `unrouted.<type>`); null when the stream does not exist. */
+  unroutedCounts: Readonly<Record<string, number>> | null;
+  quarantined: number | null;
+}>;
+
+/** Per-subject message counts of a stream, keyed by the subject after `prefix.`; null when the stream is missing. */
+async function subjectCounts(jsm: JetStreamManager, stream: string, prefix: string): Promise<Record<string, number> | null> {
+  // subjects_filter makes the server count messages per subject in one request
+  const info = await orMissing(() => jsm.streams.info(stream, { subjects_filter: `${prefix}.>` }));
+  if (!info) return null;
+  const out: Record<string, number> = {};
+  for (const [subject, n] of Object.entries(info.state.subjects ?? {})) out[subject.slice(prefix.length + 1)] = n;
+  return out;
+}
+
+/** One read of the whole deployment for the console; never creates anything. */
+export async function gatherLiveFacts(nc: NatsConnection, jsm: JetStreamManager, local: JetbusConfig): Promise<LiveFacts> {
+  const live = await liveConfig(jsm, local);
+  const [status, typeCounts, unroutedCounts, quarantine] = await Promise.all([
+    gatherStatusFacts(nc, jsm, live.config),
+    subjectCounts(jsm, live.config.store.stream, "events"),
+    subjectCounts(jsm, Streams.Unrouted, "unrouted"),
+    orMissing(() => jsm.streams.info(Streams.Quarantine)),
+  ]);
+  return {
+    at: status.at,
+    config: live.config,
+    revision: live.revision,
+    configSource: live.source,
+    status,
+    typeCounts,
+    unroutedCounts,
+    quarantined: quarantine ? quarantine.state.messages : null,
+  };
+}

@@ -1,0 +1,78 @@
+import "reflect-metadata";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { openBrowser, screenshotDir, type HeadlessBrowser } from "../helpers/browser.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { startConsoleDeployment, type ConsoleDeployment } from "../fixtures/console-deployment.ts";
+import { readLog } from "../fixtures/probe-handler.ts";
+
+let d: ConsoleDeployment;
+let b: HeadlessBrowser;
+const shots = screenshotDir();
+
+test.before(async () => {
+  d = await startConsoleDeployment();
+  b = await openBrowser();
+});
+test.after(async () => {
+  await b?.close();
+  await d?.stop();
+});
+
+const text = (selector: string) => b.page.locator(selector).first().textContent();
+
+test("the flows graph shows every configured actor and rule from the live config revision", async () => {
+  await b.page.goto(`${d.url}#/flows`);
+  for (const a of ["billing", "audit", "fragile"]) await b.page.waitForSelector(`svg [data-node="actor:${a}"]`, { timeout: 20_000 });
+  for (const r of ["orders", "jobs"]) assert.ok(await b.page.locator(`svg [data-node="rule:${r}"]`).count(), `rule ${r} drawn`);
+  assert.ok(await b.page.locator(`svg [data-edge="rule:orders->actor:billing"]`).count(), "edge orders -> billing drawn");
+  assert.ok(await b.page.locator(`svg [data-node="unrouted"]`).count(), "unrouted node drawn");
+  assert.match((await text("#live-state")) ?? "", /live · revision 1/);
+});
+
+test("handled counts rise live after publishing, without reloading the page", async () => {
+  await b.page.goto(`${d.url}#/actors`);
+  const handled = `[data-actor="billing"] [data-field="handled-total"]`;
+  await b.page.waitForSelector(handled, { timeout: 20_000 });
+  assert.is(await text(handled), "0");
+  const N = 20;
+  for (let i = 0; i < N; i++) await d.bus.publish("OrderPlaced", { n: i }, { correlationId: "bulk" });
+  // the page only receives server-sent snapshots: the number changes in place
+  await b.page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent?.replace(/,/g, "")) >= 20, handled, { timeout: 30_000 });
+  await b.page.waitForFunction(() => Number(document.querySelector(`[data-actor="audit"] [data-field="handled-total"]`)?.textContent) >= 20, undefined, { timeout: 30_000 });
+  assert.equal(b.errors, []);
+  await b.page.screenshot({ path: join(shots, "actors.png") });
+  // the same numbers on the graph's edges: 20 copies by rule "orders" to billing
+  await b.page.goto(`${d.url}#/flows`);
+  await b.page.waitForFunction(() => /· 20\b/.test(document.querySelector(`[data-edge="rule:orders->actor:billing"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+  await d.bus.publish("Mystery", { n: 1 });
+  await b.page.waitForFunction(() => /1 held/.test(document.querySelector(`[data-node="unrouted"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+  await b.page.screenshot({ path: join(shots, "flows.png") });
+});
+
+test("an event found by its correlation id shows where it went and its causal trace", async () => {
+  const root = await d.bus.publish("OrderPlaced", { n: 100, follow_up: "OrderBilled" }, { correlationId: "order-7" });
+  // billing and audit each publish a follow-up; each follow-up goes to both again
+  await waitFor(async () => (await readLog(d.env.nc)).filter((l) => l.phase === "end" && l.n === undefined).length >= 4, "follow-ups handled", 30_000);
+  await b.page.goto(`${d.url}#/events`);
+  await b.page.fill("#q-correlation", "order-7");
+  await b.page.click("#search");
+  // the list first shows the newest events; it is replaced by the answer to the search
+  await b.page.waitForSelector(`[data-results="correlation=order-7"] tr[data-event-id="${root.id}"]`, { timeout: 20_000 });
+  assert.is(await b.page.locator("tr[data-event-id]").count(), 3, "the order and its two follow-ups");
+  await b.page.click(`tr[data-event-id="${root.id}"]`);
+  await b.page.waitForSelector(`[data-route="billing"] .pill.ok`, { timeout: 20_000 });
+  assert.match((await text(`[data-route="audit"]`)) ?? "", /handled/);
+  await b.page.screenshot({ path: join(shots, "events.png") });
+  await b.page.click(`[data-action="trace"]`);
+  await b.page.waitForSelector(`[data-trace-event="${root.id}"]`, { timeout: 20_000 });
+  assert.match((await text("[data-trace-summary]")) ?? "", /3 event\(s\), 6 handling\(s\), 0 dead letter\(s\)/);
+  // the follow-ups hang under the order (their causationid), each handled by billing and audit
+  assert.is(await b.page.locator(`[data-trace-event="${root.id}"] ul [data-trace-event]`).count(), 2);
+  assert.is(await b.page.locator(`[data-trace-event="${root.id}"] > div [data-handled]`).count(), 2);
+  await b.page.screenshot({ path: join(shots, "trace.png") });
+  assert.equal(b.errors, []);
+});
+
+test.run();

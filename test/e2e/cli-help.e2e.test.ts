@@ -61,7 +61,6 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["unrouted list", [...COMMON, "--type", "--since", "--until", "--limit"]],
   ["unrouted replay", [...COMMON, "--type", "--since", "--until", "--all"]],
   ["console", [...COMMON, "--port", "--host"]],
-  ["server", ["--json"]],
 ];
 
 function find(program: Command, path: string): Command | undefined {

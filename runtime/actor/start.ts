@@ -21,7 +21,8 @@ export type StartActorsOptions = Readonly<{
 export type RunningActors = Readonly<{
   workers: readonly ActorWorker[];
   /** Graceful stop of every worker (see ActorWorker.stop), then the publisher. */
-  stop(graceMs?: number): Promise<StopResult>;
+  /** `cutShort` ends the grace period early (see ActorWorker.stop). */
+  stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<StopResult>;
 }>;
 
 export function selectActors(all: readonly ActorSettings[], names?: readonly string[]): ActorSettings[] {
@@ -49,9 +50,9 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
   const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
   const workers: ActorWorker[] = [];
   const stopLag = rt.metrics.addLagSampler(actorLagSampler(jsm, selected, rt.metrics));
-  const stopAll = async (graceMs = DEFAULT_GRACE_MS): Promise<StopResult> => {
+  const stopAll = async (graceMs = DEFAULT_GRACE_MS, cutShort?: Promise<unknown>): Promise<StopResult> => {
     stopLag();
-    const results = await Promise.all(workers.map((w) => w.stop(graceMs)));
+    const results = await Promise.all(workers.map((w) => w.stop(graceMs, cutShort)));
     await bus.close().catch(() => undefined);
     const abandoned = results.reduce((n, r) => n + r.abandoned, 0);
     return { finished: abandoned === 0, abandoned };

@@ -147,21 +147,24 @@ export class ActorWorker {
    * Graceful stop: no new deliveries, in-flight handlers get `graceMs` to finish and ack; when the
    * grace period runs out ctx.signal aborts and what is unfinished is redelivered after ack_wait.
    */
-  stop(graceMs = DEFAULT_GRACE_MS): Promise<StopResult> {
-    this.stopped ??= this.shutdown(graceMs);
+  stop(graceMs = DEFAULT_GRACE_MS, cutShort?: Promise<unknown>): Promise<StopResult> {
+    this.stopped ??= this.shutdown(graceMs, cutShort);
     return this.stopped;
   }
 
-  private async shutdown(graceMs: number): Promise<StopResult> {
+  private async shutdown(graceMs: number, cutShort?: Promise<unknown>): Promise<StopResult> {
+    let lost = false;
+    void cutShort?.then(() => (lost = true));
     const result = this.runner
       ? await this.runner.stop(graceMs, (abandoned) => {
-          this.abort.abort(new TimeoutError(`shutdown grace period of ${graceMs} ms is over`));
-          this.log.warn({ abandoned }, "grace period over: unfinished events will be redelivered after ack_wait");
-        })
+          this.abort.abort(new TimeoutError(lost ? "the connection to NATS is gone: nothing can be acked" : `shutdown grace period of ${graceMs} ms is over`));
+          this.log.warn({ abandoned }, lost ? "connection to NATS lost while stopping: unfinished events will be redelivered after ack_wait" : "grace period over: unfinished events will be redelivered after ack_wait");
+        }, cutShort)
       : { finished: true, abandoned: 0 };
     // an abandoned handler that still finishes should still get to write its marker
-    if (result.finished) await this.markers?.close();
-    await this.heartbeat?.stop();
+    if (result.finished && !lost) await this.markers?.close();
+    // with no server, a last heartbeat would only wait for a reply that cannot come; the key expires by itself
+    if (!lost) await this.heartbeat?.stop();
     this.log.info({ abandoned: result.abandoned }, "actor worker stopped");
     return result;
   }

@@ -5,6 +5,7 @@ import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
 import { connectNats, ONE_SHOT_CONNECT_TIMEOUT_MS, waitForJetStream } from "../nats/connect.ts";
 import { logConnection } from "../nats/connection-log.ts";
+import { ConnectionState } from "../nats/connection-state.ts";
 import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
@@ -35,6 +36,8 @@ export type RuntimeOptions = Readonly<{
 export type Runtime = Readonly<{
   config: JetbusConfig;
   nc: NatsConnection;
+  /** Whether the connection is up right now (the client buffers publishes while it reconnects). */
+  connection: ConnectionState;
   logger: Logger;
   metrics: Metrics;
   health: Health;
@@ -96,11 +99,13 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   const metrics = new Metrics({ defaultMetrics: true });
   container.register(Tokens.Metrics, { useValue: metrics });
   const health = new Health(nc);
+  const connection = new ConnectionState(nc);
   container.register(Tokens.Health, { useValue: health });
   let disposed = false;
   return {
     config,
     nc,
+    connection,
     logger,
     metrics,
     health,
@@ -112,7 +117,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       if (disposed) return;
       disposed = true;
       await container.dispose();
-      await nc.drain().catch(() => nc.close());
+      // a drain waits for the server to confirm; with no server there is nothing left to confirm
+      if (connection.connected) await nc.drain().catch(() => nc.close());
+      else await nc.close().catch(() => undefined);
       await embedded?.stop();
     },
   };

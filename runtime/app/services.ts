@@ -23,7 +23,8 @@ export type Services = Readonly<{
   actors?: RunningActors;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
-  stop(graceMs?: number): Promise<void>;
+  /** `cutShort` ends the actors' grace period early (the connection is gone). */
+  stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
 export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
@@ -33,9 +34,9 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let http: ObservabilityServer | undefined;
   let ui: ConsoleHandler | undefined;
   const ready = readinessGate(rt.health, "services");
-  const stop = async (graceMs?: number) => {
+  const stop = async (graceMs?: number, cutShort?: Promise<unknown>) => {
     ready.close();
-    await actors?.stop(graceMs);
+    await actors?.stop(graceMs, cutShort);
     await router?.stop();
     await indexer?.stop();
     ui?.close();

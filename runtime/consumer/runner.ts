@@ -170,17 +170,23 @@ export class ConsumerRunner<P = undefined> {
    * Stops taking deliveries and gives `graceMs` to those in flight. Past it, deadlines stop being
    * renewed, so what is unfinished comes back after ack_wait; `onAbandon` runs first (to abort handlers).
    */
-  stop(graceMs: number, onAbandon?: (abandoned: number) => void): Promise<StopResult> {
-    this.stopped ??= this.shutdown(graceMs, onAbandon);
+  /** `cutShort` ends the grace period early (the connection is gone: nothing in flight can be acked). */
+  stop(graceMs: number, onAbandon?: (abandoned: number) => void, cutShort?: Promise<unknown>): Promise<StopResult> {
+    this.stopped ??= this.shutdown(graceMs, onAbandon, cutShort);
     return this.stopped;
   }
 
-  private async shutdown(graceMs: number, onAbandon?: (abandoned: number) => void): Promise<StopResult> {
+  private async shutdown(graceMs: number, onAbandon?: (abandoned: number) => void, cutShort?: Promise<unknown>): Promise<StopResult> {
     this.stopping = true;
+    let cutShortDone = false;
+    void cutShort?.then(() => (cutShortDone = true));
     for (const it of this.iterators) void it.close().catch(() => undefined);
     this.slots.close();
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<"expired">((r) => (timer = setTimeout(() => r("expired"), graceMs)));
+    const expired = new Promise<"expired">((r) => {
+      timer = setTimeout(() => r("expired"), graceMs);
+      void cutShort?.then(() => r("expired"));
+    });
     // the loops first (one may be handing a buffered message a slot), then every delivery they started
     const finished = Promise.all(this.loops).then(() => this.idle());
     const outcome = await Promise.race([finished.then(() => "done" as const), expired]);
@@ -192,7 +198,8 @@ export class ConsumerRunner<P = undefined> {
     }
     this.acks.flush();
     // acks are fire-and-forget publishes: make sure they left before the caller drains or exits
-    await this.o.nc.flush().catch(() => undefined);
+    // (a flush needs the server's answer: with the connection gone it would wait for a reconnect)
+    if (!cutShortDone) await this.o.nc.flush().catch(() => undefined);
     return { finished: abandoned === 0, abandoned };
   }
 }

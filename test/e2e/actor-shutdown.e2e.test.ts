@@ -35,8 +35,8 @@ test("SIGTERM: the worker stops fetching, finishes and acks what is in flight, a
   const seqs: number[] = [];
   for (const e of events) seqs.push(await feed(env.nc, actor, e));
   await waitFor(async () => (await readLog(env.nc)).filter((l) => l.actor === "drain" && l.phase === "start").length === 3, "3 events in flight", 30_000);
-  const port = /"http":":(\d+)"/.exec(p.output())?.[1];
-  assert.ok(port, `the actor serves /readyz (${p.output()})`);
+  // wait for the line rather than read the output once: it arrives through a pipe, on the child's schedule
+  const port = await waitFor(() => /"http":":(\d+)"/.exec(p.output())?.[1], `the actor names its /readyz port (output so far: ${p.output()})`, 30_000);
   const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status);
   assert.is(await readyz(), 200, "ready while running");
   // queued behind them: must not be taken once the signal arrived

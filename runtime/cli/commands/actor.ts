@@ -6,7 +6,7 @@ import { startActors } from "../../actor/start.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
-import { readinessGate, serveObservability } from "../../observability/mod.ts";
+import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 
 type ActorOptions = CommonOptions & { replicas?: string; grace?: string; strict?: boolean; http?: boolean };
@@ -34,19 +34,25 @@ export function registerActor(program: Command): void {
       const graceMs = graceOf(o.grace);
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o), waitForServer: true });
       const ready = readinessGate(rt.health, "actor");
+      let http: ObservabilityServer | undefined;
       try {
         await registerBuiltinHandlers();
+        // endpoints first (/readyz answers 503 until the workers run), and the line naming the port
+        // before any event is taken: whoever watches the log finds the port before the work starts
+        http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
+        if (http) rt.logger.info({ actor: name, http: `:${http.port}` }, "serving /metrics, /healthz and /readyz");
         const running = await startActors(rt, [name], { replicas });
         ready.open();
-        const http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
         rt.logger.info({ actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
         const sig = await untilSignal();
-        rt.logger.info({ signal: sig, graceMs }, "stopping: finishing in-flight events");
+        rt.logger.info({ signal: sig, graceMs, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
         ready.close();
-        const r = await running.stop(graceMs);
-        await http?.close();
+        // with the server gone nothing in flight can be acked: waiting out the grace period would only delay the exit
+        const lost = rt.connection.lost().then(() => rt.logger.warn("NATS is unreachable: not waiting for in-flight events (they are redelivered after ack_wait)"));
+        const r = await running.stop(graceMs, lost);
         if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");
       } finally {
+        await http?.close();
         await rt.dispose();
       }
     });

@@ -31,7 +31,8 @@ export function registerUp(program: Command): void {
         );
         await untilSignal();
         rt.logger.info("stopping: finishing in-flight events");
-        await services.stop();
+        // with the server gone nothing in flight can be acked: do not wait out the grace period
+        await services.stop(undefined, rt.connection.lost());
       } finally {
         await rt.dispose();
       }

@@ -10,12 +10,15 @@ import { spawnJetbus } from "../fixtures/jetbus-process.ts";
 import { fixEvent, readLog } from "../fixtures/probe-handler.ts";
 import { listDeadLetters } from "../../runtime/actor/dead-letter.ts";
 import { ConfigStore } from "../../runtime/routing/config-store.ts";
+import { listSetAside, SetAsideKind } from "../../runtime/operations/set-aside.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 const TOKEN = "console-test-token-0123456789";
 let d: ConsoleDeployment;
 let b: HeadlessBrowser;
 /** `jetbus console` alone, with the admin token, against the same deployment. */
 let standalone: string;
+let stray: { id: string } | undefined;
 const shots = screenshotDir();
 
 test.before(async () => {
@@ -92,6 +95,10 @@ test("a bad config edit shows its JSON path and is not applied; a good one is, w
   await b.page.click("#config-validate");
   await b.page.waitForSelector(`[data-path="routes.rules[1].to[0]"]`, { timeout: 20_000 });
   current.routes.rules[1].to = ["fragile", "audit"];
+  // an event no rule matches yet; the new revision adds a rule for its type (replayed in the next test)
+  stray = await d.bus.publish("Stray", { n: 7 });
+  await waitFor(async () => (await listSetAside(d.env.nc, await jetstreamManager(d.env.nc), SetAsideKind.Unrouted, "EVENTS")).some((u) => u.eventId === stray!.id), "the stray event unrouted", 30_000);
+  current.routes.rules.push({ name: "strays", match: { type: "Stray" }, to: ["audit"] });
   await b.page.fill("#config-text", JSON.stringify(current, null, 2));
   await b.page.click("#config-apply");
   await b.page.waitForSelector(`[data-applied]`, { timeout: 20_000 });
@@ -101,6 +108,19 @@ test("a bad config edit shows its JSON path and is not applied; a good one is, w
   await b.page.waitForSelector(`[data-diff] .add`, { timeout: 20_000 });
   assert.match((await b.page.textContent("[data-diff]")) ?? "", /\+\s+"audit"/);
   assert.equal(b.errors, []);
+});
+
+test("an unrouted event is routed again from the page with the rules applied since", async () => {
+  await b.page.goto(`${standalone}#/held?kind=unrouted`);
+  const row = `tr[data-event-id="${stray!.id}"]`;
+  await b.page.waitForSelector(row, { timeout: 20_000 });
+  assert.match((await b.page.textContent(row)) ?? "", /no rule matched \(revision 1\)/);
+  await b.page.check(`${row} input[type=checkbox]`);
+  await b.page.click("#replay-selected");
+  await b.page.waitForSelector(`[data-replayed="1"]`, { timeout: 20_000 });
+  assert.match((await b.page.textContent("[data-replayed]")) ?? "", /routed → audit/);
+  await waitFor(async () => (await readLog(d.env.nc)).some((l) => l.eventId === stray!.id && l.actor === "audit" && l.phase === "end"), "audit handled the stray event", 30_000);
+  await b.page.waitForSelector(`[data-empty="unrouted"]`, { timeout: 20_000 });
 });
 
 test("on the shared HTTP port the console answers loopback clients only; /metrics answers everyone", async () => {

@@ -48,7 +48,21 @@ test("handled counts rise live after publishing, without reloading the page", as
   await b.page.waitForFunction(() => /· 20\b/.test(document.querySelector(`[data-edge="rule:orders->actor:billing"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
   await d.bus.publish("Mystery", { n: 1 });
   await b.page.waitForFunction(() => /1 held/.test(document.querySelector(`[data-node="unrouted"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
-  await b.page.screenshot({ path: join(shots, "flows.png") });
+  // steady traffic: the edges show a rate above zero while it flows
+  let flowing = true;
+  const traffic = (async () => {
+    for (let i = 0; flowing; i++) {
+      await d.bus.publish("OrderPlaced", { n: 1000 + i }, { correlationId: "steady" });
+      await new Promise((r) => setTimeout(r, 50)); // pacing the traffic, not waiting for a result
+    }
+  })();
+  try {
+    await b.page.waitForFunction(() => /[1-9][\d.]*\/s/.test(document.querySelector(`[data-edge="rule:orders->actor:audit"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+    await b.page.screenshot({ path: join(shots, "flows.png") });
+  } finally {
+    flowing = false;
+    await traffic;
+  }
 });
 
 test("an event found by its correlation id shows where it went and its causal trace", async () => {

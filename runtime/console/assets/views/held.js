@@ -12,10 +12,11 @@ function dlqTable(items, picked) {
       h("td", {}, d.errorCode), h("td", { class: "bad" }, d.error), h("td", {}, fmtTime(d.time)))));
 }
 
-function heldTable(items) {
+function heldTable(items, picked) {
   return h("table", {},
-    h("tr", {}, ["seq", "subject", "event", "reason / revision", "time", "body"].map((t) => h("th", {}, t))),
-    items.map((m) => h("tr", { "data-held-seq": m.seq },
+    h("tr", {}, ["", "seq", "subject", "event", "reason / revision", "time", "body"].map((t) => h("th", {}, t))),
+    items.map((m) => h("tr", { "data-held-seq": m.seq, "data-event-id": m.eventId },
+      h("td", {}, h("input", { type: "checkbox", onchange: (e) => (e.target.checked ? picked.add(m.seq) : picked.delete(m.seq)) })),
       h("td", { class: "num" }, m.seq), h("td", {}, m.subject), h("td", {}, m.eventId ?? "–"),
       h("td", {}, m.reason ? h("span", { class: "bad" }, m.reason) : `no rule matched (revision ${m.configRevision ?? "?"})`),
       h("td", {}, fmtTime(m.time)), h("td", {}, h("pre", {}, m.body.length > 300 ? m.body.slice(0, 300) + "…" : m.body), h("details", {}, h("summary", {}, "headers"), h("pre", {}, json(m.headers)))))));
@@ -31,15 +32,16 @@ export function render(root, params) {
     picked.clear();
     try {
       const { items } = await get("/api/dead-letters", { kind, actor: kind === "dlq" ? actor.value.trim() : undefined });
-      mount(list, items.length === 0 ? h("p", { class: "muted", "data-empty": kind }, "nothing held") : kind === "dlq" ? dlqTable(items, picked) : heldTable(items));
+      mount(list, items.length === 0 ? h("p", { class: "muted", "data-empty": kind }, "nothing held") : kind === "dlq" ? dlqTable(items, picked) : heldTable(items, picked));
     } catch (err) {
       mount(list, h("p", { class: "msg bad" }, err.message));
     }
   };
   const replay = async (body) => {
     try {
-      const { replayed } = await post("/api/dead-letters/replay", body);
-      mount(note, h("p", { class: "msg ok", "data-replayed": replayed.length }, `replayed ${replayed.length}: ${replayed.map((r) => `${r.eventId} → ${r.subject}`).join(", ")}`));
+      const { replayed } = await post("/api/dead-letters/replay", { kind, ...body });
+      const what = (r) => (r.outcome ? `${r.eventId}: ${r.outcome}${r.actors?.length ? ` → ${r.actors.join(", ")}` : ""}${r.stillFails ? ` (${r.stillFails})` : ""}` : `${r.eventId} → ${r.subject}`);
+      mount(note, h("p", { class: "msg ok", "data-replayed": replayed.length }, `replayed ${replayed.length}: ${replayed.map(what).join(", ")}`));
     } catch (err) {
       mount(note, h("p", { class: "msg bad" }, `${err.status === 401 || err.status === 403 ? "not allowed: " : ""}${err.message}`));
     }
@@ -53,7 +55,9 @@ export function render(root, params) {
           h("label", { class: "f" }, "actor", actor), h("button", { type: "submit", class: "plain" }, "Filter"),
           h("button", { type: "button", id: "replay-selected", onclick: () => (picked.size ? replay({ ids: [...picked] }) : mount(note, h("p", { class: "msg" }, "select dead letters first"))) }, "Replay selected"),
           h("button", { type: "button", class: "plain", onclick: () => (actor.value.trim() ? replay({ actor: actor.value.trim() }) : mount(note, h("p", { class: "msg" }, "name an actor to replay all of its dead letters"))) }, "Replay all of actor"))
-      : h("p", { class: "muted" }, kind === "unrouted" ? "events no rule selected, with the config revision that saw them" : "messages the router could not decode, with the reason"),
+      : h("div", { class: "bar" },
+          h("span", { class: "muted" }, kind === "unrouted" ? "events no rule selected, with the config revision that saw them; replay routes them with the live rules" : "messages the router refused, with the reason; replay stores them again if they now pass"),
+          h("button", { type: "button", id: "replay-selected", onclick: () => (picked.size ? replay({ seqs: [...picked] }) : mount(note, h("p", { class: "msg" }, "select messages first"))) }, "Replay selected")),
     note, list);
   void load();
 }

@@ -23,6 +23,7 @@ export const ErrorCode = {
   Durability: "DURABILITY",
   PinLost: "PIN_LOST",
   NotReady: "NOT_READY",
+  StateConflict: "STATE_CONFLICT",
   NatsUnreachable: "NATS_UNREACHABLE",
   HandlerInvalid: "HANDLER_INVALID",
 } as const;
@@ -76,8 +77,8 @@ export class EventTooLargeError extends JetbusError {
 
 export class SchemaViolationError extends JetbusError {
   override name = "SchemaViolationError";
-  constructor(readonly eventType: string, readonly problems: readonly Problem[]) {
-    super(ErrorCode.SchemaViolation, listProblems(`data does not match schemas/events/${eventType}.json:`, problems));
+  constructor(readonly eventType: string, readonly problems: readonly Problem[], schemaFile = `schemas/events/${eventType}.json`) {
+    super(ErrorCode.SchemaViolation, listProblems(`${schemaFile.startsWith("schemas/state/") ? eventType : "data"} does not match ${schemaFile}:`, problems));
   }
 }
 
@@ -225,5 +226,13 @@ export class HandlerInvalidError extends JetbusError {
   override name = "HandlerInvalidError";
   constructor(readonly actor: string, message: string, cause?: unknown) {
     super(ErrorCode.HandlerInvalid, `actor "${actor}": ${message}`, { cause });
+  }
+}
+
+/** A stateful handling kept losing its commit to concurrent changes of the same key; retried later. */
+export class StateConflictError extends JetbusError {
+  override name = "StateConflictError";
+  constructor(readonly actor: string, readonly key: string, attempts: number) {
+    super(ErrorCode.StateConflict, `actor ${actor}: the state of key ${JSON.stringify(key)} changed under ${attempts} handlings in a row`, { retryable: true });
   }
 }

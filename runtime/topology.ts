@@ -12,6 +12,8 @@ export const Streams = {
   Quarantine: "JETBUS_QUARANTINE",
   /** Derived id and correlation indexes of the default event store (rebuildable from EVENTS). */
   Index: "JETBUS_INDEX",
+  /** Durable timers of stateful actors: server message schedules and the messages they fire (work queue). */
+  Timers: "JETBUS_TIMERS",
 } as const;
 
 /** The index stream of an event store: JETBUS_INDEX for EVENTS, JETBUS_INDEX_<stream> for any other store name. */
@@ -46,6 +48,13 @@ export const Subjects = {
   indexByCorrelation: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}`,
   /** `index.<stream>.link.<seq>`: the event before store sequence `seq` in a legacy chain (read, never written). */
   indexLink: (eventStream: string, seq: number) => `index.${eventStream}.link.${seq}`,
+  /** Every subject of JETBUS_TIMERS. */
+  timers: "timers.>",
+  /** `timers.at.<actor>.<token>`: a pending timer (a message schedule firing once). */
+  timerSchedule: (actor: string, timerToken: string) => `timers.at.${actor}.${timerToken}`,
+  /** `timers.fire.<actor>.<token>`: what a timer's schedule publishes when it fires; the relay moves it into the store. */
+  timerFire: (actor: string, timerToken: string) => `timers.fire.${actor}.${timerToken}`,
+  timerFireAll: "timers.fire.>",
 } as const;
 
 export const Consumers = {
@@ -54,6 +63,8 @@ export const Consumers = {
   /** The router's ordered lane: copies for ordered actors, delivered by the server to one pinned router at a time. */
   routerOrdered: "jetbus-router-ordered",
   indexer: "jetbus-indexer",
+  /** Moves fired timers into the event store (run by routers). */
+  timerRelay: "jetbus-timers",
   /** Durable of an unordered actor. */
   actor: (actor: string) => actor,
   /** Durable of one partition of an ordered actor. */
@@ -67,6 +78,16 @@ export const Buckets = {
   Presence: "jetbus-presence",
   /** Processed markers of one actor: key = event id token. */
   processed: (actor: string) => `jetbus-processed-${actor}`,
+  /** State of a stateful actor: keys `s.<key token>` (state, with history), `m.<event token>` (processed markers), `f.<event token>` (outbox flushed). */
+  state: (actor: string) => `jetbus-state-${actor}`,
+} as const;
+
+/** Keys inside a stateful actor's bucket (tokens are base64url, see tokenFor). */
+export const StateKeys = {
+  state: (keyToken: string) => `s.${keyToken}`,
+  marker: (eventToken: string) => `m.${eventToken}`,
+  flushed: (eventToken: string) => `f.${eventToken}`,
+  allStates: "s.>",
 } as const;
 
 /** Keys inside KV jetbus-config. */
@@ -101,6 +122,8 @@ export const JetbusHeaders = {
   Error: "jetbus-error",
   /** Dead letters: code of the last error (its `code`, a TerminalError's own code, or its class name). */
   ErrorCode: "jetbus-error-code",
+  /** State revisions: the event whose handling wrote it. */
+  EventId: "jetbus-event-id",
 } as const;
 
 /** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */

@@ -1,0 +1,153 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { NotFoundError } from "../errors.ts";
+import { tokenFor } from "../events/subjects.ts";
+import { ensureBucket } from "../nats/buckets.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { orMissing } from "../nats/missing.ts";
+import { Buckets, JetbusHeaders, StateKeys } from "../topology.ts";
+import type { StagedChange, StateMarker, StateRevision } from "./types.ts";
+
+/** The 64 newest revisions of each key are kept (KV's largest history): `jetbus state history` reads them. */
+const HISTORY = 64;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export type StateRead = Readonly<{ value: unknown; revision: number; exists: boolean }>;
+export type Commit = Readonly<{ eventToken: string; eventId: string; key: string; revision: number; change: StagedChange<unknown>; marker: StateMarker; markerTtlMs: number }>;
+export type CommitResult = "committed" | "processed" | "conflict";
+
+/**
+ * One stateful actor's bucket (`jetbus-state-<actor>`): key states with history, processed
+ * markers and outbox-flushed flags, in ONE stream, so that a handling's new state and its marker
+ * are written by one atomic batch (nats-server 2.12+): both or neither. The state message is
+ * guarded by the revision the handler read (Nats-Expected-Last-Subject-Sequence), the marker by
+ * "no marker yet" (expected 0): a second handling of the same event, or of the same key from a
+ * stale read, cannot commit.
+ */
+export class StateStore {
+  private constructor(
+    readonly actor: string,
+    private readonly kv: KV,
+    private readonly stream: string,
+    private readonly prefix: string,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  /** Opens the bucket, creating it (and allowing atomic batches and per-message TTLs) when needed. */
+  static async open(nc: NatsConnection, actor: string, opts: { replicas: number }): Promise<StateStore> {
+    const name = Buckets.state(actor);
+    const kv = await ensureBucket(nc, name, { history: HISTORY, replicas: opts.replicas });
+    const jsm = await jetstreamManager(nc);
+    const stream = `KV_${name}`;
+    const config = (await retryTransient(() => jsm.streams.info(stream))).config as unknown as Record<string, unknown>;
+    if (config.allow_atomic !== true || config.allow_msg_ttl !== true) {
+      await retryTransient(() => jsm.streams.update(stream, { ...config, allow_atomic: true, allow_msg_ttl: true } as never));
+    }
+    return new StateStore(actor, kv, stream, `$KV.${name}.`, jetstream(nc), jsm);
+  }
+
+  /** Binds to an existing bucket without creating anything (the CLI's reads). */
+  static async bind(nc: NatsConnection, actor: string): Promise<StateStore> {
+    const name = Buckets.state(actor);
+    const jsm = await jetstreamManager(nc);
+    const info = await orMissing(() => jsm.streams.info(`KV_${name}`));
+    if (!info) throw new NotFoundError(`actor "${actor}" has no state bucket (${name}): it is not a stateful actor, or it has not run yet`);
+    return new StateStore(actor, await new Kvm(nc).open(name), `KV_${name}`, `$KV.${name}.`, jetstream(nc), jsm);
+  }
+
+  /** A key's state as the stream leader has it (a lagging replica would only cause a conflict later). */
+  async read(key: string): Promise<StateRead> {
+    const m = await this.last(StateKeys.state(tokenFor(key)));
+    if (!m || isDelete(m)) return { value: undefined, revision: m?.seq ?? 0, exists: false };
+    return { value: JSON.parse(decoder.decode(m.data)), revision: m.seq, exists: true };
+  }
+
+  async marker(eventToken: string): Promise<StateMarker | null> {
+    const m = await this.last(StateKeys.marker(eventToken));
+    return m ? (JSON.parse(decoder.decode(m.data)) as StateMarker) : null;
+  }
+
+  async flushed(eventToken: string): Promise<boolean> {
+    return (await this.last(StateKeys.flushed(eventToken))) !== null;
+  }
+
+  async markFlushed(eventToken: string, ttlMs: number): Promise<void> {
+    const h = headers();
+    h.set("Nats-TTL", ttlHeader(ttlMs));
+    await retryTransient(() => this.js.publish(this.prefix + StateKeys.flushed(eventToken), encoder.encode("1"), { headers: h }));
+  }
+
+  /**
+   * Writes the marker and (unless unchanged) the new state in one atomic batch. A refused batch is
+   * told apart by reading the marker: there, another handling of this event committed first.
+   */
+  async commit(c: Commit): Promise<CommitResult> {
+    const mh = headers();
+    mh.set("Nats-Expected-Last-Subject-Sequence", "0");
+    mh.set("Nats-TTL", ttlHeader(c.markerTtlMs));
+    const markerSubject = this.prefix + StateKeys.marker(c.eventToken);
+    const markerBody = encoder.encode(JSON.stringify(c.marker));
+    try {
+      if (c.change.kind === "unchanged") {
+        await this.js.publish(markerSubject, markerBody, { headers: mh });
+      } else {
+        const sh = headers();
+        sh.set("Nats-Expected-Last-Subject-Sequence", String(c.revision));
+        sh.set(JetbusHeaders.EventId, c.eventId);
+        if (c.change.kind === "delete") sh.set("KV-Operation", "DEL");
+        const body = c.change.kind === "set" ? encoder.encode(JSON.stringify(c.change.value)) : new Uint8Array(0);
+        const batch = await this.js.startBatch(markerSubject, markerBody, { headers: mh });
+        await batch.commit(this.prefix + StateKeys.state(tokenFor(c.key)), body, { headers: sh } as never);
+      }
+      return "committed";
+    } catch (err) {
+      // the server answers a failed expectation with a generic batch error: the marker tells which one failed
+      if ((await this.marker(c.eventToken)) !== null) return "processed";
+      if ((await this.read(c.key)).revision !== c.revision) return "conflict";
+      throw err;
+    }
+  }
+
+  /** Keys that hold a state (deleted ones are left out). */
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(StateKeys.allStates)) {
+      const e = await this.kv.get(k);
+      if (e && e.operation === "PUT") out.push(Buffer.from(k.slice(2), "base64url").toString("utf8"));
+    }
+    return out.sort();
+  }
+
+  /** The stored revisions of one key, oldest first, each with the event that wrote it. */
+  async history(key: string): Promise<StateRevision[]> {
+    const out: StateRevision[] = [];
+    const iter = await this.kv.history({ key: StateKeys.state(tokenFor(key)) });
+    for await (const e of iter) {
+      const deleted = e.operation !== "PUT";
+      out.push({ revision: e.revision, time: e.created, eventId: await this.eventIdAt(e.revision), deleted, value: deleted ? undefined : e.json() });
+    }
+    return out;
+  }
+
+  private async eventIdAt(seq: number): Promise<string | undefined> {
+    const m = await this.jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
+    return m?.header?.get(JetbusHeaders.EventId) || undefined;
+  }
+
+  private async last(key: string): Promise<StoredMsg | null> {
+    return retryTransient(() => orMissing(() => this.jsm.streams.getMessage(this.stream, { last_by_subj: this.prefix + key })));
+  }
+}
+
+function isDelete(m: StoredMsg): boolean {
+  const op = m.header?.get("KV-Operation");
+  return op === "DEL" || op === "PURGE";
+}
+
+/** `Nats-TTL` takes a Go duration; whole seconds, at least one. */
+function ttlHeader(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+}

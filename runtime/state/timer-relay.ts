@@ -1,0 +1,69 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { decodeEvent } from "../events/codec.ts";
+import type { Event } from "../events/types.ts";
+import type { Logger } from "../log.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { orMissing } from "../nats/missing.ts";
+import { Consumers, Streams, Subjects } from "../topology.ts";
+import type { PublishedEvent } from "../actor/types.ts";
+
+/** A fired timer comes back this long after a relay that pulled it died, and never before its publish is acked. */
+const ACK_WAIT_MS = 30_000;
+
+/**
+ * Moves fired timers into the event store: consumes `timers.fire.>` (durable `jetbus-timers`,
+ * shared by every router replica), publishes each as the event it carries (Nats-Msg-Id = timer
+ * id), and acks only after the store's ack. A relay that dies between the two makes the timer
+ * come back after ACK_WAIT_MS, well inside the store's duplicate window (2 minutes by default),
+ * so the event is stored once: the timer fires once.
+ */
+export class TimerRelay {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly publishEvent: (event: Event) => Promise<PublishedEvent>,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    if (!(await orMissing(() => retryTransient(() => jsm.consumers.info(Streams.Timers, Consumers.timerRelay))))) {
+      const config = { durable_name: Consumers.timerRelay, filter_subject: Subjects.timerFireAll, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ACK_WAIT_MS * 1_000_000, max_deliver: -1 };
+      await retryTransient(() => jsm.consumers.add(Streams.Timers, config));
+    }
+    const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(Streams.Timers, Consumers.timerRelay));
+    this.messages = await consumer.consume({ max_messages: 256, expires: 5000 });
+    this.loop = this.run(this.messages);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) await this.relay(m);
+  }
+
+  private async relay(m: JsMsg): Promise<void> {
+    let event: Event;
+    try {
+      event = decodeEvent({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq }).event;
+    } catch (err) {
+      // a fired timer jetbus did not write: nothing to publish, and it must not block the others
+      this.logger.error({ err, subject: m.subject }, "fired timer does not hold an event; dropped");
+      m.term();
+      return;
+    }
+    try {
+      await this.publishEvent(event);
+      m.ack();
+    } catch (err) {
+      this.logger.warn({ err, eventId: event.id }, "fired timer not stored yet; retrying");
+      m.nak(1000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop?.catch(() => undefined);
+  }
+}

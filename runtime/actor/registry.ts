@@ -1,9 +1,9 @@
 import { NotFoundError, UsageError } from "../errors.ts";
-import type { ActorDefinition } from "./define.ts";
+import type { ActorDefinition, StatefulActorDefinition } from "./define.ts";
 import type { HandlerClass } from "./types.ts";
 
 /** Either form of handler: a class built by tsyringe, or a defineActor object. */
-export type HandlerSource = HandlerClass | ActorDefinition;
+export type HandlerSource = HandlerClass | ActorDefinition | StatefulActorDefinition;
 
 /**
  * Handlers by name, for `actors[].handler` (default: the actor's name). The runtime registers

@@ -1,7 +1,7 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ActorSettings } from "../config/types.ts";
 import { HandlerInvalidError } from "../errors.ts";
-import { isActorDefinition } from "./define.ts";
+import { isActorDefinition, isStatefulDefinition } from "./define.ts";
 import type { HandlerSource } from "./registry.ts";
 import { ActorTokens } from "./tokens.ts";
 import type { HandlerClass, HandlerFn } from "./types.ts";
@@ -44,6 +44,7 @@ function buildInstance(container: DependencyContainer, settings: ActorSettings, 
  * own child container (ActorTokens.Settings / Options injectable).
  */
 export function resolveHandler(container: DependencyContainer, settings: ActorSettings, source: HandlerSource): HandlerFn {
+  if (isStatefulDefinition(source)) throw new HandlerInvalidError(settings.name, "a stateful handler (defineActor with state) runs through startActors, which opens its state bucket");
   if (isActorDefinition(source)) return async (event, ctx) => source.handle(event, ctx);
   return buildInstance(container, settings, source);
 }

@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Runtime } from "../app/bootstrap.ts";
 import type { ActorSettings } from "../config/types.ts";
+import type { Event } from "../events/types.ts";
 import { NotFoundError } from "../errors.ts";
 import { EventBus } from "../store/bus.ts";
 import { ensureInbox } from "./inbox.ts";
@@ -10,6 +12,11 @@ import { resolveHandler } from "./resolve.ts";
 import { handlerSourceFor } from "./module-loader.ts";
 import type { HandlerSource } from "./registry.ts";
 import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
+import { isStatefulDefinition } from "./define.ts";
+import { attachState } from "./state/attach.ts";
+import { StateSchemas } from "./state/schema.ts";
+import { Timers } from "./state/timers.ts";
+import type { HandlerFn } from "./types.ts";
 
 export type StartActorsOptions = Readonly<{
   /** Workers per actor in this process; defaults to each actor's `replicas`. */
@@ -57,14 +64,20 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
     const abandoned = results.reduce((n, r) => n + r.abandoned, 0);
     return { finished: abandoned === 0, abandoned };
   };
+  let timers: Promise<Timers> | undefined;
+  const stateDeps = { nc: rt.nc, replicas: rt.config.store.replicas, publishEvent: (e: Event) => bus.publishEvent(e), timers: () => (timers ??= Timers.open(rt.nc, { replicas: rt.config.store.replicas })), schemas: new StateSchemas(join(rt.projectDir, "schemas", "state")) };
   try {
-    for (const settings of selected) {
+    for (const configured of selected) {
+      const source = sources.get(configured.name)!;
+      let settings = configured;
+      let stateful: HandlerFn | undefined;
+      if (isStatefulDefinition(source)) ({ handler: stateful, settings } = await attachState(configured, source, stateDeps));
       const count = opts.replicas ?? settings.replicas;
       for (let i = 0; i < count; i++) {
         const worker = new ActorWorker({
           nc: rt.nc,
           settings,
-          handler: resolveHandler(rt.container, settings, sources.get(settings.name)!),
+          handler: stateful ?? resolveHandler(rt.container, settings, source),
           logger: rt.logger,
           metrics: rt.metrics,
           publishEvent: (e) => bus.publishEvent(e),

@@ -3,6 +3,7 @@ import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
+import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../observability/mod.ts";
 import { consoleOn } from "./console.ts";
 import type { ConsoleHandler } from "../console/mod.ts";
@@ -33,10 +34,12 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
   let ui: ConsoleHandler | undefined;
+  let timerRelay: TimerRelay | undefined;
   const ready = readinessGate(rt.health, "services");
   const stop = async (graceMs?: number, cutShort?: Promise<unknown>) => {
     ready.close();
     await actors?.stop(graceMs, cutShort);
+    await timerRelay?.stop();
     await router?.stop();
     await indexer?.stop();
     ui?.close();
@@ -52,7 +55,10 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       await indexer.start();
     }
-    if (sel.router ?? true) router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+    if (sel.router ?? true) {
+      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+      timerRelay = await startTimerRelay(rt);
+    }
     if (sel.actors === undefined || sel.actors.length > 0) {
       await registerBuiltinHandlers();
       actors = await startActors(rt, sel.actors);

@@ -19,6 +19,7 @@ import { registerQuarantine, registerUnrouted } from "./commands/set-aside.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerConsole } from "./commands/console.ts";
+import { registerState } from "./commands/state.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -52,5 +53,6 @@ export function buildProgram(): Command {
   registerQuarantine(program);
   registerUnrouted(program);
   registerConsole(program);
+  registerState(program);
   return program;
 }

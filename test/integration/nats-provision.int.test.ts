@@ -45,7 +45,7 @@ test("NATS_SERVER_BIN naming a server older than the floor is refused, naming bo
   const saved = process.env.NATS_SERVER_BIN;
   process.env.NATS_SERVER_BIN = old;
   try {
-    assert.throws(() => findNatsServer(() => undefined), (e: unknown) => e instanceof NatsServerMissingError && /2\.9\.\d+, older than 2\.11\.0/.test((e as Error).message));
+    assert.throws(() => findNatsServer(() => undefined), (e: unknown) => e instanceof NatsServerMissingError && /2\.9\.\d+, older than 2\.12\.0/.test((e as Error).message));
   } finally {
     if (saved === undefined) delete process.env.NATS_SERVER_BIN;
     else process.env.NATS_SERVER_BIN = saved;
@@ -58,7 +58,7 @@ test("connecting to a running server older than the floor is a typed error namin
   try {
     const err = await connectNats({ servers: server.url }).then(() => undefined, (e: unknown) => e);
     assert.instance(err, NatsServerTooOldError);
-    assert.match((err as Error).message, /runs nats-server 2\.9\.\d+; jetbus needs 2\.11\.0 or later/);
+    assert.match((err as Error).message, /runs nats-server 2\.9\.\d+; jetbus needs 2\.12\.0 or later/);
   } finally {
     await server.stop();
   }

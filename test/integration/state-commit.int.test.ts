@@ -9,12 +9,12 @@ import { tokenFor } from "../../runtime/events/subjects.ts";
 import type { Event } from "../../runtime/events/types.ts";
 import { SchemaViolationError } from "../../runtime/errors.ts";
 import { createLogger } from "../../runtime/log.ts";
-import { StateSchemas } from "../../runtime/state/schema.ts";
-import { statefulHandler } from "../../runtime/state/stateful.ts";
-import { StateStore } from "../../runtime/state/store.ts";
-import { TimerRelay } from "../../runtime/state/timer-relay.ts";
-import { Timers } from "../../runtime/state/timers.ts";
-import type { StatefulHandleFn, StateSpec } from "../../runtime/state/types.ts";
+import { StateSchemas } from "../../runtime/actor/state/schema.ts";
+import { statefulHandler } from "../../runtime/actor/state/stateful.ts";
+import { StateStore } from "../../runtime/actor/state/store.ts";
+import { TimerRelay } from "../../runtime/actor/state/timer-relay.ts";
+import { Timers } from "../../runtime/actor/state/timers.ts";
+import type { StatefulHandleFn, StateSpec } from "../../runtime/actor/state/types.ts";
 import { EventBus, EventStore } from "../../runtime/store/mod.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";
 import { configFrom } from "../../runtime/config/mod.ts";
@@ -77,7 +77,7 @@ test("two replicas handling the same event at once: both run, one commits, the s
   let runs = 0;
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const { run, store } = await counter("count-b", async (e, ctx) => {
+  const { run, store } = await counter("count-b", async (_e, ctx) => {
     runs++;
     const n = ctx.state.get().n;
     await gate; // both handlings have read revision 0 before either commits

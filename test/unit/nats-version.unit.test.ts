@@ -3,10 +3,10 @@ import * as assert from "uvu/assert";
 import { debianMirror } from "../../runtime/nats/provision.ts";
 import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "../../runtime/nats/version.ts";
 
-test("the floor admits 2.11 and later, refuses 2.9 and 2.10", () => {
-  assert.is(formatVersion(NATS_SERVER_FLOOR), "2.11.0");
-  for (const ok of ["2.11.0", "2.11.9", "2.12.1", "2.15.1", "3.0.0"]) assert.ok(versionAtLeast(parseVersion(ok)!, NATS_SERVER_FLOOR), ok);
-  for (const old of ["2.9.10", "2.10.27", "1.99.99"]) assert.not.ok(versionAtLeast(parseVersion(old)!, NATS_SERVER_FLOOR), old);
+test("the floor admits 2.12 and later, refuses 2.9 to 2.11", () => {
+  assert.is(formatVersion(NATS_SERVER_FLOOR), "2.12.0");
+  for (const ok of ["2.12.0", "2.12.1", "2.15.1", "3.0.0"]) assert.ok(versionAtLeast(parseVersion(ok)!, NATS_SERVER_FLOOR), ok);
+  for (const old of ["2.9.10", "2.10.27", "2.11.9", "1.99.99"]) assert.not.ok(versionAtLeast(parseVersion(old)!, NATS_SERVER_FLOOR), old);
   assert.equal(parseVersion("nats-server: v2.15.1"), [2, 15, 1]);
   assert.is(parseVersion("dev"), undefined);
 });

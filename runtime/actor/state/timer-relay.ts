@@ -1,12 +1,12 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent } from "../events/codec.ts";
-import type { Event } from "../events/types.ts";
-import type { Logger } from "../log.ts";
-import { retryTransient } from "../nats/connect.ts";
-import { orMissing } from "../nats/missing.ts";
-import { Consumers, Streams, Subjects } from "../topology.ts";
-import type { PublishedEvent } from "../actor/types.ts";
+import { decodeEvent } from "../../events/codec.ts";
+import type { Event } from "../../events/types.ts";
+import type { Logger } from "../../log.ts";
+import { retryTransient } from "../../nats/connect.ts";
+import { orMissing } from "../../nats/missing.ts";
+import { Consumers, Streams, Subjects } from "../../topology.ts";
+import type { PublishedEvent } from "../types.ts";
 
 /** A fired timer comes back this long after a relay that pulled it died, and never before its publish is acked. */
 const ACK_WAIT_MS = 30_000;
@@ -26,6 +26,7 @@ export class TimerRelay {
     private readonly nc: NatsConnection,
     private readonly publishEvent: (event: Event) => Promise<PublishedEvent>,
     private readonly logger: Logger,
+    private readonly onStop: () => Promise<void> = async () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -65,5 +66,6 @@ export class TimerRelay {
   async stop(): Promise<void> {
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
+    await this.onStop().catch(() => undefined);
   }
 }

@@ -1,12 +1,12 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeEvent } from "../events/codec.ts";
-import { tokenFor } from "../events/subjects.ts";
-import type { Event } from "../events/types.ts";
-import { retryTransient } from "../nats/connect.ts";
-import { isAlreadyExists } from "../nats/errors.ts";
-import { orMissing } from "../nats/missing.ts";
-import { Streams, Subjects } from "../topology.ts";
+import { encodeEvent } from "../../events/codec.ts";
+import { tokenFor } from "../../events/subjects.ts";
+import type { Event } from "../../events/types.ts";
+import { retryTransient } from "../../nats/connect.ts";
+import { isAlreadyExists } from "../../nats/errors.ts";
+import { orMissing } from "../../nats/missing.ts";
+import { Streams, Subjects } from "../../topology.ts";
 
 /**
  * Durable timers on server message schedules (nats-server 2.12+): a timer is one message on

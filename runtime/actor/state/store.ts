@@ -1,12 +1,12 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { NotFoundError } from "../errors.ts";
-import { tokenFor } from "../events/subjects.ts";
-import { ensureBucket } from "../nats/buckets.ts";
-import { retryTransient } from "../nats/connect.ts";
-import { orMissing } from "../nats/missing.ts";
-import { Buckets, JetbusHeaders, StateKeys } from "../topology.ts";
+import { NotFoundError } from "../../errors.ts";
+import { tokenFor } from "../../events/subjects.ts";
+import { ensureBucket } from "../../nats/buckets.ts";
+import { retryTransient } from "../../nats/connect.ts";
+import { orMissing } from "../../nats/missing.ts";
+import { Buckets, JetbusHeaders, StateKeys } from "../../topology.ts";
 import type { StagedChange, StateMarker, StateRevision } from "./types.ts";
 
 /** The 64 newest revisions of each key are kept (KV's largest history): `jetbus state history` reads them. */

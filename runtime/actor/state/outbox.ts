@@ -1,5 +1,5 @@
-import type { PublishedEvent } from "../actor/types.ts";
-import type { Event } from "../events/types.ts";
+import type { PublishedEvent } from "../types.ts";
+import type { Event } from "../../events/types.ts";
 import type { Timers } from "./timers.ts";
 import type { OutboxItem } from "./types.ts";
 

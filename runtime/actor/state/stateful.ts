@@ -1,8 +1,8 @@
-import type { HandlerFn } from "../actor/types.ts";
-import { orderingKeyOf } from "../actor/ordering.ts";
-import { tokenFor } from "../events/subjects.ts";
-import type { Event } from "../events/types.ts";
-import { StateConflictError } from "../errors.ts";
+import type { HandlerFn } from "../types.ts";
+import { orderingKeyOf } from "../ordering.ts";
+import { tokenFor } from "../../events/subjects.ts";
+import type { Event } from "../../events/types.ts";
+import { StateConflictError } from "../../errors.ts";
 import { StagedState, StatefulDelivery } from "./context.ts";
 import { flushOutbox, type OutboxDeps } from "./outbox.ts";
 import type { StateSchemas } from "./schema.ts";

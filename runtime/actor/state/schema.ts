@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ValidateFunction } from "ajv/dist/2020.js";
-import { createAjv, jsonPath, SCHEMA_DIR } from "../config/validate.ts";
-import { SchemaViolationError } from "../errors.ts";
+import { createAjv, jsonPath, SCHEMA_DIR } from "../../config/validate.ts";
+import { SchemaViolationError } from "../../errors.ts";
 
 /**
  * `schemas/state/<actor>.json`, when it exists: a staged state that does not fit is a

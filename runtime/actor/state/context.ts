@@ -1,8 +1,8 @@
-import type { ActorContext, FollowUpOptions } from "../actor/types.ts";
-import { toMillis } from "../config/duration.ts";
-import { createEvent } from "../events/codec.ts";
-import type { Event } from "../events/types.ts";
-import { UsageError } from "../errors.ts";
+import type { ActorContext, FollowUpOptions } from "../types.ts";
+import { toMillis } from "../../config/duration.ts";
+import { createEvent } from "../../events/codec.ts";
+import type { Event, EventData } from "../../events/types.ts";
+import { UsageError } from "../../errors.ts";
 import type { OutboxItem, StagedChange, StagedEvent, StateHandle, StatefulContext, TimerWhen } from "./types.ts";
 
 /** The state a handler sees and changes: read before it runs, staged until the commit. */
@@ -62,7 +62,7 @@ export class StatefulDelivery<TState> implements StatefulContext<TState> {
     this.inner.working();
   }
 
-  publish<D>(type: string, data: D, opts: FollowUpOptions = {}): Promise<StagedEvent> {
+  publish<K extends string>(type: K, data: EventData<K>, opts: FollowUpOptions = {}): Promise<StagedEvent> {
     try {
       const next = this.followUp(type, data, opts.id ?? `${this.event.id}:e${++this.events}`, opts.source, opts.dataVersion);
       this.outbox.push({ kind: "event", event: next });
@@ -72,7 +72,7 @@ export class StatefulDelivery<TState> implements StatefulContext<TState> {
     }
   }
 
-  schedule<D>(type: string, data: D, when: TimerWhen): string {
+  schedule<K extends string>(type: K, data: EventData<K>, when: TimerWhen): string {
     const at = "at" in when ? when.at : new Date(this.now() + toMillis(when.in as never));
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new UsageError(`ctx.schedule(${type}): "at" must be a valid Date`);
     const timerId = `${this.event.id}:t${++this.timers}`;

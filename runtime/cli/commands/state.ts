@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { StateStore } from "../../actor/state/store.ts";
+import { NotFoundError } from "../../errors.ts";
+import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+
+type StateOptions = CommonOptions;
+
+const show = (v: unknown) => JSON.stringify(v);
+
+export function registerState(program: Command): void {
+  const state = program.command("state").description("per-key state of stateful actors (KV jetbus-state-<actor>)");
+  withCommonOptions(state.command("get").argument("<actor>").argument("<key>"))
+    .description("one key's current state and revision (exit 1 when the key has none)")
+    .addHelpText("after", "\nExample:\n  jetbus state get order-saga order-42\n")
+    .action(async function (this: Command, actor: string, key: string) {
+      const o = allOptions<StateOptions>(this);
+      await withRuntime(o, async (rt) => {
+        const read = await (await StateStore.bind(rt.nc, actor)).read(key);
+        if (!read.exists) throw new NotFoundError(`actor "${actor}" holds no state for key ${show(key)}`);
+        process.stdout.write(o.json ? show({ actor, key, revision: read.revision, state: read.value }) + "\n" : `${show(read.value)}\n(revision ${read.revision})\n`);
+      }, "jetbus-state");
+    });
+  withCommonOptions(state.command("list").argument("<actor>"))
+    .description("the keys that hold a state")
+    .addHelpText("after", "\nExample:\n  jetbus state list order-saga --json\n")
+    .action(async function (this: Command, actor: string) {
+      const o = allOptions<StateOptions>(this);
+      await withRuntime(o, async (rt) => {
+        const keys = await (await StateStore.bind(rt.nc, actor)).keys();
+        if (o.json) for (const key of keys) process.stdout.write(show({ actor, key }) + "\n");
+        else process.stdout.write(keys.length ? keys.join("\n") + "\n" : `actor "${actor}" holds no state\n`);
+      }, "jetbus-state");
+    });
+  withCommonOptions(state.command("history").argument("<actor>").argument("<key>"))
+    .description("the stored revisions of one key (the newest 64), each with the event that wrote it")
+    .addHelpText("after", "\nExample:\n  jetbus state history order-saga order-42\n")
+    .action(async function (this: Command, actor: string, key: string) {
+      const o = allOptions<StateOptions>(this);
+      await withRuntime(o, async (rt) => {
+        const revisions = await (await StateStore.bind(rt.nc, actor)).history(key);
+        if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`);
+        for (const r of revisions) {
+          const row = { revision: r.revision, time: r.time.toISOString(), event: r.eventId ?? null, deleted: r.deleted, state: r.value ?? null };
+          process.stdout.write(o.json ? show(row) + "\n" : `${r.revision}  ${row.time}  ${r.eventId ?? "-"}  ${r.deleted ? "(deleted)" : show(r.value)}\n`);
+        }
+      }, "jetbus-state");
+    });
+}

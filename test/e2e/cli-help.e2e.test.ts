@@ -61,6 +61,10 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["unrouted list", [...COMMON, "--type", "--since", "--until", "--limit"]],
   ["unrouted replay", [...COMMON, "--type", "--since", "--until", "--all"]],
   ["console", [...COMMON, "--port", "--host"]],
+  ["state", ["get", "list", "history"]],
+  ["state get", COMMON],
+  ["state list", COMMON],
+  ["state history", COMMON],
 ];
 
 function find(program: Command, path: string): Command | undefined {

@@ -1,6 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ActorSettings } from "../../config/types.ts";
-import { toMillis } from "../../config/duration.ts";
 import type { Event } from "../../events/types.ts";
 import { HandlerInvalidError } from "../../errors.ts";
 import type { StatefulActorDefinition } from "../define.ts";
@@ -46,7 +45,7 @@ export async function attachState(settings: ActorSettings, definition: StatefulA
     store,
     timers,
     publishEvent: deps.publishEvent,
-    markerTtlMs: toMillis(settings.idempotency.ttl),
+    markerTtlMs: settings.idempotency.ttl,
     schemas: deps.schemas,
   });
   return { handler, settings: { ...settings, idempotency: { ...settings.idempotency, enabled: false } } };

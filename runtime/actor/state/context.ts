@@ -1,5 +1,5 @@
 import type { ActorContext, FollowUpOptions } from "../types.ts";
-import { toMillis } from "../../config/duration.ts";
+import { parseDuration } from "../../config/duration.ts";
 import { createEvent } from "../../events/codec.ts";
 import type { Event, EventData } from "../../events/types.ts";
 import { UsageError } from "../../errors.ts";
@@ -73,7 +73,7 @@ export class StatefulDelivery<TState> implements StatefulContext<TState> {
   }
 
   schedule<K extends string>(type: K, data: EventData<K>, when: TimerWhen): string {
-    const at = "at" in when ? when.at : new Date(this.now() + toMillis(when.in as never));
+    const at = "at" in when ? when.at : new Date(this.now() + parseDuration(when.in, `ctx.schedule(${type}) "in"`));
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new UsageError(`ctx.schedule(${type}): "at" must be a valid Date`);
     const timerId = `${this.event.id}:t${++this.timers}`;
     this.outbox.push({ kind: "schedule", timerId, at: at.toISOString(), event: this.followUp(type, data, timerId) });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,7 +111,7 @@ async function jetbusRun(beforeMs: number, afterMs: number): Promise<Run> {
   try {
     await waitForJetStream(nc);
     const start = () => {
-      const c = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", server.url, "--config", configFile, "--no-indexer", "--no-http"], { cwd: root, stdio: "ignore" });
+      const c = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", server.url, "--config", configFile, "--no-indexer", "--no-http"], { cwd: root, stdio: ["ignore", "ignore", process.env.BENCH_ROUTER_LOG ? openSync(process.env.BENCH_ROUTER_LOG, "a") : "ignore"], env: { ...process.env, JETBUS_LOG_JSON: "1" } });
       routers.push(c);
       return c;
     };

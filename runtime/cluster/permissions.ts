@@ -115,8 +115,9 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       // the ordered lane: one more durable, pulled by every router, delivered to the pinned one; a stopping router unpins itself
       ...durableUse(events, Consumers.routerOrdered),
       `${API}.CONSUMER.UNPIN.${events}.${Consumers.routerOrdered}`,
-      // a lane taking over re-reads the delivered-but-unacked events straight from the store, in order
+      // a lane taking over re-reads the delivered-but-unacked events straight from the store, in order (batched direct gets)
       `${API}.STREAM.MSG.GET.${events}`,
+      `${API}.DIRECT.GET.${events}`,
       // the indexer runs beside the router: it reads the store through its own durable and writes the index stream
       ...durableUse(events, Consumers.indexer),
       `${API}.STREAM.INFO.${indexStreamFor(events)}`,

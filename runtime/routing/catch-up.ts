@@ -1,7 +1,47 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
 import type { StoredEventMsg } from "./copies.ts";
+
+/** Messages per batched direct get: one request instead of one per event. */
+const BATCH = 256;
+
+/**
+ * The stored messages from `from` to `to` in stream order. With direct gets allowed on the
+ * stream, a batched direct get (nats-server 2.11+) returns up to BATCH messages per request;
+ * otherwise one get per sequence. Only "no message" means acked and gone (or a gap): a read that
+ * timed out is retried, never skipped, as a skipped event would come back out of order.
+ */
+async function* storedRange(jsm: JetStreamManager, stream: string, from: number, to: number, stopped: () => boolean): AsyncGenerator<StoredMsg> {
+  const info = await retryTransient(() => jsm.streams.info(stream));
+  if (!info.config.allow_direct) {
+    for (let seq = from; seq <= to && !stopped(); seq++) {
+      const sm = await retryTransient(() => orMissing(() => jsm.streams.getMessage(stream, { seq })));
+      if (sm) yield sm;
+    }
+    return;
+  }
+  for (let seq = from; seq <= to && !stopped(); ) {
+    const batch = await retryTransient(async () => {
+      const out: StoredMsg[] = [];
+      try {
+        for await (const m of await jsm.direct.getBatch(stream, { seq, batch: Math.min(BATCH, to - seq + 1) })) out.push(m);
+      } catch (err) {
+        // a batch answers an empty range with the status 404 (not an API error)
+        if ((err as { name?: string; code?: number }).name !== "JetStreamStatusError" || (err as { code?: number }).code !== 404) throw err;
+      }
+      return out;
+    });
+    // "not found": nothing left from seq on (retention removed it)
+    if (batch.length === 0) return;
+    const inRange = batch.filter((m) => m.seq <= to);
+    for (const m of inRange) yield m;
+    if (inRange.length < batch.length) return;
+    seq = batch[batch.length - 1]!.seq + 1;
+    // let the client's socket work run between batches: a pinned lane keeps its pin only by pulling
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 export type CatchUpResult = Readonly<{ from: number; to: number; rerouted: number; failed: number }>;
 
@@ -20,10 +60,7 @@ export async function rerouteUnacked(jsm: JetStreamManager, stream: string, dura
   const to = ci.delivered.stream_seq;
   if (ci.num_ack_pending === 0) return { from, to: from - 1, rerouted: 0, failed: 0 };
   const pending: Array<Promise<unknown>> = [];
-  for (let seq = from; seq <= to && !stopped(); seq++) {
-    // only "no message" means acked and gone (or a gap): a timed-out read skipped here would come back out of order
-    const sm = await retryTransient(() => orMissing(() => jsm.streams.getMessage(stream, { seq })));
-    if (!sm) continue;
+  for await (const sm of storedRange(jsm, stream, from, to, stopped)) {
     pending.push(route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
   }
   const results = await Promise.allSettled(pending);

@@ -5,6 +5,7 @@ import { compileRuleSet } from "../routing/plan.ts";
 import { parseReplayPoint, readDeadLetters, readMarkers, storeCorrelationLookup } from "../operations/mod.ts";
 import { actorsWithMarkers } from "../operations/trace-facts.ts";
 import { orMissing } from "../nats/missing.ts";
+import { findSetAside } from "../operations/set-aside.ts";
 import type { ConsoleContext } from "./context.ts";
 
 const MAX_LIMIT = 500;
@@ -69,8 +70,10 @@ export async function eventDetail(ctx: ConsoleContext, q: URLSearchParams) {
   const store = new EventStore(ctx.nc, { stream: ctx.deps.config.store.stream });
   const raw = await store.getRaw(seq);
   const stored = await store.getBySeq(seq);
-  if (!stored) return { seq, headers: raw.headers, malformed: true, body: new TextDecoder().decode(raw.data).slice(0, 4096) };
   const jsm = await ctx.jsm();
+  // what the router set aside (quarantined with a reason, or unrouted), found by store sequence
+  const setAside = (await findSetAside(ctx.nc, jsm, ctx.deps.config.store.stream, { seqs: new Set([seq]) })).map((x) => ({ ...x, time: x.time.toISOString() }));
+  if (!stored) return { seq, headers: raw.headers, malformed: true, setAside, body: new TextDecoder().decode(raw.data).slice(0, 4096) };
   const live = await ctx.live();
   const copies = compileRuleSet(live.config, live.revision ?? 0).plan(stored.event);
   const actors = [...new Set([...live.config.actors.map((a) => a.name), ...(await actorsWithMarkers(jsm))])];
@@ -82,5 +85,5 @@ export async function eventDetail(ctx: ConsoleContext, q: URLSearchParams) {
     handled: handled.find((h) => h.actor === c.actor) ?? null,
     deadLetters: deadLetters.filter((d) => d.actor === c.actor),
   }));
-  return { ...view(stored), headers: raw.headers, revision: live.revision, unrouted: copies.length === 0, routes, handled, deadLetters };
+  return { ...view(stored), headers: raw.headers, revision: live.revision, unrouted: copies.length === 0, routes, handled, deadLetters, setAside };
 }

@@ -6,9 +6,11 @@ import { openBrowser, screenshotDir, type HeadlessBrowser } from "../helpers/bro
 import { waitFor } from "../helpers/wait.ts";
 import { startConsoleDeployment, type ConsoleDeployment } from "../fixtures/console-deployment.ts";
 import { readLog } from "../fixtures/probe-handler.ts";
+import { jetstream } from "@nats-io/jetstream";
 
 let d: ConsoleDeployment;
 let b: HeadlessBrowser;
+let mystery: { id: string } | undefined;
 const shots = screenshotDir();
 
 test.before(async () => {
@@ -46,7 +48,7 @@ test("handled counts rise live after publishing, without reloading the page", as
   // the same numbers on the graph's edges: 20 copies by rule "orders" to billing
   await b.page.goto(`${d.url}#/flows`);
   await b.page.waitForFunction(() => /· 20\b/.test(document.querySelector(`[data-edge="rule:orders->actor:billing"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
-  await d.bus.publish("Mystery", { n: 1 });
+  mystery = await d.bus.publish("Mystery", { n: 1 });
   await b.page.waitForFunction(() => /1 held/.test(document.querySelector(`[data-node="unrouted"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
   // steady traffic: the edges show a rate above zero while it flows
   let flowing = true;
@@ -86,6 +88,20 @@ test("an event found by its correlation id shows where it went and its causal tr
   assert.is(await b.page.locator(`[data-trace-event="${root.id}"] ul [data-trace-event]`).count(), 2);
   assert.is(await b.page.locator(`[data-trace-event="${root.id}"] > div [data-handled]`).count(), 2);
   await b.page.screenshot({ path: join(shots, "trace.png") });
+  assert.equal(b.errors, []);
+});
+
+test("an event the router set aside says so: unrouted with its revision, quarantined with the reason", async () => {
+  // a raw publish with data that breaks schemas/events/UserCreated.json: the router quarantines it
+  const bad = await jetstream(d.env.nc).publish("events.UserCreated", JSON.stringify({ username: 42 }), { msgID: "bad-user-1" });
+  await b.page.goto(`${d.url}#/events`);
+  for (const [id, kind, text] of [["bad-user-1", "quarantine", /quarantined by the router \(#\d+\): .*user_id/], [mystery!.id, "unrouted", /no rule of revision 1 matched/]] as const) {
+    await b.page.fill("#q-id", id);
+    await b.page.click("#search");
+    await b.page.waitForSelector(`[data-set-aside="${kind}"]`, { timeout: 30_000 });
+    assert.match((await b.page.textContent(`[data-set-aside="${kind}"]`)) ?? "", text);
+  }
+  assert.ok(bad.seq > 0);
   assert.equal(b.errors, []);
 });
 

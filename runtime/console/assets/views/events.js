@@ -9,6 +9,9 @@ function attributes(e) {
 }
 
 function where(d) {
+  const aside = (d.setAside ?? []).map((x) => h("p", { class: x.kind === "quarantine" ? "bad" : "warn", "data-set-aside": x.kind },
+    x.kind === "quarantine" ? `quarantined by the router (#${x.seq}): ${x.reason ?? "no reason recorded"}` : `unrouted (#${x.seq}): no rule of revision ${x.revision ?? "?"} matched`));
+  if (aside.length) return aside;
   if (d.malformed) return h("p", { class: "bad" }, "does not decode as an event: quarantined by the router");
   if (d.unrouted) return h("p", { class: "warn" }, `no rule of revision ${d.revision ?? "local"} matches it: unrouted`);
   return h("table", {},

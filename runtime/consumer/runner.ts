@@ -1,4 +1,4 @@
-import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, type ConsumerMessages, type ConsumerNotification, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -23,6 +23,10 @@ export type RunnerOptions<P> = Readonly<{
   /** max_messages of each pull. */
   pullBatch: number;
   expiresMs?: number;
+  /** Pull in this priority group (a pinned durable: the server delivers to one client of the group at a time). */
+  group?: string;
+  /** The client's notifications about the pulls (pull sent, pinned, unpinned, heartbeats), besides the runner's own log lines. */
+  onStatus?: (s: ConsumerNotification) => void;
   /** With it, every delivery held here (waiting or running) has its ack deadline renewed every third of it. */
   ackWaitMs?: number;
   logger: Logger;
@@ -79,7 +83,8 @@ export class ConsumerRunner<P = undefined> {
     for (const durable of this.o.durables) {
       if (this.stopping) return;
       const consumer = await retryTransient(() => js.consumers.get(this.o.stream, durable));
-      const messages = await consumer.consume({ max_messages: Math.max(1, this.o.pullBatch), expires: this.o.expiresMs ?? PULL_EXPIRES_MS });
+      const pulls = { max_messages: Math.max(1, this.o.pullBatch), expires: this.o.expiresMs ?? PULL_EXPIRES_MS };
+      const messages = await consumer.consume(this.o.group ? { ...pulls, group: this.o.group } : pulls);
       this.iterators.push(messages);
       this.watch(messages, durable);
       this.loops.push(this.loop(messages, durable));
@@ -102,6 +107,7 @@ export class ConsumerRunner<P = undefined> {
   private watch(messages: ConsumerMessages, durable: string): void {
     void (async () => {
       for await (const n of messages.status()) {
+        this.o.onStatus?.(n);
         if (n.type === "consumer_not_found" || n.type === "consumer_deleted" || n.type === "stream_not_found") this.o.logger.warn({ durable, notification: n.type }, "consumer unavailable; retrying");
         else if (n.type === "heartbeats_missed") this.o.logger.debug({ durable, count: n.count }, "heartbeats missed");
       }
@@ -169,8 +175,8 @@ export class ConsumerRunner<P = undefined> {
   /**
    * Stops taking deliveries and gives `graceMs` to those in flight. Past it, deadlines stop being
    * renewed, so what is unfinished comes back after ack_wait; `onAbandon` runs first (to abort handlers).
+   * `cutShort` ends the grace period early (the connection is gone: nothing in flight can be acked).
    */
-  /** `cutShort` ends the grace period early (the connection is gone: nothing in flight can be acked). */
   stop(graceMs: number, onAbandon?: (abandoned: number) => void, cutShort?: Promise<unknown>): Promise<StopResult> {
     this.stopped ??= this.shutdown(graceMs, onAbandon, cutShort);
     return this.stopped;
@@ -183,8 +189,9 @@ export class ConsumerRunner<P = undefined> {
     for (const it of this.iterators) void it.close().catch(() => undefined);
     this.slots.close();
     let timer: NodeJS.Timeout | undefined;
+    // an infinite grace waits for everything in flight (setTimeout would take Infinity as 1 ms)
     const expired = new Promise<"expired">((r) => {
-      timer = setTimeout(() => r("expired"), graceMs);
+      if (Number.isFinite(graceMs)) timer = setTimeout(() => r("expired"), graceMs);
       void cutShort?.then(() => r("expired"));
     });
     // the loops first (one may be handing a buffered message a slot), then every delivery they started

@@ -1,7 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
-import { NotReadyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -9,19 +8,17 @@ import { isTransient } from "../nats/errors.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { EventSchemas } from "../store/schemas.ts";
 import { ensureEventStream } from "../store/stream.ts";
-import { admit } from "./admit.ts";
 import { Consumers } from "../topology.ts";
-import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
-import type { Event } from "../events/types.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
-import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
+import type { StoredEventMsg } from "./copies.ts";
+import { deliverEvent, Lane, type DeliveryDeps } from "./deliver.ts";
 import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
 import { RoutingLane } from "./lane.ts";
 import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
 import { OrderedLane } from "./ordered-lane.ts";
 import { compileRuleSet } from "./plan.ts";
-import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey, Tally, TallyKeys } from "../presence/mod.ts";
+import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey, Tally } from "../presence/mod.ts";
 import type { RuleSet } from "./types.ts";
 
 export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; logger: Logger; metrics: Metrics }>;
@@ -48,10 +45,6 @@ export type RouterHandle = Readonly<{
 const ROUTER_NAME = "jetbus-router";
 /** How long start-up keeps asking a busy or electing server to create the streams, durables and buckets. */
 const STARTUP_RETRY = { timeoutMs: 60_000 } as const;
-
-/** Which copies of an event a lane publishes. */
-const Lane = { Competing: "competing", Ordered: "ordered" } as const;
-type Lane = (typeof Lane)[keyof typeof Lane];
 
 function hasOrderedActor(config: Pick<JetbusConfig, "actors">): boolean {
   return config.actors.some((a) => a.ordered !== undefined);
@@ -218,43 +211,18 @@ export class Router {
 
   /** Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked. */
   private deliver(m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
-    const { metrics } = this.deps;
-    const admitted = admit(m, this.schemas);
-    let event = admitted.event;
-    const reason = admitted.reason;
-    if (!event) {
-      if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
-      return this.publisher.publish(quarantineMessage(m, reason ?? "undecodable")).then(() => metrics.quarantined.inc());
-    }
-    // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
-    const span = startEventSpan(`route ${event.type}`, { kind: SpanKind.Consumer, traceparent: event.traceparent, lane, "event.id": event.id, "event.type": event.type });
-    if (span.traceparent) event = { ...event, traceparent: span.traceparent };
-    return endWith(span, this.route(m, event, rules, lane, chains));
+    this.delivery ??= {
+      publisher: () => this.publisher,
+      schemas: () => this.schemas,
+      metrics: this.deps.metrics,
+      tally: () => this.tally,
+      orderedLaneReady: () => this.orderedLaneReady,
+      orderedLaneNeeded: () => this.startOrderedLaneInBackground(),
+    };
+    return deliverEvent(this.delivery, m, rules, lane, chains);
   }
 
-  private route(m: StoredEventMsg, event: Event, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
-    const { metrics } = this.deps;
-    const copies = rules.plan(event);
-    if (copies.length === 0) {
-      if (lane === Lane.Ordered) return Promise.resolve();
-      return this.publisher.publish(unroutedMessage(m, event, rules.revision)).then(() => metrics.unrouted.inc());
-    }
-    if (lane === Lane.Competing && !this.orderedLaneReady && copies.some((c) => c.ordered)) {
-      this.startOrderedLaneInBackground();
-      return Promise.reject(new NotReadyError("the ordered lane is being created; event offered again"));
-    }
-    const mine = copies.filter((c) => c.ordered === (lane === Lane.Ordered));
-    return Promise.all(
-      mine.map((c) => {
-        const msg = copyMessage(c, m.seq, rules.revision);
-        const acked = c.ordered && chains ? chains.publish(c.subject, msg) : this.publisher.publish(msg);
-        return acked.then(() => {
-          metrics.routed.inc({ actor: c.actor });
-          this.tally.add(TallyKeys.copy(c.rule, c.actor));
-        });
-      }),
-    );
-  }
+  private delivery?: DeliveryDeps;
 }
 
 /** Starts one router replica (used by `jetbus router` and `jetbus up`). */

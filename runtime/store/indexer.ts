@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerInfo, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import { decodeEvent } from "../events/codec.ts";
@@ -12,6 +12,9 @@ import { AckBatcher } from "../consumer/acks.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter } from "./index-entries.ts";
+import { ensureIndexerConsumer } from "./indexer-consumer.ts";
+
+export { ensureIndexerConsumer } from "./indexer-consumer.ts";
 import { Delivery } from "../nats/delivered.ts";
 import { ensureStore, StoreAccess } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
@@ -26,23 +29,6 @@ export type IndexerOptions = Readonly<{
   /** May it create a missing store (`up`, `router`) or only use one (one-shot commands)? Create by default. */
   storeAccess?: StoreAccess;
 }>;
-
-/** The indexer's durable on the event stream: every event, explicit acks, position kept by the server. */
-export async function ensureIndexerConsumer(jsm: JetStreamManager, store: StoreSettings, maxAckPending = 4096): Promise<ConsumerInfo> {
-  const existing = await retryTransient(() => orMissing(() => jsm.consumers.info(store.stream, Consumers.indexer)));
-  if (existing) return existing;
-  return retryTransient(() =>
-    jsm.consumers.add(store.stream, {
-      durable_name: Consumers.indexer,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      // an event pulled by an indexer that then stopped comes back after this long
-      ack_wait: 10_000_000_000,
-      max_ack_pending: maxAckPending,
-      max_deliver: -1,
-    }),
-  );
-}
 
 /**
  * The indexer actor: consumes the event stream durably (`jetbus-indexer`) and writes the id

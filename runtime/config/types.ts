@@ -1,13 +1,26 @@
-import type { NatsAuth } from "../nats/connect.ts";
-
 /**
  * A duration in milliseconds. The config file may write "500ms" / "30s" / "5m" / "24h" / "7d" /
  * "1w"; validation converts every duration to milliseconds once (runtime/config/duration.ts).
  */
 export type Millis = number;
 
-export type NatsSettings = NatsAuth & {
+/** What a config file may hold, generated from the schemas (durations as written, defaults not yet filled in). */
+export type { ActorInput, ConfigInput as JetbusConfigInput } from "./schema-types.ts";
+
+/**
+ * The config's `nats` section. Checked against schemas/config.schema.json by
+ * test/unit/config-types.unit.test.ts, like every type here: tsc fails when they differ.
+ */
+export type NatsSettings = {
   servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Path of a file holding an NKey seed (SU...). */
+  nkey_seed_file?: string;
+  /** Path of a decentralised-auth `.creds` file. */
+  creds_file?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
   embedded: { store_dir: string; port: number };
 };
 
@@ -84,6 +97,8 @@ export type ConsoleSettings = { enabled: boolean; public: boolean; token?: strin
 
 /** The whole config after validation, with every default filled in. */
 export type JetbusConfig = {
+  /** The schema a file names for editor support; ignored by jetbus. */
+  $schema?: string;
   nats: NatsSettings;
   store: StoreSettings;
   actors: ActorSettings[];

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
+import { withEnvironment } from "../config/env.ts";
 import { connectNats, ONE_SHOT_CONNECT_TIMEOUT_MS, waitForJetStream } from "../nats/connect.ts";
 import { logConnection } from "../nats/connection-log.ts";
 import { ConnectionState } from "../nats/connection-state.ts";
@@ -60,7 +61,7 @@ export function resolveServers(opts: RuntimeOptions, config: JetbusConfig): stri
  * registers both in a child container. `dispose()` drains the connection and stops the server.
  */
 export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
-  const config = opts.config ?? loadConfig(opts.configPath);
+  const config = opts.config ?? withEnvironment(loadConfig(opts.configPath));
   const logger = opts.logger ?? createLogger({ level: config.observability.log_level });
   let servers = resolveServers(opts, config);
   let embedded: EmbeddedServer | undefined;

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { NatsServerFailedError, NotFoundError } from "../errors.ts";
+import { NatsServerFailedError, NotFoundError, UsageError } from "../errors.ts";
 import { findNatsServer } from "../nats/binary.ts";
+import { alive, launchNode, waitAcceptingClients, type LocalNode, type NodePorts } from "./local-node.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
 /** deploy/cluster shipped with jetbus: the node files the local cluster runs. */
@@ -13,9 +12,8 @@ export const DEFAULT_LOCAL_DIR = ".jetbus/cluster";
 const STATE_FILE = "state.json";
 const PASSWORDS_FILE = "passwords.env";
 
-export type NodePorts = Readonly<{ client: number; cluster: number; http: number }>;
-
-export type LocalNode = Readonly<{ name: string; pid: number; ports: NodePorts; config: string; log: string }>;
+export type { LocalNode, NodePorts } from "./local-node.ts";
+export { alive } from "./local-node.ts";
 export type LocalProcess = Readonly<{ name: string; pid: number; log: string }>;
 
 export type LocalClusterState = Readonly<{
@@ -36,7 +34,7 @@ export function defaultPorts(i: number, base = 4222): NodePorts {
  * A node's config for one machine: the deploy file as is, with only what must differ on a shared
  * host overridden (a later key replaces an earlier one in nats-server config, blocks included).
  */
-export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string; ports: NodePorts; peers: readonly NodePorts[]; storeDir: string; accountsFile?: string }): string {
+export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string; ports: NodePorts; peers: readonly NodePorts[]; storeDir: string }): string {
   // nats-server resolves includes relative to the including file, even absolute-looking ones
   const include = relative(dirname(o.configFile), o.nodeFile);
   const routes = o.peers.map((p) => `nats-route://127.0.0.1:${p.cluster}`).join(", ");
@@ -46,8 +44,8 @@ export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string;
     `listen: "127.0.0.1:${o.ports.client}"`,
     `http: "127.0.0.1:${o.ports.http}"`,
     `cluster { name: jetbus, listen: "127.0.0.1:${o.ports.cluster}", routes: [${routes}] }`,
+    // this block replaces shared.conf's whole jetstream block: it must repeat the durable fsync setting
     `jetstream { store_dir: ${JSON.stringify(o.storeDir)}, max_file_store: 2GB, max_memory_store: 128MB, sync_interval: always }`,
-    ...(o.accountsFile ? [`include ${JSON.stringify(relative(dirname(o.configFile), o.accountsFile))}`] : []),
     "",
   ].join("\n");
 }
@@ -75,25 +73,6 @@ export function localPasswords(dir: string, passwordVars: readonly string[]): Re
   return known;
 }
 
-function acceptsClients(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const sock = createConnection({ host: "127.0.0.1", port });
-    const done = (ok: boolean) => (sock.destroy(), res(ok));
-    sock.setTimeout(1000, () => done(false));
-    sock.once("data", (b) => done(b.toString().startsWith("INFO ")));
-    sock.once("error", () => done(false));
-  });
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function readState(dir = DEFAULT_LOCAL_DIR): LocalClusterState | undefined {
   const file = join(dir, STATE_FILE);
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as LocalClusterState) : undefined;
@@ -106,7 +85,7 @@ function writeState(state: LocalClusterState): void {
 export type ClusterUpOptions = Readonly<{
   dir?: string;
   /**
-   * An accounts block replacing deploy/cluster/accounts.conf (e.g. generated for the config's own
+   * An accounts block replacing deploy/cluster/accounts.conf (generated for the config's own
    * actors); without it the checked-in file runs as is.
    */
   accounts?: string;
@@ -123,38 +102,27 @@ export type ClusterUpOptions = Readonly<{
 export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState> {
   const dir = resolve(o.dir ?? DEFAULT_LOCAL_DIR);
   const running = readState(dir);
-  if (running?.nodes.some((n) => alive(n.pid))) throw new NatsServerFailedError(`a local cluster is already running from ${dir} (${running.natsUrl}); stop it with \`jetbus cluster down\``);
+  if (running?.nodes.some((n) => alive(n.pid))) {
+    const dead = running.nodes.filter((n) => !alive(n.pid)).map((n) => n.name);
+    const restart = dead.length > 0 ? `; ${dead.join(", ")} ${dead.length === 1 ? "is" : "are"} not running: ${dead.map((n) => `\`jetbus cluster restart ${n}\``).join(", ")}` : "";
+    throw new NatsServerFailedError(`a local cluster is already running from ${dir} (${running.natsUrl})${restart}; stop it with \`jetbus cluster down\``);
+  }
   mkdirSync(dir, { recursive: true });
-  const deployDir = o.deployDir ?? DEPLOY_CLUSTER_DIR;
+  const deployDir = stageDeployFiles(dir, o.deployDir ?? DEPLOY_CLUSTER_DIR, o.accounts);
   const bin = findNatsServer();
   const ports = o.ports ?? [0, 1, 2].map((i) => defaultPorts(i));
-  let accountsFile: string | undefined;
-  if (o.accounts) writeFileSync((accountsFile = join(dir, "accounts.conf")), o.accounts);
-  const accountsText = o.accounts ?? readFileSync(join(deployDir, "accounts.conf"), "utf8");
-  const env = { ...process.env, ...localPasswords(dir, passwordVarsIn(accountsText)) };
+  const env = nodeEnv(dir, deployDir);
   const nodes: LocalNode[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const nodeFile = join(deployDir, `node${i + 1}.conf`);
-      if (!existsSync(nodeFile)) throw new NotFoundError(`cluster config ${nodeFile} does not exist`);
       const config = join(dir, `node${i + 1}.conf`);
       const storeDir = join(dir, `n${i + 1}`);
       mkdirSync(storeDir, { recursive: true });
-      writeFileSync(config, renderLocalNodeConfig({ nodeFile, configFile: config, ports: ports[i]!, peers: ports, storeDir, accountsFile }));
-      const log = join(dir, `node${i + 1}.log`);
-      const out = openSync(log, "a");
-      const child = spawn(bin, ["-c", config], { detached: true, stdio: ["ignore", out, out], env });
-      child.unref();
-      nodes.push({ name: `nats-${i + 1}`, pid: child.pid!, ports: ports[i]!, config, log });
+      writeFileSync(config, renderLocalNodeConfig({ nodeFile, configFile: config, ports: ports[i]!, peers: ports, storeDir }));
+      nodes.push(launchNode(bin, { name: `nats-${i + 1}`, ports: ports[i]!, config, log: join(dir, `node${i + 1}.log`) }, env));
     }
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
-    for (const n of nodes) {
-      while (!(await acceptsClients(n.ports.client))) {
-        if (!alive(n.pid)) throw new NatsServerFailedError(`${n.name} exited during start-up; log: ${n.log}\n${readFileSync(n.log, "utf8").split("\n").slice(-10).join("\n")}`);
-        if (Date.now() > deadline) throw new NatsServerFailedError(`${n.name} did not accept clients in time; log: ${n.log}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await waitAcceptingClients(nodes, o.readyTimeoutMs ?? 30_000);
   } catch (err) {
     for (const n of nodes) if (alive(n.pid)) process.kill(n.pid, "SIGKILL");
     throw err;
@@ -162,6 +130,48 @@ export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState>
   const state: LocalClusterState = { dir, nodes, processes: [], natsUrl: nodes.map((n) => `nats://127.0.0.1:${n.ports.client}`).join(","), passwordsFile: join(dir, PASSWORDS_FILE) };
   writeState(state);
   return state;
+}
+
+/**
+ * The node files copied into `<dir>/deploy`, with accounts.conf replaced by `accounts` when given:
+ * shared.conf includes ./accounts.conf, so a node run straight from deploy/cluster would read the
+ * checked-in accounts (the seed's actors, and their password variables) whatever the config says.
+ */
+function stageDeployFiles(dir: string, from: string, accounts: string | undefined): string {
+  const to = join(dir, "deploy");
+  mkdirSync(to, { recursive: true });
+  for (const f of ["node1.conf", "node2.conf", "node3.conf", "shared.conf"]) {
+    if (!existsSync(join(from, f))) throw new NotFoundError(`cluster config ${join(from, f)} does not exist`);
+    copyFileSync(join(from, f), join(to, f));
+  }
+  writeFileSync(join(to, "accounts.conf"), accounts ?? readFileSync(join(from, "accounts.conf"), "utf8"));
+  return to;
+}
+
+/** The environment a node reads its accounts' passwords from (kept in `<dir>/passwords.env`). */
+function nodeEnv(dir: string, deployDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, ...localPasswords(dir, passwordVarsIn(readFileSync(join(deployDir, "accounts.conf"), "utf8"))) };
+}
+
+/**
+ * Starts one node of a running local cluster again (after a crash or `kill -9`) from the config,
+ * store and passwords `clusterUp` left; it rejoins its peers and catches its streams up.
+ */
+export async function restartNode(dir: string, name: string, opts: { readyTimeoutMs?: number } = {}): Promise<LocalNode> {
+  const state = readState(resolve(dir));
+  if (!state) throw new NotFoundError(`no local cluster in ${resolve(dir)}: start one with \`jetbus cluster up\``);
+  const node = state.nodes.find((n) => n.name === name);
+  if (!node) throw new UsageError(`no node "${name}" in the local cluster (nodes: ${state.nodes.map((n) => n.name).join(", ")})`);
+  if (alive(node.pid)) throw new UsageError(`${name} is running (pid ${node.pid}); only a stopped node can be restarted`);
+  const started = launchNode(findNatsServer(), node, nodeEnv(state.dir, join(state.dir, "deploy")));
+  try {
+    await waitAcceptingClients([started], opts.readyTimeoutMs ?? 30_000);
+  } catch (err) {
+    if (alive(started.pid)) process.kill(started.pid, "SIGKILL");
+    throw err;
+  }
+  writeState({ ...state, nodes: state.nodes.map((n) => (n.name === name ? started : n)) });
+  return started;
 }
 
 /** Remembers extra processes (actors) so `clusterDown` stops them too. */

@@ -1,12 +1,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
 import { JetbusAccount, renderAccountsConf, roleUsers } from "../../runtime/cluster/permissions.ts";
-import { passwordVarsIn } from "../../runtime/cluster/local.ts";
+import { defaultPorts, passwordVarsIn, renderLocalNodeConfig } from "../../runtime/cluster/local.ts";
+import { withEnvironment } from "../../runtime/config/env.ts";
+import { ConfigError } from "../../runtime/errors.ts";
 import { findNatsServer } from "../../runtime/nats/binary.ts";
 import { Streams } from "../../runtime/topology.ts";
 
@@ -29,16 +32,19 @@ const compose = yamlDocs("deploy/compose.yaml")[0]!;
 const k8s = ["router.yaml", "actors.yaml", "scaledobjects.yaml"].flatMap((f) => yamlDocs(`deploy/k8s/${f}`));
 const deployments = k8s.filter((d) => d.kind === "Deployment");
 const scaledObjects = k8s.filter((d) => d.kind === "ScaledObject");
-const HTTP_PORT = cluster.observability.http_port;
+/** The port containers serve /metrics and health on: the image's JETBUS_HTTP_PORT. */
+const HTTP_PORT = Number(/^\s*JETBUS_HTTP_PORT=(\d+)/m.exec(read("deploy/Dockerfile"))?.[1]);
+const NATS_IMAGE = /^nats:(\d+)\.(\d+)(-alpine)?$/;
 
 test("jetbus --help lists the commands the assets run", () => {
   assert.is(help.status, 0, help.stderr);
   for (const c of ["router", "actor", "cluster", "check"]) assert.ok(commands.has(c), `jetbus ${c} exists (have: ${[...commands].join(", ")})`);
 });
 
-test("deploy/jetbus.cluster.json: valid, R3 store, fixed health port, same actors and routes as jetbus.config.json", () => {
+test("deploy/jetbus.cluster.json: valid, R3 store, metrics port 0 (several processes on one machine), same actors and routes as jetbus.config.json", () => {
   assert.is(cluster.store.replicas, 3);
-  assert.is(HTTP_PORT, 9464);
+  assert.is(cluster.observability.http_port, 0);
+  assert.is(HTTP_PORT, 9464, "containers fix the port through the image's JETBUS_HTTP_PORT");
   assert.equal(cluster.actors, seed.actors);
   assert.equal(cluster.routes, seed.routes);
 });
@@ -61,7 +67,7 @@ test("cluster configs: node1..3 include shared.conf, which includes accounts.con
   }
 });
 
-test("the nats-server jetbus runs accepts nats.conf and the node files (sync_interval included)", () => {
+test("nats-server accepts nats.conf, the node files and a local cluster's generated node config (sync_interval: always)", () => {
   const bin = findNatsServer(() => undefined);
   const t = spawnSync(bin, ["-t", "-c", "nats.conf"], { encoding: "utf8" });
   assert.is(t.status, 0, t.stderr + t.stdout);
@@ -71,6 +77,47 @@ test("the nats-server jetbus runs accepts nats.conf and the node files (sync_int
   for (let i = 1; i <= 3; i++) {
     const r = spawnSync(bin, ["-t", "-c", `deploy/cluster/node${i}.conf`], { encoding: "utf8", env });
     assert.is(r.status, 0, r.stderr + r.stdout);
+  }
+  // `jetbus cluster up` overrides shared.conf's jetstream block: the durable setting must survive it
+  const dir = mkdtempSync(join(tmpdir(), "jetbus-node-conf-"));
+  try {
+    const ports = [0, 1, 2].map((i) => defaultPorts(i, 30_000));
+    const configFile = join(dir, "node1.conf");
+    const local = renderLocalNodeConfig({ nodeFile: join(root, "deploy/cluster/node1.conf"), configFile, ports: ports[0]!, peers: ports, storeDir: join(dir, "n1") });
+    assert.match(local, /jetstream \{[^}]*sync_interval: always/);
+    writeFileSync(configFile, local);
+    const r = spawnSync(bin, ["-t", "-c", configFile], { encoding: "utf8", env });
+    assert.is(r.status, 0, r.stderr + r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("deploy assets run a current nats image, one tag everywhere, and carry no caveats for servers before the floor", () => {
+  const composeImage = String(compose["x-nats-node"].image);
+  const [, major, minor] = NATS_IMAGE.exec(composeImage)?.map(Number) ?? [];
+  assert.ok(major === 2 && minor! >= 12, `compose runs nats 2.12 or newer: ${composeImage}`);
+  const helm = (parse(read("deploy/k8s/nats-values.yaml")) as Doc).container.image;
+  assert.is(`${helm.repository}:${helm.tag}`, composeImage, "the Helm values run the same image as compose");
+  for (const f of ["deploy/cluster/shared.conf", "deploy/cluster/node1.conf", "deploy/cluster/node2.conf", "deploy/cluster/node3.conf", "deploy/k8s/nats-values.yaml", "deploy/compose.yaml"]) {
+    assert.not.match(read(f), /nats-server 2\.(9|10)\b|2\.10\+|2\.9 (does not|rejects)/, `${f} still speaks of servers older than the floor`);
+  }
+  const clusterSection = read("README.md").split("## Run a cluster")[1]!.split("\n## ")[0]!;
+  assert.not.match(clusterSection, /2\.9 does not know|older than 2\.10/, "README: no sync_interval caveat for old servers");
+});
+
+test("JETBUS_HTTP_PORT overrides observability.http_port; anything but a port is a CONFIG_INVALID naming it", () => {
+  const base = configFrom({});
+  assert.is(withEnvironment(base, {}).observability.http_port, 0);
+  assert.is(withEnvironment(base, { JETBUS_HTTP_PORT: "9464" }).observability.http_port, 9464);
+  for (const bad of ["http", "-1", "70000", "94.6"]) {
+    try {
+      withEnvironment(base, { JETBUS_HTTP_PORT: bad });
+      assert.unreachable(`JETBUS_HTTP_PORT=${bad} is refused`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.match((err as Error).message, /JETBUS_HTTP_PORT/);
+    }
   }
 });
 
@@ -128,6 +175,7 @@ test("k8s: a Deployment with /healthz liveness and /readyz readiness on the metr
     assert.ok(d, `Deployment jetbus-${name}`);
     const c = d!.spec.template.spec.containers[0];
     assert.is(c.image, image, "same image as compose");
+    assert.is(c.env.find((e: Doc) => e.name === "JETBUS_HTTP_PORT")?.value, String(HTTP_PORT), "the pod serves on the port its probes call");
     assert.ok(commands.has(c.args[0]), `jetbus ${c.args[0]} exists`);
     const port = c.ports.find((p: Doc) => p.name === c.livenessProbe.httpGet.port);
     assert.is(port.containerPort, HTTP_PORT);

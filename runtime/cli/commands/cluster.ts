@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/mod.ts";
 import { UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
-import { addProcesses, clusterDown, clusterUp, defaultPorts, DEFAULT_LOCAL_DIR, type LocalClusterState, type LocalProcess } from "../../cluster/local.ts";
+import { addProcesses, clusterDown, clusterUp, defaultPorts, restartNode, DEFAULT_LOCAL_DIR, type LocalClusterState, type LocalProcess } from "../../cluster/local.ts";
 import { untilSignal } from "./up.ts";
 import { jetbusNodeArgs } from "../self.ts";
 import { connectNats, waitForJetStream } from "../../nats/connect.ts";
@@ -134,6 +134,17 @@ export function registerCluster(program: Command): void {
       const o = this.opts<{ dir: string; purge?: boolean }>();
       const { stopped } = await clusterDown(o.dir, { purge: o.purge });
       process.stdout.write(`stopped ${stopped} processes${o.purge ? `; removed ${resolve(o.dir)}` : ""}\n`);
+    });
+
+  cluster
+    .command("restart")
+    .argument("<node>", "the node to start again: nats-1, nats-2 or nats-3")
+    .description("start one stopped node of the local cluster again (after kill -9 or a crash), with its config, store and passwords; it rejoins the others")
+    .option("--dir <dir>", "state dir given to `cluster up`", DEFAULT_LOCAL_DIR)
+    .action(async function (this: Command, node: string) {
+      const o = this.opts<{ dir: string }>();
+      const started = await restartNode(o.dir, node);
+      process.stdout.write(`restarted ${started.name} pid ${started.pid} (log ${started.log})\n`);
     });
 
   withCommonOptions(cluster.command("durability"))

@@ -1,3 +1,5 @@
+import { didYouMean } from "./suggest.ts";
+
 /**
  * Every error jetbus raises on purpose. Flat classes, each with a stable `code`,
  * an optional `cause`, and `retryable` where a caller may sensibly try again.
@@ -36,10 +38,13 @@ export class JetbusError extends Error {
   override name = "JetbusError";
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+  /** What to do about it, for the CLI's `hint:` line; defaults to one per code (cli/exit.ts). */
+  readonly hint?: string;
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean; hint?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.retryable = opts.retryable ?? false;
+    if (opts.hint !== undefined) this.hint = opts.hint;
   }
 }
 
@@ -84,8 +89,9 @@ export class SchemaViolationError extends JetbusError {
 
 export class NotFoundError extends JetbusError {
   override name = "NotFoundError";
-  constructor(message: string) {
-    super(ErrorCode.NotFound, message);
+  /** `hint`: where to look instead (the command that lists what exists). */
+  constructor(message: string, hint?: string) {
+    super(ErrorCode.NotFound, message, { hint });
   }
 }
 
@@ -185,7 +191,7 @@ export class InvalidTimeError extends UsageError {
 export class UnknownActorError extends JetbusError {
   override name = "UnknownActorError";
   constructor(readonly actor: string, readonly known: readonly string[]) {
-    super(ErrorCode.Usage, `unknown actor "${actor}": ${known.length ? `the config defines ${known.join(", ")}` : "the config defines no actors (pass --config)"}`);
+    super(ErrorCode.Usage, `unknown actor "${actor}"${didYouMean(actor, known)}: ${known.length ? `the config defines ${known.join(", ")}` : "the config defines no actors (pass --config)"}`);
   }
 }
 

@@ -81,14 +81,14 @@ export async function replayDeadLetters(nc: NatsConnection, actors: readonly Act
   if (!sel.id && !sel.actor) throw new UsageError("dlq replay needs an event id (or DLQ sequence) or --actor");
   const all = await listDeadLetters(nc, { actor: sel.actor });
   const chosen = sel.id ? all.filter((d) => d.eventId === sel.id || String(d.dlqSeq) === sel.id) : all;
-  if (chosen.length === 0) throw new NotFoundError(sel.id ? `no dead letter with event id or sequence ${sel.id}${sel.actor ? ` for actor ${sel.actor}` : ""}` : `no dead letters for actor ${sel.actor}`);
+  if (chosen.length === 0) throw new NotFoundError(sel.id ? `no dead letter with event id or sequence ${sel.id}${sel.actor ? ` for actor ${sel.actor}` : ""}` : `no dead letters for actor ${sel.actor}`, "`jetbus dlq list` shows each dead letter's event id and sequence");
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const done: ReplayedDeadLetter[] = [];
   for (const [i, d] of chosen.entries()) {
     opts.onProgress?.(i, chosen.length);
     const settings = actors.find((a) => a.name === d.actor);
-    if (!settings) throw new NotFoundError(`actor ${d.actor} of dead letter ${d.dlqSeq} is not in the config`);
+    if (!settings) throw new NotFoundError(`actor ${d.actor} of dead letter ${d.dlqSeq} is not in the config`, "pass --config with the config that defines the actor, or add it back, then replay");
     const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: d.dlqSeq });
     if (!stored) continue; // replayed by someone else meanwhile
     const h = natsHeaders();

@@ -1,4 +1,5 @@
-import { NotFoundError, UsageError } from "../errors.ts";
+import { HandlerInvalidError, UsageError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import type { ActorDefinition, StatefulActorDefinition } from "./define.ts";
 import type { HandlerClass } from "./types.ts";
 
@@ -22,8 +23,10 @@ export function registeredHandler(name: string): HandlerSource {
   const handler = handlers.get(name);
   if (!handler) {
     const known = [...handlers.keys()].sort();
-    throw new NotFoundError(
-      `no handler registered as "${name}" (known: ${known.length ? known.join(", ") : "none"}); give the actor a "module" (a file exporting defineActor(...) or a handler class) or registerHandler("${name}", ...) before starting`,
+    // a config problem (exit 2), not a missing record: the hint points at `config validate`
+    throw new HandlerInvalidError(
+      name,
+      `no handler registered as "${name}" (known: ${known.length ? known.join(", ") : "none"}${didYouMean(name, known)}); give the actor a "module" (a file exporting defineActor(...) or a handler class) or registerHandler("${name}", ...) before starting`,
     );
   }
   return handler;

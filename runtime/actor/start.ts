@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { Runtime } from "../app/bootstrap.ts";
 import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
-import { NotFoundError } from "../errors.ts";
+import { UnknownActorError } from "../errors.ts";
 import { EventBus } from "../store/bus.ts";
 import { ensureInbox } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
@@ -36,7 +36,7 @@ export function selectActors(all: readonly ActorSettings[], names?: readonly str
   if (!names || names.length === 0) return [...all];
   return names.map((n) => {
     const a = all.find((x) => x.name === n);
-    if (!a) throw new NotFoundError(`actor "${n}" is not in the config (configured: ${all.map((x) => x.name).join(", ") || "none"})`);
+    if (!a) throw new UnknownActorError(n, all.map((x) => x.name));
     return a;
   });
 }

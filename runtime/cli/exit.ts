@@ -8,7 +8,7 @@ const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCo
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
   [ErrorCode.ConfigUnreadable]: "pass an existing file with --config",
-  [ErrorCode.NotFound]: "check the id, or run `jetbus history` to list what the store holds",
+  [ErrorCode.NotFound]: "check the name, id or sequence: the matching list command shows what exists (`jetbus history`, `dlq list`, `quarantine list`, `config history`)",
   [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
   [ErrorCode.NatsServerTooOld]: "upgrade that server (Debian: the `nats-server` package of the current suite; Docker: nats:2.12 or later)",
   [ErrorCode.NatsUnreachable]: "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
@@ -29,7 +29,8 @@ export function reportError(err: unknown, debug: boolean): void {
   const e = err as Error;
   const code = err instanceof JetbusError ? ` [${err.code}]` : "";
   process.stderr.write(`error${code}: ${e?.message ?? String(err)}\n`);
-  const hint = err instanceof JetbusError ? HINTS[err.code] : undefined;
+  // the error's own hint (it knows which command it came from), else the one of its code
+  const hint = err instanceof JetbusError ? (err.hint ?? HINTS[err.code]) : undefined;
   if (hint) process.stderr.write(`hint: ${hint}\n`);
   if (debug && e?.stack) process.stderr.write(e.stack + "\n");
 }

@@ -39,11 +39,16 @@ export function configFrom(doc: unknown, source = "(inline)"): JetbusConfig {
 export function loadConfig(path?: string): JetbusConfig {
   const file = path ?? DEFAULT_CONFIG_FILE;
   if (!path && !existsSync(file)) return configFrom({}, "(defaults)");
+  return configFrom(readConfigDocument(file), file);
+}
+
+/** The parsed JSON of a config file (a JSON syntax error is a ConfigError at a line and column). */
+export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigUnreadableError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message, err);
   }
-  return configFrom(parseConfigText(text, file), file);
+  return parseConfigText(text, file);
 }

@@ -9,6 +9,7 @@ import { DURATION_FORMS, parseDuration } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
+import { didYouMean } from "../suggest.ts";
 
 /** The schema keyword marking a duration (schemas/config.schema.json `$defs/duration`). */
 export const DURATION_KEYWORD = "x-jetbus-duration";
@@ -21,8 +22,8 @@ function readSchema(file: string): object {
 }
 
 /** One ajv instance for config and event schemas, with formats (date-time, email, uri, ...). */
-export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
+export function createAjv(opts: { verbose?: boolean } = {}): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: opts.verbose ?? false });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   return ajv;
 }
@@ -53,7 +54,8 @@ function addDurationKeyword(ajv: Ajv2020): void {
 let compiled: ValidateFunction | undefined;
 function configValidator(): ValidateFunction {
   if (!compiled) {
-    const ajv = createAjv();
+    // verbose: errors carry their schema, whose property names give "did you mean" for unknown keys
+    const ajv = createAjv({ verbose: true });
     addDurationKeyword(ajv);
     ajv.addSchema(readSchema("actor.schema.json"));
     ajv.addSchema(readSchema("routes.schema.json"));
@@ -72,8 +74,10 @@ export function jsonPath(pointer: string, extra?: string): string {
 function describe(e: ErrorObject): Problem {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case "additionalProperties":
-      return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: "unknown key (not allowed here)" };
+    case "additionalProperties": {
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: `unknown key (not allowed here)${didYouMean(String(p.additionalProperty), known)}` };
+    }
     case "required":
       return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: "is required" };
     case "enum":
@@ -121,15 +125,35 @@ function semanticProblems(config: JetbusConfig): Problem[] {
 
 /**
  * Validates a parsed config document in place (defaults are filled in) and returns every
- * problem found: schema problems first; semantic checks only run on a schema-valid document.
+ * problem found: schema problems first, then the semantic ones (see semanticsOfInvalid).
  */
 export function validateConfig(doc: unknown): { config?: JetbusConfig; problems: Problem[] } {
   // before the validator, which recurses per level (a deep enough document overflows the stack)
   const tooDeep = depthProblem(doc);
   if (tooDeep) return { problems: [tooDeep] };
   const validate = configValidator();
-  if (!validate(doc)) return { problems: schemaProblems(validate.errors ?? []) };
+  if (!validate(doc)) {
+    const schema = schemaProblems(validate.errors ?? []);
+    return { problems: [...schema, ...semanticsOfInvalid(doc, schema)] };
+  }
   const config = doc as JetbusConfig;
   const problems = [...durationProblems(config), ...semanticProblems(config)];
   return problems.length ? { problems } : { config, problems };
+}
+
+/**
+ * The semantic problems of a document that also has schema problems, so one run lists both
+ * (an unknown key and an unknown rule target are fixed in the same edit). The checks assume a
+ * well-formed document: one that trips over the malformed part is skipped, and so is a
+ * semantic problem inside a part the schema already reported.
+ */
+function semanticsOfInvalid(doc: unknown, schema: readonly Problem[]): Problem[] {
+  let found: Problem[];
+  try {
+    found = semanticProblems(doc as JetbusConfig);
+  } catch {
+    return [];
+  }
+  const under = (path: string, at: string) => path === at || path.startsWith(at + ".") || path.startsWith(at + "[");
+  return found.filter((pr) => !schema.some((sp) => sp.path && (under(pr.path, sp.path) || under(sp.path, pr.path))));
 }

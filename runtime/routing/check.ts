@@ -5,6 +5,7 @@ import { PatternError, parsePattern, patternCovers, type Pattern } from "./match
 import { jsonEqual } from "./path.ts";
 import { ruleName } from "./plan.ts";
 import { checkTransform } from "./transform.ts";
+import { didYouMean } from "../suggest.ts";
 
 type ParsedMatch = { type?: Pattern; source?: Pattern; ok: boolean };
 
@@ -42,7 +43,7 @@ export function checkRoutes(config: JetbusConfig): Problem[] {
   config.routes.rules.forEach((rule, i) => {
     const at = `routes.rules[${i}]`;
     rule.to.forEach((target, j) => {
-      if (!actors.has(target)) problems.push({ path: `${at}.to[${j}]`, message: `unknown actor "${target}" (not in actors[])` });
+      if (!actors.has(target)) problems.push({ path: `${at}.to[${j}]`, message: `unknown actor "${target}" (not in actors[])${didYouMean(target, actors)}` });
     });
     if (rule.name !== undefined) {
       const seen = names.get(rule.name);

@@ -65,11 +65,13 @@ test("jetbus dlq list shows dead letters and dlq replay --actor sends them back 
   await running.stop(5000);
 });
 
-test("jetbus actor refuses an unknown actor (exit 1) and a bad --replicas (exit 2)", () => {
+test("jetbus actor refuses an unknown actor and a bad --replicas (bad input: exit 2)", () => {
   const file = writeConfig(probeConfig([{ name: "known" }]));
   const unknown = jetbus(["actor", "nope", "--config", file]);
-  assert.is(unknown.code, 1);
-  assert.match(unknown.stderr, /actor "nope" is not in the config \(configured: known\)/);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown actor "nope": the config defines known/);
+  const slip = jetbus(["actor", "knwon", "--config", file]);
+  assert.match(slip.stderr, /unknown actor "knwon"; did you mean "known"\?/);
   const bad = jetbus(["actor", "known", "--replicas", "0", "--config", file]);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /--replicas must be a whole number >= 1/);

@@ -7,7 +7,7 @@ import { checkActorModules, loadActorModule, handlerSourceFor } from "../../runt
 import { resolveHandler } from "../../runtime/actor/resolve.ts";
 import { defineActor, isActorDefinition } from "../../runtime/actor/define.ts";
 import { configFrom } from "../../runtime/config/load.ts";
-import { ConfigError, HandlerInvalidError, NotFoundError } from "../../runtime/errors.ts";
+import { ConfigError, HandlerInvalidError } from "../../runtime/errors.ts";
 import type { ActorContext } from "../../runtime/actor/types.ts";
 import type { Event } from "../../runtime/events/types.ts";
 import { createEvent } from "../../runtime/events/codec.ts";
@@ -85,7 +85,7 @@ test("a constructor parameter without @inject is reported with what to add, not 
 
 test("an unregistered handler name says how to provide one", async () => {
   const err = await rejection(handlerSourceFor(settings("nobody"), DIR));
-  assert.instance(err, NotFoundError);
+  assert.instance(err, HandlerInvalidError);
   assert.match(err.message, /no handler registered as "nobody".*give the actor a "module"/);
 });
 

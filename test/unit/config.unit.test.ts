@@ -38,7 +38,7 @@ test("every problem at once, each with its JSON path", () => {
   );
   assert.ok(problems.includes("store.replicas: must be one of 1, 3, 5"), problems.join("\n"));
   assert.ok(problems.some((p) => p.startsWith("store.max_age: must be a duration")), problems.join("\n"));
-  assert.ok(problems.includes("store.stram: unknown key (not allowed here)"), problems.join("\n"));
+  assert.ok(problems.includes("store.stram: unknown key (not allowed here); did you mean \"stream\"?"), problems.join("\n"));
   assert.ok(problems.includes("actors[1].retry.max_attempts: must be >= 1"), problems.join("\n"));
   assert.ok(problems.some((p) => p.startsWith("actors[1].name: must match pattern")), problems.join("\n"));
   assert.ok(problems.includes("routes.rules[0].to: must NOT have fewer than 1 items"), problems.join("\n"));

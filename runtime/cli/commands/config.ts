@@ -1,5 +1,9 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.ts";
+import { loadConfig, readConfigDocument } from "../../config/load.ts";
+import { validateConfig } from "../../config/validate.ts";
+import type { ActorSettings, JetbusConfig } from "../../config/types.ts";
+import { checkRegisteredHandlers } from "../../actor/handler-check.ts";
+import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { dirname, resolve } from "node:path";
 import { checkActorModules } from "../../actor/module-loader.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
@@ -24,10 +28,19 @@ export function registerConfig(program: Command): void {
   withCommonOptions(config.command("validate").argument("[file]", "config file", "jetbus.config.json"))
     .description("check a config file against the schema and the semantic rules; exit 2 listing every problem")
     .action(async function (this: Command, file: string) {
-      const c = loadConfig(file);
-      // actor modules are part of the config: a missing file or a module without a handler is a config problem
-      const moduleProblems = await checkActorModules(c, dirname(resolve(file)));
-      if (moduleProblems.length) throw new ConfigError(file, moduleProblems);
+      const doc = readConfigDocument(file);
+      const { config: valid, problems } = validateConfig(doc);
+      // every actor's handler must resolve, as `up` resolves it: a registered name or a module that loads.
+      // Checked on the document even when the schema found problems, so one run lists them all.
+      await registerBuiltinHandlers();
+      const actors = (doc as { actors?: unknown })?.actors;
+      const wellFormed = Array.isArray(actors) && actors.every((a) => typeof a === "object" && a !== null && !Array.isArray(a));
+      if (wellFormed) {
+        problems.push(...checkRegisteredHandlers(actors as ActorSettings[]));
+        problems.push(...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
+      }
+      if (problems.length || !valid) throw new ConfigError(file, problems);
+      const c = valid;
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
       else process.stdout.write(`${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules)\n`);

@@ -30,7 +30,7 @@ export function registerGet(program: Command): void {
         const jsm = await jetstreamManager(rt.nc);
         // a message that does not decode is in no index: the quarantine knows it by id and store sequence
         const aside = await findSetAside(rt.nc, jsm, rt.config.store.stream, found ? { seqs: new Set([found.seq]), ids: new Set([id]), type: found.event.type } : { ids: new Set([id]) });
-        if (!found && aside.length === 0) throw new NotFoundError(`event ${id} not found in ${rt.config.store.stream}, ${SET_ASIDE_STREAM.quarantine} or ${SET_ASIDE_STREAM.unrouted}`);
+        if (!found && aside.length === 0) throw new NotFoundError(`event ${id} not found in ${rt.config.store.stream}, ${SET_ASIDE_STREAM.quarantine} or ${SET_ASIDE_STREAM.unrouted}`, "check the id, or run `jetbus history` to list what the store holds (a raw publish without Nats-Msg-Id has the id <stream>-<seq>)");
         if (!found) {
           const s = aside[0]!;
           if (o.json) process.stdout.write(JSON.stringify({ id, storedOn: s.subject, ...(s.originSeq ? { seq: s.originSeq } : {}), setAside: aside.map(whereJson) }) + "\n");

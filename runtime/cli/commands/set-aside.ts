@@ -61,7 +61,7 @@ async function select(rt: Runtime, kind: SetAsideKind, seqs: readonly string[], 
   const all = await listSetAside(rt.nc, await jetstreamManager(rt.nc), kind, rt.config.store.stream, wanted.length ? { ...f, limit: undefined } : f);
   const chosen = wanted.length ? all.filter((s) => wanted.includes(s.seq)) : all;
   const missing = wanted.filter((w) => !chosen.some((s) => s.seq === w));
-  if (missing.length) throw new NotFoundError(`${SET_ASIDE_STREAM[kind]} holds no message with sequence ${missing.join(", ")}${f.type ? ` of type ${f.type}` : ""}`);
+  if (missing.length) throw new NotFoundError(`${SET_ASIDE_STREAM[kind]} holds no message with sequence ${missing.join(", ")}${f.type ? ` of type ${f.type}` : ""}`, `\`jetbus ${kind} list\` shows the sequences (SEQ)`);
   return chosen;
 }
 
@@ -92,7 +92,7 @@ export function registerQuarantine(program: Command): void {
       await withRuntime(o, async (rt) => {
         const jsm = await jetstreamManager(rt.nc);
         const [s] = (await listSetAside(rt.nc, jsm, SetAsideKind.Quarantine, rt.config.store.stream)).filter((x) => x.seq === Number(seq));
-        if (!s) throw new NotFoundError(`${Streams.Quarantine} holds no message with sequence ${seq}`);
+        if (!s) throw new NotFoundError(`${Streams.Quarantine} holds no message with sequence ${seq}`, "`jetbus quarantine list` shows the sequences (SEQ)");
         const m = await jsm.streams.getMessage(Streams.Quarantine, { seq: s.seq });
         if (!m) throw new NotFoundError(`${Streams.Quarantine} #${seq} was removed meanwhile`);
         const headers = Object.fromEntries([...(m.header?.keys() ?? [])].map((k) => [k, m.header!.get(k)]));

@@ -22,7 +22,7 @@ export function registerTrace(program: Command): void {
           routedTo: routedActorsOf(live.config, live.revision ?? 0),
           storeStream: rt.config.store.stream,
         });
-        if (facts.events.length === 0) throw new NotFoundError(`no events with correlation id "${correlationId}" in ${rt.config.store.stream}`);
+        if (facts.events.length === 0) throw new NotFoundError(`no events with correlation id "${correlationId}" in ${rt.config.store.stream}`, "a flow's correlation id is its first event's id unless the publisher set one; `jetbus history --json` shows each event's correlationid");
         const tree = buildTraceTree(facts);
         process.stdout.write(o.json ? JSON.stringify(tree) + "\n" : renderTrace(tree));
       }, "jetbus-trace");

@@ -4,12 +4,12 @@
  * reordered or made up. Pure functions: reading the inputs is checker-input.ts.
  */
 
-/** One acknowledged publish, in ack order (per publisher). `key` orders events; `to` names the actors it must reach. */
-export type AckedRecord = Readonly<{ id: string; key?: string; to?: readonly string[] }>;
+/** One acknowledged publish, in ack order (per publisher). `key` orders events; `to` names the actors it must reach; `at` = ack time (ms). */
+export type AckedRecord = Readonly<{ id: string; key?: string; to?: readonly string[]; at?: number }>;
 /** One message of the store, in store order (`seq` ascending when given). */
 export type StoredRecord = Readonly<{ id: string; seq?: number }>;
-/** One handling of an event by an actor, in handling order. */
-export type SeenRecord = Readonly<{ actor: string; id: string }>;
+/** One handling of an event by an actor, in handling order; `pid` and `at` (ms) place it for the duplicate windows. */
+export type SeenRecord = Readonly<{ actor: string; id: string; pid?: number; at?: number }>;
 
 export type CheckInput = Readonly<{
   acked: readonly AckedRecord[];
@@ -56,8 +56,10 @@ export type CheckResult = Readonly<{ valid: boolean; targets: Target[] }>;
 
 export const STORE_TARGET = "store";
 
+type OrderIndex = Map<string, { key: string; index: number }>;
+
 /** Position of each acked id in the ack order of its key. */
-function ackIndex(acked: readonly AckedRecord[]): Map<string, { key: string; index: number }> {
+function ackIndex(acked: readonly AckedRecord[]): OrderIndex {
   const perKey = new Map<string, number>();
   const out = new Map<string, { key: string; index: number }>();
   for (const a of acked) {
@@ -71,11 +73,25 @@ function ackIndex(acked: readonly AckedRecord[]): Map<string, { key: string; ind
 }
 
 /**
+ * Position of each acked id in the store order of its key: what an ordered actor promises to
+ * follow. Ack order can differ from it when a publish is retried (its first attempt stored, the
+ * ack lost, a later event of the key acked before the retry's duplicate ack).
+ */
+function storeIndex(acks: OrderIndex, stored: readonly StoredRecord[]): OrderIndex {
+  const out: OrderIndex = new Map();
+  for (const s of stored) {
+    const a = acks.get(s.id);
+    if (a && s.seq !== undefined && !out.has(s.id)) out.set(s.id, { key: a.key, index: s.seq });
+  }
+  return out;
+}
+
+/**
  * Judges one ordered list of ids (the store, or one actor's handlings) against the ids it had to
  * contain. Order: walking the list, an event whose ack index (within its key) is below the
  * highest already met for that key came out of order. Only first occurrences count for order.
  */
-function judge(name: string, ids: readonly string[], expected: ReadonlySet<string>, acks: ReturnType<typeof ackIndex>, known: ReadonlySet<string>, n: number): Target {
+function judge(name: string, ids: readonly string[], expected: ReadonlySet<string>, acks: OrderIndex, known: ReadonlySet<string>, n: number, order: OrderIndex = acks): Target {
   const count = new Map<string, number>();
   const highest = new Map<string, number>();
   const ex = { lost: [] as string[], duplicated: [] as string[], outOfOrder: [] as string[], unexpected: [] as string[] };
@@ -85,15 +101,16 @@ function judge(name: string, ids: readonly string[], expected: ReadonlySet<strin
     const c = (count.get(id) ?? 0) + 1;
     count.set(id, c);
     if (c > 1) continue;
-    const ack = acks.get(id);
-    if (!ack) {
+    if (!acks.has(id)) {
       if (known.has(id)) recovered++;
       else (unexpected++, keep(ex.unexpected, id));
       continue;
     }
-    const top = highest.get(ack.key) ?? -1;
-    if (ack.index < top) (outOfOrder++, keep(ex.outOfOrder, id));
-    else highest.set(ack.key, ack.index);
+    const pos = order.get(id);
+    if (!pos) continue; // acked but not in the store: counted lost there, no order to judge
+    const top = highest.get(pos.key) ?? -1;
+    if (pos.index < top) (outOfOrder++, keep(ex.outOfOrder, id));
+    else highest.set(pos.key, pos.index);
   }
   let ok = 0, lost = 0, duplicated = 0, extra = 0;
   for (const id of expected) {
@@ -117,13 +134,15 @@ export function check(input: CheckInput): CheckResult {
     t.valid = t.lost === 0 && t.duplicated === 0 && t.unexpected === 0 && t.outOfOrder === 0;
     targets.push(t);
   }
+  // actors follow the store's order when the store was read, else the ack order
+  const order = stored ? storeIndex(acks, stored) : acks;
   const actors = new Set<string>();
   for (const a of input.acked) for (const to of a.to ?? []) actors.add(to);
   for (const s of input.seen) actors.add(s.actor);
   for (const actor of [...actors].sort()) {
     const expected = new Set(input.acked.filter((a) => a.to?.includes(actor)).map((a) => a.id));
     const handled = input.seen.filter((s) => s.actor === actor).map((s) => s.id);
-    const t = judge(actor, handled, expected, acks, known, n);
+    const t = judge(actor, handled, expected, acks, known, n, order);
     const dupOk = input.duplicatesAllowed?.includes(actor) ?? false;
     const orderOk = input.unordered?.includes(actor) ?? false;
     t.valid = t.lost === 0 && t.unexpected === 0 && (dupOk || t.duplicated === 0) && (orderOk || t.outOfOrder === 0);

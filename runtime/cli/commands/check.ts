@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { check, formatCheck, type StoredRecord } from "../../cluster/checker.ts";
-import { readAcked, readSeen, readStored } from "../../cluster/checker-input.ts";
+import { countSent, mergeSeen, readAcked, readFaults, readSeen, readStored } from "../../cluster/checker-input.ts";
+import { verdict } from "../../cluster/verdict.ts";
 import { storedRecords } from "../../cluster/store-records.ts";
 import { UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
-type CheckOptions = CommonOptions & { acked?: string; seen?: string[]; store?: string; readStore?: boolean; allowDuplicates?: string; unordered?: string; examples: string };
+type CheckOptions = CommonOptions & { acked?: string; seen?: string[]; store?: string; readStore?: boolean; allowDuplicates?: string; unordered?: string; examples: string; sent?: string; faults?: string; seed?: string };
 
 const names = (s?: string) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
 
@@ -20,17 +21,25 @@ export function registerCheck(program: Command): void {
     .option("--allow-duplicates <actors>", "comma-separated actors that are not idempotent (duplicates reported, not failed)")
     .option("--unordered <actors>", "comma-separated actors with no order promise (reordering reported, not failed)")
     .option("--examples <n>", "example ids printed per anomaly", "5")
+    .option("--sent <file>", 'every publish tried: {"id"} per line (the verdict\'s "events")')
+    .option("--faults <file>", 'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the README\'s windows')
+    .option("--seed <n>", "the fault schedule's seed, repeated in the verdict")
     .addHelpText("after", "\nExample:\n  jetbus check --acked acked.jsonl --seen seen-*.jsonl --read-store --unordered email-handler\n")
     .action(async function (this: Command) {
       const o = allOptions<CheckOptions>(this);
       if (!o.acked) throw new UsageError("--acked FILE is required (what the publishers got acked)");
       if (o.store && o.readStore) throw new UsageError("give --store FILE or --read-store, not both");
       const acked = readAcked(o.acked);
-      const seen = (o.seen ?? []).flatMap(readSeen);
+      const seen = mergeSeen((o.seen ?? []).map(readSeen));
       let stored: StoredRecord[] | undefined = o.store ? readStored(o.store) : undefined;
       if (o.readStore) stored = await withRuntime(o, (rt) => storedRecords(rt.nc, rt.config.store.stream), "jetbus-check");
-      const result = check({ acked, seen, stored, duplicatesAllowed: names(o.allowDuplicates), unordered: names(o.unordered), examples: Number(o.examples) || 5 });
-      process.stdout.write(o.json ? JSON.stringify(result) + "\n" : formatCheck(result));
-      process.exitCode = result.valid ? ExitCode.Ok : ExitCode.Failed;
+      const unordered = names(o.unordered);
+      const result = check({ acked, seen, stored, duplicatesAllowed: names(o.allowDuplicates), unordered, examples: Number(o.examples) || 5 });
+      const seed = o.seed === undefined ? undefined : Number(o.seed);
+      if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${o.seed}`);
+      const v = verdict({ result, acked, seen, faults: o.faults ? readFaults(o.faults) : [], sent: o.sent ? countSent(o.sent) : undefined, seed, unordered });
+      // one JSON line: the verdict's counts first, the per-target detail after them
+      process.stdout.write(o.json ? JSON.stringify({ ...v, valid: v.valid && result.valid, targets: result.targets }) + "\n" : formatCheck(result) + JSON.stringify(v) + "\n");
+      process.exitCode = result.valid && v.valid ? ExitCode.Ok : ExitCode.Failed;
     });
 }

@@ -1,0 +1,26 @@
+// The workload's names and its jetbus config: one event type routed to an unordered and an
+// ordered actor, both handled by chaos/effect-actor.ts, on a 3-replica store.
+import { fileURLToPath } from "node:url";
+
+export const EVENT_TYPE = "ChaosEvent";
+export const Actors = { Plain: "chaos-plain", Ordered: "chaos-ordered" } as const;
+export const ACTORS = [Actors.Plain, Actors.Ordered];
+/** Partitions of the ordered actor: fewer than the publisher's keys, so partitions hold several keys. */
+export const ORDERED_PARTITIONS = 8;
+
+const effectModule = fileURLToPath(new URL("./effect-actor.ts", import.meta.url));
+
+/**
+ * ack_wait 10 s (default 30 s): a killed actor's unacked event comes back within the run's
+ * recovery pauses. Retries fast (250 ms) so a handling failed by a fault does not wait long.
+ */
+export function workloadConfig(servers: readonly string[]): Record<string, unknown> {
+  const actor = (name: string) => ({ name, module: effectModule, ack_wait: "10s", concurrency: 8, retry: { max_attempts: 50, backoff: ["250ms", "1s"] } });
+  return {
+    nats: { servers },
+    store: { replicas: 3 },
+    actors: [actor(Actors.Plain), { ...actor(Actors.Ordered), ordered: { key: "data.key", partitions: ORDERED_PARTITIONS } }],
+    routes: { rules: [{ name: "chaos", match: { type: EVENT_TYPE }, to: ACTORS }] },
+    observability: { log_level: "warn" },
+  };
+}

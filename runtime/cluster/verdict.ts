@@ -72,15 +72,21 @@ function ackGaps(acked: readonly AckedRecord[]): [number, number][] {
   return times.slice(1).map((t, i) => [times[i]!, t]);
 }
 
-/** Per kind: the longest ack gap overlapping a fault of that kind or its aftermath, and the surplus handlings a fault of that kind explains. */
+/**
+ * A gap in acks belongs to a fault when it began while the fault was on or within this long after
+ * it was healed (a leader election after a heal takes a few seconds).
+ */
+export const GAP_AFTER_HEAL_MS = 5_000;
+
+/** Per kind: the longest ack gap that began during a fault of that kind (or just after its heal), and the surplus handlings a fault of that kind explains. */
 export function faultStats(acked: readonly AckedRecord[], seen: readonly SeenRecord[], faults: readonly FaultRecord[]): Record<string, FaultStats> {
   const out: Record<string, FaultStats> = {};
   const gaps = ackGaps(acked);
   for (const f of faults) {
     const s = (out[f.kind] ??= { count: 0, max_unavailable_ms: 0, duplicates: 0 });
     s.count++;
-    const until = (f.end ?? Infinity) + FAULT_AFTERMATH_MS;
-    for (const [from, to] of gaps) if (to >= f.start && from <= until) s.max_unavailable_ms = Math.max(s.max_unavailable_ms, Math.round(to - from));
+    const until = (f.end ?? Infinity) + GAP_AFTER_HEAL_MS;
+    for (const [from, to] of gaps) if (from >= f.start - 1000 && from <= until) s.max_unavailable_ms = Math.max(s.max_unavailable_ms, Math.round(to - from));
   }
   for (const [first, again] of surplus(seen)) {
     const f = explainingFault(first, again, faults);

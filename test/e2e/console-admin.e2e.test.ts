@@ -123,6 +123,20 @@ test("an unrouted event is routed again from the page with the rules applied sin
   await b.page.waitForSelector(`[data-empty="unrouted"]`, { timeout: 20_000 });
 });
 
+test("jetbus router serves the console beside /metrics too", async () => {
+  const router = spawnJetbus("router", ["router", "--servers", d.env.server.url, "--config", d.configFile, "--no-indexer", "--json"]);
+  d.processes.push(router);
+  const url = await consoleUrlOf(router);
+  const page = await fetch(url);
+  assert.is(page.status, 200);
+  assert.match(await page.text(), /<title>jetbus console<\/title>/);
+  const session = (await (await fetch(new URL("/api/session", url))).json()) as { adminConfigured: boolean };
+  assert.is(session.adminConfigured, false);
+  assert.is((await fetch(new URL("/metrics", url))).status, 200);
+  router.child.kill("SIGTERM");
+  assert.is((await router.exited).code, 0, "stops cleanly with a console open on its port");
+});
+
 test("on the shared HTTP port the console answers loopback clients only; /metrics answers everyone", async () => {
   // jetbus up listens on every interface: reach it through this machine's own non-loopback address
   const address = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === "IPv4")?.address;

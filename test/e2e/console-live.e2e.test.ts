@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { openBrowser, screenshotDir, type HeadlessBrowser } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startConsoleDeployment, type ConsoleDeployment } from "../fixtures/console-deployment.ts";
-import { readLog } from "../fixtures/probe-handler.ts";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { findSetAside } from "../../runtime/operations/set-aside.ts";
 
 let d: ConsoleDeployment;
 let b: HeadlessBrowser;
@@ -70,7 +70,8 @@ test("handled counts rise live after publishing, without reloading the page", as
 test("an event found by its correlation id shows where it went and its causal trace", async () => {
   const root = await d.bus.publish("OrderPlaced", { n: 100, follow_up: "OrderBilled" }, { correlationId: "order-7" });
   // billing and audit each publish a follow-up; each follow-up goes to both again
-  await waitFor(async () => (await readLog(d.env.nc)).filter((l) => l.phase === "end" && l.n === undefined).length >= 4, "follow-ups handled", 30_000);
+  // the probe logs "end" before the worker writes the processed marker trace reads: wait for all six markers
+  await waitFor(async () => ((await (await fetch(new URL("/api/trace?correlation=order-7", d.url))).json()) as { handled: number }).handled === 6, "six handlings recorded", 30_000);
   await b.page.goto(`${d.url}#/events`);
   await b.page.fill("#q-correlation", "order-7");
   await b.page.click("#search");
@@ -94,6 +95,8 @@ test("an event found by its correlation id shows where it went and its causal tr
 test("an event the router set aside says so: unrouted with its revision, quarantined with the reason", async () => {
   // a raw publish with data that breaks schemas/events/UserCreated.json: the router quarantines it
   const bad = await jetstream(d.env.nc).publish("events.UserCreated", JSON.stringify({ username: 42 }), { msgID: "bad-user-1" });
+  // the page reads the detail once: wait until the router has set the event aside
+  await waitFor(async () => (await findSetAside(d.env.nc, await jetstreamManager(d.env.nc), "EVENTS", { seqs: new Set([bad.seq]) })).length === 1, "the bad event quarantined", 30_000);
   await b.page.goto(`${d.url}#/events`);
   for (const [id, kind, text] of [["bad-user-1", "quarantine", /quarantined by the router \(#\d+\): .*user_id/], [mystery!.id, "unrouted", /no rule of revision 1 matched/]] as const) {
     await b.page.fill("#q-id", id);

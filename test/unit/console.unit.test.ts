@@ -7,6 +7,8 @@ import { RateTracker, Series } from "../../runtime/console/rates.ts";
 import { checkAdmin, consoleToken } from "../../runtime/console/auth.ts";
 import { checkConfigText } from "../../runtime/console/api-config.ts";
 import { isLoopback } from "../../runtime/console/http-util.ts";
+import { consoleOn } from "../../runtime/app/console.ts";
+import type { Runtime } from "../../runtime/app/bootstrap.ts";
 
 const config = configFrom({
   actors: [{ name: "billing" }, { name: "audit" }, { name: "mailer" }],
@@ -94,6 +96,13 @@ test("config edits: JSON syntax errors with line and column, schema and semantic
 test("loopback addresses", () => {
   for (const a of ["127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.2"]) assert.ok(isLoopback(a), a);
   for (const a of ["10.0.0.1", "192.0.2.2", "::ffff:10.0.0.1", undefined]) assert.not.ok(isLoopback(a), String(a));
+});
+
+test("observability.console.enabled false: no console on the HTTP port", () => {
+  const off = configFrom({ observability: { console: { enabled: false } } }, "(unit)");
+  assert.is(consoleOn({ config: off } as Runtime), undefined);
+  assert.is(configFrom({}, "(unit)").observability.console.enabled, true, "on by default");
+  assert.is(configFrom({}, "(unit)").observability.console.public, false, "loopback only by default");
 });
 
 test.run();

@@ -1,13 +1,19 @@
 import { h, mount, fmtTime } from "../dom.js";
 import { get } from "../api.js";
 
+/** How long after the event's time its handling was recorded: publish-to-done latency. */
+function after(from, to) {
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) ? (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`) : "?";
+}
+
 function node(n) {
   const e = n.event;
   return h("li", { "data-trace-event": e.id },
     h("div", {}, h("strong", {}, e.type), " ", h("span", {}, e.id), " ", h("span", { class: "muted" }, `#${n.seq ?? "?"} · ${fmtTime(e.time)} · ${e.source}`),
       n.missingCause ? h("span", { class: "pill warn" }, `cause ${n.missingCause} not found`) : null),
     h("div", {},
-      n.handled.map((x) => h("span", { class: "pill ok", "data-handled": x.actor }, `✓ ${x.actor}${x.attempts ? ` · ${x.attempts} attempt(s)` : ""}${x.at ? ` · ${fmtTime(x.at)}` : ""}`)),
+      n.handled.map((x) => h("span", { class: "pill ok", "data-handled": x.actor }, `✓ ${x.actor}${x.attempts ? ` · ${x.attempts} attempt(s)` : ""}${x.at ? ` · ${fmtTime(x.at)} (${after(e.time, x.at)} after the event)` : ""}`)),
       n.deadLetters.map((d) => h("span", { class: "pill bad" }, `✗ ${d.actor} dead-lettered${d.attempts ? ` after ${d.attempts}` : ""}: ${d.error ?? ""}`)),
       n.waiting.map((a) => h("span", { class: "pill warn" }, `… ${a} waiting`))),
     n.children.length ? h("ul", { class: "tree" }, n.children.map(node)) : null);

@@ -11,9 +11,18 @@ import { connectNats, retryTransient } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { EventBus, ensureStore } from "../../runtime/store/mod.ts";
 import { provisionStreams } from "../../runtime/cluster/provision.ts";
-import { runJetbus } from "../helpers/cli.ts";
+import { REPO_ROOT, runJetbus } from "../helpers/cli.ts";
+import { spawnSync } from "node:child_process";
 import { retryPlacement } from "../helpers/cluster-nodes.ts";
 import { startCluster, startServer } from "../helpers/nats.ts";
+
+/** The CLI on a pseudo-terminal (util-linux `script`), typing `input`: what a person at a shell sees. */
+function onTerminal(args: readonly string[], input: string): { status: number | null; stdout: string } {
+  const command = ["node", "bin/jetbus.js", ...args].map((a) => `'${a}'`).join(" ");
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: REPO_ROOT, input, encoding: "utf8", timeout: 90_000, env: { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_LEVEL: "warn" } });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout };
+}
 
 const DIFFERS = /warning: stream EVENTS differs from the config/g;
 const DAY_NS = 86_400 * 1e9;
@@ -106,7 +115,7 @@ test("store apply: a shrink is refused without --allow-data-loss (exit 2, nothin
   }
 });
 
-test("store apply: a longer max_age is applied with --yes; without --yes and no terminal it only shows the diff", async () => {
+test("store apply: a longer max_age is applied with --yes, or after a yes on a terminal; without --yes and no terminal it only shows the diff", async () => {
   const { server, nc, stop } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-store-e2e-"));
   try {
@@ -125,10 +134,23 @@ test("store apply: a longer max_age is applied with --yes; without --yes and no 
     assert.match(shown.stderr, /not applied: no terminal to confirm on; run again with --yes/);
     assert.is((await events(jsm)).max_age, 3600 * 1e9, "not applied without --yes");
 
+    const declined = onTerminal(["store", "apply", ...s], "n\n");
+    assert.is(declined.status, 0, declined.stdout);
+    assert.match(declined.stdout, /apply these changes\? \[y\/N\]/);
+    assert.match(declined.stdout, /not applied/);
+    assert.is((await events(jsm)).max_age, 3600 * 1e9, "declined on the terminal: nothing changed");
+
     const applied = await runJetbus(["store", "apply", "--yes", ...s]);
     assert.is(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /^applied: EVENTS, JETBUS_INDEX$/m);
     assert.equal(await events(jsm), { max_age: 30 * DAY_NS, max_msgs: -1, replicas: 1, messages: 1 });
+
+    const longest = configFile(dir, "longest.json", { store: { max_age: "60d" } });
+    const accepted = onTerminal(["store", "apply", "--servers", server.url, "--config", longest], "y\n");
+    assert.is(accepted.status, 0, accepted.stdout);
+    assert.match(accepted.stdout, /store\.max_age: 30d -> 60d/);
+    assert.match(accepted.stdout, /applied: EVENTS, JETBUS_INDEX/);
+    assert.is((await events(jsm)).max_age, 60 * DAY_NS, "confirmed on the terminal: applied");
   } finally {
     await stop();
     rmSync(dir, { recursive: true, force: true });

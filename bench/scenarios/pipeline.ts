@@ -59,6 +59,22 @@ async function jetbusPass(s: Servers, nc: NatsConnection, n: number, v: Variant)
   }
 }
 
+/** Waits until a new cluster can place a 3-replica stream (its peers are known to the meta leader). */
+async function placeable(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await jsm.streams.add({ name: "PLACEMENT_PROBE", subjects: ["placement.probe"], num_replicas: 3 });
+      await jsm.streams.delete("PLACEMENT_PROBE");
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Runs `fn` against a fresh single server or 3-node cluster, so no pass inherits another's streams. */
 async function fresh(replicas: 1 | 3, fn: (s: Servers, nc: NatsConnection) => Promise<number>): Promise<number> {
   const server = replicas === 1 ? await NatsServer.start() : await NatsCluster.start(3);
@@ -66,6 +82,7 @@ async function fresh(replicas: 1 | 3, fn: (s: Servers, nc: NatsConnection) => Pr
   const nc = await connectNats({ servers: urls });
   try {
     await waitForJetStream(nc, 60_000);
+    if (replicas === 3) await placeable(nc);
     return await fn({ urls, replicas }, nc);
   } finally {
     await nc.close();

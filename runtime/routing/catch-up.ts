@@ -43,7 +43,13 @@ async function* storedRange(jsm: JetStreamManager, stream: string, from: number,
   }
 }
 
-export type CatchUpResult = Readonly<{ from: number; to: number; rerouted: number; failed: number }>;
+export type CatchUpResult = Readonly<{
+  from: number;
+  to: number;
+  rerouted: number;
+  /** Resolves once every re-routed event's copies are acked (or failed): how many failed. */
+  settled: Promise<number>;
+}>;
 
 /**
  * Events a consumer took but never acked come back only after ack_wait, while newer events flow
@@ -52,17 +58,18 @@ export type CatchUpResult = Readonly<{ from: number; to: number; rerouted: numbe
  * last delivered sequence), read straight from the stream. Copies keep their Nats-Msg-Id, so
  * whatever the previous consumer already published is deduplicated; the originals are acked
  * when their redelivery comes (again deduplicated). `route` is called in stream order, one
- * event at a time (chains rely on the call order); the copies are awaited together at the end.
+ * event at a time (chains rely on the call order); this resolves once every event is handed to
+ * `route`, not when the copies are acked (`settled`), so a caller's chains can go on at once.
  */
 export async function rerouteUnacked(jsm: JetStreamManager, stream: string, durable: string, route: (m: StoredEventMsg) => Promise<unknown>, stopped: () => boolean): Promise<CatchUpResult> {
   const ci = await retryTransient(() => jsm.consumers.info(stream, durable));
   const from = ci.ack_floor.stream_seq + 1;
   const to = ci.delivered.stream_seq;
-  if (ci.num_ack_pending === 0) return { from, to: from - 1, rerouted: 0, failed: 0 };
+  if (ci.num_ack_pending === 0) return { from, to: from - 1, rerouted: 0, settled: Promise.resolve(0) };
   const pending: Array<Promise<unknown>> = [];
   for await (const sm of storedRange(jsm, stream, from, to, stopped)) {
     pending.push(route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
   }
-  const results = await Promise.allSettled(pending);
-  return { from, to, rerouted: pending.length, failed: results.filter((r) => r.status === "rejected").length };
+  const settled = Promise.allSettled(pending).then((results) => results.filter((r) => r.status === "rejected").length);
+  return { from, to, rerouted: pending.length, settled };
 }

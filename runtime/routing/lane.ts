@@ -79,8 +79,9 @@ export class RoutingLane {
   /** See rerouteUnacked: a starting lane first re-routes what a crashed consumer left unacked. */
   private async catchUp(): Promise<void> {
     const { stream, durable } = this.opts;
-    const result = await rerouteUnacked(await jetstreamManager(this.nc), stream, durable, this.route, () => this.stopping);
-    if (result.rerouted > 0) this.logger.info({ durable, ...result }, "router lane re-routed unacked events before consuming");
+    const { settled, ...result } = await rerouteUnacked(await jetstreamManager(this.nc), stream, durable, this.route, () => this.stopping);
+    const failed = await settled;
+    if (result.rerouted > 0) this.logger.info({ durable, ...result, failed }, "router lane re-routed unacked events before consuming");
   }
 
   private routeOne(runner: ConsumerRunner, m: JsMsg): Promise<void> {

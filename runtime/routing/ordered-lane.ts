@@ -137,8 +137,9 @@ export class OrderedLane {
     };
     try {
       const jsm = await jetstreamManager(this.deps.nc);
-      const result = await rerouteUnacked(jsm, this.deps.stream, Consumers.routerOrdered, route, () => fence.lost);
-      if (result.rerouted > 0) this.deps.logger.info({ durable: Consumers.routerOrdered, ...result }, "ordered lane re-routed unacked events before consuming");
+      // deliveries go on once the catch-up is handed to the chains (they publish after it); its acks come in their time
+      const { settled, ...result } = await rerouteUnacked(jsm, this.deps.stream, Consumers.routerOrdered, route, () => fence.lost);
+      if (result.rerouted > 0) void settled.then((failed) => this.deps.logger.info({ durable: Consumers.routerOrdered, ...result, failed }, "ordered lane re-routed unacked events"));
     } catch (err) {
       // deliveries of this holding fail (nak) and the next one starts a new holding with a new catch-up
       fence.lost = true;

@@ -62,7 +62,8 @@ async function setUp(nc: NatsConnection, url: string, children: ChildProcess[], 
     }
     await pub.close();
   })();
-  const inboxCount = async () => (await jsm.streams.info(Streams.Inbox)).state.messages;
+  // the ordered copies the pinned router has acked its events for (the competing lane's copies do not count)
+  const inboxCount = async () => 2 * (await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)).ack_floor.stream_seq;
   return { jsm, pinnedPids, flow, inboxCount };
 }
 

@@ -72,6 +72,8 @@ test("three router replicas: ordered copies in stream order, each once, across a
     const jsm = await jetstreamManager(nc);
     const inboxCount = async () => (await jsm.streams.info(Streams.Inbox)).state.messages;
     await waitFor(async () => (await inboxCount()) >= TOTAL / 2, "a good part routed", 60_000);
+    // the pinned replica itself makes progress (acks), not only the competing lane
+    await waitFor(async () => (await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)).ack_floor.stream_seq >= TOTAL / 4, "the pinned replica acks ordered events", 60_000);
     assert.is(holders().length, 1, "the others stay standbys while it pulls");
     assert.ok(published < TOTAL || (await inboxCount()) < 2 * TOTAL, "the holder is killed mid-run");
 

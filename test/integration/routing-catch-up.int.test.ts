@@ -32,6 +32,7 @@ for (const allowDirect of [true, false]) {
       const expected = Array.from({ length: 590 }, (_, i) => i + 11).filter((s) => s !== 300 && s !== 555);
       assert.equal(seen, expected);
       assert.equal({ from: result.from, to: result.to, rerouted: result.rerouted }, { from: 11, to: 600, rerouted: 588 });
+      assert.is(await result.settled, 0, "none failed");
     } finally {
       await stop();
     }

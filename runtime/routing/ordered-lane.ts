@@ -9,7 +9,7 @@ import { rerouteUnacked } from "./catch-up.ts";
 import { ChainedPublisher } from "./chain.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { RoutingLane } from "./lane.ts";
-import { ORDERED_MAX_ACK_PENDING, ORDERED_PINNED_TTL_MS, ORDERED_PULL_EXPIRES_MS } from "./lane-consumers.ts";
+import { ORDERED_MAX_ACK_PENDING, ORDERED_PULL_EXPIRES_MS } from "./lane-consumers.ts";
 
 /** Routes one event's ordered copies through the given chains. */
 export type RouteOrdered = (m: StoredEventMsg, chains: ChainedPublisher) => Promise<unknown>;
@@ -18,11 +18,16 @@ export type OrderedLaneDeps = Readonly<{ nc: NatsConnection; stream: string; log
 
 const PIN_HEADER = "Nats-Pin-Id";
 /**
- * The pinned router stops publishing this long before the server could unpin it: the server's
- * TTL runs from when it received our last pull, which is after we sent it. Also covers a
- * process paused (SIGSTOP, a VM freeze) past the TTL: on waking it publishes nothing more.
+ * The pinned router stops publishing when its last pull carrying its pin is older than this: a
+ * process paused (SIGSTOP, a VM freeze) or starved that long may have been replaced, and must not
+ * send late copies or resends when it wakes. Not the pinned TTL (2 s): a replaced holder that
+ * publishes for a while still publishes the same copies, each subject in stream order, and the
+ * inbox drops each repeat by its Nats-Msg-Id within its 2-minute duplicate window, so an overlap
+ * of seconds is harmless, while fencing at 2 s made busy holders (a loaded machine lags the
+ * event loop by seconds) give the lane up again and again. 30 s plus the publisher's resend
+ * horizon (about 50 s) stays well inside the 2 minutes.
  */
-const FENCE_MARGIN_MS = 250;
+const FENCE_AFTER_MS = 30_000;
 /** Connection events after which this process cannot know whether it is still pinned. */
 const CONNECTION_LOST = new Set(["disconnect", "reconnecting", "staleConnection", "close"]);
 
@@ -47,8 +52,7 @@ type Holding = { readonly pin: string; readonly fence: { lost: boolean }; readon
  * previous pinned replica may have left half done), then routes the deliveries. The holding
  * ends (its fence refuses every copy not yet sent, resends included) when the client reports
  * being unpinned, when the connection drops, and when this replica's last pull carrying its pin
- * is older than the pinned TTL minus a margin: then the server may have pinned another replica
- * already, and a paused process that wakes up publishes nothing more. Copies already sent keep
+ * is older than FENCE_AFTER_MS (a paused process that wakes up publishes nothing more). Copies already sent keep
  * their Nats-Msg-Id, so what two replicas both publish around a handover is stored once, and
  * each replica publishes a subject's copies in stream order, each after the previous one's ack:
  * the partition's order holds either way (see the README, Routing).
@@ -153,7 +157,7 @@ export class OrderedLane {
   }
 
   private pinFresh(): boolean {
-    return performance.now() - this.lastPinnedPullAt < ORDERED_PINNED_TTL_MS - FENCE_MARGIN_MS;
+    return performance.now() - this.lastPinnedPullAt < FENCE_AFTER_MS;
   }
 
   private end(reason: string): void {

@@ -27,6 +27,7 @@ export const ErrorCode = {
   NotReady: "NOT_READY",
   StateConflict: "STATE_CONFLICT",
   NatsUnreachable: "NATS_UNREACHABLE",
+  PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -240,5 +241,16 @@ export class StateConflictError extends JetbusError {
   override name = "StateConflictError";
   constructor(readonly actor: string, readonly key: string, attempts: number) {
     super(ErrorCode.StateConflict, `actor ${actor}: the state of key ${JSON.stringify(key)} changed under ${attempts} handlings in a row`, { retryable: true });
+  }
+}
+
+/** The metrics/health port is taken (another jetbus process on the same fixed port): a setting to change, exit 2. */
+export class PortInUseError extends JetbusError {
+  override name = "PortInUseError";
+  constructor(readonly host: string, readonly port: number, cause?: unknown) {
+    super(ErrorCode.PortInUse, `cannot serve /metrics, /healthz and /readyz on ${host}:${port}: the port is in use (another jetbus process on the same observability.http_port?)`, {
+      cause,
+      hint: "set observability.http_port (or JETBUS_HTTP_PORT) to a free port, 0 picks one; or pass --no-http",
+    });
   }
 }

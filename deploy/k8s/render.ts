@@ -89,6 +89,8 @@ function deployment(name: string, user: string, passwordVar: string, replicas: n
               env: [
                 { name: "NATS_URL", value: NATS_URL },
                 { name: "JETBUS_HTTP_PORT", value: String(PORT) },
+                // the kubelet's probes come from outside the pod: listen on every interface (jetbus's default is loopback)
+                { name: "JETBUS_HTTP_HOST", value: "0.0.0.0" },
                 { name: "NATS_USER", value: user },
                 { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: "jetbus-nats-passwords", key: passwordVar } } },
               ],

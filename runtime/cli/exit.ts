@@ -3,7 +3,7 @@ import { ErrorCode, JetbusError } from "../errors.ts";
 /** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
 export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
 
-const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.DataLoss, ErrorCode.Durability, ErrorCode.HandlerInvalid]);
+const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.DataLoss, ErrorCode.Durability, ErrorCode.HandlerInvalid, ErrorCode.PortInUse]);
 
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",

@@ -4,7 +4,7 @@
 export type Config = { "$schema"?: string; "nats": ConfigNats; "store": ConfigStore; "actors": Array<Actor>; "routes": Routes; "observability": ConfigObservability };
 export type ConfigNats = { "servers": Array<string>; "user"?: string; "pass"?: string; "token"?: string; "nkey_seed_file"?: string; "creds_file"?: string; "tls"?: { "ca"?: string; "cert"?: string; "key"?: string }; "embedded": { "store_dir": string; "port": number } };
 export type ConfigStore = { "stream": string; "max_age": number; "max_bytes": number; "max_msgs": number; "max_msg_size": number; "replicas": 1 | 3 | 5; "duplicate_window": number; "storage": "file" | "memory" };
-export type ConfigObservability = { "http_port": number; "log_level": "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; "console": ConfigConsole };
+export type ConfigObservability = { "http_port": number; "http_host": string; "log_level": "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; "console": ConfigConsole };
 export type ConfigConsole = { "enabled": boolean; "public": boolean; "token"?: string };
 export type Actor = { "name": string; "handler"?: string; "module"?: string; "concurrency": number; "replicas": number; "max_ack_pending": number; "ack_wait": number; "timeout": number; "retry": { "max_attempts": number; "backoff": Array<number> }; "dead_letter": { "enabled": boolean }; "idempotency": { "enabled": boolean; "ttl": number }; "ordered"?: { "key": string; "partitions": number }; "options": Record<string, unknown> };
 export type Routes = { "mode": "all-matches" | "first-match"; "rules": Array<RoutesRule> };
@@ -15,7 +15,7 @@ export type RoutesTransform = { "pick"?: Array<string>; "drop"?: Array<string>; 
 export type ConfigInput = { "$schema"?: string; "nats"?: ConfigNatsInput; "store"?: ConfigStoreInput; "actors"?: Array<ActorInput>; "routes"?: RoutesInput; "observability"?: ConfigObservabilityInput };
 export type ConfigNatsInput = { "servers"?: Array<string>; "user"?: string; "pass"?: string; "token"?: string; "nkey_seed_file"?: string; "creds_file"?: string; "tls"?: { "ca"?: string; "cert"?: string; "key"?: string }; "embedded"?: { "store_dir"?: string; "port"?: number } };
 export type ConfigStoreInput = { "stream"?: string; "max_age"?: number | string; "max_bytes"?: number; "max_msgs"?: number; "max_msg_size"?: number; "replicas"?: 1 | 3 | 5; "duplicate_window"?: number | string; "storage"?: "file" | "memory" };
-export type ConfigObservabilityInput = { "http_port"?: number; "log_level"?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; "console"?: ConfigConsoleInput };
+export type ConfigObservabilityInput = { "http_port"?: number; "http_host"?: string; "log_level"?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; "console"?: ConfigConsoleInput };
 export type ConfigConsoleInput = { "enabled"?: boolean; "public"?: boolean; "token"?: string };
 export type ActorInput = { "name": string; "handler"?: string; "module"?: string; "concurrency"?: number; "replicas"?: number; "max_ack_pending"?: number; "ack_wait"?: number | string; "timeout"?: number | string; "retry"?: { "max_attempts"?: number; "backoff"?: Array<number | string> }; "dead_letter"?: { "enabled"?: boolean }; "idempotency"?: { "enabled"?: boolean; "ttl"?: number | string }; "ordered"?: { "key"?: string; "partitions"?: number }; "options"?: Record<string, unknown> };
 export type RoutesInput = { "mode"?: "all-matches" | "first-match"; "rules"?: Array<RoutesRuleInput> };

@@ -89,6 +89,7 @@ export type RouteSettings = {
 
 export type ObservabilitySettings = {
   http_port: number;
+  http_host: string;
   log_level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   console: ConsoleSettings;
 };

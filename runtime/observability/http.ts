@@ -1,14 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { PortInUseError } from "../errors.ts";
 import type { Health } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 
-export type ObservabilityServer = Readonly<{ port: number; close(): Promise<void> }>;
+export type ObservabilityServer = Readonly<{ host: string; port: number; close(): Promise<void> }>;
+
+/** Loopback unless configured: /metrics and the console are nobody else's business by default (observability.http_host). */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
 
 /** Another part served on the same port (the console); returns false for a path it does not serve. */
 export type ExtraHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** `/metrics` (Prometheus text), `/healthz` (process alive), `/readyz` (connected and consumers bound). */
-export async function serveObservability(metrics: Metrics, health: Health, port = 0, host = "0.0.0.0", extra?: ExtraHandler): Promise<ObservabilityServer> {
+export async function serveObservability(metrics: Metrics, health: Health, port = 0, host = DEFAULT_HTTP_HOST, extra?: ExtraHandler): Promise<ObservabilityServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -31,10 +35,11 @@ export async function serveObservability(metrics: Metrics, health: Health, port 
     reply(404, "not found: try /metrics, /healthz or /readyz\n");
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? new PortInUseError(host, port, err) : err));
     server.listen(port, host, () => resolve());
   });
   return {
+    host,
     port: (server.address() as { port: number }).port,
     // closeAllConnections: a console page keeps an event stream open, which would hold close() forever
     close: () => new Promise((r) => {
@@ -42,4 +47,10 @@ export async function serveObservability(metrics: Metrics, health: Health, port 
       server.closeAllConnections();
     }),
   };
+}
+
+/** A URL to reach the server from this machine, and the address it listens on (they differ for 0.0.0.0). */
+export function urlOf(server: Pick<ObservabilityServer, "host" | "port">, path = "/"): string {
+  const host = server.host === "0.0.0.0" || server.host === "::" ? "127.0.0.1" : server.host.includes(":") ? `[${server.host}]` : server.host;
+  return `http://${host}:${server.port}${path}`;
 }

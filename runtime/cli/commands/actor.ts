@@ -39,8 +39,8 @@ export function registerActor(program: Command): void {
         await registerBuiltinHandlers();
         // endpoints first (/readyz answers 503 until the workers run), and the line naming the port
         // before any event is taken: whoever watches the log finds the port before the work starts
-        http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port);
-        if (http) rt.logger.info({ actor: name, http: `:${http.port}` }, "serving /metrics, /healthz and /readyz");
+        http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host);
+        if (http) rt.logger.info({ actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` }, "serving /metrics, /healthz and /readyz");
         const running = await startActors(rt, [name], { replicas });
         ready.open();
         rt.logger.info({ actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined }, "actor running; SIGTERM or Ctrl-C stops it gracefully");

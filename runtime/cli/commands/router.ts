@@ -3,6 +3,7 @@ import { startRuntime } from "../../app/bootstrap.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
+import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
 import { Indexer } from "../../store/indexer.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
@@ -44,9 +45,9 @@ export function registerRouter(program: Command): void {
         ready.open();
         if (o.http !== false) {
           ui = consoleOn(rt);
-          http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, undefined, ui?.handle);
+          http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host, ui?.handle);
         }
-        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port, console: http && ui ? `http://127.0.0.1:${http.port}/` : undefined };
+        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port, listen: http ? `${http.host}:${http.port}` : undefined, console: http && ui ? urlOf(http) : undefined };
         process.stdout.write((o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) + "\n");
         await untilSignal();
       } finally {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
 import { startServices } from "../../app/services.ts";
+import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
 /** Waits for SIGINT or SIGTERM. */
@@ -26,7 +27,7 @@ export function registerUp(program: Command): void {
       try {
         const services = await startServices(rt, { http: o.http !== false });
         rt.logger.info(
-          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? `http://127.0.0.1:${services.http.port}/metrics` : undefined, console: services.http && services.console ? `http://127.0.0.1:${services.http.port}/` : undefined },
+          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? urlOf(services.http, "/metrics") : undefined, listen: services.http ? `${services.http.host}:${services.http.port}` : undefined, console: services.http && services.console ? urlOf(services.http) : undefined },
           "jetbus is up; Ctrl-C to stop",
         );
         await untilSignal();

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { headers, nuid, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { NotFoundError } from "../../errors.ts";
 import { tokenFor } from "../../events/subjects.ts";
 import { ensureBucket } from "../../nats/buckets.ts";
@@ -34,6 +34,7 @@ export class StateStore {
     private readonly prefix: string,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly nc: NatsConnection,
   ) {}
 
   /** Opens the bucket, creating it (and allowing atomic batches and per-message TTLs) when needed. */
@@ -46,7 +47,7 @@ export class StateStore {
     if (config.allow_atomic !== true || config.allow_msg_ttl !== true) {
       await retryTransient(() => jsm.streams.update(stream, { ...config, allow_atomic: true, allow_msg_ttl: true } as never));
     }
-    return new StateStore(actor, kv, stream, `$KV.${name}.`, jetstream(nc), jsm);
+    return new StateStore(actor, kv, stream, `$KV.${name}.`, jetstream(nc), jsm, nc);
   }
 
   /** Binds to an existing bucket without creating anything (the CLI's reads). */
@@ -55,7 +56,7 @@ export class StateStore {
     const jsm = await jetstreamManager(nc);
     const info = await orMissing(() => jsm.streams.info(`KV_${name}`));
     if (!info) throw new NotFoundError(`actor "${actor}" has no state bucket (${name}): it is not a stateful actor, or it has not run yet`);
-    return new StateStore(actor, await new Kvm(nc).open(name), `KV_${name}`, `$KV.${name}.`, jetstream(nc), jsm);
+    return new StateStore(actor, await new Kvm(nc).open(name), `KV_${name}`, `$KV.${name}.`, jetstream(nc), jsm, nc);
   }
 
   /** A key's state as the stream leader has it (a lagging replica would only cause a conflict later). */
@@ -99,8 +100,7 @@ export class StateStore {
         sh.set(JetbusHeaders.EventId, c.eventId);
         if (c.change.kind === "delete") sh.set("KV-Operation", "DEL");
         const body = c.change.kind === "set" ? encoder.encode(JSON.stringify(c.change.value)) : new Uint8Array(0);
-        const batch = await this.js.startBatch(markerSubject, markerBody, { headers: mh });
-        await batch.commit(this.prefix + StateKeys.state(tokenFor(c.key)), body, { headers: sh } as never);
+        await this.atomicPair(markerSubject, markerBody, mh, this.prefix + StateKeys.state(tokenFor(c.key)), body, sh);
       }
       return "committed";
     } catch (err) {
@@ -109,6 +109,24 @@ export class StateStore {
       if ((await this.read(c.key)).revision !== c.revision) return "conflict";
       throw err;
     }
+  }
+
+  /**
+   * One atomic batch of two messages in one round trip: the first is a plain publish (the server
+   * stages it), the second commits and is the only one answered. The client's startBatch asks for
+   * an answer to the first message as well, a second round trip per commit.
+   */
+  private async atomicPair(firstSubject: string, first: Uint8Array, firstHeaders: MsgHdrs, lastSubject: string, last: Uint8Array, lastHeaders: MsgHdrs): Promise<void> {
+    const id = nuid.next();
+    firstHeaders.set("Nats-Batch-Id", id);
+    firstHeaders.set("Nats-Batch-Sequence", "1");
+    lastHeaders.set("Nats-Batch-Id", id);
+    lastHeaders.set("Nats-Batch-Sequence", "2");
+    lastHeaders.set("Nats-Batch-Commit", "1");
+    this.nc.publish(firstSubject, first, { headers: firstHeaders });
+    const reply = await this.nc.request(lastSubject, last, { headers: lastHeaders, timeout: 5000 });
+    const ack = JSON.parse(decoder.decode(reply.data)) as { count?: number; error?: { code: number; err_code?: number; description?: string } };
+    if (ack.error || ack.count !== 2) throw new StateCommitRefusedError(ack.error?.description ?? `batch stored ${ack.count ?? 0} of 2 messages`, ack.error?.err_code);
   }
 
   /** Keys that hold a state (deleted ones are left out). */
@@ -150,4 +168,12 @@ function isDelete(m: StoredMsg): boolean {
 /** `Nats-TTL` takes a Go duration; whole seconds, at least one. */
 function ttlHeader(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+}
+
+/** The server refused an atomic commit (a failed expectation, most often): told apart by the caller. */
+class StateCommitRefusedError extends Error {
+  override name = "StateCommitRefusedError";
+  constructor(message: string, readonly apiCode?: number) {
+    super(message);
+  }
 }

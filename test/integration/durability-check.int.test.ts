@@ -110,8 +110,8 @@ test("on a 3-node cluster: R1 store and R1 jetbus bucket reported, config drift 
   }
 });
 
-test("on a single node: R1 is expected (no finding) and a store matching its config is clean; drift still reported", async () => {
-  const { nc, stop } = await startServer();
+test("on a single node: R1 is expected (no finding) and a store matching its config is clean; drift still reported, with `store apply`, and nothing changed", async () => {
+  const { server, nc, stop } = await startServer();
   try {
     const jsm = await jetstreamManager(nc);
     const config = configFrom({ store: { max_bytes: 1_000_000 } });
@@ -120,6 +120,14 @@ test("on a single node: R1 is expected (no finding) and a store matching its con
     assert.equal(await checkDurability(jsm, config, { strict: true }), []);
     const drift = await checkDurability(jsm, configFrom({ store: { max_bytes: 2_000_000 } }));
     assert.equal(drift.map((f) => f.problem), ["store.max_bytes is 1000000 on the server but 2000000 in the config"]);
+    // a long-running process (warn mode) says so, points at `jetbus store apply`, and leaves the store alone
+    const lines: string[] = [];
+    const memory = pino({ level: "info" }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const rt = await startRuntime({ config: configFrom({ store: { max_bytes: 2_000_000 } }), servers: server.url, logger: memory, durability: DurabilityMode.Warn });
+    await rt.dispose();
+    assert.ok(lines.some((l) => /store\.max_bytes is 1000000 on the server but 2000000/.test(l)), lines.join(""));
+    assert.ok(lines.some((l) => /stream EVENTS is used as it is; `jetbus store apply` shows the differences/.test(l)), lines.join(""));
+    assert.is((await jsm.streams.info("EVENTS")).config.max_bytes, 1_000_000);
   } finally {
     await stop();
   }

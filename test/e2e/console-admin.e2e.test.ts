@@ -22,7 +22,8 @@ let stray: { id: string } | undefined;
 const shots = screenshotDir();
 
 test.before(async () => {
-  d = await startConsoleDeployment();
+  // every interface, as in a container (JETBUS_HTTP_HOST; jetbus listens on loopback by default), for the remote-client test below
+  d = await startConsoleDeployment({ JETBUS_HTTP_HOST: "0.0.0.0" });
   const alone = spawnJetbus("console", ["console", "--servers", d.env.server.url, "--config", d.configFile, "--port", "0", "--json"], { JETBUS_CONSOLE_TOKEN: TOKEN });
   d.processes.push(alone);
   standalone = await consoleUrlOf(alone);
@@ -138,7 +139,7 @@ test("jetbus router serves the console beside /metrics too", async () => {
 });
 
 test("on the shared HTTP port the console answers loopback clients only; /metrics answers everyone", async () => {
-  // jetbus up listens on every interface: reach it through this machine's own non-loopback address
+  // jetbus up listens on every interface here (JETBUS_HTTP_HOST above): reach it through this machine's own non-loopback address
   const address = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === "IPv4")?.address;
   assert.ok(address, "the test machine has a non-loopback IPv4 address");
   const port = new URL(d.url).port;

@@ -1,0 +1,89 @@
+// The one consume loop of actors, router lanes and the indexer: at most `concurrency` deliveries
+// in flight (the waiting ones prepared early), acks batched, and a stop that lets deliveries
+// finish within the grace period and reports what it had to abandon.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { ConsumerRunner } from "../../runtime/consumer/runner.ts";
+import { createLogger } from "../../runtime/log.ts";
+import { startServer } from "../helpers/nats.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const logger = createLogger({ level: "silent", pretty: false });
+
+async function withStream(n: number, fn: (env: Awaited<ReturnType<typeof startServer>>) => Promise<void>): Promise<void> {
+  const env = await startServer();
+  try {
+    const jsm = await jetstreamManager(env.nc);
+    await jsm.streams.add({ name: "RUN", subjects: ["run.>"] });
+    await jsm.consumers.add("RUN", { durable_name: "w", ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000 });
+    const js = jetstream(env.nc);
+    for (let i = 0; i < n; i++) await js.publish(`run.${i}`, new TextEncoder().encode(String(i)));
+    await fn(env);
+  } finally {
+    await env.stop();
+  }
+}
+
+test("at most `concurrency` deliveries run at once; those waiting are prepared first; every one is acked", async () => {
+  await withStream(10, async (env) => {
+    let running = 0;
+    let peak = 0;
+    const prepared: number[] = [];
+    const runner: ConsumerRunner<number> = new ConsumerRunner<number>({
+      nc: env.nc,
+      stream: "RUN",
+      durables: ["w"],
+      concurrency: 2,
+      pullBatch: 10,
+      ackWaitMs: 60_000,
+      logger,
+      prepare: (m) => {
+        prepared.push(m.seq);
+        return m.seq;
+      },
+      handle: async (m: JsMsg, early) => {
+        if (early !== undefined) assert.is(early, m.seq, "the prepared value comes with its delivery");
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        runner.ack(m);
+      },
+    });
+    await runner.start();
+    const jsm = await jetstreamManager(env.nc);
+    await waitFor(async () => (await jsm.consumers.info("RUN", "w")).ack_floor.stream_seq === 10, "all ten acked");
+    assert.is(peak, 2);
+    assert.ok(prepared.length >= 1, "deliveries that found every slot busy were prepared while they waited");
+    assert.equal(await runner.stop(1000), { finished: true, abandoned: 0 });
+  });
+});
+
+test("stop: a delivery still running when the grace period ends is abandoned (onAbandon runs), one that finishes in time is acked", async () => {
+  await withStream(2, async (env) => {
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    const runner: ConsumerRunner = new ConsumerRunner({
+      nc: env.nc,
+      stream: "RUN",
+      durables: ["w"],
+      concurrency: 4,
+      pullBatch: 4,
+      logger,
+      handle: async (m: JsMsg) => {
+        if (m.seq === 1) await hung; // never ends on its own
+        runner.ack(m);
+      },
+    });
+    await runner.start();
+    const jsm = await jetstreamManager(env.nc);
+    await waitFor(async () => runner.inFlight === 1 && (await jsm.consumers.info("RUN", "w")).num_ack_pending === 1, "seq 2 acked, seq 1 running");
+    let abandonedSeen = 0;
+    const result = await runner.stop(200, (n) => (abandonedSeen = n));
+    assert.equal(result, { finished: false, abandoned: 1 });
+    assert.is(abandonedSeen, 1);
+    release();
+  });
+});
+
+test.run();

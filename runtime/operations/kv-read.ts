@@ -1,7 +1,6 @@
-import { DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { orMissing } from "../nats/missing.ts";
-import { readStream } from "./read-stream.ts";
 
 /** The stream behind a KV bucket and the subject of one key (the KV layout is part of the NATS spec). */
 export const kvStream = (bucket: string) => `KV_${bucket}`;
@@ -14,19 +13,19 @@ function isDeleted(op: string | undefined): boolean {
 }
 
 /**
- * The current entries of a bucket whose keys match `keyFilter`, read straight from its stream
- * (last message per subject) without creating anything; null when the bucket does not exist.
+ * The current entries of a bucket whose keys match `keyFilter`, without creating anything; null
+ * when the bucket does not exist. The server lists the keys (subjects_filter), then each key's
+ * newest entry is one direct get. A last-per-subject consumer read was cut short when keys were
+ * rewritten during the read (presence heartbeats every 2 s): status and the console missed live
+ * replicas (test/integration/kv-read-rewrites.int.test.ts).
  */
-export async function readKvEntries(nc: NatsConnection, jsm: JetStreamManager, bucket: string, keyFilter = ">"): Promise<KvEntryFact[] | null> {
+export async function readKvEntries(_nc: NatsConnection, jsm: JetStreamManager, bucket: string, keyFilter = ">"): Promise<KvEntryFact[] | null> {
   const prefix = `$KV.${bucket}.`;
-  const entries: KvEntryFact[] = [];
-  const found = await orMissing(() =>
-    readStream(nc, jsm, kvStream(bucket), { filter: prefix + keyFilter, deliver_policy: DeliverPolicy.LastPerSubject, untilSeq: Number.POSITIVE_INFINITY }, (m) => {
-      if (isDeleted(m.headers?.get("KV-Operation"))) return;
-      entries.push({ key: m.subject.slice(prefix.length), value: m.data, revision: m.seq, at: m.time });
-    }).then(() => true),
-  );
-  return found ? entries : null;
+  const info = await orMissing(() => jsm.streams.info(kvStream(bucket), { subjects_filter: prefix + keyFilter }));
+  if (!info) return null;
+  const keys = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
+  const entries = await Promise.all(keys.map((key) => readKvEntry(jsm, bucket, key)));
+  return entries.filter((e): e is KvEntryFact => e !== null);
 }
 
 /** One key's current entry, or null when the bucket or the key does not exist (or it was deleted). */

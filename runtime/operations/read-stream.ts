@@ -3,11 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 export type ReadOptions = Partial<Pick<OrderedConsumerOptions, "deliver_policy" | "opt_start_seq" | "opt_start_time" | "headers_only">> & {
   filter: string;
-  /**
-   * Stop after this stream sequence (inclusive). Defaults to the stream's last sequence when the
-   * read starts; Infinity reads until nothing is pending (a last-per-subject read of a KV bucket
-   * whose keys are rewritten meanwhile: a key's newest entry may be past the old end).
-   */
+  /** Stop after this stream sequence (inclusive). Defaults to the stream's last sequence when the read starts. */
   untilSeq?: number;
   batch?: number;
 };
@@ -19,7 +15,7 @@ export type ReadOptions = Partial<Pick<OrderedConsumerOptions, "deliver_policy" 
  */
 export async function readStream(nc: NatsConnection, jsm: JetStreamManager, stream: string, opts: ReadOptions, onMsg: (m: JsMsg) => boolean | void | Promise<boolean | void>): Promise<void> {
   const info = await jsm.streams.info(stream);
-  const lastSeq = opts.untilSeq === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.min(opts.untilSeq ?? Number.MAX_SAFE_INTEGER, info.state.last_seq);
+  const lastSeq = Math.min(opts.untilSeq ?? Number.MAX_SAFE_INTEGER, info.state.last_seq);
   if (info.state.messages === 0 || lastSeq < Math.max(1, opts.opt_start_seq ?? 1)) return;
   const consumer = await jetstream(nc).consumers.get(stream, {
     filter_subjects: opts.filter,

@@ -16,6 +16,7 @@ import { registerDlq } from "./commands/dlq.ts";
 import { registerRouter } from "./commands/router.ts";
 import { registerRoute } from "./commands/route.ts";
 import { registerQuarantine, registerUnrouted } from "./commands/set-aside.ts";
+import { registerScaffold } from "./commands/scaffold.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerConsole } from "./commands/console.ts";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
+  registerScaffold(program);
   registerDemo(program);
   registerUp(program);
   registerConfig(program);

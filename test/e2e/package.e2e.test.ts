@@ -1,0 +1,156 @@
+// jetbus as a user gets it: `npm pack`, installed from the tarball into an empty project, the
+// project scaffolded by `npx jetbus init`, an actor module of the project's own routed by a data
+// predicate, and a strict type-check of code that imports the public API from "jetbus".
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { startServer } from "../helpers/nats.ts";
+import { REPO_ROOT } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const work = mkdtempSync(join(tmpdir(), "jetbus-package-"));
+const app = join(work, "app");
+const handledLog = join(work, "handled.log");
+let env: Awaited<ReturnType<typeof startServer>>;
+const quiet = { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn", npm_config_fund: "false", npm_config_audit: "false", npm_config_update_notifier: "false" };
+
+function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, { cwd, env: quiet, encoding: "utf8", timeout });
+  assert.is(r.status, 0, `${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+test.before(async () => {
+  env = await startServer();
+  mkdirSync(app);
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "e2e-app", version: "1.0.0", private: true }, null, 2));
+  // prepare builds dist/ first; the tarball is what `npm publish` would upload
+  const packed = run("npm", ["pack", "--pack-destination", work, "--silent"], REPO_ROOT, 600_000).stdout.trim().split("\n").at(-1)!;
+  // dependencies come from the npm cache the repository's own install filled (--prefer-offline);
+  // typescript and @types/node are what a project type-checking its actors adds
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, packed), "typescript@5", "@types/node@20"]);
+});
+
+test.after(async () => {
+  await env?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test("the tarball ships the compiled runtime, not the TypeScript sources", () => {
+  const pkg = join(app, "node_modules", "jetbus");
+  assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.js")));
+  assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.d.ts")));
+  assert.not.ok(existsSync(join(pkg, "runtime")), "no runtime/*.ts: bin/jetbus.js runs dist/");
+  assert.not.ok(existsSync(join(pkg, "schemas", "events")), "event schemas are the project's, not the package's");
+});
+
+test("npx jetbus init, an own defineActor module routed by a data predicate, and the event is handled", async () => {
+  const init = run("npx", ["--no-install", "jetbus", "init"]);
+  assert.match(init.stdout, /created jetbus\.config\.json/);
+  assert.match(init.stdout, /created actors\/welcome\.ts/);
+  assert.is(JSON.parse(readFileSync(join(app, "package.json"), "utf8")).type, "module");
+
+  writeFileSync(join(app, "schemas", "events", "OrderPlaced.json"), JSON.stringify({
+    type: "object", additionalProperties: false, required: ["order_id", "total"],
+    properties: { order_id: { type: "string" }, total: { type: "number" }, currency: { enum: ["EUR", "USD"] } },
+  }));
+  run("npx", ["--no-install", "jetbus", "types"]);
+  mkdirSync(join(app, "actors"), { recursive: true });
+  writeFileSync(join(app, "actors", "big-orders.ts"), [
+    `import { appendFileSync } from "node:fs";`,
+    `import { defineActor } from "jetbus";`,
+    `import type { OrderPlaced } from "../types/events.js";`,
+    ``,
+    `export default defineActor<OrderPlaced>({`,
+    `  async handle(event, ctx) {`,
+    `    appendFileSync(String(ctx.options.log), \`\${event.data.order_id} \${event.data.total}\\n\`);`,
+    `  },`,
+    `});`,
+  ].join("\n"));
+  const configFile = join(app, "jetbus.config.json");
+  const config = JSON.parse(readFileSync(configFile, "utf8"));
+  config.actors.push({ name: "big-orders", module: "./actors/big-orders.ts", options: { log: handledLog } });
+  config.routes.rules.push({ name: "big-orders", match: { type: "OrderPlaced", data: { gte: { total: 100 } } }, to: ["big-orders"] });
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  run("npx", ["--no-install", "jetbus", "config", "validate"]);
+
+  // the installed bin directly (what npx runs), so the test can stop exactly the process it started
+  const up = spawn(process.execPath, [join(app, "node_modules", "jetbus", "bin", "jetbus.js"), "up", "--servers", env.server.url, "--no-http"], { cwd: app, env: quiet, stdio: ["ignore", "pipe", "pipe"] });
+  let upOut = "";
+  up.stdout.on("data", (d) => (upOut += d));
+  up.stderr.on("data", (d) => (upOut += d));
+  const exited = new Promise<number | null>((resolve) => up.on("exit", (code) => resolve(code)));
+  try {
+    const jsm = await jetstreamManager(env.nc);
+    await waitFor(async () => (await jsm.consumers.info("JETBUS_INBOX", "big-orders").catch(() => null)) && (await jsm.consumers.info("EVENTS", "jetbus-router").catch(() => null)), `jetbus up consuming (output: ${upOut})`, 120_000);
+
+    run("npx", ["--no-install", "jetbus", "pub", "OrderPlaced", '{"order_id":"o-small","total":5}', "--servers", env.server.url]);
+    run("npx", ["--no-install", "jetbus", "pub", "OrderPlaced", '{"order_id":"o-big","total":250,"currency":"EUR"}', "--servers", env.server.url]);
+    const welcome = run("npx", ["--no-install", "jetbus", "pub", "UserSignedUp", '{"user_id":"u1","email":"ada@example.com"}', "--servers", env.server.url]);
+    const idOf = (r: SpawnSyncReturns<string>) => r.stdout.trim().split(" ")[0]!;
+
+    await waitFor(() => existsSync(handledLog) && readFileSync(handledLog, "utf8").includes("o-big 250"), "the project's actor handled the big order", 60_000);
+    // the small order matched no rule: the router sent it to JETBUS_UNROUTED, never to the actor
+    await waitFor(async () => (await jsm.streams.info("JETBUS_UNROUTED").catch(() => null))?.state.messages === 1, "the small order unrouted", 60_000);
+    const unrouted = await jsm.streams.getMessage("JETBUS_UNROUTED", { last_by_subj: "unrouted.OrderPlaced" });
+    assert.match(unrouted!.string(), /"order_id":"o-small"/, "the unrouted message is the small order");
+    assert.is(readFileSync(handledLog, "utf8"), "o-big 250\n");
+    // the scaffolded example actor handled its event too: its processed marker is written after the handler succeeds
+    const markers = await new Kvm(env.nc).open("jetbus-processed-welcome");
+    await waitFor(async () => (await markers.get(idOf(welcome)))?.operation === "PUT", "the init example actor handled UserSignedUp", 60_000);
+  } finally {
+    up.kill("SIGTERM");
+  }
+  assert.is(await exited, 0, `jetbus up exits 0 on SIGTERM:\n${upOut}`);
+});
+
+test("a file importing the public API from \"jetbus\" type-checks under --strict, and wrong event data does not", () => {
+  writeFileSync(join(app, "embed.ts"), [
+    `import { defineActor, EventBus, EventStore, TerminalError, loadConfig, startJetbus, type Event, type JetbusConfig, type ActorContext } from "jetbus";`,
+    `import type { OrderPlaced } from "./types/events.js";`,
+    ``,
+    `export const audit = defineActor<OrderPlaced>({`,
+    `  async handle(event: Event<OrderPlaced>, ctx: ActorContext) {`,
+    `    const total: number = event.data.total;`,
+    `    if (total < 0) throw new TerminalError("negative total");`,
+    `    await ctx.publish("UserSignedUp", { user_id: event.data.order_id, email: "a@b.co" });`,
+    `  },`,
+    `});`,
+    ``,
+    `export async function main(): Promise<void> {`,
+    `  const config: JetbusConfig = loadConfig("jetbus.config.json");`,
+    `  const jetbus = await startJetbus({ config, source: "shop" });`,
+    `  const bus: EventBus = jetbus.bus;`,
+    `  await bus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
+    `  await bus.publish("SomethingUntyped", { anything: true });`,
+    `  const store: EventStore = jetbus.store;`,
+    `  for await (const e of store.history({ limit: 1 })) console.log(e.event.id);`,
+    `  await jetbus.stop();`,
+    `}`,
+  ].join("\n"));
+  writeFileSync(join(app, "wrong.ts"), [
+    `import { EventBus, defineActor } from "jetbus";`,
+    `import type { OrderPlaced } from "./types/events.js";`,
+    `declare const bus: EventBus;`,
+    `await bus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
+    `defineActor<OrderPlaced>({ async handle(event) { event.data.missing.toString(); } });`,
+  ].join("\n"));
+  const tsconfig = (files: string[]) => JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, skipLibCheck: false, experimentalDecorators: true, types: ["node"] }, files: [...files, "types/events.d.ts"] });
+  writeFileSync(join(app, "tsconfig.ok.json"), tsconfig(["embed.ts", "actors/welcome.ts", "actors/big-orders.ts"]));
+  writeFileSync(join(app, "tsconfig.wrong.json"), tsconfig(["wrong.ts"]));
+  const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
+  const ok = spawnSync(process.execPath, [tsc, "-p", "tsconfig.ok.json"], { cwd: app, encoding: "utf8", timeout: 300_000 });
+  assert.is(ok.status, 0, `strict type-check failed:\n${ok.stdout}${ok.stderr}`);
+  const wrong = spawnSync(process.execPath, [tsc, "-p", "tsconfig.wrong.json"], { cwd: app, encoding: "utf8", timeout: 300_000 });
+  assert.is(wrong.status, 2, wrong.stdout);
+  assert.match(wrong.stdout, /wrong\.ts\(4,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+  assert.match(wrong.stdout, /wrong\.ts\(5,\d+\): error TS2339: Property 'missing' does not exist on type 'OrderPlaced'/);
+  assert.is(readdirSync(app).filter((f) => f.endsWith(".js")).length, 0, "noEmit: nothing compiled into the project");
+});
+
+test.run();

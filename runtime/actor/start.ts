@@ -23,6 +23,8 @@ export type StartActorsOptions = Readonly<{
   replicas?: number;
   /** Pull request expiry of the consumers (ms), for tests; the client default otherwise. */
   expiresMs?: number;
+  /** Loads actor modules under this version (a URL query) instead of the cached import: `up --watch` after an edit. */
+  moduleVersion?: number;
 }>;
 
 export type RunningActors = Readonly<{
@@ -50,7 +52,7 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
   const selected = selectActors(rt.config.actors, names);
   // every handler before anything is created: a missing module stops the start, not the third actor
   const sources = new Map<string, HandlerSource>();
-  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir));
+  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir, { version: opts.moduleVersion }));
   const jsm = await jetstreamManager(rt.nc);
   await ensureInbox(jsm, rt.config);
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);

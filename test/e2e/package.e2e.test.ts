@@ -12,6 +12,7 @@ import { Kvm } from "@nats-io/kv";
 import { startServer } from "../helpers/nats.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { tokenFor } from "../../runtime/events/subjects.ts";
 
 const work = mkdtempSync(join(tmpdir(), "jetbus-package-"));
 const app = join(work, "app");
@@ -102,7 +103,7 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
     assert.is(readFileSync(handledLog, "utf8"), "o-big 250\n");
     // the scaffolded example actor handled its event too: its processed marker is written after the handler succeeds
     const markers = await new Kvm(env.nc).open("jetbus-processed-welcome");
-    await waitFor(async () => (await markers.get(idOf(welcome)))?.operation === "PUT", "the init example actor handled UserSignedUp", 60_000);
+    await waitFor(async () => (await markers.get(tokenFor(idOf(welcome))))?.operation === "PUT", `the init example actor handled UserSignedUp (output: ${upOut})`, 60_000);
   } finally {
     up.kill("SIGTERM");
   }

@@ -36,6 +36,10 @@ function packageJson(dir: string, report: ScaffoldReport): void {
   const existed = existsSync(file);
   const pkg = (existed ? JSON.parse(readFileSync(file, "utf8")) : { name: basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, "-"), private: true }) as Record<string, unknown>;
   pkg.type = "module";
+  // @nats-io/nuid 3 (pulled in by the NATS client) declares engines node >= 22 and npm warns
+  // EBADENGINE on Node 20; 2.0.3 has the same API. npm honours overrides of the root project
+  // only, so jetbus's own pin does not reach the projects that install it: init adds it here.
+  if (Number(process.versions.node.split(".")[0]) < 22) pkg.overrides = { "@nats-io/nuid": "2.0.3", ...((pkg.overrides as object | undefined) ?? {}) };
   pkg.scripts = { ...PROJECT_SCRIPTS, ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };
   write(dir, "package.json", json(pkg), report, existed ? "updated" : "created");
 }

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
@@ -6,6 +7,7 @@ import { HandlerInvalidError, type Problem } from "../errors.ts";
 import { isActorDefinition } from "./define.ts";
 import { registeredHandler, type HandlerSource } from "./registry.ts";
 
+const require = createRequire(import.meta.url);
 const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
 
 let tsxRegistered: Promise<void> | undefined;
@@ -44,6 +46,9 @@ export type LoadOptions = Readonly<{
 export async function loadActorModule(actor: string, file: string, opts: LoadOptions = {}): Promise<HandlerSource> {
   if (!existsSync(file)) throw new HandlerInvalidError(actor, `module ${file} does not exist`);
   if (TYPESCRIPT.has(extname(file))) await ensureTypeScriptLoader();
+  // a module of a project without "type": "module" is CommonJS: tsx loads it through require, whose
+  // cache is keyed by file name and ignores the URL query, so a reload has to drop it there too
+  if (opts.version !== undefined) delete require.cache[file];
   const url = pathToFileURL(file).href + (opts.version === undefined ? "" : `?v=${opts.version}`);
   let ns: Record<string, unknown>;
   try {

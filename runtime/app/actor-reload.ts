@@ -13,7 +13,8 @@ const SETTLE_MS = 150;
 export type ActorReloader = Readonly<{
   /** How many reloads (applied or skipped) have finished: tests wait on it. */
   reloads(): number;
-  stop(graceMs?: number): Promise<void>;
+  /** Stops watching, waits for a reload under way, then stops the actors (see RunningActors.stop). */
+  stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
 /** The files a config's actors come from: the config itself and every actor module. */
@@ -67,6 +68,7 @@ export async function watchActors(rt: Runtime, configPath: string, graceMs?: num
       return;
     }
     version = next;
+    rt.logger.info({ version }, "reloading: waiting for in-flight handlings to finish");
     await running.stop(graceMs);
     config = { ...rt.config, actors: fresh.actors, routes: fresh.routes };
     const message = describeSync(await syncLiveConfig(rt, config, configPath), configPath, rt.servers);
@@ -86,12 +88,12 @@ export async function watchActors(rt: Runtime, configPath: string, graceMs?: num
   rewatch();
   return {
     reloads: () => done,
-    async stop(grace?: number) {
+    async stop(grace?: number, cutShort?: Promise<unknown>) {
       stopped = true;
       clearTimeout(timer);
       for (const w of watchers) w.close();
       await chain;
-      await running.stop(grace ?? graceMs);
+      await running.stop(grace ?? graceMs, cutShort);
     },
   };
 }

@@ -2,6 +2,12 @@ import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
 import { startServices } from "../../app/services.ts";
 import { urlOf } from "../../observability/http.ts";
+import { existsSync } from "node:fs";
+import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
+import { describeSync, syncLiveConfig } from "../../app/config-sync.ts";
+import { watchActors, type ActorReloader } from "../../app/actor-reload.ts";
+import { DEFAULT_CONFIG_FILE } from "../../config/load.ts";
+import { UsageError } from "../../errors.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
 /** Waits for SIGINT or SIGTERM. */
@@ -17,23 +23,45 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** The config file `up` runs: --config, else jetbus.config.json when present, else none (built-in defaults). */
+function configFileOf(given: string | undefined): string | undefined {
+  return given ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+}
+
 export function registerUp(program: Command): void {
   withStrictOption(withCommonOptions(program.command("up")))
     .description("run the indexer, the router and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops")
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console")
+    .option("-w, --watch", "restart the actors when the config file or an actor module changes (in-flight handlings finish first)")
     .action(async function (this: Command) {
-      const o = allOptions<{ http?: boolean; strict?: boolean } & ReturnType<typeof allOptions>>(this);
+      const o = allOptions<{ http?: boolean; strict?: boolean; watch?: boolean } & ReturnType<typeof allOptions>>(this);
+      const file = configFileOf(o.config);
+      if (o.watch && !file) throw new UsageError(`--watch needs a config file: none given and no ${DEFAULT_CONFIG_FILE} here (run \`jetbus init\`)`);
       const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o), waitForServer: true });
       try {
-        const services = await startServices(rt, { http: o.http !== false });
+        // before the router starts: on the embedded server it then runs the file's rules, not an older revision
+        if (file) {
+          const sync = await syncLiveConfig(rt, rt.config, file);
+          const message = describeSync(sync, file, rt.servers);
+          if (message && sync.kind === "differs") process.stderr.write(message + "\n");
+          else if (message) rt.logger.info(message);
+        }
+        const services = await startServices(rt, { http: o.http !== false, actors: o.watch ? [] : undefined });
+        let reloader: ActorReloader | undefined;
+        if (o.watch) {
+          await registerBuiltinHandlers();
+          reloader = await watchActors(rt, file!);
+        }
         rt.logger.info(
-          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), http: services.http ? urlOf(services.http, "/metrics") : undefined, listen: services.http ? `${services.http.host}:${services.http.port}` : undefined, console: services.http && services.console ? urlOf(services.http) : undefined },
+          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), watch: o.watch === true, http: services.http ? urlOf(services.http, "/metrics") : undefined, listen: services.http ? `${services.http.host}:${services.http.port}` : undefined, console: services.http && services.console ? urlOf(services.http) : undefined },
           "jetbus is up; Ctrl-C to stop",
         );
         await untilSignal();
         rt.logger.info("stopping: finishing in-flight events");
         // with the server gone nothing in flight can be acked: do not wait out the grace period
-        await services.stop(undefined, rt.connection.lost());
+        const lost = rt.connection.lost();
+        await reloader?.stop(undefined, lost);
+        await services.stop(undefined, lost);
       } finally {
         await rt.dispose();
       }

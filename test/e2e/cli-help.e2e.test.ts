@@ -21,7 +21,11 @@ const COMMON = ["--servers", "--config", "--json", "--debug"];
 /** Each subcommand path and the flags its help must mention. A new subcommand must be added here (checked below). */
 const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["demo", [...COMMON, "--timeout"]],
-  ["up", [...COMMON, "--no-http"]],
+  ["up", [...COMMON, "--no-http", "--watch"]],
+  ["init", ["[dir]", "--json"]],
+  ["new", ["actor"]],
+  ["new actor", ["<name>", "--type <type>", "--config <file>"]],
+  ["types", ["[dir]", "--json"]],
   ["actor", [...COMMON, "--replicas", "--grace"]],
   ["router", [...COMMON, "--replicas", "--max-in-flight", "--ack-wait"]],
   ["pub", [...COMMON, "--id", "--source", "--correlation-id", "--causation-id"]],

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { NatsServerMissingError } from "../errors.ts";
 import { installDebianNatsServer } from "./provision.ts";
 import { formatVersion, NATS_SERVER_FLOOR, versionAtLeast, type Version } from "./version.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
 export const INSTALL_HINT = [
   `nats-server ${formatVersion(NATS_SERVER_FLOOR)} or later is needed. Install it with one of:`,
@@ -39,7 +39,7 @@ function projectRoot(from: string): string {
 
 /** `.jetbus/bin` of the project in `cwd`, and of the jetbus package itself (shared by tests and temp projects). */
 export function localBinDirs(cwd = process.cwd()): string[] {
-  const own = join(fileURLToPath(new URL("../..", import.meta.url)), ".jetbus", "bin");
+  const own = join(PACKAGE_ROOT, ".jetbus", "bin");
   const project = join(projectRoot(cwd), ".jetbus", "bin");
   return project === own ? [project] : [project, own];
 }

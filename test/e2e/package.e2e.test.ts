@@ -46,6 +46,7 @@ test("the tarball ships the compiled runtime, not the TypeScript sources", () =>
   const pkg = join(app, "node_modules", "jetbus");
   assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.js")));
   assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.d.ts")));
+  assert.ok(existsSync(join(pkg, "dist", "runtime", "console", "assets", "index.html")), "the console's assets beside its compiled code");
   assert.not.ok(existsSync(join(pkg, "runtime")), "no runtime/*.ts: bin/jetbus.js runs dist/");
   assert.not.ok(existsSync(join(pkg, "schemas", "events")), "event schemas are the project's, not the package's");
 });

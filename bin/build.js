@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// `npm run build` (and `prepare`): compiles runtime/ and actors/ to dist/ with tsc, then copies
+// the files tsc does not emit but the compiled code reads beside itself (the console's assets/).
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const ASSET_DIRS = ["runtime/console/assets"];
+
+rmSync(`${root}dist`, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+if (r.status !== 0) process.exit(r.status ?? 1);
+for (const dir of ASSET_DIRS) if (existsSync(`${root}${dir}`)) cpSync(`${root}${dir}`, `${root}dist/${dir}`, { recursive: true });

@@ -1,10 +1,10 @@
 import "reflect-metadata";
 import { CommanderError } from "commander";
-import { buildProgram } from "./program.ts";
+import { programFor } from "./one-command.ts";
 import { ExitCode, exitCodeFor, reportError } from "./exit.ts";
 
 // the command tree lives in program.ts (importable without side effects); this file only runs it
-const program = buildProgram();
+const program = await programFor(process.argv);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
-import { Command } from "commander";
+import type { Command } from "commander";
+import { rootCommand } from "./base.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerUp } from "./commands/up.ts";
 import { registerDemo } from "./commands/demo.ts";
@@ -27,11 +28,7 @@ import { registerState } from "./commands/state.ts";
  * and tests render every subcommand's help in one process instead of spawning one per command.
  */
 export function buildProgram(): Command {
-  const program = new Command("jetbus")
-    .description("event-driven runtime on NATS JetStream: event store, router and actors")
-    .version("0.1.0")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+  const program = rootCommand();
 
   registerScaffold(program);
   registerDemo(program);

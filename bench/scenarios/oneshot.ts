@@ -32,6 +32,8 @@ const scenario: Scenario = {
     const server = await NatsServer.start();
     try {
       const servers = ["--servers", server.url];
+      const store = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "store", "apply", "--yes", ...servers], { cwd: root, encoding: "utf8" });
+      if (store.status !== 0) throw new Error(`store apply failed:\n${store.stderr}`);
       const seed = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "pub", "UserCreated", '{"user_id":"u1","username":"ada","email":"ada@example.com"}', ...servers], { cwd: root, encoding: "utf8" });
       if (seed.status !== 0) throw new Error(`seeding failed:\n${seed.stderr}`);
       const compiled: number[] = [], source: number[] = [], raw: number[] = [];

@@ -7,6 +7,8 @@ import { withEnvironment } from "../config/env.ts";
 import { connectNats, ONE_SHOT_CONNECT_TIMEOUT_MS, waitForJetStream } from "../nats/connect.ts";
 import { logConnection } from "../nats/connection-log.ts";
 import { ConnectionState } from "../nats/connection-state.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { registerProcessMetrics } from "../observability/process-metrics.ts";
 import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
@@ -101,6 +103,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   container.register(Tokens.Metrics, { useValue: metrics });
   const health = new Health(nc);
   const connection = new ConnectionState(nc);
+  registerProcessMetrics(metrics, { connection, jsm: () => jetstreamManager(nc, { checkAPI: false }) });
   container.register(Tokens.Health, { useValue: health });
   let disposed = false;
   return {

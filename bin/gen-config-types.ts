@@ -18,19 +18,49 @@ export const SCHEMA_FILES = { config: "config.schema.json", actor: "actor.schema
 export const OUTPUT = join(ROOT, "runtime", "config", "schema-types.ts");
 
 /** Keywords that only constrain values (checked by ajv at run time), not the shape of the type. */
-const VALUE_ONLY = new Set(["$schema", "$id", "$defs", "title", "description", "default", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "uniqueItems", "dependentRequired", "x-jetbus-duration"]);
-const SHAPE = new Set(["type", "enum", "anyOf", "$ref", "properties", "required", "additionalProperties", "items", "minProperties", "maxProperties"]);
+const VALUE_ONLY = new Set([
+  "$schema",
+  "$id",
+  "$defs",
+  "title",
+  "description",
+  "default",
+  "pattern",
+  "minimum",
+  "maximum",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "uniqueItems",
+  "dependentRequired",
+  "x-jetbus-duration",
+]);
+const SHAPE = new Set([
+  "type",
+  "enum",
+  "anyOf",
+  "$ref",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "minProperties",
+  "maxProperties",
+]);
 
 const pascal = (s: string) => s.replace(/(^|[_-])([a-z])/g, (_, __, c: string) => c.toUpperCase());
 
 export function renderConfigTypes(schemaDir: string): string {
-  const files = Object.fromEntries(Object.entries(SCHEMA_FILES).map(([k, f]) => [k, JSON.parse(readFileSync(join(schemaDir, f), "utf8")) as Schema]));
+  const files = Object.fromEntries(
+    Object.entries(SCHEMA_FILES).map(([k, f]) => [k, JSON.parse(readFileSync(join(schemaDir, f), "utf8")) as Schema]),
+  );
   const fileKey = (name: string) => {
     const key = Object.entries(SCHEMA_FILES).find(([, f]) => f === name)?.[0];
     if (!key) throw new Error(`$ref to an unknown schema file ${name}`);
     return key;
   };
-  const typeName = (file: string, def: string | undefined, form: Form) => `${pascal(file)}${def ? pascal(def) : ""}${form === "input" ? "Input" : ""}`;
+  const typeName = (file: string, def: string | undefined, form: Form) =>
+    `${pascal(file)}${def ? pascal(def) : ""}${form === "input" ? "Input" : ""}`;
 
   /** The named type a $ref points at, or "duration" for the duration definition. */
   function refTarget(ref: string, inFile: string, form: Form): string {
@@ -44,7 +74,8 @@ export function renderConfigTypes(schemaDir: string): string {
   }
 
   function render(s: Schema, file: string, form: Form, at: string): string {
-    for (const k of Object.keys(s)) if (!VALUE_ONLY.has(k) && !SHAPE.has(k)) throw new Error(`${at}: schema keyword "${k}" is not understood by bin/gen-config-types.ts`);
+    for (const k of Object.keys(s))
+      if (!VALUE_ONLY.has(k) && !SHAPE.has(k)) throw new Error(`${at}: schema keyword "${k}" is not understood by bin/gen-config-types.ts`);
     if (s["x-jetbus-duration"] === true) return form === "loaded" ? "number" : "number | string";
     if (typeof s.$ref === "string") return refTarget(s.$ref, file, form);
     if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
@@ -70,7 +101,8 @@ export function renderConfigTypes(schemaDir: string): string {
   function renderObject(s: Schema, file: string, form: Form, at: string): string {
     const props = Object.entries((s.properties ?? {}) as Record<string, Schema>);
     const extra = s.additionalProperties;
-    if (props.length === 0) return `Record<string, ${extra && typeof extra === "object" ? render(extra as Schema, file, form, `${at}/additionalProperties`) : "unknown"}>`;
+    if (props.length === 0)
+      return `Record<string, ${extra && typeof extra === "object" ? render(extra as Schema, file, form, `${at}/additionalProperties`) : "unknown"}>`;
     if (extra !== false) throw new Error(`${at}: an object with properties must say additionalProperties: false`);
     const required = new Set((s.required ?? []) as string[]);
     const field = ([k, v]: [string, Schema]) => {
@@ -78,7 +110,8 @@ export function renderConfigTypes(schemaDir: string): string {
       return `${JSON.stringify(k)}${present ? "" : "?"}: ${render(v, file, form, `${at}/properties/${k}`)}`;
     };
     // exactly one of the keys (a filter's operator): a union of one-key objects
-    if (s.minProperties === 1 && s.maxProperties === 1) return props.map(([k, v]) => `{ ${JSON.stringify(k)}: ${render(v, file, form, `${at}/properties/${k}`)} }`).join(" | ");
+    if (s.minProperties === 1 && s.maxProperties === 1)
+      return props.map(([k, v]) => `{ ${JSON.stringify(k)}: ${render(v, file, form, `${at}/properties/${k}`)} }`).join(" | ");
     return `{ ${props.map(field).join("; ")} }`;
   }
 

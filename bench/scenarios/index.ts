@@ -55,7 +55,8 @@ async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run:
     for await (const m of messages) {
       const seq = m.seq;
       const body = new TextEncoder().encode(JSON.stringify({ seq }));
-      Promise.all([js.publish(`benchidx.id.${seq}`, body), js.publish(`benchidx.link.${seq}`, body), js.publish(`benchidx.corr.${(seq - 1) % flows}`, body)]).then(() => {
+      // a failed write rejects unhandled and ends the bench run: the raw baseline has no retry
+      void Promise.all([js.publish(`benchidx.id.${seq}`, body), js.publish(`benchidx.link.${seq}`, body), js.publish(`benchidx.corr.${(seq - 1) % flows}`, body)]).then(() => {
         m.ack();
         if (++acked === n) finished();
       });

@@ -15,7 +15,8 @@ const WHOLE = /^\d+$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 export const DURATION_FORMS = "milliseconds, or a number with a unit: 500ms, 30s, 5m, 24h, 7d, 1w";
-export const TIME_FORMS = "an ISO timestamp (2026-01-31T12:00:00Z, or a date 2026-01-31) or a duration ago (30s, 15m, 2h, 7d, 1w, optionally followed by \"ago\")";
+export const TIME_FORMS =
+  'an ISO timestamp (2026-01-31T12:00:00Z, or a date 2026-01-31) or a duration ago (30s, 15m, 2h, 7d, 1w, optionally followed by "ago")';
 
 /** Milliseconds in a duration string with a unit, or undefined when it is not one. */
 function unitMillis(text: string): number | undefined {

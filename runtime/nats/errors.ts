@@ -57,7 +57,11 @@ const NOT_FOUND_CODES: ReadonlySet<number> = new Set([ApiCode.StreamNotFound, Ap
 const EXISTS_CODES: ReadonlySet<number> = new Set([ApiCode.StreamNameInUse, ApiCode.ConsumerNameInUse, ApiCode.ConsumerAlreadyExists]);
 const WRONG_LAST_CODES: ReadonlySet<number> = new Set([ApiCode.WrongLastSequence, ApiCode.WrongLastSequenceConstant]);
 const REPLICA_CODES: ReadonlySet<number> = new Set([ApiCode.ReplicasNotSupported, ApiCode.ReplicasNotUpdatable, ApiCode.ClusterNoPeers]);
-const RESOURCE_CODES: ReadonlySet<number> = new Set([ApiCode.InsufficientResources, ApiCode.StorageResourcesExceeded, ApiCode.MemoryResourcesExceeded]);
+const RESOURCE_CODES: ReadonlySet<number> = new Set([
+  ApiCode.InsufficientResources,
+  ApiCode.StorageResourcesExceeded,
+  ApiCode.MemoryResourcesExceeded,
+]);
 
 /** The error and its causes, outermost first (bounded: a cause cycle must not hang a classifier). */
 function* chain(err: unknown): Generator<unknown> {
@@ -112,7 +116,12 @@ export function isNoPeers(err: unknown): boolean {
 /** This user may not do it (publish/subscribe permissions, or authorization). Waiting will not help. */
 export function isPermission(err: unknown): boolean {
   for (const e of chain(err)) {
-    if (e instanceof errors.PermissionViolationError || e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError) return true;
+    if (
+      e instanceof errors.PermissionViolationError ||
+      e instanceof errors.AuthorizationError ||
+      e instanceof errors.UserAuthenticationExpiredError
+    )
+      return true;
   }
   return false;
 }

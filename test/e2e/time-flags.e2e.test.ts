@@ -39,7 +39,11 @@ async function publish(n: number): Promise<void> {
 async function historySeqs(since: string): Promise<number[]> {
   const r = await runJetbus(["history", "--since", since, ...common()]);
   assert.is(r.code, 0, r.stderr);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { seq: number }).seq);
 }
 
 /** First and last store sequence `replay --all` scans from `from`. */

@@ -48,7 +48,11 @@ const CLASSIFIERS: Record<Kind, (e: unknown) => boolean> = {
 /** The error is of `kinds` and of no other kind (a not-found is never transient, a permission never retried). */
 function assertKinds(err: unknown, kinds: Kind[], what: string): void {
   for (const [kind, is] of Object.entries(CLASSIFIERS) as Array<[Kind, (e: unknown) => boolean]>) {
-    assert.is(is(err), kinds.includes(kind), `${what}: ${kind} should be ${kinds.includes(kind)} for ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    assert.is(
+      is(err),
+      kinds.includes(kind),
+      `${what}: ${kind} should be ${kinds.includes(kind)} for ${(err as Error)?.name}: ${(err as Error)?.message}`,
+    );
   }
 }
 
@@ -83,28 +87,51 @@ test("single server: not found, already exists, wrong last sequence, permission,
     assertKinds(await rejection(kv.create("k", "v3"), "kv create"), ["wrongLast"], "KV create of an existing key");
     const expectHeaders = headers();
     expectHeaders.set("Nats-Expected-Last-Subject-Sequence", "77");
-    assertKinds(await rejection(jetstream(nc).publish("s.a", "two", { expect: { lastSubjectSequence: 77 } }), "js.publish"), ["wrongLast"], "js.publish with a stale expected sequence");
+    assertKinds(
+      await rejection(jetstream(nc).publish("s.a", "two", { expect: { lastSubjectSequence: 77 } }), "js.publish"),
+      ["wrongLast"],
+      "js.publish with a stale expected sequence",
+    );
     // our bulk publisher carries the server's API error as the cause of its PublishError
     const bulk = new BulkPublisher(nc);
     try {
-      const viaBulk = await rejection(bulk.publish({ subject: "s.a", data: new TextEncoder().encode("three"), headers: expectHeaders }), "bulk publish");
+      const viaBulk = await rejection(
+        bulk.publish({ subject: "s.a", data: new TextEncoder().encode("three"), headers: expectHeaders }),
+        "bulk publish",
+      );
       assert.instance(viaBulk, PublishError);
       assertKinds(viaBulk, ["wrongLast"], "a bulk publish with a stale expected sequence");
     } finally {
       await bulk.close();
     }
 
-    assertKinds(await rejection(jsm.streams.add({ name: "R3", subjects: ["r3.>"], num_replicas: 3 }), "R3 stream"), ["replicas"], "3 replicas on a single server");
+    assertKinds(
+      await rejection(jsm.streams.add({ name: "R3", subjects: ["r3.>"], num_replicas: 3 }), "R3 stream"),
+      ["replicas"],
+      "3 replicas on a single server",
+    );
 
     const denied = await rejection((await jetstreamManager(reader, { checkAPI: false })).streams.info("S"), "denied stream info");
     assertKinds(denied, ["permission"], "a JetStream API call the user may not publish");
-    assertKinds(await rejection(connect({ servers: server.url, user: "admin", pass: "wrong", reconnect: false }), "bad password"), ["permission"], "a wrong password");
+    assertKinds(
+      await rejection(connect({ servers: server.url, user: "admin", pass: "wrong", reconnect: false }), "bad password"),
+      ["permission"],
+      "a wrong password",
+    );
 
     nc.subscribe("silent");
     assertKinds(await rejection(nc.request("silent", "x", { timeout: 200 }), "request"), ["transient"], "a request nobody answers in time");
-    assertKinds(await rejection(nc.request("nobody.listens", "x", { timeout: 1000 }), "request"), ["transient"], "a request without responders");
+    assertKinds(
+      await rejection(nc.request("nobody.listens", "x", { timeout: 1000 }), "request"),
+      ["transient"],
+      "a request without responders",
+    );
     const noApi = await jetstreamManager(nc, { apiPrefix: "$NOAPI", checkAPI: false });
-    assertKinds(await rejection(noApi.streams.info("S"), "stream info"), ["transient"], "a JetStream API subject without responders (client: 'jetstream is not enabled')");
+    assertKinds(
+      await rejection(noApi.streams.info("S"), "stream info"),
+      ["transient"],
+      "a JetStream API subject without responders (client: 'jetstream is not enabled')",
+    );
 
     await nc.close();
     assertKinds(await rejection(jsm.streams.info("S"), "closed"), [], "a call on a closed connection (final, not transient)");
@@ -129,7 +156,11 @@ test("cluster: no peers for the replicas asked, and a lost quorum is transient",
     for (const node of cluster.nodes.filter((n) => n !== leader)) await node.kill();
     const js = jetstream(nc, { timeout: 2000 });
     assertKinds(await rejection(js.publish("r3.x", "x"), "publish"), ["transient"], "a publish to a stream without quorum");
-    assertKinds(await rejection(jsm.streams.add({ name: "Q", subjects: ["q.>"] }), "stream add"), ["transient"], "a stream create without a meta leader");
+    assertKinds(
+      await rejection(jsm.streams.add({ name: "Q", subjects: ["q.>"] }), "stream add"),
+      ["transient"],
+      "a stream create without a meta leader",
+    );
   } finally {
     await stop();
   }

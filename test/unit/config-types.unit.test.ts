@@ -6,7 +6,17 @@ import { join } from "node:path";
 import { OUTPUT, renderConfigTypes, SCHEMA_FILES } from "../../bin/gen-config-types.ts";
 import { SCHEMA_DIR } from "../../runtime/config/validate.ts";
 import type * as Schema from "../../runtime/config/schema-types.ts";
-import type { ActorSettings, DataFilter, JetbusConfig, NatsSettings, ObservabilitySettings, RouteRule, RouteSettings, StoreSettings, Transform } from "../../runtime/config/types.ts";
+import type {
+  ActorSettings,
+  DataFilter,
+  JetbusConfig,
+  NatsSettings,
+  ObservabilitySettings,
+  RouteRule,
+  RouteSettings,
+  StoreSettings,
+  Transform,
+} from "../../runtime/config/types.ts";
 
 /*
  * The hand-written config types (runtime/config/types.ts) against the types generated from the JSON
@@ -37,7 +47,11 @@ sameType<Same<Transform, Schema.RoutesTransform>>();
 
 test("runtime/config/schema-types.ts is what the schemas generate now", () => {
   const committed = readFileSync(OUTPUT, "utf8");
-  assert.fixture(committed, renderConfigTypes(SCHEMA_DIR), "a schema changed: run `npm run gen:config-types` and make runtime/config/types.ts match");
+  assert.fixture(
+    committed,
+    renderConfigTypes(SCHEMA_DIR),
+    "a schema changed: run `npm run gen:config-types` and make runtime/config/types.ts match",
+  );
 });
 
 test("the generator refuses schema keywords it does not understand (a schema cannot outgrow the check)", () => {

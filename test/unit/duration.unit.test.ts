@@ -32,7 +32,12 @@ test("a bad duration is an InvalidTimeError naming where it came from, the value
       const err = e as InvalidTimeError;
       assert.is(err.code, "USAGE");
       assert.is(err.value, String(bad));
-      assert.ok(err.message.startsWith(`--ack-wait: ${JSON.stringify(String(bad))} is not valid; use milliseconds, or a number with a unit: 500ms, 30s, 5m, 24h, 7d, 1w`), err.message);
+      assert.ok(
+        err.message.startsWith(
+          `--ack-wait: ${JSON.stringify(String(bad))} is not valid; use milliseconds, or a number with a unit: 500ms, 30s, 5m, 24h, 7d, 1w`,
+        ),
+        err.message,
+      );
     }
   }
 });
@@ -45,7 +50,12 @@ test("points in time: ISO timestamps, dates, or a duration ago (with or without 
   assert.is(parseTimePoint("2h ago", "--since", now).toISOString(), "2026-02-01T10:00:00.000Z");
   assert.is(parseTimePoint("1w", "--since", now).toISOString(), "2026-01-25T12:00:00.000Z");
   for (const bad of ["yesterday", "10 minutes", "", "2024-13-45T99:00:00Z", "1200", "2026-01-31Tnoon"]) {
-    assert.throws(() => parseTimePoint(bad, "--until", now), (e: unknown) => e instanceof InvalidTimeError && e.message.startsWith(`--until: ${JSON.stringify(bad)} is not valid; use an ISO timestamp`), bad);
+    assert.throws(
+      () => parseTimePoint(bad, "--until", now),
+      (e: unknown) =>
+        e instanceof InvalidTimeError && e.message.startsWith(`--until: ${JSON.stringify(bad)} is not valid; use an ISO timestamp`),
+      bad,
+    );
   }
 });
 
@@ -54,7 +64,12 @@ test("replay --from takes a store sequence or the same points in time as history
     assert.equal(parseReplayPoint(t, "--from", now), { time: parseTimePoint(t, "--since", now) }, t);
   }
   assert.equal(parseReplayPoint("1200", "--from", now), { seq: 1200 });
-  assert.throws(() => parseReplayPoint("soon", "--from", now), (e: unknown) => e instanceof InvalidTimeError && /^--from: "soon" is not valid; use a store sequence \(1200\), or an ISO timestamp/.test((e as Error).message));
+  assert.throws(
+    () => parseReplayPoint("soon", "--from", now),
+    (e: unknown) =>
+      e instanceof InvalidTimeError &&
+      /^--from: "soon" is not valid; use a store sequence \(1200\), or an ISO timestamp/.test((e as Error).message),
+  );
 });
 
 test.run();

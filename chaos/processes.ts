@@ -19,8 +19,14 @@ export type Proc = {
 
 export type Spawn = Readonly<{ name: string; cmd: string; args: readonly string[]; env?: NodeJS.ProcessEnv; stdin?: boolean }>;
 
+/** A process that ended without the harness ending it: a crash of the system under test. */
+export type Crash = Readonly<{ name: string; pid: number; code: number | null; signal: string | null; at: number }>;
+
 export class Processes {
   private readonly procs = new Map<string, Proc & { spec: Spawn }>();
+  /** Pids the harness itself killed or stopped. */
+  private readonly ended = new Set<number>();
+  readonly crashes: Crash[] = [];
 
   constructor(private readonly dir: string) {}
 
@@ -34,7 +40,12 @@ export class Processes {
     const child = spawn(spec.cmd, spec.args, { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: [spec.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const exited = new Promise<number | null>((r) =>
+      child.once("exit", (code, signal) => {
+        if (!this.ended.has(child.pid!)) this.crashes.push({ name: spec.name, pid: child.pid!, code, signal, at: Date.now() });
+        r(code);
+      }),
+    );
     const known = this.procs.get(spec.name);
     const p = { name: spec.name, child, exited, pids: [...(known?.pids ?? []), child.pid!], spec };
     this.procs.set(spec.name, p);
@@ -55,9 +66,18 @@ export class Processes {
   async kill9(name: string): Promise<number> {
     const p = this.get(name);
     const pid = p.child.pid!;
+    this.ended.add(pid);
     p.child.kill("SIGKILL");
     await p.exited;
     return pid;
+  }
+
+  /** SIGTERM to one role's process; resolves when it has exited. */
+  async stop(name: string): Promise<void> {
+    const p = this.get(name);
+    this.ended.add(p.child.pid!);
+    p.child.kill("SIGTERM");
+    await p.exited;
   }
 
   restart(name: string): Proc {
@@ -67,7 +87,7 @@ export class Processes {
   /** SIGTERM to every live process, then SIGKILL for any still there after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
     const live = [...this.procs.values()].filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-    for (const p of live) p.child.kill("SIGTERM");
+    for (const p of live) this.ended.add(p.child.pid!), p.child.kill("SIGTERM");
     const timer = setTimeout(() => live.forEach((p) => p.child.kill("SIGKILL")), graceMs);
     await Promise.all(live.map((p) => p.exited));
     clearTimeout(timer);
@@ -75,6 +95,6 @@ export class Processes {
 
   /** Synchronous last resort (process exit, signals): SIGKILL to every child still running. */
   killAllNow(): void {
-    for (const p of this.procs.values()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    for (const p of this.procs.values()) if (p.child.exitCode === null && p.child.signalCode === null) this.ended.add(p.child.pid!), p.child.kill("SIGKILL");
   }
 }

@@ -160,9 +160,7 @@ async function main(): Promise<number> {
   setProxyDelay(0);
   await waitHealthy(nc, stream, 60_000);
   log("faults over; stopping the publisher and waiting for every acked event to be handled");
-  const pub = processes.get("publisher");
-  pub.child.kill("SIGTERM");
-  await pub.exited;
+  await processes.stop("publisher");
   const drained = await progress(dir, profile.drainMs, (p) => p.pending[Actors.Plain] === 0 && p.pending[Actors.Ordered] === 0, STALL_MS);
   log(`drain ${drained.ok ? "complete" : "timed out"}: ${JSON.stringify(drained.last)}`);
   await processes.stopAll(30_000);
@@ -198,7 +196,11 @@ async function main(): Promise<number> {
       checked = await runCheck();
     }
   }
-  const { targets, ...summary } = v;
+  const { targets, ...rest } = v;
+  // a jetbus process that died without a kill from the harness is a finding of its own
+  const crashed = processes.crashes.filter((c) => c.name !== "proxy");
+  const summary: Record<string, unknown> = { ...rest, crashed: crashed.map((c) => `${c.name} pid ${c.pid} (${c.signal ?? `exit ${c.code}`})`) };
+  for (const c of crashed) log(`CRASH: ${c.name} (pid ${c.pid}) ended by itself (${c.signal ?? `exit ${c.code}`}) at ${new Date(c.at).toISOString()}; its log: ${join(dir, c.name + ".log")}`);
   writeFileSync(join(dir, "verdict.json"), JSON.stringify(v, null, 2));
   if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else {
@@ -206,7 +208,7 @@ async function main(): Promise<number> {
     for (const t of targets as { name: string; expected: number; lost: number; extra: number; outOfOrder: number }[]) process.stdout.write(`  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`);
   }
   const lostOrReordered = Number(summary.lost) > 0 || Number(summary.reordered) > 0;
-  const failed = lostOrReordered || checked.code !== 0 || !drained.ok;
+  const failed = lostOrReordered || checked.code !== 0 || !drained.ok || crashed.length > 0;
   if (!failed && !args.keep) rmSync(dir, { recursive: true, force: true });
   else log(`run kept in ${dir} (logs, acks, effects, faults, verdict.json)`);
   return failed ? 1 : 0;

@@ -1,11 +1,25 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nats/connect.ts";
+import { isNoPeers } from "../../runtime/nats/errors.ts";
 import { NatsCluster, type NatsServer } from "../../runtime/nats/server.ts";
 import type { Scenario } from "../harness.ts";
 
 type Publish = (id: string) => Promise<unknown>;
 type Run = { longestGapMs: number; acked: number; stored: number };
+
+async function waitForPlacement(add: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await add();
+      return;
+    } catch (err) {
+      if (!isNoPeers(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 async function leaderNode(nodes: readonly NatsServer[], leader: string): Promise<NatsServer> {
   for (const n of nodes) {
@@ -28,7 +42,8 @@ async function oneRun(makePublish: (js: ReturnType<typeof jetstream>) => Publish
     const nc = await connectNats({ servers: cluster.urls, name: "failover-gap" });
     await waitForJetStream(nc, 60_000);
     const jsm = await jetstreamManager(nc);
-    await retryTransient(() => jsm.streams.add({ name: "GAP", subjects: ["gap.>"], num_replicas: 3, duplicate_window: 120_000_000_000 }));
+    // a cluster just formed on a loaded machine may not have its three peers current yet: "no suitable peers" until it does
+    await waitForPlacement(() => retryTransient(() => jsm.streams.add({ name: "GAP", subjects: ["gap.>"], num_replicas: 3, duplicate_window: 120_000_000_000 })));
     const publish = makePublish(jetstream(nc, { timeout: 2000 }));
     let last = performance.now(), longest = 0, acked = 0, i = 0, killAt = Infinity;
     const started = performance.now();

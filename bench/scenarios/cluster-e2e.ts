@@ -9,6 +9,7 @@ import { NatsCluster, NatsServer } from "../../runtime/nats/server.ts";
 import { EventBus } from "../../runtime/store/mod.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { Streams } from "../../runtime/topology.ts";
+import { waitForR3Placement } from "../cluster-ready.ts";
 import type { Comparison, Scenario } from "../harness.ts";
 
 const data = { user_id: "user1", username: "john_doe", email: "john@example.com" };
@@ -86,6 +87,7 @@ async function onCluster(fn: (servers: string[], nc: NatsConnection) => Promise<
   const nc = await connectNats({ servers: cluster.urls });
   try {
     await waitForJetStream(nc, 60_000);
+    await waitForR3Placement(nc);
     return await fn(cluster.urls, nc);
   } finally {
     await nc.close();

@@ -5,6 +5,7 @@ import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nat
 import { NatsCluster, NatsServer } from "../../runtime/nats/server.ts";
 import { EventBus } from "../../runtime/store/mod.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";
+import { waitForR3Placement } from "../cluster-ready.ts";
 import type { Comparison, Scenario } from "../harness.ts";
 
 const WINDOW = 256;
@@ -67,6 +68,7 @@ const scenario: Scenario = {
     try {
       const nc = await connectNats({ servers: cluster.urls });
       await waitForJetStream(nc, 60_000);
+      await waitForR3Placement(nc);
       r3 = await measure(nc, 3, n);
       await nc.close();
     } finally {

@@ -7,7 +7,7 @@ import { retryTransient } from "../nats/connect.ts";
 import { isTransient } from "../nats/errors.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { EventSchemas } from "../store/schemas.ts";
-import { ensureEventStream } from "../store/stream.ts";
+import { ensureStore } from "../store/stream.ts";
 import { Consumers } from "../topology.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
@@ -119,7 +119,8 @@ export class Router {
     const jsm = await jetstreamManager(nc);
     // all idempotent: a request that times out while a busy server creates streams is asked again
     await retryTransient(async () => {
-      await ensureEventStream(jsm, config.store);
+      // a router creates a missing store whole (events and their index): `get` and `trace` need both
+      await ensureStore(jsm, config.store);
       await ensureInbox(jsm, config);
       await ensureRouterStreams(jsm, config);
       await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);

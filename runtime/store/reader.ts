@@ -2,6 +2,8 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, ReplayPolicy, ty
 import { createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { JetbusError, PublishError, TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { isNotFound } from "../nats/errors.ts";
+import { orMissing } from "../nats/missing.ts";
 import type { WireMessage } from "../events/types.ts";
 
 /** A stored message as the codec reads it (sequence and stream name make positional ids of raw messages). */
@@ -26,10 +28,17 @@ export type ScanOptions = Readonly<{
 /**
  * Reads a stream without loading it: direct gets (O(1) by sequence or by a subject's last
  * message) and short-lived filtered consumers for ranges, pulled in batches.
+ *
+ * A stream made by hand (`nats stream add`, or any store jetbus did not create) may have
+ * `allow_direct: false`, and jetbus uses a store as it finds it: nothing answers its direct gets
+ * ("no responders"). So the stream's info is read once per reader and, without direct gets, the
+ * same reads go to the stream leader's message get API (STREAM.MSG.GET): one get per message,
+ * and the batched `multi_last` becomes one `next_by_subj` walk per subject.
  */
 export class StreamReader {
   readonly js: JetStreamClient;
   private jsmP?: Promise<JetStreamManager>;
+  private directP?: Promise<boolean>;
 
   constructor(private readonly nc: NatsConnection, readonly stream: string) {
     this.js = jetstream(nc);
@@ -39,26 +48,51 @@ export class StreamReader {
     return (this.jsmP ??= jetstreamManager(this.nc, { checkAPI: false }));
   }
 
-  async bySeq(seq: number): Promise<ReadMessage | null> {
+  /**
+   * Whether the stream answers direct gets, read once. A stream that does not exist yet is not
+   * remembered (it may be created later) and is read as before, by direct gets.
+   */
+  private allowsDirect(): Promise<boolean> {
+    return (this.directP ??= this.jsm()
+      .then((jsm) => retryTransient(() => jsm.streams.info(this.stream)))
+      .then(
+        (info) => info.config.allow_direct === true,
+        (err) => {
+          this.directP = undefined;
+          if (isNotFound(err)) return true;
+          throw err;
+        },
+      ));
+  }
+
+  /** One stored message by a direct get, or by the leader's message get on a stream without direct gets. */
+  private async get(q: { seq: number; next_by_subj?: string } | { last_by_subj: string }): Promise<StoredMsg | null> {
     const jsm = await this.jsm();
-    const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { seq }));
+    if (await this.allowsDirect()) return retryTransient(() => jsm.direct.getMessage(this.stream, q));
+    return retryTransient(() => orMissing(() => jsm.streams.getMessage(this.stream, q)));
+  }
+
+  async bySeq(seq: number): Promise<ReadMessage | null> {
+    const m = await this.get({ seq });
     return m ? toRead(m) : null;
   }
 
   async lastBySubject(subject: string): Promise<ReadMessage | null> {
-    const jsm = await this.jsm();
-    const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { last_by_subj: subject }));
+    const m = await this.get({ last_by_subj: subject });
     return m ? toRead(m) : null;
   }
 
   /**
    * The last message of every subject matching any of `subjects` (wildcards allowed), in ONE
    * batched direct get (`multi_last`, nats-server 2.11+), in stream order. Should the server cut
-   * the batch short, the rest is read subject by subject (nextBySubject), so nothing is missed.
+   * the batch short, the rest is read subject by subject (nextBySubject), so nothing is missed;
+   * a stream without direct gets is read that way from the start.
    */
   async lastOfEach(subjects: readonly string[], timeoutMs = 5000): Promise<ReadMessage[]> {
-    const { messages, truncated } = await retryTransient(() => this.multiLast(subjects, timeoutMs));
-    if (!truncated) return messages;
+    if (await this.allowsDirect()) {
+      const { messages, truncated } = await retryTransient(() => this.multiLast(subjects, timeoutMs));
+      if (!truncated) return messages;
+    }
     const all = new Map<string, ReadMessage>();
     for (const subject of subjects) for await (const m of this.nextBySubject(subject)) all.set(m.subject, m);
     return [...all.values()].sort((a, b) => a.seq - b.seq);
@@ -96,10 +130,9 @@ export class StreamReader {
    * ahead at guessed sequences (most answers repeats) measured slower than asking in turn.
    */
   async *nextBySubject(subject: string, fromSeq = 1): AsyncGenerator<ReadMessage> {
-    const jsm = await this.jsm();
     let seq = Math.max(1, fromSeq);
     for (;;) {
-      const m = await retryTransient(() => jsm.direct.getMessage(this.stream, { seq, next_by_subj: subject }));
+      const m = await this.get({ seq, next_by_subj: subject });
       if (!m) return;
       yield toRead(m);
       seq = m.seq + 1;

@@ -1,3 +1,4 @@
+import { addExamples } from "./examples.ts";
 import type { Command } from "commander";
 import { rootCommand } from "./base.ts";
 import { registerConfig } from "./commands/config.ts";
@@ -53,5 +54,6 @@ export function buildProgram(): Command {
   registerUnrouted(program);
   registerConsole(program);
   registerState(program);
+  addExamples(program);
   return program;
 }

@@ -97,6 +97,20 @@ test("every subcommand renders help with a description and its key flags", () =>
   }
 });
 
+test("help is uniform: every runnable command shows an example; router takes -r like actor; demo --timeout is a duration", () => {
+  const program = buildProgram();
+  const leaves = allPaths(program).filter((p) => !p.endsWith(" help") && find(program, p)!.commands.length === 0);
+  for (const path of leaves) {
+    const cmd = find(program, path)!;
+    let text = "";
+    cmd.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+    cmd.outputHelp();
+    assert.match(text, /\nExamples?:\n  jetbus /, `jetbus ${path} --help shows an example:\n${text}`);
+  }
+  assert.match(find(program, "router")!.helpInformation(), /-r, --replicas/);
+  assert.match(find(program, "demo")!.helpInformation(), /--timeout <duration>/);
+});
+
 test("the table above covers every registered command, demo included", () => {
   const registered = allPaths(buildProgram()).filter((p) => !p.endsWith(" help")).sort();
   assert.equal(registered, HELP.map(([p]) => p).sort());

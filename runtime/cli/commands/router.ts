@@ -21,7 +21,7 @@ function positive(name: string, v: string): number {
 export function registerRouter(program: Command): void {
   withStrictOption(withCommonOptions(program.command("router")))
     .description("run router replicas (competing on durable jetbus-router; on jetbus-router-ordered, the one the server pins) until SIGTERM/SIGINT, then drain")
-    .option("--replicas <n>", "router replicas in this process", "1")
+    .option("-r, --replicas <n>", "router replicas in this process", "1")
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
     .option("--no-indexer", "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)")

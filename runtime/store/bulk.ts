@@ -12,9 +12,13 @@ type InFlight = {
   readonly guard: SendGuard | undefined;
   readonly resolve: (ack: PubAck) => void;
   readonly reject: (err: Error) => void;
+  /** When the message first went out: "not stored yet" answers are retried until firstSentAt + the whole budget. */
+  firstSentAt: number;
   sentAt: number;
   attempts: number;
-  /** A 503 (no stream leader yet): wait for the sweep to send it again instead of resending in a tight loop. */
+  /** Sends that went unanswered for a whole ack timeout; maxAttempts of them and the message fails. */
+  silent: number;
+  /** A "not yet" answer (no stream leader, id still in process): the sweep sends it again instead of a tight loop. */
   parked: boolean;
 };
 
@@ -25,6 +29,12 @@ type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: {
 const decoder = new TextDecoder();
 /** JetStream API error codes that mean "try again": no leader, cluster not ready. */
 const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
+/**
+ * JetStream err_codes that mean "not decided yet": 10158 "duplicate message id is in process" (409) answers a resend
+ * whose first copy the stream leader is still proposing; it may yet be stored, and the next resend gets the
+ * duplicate ack with its sequence. Refusing it would tell the caller a stored event failed.
+ */
+const IN_PROCESS_ERR_CODES: ReadonlySet<number> = new Set([10158]);
 
 /**
  * JetStream publishing without a request per message. The stock `js.publish()` pays for a
@@ -49,6 +59,7 @@ export class BulkPublisher {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private counter = 0;
+  private resends = 0;
   private readonly coalesce: boolean;
   /** Sequence numbers of messages waiting for the coalesced send (coalesce only). */
   private outbox: number[] = [];
@@ -65,6 +76,11 @@ export class BulkPublisher {
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(this.ackTimeoutMs / 4)));
     this.sweeper.unref();
+  }
+
+  /** Sends after the first, over the publisher's life: ack timeouts and "not yet" answers. */
+  get resent(): number {
+    return this.resends;
   }
 
   /** Messages sent and not yet acked, plus those waiting for a slot. */
@@ -107,7 +123,8 @@ export class BulkPublisher {
   private send(w: Waiting): void {
     const n = ++this.counter;
     // fields listed, not spread: an object spread per message showed in the indexer's profile
-    const entry: InFlight = { msg: w.msg, guard: w.guard, resolve: w.resolve, reject: w.reject, sentAt: Date.now(), attempts: 0, parked: false };
+    const now = Date.now();
+    const entry: InFlight = { msg: w.msg, guard: w.guard, resolve: w.resolve, reject: w.reject, firstSentAt: now, sentAt: now, attempts: 0, silent: 0, parked: false };
     this.inFlight.set(n, entry);
     if (!this.coalesce) return this.transmit(n, entry);
     if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
@@ -124,7 +141,7 @@ export class BulkPublisher {
   }
 
   private transmit(n: number, entry: InFlight): void {
-    entry.attempts++;
+    if (entry.attempts++ > 0) this.resends++;
     entry.sentAt = Date.now();
     entry.parked = false;
     try {
@@ -159,7 +176,8 @@ export class BulkPublisher {
     }
     if (answer.error) {
       const code = answer.error.code ?? 0;
-      if (RETRYABLE_API_CODES.has(code) && entry.attempts < this.maxAttempts) {
+      const notYet = RETRYABLE_API_CODES.has(code) || IN_PROCESS_ERR_CODES.has(answer.error.err_code ?? 0);
+      if (notYet && !this.budgetSpent(entry, Date.now())) {
         entry.parked = true;
         return;
       }
@@ -191,16 +209,30 @@ export class BulkPublisher {
     }
   }
 
+  /**
+   * A message's budget is maxAttempts x ackTimeoutMs from its first send (defaults 10 x 5 s). Silent sends count
+   * against maxAttempts; "not yet" answers (parked) are resent every sweep until the same budget in time is spent, since they
+   * come back fast: counting them as attempts gave up after ~5 s of a leader election, which nats-server starts
+   * only after 4-9 s without the old leader's heartbeats (raft's election timeout).
+   */
+  private budgetSpent(entry: InFlight, now: number): boolean {
+    return now - entry.firstSentAt >= this.maxAttempts * this.ackTimeoutMs;
+  }
+
   private sweep(): void {
     if (this.inFlight.size === 0) return;
     const now = Date.now();
-    // parked (503) messages wait a short while; silent ones the full ack timeout
+    // parked messages wait a short while; silent ones the full ack timeout
     const parkedDelay = Math.min(250, this.ackTimeoutMs);
     for (const [n, entry] of this.inFlight) {
       const late = now - entry.sentAt >= (entry.parked ? parkedDelay : this.ackTimeoutMs);
       if (!late) continue;
-      if (entry.attempts >= this.maxAttempts) {
-        this.settle(n, entry, new TimeoutError(`no ack for ${entry.msg.subject} after ${entry.attempts} attempts (${this.ackTimeoutMs} ms each)`));
+      if (!entry.parked) entry.silent++;
+      const spent = entry.parked ? this.budgetSpent(entry, now) : entry.silent >= this.maxAttempts;
+      if (spent) {
+        const waited = now - entry.firstSentAt;
+        const budget = `${this.maxAttempts} x ${this.ackTimeoutMs} ms`;
+        this.settle(n, entry, new TimeoutError(`no ack for ${entry.msg.subject}: ${entry.attempts} sends in ${waited} ms (budget ${budget})`));
       } else if (!this.nc.isClosed()) {
         this.transmit(n, entry);
       }

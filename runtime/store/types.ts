@@ -24,7 +24,10 @@ export type BulkPublisherOptions = Readonly<{
   window?: number;
   /** A message without an ack after this long is sent again (same Nats-Msg-Id). */
   ackTimeoutMs?: number;
-  /** Sends per message (first try included) before its promise rejects. */
+  /**
+   * Sends per message (first try included) before its promise rejects. Answers that say "not stored yet" (no stream
+   * leader, 503; message id still in process, 10158) are resent until maxAttempts x ackTimeoutMs has passed instead.
+   */
   maxAttempts?: number;
   /**
    * Hold first sends until the current macrotask ends and write them together. For callers that

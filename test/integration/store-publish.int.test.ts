@@ -3,9 +3,10 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { configFrom } from "../../runtime/config/mod.ts";
-import { EventTooLargeError, PublishError, SchemaViolationError } from "../../runtime/errors.ts";
+import { EventTooLargeError, PublishError, SchemaViolationError, TimeoutError } from "../../runtime/errors.ts";
 import { BulkPublisher, EventBus, ensureEventStream } from "../../runtime/store/mod.ts";
 import { startServer } from "../helpers/nats.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const enc = new TextEncoder();
 
@@ -99,6 +100,27 @@ test("bulk publisher: every message gets its own ack or error; one over max_msg_
       await bulk.close();
     }
   });
+});
+
+test("a subject without a stream yet (no responders, as in a leader election) is resent for the whole budget, not a count of fast answers", async () => {
+  const srv = await startServer();
+  const bulk = new BulkPublisher(srv.nc, { ackTimeoutMs: 1000, maxAttempts: 3 });
+  try {
+    const ack = bulk.publish({ subject: "late.x", data: enc.encode("{}") });
+    ack.catch(() => undefined); // awaited below; a rejection before then must not end the process
+    // the old rule failed after 3 sends of a 503 (~0.75 s); the budget is 3 x 1000 ms of time
+    await waitFor(() => bulk.resent > 3, "more resends than maxAttempts", 2500);
+    const jsm = await jetstreamManager(srv.nc);
+    await jsm.streams.add({ name: "LATE", subjects: ["late.>"] });
+    assert.equal(await ack, { stream: "LATE", seq: 1, duplicate: false });
+    // and a budget that runs out still rejects, naming what it waited for
+    const never = await bulk.publish({ subject: "never.x", data: enc.encode("{}") }).catch((e) => e);
+    assert.instance(never, TimeoutError);
+    assert.match(never.message, /no ack for never\.x: \d+ sends in \d+ ms \(budget 3 x 1000 ms\)/);
+  } finally {
+    await bulk.close();
+    await srv.stop();
+  }
 });
 
 test("EventBus refuses an event over store.max_msg_size before sending it; publishMany reports per event", async () => {

@@ -17,7 +17,13 @@ export const BENCH_BODY = encoder.encode(JSON.stringify({ user_id: "user1", user
  * publishes whose reply subject collects the PubAck, at most `window` unanswered, each with its
  * own Nats-Msg-Id (`<prefix>-<i>`). Resolves with the first publish's time (performance.now()).
  */
-export function rawLoad(nc: NatsConnection, subject: string, n: number, prefix: string, window = 2000): Promise<{ started: number; errors: number }> {
+export function rawLoad(
+  nc: NatsConnection,
+  subject: string,
+  n: number,
+  prefix: string,
+  window = 2000,
+): Promise<{ started: number; errors: number }> {
   return new Promise((resolve) => {
     const inbox = createInbox();
     let sent = 0;
@@ -50,7 +56,11 @@ export type Helper = Readonly<{ child: ChildProcess; output(): string; stop(): P
 
 /** A helper process (node + tsx) started in the repo, ready once its output matches `ready`. */
 export async function startHelper(args: readonly string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Helper> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: root, env: { ...process.env, JETBUS_LOG_JSON: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: root,
+    env: { ...process.env, JETBUS_LOG_JSON: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,10 @@ import { fileURLToPath } from "node:url";
 import { formatReport, type Scenario } from "./harness.ts";
 
 const dir = fileURLToPath(new URL("./scenarios/", import.meta.url));
-const available = readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")).sort();
+const available = readdirSync(dir)
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => f.replace(/\.ts$/, ""))
+  .sort();
 const [name, ...args] = process.argv.slice(2);
 
 if (!name || !available.includes(name)) {

@@ -26,14 +26,20 @@ const files = walk(join(root, "test"))
 // Find (or install, on a fresh Debian machine) the nats-server once, before test files run two at a
 // time: otherwise each would try to install it at the same moment.
 if (!process.env.NATS_SERVER_BIN && files.some((f) => !f.includes(".unit.test."))) {
-  const found = spawnSync(process.execPath, ["--import", "tsx", "runtime/cli/main.ts", "server", "--json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const found = spawnSync(process.execPath, ["--import", "tsx", "runtime/cli/main.ts", "server", "--json"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   if (found.status !== 0) process.exit(found.status ?? 1);
   const { path, version } = JSON.parse(found.stdout);
   process.stdout.write(`nats-server ${version} at ${path}\n`);
   process.env.NATS_SERVER_BIN = path;
 }
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const broken = [];
 
 function runFile(file) {
@@ -50,7 +56,9 @@ function runFile(file) {
       const s = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const f = Math.max(total - p - s, code === 0 ? 0 : 1);
-      passed += p; failed += f; skipped += s;
+      passed += p;
+      failed += f;
+      skipped += s;
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       if (code !== 0 || f > 0) {
         broken.push(file);
@@ -68,9 +76,11 @@ function runFile(file) {
 const ALONE = /cluster-scaling/;
 for (const f of files.filter((f) => ALONE.test(f))) await runFile(f);
 const queue = files.filter((f) => !ALONE.test(f));
-await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-  while (queue.length) await runFile(queue.shift());
-}));
+await Promise.all(
+  Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+    while (queue.length) await runFile(queue.shift());
+  }),
+);
 if (broken.length) process.stdout.write(`\nfailed files:\n${broken.map((f) => "  " + f).join("\n")}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);

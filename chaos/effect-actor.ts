@@ -12,7 +12,17 @@ export default defineActor<{ n: number; key: string }>({
   handle(event, ctx) {
     // wall-clock with sub-millisecond precision, comparable across processes on one machine
     const at = performance.timeOrigin + performance.now();
-    const effect = { actor: ctx.actor, id: event.id, key: event.data.key, n: event.data.n, seq: ctx.originSeq, inbox_seq: ctx.streamSeq, attempt: ctx.deliveryCount, pid: process.pid, at };
+    const effect = {
+      actor: ctx.actor,
+      id: event.id,
+      key: event.data.key,
+      n: event.data.n,
+      seq: ctx.originSeq,
+      inbox_seq: ctx.streamSeq,
+      attempt: ctx.deliveryCount,
+      pid: process.pid,
+      at,
+    };
     appendFileSync(join(dir, `effects-${ctx.actor}-${process.pid}.jsonl`), JSON.stringify(effect) + "\n");
   },
 });

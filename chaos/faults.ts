@@ -83,7 +83,9 @@ export function baseRules(name: NodeName): Rule[] {
 }
 
 const drop = (addr: string, dirs: readonly ("in" | "out")[], extra = ""): Rule[] =>
-  dirs.map((d) => (d === "in" ? { chain: "input", rule: `ip saddr ${addr} ${extra}drop` } : { chain: "output", rule: `ip daddr ${addr} ${extra}drop` }));
+  dirs.map((d) =>
+    d === "in" ? { chain: "input", rule: `ip saddr ${addr} ${extra}drop` } : { chain: "output", rule: `ip daddr ${addr} ${extra}drop` },
+  );
 
 export class FaultInjector {
   private readonly extra = new Map<NodeName, Rule[]>();

@@ -21,7 +21,10 @@ export function sh(cmd: string, args: readonly string[], input?: string): string
 /** Why this machine cannot run the harness (not root, no `ip` or `nft`), or undefined. */
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return "the chaos harness must run as root (it creates network namespaces, veth pairs and nftables rules)";
-  for (const [bin, pkg] of [["ip", "iproute2"], ["nft", "nftables"]] as const) {
+  for (const [bin, pkg] of [
+    ["ip", "iproute2"],
+    ["nft", "nftables"],
+  ] as const) {
     try {
       sh(bin, ["-V"]);
     } catch {
@@ -33,19 +36,27 @@ export function missingPrerequisite(): string | undefined {
 
 /** Our subnet must not overlap any address the machine already has (eth0 holds 192.0.2.0/24 here). */
 export function subnetTaken(): string | undefined {
-  const line = sh("ip", ["-br", "-4", "addr"]).split("\n").find((l) => l.includes(` ${SUBNET}.`) && !l.startsWith(`${PREFIX}-`));
+  const line = sh("ip", ["-br", "-4", "addr"])
+    .split("\n")
+    .find((l) => l.includes(` ${SUBNET}.`) && !l.startsWith(`${PREFIX}-`));
   return line?.trim();
 }
 
 /** Removes what a previous, crashed run left: processes inside our namespaces (by pid), the namespaces, the bridge. */
 export function cleanupLeftovers(log: (s: string) => void): void {
-  const names = sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith(`${PREFIX}-`));
+  const names = sh("ip", ["netns", "list"])
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith(`${PREFIX}-`));
   for (const ns of names) {
     const pids = killInside(ns);
     log(`removing leftover namespace ${ns}${pids.length ? ` (killed pids ${pids.join(", ")})` : ""}`);
     trySh("ip", ["netns", "del", ns]);
   }
-  const links = sh("ip", ["-br", "link"]).split("\n").map((l) => l.split(/[\s@]/)[0]!).filter((n) => n.startsWith(`${PREFIX}-`));
+  const links = sh("ip", ["-br", "link"])
+    .split("\n")
+    .map((l) => l.split(/[\s@]/)[0]!)
+    .filter((n) => n.startsWith(`${PREFIX}-`));
   for (const l of links) {
     log(`removing leftover link ${l}`);
     trySh("ip", ["link", "del", l]);

@@ -37,7 +37,11 @@ export class Processes {
 
   start(spec: Spawn): Proc {
     const out = createWriteStream(join(this.dir, `${spec.name}.log`), { flags: "a" });
-    const child = spawn(spec.cmd, spec.args, { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: [spec.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn(spec.cmd, spec.args, {
+      cwd: ROOT,
+      env: { ...process.env, ...spec.env },
+      stdio: [spec.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+    });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     const exited = new Promise<number | null>((r) =>
@@ -87,7 +91,7 @@ export class Processes {
   /** SIGTERM to every live process, then SIGKILL for any still there after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
     const live = [...this.procs.values()].filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-    for (const p of live) this.ended.add(p.child.pid!), p.child.kill("SIGTERM");
+    for (const p of live) (this.ended.add(p.child.pid!), p.child.kill("SIGTERM"));
     const timer = setTimeout(() => live.forEach((p) => p.child.kill("SIGKILL")), graceMs);
     await Promise.all(live.map((p) => p.exited));
     clearTimeout(timer);
@@ -95,6 +99,7 @@ export class Processes {
 
   /** Synchronous last resort (process exit, signals): SIGKILL to every child still running. */
   killAllNow(): void {
-    for (const p of this.procs.values()) if (p.child.exitCode === null && p.child.signalCode === null) this.ended.add(p.child.pid!), p.child.kill("SIGKILL");
+    for (const p of this.procs.values())
+      if (p.child.exitCode === null && p.child.signalCode === null) (this.ended.add(p.child.pid!), p.child.kill("SIGKILL"));
   }
 }

@@ -38,7 +38,12 @@ class Tail {
  * Polls the run's files every second until `done` holds (ok), `timeoutMs` passes, or (with
  * `stallMs`) no new handling was seen for that long.
  */
-export async function progress(dir: string, timeoutMs: number, done: (p: Progress) => boolean, stallMs = Infinity): Promise<{ ok: boolean; last: Progress }> {
+export async function progress(
+  dir: string,
+  timeoutMs: number,
+  done: (p: Progress) => boolean,
+  stallMs = Infinity,
+): Promise<{ ok: boolean; last: Progress }> {
   let lastHandled = -1;
   let lastChange = Date.now();
   const acked = new Set<string>();
@@ -64,7 +69,7 @@ export async function progress(dir: string, timeoutMs: number, done: (p: Progres
     }
     if (done(p)) return { ok: true, last: p };
     const total = Object.values(p.handled).reduce((a, b) => a + b, 0);
-    if (total !== lastHandled) (lastHandled = total), (lastChange = Date.now());
+    if (total !== lastHandled) ((lastHandled = total), (lastChange = Date.now()));
     if (Date.now() > deadline || Date.now() - lastChange > stallMs) return { ok: false, last: p };
     await sleep(1000);
   }

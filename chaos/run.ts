@@ -118,7 +118,22 @@ async function main(): Promise<number> {
   namespaces.push(px);
 
   // the delaying proxy in its own namespace: the n1 -> n2 route crosses it
-  const proxy = processes.start({ name: "proxy", cmd: "ip", args: ["netns", "exec", px.name, process.execPath, "--import", "tsx", join(ROOT, "chaos", "proxy.ts"), `${PROXY_ADDR}:${ROUTE_PORT}`, `${NODE_ADDR.n2}:${ROUTE_PORT}`], stdin: true });
+  const proxy = processes.start({
+    name: "proxy",
+    cmd: "ip",
+    args: [
+      "netns",
+      "exec",
+      px.name,
+      process.execPath,
+      "--import",
+      "tsx",
+      join(ROOT, "chaos", "proxy.ts"),
+      `${PROXY_ADDR}:${ROUTE_PORT}`,
+      `${NODE_ADDR.n2}:${ROUTE_PORT}`,
+    ],
+    stdin: true,
+  });
   const setProxyDelay = (ms: number) => proxy.child.stdin!.write(`delay ${ms}\n`);
 
   cluster = new Cluster(bin, dir, dataDir, ns);
@@ -138,12 +153,31 @@ async function main(): Promise<number> {
   const env = { JETBUS_CHAOS_DIR: dir, JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn" };
   const common = ["--config", configFile, "--no-http"];
   processes.jetbus("router-1", ["router", ...common], env);
-  for (const actor of [Actors.Plain, Actors.Ordered]) for (const i of [1, 2]) processes.jetbus(`${actor}-${i}`, ["actor", actor, ...common], env);
+  for (const actor of [Actors.Plain, Actors.Ordered])
+    for (const i of [1, 2]) processes.jetbus(`${actor}-${i}`, ["actor", actor, ...common], env);
   processes.jetbus("router-2", ["router", ...common], env);
-  processes.start({ name: "publisher", cmd: process.execPath, args: ["--import", "tsx", join(ROOT, "chaos", "publisher.ts"), dir, c.urls.join(","), String(profile.rate), String(profile.keys), String(seed)], env });
+  processes.start({
+    name: "publisher",
+    cmd: process.execPath,
+    args: [
+      "--import",
+      "tsx",
+      join(ROOT, "chaos", "publisher.ts"),
+      dir,
+      c.urls.join(","),
+      String(profile.rate),
+      String(profile.keys),
+      String(seed),
+    ],
+    env,
+  });
 
   log(`workload: ${profile.rate} events/s over ${profile.keys} keys; waiting for the first handlings`);
-  const warm = await progress(dir, 120_000, (p) => p.acked >= profile.rate && (p.handled[Actors.Plain] ?? 0) > 0 && (p.handled[Actors.Ordered] ?? 0) > 0);
+  const warm = await progress(
+    dir,
+    120_000,
+    (p) => p.acked >= profile.rate && (p.handled[Actors.Plain] ?? 0) > 0 && (p.handled[Actors.Ordered] ?? 0) > 0,
+  );
   if (!warm.ok) throw new Error(`the workload did not start within 120 s: ${JSON.stringify(warm.last)}`);
 
   const rng = new Rng(seed);
@@ -168,16 +202,38 @@ async function main(): Promise<number> {
   await waitHealthy(nc, stream, 60_000);
   await nc.close();
 
-  const effects = readdirSync(dir).filter((f) => f.startsWith("effects-")).map((f) => join(dir, f));
+  const effects = readdirSync(dir)
+    .filter((f) => f.startsWith("effects-"))
+    .map((f) => join(dir, f));
   const checkArgs = [
-    join(ROOT, "bin", "jetbus.js"), "check", "--config", configFile, "--servers", c.urls.join(","), "--read-store",
-    "--acked", join(dir, "acked.jsonl"), "--sent", join(dir, "sent.jsonl"), "--faults", join(dir, "faults.jsonl"), "--seed", String(seed),
-    "--unordered", Actors.Plain, "--allow-duplicates", `${Actors.Plain},${Actors.Ordered}`, "--json", "--seen", ...effects,
+    join(ROOT, "bin", "jetbus.js"),
+    "check",
+    "--config",
+    configFile,
+    "--servers",
+    c.urls.join(","),
+    "--read-store",
+    "--acked",
+    join(dir, "acked.jsonl"),
+    "--sent",
+    join(dir, "sent.jsonl"),
+    "--faults",
+    join(dir, "faults.jsonl"),
+    "--seed",
+    String(seed),
+    "--unordered",
+    Actors.Plain,
+    "--allow-duplicates",
+    `${Actors.Plain},${Actors.Ordered}`,
+    "--json",
+    "--seen",
+    ...effects,
   ];
   const runCheck = () =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const ch = spawn(process.execPath, checkArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "", err = "";
+      let out = "",
+        err = "";
       ch.stdout.on("data", (d) => (out += d));
       ch.stderr.on("data", (d) => (err += d));
       ch.on("exit", (code) => resolve({ code, out, err }));
@@ -199,13 +255,22 @@ async function main(): Promise<number> {
   const { targets, ...rest } = v;
   // a jetbus process that died without a kill from the harness is a finding of its own
   const crashed = processes.crashes.filter((c) => c.name !== "proxy");
-  const summary: Record<string, unknown> = { ...rest, crashed: crashed.map((c) => `${c.name} pid ${c.pid} (${c.signal ?? `exit ${c.code}`})`) };
-  for (const c of crashed) log(`CRASH: ${c.name} (pid ${c.pid}) ended by itself (${c.signal ?? `exit ${c.code}`}) at ${new Date(c.at).toISOString()}; its log: ${join(dir, c.name + ".log")}`);
+  const summary: Record<string, unknown> = {
+    ...rest,
+    crashed: crashed.map((c) => `${c.name} pid ${c.pid} (${c.signal ?? `exit ${c.code}`})`),
+  };
+  for (const c of crashed)
+    log(
+      `CRASH: ${c.name} (pid ${c.pid}) ended by itself (${c.signal ?? `exit ${c.code}`}) at ${new Date(c.at).toISOString()}; its log: ${join(dir, c.name + ".log")}`,
+    );
   writeFileSync(join(dir, "verdict.json"), JSON.stringify(v, null, 2));
   if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else {
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-    for (const t of targets as { name: string; expected: number; lost: number; extra: number; outOfOrder: number }[]) process.stdout.write(`  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`);
+    for (const t of targets as { name: string; expected: number; lost: number; extra: number; outOfOrder: number }[])
+      process.stdout.write(
+        `  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`,
+      );
   }
   const lostOrReordered = Number(summary.lost) > 0 || Number(summary.reordered) > 0;
   const failed = lostOrReordered || checked.code !== 0 || !drained.ok || crashed.length > 0;

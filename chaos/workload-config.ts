@@ -15,7 +15,13 @@ const effectModule = fileURLToPath(new URL("./effect-actor.ts", import.meta.url)
  * recovery pauses. Retries fast (250 ms) so a handling failed by a fault does not wait long.
  */
 export function workloadConfig(servers: readonly string[]): Record<string, unknown> {
-  const actor = (name: string) => ({ name, module: effectModule, ack_wait: "10s", concurrency: 8, retry: { max_attempts: 50, backoff: ["250ms", "1s"] } });
+  const actor = (name: string) => ({
+    name,
+    module: effectModule,
+    ack_wait: "10s",
+    concurrency: 8,
+    retry: { max_attempts: 50, backoff: ["250ms", "1s"] },
+  });
   return {
     nats: { servers },
     store: { replicas: 3 },

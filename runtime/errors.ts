@@ -55,14 +55,24 @@ function listProblems(header: string, problems: readonly Problem[]): string {
 
 export class ConfigError extends JetbusError {
   override name = "ConfigError";
-  constructor(readonly source: string, readonly problems: readonly Problem[]) {
-    super(ErrorCode.ConfigInvalid, listProblems(`invalid config ${source} (${problems.length} problem${problems.length === 1 ? "" : "s"}):`, problems));
+  constructor(
+    readonly source: string,
+    readonly problems: readonly Problem[],
+  ) {
+    super(
+      ErrorCode.ConfigInvalid,
+      listProblems(`invalid config ${source} (${problems.length} problem${problems.length === 1 ? "" : "s"}):`, problems),
+    );
   }
 }
 
 export class ConfigUnreadableError extends JetbusError {
   override name = "ConfigUnreadableError";
-  constructor(readonly source: string, message: string, cause?: unknown) {
+  constructor(
+    readonly source: string,
+    message: string,
+    cause?: unknown,
+  ) {
     super(ErrorCode.ConfigUnreadable, `cannot read config ${source}: ${message}`, { cause });
   }
 }
@@ -76,15 +86,25 @@ export class InvalidEventError extends JetbusError {
 
 export class EventTooLargeError extends JetbusError {
   override name = "EventTooLargeError";
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super(ErrorCode.EventTooLarge, `event body is ${size} bytes, over the limit of ${limit} bytes`);
   }
 }
 
 export class SchemaViolationError extends JetbusError {
   override name = "SchemaViolationError";
-  constructor(readonly eventType: string, readonly problems: readonly Problem[], schemaFile = `schemas/events/${eventType}.json`) {
-    super(ErrorCode.SchemaViolation, listProblems(`${schemaFile.startsWith("schemas/state/") ? eventType : "data"} does not match ${schemaFile}:`, problems));
+  constructor(
+    readonly eventType: string,
+    readonly problems: readonly Problem[],
+    schemaFile = `schemas/events/${eventType}.json`,
+  ) {
+    super(
+      ErrorCode.SchemaViolation,
+      listProblems(`${schemaFile.startsWith("schemas/state/") ? eventType : "data"} does not match ${schemaFile}:`, problems),
+    );
   }
 }
 
@@ -113,14 +133,21 @@ export class NatsServerFailedError extends JetbusError {
 /** Connected to a nats-server older than the floor jetbus needs (runtime/nats/version.ts). */
 export class NatsServerTooOldError extends JetbusError {
   override name = "NatsServerTooOldError";
-  constructor(readonly server: string, readonly found: string, readonly floor: string) {
+  constructor(
+    readonly server: string,
+    readonly found: string,
+    readonly floor: string,
+  ) {
     super(ErrorCode.NatsServerTooOld, `${server} runs nats-server ${found}; jetbus needs ${floor} or later`);
   }
 }
 
 export class StoreConflictError extends JetbusError {
   override name = "StoreConflictError";
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(ErrorCode.StoreConflict, `${setting}: ${message}`);
   }
 }
@@ -137,15 +164,27 @@ export class StoreMissingError extends JetbusError {
 export class DataLossError extends JetbusError {
   override name = "DataLossError";
   constructor(readonly losses: readonly { stream: string; setting: string; loss: string }[]) {
-    super(ErrorCode.DataLoss, [`refused: ${losses.length === 1 ? "this change deletes" : "these changes delete"} stored data (nothing was changed):`, ...losses.map((l) => `  ${l.stream} ${l.setting}: ${l.loss}`)].join("\n"));
+    super(
+      ErrorCode.DataLoss,
+      [
+        `refused: ${losses.length === 1 ? "this change deletes" : "these changes delete"} stored data (nothing was changed):`,
+        ...losses.map((l) => `  ${l.stream} ${l.setting}: ${l.loss}`),
+      ].join("\n"),
+    );
   }
 }
 
 /** The server refused an operation to this user: a permissions problem, not a config conflict. */
 export class PermissionDeniedError extends JetbusError {
   override name = "PermissionDeniedError";
-  constructor(readonly operation: string, readonly subject: string, cause?: unknown) {
-    super(ErrorCode.PermissionDenied, `permission denied: ${operation} (the server refused this user a publish to "${subject}")`, { cause });
+  constructor(
+    readonly operation: string,
+    readonly subject: string,
+    cause?: unknown,
+  ) {
+    super(ErrorCode.PermissionDenied, `permission denied: ${operation} (the server refused this user a publish to "${subject}")`, {
+      cause,
+    });
   }
 }
 
@@ -183,7 +222,11 @@ export class UsageError extends JetbusError {
 /** A duration or point in time that does not parse: names where it came from, the value, and the forms accepted (bad input: exit 2). */
 export class InvalidTimeError extends UsageError {
   override name = "InvalidTimeError";
-  constructor(readonly what: string, readonly value: string, readonly accepted: string) {
+  constructor(
+    readonly what: string,
+    readonly value: string,
+    readonly accepted: string,
+  ) {
     super(`${what}: ${JSON.stringify(value)} is not valid; use ${accepted}`);
   }
 }
@@ -191,8 +234,14 @@ export class InvalidTimeError extends UsageError {
 /** A command named an actor the config does not define (bad input: exit 2). */
 export class UnknownActorError extends JetbusError {
   override name = "UnknownActorError";
-  constructor(readonly actor: string, readonly known: readonly string[]) {
-    super(ErrorCode.Usage, `unknown actor "${actor}"${didYouMean(actor, known)}: ${known.length ? `the config defines ${known.join(", ")}` : "the config defines no actors (pass --config)"}`);
+  constructor(
+    readonly actor: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      ErrorCode.Usage,
+      `unknown actor "${actor}"${didYouMean(actor, known)}: ${known.length ? `the config defines ${known.join(", ")}` : "the config defines no actors (pass --config)"}`,
+    );
   }
 }
 
@@ -200,14 +249,23 @@ export class UnknownActorError extends JetbusError {
 export class DurabilityError extends JetbusError {
   override name = "DurabilityError";
   constructor(readonly findings: readonly { subject: string; problem: string }[]) {
-    super(ErrorCode.Durability, [`durability check failed (${findings.length} finding${findings.length === 1 ? "" : "s"}):`, ...findings.map((f) => `  ${f.subject}: ${f.problem}`)].join("\n"));
+    super(
+      ErrorCode.Durability,
+      [
+        `durability check failed (${findings.length} finding${findings.length === 1 ? "" : "s"}):`,
+        ...findings.map((f) => `  ${f.subject}: ${f.problem}`),
+      ].join("\n"),
+    );
   }
 }
 
 /** Work refused because this process is no longer (or cannot prove it is still) the pinned client of a durable. */
 export class PinLostError extends JetbusError {
   override name = "PinLostError";
-  constructor(readonly durable: string, reason: string) {
+  constructor(
+    readonly durable: string,
+    reason: string,
+  ) {
     super(ErrorCode.PinLost, `no longer pinned to ${durable}: ${reason}`, { retryable: true });
   }
 }
@@ -223,15 +281,28 @@ export class NotReadyError extends JetbusError {
 /** No server of the list answered a first connection in time (one-shot commands; workers keep trying). */
 export class NatsUnreachableError extends JetbusError {
   override name = "NatsUnreachableError";
-  constructor(readonly servers: readonly string[], readonly reason: string, readonly attempts: number, cause?: unknown) {
-    super(ErrorCode.NatsUnreachable, `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`, { cause, retryable: true });
+  constructor(
+    readonly servers: readonly string[],
+    readonly reason: string,
+    readonly attempts: number,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.NatsUnreachable,
+      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      { cause, retryable: true },
+    );
   }
 }
 
 /** An actor's handler cannot be loaded or built: missing module, no handler export, a constructor parameter without @inject. */
 export class HandlerInvalidError extends JetbusError {
   override name = "HandlerInvalidError";
-  constructor(readonly actor: string, message: string, cause?: unknown) {
+  constructor(
+    readonly actor: string,
+    message: string,
+    cause?: unknown,
+  ) {
     super(ErrorCode.HandlerInvalid, `actor "${actor}": ${message}`, { cause });
   }
 }
@@ -239,18 +310,32 @@ export class HandlerInvalidError extends JetbusError {
 /** A stateful handling kept losing its commit to concurrent changes of the same key; retried later. */
 export class StateConflictError extends JetbusError {
   override name = "StateConflictError";
-  constructor(readonly actor: string, readonly key: string, attempts: number) {
-    super(ErrorCode.StateConflict, `actor ${actor}: the state of key ${JSON.stringify(key)} changed under ${attempts} handlings in a row`, { retryable: true });
+  constructor(
+    readonly actor: string,
+    readonly key: string,
+    attempts: number,
+  ) {
+    super(ErrorCode.StateConflict, `actor ${actor}: the state of key ${JSON.stringify(key)} changed under ${attempts} handlings in a row`, {
+      retryable: true,
+    });
   }
 }
 
 /** The metrics/health port is taken (another jetbus process on the same fixed port): a setting to change, exit 2. */
 export class PortInUseError extends JetbusError {
   override name = "PortInUseError";
-  constructor(readonly host: string, readonly port: number, cause?: unknown) {
-    super(ErrorCode.PortInUse, `cannot serve /metrics, /healthz and /readyz on ${host}:${port}: the port is in use (another jetbus process on the same observability.http_port?)`, {
-      cause,
-      hint: "set observability.http_port (or JETBUS_HTTP_PORT) to a free port, 0 picks one; or pass --no-http",
-    });
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.PortInUse,
+      `cannot serve /metrics, /healthz and /readyz on ${host}:${port}: the port is in use (another jetbus process on the same observability.http_port?)`,
+      {
+        cause,
+        hint: "set observability.http_port (or JETBUS_HTTP_PORT) to a free port, 0 picks one; or pass --no-http",
+      },
+    );
   }
 }

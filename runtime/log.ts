@@ -34,6 +34,8 @@ export function createLogger(opts: { level?: string; name?: string; pretty?: boo
     // write to libuv's thread pool, so a lifecycle line ("actor running", its port) could reach a
     // reader after the work it announces had started, or never (a crash before the pool ran it).
     // The cost is one write(2) per line; jetbus logs per lifecycle step and per failure, not per event.
-    pretty ? pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true } }) : pino.destination({ dest: 2, sync: true }),
+    pretty
+      ? pino.transport({ target: "pino-pretty", options: { destination: 2, colorize: true } })
+      : pino.destination({ dest: 2, sync: true }),
   );
 }

@@ -20,8 +20,17 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 
 /** Store -> router -> no-op actor, all in this process: events/s from first publish to last handled. */
 async function jetbusPass(servers: string[], replicas: 1 | 3, n: number, markers: boolean): Promise<number> {
-  const doc = { store: { replicas }, actors: [{ name: "sink", handler: "noop", idempotency: { enabled: markers } }], routes: { rules: [{ name: "all", match: { type: "Bench*" }, to: ["sink"] }] }, observability: { log_level: "warn" } };
-  const rt = await startRuntime({ config: configFrom(doc), servers: servers.join(","), logger: createLogger({ level: "warn", pretty: false }) });
+  const doc = {
+    store: { replicas },
+    actors: [{ name: "sink", handler: "noop", idempotency: { enabled: markers } }],
+    routes: { rules: [{ name: "all", match: { type: "Bench*" }, to: ["sink"] }] },
+    observability: { log_level: "warn" },
+  };
+  const rt = await startRuntime({
+    config: configFrom(doc),
+    servers: servers.join(","),
+    logger: createLogger({ level: "warn", pretty: false }),
+  });
   const services = await startServices(rt, { indexer: false, http: false });
   try {
     const jsm = await jetstreamManager(rt.nc);
@@ -29,7 +38,11 @@ async function jetbusPass(servers: string[], replicas: 1 | 3, n: number, markers
     const start = performance.now();
     await Promise.all(Array.from({ length: n }, () => bus.publish("BenchHappened", data)));
     await bus.close();
-    await until(async () => (await jsm.consumers.info(Streams.Inbox, "sink")).delivered.stream_seq >= n && (await jsm.streams.info(Streams.Inbox)).state.messages === 0);
+    await until(
+      async () =>
+        (await jsm.consumers.info(Streams.Inbox, "sink")).delivered.stream_seq >= n &&
+        (await jsm.streams.info(Streams.Inbox)).state.messages === 0,
+    );
     return n / ((performance.now() - start) / 1000);
   } finally {
     await services.stop();
@@ -40,7 +53,9 @@ async function jetbusPass(servers: string[], replicas: 1 | 3, n: number, markers
 /** The same pipeline with the raw client: publish, consume + republish to a work queue, consume + ack. */
 async function rawPass(nc: NatsConnection, jsm: JetStreamManager, replicas: 1 | 3, n: number): Promise<number> {
   await retryTransient(() => jsm.streams.add({ name: "RAWSTORE", subjects: ["rawstore.>"], num_replicas: replicas }));
-  await retryTransient(() => jsm.streams.add({ name: "RAWQUEUE", subjects: ["rawqueue.>"], num_replicas: replicas, retention: RetentionPolicy.Workqueue }));
+  await retryTransient(() =>
+    jsm.streams.add({ name: "RAWQUEUE", subjects: ["rawqueue.>"], num_replicas: replicas, retention: RetentionPolicy.Workqueue }),
+  );
   await jsm.consumers.add("RAWSTORE", { durable_name: "route", ack_policy: AckPolicy.Explicit, max_ack_pending: 4096 });
   await jsm.consumers.add("RAWQUEUE", { durable_name: "sink", ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
   const js = jetstream(nc);
@@ -60,7 +75,9 @@ async function rawPass(nc: NatsConnection, jsm: JetStreamManager, replicas: 1 | 
     }
   })();
   const start = performance.now();
-  await Promise.all(Array.from({ length: n }, (_, i) => pub.publish({ subject: "rawstore.BenchHappened", data: body, headers: undefined }).then(() => i)));
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => pub.publish({ subject: "rawstore.BenchHappened", data: body, headers: undefined }).then(() => i)),
+  );
   await until(async () => handled >= n);
   const rate = n / ((performance.now() - start) / 1000);
   route.stop();

@@ -27,7 +27,9 @@ async function measure(nc: NatsConnection, replicas: 1 | 3, n: number): Promise<
   const jsm = await jetstreamManager(nc);
   const store = configFrom({ store: { replicas } }).store;
   await retryTransient(() => ensureEventStream(jsm, store));
-  await retryTransient(() => jsm.streams.add({ name: "RAWINGEST", subjects: ["raw.>"], num_replicas: replicas, duplicate_window: 120_000_000_000 }));
+  await retryTransient(() =>
+    jsm.streams.add({ name: "RAWINGEST", subjects: ["raw.>"], num_replicas: replicas, duplicate_window: 120_000_000_000 }),
+  );
   const js: JetStreamClient = jetstream(nc);
   const body = new TextEncoder().encode(JSON.stringify(data));
   // warm both paths (connections, stream leaders, JIT)
@@ -74,7 +76,9 @@ const scenario: Scenario = {
     } finally {
       await cluster.stop();
     }
-    process.stderr.write(`R3/R1 throughput: jetbus ${(r3.jetbus / r1.jetbus).toFixed(2)}x, raw ${(r3.raw / r1.raw).toFixed(2)}x (${n} events per pass, 2 passes each)\n`);
+    process.stderr.write(
+      `R3/R1 throughput: jetbus ${(r3.jetbus / r1.jetbus).toFixed(2)}x, raw ${(r3.raw / r1.raw).toFixed(2)}x (${n} events per pass, 2 passes each)\n`,
+    );
     const rows: Comparison[] = [
       { metric: "ingest R1 single node", unit: "events/s", jetbus: r1.jetbus, raw: r1.raw, higherIsBetter: true },
       { metric: "ingest R3 3-node cluster", unit: "events/s", jetbus: r3.jetbus, raw: r3.raw, higherIsBetter: true },

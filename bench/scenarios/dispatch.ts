@@ -18,7 +18,11 @@ async function prefill(nc: NatsConnection, subject: string, n: number, actor: st
   const js = jetstream(nc);
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
-    const e = createEvent({ type: "UserCreated", data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" }, source: "bench" });
+    const e = createEvent({
+      type: "UserCreated",
+      data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" },
+      source: "bench",
+    });
     const w = encodeEvent(e, { subject, msgId: `${e.id}:${actor}` });
     const p = js.publish(w.subject, w.data, { headers: w.headers }).finally(() => inflight.delete(p));
     inflight.add(p);
@@ -81,7 +85,8 @@ async function actorRun(nc: NatsConnection, jsm: JetStreamManager, n: number, na
   const t1 = performance.now();
   await worker.stop(10_000); // flushes the acks
   const secs = (performance.now() - t0) / 1000;
-  if (process.env.BENCH_DEBUG) process.stderr.write(`handled in ${(t1 - t0).toFixed(0)} ms, stop ${(performance.now() - t1).toFixed(0)} ms\n`);
+  if (process.env.BENCH_DEBUG)
+    process.stderr.write(`handled in ${(t1 - t0).toFixed(0)} ms, stop ${(performance.now() - t1).toFixed(0)} ms\n`);
   await waitDrained(jsm, Streams.Inbox, name);
   return n / secs;
 }
@@ -108,12 +113,32 @@ const scenario: Scenario = {
         raws.push(await rawRun(nc, jsm, n));
         actors.push(await actorRun(nc, jsm, n, `noop-bench-${round}`, false));
       }
-      if (process.env.BENCH_DEBUG) process.stderr.write(`raw ${raws.map(Math.round).join(" ")}; actor ${actors.map(Math.round).join(" ")}\n`);
-      const raw = percentile([...raws].sort((a, b) => a - b), 50);
-      const actor = percentile([...actors].sort((a, b) => a - b), 50);
-      rows.push({ metric: `no-op actor, ${n} events (idempotency off, median of ${ROUNDS})`, unit: "ev/s", jetbus: actor, raw, higherIsBetter: true, target: ">= 0.8x" });
+      if (process.env.BENCH_DEBUG)
+        process.stderr.write(`raw ${raws.map(Math.round).join(" ")}; actor ${actors.map(Math.round).join(" ")}\n`);
+      const raw = percentile(
+        [...raws].sort((a, b) => a - b),
+        50,
+      );
+      const actor = percentile(
+        [...actors].sort((a, b) => a - b),
+        50,
+      );
+      rows.push({
+        metric: `no-op actor, ${n} events (idempotency off, median of ${ROUNDS})`,
+        unit: "ev/s",
+        jetbus: actor,
+        raw,
+        higherIsBetter: true,
+        target: ">= 0.8x",
+      });
       const withMarkers = await actorRun(nc, jsm, Math.min(n, 20_000), "noop-idem", true);
-      rows.push({ metric: `no-op actor, ${Math.min(n, 20_000)} events (idempotency on: KV get+put)`, unit: "ev/s", jetbus: withMarkers, raw, higherIsBetter: true });
+      rows.push({
+        metric: `no-op actor, ${Math.min(n, 20_000)} events (idempotency on: KV get+put)`,
+        unit: "ev/s",
+        jetbus: withMarkers,
+        raw,
+        higherIsBetter: true,
+      });
       await nc.close();
       return rows;
     } finally {

@@ -43,9 +43,15 @@ async function oneRun(makePublish: (js: ReturnType<typeof jetstream>) => Publish
     await waitForJetStream(nc, 60_000);
     const jsm = await jetstreamManager(nc);
     // a cluster just formed on a loaded machine may not have its three peers current yet: "no suitable peers" until it does
-    await waitForPlacement(() => retryTransient(() => jsm.streams.add({ name: "GAP", subjects: ["gap.>"], num_replicas: 3, duplicate_window: 120_000_000_000 })));
+    await waitForPlacement(() =>
+      retryTransient(() => jsm.streams.add({ name: "GAP", subjects: ["gap.>"], num_replicas: 3, duplicate_window: 120_000_000_000 })),
+    );
     const publish = makePublish(jetstream(nc, { timeout: 2000 }));
-    let last = performance.now(), longest = 0, acked = 0, i = 0, killAt = Infinity;
+    let last = performance.now(),
+      longest = 0,
+      acked = 0,
+      i = 0,
+      killAt = Infinity;
     const started = performance.now();
     while (performance.now() < killAt + afterMs) {
       await publish(`m-${i++}`);
@@ -70,10 +76,14 @@ async function oneRun(makePublish: (js: ReturnType<typeof jetstream>) => Publish
 
 const scenario: Scenario = {
   name: "failover-gap",
-  description: "longest gap between acks while the stream leader is SIGKILLed: retryTransient publisher vs raw client retrying every error after 250 ms",
+  description:
+    "longest gap between acks while the stream leader is SIGKILLed: retryTransient publisher vs raw client retrying every error after 250 ms",
   async run(args) {
     const afterMs = Number(args[0] ?? 8000);
-    const jetbus = await oneRun((js) => (id) => retryTransient(() => js.publish("gap.x", "x", { msgID: id }), { timeoutMs: 60_000 }), afterMs);
+    const jetbus = await oneRun(
+      (js) => (id) => retryTransient(() => js.publish("gap.x", "x", { msgID: id }), { timeoutMs: 60_000 }),
+      afterMs,
+    );
     const raw = await oneRun(
       (js) => async (id) => {
         for (;;) {
@@ -90,7 +100,13 @@ const scenario: Scenario = {
     process.stderr.write(`jetbus: ${jetbus.acked} acked, ${jetbus.stored} stored; raw: ${raw.acked} acked, ${raw.stored} stored\n`);
     if (jetbus.stored !== jetbus.acked || raw.stored !== raw.acked) process.stderr.write("WARNING: stored != acked\n");
     return [
-      { metric: "longest ack gap across a leader kill", unit: "ms", jetbus: jetbus.longestGapMs, raw: raw.longestGapMs, higherIsBetter: false },
+      {
+        metric: "longest ack gap across a leader kill",
+        unit: "ms",
+        jetbus: jetbus.longestGapMs,
+        raw: raw.longestGapMs,
+        higherIsBetter: false,
+      },
     ];
   },
 };

@@ -42,7 +42,12 @@ async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run:
   await jsm.streams.delete("BENCH_IDX").catch(() => undefined);
   await jsm.streams.add({ name: "BENCH_IDX", subjects: ["benchidx.>"], storage: StorageType.Memory, max_msgs_per_subject: 1 });
   const durable = `raw-index-${run}`;
-  await jsm.consumers.add("EVENTS", { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 4096 });
+  await jsm.consumers.add("EVENTS", {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 4096,
+  });
   const js = jetstream(nc);
   const consumer = await js.consumers.get("EVENTS", durable);
   const t0 = performance.now();
@@ -56,7 +61,11 @@ async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run:
       const seq = m.seq;
       const body = new TextEncoder().encode(JSON.stringify({ seq }));
       // a failed write rejects unhandled and ends the bench run: the raw baseline has no retry
-      void Promise.all([js.publish(`benchidx.id.${seq}`, body), js.publish(`benchidx.link.${seq}`, body), js.publish(`benchidx.corr.${(seq - 1) % flows}`, body)]).then(() => {
+      void Promise.all([
+        js.publish(`benchidx.id.${seq}`, body),
+        js.publish(`benchidx.link.${seq}`, body),
+        js.publish(`benchidx.corr.${(seq - 1) % flows}`, body),
+      ]).then(() => {
         m.ack();
         if (++acked === n) finished();
       });
@@ -101,7 +110,8 @@ async function check(jsm: JetStreamManager, store: StoreSettings, n: number): Pr
 
 const scenario: Scenario = {
   name: "index",
-  description: "indexer catch-up events/s over N pre-filled events (default 100k, 3 per flow) vs raw consume()+ack with 3 js.publish per event",
+  description:
+    "indexer catch-up events/s over N pre-filled events (default 100k, 3 per flow) vs raw consume()+ack with 3 js.publish per event",
   async run(args) {
     const n = Number(args[0] ?? 100_000);
     const server = await NatsServer.start();

@@ -52,7 +52,8 @@ const scenario: Scenario = {
         runs.stock.push(await rate(n, (c) => stock(nc, `s${round}`, c)));
         runs.bus.push(
           await rate(n, async (c) => {
-            for (let i = 0; i < c; i += WINDOW) await Promise.all(Array.from({ length: Math.min(WINDOW, c - i) }, () => bus.publish("Bench", data)));
+            for (let i = 0; i < c; i += WINDOW)
+              await Promise.all(Array.from({ length: Math.min(WINDOW, c - i) }, () => bus.publish("Bench", data)));
           }),
         );
         runs.bulk.push(
@@ -76,13 +77,29 @@ const scenario: Scenario = {
       await bus.close();
       await bulk.close();
       const stored = (await (await jetstreamManager(nc)).streams.info("EVENTS")).state.messages;
-      process.stderr.write(`stored ${stored} events; per-round events/s: ${JSON.stringify(runs, (_, v) => (typeof v === "number" ? Math.round(v) : v))}\n`);
+      process.stderr.write(
+        `stored ${stored} events; per-round events/s: ${JSON.stringify(runs, (_, v) => (typeof v === "number" ? Math.round(v) : v))}\n`,
+      );
       const best = (xs: number[]) => Math.max(...xs);
       const raw = best(runs.stock);
       const rows: Comparison[] = [
         { metric: "EventBus.publish, windows of 1000 (CloudEvent)", unit: "ev/s", jetbus: best(runs.bus), raw, higherIsBetter: true },
-        { metric: "EventBus.publishMany (CloudEvent, bulk path)", unit: "ev/s", jetbus: best(runs.many), raw, higherIsBetter: true, target: ">= 2.5x" },
-        { metric: "BulkPublisher, same bytes + Nats-Msg-Id", unit: "msg/s", jetbus: best(runs.bulk), raw, higherIsBetter: true, target: ">= 2.5x" },
+        {
+          metric: "EventBus.publishMany (CloudEvent, bulk path)",
+          unit: "ev/s",
+          jetbus: best(runs.many),
+          raw,
+          higherIsBetter: true,
+          target: ">= 2.5x",
+        },
+        {
+          metric: "BulkPublisher, same bytes + Nats-Msg-Id",
+          unit: "msg/s",
+          jetbus: best(runs.bulk),
+          raw,
+          higherIsBetter: true,
+          target: ">= 2.5x",
+        },
       ];
       return rows;
     } finally {

@@ -62,7 +62,12 @@ class LatencyProbe {
 registerHandler("latency-probe", LatencyProbe);
 
 /** Publishes at `rate` events/s for `seconds`, in 5 ms ticks, through the pipelined publisher. */
-async function paced(nc: NatsConnection, rate: number, seconds: number, make: (i: number) => { subject: string; data: Uint8Array; headers?: ReturnType<typeof encodeEvent>["headers"] }): Promise<void> {
+async function paced(
+  nc: NatsConnection,
+  rate: number,
+  seconds: number,
+  make: (i: number) => { subject: string; data: Uint8Array; headers?: ReturnType<typeof encodeEvent>["headers"] },
+): Promise<void> {
   const pub = new BulkPublisher(nc);
   const perTick = Math.max(1, Math.round((rate * 5) / 1000));
   const total = rate * seconds;
@@ -93,7 +98,13 @@ function summary(xs: number[], warmup: number): { p50: number; p99: number; n: n
 async function waitForConsumer(nc: NatsConnection, durable: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   for (;;) {
-    if (await jsm.consumers.info(Streams.Inbox, durable).then(() => true, () => false)) return;
+    if (
+      await jsm.consumers.info(Streams.Inbox, durable).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -123,7 +134,10 @@ async function rawRun(rate: number, seconds: number, relayed = false): Promise<n
         m.ack();
       }
     })();
-    await paced(nc, rate, seconds, (i) => ({ subject: "raw.UserCreated", data: new TextEncoder().encode(JSON.stringify({ i, t: performance.now() })) }));
+    await paced(nc, rate, seconds, (i) => ({
+      subject: "raw.UserCreated",
+      data: new TextEncoder().encode(JSON.stringify({ i, t: performance.now() })),
+    }));
     while (lat.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
     messages.stop();
     await loop;
@@ -138,8 +152,16 @@ async function rawRun(rate: number, seconds: number, relayed = false): Promise<n
 /** publish -> router -> a plain consumer on the actor's inbox: the router's share of the latency alone. */
 async function routerOnlyRun(rate: number, seconds: number): Promise<number[]> {
   const server = await NatsServer.start({ serverName: "latency-router" });
-  const doc = { actors: [{ name: "probe" }], routes: { rules: [{ name: "all-users", match: { type: "User*" }, to: ["probe"] }] }, observability: { log_level: "warn" } };
-  const rt = await startRuntime({ config: configFrom(structuredClone(doc)), servers: server.url, logger: createLogger({ level: "warn", pretty: false }) });
+  const doc = {
+    actors: [{ name: "probe" }],
+    routes: { rules: [{ name: "all-users", match: { type: "User*" }, to: ["probe"] }] },
+    observability: { log_level: "warn" },
+  };
+  const rt = await startRuntime({
+    config: configFrom(structuredClone(doc)),
+    servers: server.url,
+    logger: createLogger({ level: "warn", pretty: false }),
+  });
   const lat: number[] = [];
   try {
     const router = process.env.LATENCY_INPROC ? await startRouter(rt) : await routerProcess(server.url, doc);
@@ -152,7 +174,9 @@ async function routerOnlyRun(rate: number, seconds: number): Promise<number[]> {
         m.ack();
       }
     })();
-    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })));
+    await paced(rt.nc, rate, seconds, (i) =>
+      encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })),
+    );
     while (lat.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
     messages.stop();
     await loop;
@@ -167,16 +191,29 @@ async function routerOnlyRun(rate: number, seconds: number): Promise<number[]> {
 async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
   const server = await NatsServer.start({ serverName: "latency-jetbus" });
   const doc = {
-    actors: [{ name: "probe", handler: "latency-probe", concurrency: 64, ...(process.env.LATENCY_NO_MARKERS ? { idempotency: { enabled: false } } : {}) }],
+    actors: [
+      {
+        name: "probe",
+        handler: "latency-probe",
+        concurrency: 64,
+        ...(process.env.LATENCY_NO_MARKERS ? { idempotency: { enabled: false } } : {}),
+      },
+    ],
     routes: { rules: [{ name: "all-users", match: { type: "User*" }, to: ["probe"] }] },
     observability: { log_level: "warn" },
   };
-  const rt = await startRuntime({ config: configFrom(structuredClone(doc)), servers: server.url, logger: createLogger({ level: "warn", pretty: false }) });
+  const rt = await startRuntime({
+    config: configFrom(structuredClone(doc)),
+    servers: server.url,
+    logger: createLogger({ level: "warn", pretty: false }),
+  });
   samples = [];
   try {
     const router = process.env.LATENCY_INPROC ? await startRouter(rt) : await routerProcess(server.url, doc);
     const actors = await startActors(rt);
-    await paced(rt.nc, rate, seconds, (i) => encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })));
+    await paced(rt.nc, rate, seconds, (i) =>
+      encodeEvent(createEvent({ type: "UserCreated", source: "bench", data: { user_id: `u${i}`, i, t: performance.now() } })),
+    );
     while (samples.length < rate * seconds) await new Promise((r) => setTimeout(r, 20));
     await actors.stop();
     await router.stop();
@@ -189,7 +226,8 @@ async function jetbusRun(rate: number, seconds: number): Promise<number[]> {
 
 const scenario: Scenario = {
   name: "latency",
-  description: "publish -> router (own process) -> actor handler at a fixed rate vs raw publish -> consume, and vs a raw relay process over the same two hops (p50/p99, same run)",
+  description:
+    "publish -> router (own process) -> actor handler at a fixed rate vs raw publish -> consume, and vs a raw relay process over the same two hops (p50/p99, same run)",
   async run(args) {
     const rate = Number(args[0] ?? 5000);
     const seconds = Number(args[1] ?? 6);
@@ -205,17 +243,49 @@ const scenario: Scenario = {
     if (only !== "actor") {
       const viaRouter = summary(await routerOnlyRun(rate, seconds + warmupSeconds), warmup);
       rows.push(
-        { metric: `p50 publish->router->inbox consumer @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p50, raw: raw.p50, higherIsBetter: false },
-        { metric: `p99 publish->router->inbox consumer @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p99, raw: raw.p99, higherIsBetter: false, target: "<= 3x" },
-        { metric: `p50 router hop vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p50, raw: viaRelay.p50, higherIsBetter: false },
-        { metric: `p99 router hop vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: viaRouter.p99, raw: viaRelay.p99, higherIsBetter: false },
+        {
+          metric: `p50 publish->router->inbox consumer @ ${rate}/s`,
+          unit: "ms",
+          jetbus: viaRouter.p50,
+          raw: raw.p50,
+          higherIsBetter: false,
+        },
+        {
+          metric: `p99 publish->router->inbox consumer @ ${rate}/s`,
+          unit: "ms",
+          jetbus: viaRouter.p99,
+          raw: raw.p99,
+          higherIsBetter: false,
+          target: "<= 3x",
+        },
+        {
+          metric: `p50 router hop vs raw relay hop @ ${rate}/s`,
+          unit: "ms",
+          jetbus: viaRouter.p50,
+          raw: viaRelay.p50,
+          higherIsBetter: false,
+        },
+        {
+          metric: `p99 router hop vs raw relay hop @ ${rate}/s`,
+          unit: "ms",
+          jetbus: viaRouter.p99,
+          raw: viaRelay.p99,
+          higherIsBetter: false,
+        },
       );
     }
     if (only !== "router") {
       const jet = summary(await jetbusRun(rate, seconds + warmupSeconds), warmup);
       rows.push(
         { metric: `p50 publish->router->actor handler @ ${rate}/s`, unit: "ms", jetbus: jet.p50, raw: raw.p50, higherIsBetter: false },
-        { metric: `p99 publish->router->actor handler @ ${rate}/s`, unit: "ms", jetbus: jet.p99, raw: raw.p99, higherIsBetter: false, target: "<= 3x" },
+        {
+          metric: `p99 publish->router->actor handler @ ${rate}/s`,
+          unit: "ms",
+          jetbus: jet.p99,
+          raw: raw.p99,
+          higherIsBetter: false,
+          target: "<= 3x",
+        },
         { metric: `p50 actor handler vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: jet.p50, raw: viaRelay.p50, higherIsBetter: false },
         { metric: `p99 actor handler vs raw relay hop @ ${rate}/s`, unit: "ms", jetbus: jet.p99, raw: viaRelay.p99, higherIsBetter: false },
       );

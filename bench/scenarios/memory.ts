@@ -10,7 +10,17 @@ import { NatsServer } from "../../runtime/nats/server.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { Streams } from "../../runtime/topology.ts";
 import type { Comparison, Scenario } from "../harness.ts";
-import { backlogOf, drained, ensureRawStream, RAW_STREAM, spawnActorProcess, spawnRawWorker, stopAll, writeConfigFile, type Worker } from "./scaling.ts";
+import {
+  backlogOf,
+  drained,
+  ensureRawStream,
+  RAW_STREAM,
+  spawnActorProcess,
+  spawnRawWorker,
+  stopAll,
+  writeConfigFile,
+  type Worker,
+} from "./scaling.ts";
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -53,7 +63,11 @@ async function fillFast(nc: NatsConnection, subject: string, n: number, tag: str
   for (let base = 0; base < n; base += 10_000) {
     const pending: Promise<unknown>[] = [];
     for (let i = base; i < Math.min(n, base + 10_000); i++) {
-      const e = createEvent({ type: "UserCreated", data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" }, source: "bench" });
+      const e = createEvent({
+        type: "UserCreated",
+        data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" },
+        source: "bench",
+      });
       pending.push(bulk.publish(encodeEvent(e, { subject, msgId: `${e.id}:${tag}` })));
     }
     await Promise.all(pending);
@@ -75,7 +89,8 @@ async function settle(ms: number): Promise<void> {
  */
 const scenario: Scenario = {
   name: "memory",
-  description: "RSS of one actor process idle and while draining a pre-filled backlog (N/10 vs N, default N = 1M) vs a raw consume() process",
+  description:
+    "RSS of one actor process idle and while draining a pre-filled backlog (N/10 vs N, default N = 1M) vs a raw consume() process",
   async run(args) {
     const large = Number(args[0] ?? 1_000_000);
     const small = Math.max(1000, Math.floor(large / 10));
@@ -89,7 +104,14 @@ const scenario: Scenario = {
       await ensureRawStream(jsm, "rawmem");
       const file = writeConfigFile(doc);
 
-      const drain = async (start: (onSpawn: (pid: number) => void) => Promise<Worker>, subject: string, stream: string, durable: string, n: number, tag: string) => {
+      const drain = async (
+        start: (onSpawn: (pid: number) => void) => Promise<Worker>,
+        subject: string,
+        stream: string,
+        durable: string,
+        n: number,
+        tag: string,
+      ) => {
         const f0 = performance.now();
         await fillFast(nc, subject, n, tag);
         const before = await backlogOf(jsm, stream, durable);
@@ -103,8 +125,15 @@ const scenario: Scenario = {
         const samples = sampler.stop();
         await stopAll([w]);
         const draining = samples.filter((x) => x.at >= ready && x.at <= end).map((x) => x.mib);
-        const r = { median: median(draining), peak: Math.max(...samples.map((x) => x.mib)), samples: draining.length, rate: n / ((end - t0) / 1000) };
-        process.stderr.write(`  ${tag}: filled ${n} in ${((t0 - f0) / 1000).toFixed(0)} s, drained at ${r.rate.toFixed(0)} ev/s (incl. start-up), RSS median ${r.median.toFixed(1)} MiB over ${r.samples} samples, peak ${r.peak.toFixed(1)} MiB\n`);
+        const r = {
+          median: median(draining),
+          peak: Math.max(...samples.map((x) => x.mib)),
+          samples: draining.length,
+          rate: n / ((end - t0) / 1000),
+        };
+        process.stderr.write(
+          `  ${tag}: filled ${n} in ${((t0 - f0) / 1000).toFixed(0)} s, drained at ${r.rate.toFixed(0)} ev/s (incl. start-up), RSS median ${r.median.toFixed(1)} MiB over ${r.samples} samples, peak ${r.peak.toFixed(1)} MiB\n`,
+        );
         return r;
       };
 
@@ -117,10 +146,38 @@ const scenario: Scenario = {
       const rawIdle = rssMiB(idleRaw.pid);
       await stopAll([idleRaw]);
 
-      const actorSmall = await drain((on) => spawnActorProcess(nc, server.url, file, "mem", on), "actors.mem.0", Streams.Inbox, "mem", small, "jetbus-small");
-      const actorLarge = await drain((on) => spawnActorProcess(nc, server.url, file, "mem", on), "actors.mem.0", Streams.Inbox, "mem", large, "jetbus-large");
-      const rawSmall = await drain((on) => spawnRawWorker(server.url, "rawmem", 0, on), "benchraw.rawmem", RAW_STREAM, "rawmem", small, "raw-small");
-      const rawLarge = await drain((on) => spawnRawWorker(server.url, "rawmem", 0, on), "benchraw.rawmem", RAW_STREAM, "rawmem", large, "raw-large");
+      const actorSmall = await drain(
+        (on) => spawnActorProcess(nc, server.url, file, "mem", on),
+        "actors.mem.0",
+        Streams.Inbox,
+        "mem",
+        small,
+        "jetbus-small",
+      );
+      const actorLarge = await drain(
+        (on) => spawnActorProcess(nc, server.url, file, "mem", on),
+        "actors.mem.0",
+        Streams.Inbox,
+        "mem",
+        large,
+        "jetbus-large",
+      );
+      const rawSmall = await drain(
+        (on) => spawnRawWorker(server.url, "rawmem", 0, on),
+        "benchraw.rawmem",
+        RAW_STREAM,
+        "rawmem",
+        small,
+        "raw-small",
+      );
+      const rawLarge = await drain(
+        (on) => spawnRawWorker(server.url, "rawmem", 0, on),
+        "benchraw.rawmem",
+        RAW_STREAM,
+        "rawmem",
+        large,
+        "raw-large",
+      );
       await nc.close();
       const growth = actorLarge.median - actorSmall.median;
       process.stderr.write(
@@ -129,11 +186,30 @@ const scenario: Scenario = {
       );
       return [
         { metric: "RSS idle", unit: "MiB", jetbus: actorIdle, raw: rawIdle, higherIsBetter: false },
-        { metric: `RSS draining ${small} events (median)`, unit: "MiB", jetbus: actorSmall.median, raw: rawSmall.median, higherIsBetter: false },
-        { metric: `RSS draining ${large} events (median)`, unit: "MiB", jetbus: actorLarge.median, raw: rawLarge.median, higherIsBetter: false },
+        {
+          metric: `RSS draining ${small} events (median)`,
+          unit: "MiB",
+          jetbus: actorSmall.median,
+          raw: rawSmall.median,
+          higherIsBetter: false,
+        },
+        {
+          metric: `RSS draining ${large} events (median)`,
+          unit: "MiB",
+          jetbus: actorLarge.median,
+          raw: rawLarge.median,
+          higherIsBetter: false,
+        },
         { metric: `peak RSS draining ${small} events`, unit: "MiB", jetbus: actorSmall.peak, raw: rawSmall.peak, higherIsBetter: false },
         { metric: `peak RSS draining ${large} events`, unit: "MiB", jetbus: actorLarge.peak, raw: rawLarge.peak, higherIsBetter: false },
-        { metric: `median growth ${small} -> ${large} backlog`, unit: "MiB", jetbus: growth, raw: rawLarge.median - rawSmall.median, higherIsBetter: false, target: "jetbus ~0 (bounded by concurrency)" },
+        {
+          metric: `median growth ${small} -> ${large} backlog`,
+          unit: "MiB",
+          jetbus: growth,
+          raw: rawLarge.median - rawSmall.median,
+          higherIsBetter: false,
+          target: "jetbus ~0 (bounded by concurrency)",
+        },
       ] satisfies Comparison[];
     } finally {
       await server.stop();

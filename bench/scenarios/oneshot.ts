@@ -8,13 +8,22 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 /** Wall time of one process from spawn to exit, in ms; fails loudly if the command fails. */
 function wallMs(args: readonly string[]): number {
   const start = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, NATS_URL: "", JETBUS_LOG_LEVEL: "warn" } });
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NATS_URL: "", JETBUS_LOG_LEVEL: "warn" },
+  });
   const ms = performance.now() - start;
-  if (r.status !== 0 || !r.stdout.includes("UserCreated")) throw new Error(`${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0 || !r.stdout.includes("UserCreated"))
+    throw new Error(`${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   return ms;
 }
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /**
  * One-shot command cost: `jetbus history --limit 1` as the installed package runs it (compiled
@@ -24,7 +33,8 @@ const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
  */
 const scenario: Scenario = {
   name: "oneshot",
-  description: "wall time of `jetbus history --limit 1` (compiled; and from source via tsx) vs a bare @nats-io client script doing the same read",
+  description:
+    "wall time of `jetbus history --limit 1` (compiled; and from source via tsx) vs a bare @nats-io client script doing the same read",
   async run(args) {
     const rounds = Number(args[0] ?? 15);
     const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, encoding: "utf8" });
@@ -32,11 +42,20 @@ const scenario: Scenario = {
     const server = await NatsServer.start();
     try {
       const servers = ["--servers", server.url];
-      const store = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "store", "apply", "--yes", ...servers], { cwd: root, encoding: "utf8" });
+      const store = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "store", "apply", "--yes", ...servers], {
+        cwd: root,
+        encoding: "utf8",
+      });
       if (store.status !== 0) throw new Error(`store apply failed:\n${store.stderr}`);
-      const seed = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "pub", "UserCreated", '{"user_id":"u1","username":"ada","email":"ada@example.com"}', ...servers], { cwd: root, encoding: "utf8" });
+      const seed = spawnSync(
+        process.execPath,
+        ["dist/runtime/cli/main.js", "pub", "UserCreated", '{"user_id":"u1","username":"ada","email":"ada@example.com"}', ...servers],
+        { cwd: root, encoding: "utf8" },
+      );
       if (seed.status !== 0) throw new Error(`seeding failed:\n${seed.stderr}`);
-      const compiled: number[] = [], source: number[] = [], raw: number[] = [];
+      const compiled: number[] = [],
+        source: number[] = [],
+        raw: number[] = [];
       wallMs(["dist/runtime/cli/main.js", "history", "--limit", "1", ...servers]); // warm the file cache once
       for (let i = 0; i < rounds; i++) {
         compiled.push(wallMs(["dist/runtime/cli/main.js", "history", "--limit", "1", ...servers]));
@@ -44,8 +63,21 @@ const scenario: Scenario = {
         raw.push(wallMs(["bench/processes/raw-history.mjs", server.url]));
       }
       const rows: Comparison[] = [
-        { metric: `history --limit 1, compiled (median of ${rounds})`, unit: "ms", jetbus: median(compiled), raw: median(raw), higherIsBetter: false, target: "<= 2x" },
-        { metric: `history --limit 1, sources via tsx (median of ${rounds})`, unit: "ms", jetbus: median(source), raw: median(raw), higherIsBetter: false },
+        {
+          metric: `history --limit 1, compiled (median of ${rounds})`,
+          unit: "ms",
+          jetbus: median(compiled),
+          raw: median(raw),
+          higherIsBetter: false,
+          target: "<= 2x",
+        },
+        {
+          metric: `history --limit 1, sources via tsx (median of ${rounds})`,
+          unit: "ms",
+          jetbus: median(source),
+          raw: median(raw),
+          higherIsBetter: false,
+        },
       ];
       return rows;
     } finally {

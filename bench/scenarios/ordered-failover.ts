@@ -23,7 +23,8 @@ const RAW_PINNED_TTL_MS = 2_000;
 type Run = { gapMs: number; firstAfterKillMs: number; published: number; distinct: number; violations: string[] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | null | false | 0>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +41,15 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
  * seen on `watch`, kills `victim()` after `beforeMs`, goes on for `afterMs`, then waits until
  * every copy arrived. The gap is the longest interval without a new copy across the kill.
  */
-async function measure(nc: NatsConnection, watch: string, subjectOf: (n: number) => string, idOf: (n: number) => string, victim: () => Promise<ChildProcess>, beforeMs: number, afterMs: number): Promise<Omit<Run, "violations">> {
+async function measure(
+  nc: NatsConnection,
+  watch: string,
+  subjectOf: (n: number) => string,
+  idOf: (n: number) => string,
+  victim: () => Promise<ChildProcess>,
+  beforeMs: number,
+  afterMs: number,
+): Promise<Omit<Run, "violations">> {
   const seen = new Map<string, number>();
   const sub = nc.subscribe(watch, {
     callback: (_err, m) => {
@@ -56,7 +65,11 @@ async function measure(nc: NatsConnection, watch: string, subjectOf: (n: number)
       const tick = performance.now();
       for (let i = 0; i < PER_TICK; i++) {
         const n = published++;
-        void pub.publish(encodeEvent(createEvent({ id: idOf(n), type: "Payment", source: "bench", data: { account: `acc-${n % KEYS}`, n } }), { subject: subjectOf(n) }));
+        void pub.publish(
+          encodeEvent(createEvent({ id: idOf(n), type: "Payment", source: "bench", data: { account: `acc-${n % KEYS}`, n } }), {
+            subject: subjectOf(n),
+          }),
+        );
       }
       await sleep(Math.max(0, 10 - (performance.now() - tick)));
     }
@@ -102,16 +115,27 @@ async function jetbusRun(beforeMs: number, afterMs: number): Promise<Run> {
   const server = await NatsServer.start();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-bench-ordered-"));
   const configFile = join(dir, "jetbus.config.json");
-  writeFileSync(configFile, JSON.stringify({
-    actors: [{ name: "ledger", ordered: { key: "data.account", partitions: 4 } }],
-    routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger"] }] },
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      actors: [{ name: "ledger", ordered: { key: "data.account", partitions: 4 } }],
+      routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger"] }] },
+    }),
+  );
   const routers: ChildProcess[] = [];
   const nc = await connectNats({ servers: server.url, name: "bench-ordered-failover" });
   try {
     await waitForJetStream(nc);
     const start = () => {
-      const c = spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", server.url, "--config", configFile, "--no-indexer", "--no-http"], { cwd: root, stdio: ["ignore", "ignore", process.env.BENCH_ROUTER_LOG ? openSync(process.env.BENCH_ROUTER_LOG, "a") : "ignore"], env: { ...process.env, JETBUS_LOG_JSON: "1" } });
+      const c = spawn(
+        process.execPath,
+        ["bin/jetbus.js", "router", "--servers", server.url, "--config", configFile, "--no-indexer", "--no-http"],
+        {
+          cwd: root,
+          stdio: ["ignore", "ignore", process.env.BENCH_ROUTER_LOG ? openSync(process.env.BENCH_ROUTER_LOG, "a") : "ignore"],
+          env: { ...process.env, JETBUS_LOG_JSON: "1" },
+        },
+      );
       routers.push(c);
       return c;
     };
@@ -139,7 +163,15 @@ async function jetbusRun(beforeMs: number, afterMs: number): Promise<Run> {
       const pid = await until("the ordered lane's holder", holderPid);
       return routers.find((c) => c.pid === pid)!;
     };
-    const run = await measure(nc, "actors.ledger.>", () => "events.Payment", (n) => `pay-${n}`, victim, beforeMs, afterMs);
+    const run = await measure(
+      nc,
+      "actors.ledger.>",
+      () => "events.Payment",
+      (n) => `pay-${n}`,
+      victim,
+      beforeMs,
+      afterMs,
+    );
     const jsm = await jetstreamManager(nc);
     const violations = await checkOrder(jsm, Streams.Inbox, (h) => Number(h.get(JetbusHeaders.OriginSeq)));
     return { ...run, violations };
@@ -173,7 +205,10 @@ async function rawRun(beforeMs: number, afterMs: number): Promise<Run> {
       priority_timeout: RAW_PINNED_TTL_MS * 1_000_000,
     });
     for (let i = 0; i < 2; i++) {
-      const c = spawn(process.execPath, ["--import", "tsx", "bench/processes/raw-pinned-relay.ts", server.url], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+      const c = spawn(process.execPath, ["--import", "tsx", "bench/processes/raw-pinned-relay.ts", server.url], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       relays.push(c);
       c.stdout!.on("data", (d: Buffer) => {
         if (d.toString().includes("relay running")) running.add(c);
@@ -182,7 +217,15 @@ async function rawRun(beforeMs: number, afterMs: number): Promise<Run> {
       await until("the relay", async () => running.has(c));
     }
     const victim = async () => until("a pinned relay", async () => [...pinned][0]);
-    const run = await measure(nc, "relayed.>", (n) => `rawo.acc-${n % KEYS}`, (n) => `pay-${n}`, victim, beforeMs, afterMs);
+    const run = await measure(
+      nc,
+      "relayed.>",
+      (n) => `rawo.acc-${n % KEYS}`,
+      (n) => `pay-${n}`,
+      victim,
+      beforeMs,
+      afterMs,
+    );
     // the raw relay publishes without chaining: stored once is what its ids guarantee, order is not claimed
     const violations = (await checkOrder(jsm, "RELAYED", () => Infinity)).filter((p) => p.includes("twice"));
     return { ...run, violations };
@@ -196,16 +239,28 @@ async function rawRun(beforeMs: number, afterMs: number): Promise<Run> {
 
 const scenario: Scenario = {
   name: "ordered-failover",
-  description: "ordered-lane failover: 2 router processes, 500 ev/s of an ordered actor's events, SIGKILL of the ordered lane's holder; longest gap without a new ordered copy. Raw: 2 relay processes on a pinned priority-group consumer (pinned TTL 2 s, pulls of 1 s)",
+  description:
+    "ordered-lane failover: 2 router processes, 500 ev/s of an ordered actor's events, SIGKILL of the ordered lane's holder; longest gap without a new ordered copy. Raw: 2 relay processes on a pinned priority-group consumer (pinned TTL 2 s, pulls of 1 s)",
   async run(args) {
     const afterMs = Number(args[0] ?? 15_000);
     const beforeMs = 3_000;
     const jetbus = await jetbusRun(beforeMs, afterMs);
-    process.stderr.write(`jetbus: gap ${jetbus.gapMs.toFixed(0)} ms, first new copy ${jetbus.firstAfterKillMs.toFixed(0)} ms after the kill; ${jetbus.published} published, ${jetbus.distinct} copies; ${jetbus.violations.length} order/dedupe violations ${jetbus.violations.slice(0, 5).join("; ")}\n`);
+    process.stderr.write(
+      `jetbus: gap ${jetbus.gapMs.toFixed(0)} ms, first new copy ${jetbus.firstAfterKillMs.toFixed(0)} ms after the kill; ${jetbus.published} published, ${jetbus.distinct} copies; ${jetbus.violations.length} order/dedupe violations ${jetbus.violations.slice(0, 5).join("; ")}\n`,
+    );
     const raw = await rawRun(beforeMs, afterMs);
-    process.stderr.write(`raw: gap ${raw.gapMs.toFixed(0)} ms, first new copy ${raw.firstAfterKillMs.toFixed(0)} ms after the kill; ${raw.published} published, ${raw.distinct} copies; ${raw.violations.length} duplicates\n`);
+    process.stderr.write(
+      `raw: gap ${raw.gapMs.toFixed(0)} ms, first new copy ${raw.firstAfterKillMs.toFixed(0)} ms after the kill; ${raw.published} published, ${raw.distinct} copies; ${raw.violations.length} duplicates\n`,
+    );
     return [
-      { metric: "longest gap without a new ordered copy", unit: "ms", jetbus: jetbus.gapMs, raw: raw.gapMs, higherIsBetter: false, target: "jetbus <= 3000 ms" },
+      {
+        metric: "longest gap without a new ordered copy",
+        unit: "ms",
+        jetbus: jetbus.gapMs,
+        raw: raw.gapMs,
+        higherIsBetter: false,
+        target: "jetbus <= 3000 ms",
+      },
       { metric: "kill -> first new copy", unit: "ms", jetbus: jetbus.firstAfterKillMs, raw: raw.firstAfterKillMs, higherIsBetter: false },
     ];
   },

@@ -16,7 +16,9 @@ type Variant = Readonly<{ label: string; markers: boolean; indexer: boolean }>;
 async function rawPass(s: Servers, nc: NatsConnection, n: number): Promise<number> {
   const jsm = await jetstreamManager(nc);
   await retryTransient(() => jsm.streams.add({ name: "RAWEV", subjects: ["rawev.>"], num_replicas: s.replicas }));
-  await retryTransient(() => jsm.streams.add({ name: "RAWQ", subjects: ["rawq.>"], num_replicas: s.replicas, retention: RetentionPolicy.Workqueue }));
+  await retryTransient(() =>
+    jsm.streams.add({ name: "RAWQ", subjects: ["rawq.>"], num_replicas: s.replicas, retention: RetentionPolicy.Workqueue }),
+  );
   // the same limits as the router's and an actor's durables
   await jsm.consumers.add("RAWEV", { durable_name: "relay", ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
   await jsm.consumers.add("RAWQ", { durable_name: "sink", ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
@@ -47,7 +49,12 @@ async function jetbusPass(s: Servers, nc: NatsConnection, n: number, v: Variant)
   const url = s.urls.join(",");
   const helpers: Helper[] = [];
   try {
-    helpers.push(await startHelper(["bin/jetbus.js", "router", "--config", config, "--servers", url, "--no-http", ...(v.indexer ? [] : ["--no-indexer"])], /router running/));
+    helpers.push(
+      await startHelper(
+        ["bin/jetbus.js", "router", "--config", config, "--servers", url, "--no-http", ...(v.indexer ? [] : ["--no-indexer"])],
+        /router running/,
+      ),
+    );
     helpers.push(await startHelper(["bin/jetbus.js", "actor", "sink", "--config", config, "--servers", url, "--no-http"], /actor running/));
     const jsm = await jetstreamManager(nc);
     const done = drained(jsm, Streams.Inbox, n);
@@ -117,7 +124,14 @@ const scenario: Scenario = {
     process.stderr.write(`raw passes: ${raws.map(Math.round).join(", ")} ev/s\n`);
     const raw = (raws[0]! + raws[1]!) / 2;
     const targets = replicas === 1 ? [">= 0.85x", ">= 1.5x"] : [">= 0.6x", undefined];
-    return VARIANTS.map((v, i) => ({ metric: `R${replicas} ${n} events, ${v.label}`, unit: "ev/s", jetbus: jb[i]!, raw, higherIsBetter: true, target: targets[i] })) satisfies Comparison[];
+    return VARIANTS.map((v, i) => ({
+      metric: `R${replicas} ${n} events, ${v.label}`,
+      unit: "ev/s",
+      jetbus: jb[i]!,
+      raw,
+      higherIsBetter: true,
+      target: targets[i],
+    })) satisfies Comparison[];
   },
 };
 export default scenario;

@@ -42,7 +42,10 @@ async function median(fn: (i: number) => Promise<unknown>): Promise<number> {
     await fn(i);
     times.push(performance.now() - t);
   }
-  return percentile(times.sort((a, b) => a - b), 50);
+  return percentile(
+    times.sort((a, b) => a - b),
+    50,
+  );
 }
 
 type Figures = { byId: number; byIdRaw: number; byCorr: number; byCorrRaw: number; page: number; pageRaw: number };
@@ -96,7 +99,8 @@ async function measure(nc: NatsConnection, jsm: JetStreamManager, store: EventSt
 
 const scenario: Scenario = {
   name: "queries",
-  description: "median latency of getById, getByCorrelationId (3 events) and a 100-event getByType page with 10k and with N stored (default 1M; `npm run bench -- queries 200000` scales down)",
+  description:
+    "median latency of getById, getByCorrelationId (3 events) and a 100-event getByType page with 10k and with N stored (default 1M; `npm run bench -- queries 200000` scales down)",
   async run(args) {
     const large = Number(args[0] ?? 1_000_000);
     const small = 10_000;
@@ -133,7 +137,9 @@ const scenario: Scenario = {
         },
       });
       const total = p1.count + p2.count;
-      log(`\nindexed ${p2.count} events at ${Math.round(p2.count / ((performance.now() - t) / 1000))} ev/s; store holds ${(await jsm.streams.info("EVENTS")).state.messages}`);
+      log(
+        `\nindexed ${p2.count} events at ${Math.round(p2.count / ((performance.now() - t) / 1000))} ev/s; store holds ${(await jsm.streams.info("EVENTS")).state.messages}`,
+      );
       // queries on the new, spread-out flows and on the old ones
       const atLarge = await measure(nc, jsm, store, p2);
       const oldAtLarge = await measure(nc, jsm, store, p1);
@@ -145,7 +151,14 @@ const scenario: Scenario = {
       const add = (name: string, j: keyof Figures, r: keyof Figures) => {
         rows.push({ metric: `${name} @10k`, unit: "ms", jetbus: at10k[j], raw: at10k[r], higherIsBetter: false });
         rows.push({ metric: `${name} @${k}`, unit: "ms", jetbus: atLarge[j], raw: atLarge[r], higherIsBetter: false });
-        rows.push({ metric: `${name} growth 10k->${k} (x)`, unit: "x", jetbus: Math.max(atLarge[j], oldAtLarge[j]) / at10k[j], raw: Math.max(atLarge[r], oldAtLarge[r]) / at10k[r], higherIsBetter: false, target: "jetbus <= 1.5" });
+        rows.push({
+          metric: `${name} growth 10k->${k} (x)`,
+          unit: "x",
+          jetbus: Math.max(atLarge[j], oldAtLarge[j]) / at10k[j],
+          raw: Math.max(atLarge[r], oldAtLarge[r]) / at10k[r],
+          higherIsBetter: false,
+          target: "jetbus <= 1.5",
+        });
       };
       add("getById", "byId", "byIdRaw");
       add("getByCorrelationId (3 events)", "byCorr", "byCorrRaw");

@@ -46,7 +46,11 @@ const ACTORS = ["sink-0", "sink-1", "sink-2", "sink-3"].map((name) => ({ name })
 
 function eventsFor(n: number) {
   return Array.from({ length: n }, (_, i) =>
-    createEvent({ type: TYPES[i % 4]!, source: "bench", data: { amount: i % 2000, country: COUNTRIES[(i >> 2) % 4], email: `user${i}@example.com`, address: { country: COUNTRIES[i % 4] } } }),
+    createEvent({
+      type: TYPES[i % 4]!,
+      source: "bench",
+      data: { amount: i % 2000, country: COUNTRIES[(i >> 2) % 4], email: `user${i}@example.com`, address: { country: COUNTRIES[i % 4] } },
+    }),
   );
 }
 
@@ -86,11 +90,13 @@ async function runRaw(url: string, n: number, inFlight: number): Promise<number>
         while (pending >= inFlight) await new Promise<void>((r) => (wake = r));
         pending++;
         const target = m.subject.endsWith("Created") ? 0 : m.subject.includes("Order") ? 1 : m.subject.includes("Payment") ? 2 : 3;
-        void js.publish(`out.sink-${target}.0`, m.data, { headers: m.headers, msgID: `${m.headers?.get("Nats-Msg-Id")}:sink-${target}` }).then(() => {
-          m.ack();
-          pending--;
-          wake?.();
-        });
+        void js
+          .publish(`out.sink-${target}.0`, m.data, { headers: m.headers, msgID: `${m.headers?.get("Nats-Msg-Id")}:sink-${target}` })
+          .then(() => {
+            m.ack();
+            pending--;
+            wake?.();
+          });
       }
     })();
     const rate = await rateUntil(jsm, "RAW_OUT", n);
@@ -110,7 +116,10 @@ async function runRouter(n: number, inFlight: number): Promise<number> {
     const jsm = await jetstreamManager(nc);
     await fill(nc, jsm, n);
     const config = configFrom({ store: { storage: "memory" }, actors: ACTORS, routes: { mode: "all-matches", rules: TWENTY_RULES } });
-    const router = await startRouter({ nc, config, logger: createLogger({ level: "warn", pretty: false }), metrics: new Metrics() }, { maxInFlight: inFlight });
+    const router = await startRouter(
+      { nc, config, logger: createLogger({ level: "warn", pretty: false }), metrics: new Metrics() },
+      { maxInFlight: inFlight },
+    );
     const rate = await rateUntil(jsm, Streams.Inbox, n);
     await router.stop();
     return rate;
@@ -127,7 +136,8 @@ const scenario: Scenario = {
     const n = Number(args[0] ?? 30_000);
     const inFlight = Number(args[1] ?? 512);
     const rounds = Number(args[2] ?? 2);
-    const raw: number[] = [], jet: number[] = [];
+    const raw: number[] = [],
+      jet: number[] = [];
     for (let i = 0; i < rounds; i++) {
       // alternate so neither side always runs on a warmer machine
       raw.push(await runRaw("", n, inFlight));
@@ -137,8 +147,22 @@ const scenario: Scenario = {
     const best = (xs: number[]) => Math.max(...xs);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     return [
-      { metric: `route ${n} events, 20 rules (median of ${rounds})`, unit: "msg/s", jetbus: median(jet), raw: median(raw), higherIsBetter: true, target: ">= 0.7x" },
-      { metric: `route ${n} events, 20 rules (best of ${rounds})`, unit: "msg/s", jetbus: best(jet), raw: best(raw), higherIsBetter: true, target: ">= 0.7x" },
+      {
+        metric: `route ${n} events, 20 rules (median of ${rounds})`,
+        unit: "msg/s",
+        jetbus: median(jet),
+        raw: median(raw),
+        higherIsBetter: true,
+        target: ">= 0.7x",
+      },
+      {
+        metric: `route ${n} events, 20 rules (best of ${rounds})`,
+        unit: "msg/s",
+        jetbus: best(jet),
+        raw: best(raw),
+        higherIsBetter: true,
+        target: ">= 0.7x",
+      },
     ];
   },
 };

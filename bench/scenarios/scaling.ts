@@ -1,4 +1,3 @@
-
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +43,11 @@ async function rawWorker(spec: string): Promise<void> {
 export type Worker = Readonly<{ child: ChildProcess; pid: number; exited: Promise<unknown> }>;
 
 export function spawnRawWorker(url: string, durable: string, delayMs: number, onSpawn?: (pid: number) => void): Promise<Worker> {
-  const child = spawn(process.execPath, ["--import", "tsx", self], { cwd: root, env: { ...process.env, [RAW_WORKER_ENV]: `${url}|${durable}|${delayMs}` }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", self], {
+    cwd: root,
+    env: { ...process.env, [RAW_WORKER_ENV]: `${url}|${durable}|${delayMs}` },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   onSpawn?.(child.pid!);
   const exited = new Promise((r) => child.once("exit", r));
   return new Promise((resolve, reject) => {
@@ -60,8 +63,18 @@ export function writeConfigFile(doc: unknown): string {
 }
 
 /** `jetbus actor NAME --replicas 1`, ready once it heartbeats in jetbus-presence. */
-export async function spawnActorProcess(nc: NatsConnection, url: string, configFile: string, actor: string, onSpawn?: (pid: number) => void): Promise<Worker> {
-  const child = spawn(process.execPath, ["bin/jetbus.js", "actor", actor, "--replicas", "1", "--config", configFile, "--servers", url], { cwd: root, env: { ...process.env, JETBUS_LOG_JSON: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+export async function spawnActorProcess(
+  nc: NatsConnection,
+  url: string,
+  configFile: string,
+  actor: string,
+  onSpawn?: (pid: number) => void,
+): Promise<Worker> {
+  const child = spawn(process.execPath, ["bin/jetbus.js", "actor", actor, "--replicas", "1", "--config", configFile, "--servers", url], {
+    cwd: root,
+    env: { ...process.env, JETBUS_LOG_JSON: "1" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   onSpawn?.(child.pid!);
   const exited = new Promise((r) => child.once("exit", r));
   const deadline = Date.now() + 60_000;
@@ -91,7 +104,11 @@ export async function fill(nc: NatsConnection, subject: string, n: number, tag: 
   const js = jetstream(nc);
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
-    const e = createEvent({ type: "UserCreated", data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" }, source: "bench" });
+    const e = createEvent({
+      type: "UserCreated",
+      data: { user_id: `u${i}`, username: "bench", email: "bench@example.com" },
+      source: "bench",
+    });
     const w = encodeEvent(e, { subject, msgId: `${e.id}:${tag}` });
     const p = js.publish(w.subject, w.data, { headers: w.headers }).finally(() => inflight.delete(p));
     inflight.add(p);
@@ -112,8 +129,13 @@ export async function drained(jsm: JetStreamManager, stream: string, durable: st
 }
 
 export async function ensureRawStream(jsm: JetStreamManager, durable: string): Promise<void> {
-  await jsm.streams.add({ name: RAW_STREAM, subjects: ["benchraw.>"] , retention: RetentionPolicy.Workqueue }).catch(() => undefined);
-  await jsm.consumers.add(RAW_STREAM, { durable_name: durable, filter_subject: `benchraw.${durable}`, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  await jsm.streams.add({ name: RAW_STREAM, subjects: ["benchraw.>"], retention: RetentionPolicy.Workqueue }).catch(() => undefined);
+  await jsm.consumers.add(RAW_STREAM, {
+    durable_name: durable,
+    filter_subject: `benchraw.${durable}`,
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 1000,
+  });
 }
 
 async function timeRun(workers: Worker[], publish: () => Promise<void>, done: () => Promise<void>, n: number): Promise<number> {
@@ -132,14 +154,18 @@ async function timeRun(workers: Worker[], publish: () => Promise<void>, done: ()
  */
 const scenario: Scenario = {
   name: "scaling",
-  description: "I/O-bound actor (10 ms/event, concurrency 1 per process) throughput with 1, 2, 4 replica processes vs raw consume() processes",
+  description:
+    "I/O-bound actor (10 ms/event, concurrency 1 per process) throughput with 1, 2, 4 replica processes vs raw consume() processes",
   async run(args) {
     const n = Number(args[0] ?? 400);
     const server = await NatsServer.start();
     try {
       const nc = await connectNats({ servers: server.url, name: "bench-scaling" });
       const jsm = await jetstreamManager(nc);
-      const doc = { actors: [{ name: "io", handler: "user-handler", concurrency: 1, options: { delay_ms: 10 } }], observability: { log_level: "warn" } };
+      const doc = {
+        actors: [{ name: "io", handler: "user-handler", concurrency: 1, options: { delay_ms: 10 } }],
+        observability: { log_level: "warn" },
+      };
       const config: JetbusConfig = configFrom(doc);
       await ensureInbox(jsm, config);
       const file = writeConfigFile(doc);
@@ -147,17 +173,40 @@ const scenario: Scenario = {
       const results: Array<{ k: number; jetbus: number; raw: number }> = [];
       for (const k of [1, 2, 4]) {
         const actors = await Promise.all(Array.from({ length: k }, () => spawnActorProcess(nc, server.url, file, "io")));
-        const jetbus = await timeRun(actors, () => fill(nc, "actors.io.0", n, `io${k}`), () => drained(jsm, Streams.Inbox, "io"), n);
+        const jetbus = await timeRun(
+          actors,
+          () => fill(nc, "actors.io.0", n, `io${k}`),
+          () => drained(jsm, Streams.Inbox, "io"),
+          n,
+        );
         const raws = await Promise.all(Array.from({ length: k }, () => spawnRawWorker(server.url, "rawio", 10)));
-        const raw = await timeRun(raws, () => fill(nc, "benchraw.rawio", n, `raw${k}`), () => drained(jsm, RAW_STREAM, "rawio"), n);
+        const raw = await timeRun(
+          raws,
+          () => fill(nc, "benchraw.rawio", n, `raw${k}`),
+          () => drained(jsm, RAW_STREAM, "rawio"),
+          n,
+        );
         results.push({ k, jetbus, raw });
         process.stderr.write(`  ${k} process(es): jetbus ${jetbus.toFixed(1)} ev/s, raw ${raw.toFixed(1)} ev/s\n`);
       }
       await nc.close();
-      const rows: Comparison[] = results.map((r) => ({ metric: `${r.k} process(es) x concurrency 1, ${n} events`, unit: "ev/s", jetbus: r.jetbus, raw: r.raw, higherIsBetter: true }));
+      const rows: Comparison[] = results.map((r) => ({
+        metric: `${r.k} process(es) x concurrency 1, ${n} events`,
+        unit: "ev/s",
+        jetbus: r.jetbus,
+        raw: r.raw,
+        higherIsBetter: true,
+      }));
       const one = results[0]!;
       for (const r of results.slice(1)) {
-        rows.push({ metric: `speedup ${r.k} processes vs 1`, unit: "x", jetbus: r.jetbus / one.jetbus, raw: r.raw / one.raw, higherIsBetter: true, ...(r.k === 4 ? { target: "jetbus >= 3.6x" } : {}) });
+        rows.push({
+          metric: `speedup ${r.k} processes vs 1`,
+          unit: "x",
+          jetbus: r.jetbus / one.jetbus,
+          raw: r.raw / one.raw,
+          higherIsBetter: true,
+          ...(r.k === 4 ? { target: "jetbus >= 3.6x" } : {}),
+        });
       }
       return rows;
     } finally {

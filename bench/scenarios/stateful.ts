@@ -54,7 +54,14 @@ async function drained(jsm: JetStreamManager, actor: string): Promise<void> {
 async function run(nc: NatsConnection, jsm: JetStreamManager, settings: ActorSettings, n: number, handler: HandlerFn): Promise<number> {
   await ensureInbox(jsm, configFrom({ actors: [{ name: settings.name, ordered: settings.ordered }] }));
   await prefill(nc, settings, n);
-  const worker = new ActorWorker({ nc, settings, handler, logger: createLogger({ level: "warn", pretty: false }), metrics: new Metrics(), publishEvent: () => Promise.reject(new Error("not used")) });
+  const worker = new ActorWorker({
+    nc,
+    settings,
+    handler,
+    logger: createLogger({ level: "warn", pretty: false }),
+    metrics: new Metrics(),
+    publishEvent: () => Promise.reject(new Error("not used")),
+  });
   const t0 = performance.now();
   await worker.start();
   await drained(jsm, settings.name);
@@ -67,13 +74,17 @@ async function run(nc: NatsConnection, jsm: JetStreamManager, settings: ActorSet
 async function stateful(nc: NatsConnection, jsm: JetStreamManager, name: string, n: number, timers: Timers): Promise<number> {
   const settings = { ...settingsFor(name), idempotency: { enabled: false, ttl: 86_400_000 } };
   const store = await StateStore.open(nc, name, { replicas: 1 });
-  const handler = statefulHandler<{ n: number }>({ key: "data.key", initial: { n: 0 } }, async (_e, ctx) => ctx.state.set({ n: ctx.state.get().n + 1 }), {
-    actor: name,
-    store,
-    timers,
-    publishEvent: () => Promise.reject(new Error("not used")),
-    markerTtlMs: 86_400_000,
-  });
+  const handler = statefulHandler<{ n: number }>(
+    { key: "data.key", initial: { n: 0 } },
+    async (_e, ctx) => ctx.state.set({ n: ctx.state.get().n + 1 }),
+    {
+      actor: name,
+      store,
+      timers,
+      publishEvent: () => Promise.reject(new Error("not used")),
+      markerTtlMs: 86_400_000,
+    },
+  );
   return run(nc, jsm, settings, n, handler);
 }
 
@@ -87,7 +98,8 @@ async function markersOnly(nc: NatsConnection, jsm: JetStreamManager, name: stri
 
 const scenario: Scenario = {
   name: "stateful",
-  description: "stateful counter (state + marker per event, one atomic batch) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
+  description:
+    "stateful counter (state + marker per event, one atomic batch) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
   async run(args) {
     const n = Number(args[0] ?? 5000);
     const server = await NatsServer.start();
@@ -103,10 +115,23 @@ const scenario: Scenario = {
         withMarkers.push(await markersOnly(nc, jsm, `markers-${round}`, n));
         withState.push(await stateful(nc, jsm, `state-${round}`, n, timers));
       }
-      if (process.env.BENCH_DEBUG) process.stderr.write(`markers ${withMarkers.map(Math.round).join(" ")}; state ${withState.map(Math.round).join(" ")}\n`);
+      if (process.env.BENCH_DEBUG)
+        process.stderr.write(`markers ${withMarkers.map(Math.round).join(" ")}; state ${withState.map(Math.round).join(" ")}\n`);
       await nc.close();
-      const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-      return [{ metric: `counter, ${n} events, ${KEYS} keys, ${PARTITIONS} partitions (median of ${ROUNDS}): state vs markers only`, unit: "ev/s", jetbus: median(withState), raw: median(withMarkers), higherIsBetter: true }];
+      const median = (xs: number[]) =>
+        percentile(
+          [...xs].sort((a, b) => a - b),
+          50,
+        );
+      return [
+        {
+          metric: `counter, ${n} events, ${KEYS} keys, ${PARTITIONS} partitions (median of ${ROUNDS}): state vs markers only`,
+          unit: "ev/s",
+          jetbus: median(withState),
+          raw: median(withMarkers),
+          higherIsBetter: true,
+        },
+      ];
     } finally {
       await server.stop();
     }

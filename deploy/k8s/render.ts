@@ -44,7 +44,9 @@ const values = {
   container: {
     // the floor of jetbus is 2.11; 2.14 is a current release line on Docker Hub
     image: { repository: "nats", tag: "2.14-alpine" },
-    env: Object.fromEntries(users.map((u) => [u.passwordVar, { valueFrom: { secretKeyRef: { name: "jetbus-nats-passwords", key: u.passwordVar } } }])),
+    env: Object.fromEntries(
+      users.map((u) => [u.passwordVar, { valueFrom: { secretKeyRef: { name: "jetbus-nats-passwords", key: u.passwordVar } } }]),
+    ),
   },
   podTemplate: {
     topologySpreadConstraints: { "kubernetes.io/hostname": { maxSkew: 1, whenUnsatisfiable: "DoNotSchedule" } },
@@ -77,7 +79,10 @@ function deployment(name: string, user: string, passwordVar: string, replicas: n
       replicas,
       selector: { matchLabels: { "app.kubernetes.io/name": "jetbus", "app.kubernetes.io/component": name } },
       template: {
-        metadata: { labels: { "app.kubernetes.io/name": "jetbus", "app.kubernetes.io/component": name }, annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(PORT) } },
+        metadata: {
+          labels: { "app.kubernetes.io/name": "jetbus", "app.kubernetes.io/component": name },
+          annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(PORT) },
+        },
         spec: {
           // SIGTERM lets in-flight events finish (actor --grace 30s) before the pod goes
           terminationGracePeriodSeconds: 40,
@@ -106,9 +111,19 @@ function deployment(name: string, user: string, passwordVar: string, replicas: n
 }
 const router = users.find((u) => u.role === "router")!;
 const docs = [deployment("router", router.user, router.passwordVar, 2, ["router"])];
-writeFileSync(here("./router.yaml"), "# The router: 2 replicas share the jetbus-router durable on EVENTS.\n" + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
-const actorDocs = actors.map((a) => { const u = users.find((x) => x.actor === a.name)!; return deployment(a.name, u.user, u.passwordVar, a.replicas, ["actor", a.name]); });
-writeFileSync(here("./actors.yaml"), "# One Deployment per actor (deploy/jetbus.cluster.json), each with its own NATS user. KEDA scales them (scaledobjects.yaml).\n" + actorDocs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
+writeFileSync(
+  here("./router.yaml"),
+  "# The router: 2 replicas share the jetbus-router durable on EVENTS.\n" + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"),
+);
+const actorDocs = actors.map((a) => {
+  const u = users.find((x) => x.actor === a.name)!;
+  return deployment(a.name, u.user, u.passwordVar, a.replicas, ["actor", a.name]);
+});
+writeFileSync(
+  here("./actors.yaml"),
+  "# One Deployment per actor (deploy/jetbus.cluster.json), each with its own NATS user. KEDA scales them (scaledobjects.yaml).\n" +
+    actorDocs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"),
+);
 const scaled = actors.map((a) => ({
   apiVersion: "keda.sh/v1alpha1",
   kind: "ScaledObject",
@@ -135,4 +150,8 @@ const scaled = actors.map((a) => ({
     ],
   },
 }));
-writeFileSync(here("./scaledobjects.yaml"), "# KEDA: one ScaledObject per actor, scaling on the lag of its durable on JETBUS_INBOX (nats-jetstream scaler reads /jsz on the monitoring port).\n" + scaled.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
+writeFileSync(
+  here("./scaledobjects.yaml"),
+  "# KEDA: one ScaledObject per actor, scaling on the lag of its durable on JETBUS_INBOX (nats-jetstream scaler reads /jsz on the monitoring port).\n" +
+    scaled.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"),
+);

@@ -60,14 +60,29 @@ class DeliveryContext implements ActorContext {
   }
 
   get logger(): Logger {
-    this.childLogger ??= this.deps.logger.child({ actor: this.actor, eventId: this.event.id, eventType: this.event.type, correlationId: this.event.correlationid, attempt: this.deliveryCount });
+    this.childLogger ??= this.deps.logger.child({
+      actor: this.actor,
+      eventId: this.event.id,
+      eventType: this.event.type,
+      correlationId: this.event.correlationid,
+      attempt: this.deliveryCount,
+    });
     return this.childLogger;
   }
 
   publish<K extends string>(type: K, data: EventData<K>, opts: FollowUpOptions = {}): Promise<PublishedEvent> {
     const e = this.event;
     try {
-      const next = createEvent({ type, data, id: opts.id, source: opts.source ?? this.actor, correlationid: e.correlationid, causationid: e.id, traceparent: e.traceparent, dataversion: opts.dataVersion });
+      const next = createEvent({
+        type,
+        data,
+        id: opts.id,
+        source: opts.source ?? this.actor,
+        correlationid: e.correlationid,
+        causationid: e.id,
+        traceparent: e.traceparent,
+        dataversion: opts.dataVersion,
+      });
       return this.deps.publishEvent(next);
     } catch (err) {
       return Promise.reject(err);

@@ -15,7 +15,11 @@ const DEAD_LETTER_HEADERS = [JetbusHeaders.Actor, JetbusHeaders.Attempts, Jetbus
  * Stores the inbox message as it arrived (same body, same ce-* headers) on `dlq.<actor>` with why
  * it failed, and waits for JetStream's ack: only then may the caller terminate the original.
  */
-export async function publishDeadLetter(js: JetStreamClient, msg: JsMsg, o: { actor: string; eventId: string; attempts: number; error: unknown }): Promise<void> {
+export async function publishDeadLetter(
+  js: JetStreamClient,
+  msg: JsMsg,
+  o: { actor: string; eventId: string; attempts: number; error: unknown },
+): Promise<void> {
   const h = natsHeaders();
   if (msg.headers) for (const k of msg.headers.keys()) if (k !== Header.MsgId) h.set(k, msg.headers.get(k));
   h.set(JetbusHeaders.Actor, o.actor);
@@ -53,7 +57,9 @@ export async function listDeadLetters(nc: NatsConnection, opts: { actor?: string
     throw err;
   }
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(Streams.DeadLetter, { filter_subjects: opts.actor ? Subjects.deadLetter(opts.actor) : Subjects.deadLetterAll });
+  const consumer = await js.consumers.get(Streams.DeadLetter, {
+    filter_subjects: opts.actor ? Subjects.deadLetter(opts.actor) : Subjects.deadLetterAll,
+  });
   const out: DeadLetter[] = [];
   const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
   try {
@@ -77,22 +83,39 @@ export type ReplayedDeadLetter = Readonly<{ dlqSeq: number; actor: string; event
  * an actor. The event keeps its id; the inbox copy gets a fresh Nats-Msg-Id so dedupe lets it in,
  * and the dead letter is deleted only after the inbox acked the copy.
  */
-export async function replayDeadLetters(nc: NatsConnection, actors: readonly ActorSettings[], sel: ReplaySelector, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayedDeadLetter[]> {
+export async function replayDeadLetters(
+  nc: NatsConnection,
+  actors: readonly ActorSettings[],
+  sel: ReplaySelector,
+  opts: { onProgress?: (done: number, total: number) => void } = {},
+): Promise<ReplayedDeadLetter[]> {
   if (!sel.id && !sel.actor) throw new UsageError("dlq replay needs an event id (or DLQ sequence) or --actor");
   const all = await listDeadLetters(nc, { actor: sel.actor });
   const chosen = sel.id ? all.filter((d) => d.eventId === sel.id || String(d.dlqSeq) === sel.id) : all;
-  if (chosen.length === 0) throw new NotFoundError(sel.id ? `no dead letter with event id or sequence ${sel.id}${sel.actor ? ` for actor ${sel.actor}` : ""}` : `no dead letters for actor ${sel.actor}`, "`jetbus dlq list` shows each dead letter's event id and sequence");
+  if (chosen.length === 0)
+    throw new NotFoundError(
+      sel.id
+        ? `no dead letter with event id or sequence ${sel.id}${sel.actor ? ` for actor ${sel.actor}` : ""}`
+        : `no dead letters for actor ${sel.actor}`,
+      "`jetbus dlq list` shows each dead letter's event id and sequence",
+    );
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const done: ReplayedDeadLetter[] = [];
   for (const [i, d] of chosen.entries()) {
     opts.onProgress?.(i, chosen.length);
     const settings = actors.find((a) => a.name === d.actor);
-    if (!settings) throw new NotFoundError(`actor ${d.actor} of dead letter ${d.dlqSeq} is not in the config`, "pass --config with the config that defines the actor, or add it back, then replay");
+    if (!settings)
+      throw new NotFoundError(
+        `actor ${d.actor} of dead letter ${d.dlqSeq} is not in the config`,
+        "pass --config with the config that defines the actor, or add it back, then replay",
+      );
     const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: d.dlqSeq });
     if (!stored) continue; // replayed by someone else meanwhile
     const h = natsHeaders();
-    if (stored.header) for (const k of stored.header.keys()) if (!DEAD_LETTER_HEADERS.includes(k as never) && k !== Header.MsgId) h.set(k, stored.header.get(k));
+    if (stored.header)
+      for (const k of stored.header.keys())
+        if (!DEAD_LETTER_HEADERS.includes(k as never) && k !== Header.MsgId) h.set(k, stored.header.get(k));
     const { event } = decodeEvent({ subject: stored.subject, data: stored.data, headers: stored.header });
     const subject = inboxSubjectFor(settings, event);
     const ack = await js.publish(subject, stored.data, { headers: h, msgID: `${event.id}:${d.actor}:replay:${d.dlqSeq}` });

@@ -22,7 +22,8 @@ export type StatefulActorSpec<TData = unknown, TState = unknown> = Readonly<{
 
 /** A plain-object actor handler, as exported by an actor module (`export default defineActor(...)`). */
 export type ActorDefinition<TData = unknown> = ActorSpec<TData> & Readonly<{ [ACTOR_MARK]: true }>;
-export type StatefulActorDefinition<TData = unknown, TState = unknown> = StatefulActorSpec<TData, TState> & Readonly<{ [ACTOR_MARK]: true }>;
+export type StatefulActorDefinition<TData = unknown, TState = unknown> = StatefulActorSpec<TData, TState> &
+  Readonly<{ [ACTOR_MARK]: true }>;
 
 /**
  * A handler without a class or dependency injection. `TData` types `event.data`; it is what the
@@ -35,13 +36,16 @@ export type StatefulActorDefinition<TData = unknown, TState = unknown> = Statefu
  *   export default defineActor<Counted, { n: number }>({ state: { key: "data.key", initial: { n: 0 } },
  *     async handle(event, ctx) { ctx.state.set({ n: ctx.state.get().n + 1 }) } });
  */
-export function defineActor<TData = unknown, TState = unknown>(spec: StatefulActorSpec<TData, TState>): StatefulActorDefinition<TData, TState>;
+export function defineActor<TData = unknown, TState = unknown>(
+  spec: StatefulActorSpec<TData, TState>,
+): StatefulActorDefinition<TData, TState>;
 export function defineActor<TData = unknown>(spec: ActorSpec<TData>): ActorDefinition<TData>;
 export function defineActor(spec: ActorSpec | StatefulActorSpec): ActorDefinition | StatefulActorDefinition {
   if (typeof spec?.handle !== "function") throw new TypeError("defineActor needs an object with a handle(event, ctx) method");
   if ("state" in spec && spec.state !== undefined) {
     const s = spec.state as StateSpec<unknown>;
-    if (typeof s?.key !== "string" || !("initial" in s)) throw new TypeError('defineActor: state needs { key: "data.<path>" | "correlationid" | ..., initial }');
+    if (typeof s?.key !== "string" || !("initial" in s))
+      throw new TypeError('defineActor: state needs { key: "data.<path>" | "correlationid" | ..., initial }');
     return Object.freeze({ state: s, handle: spec.handle.bind(spec) as StatefulActorSpec["handle"], [ACTOR_MARK]: true as const });
   }
   return Object.freeze({ handle: (spec as ActorSpec).handle.bind(spec), [ACTOR_MARK]: true as const });

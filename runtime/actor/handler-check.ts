@@ -16,7 +16,10 @@ export function checkRegisteredHandlers(actors: readonly Partial<ActorSettings>[
     const name = a.handler ?? a.name;
     if (known.includes(name)) return;
     const where = a.handler !== undefined ? `actors[${i}].handler` : `actors[${i}].name`;
-    const what = a.handler !== undefined ? `no handler registered as "${name}"` : `no handler registered under the actor's name "${name}" (set "handler", or "module" for a file of yours)`;
+    const what =
+      a.handler !== undefined
+        ? `no handler registered as "${name}"`
+        : `no handler registered under the actor's name "${name}" (set "handler", or "module" for a file of yours)`;
     problems.push({ path: where, message: `${what}; registered: ${known.join(", ") || "none"}${didYouMean(name, known)}` });
   });
   return problems;

@@ -46,7 +46,13 @@ export class ProcessedMarkers {
     const kv = await ensureBucket(nc, name, { history: 1, ttl: actor.idempotency.ttl, replicas });
     const config = (await kv.status()).streamInfo.config;
     if (!config.allow_direct || config.mirror || !config.subjects?.includes(`$KV.${name}.>`)) return new ProcessedMarkers(kv, replica);
-    const fast = { stream: config.name, prefix: `$KV.${name}.`, gets: new DirectGets(nc), writes: new BulkPublisher(nc, { coalesce: true }), jsm: await jetstreamManager(nc) };
+    const fast = {
+      stream: config.name,
+      prefix: `$KV.${name}.`,
+      gets: new DirectGets(nc),
+      writes: new BulkPublisher(nc, { coalesce: true }),
+      jsm: await jetstreamManager(nc),
+    };
     return new ProcessedMarkers(kv, replica, fast);
   }
 

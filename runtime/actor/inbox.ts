@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { msToNanos } from "../config/duration.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -9,11 +17,23 @@ import { consumersOf } from "./ordering.ts";
 type StreamWanted = Pick<StreamConfig, "name" | "subjects" | "retention" | "storage" | "num_replicas">;
 
 export function inboxStreamConfig(config: Pick<JetbusConfig, "store">): StreamWanted {
-  return { name: Streams.Inbox, subjects: [Subjects.inboxes], retention: RetentionPolicy.Workqueue, storage: storageOf(config), num_replicas: config.store.replicas };
+  return {
+    name: Streams.Inbox,
+    subjects: [Subjects.inboxes],
+    retention: RetentionPolicy.Workqueue,
+    storage: storageOf(config),
+    num_replicas: config.store.replicas,
+  };
 }
 
 export function deadLetterStreamConfig(config: Pick<JetbusConfig, "store">): StreamWanted {
-  return { name: Streams.DeadLetter, subjects: [Subjects.deadLetterAll], retention: RetentionPolicy.Limits, storage: storageOf(config), num_replicas: config.store.replicas };
+  return {
+    name: Streams.DeadLetter,
+    subjects: [Subjects.deadLetterAll],
+    retention: RetentionPolicy.Limits,
+    storage: storageOf(config),
+    num_replicas: config.store.replicas,
+  };
 }
 
 function storageOf(config: Pick<JetbusConfig, "store">): StorageType {
@@ -55,7 +75,11 @@ async function ensureStream(jsm: JetStreamManager, want: StreamWanted): Promise<
 }
 
 /** Creates or updates one actor's durables; stale durables of the same actor whose filters would overlap are removed. */
-export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSettings, actorNames: ReadonlySet<string> = new Set()): Promise<void> {
+export async function ensureActorConsumers(
+  jsm: JetStreamManager,
+  actor: ActorSettings,
+  actorNames: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const wanted = actorConsumerConfigs(actor);
   const names = new Set(wanted.map((w) => w.durable_name));
   await retryTransient(async () => {
@@ -63,7 +87,8 @@ export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSe
       const own = ci.name === actor.name || ci.name.startsWith(`${actor.name}-p`);
       // a WorkQueue stream refuses overlapping filters: an actor switched between ordered and
       // unordered, or re-partitioned, must lose its old durables (its messages stay in the stream)
-      if (own && !names.has(ci.name) && !actorNames.has(ci.name) && /^\d*$/.test(ci.name.slice(actor.name.length + 2))) await jsm.consumers.delete(Streams.Inbox, ci.name);
+      if (own && !names.has(ci.name) && !actorNames.has(ci.name) && /^\d*$/.test(ci.name.slice(actor.name.length + 2)))
+        await jsm.consumers.delete(Streams.Inbox, ci.name);
     }
   });
   for (const cfg of wanted) {

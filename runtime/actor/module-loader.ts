@@ -59,7 +59,10 @@ export async function loadActorModule(actor: string, file: string, opts: LoadOpt
   const handler = handlerExportOf(ns);
   if (!handler) {
     const found = ns.default === undefined ? "no default export" : `a default export of type ${typeof ns.default}`;
-    throw new HandlerInvalidError(actor, `module ${file} has ${found}; export default defineActor({ handle(event, ctx) { ... } }) or a class with handle(event, ctx)`);
+    throw new HandlerInvalidError(
+      actor,
+      `module ${file} has ${found}; export default defineActor({ handle(event, ctx) { ... } }) or a class with handle(event, ctx)`,
+    );
   }
   return handler;
 }

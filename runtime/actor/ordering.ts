@@ -39,7 +39,13 @@ export function inboxSubjectFor(actor: Pick<ActorSettings, "name" | "ordered">, 
 }
 
 /** The durable consumers of an actor with their filter subjects. */
-export function consumersOf(actor: Pick<ActorSettings, "name" | "ordered">): Array<Readonly<{ durable: string; filter: string; partition?: number }>> {
+export function consumersOf(
+  actor: Pick<ActorSettings, "name" | "ordered">,
+): Array<Readonly<{ durable: string; filter: string; partition?: number }>> {
   if (!actor.ordered) return [{ durable: Consumers.actor(actor.name), filter: Subjects.inboxAll(actor.name) }];
-  return Array.from({ length: actor.ordered.partitions }, (_, k) => ({ durable: Consumers.actorPartition(actor.name, k), filter: Subjects.inbox(actor.name, k), partition: k }));
+  return Array.from({ length: actor.ordered.partitions }, (_, k) => ({
+    durable: Consumers.actorPartition(actor.name, k),
+    filter: Subjects.inbox(actor.name, k),
+    partition: k,
+  }));
 }

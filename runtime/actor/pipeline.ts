@@ -7,7 +7,22 @@ import { publishDeadLetter } from "./dead-letter.ts";
 import type { ProcessedMarkers } from "./idempotency.ts";
 import { backoffDelayMs } from "./retry.ts";
 import type { HandlerFn } from "./types.ts";
-import { compose, composePolicies, deadLetter, decode, deliveryLedger, failureLog, handlingMetrics, idempotency, retry, timeout, tracing, type Outcome, type Policy, type Step } from "./middleware/mod.ts";
+import {
+  compose,
+  composePolicies,
+  deadLetter,
+  decode,
+  deliveryLedger,
+  failureLog,
+  handlingMetrics,
+  idempotency,
+  retry,
+  timeout,
+  tracing,
+  type Outcome,
+  type Policy,
+  type Step,
+} from "./middleware/mod.ts";
 
 /** How long a processed marker write is retried through a leader election before the worker acks without it. */
 const MARKER_RETRY_MS = 30_000;
@@ -55,7 +70,10 @@ export function buildPipeline(d: PipelineDeps): Step {
     failureLog(d.logger, s.retry.max_attempts),
     decode(),
   ];
-  if (d.markers) policies.push(idempotency(d.markers, { logger: d.logger, readRetryDelayMs: backoffDelayMs(s.retry.backoff, 1), writeRetryMs: MARKER_RETRY_MS }));
+  if (d.markers)
+    policies.push(
+      idempotency(d.markers, { logger: d.logger, readRetryDelayMs: backoffDelayMs(s.retry.backoff, 1), writeRetryMs: MARKER_RETRY_MS }),
+    );
   policies.push(retry(s.retry), tracing(s.name));
   return composePolicies(invoke, ...policies);
 }

@@ -35,7 +35,8 @@ function buildInstance(container: DependencyContainer, settings: ActorSettings, 
     if (NO_TYPE_INFO.test((err as Error)?.message ?? "")) throw missingInject(settings, cls, err);
     throw err;
   }
-  if (typeof instance?.handle !== "function") throw new HandlerInvalidError(settings.name, `handler class ${cls.name} has no handle(event, ctx) method`);
+  if (typeof instance?.handle !== "function")
+    throw new HandlerInvalidError(settings.name, `handler class ${cls.name} has no handle(event, ctx) method`);
   return (event, ctx) => instance.handle(event, ctx);
 }
 
@@ -44,7 +45,11 @@ function buildInstance(container: DependencyContainer, settings: ActorSettings, 
  * own child container (ActorTokens.Settings / Options injectable).
  */
 export function resolveHandler(container: DependencyContainer, settings: ActorSettings, source: HandlerSource): HandlerFn {
-  if (isStatefulDefinition(source)) throw new HandlerInvalidError(settings.name, "a stateful handler (defineActor with state) runs through startActors, which opens its state bucket");
+  if (isStatefulDefinition(source))
+    throw new HandlerInvalidError(
+      settings.name,
+      "a stateful handler (defineActor with state) runs through startActors, which opens its state bucket",
+    );
   if (isActorDefinition(source)) return async (event, ctx) => source.handle(event, ctx);
   return buildInstance(container, settings, source);
 }

@@ -6,7 +6,12 @@ import type { FailureDecision } from "./types.ts";
  * Error codes that no retry can fix: a handler's TerminalError, and events whose content is
  * wrong (bad envelope, data failing its schema, too large). Everything else is retried.
  */
-export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([ErrorCode.Terminal, ErrorCode.EventInvalid, ErrorCode.SchemaViolation, ErrorCode.EventTooLarge]);
+export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.Terminal,
+  ErrorCode.EventInvalid,
+  ErrorCode.SchemaViolation,
+  ErrorCode.EventTooLarge,
+]);
 
 /** True when an error skips the remaining attempts. Reads `code` so it works across module copies. */
 export function isTerminal(err: unknown): boolean {

@@ -38,7 +38,11 @@ export function selectActors(all: readonly ActorSettings[], names?: readonly str
   if (!names || names.length === 0) return [...all];
   return names.map((n) => {
     const a = all.find((x) => x.name === n);
-    if (!a) throw new UnknownActorError(n, all.map((x) => x.name));
+    if (!a)
+      throw new UnknownActorError(
+        n,
+        all.map((x) => x.name),
+      );
     return a;
   });
 }
@@ -67,7 +71,13 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
     return { finished: abandoned === 0, abandoned };
   };
   let timers: Promise<Timers> | undefined;
-  const stateDeps = { nc: rt.nc, replicas: rt.config.store.replicas, publishEvent: (e: Event) => bus.publishEvent(e), timers: () => (timers ??= Timers.open(rt.nc, { replicas: rt.config.store.replicas })), schemas: new StateSchemas(join(rt.projectDir, "schemas", "state")) };
+  const stateDeps = {
+    nc: rt.nc,
+    replicas: rt.config.store.replicas,
+    publishEvent: (e: Event) => bus.publishEvent(e),
+    timers: () => (timers ??= Timers.open(rt.nc, { replicas: rt.config.store.replicas })),
+    schemas: new StateSchemas(join(rt.projectDir, "schemas", "state")),
+  };
   try {
     for (const configured of selected) {
       const source = sources.get(configured.name)!;

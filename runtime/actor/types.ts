@@ -48,8 +48,7 @@ export type ProcessedMarker = Readonly<{ at: string; attempts: number; replica: 
 
 /** What happens to a delivery whose handler threw. */
 export type FailureDecision =
-  | Readonly<{ kind: "retry"; delayMs: number }>
-  | Readonly<{ kind: "dead-letter"; reason: "terminal" | "exhausted" }>;
+  Readonly<{ kind: "retry"; delayMs: number }> | Readonly<{ kind: "dead-letter"; reason: "terminal" | "exhausted" }>;
 
 /** One message of JETBUS_DLQ as `jetbus dlq list` shows it. */
 export type DeadLetter = Readonly<{

@@ -89,11 +89,23 @@ export class ActorWorker {
       metrics: this.o.metrics,
       js: jetstream(this.o.nc),
       markers: this.markers,
-      ctx: { actor: s.name, replica: this.replica, options: s.options, logger: this.o.logger, publishEvent: this.o.publishEvent, signal: this.abort.signal },
+      ctx: {
+        actor: s.name,
+        replica: this.replica,
+        options: s.options,
+        logger: this.o.logger,
+        publishEvent: this.o.publishEvent,
+        signal: this.abort.signal,
+      },
     });
     if (this.o.presence) {
       const kv = this.o.presence;
-      this.heartbeat = new Heartbeat(async () => kv, presenceKey("actor", s.name, this.replica), () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inFlight, counts: this.tally.snapshot() }), this.log);
+      this.heartbeat = new Heartbeat(
+        async () => kv,
+        presenceKey("actor", s.name, this.replica),
+        () => ({ role: "actor", name: s.name, replica: this.replica, inFlight: this.inFlight, counts: this.tally.snapshot() }),
+        this.log,
+      );
       await this.heartbeat.start();
     }
     const durables = consumersOf(s).map((c) => c.durable);
@@ -156,10 +168,23 @@ export class ActorWorker {
     let lost = false;
     void cutShort?.then(() => (lost = true));
     const result = this.runner
-      ? await this.runner.stop(graceMs, (abandoned) => {
-          this.abort.abort(new TimeoutError(lost ? "the connection to NATS is gone: nothing can be acked" : `shutdown grace period of ${graceMs} ms is over`));
-          this.log.warn({ abandoned }, lost ? "connection to NATS lost while stopping: unfinished events will be redelivered after ack_wait" : "grace period over: unfinished events will be redelivered after ack_wait");
-        }, cutShort)
+      ? await this.runner.stop(
+          graceMs,
+          (abandoned) => {
+            this.abort.abort(
+              new TimeoutError(
+                lost ? "the connection to NATS is gone: nothing can be acked" : `shutdown grace period of ${graceMs} ms is over`,
+              ),
+            );
+            this.log.warn(
+              { abandoned },
+              lost
+                ? "connection to NATS lost while stopping: unfinished events will be redelivered after ack_wait"
+                : "grace period over: unfinished events will be redelivered after ack_wait",
+            );
+          },
+          cutShort,
+        )
       : { finished: true, abandoned: 0 };
     // an abandoned handler that still finishes should still get to write its marker
     if (result.finished && !lost) await this.markers?.close();

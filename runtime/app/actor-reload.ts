@@ -81,7 +81,10 @@ export async function watchActors(rt: Runtime, configPath: string, graceMs?: num
   function schedule(): void {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      chain = chain.then(reload).catch((err: unknown) => rt.logger.error({ err }, "reload failed")).finally(() => void done++);
+      chain = chain
+        .then(reload)
+        .catch((err: unknown) => rt.logger.error({ err }, "reload failed"))
+        .finally(() => void done++);
     }, SETTLE_MS);
   }
 

@@ -54,7 +54,11 @@ export type Runtime = Readonly<{
 
 export function resolveServers(opts: RuntimeOptions, config: JetbusConfig): string[] {
   const raw = opts.servers ?? process.env.NATS_URL;
-  if (raw) return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (raw)
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   return config.nats.servers;
 }
 
@@ -80,7 +84,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       name: opts.name ?? "jetbus",
       firstConnectTimeoutMs: opts.waitForServer ? undefined : ONE_SHOT_CONNECT_TIMEOUT_MS,
       // a one-shot command reports the outcome once (NatsUnreachableError); a worker logs every attempt
-      onRetry: (a) => logger[opts.waitForServer ? "warn" : "debug"]({ servers: a.servers, attempt: a.attempt, err: a.cause, retryInMs: a.retryInMs }, "no NATS server answered; retrying"),
+      onRetry: (a) =>
+        logger[opts.waitForServer ? "warn" : "debug"](
+          { servers: a.servers, attempt: a.attempt, err: a.cause, retryInMs: a.retryInMs },
+          "no NATS server answered; retrying",
+        ),
     });
     logConnection(nc, logger, servers);
     await waitForJetStream(nc);

@@ -49,7 +49,13 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   try {
     if (sel.http) {
       ui = consoleOn(rt);
-      http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host, ui?.handle);
+      http = await serveObservability(
+        rt.metrics,
+        rt.health,
+        rt.config.observability.http_port,
+        rt.config.observability.http_host,
+        ui?.handle,
+      );
     }
     if (sel.indexer ?? true) {
       indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });

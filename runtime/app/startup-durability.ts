@@ -22,7 +22,12 @@ export type DurabilityMode = (typeof DurabilityMode)[keyof typeof DurabilityMode
  * from what is deployed). Runs before any service, so a strict process refuses before it
  * creates a consumer or routes anything.
  */
-export async function checkDurabilityAtStartup(nc: NatsConnection, config: JetbusConfig, logger: Logger, mode: DurabilityMode): Promise<void> {
+export async function checkDurabilityAtStartup(
+  nc: NatsConnection,
+  config: JetbusConfig,
+  logger: Logger,
+  mode: DurabilityMode,
+): Promise<void> {
   if (mode === DurabilityMode.Off) return;
   // a cluster still electing leaders answers "no responders" for a moment: not a finding
   const findings = await retryTransient(async () => checkDurability(await jetstreamManager(nc), config));
@@ -30,5 +35,9 @@ export async function checkDurabilityAtStartup(nc: NatsConnection, config: Jetbu
   if (mode === DurabilityMode.Strict) throw new DurabilityError(findings);
   for (const f of findings) logger.warn({ durability: f.kind, subject: f.subject }, `durability: ${f.subject} ${f.problem}`);
   // this process never changes a store it finds: point at the one step that does
-  if (findings.some((f) => f.kind === FindingKind.ConfigDrift)) logger.warn({ durability: FindingKind.ConfigDrift, subject: config.store.stream }, `durability: stream ${config.store.stream} is used as it is; \`jetbus store apply\` shows the differences and applies them`);
+  if (findings.some((f) => f.kind === FindingKind.ConfigDrift))
+    logger.warn(
+      { durability: FindingKind.ConfigDrift, subject: config.store.stream },
+      `durability: stream ${config.store.stream} is used as it is; \`jetbus store apply\` shows the differences and applies them`,
+    );
 }

@@ -13,7 +13,11 @@ const noticed = new Set<string>();
  * purge a shared store; this says so instead of staying silent. Reading is best effort: a missing
  * stream, a user not allowed to read it, or a cluster electing a leader leaves nothing to compare.
  */
-export async function noticeStoreDrift(nc: NatsConnection, config: JetbusConfig, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<void> {
+export async function noticeStoreDrift(
+  nc: NatsConnection,
+  config: JetbusConfig,
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Promise<void> {
   const stream = config.store.stream;
   if (noticed.has(stream)) return;
   let deployed;
@@ -26,5 +30,7 @@ export async function noticeStoreDrift(nc: NatsConnection, config: JetbusConfig,
   noticed.add(stream);
   const changes = streamChanges(deployed, eventStreamConfig(config.store));
   if (changes.length === 0) return;
-  write(`warning: stream ${stream} differs from the config (server -> config: ${changes.map(describeChange).join("; ")}); using it as it is: \`jetbus store apply\` shows the change and applies it\n`);
+  write(
+    `warning: stream ${stream} differs from the config (server -> config: ${changes.map(describeChange).join("; ")}); using it as it is: \`jetbus store apply\` shows the change and applies it\n`,
+  );
 }

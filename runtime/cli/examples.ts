@@ -18,7 +18,10 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "config rollback": ["jetbus config rollback 3"],
   router: ["jetbus router -r 2", "jetbus router --no-indexer --max-in-flight 256"],
   "route test": ["jetbus route test jetbus.config.json event.json"],
-  pub: ["jetbus pub UserCreated '{\"user_id\":\"u1\"}' --correlation-id signup-9", "jetbus pub UserCreated '{\"user_id\":\"u1\"}' --id evt-42 --source shell"],
+  pub: [
+    'jetbus pub UserCreated \'{"user_id":"u1"}\' --correlation-id signup-9',
+    'jetbus pub UserCreated \'{"user_id":"u1"}\' --id evt-42 --source shell',
+  ],
   history: ["jetbus history --type UserCreated --since 2h", "jetbus history --correlation-id signup-9 --json"],
   "index status": ["jetbus index status"],
   "index rebuild": ["jetbus index rebuild"],
@@ -36,7 +39,10 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "dlq replay": ["jetbus dlq replay evt-42", "jetbus dlq replay --actor email-handler"],
   "quarantine list": ["jetbus quarantine list --type UserCreated --since 1h --json"],
   "quarantine show": ["jetbus quarantine show 12"],
-  "quarantine replay": ["jetbus quarantine replay 12 13          # after fixing schemas/events/<Type>.json", "jetbus quarantine replay --type UserCreated --since 1h --force"],
+  "quarantine replay": [
+    "jetbus quarantine replay 12 13          # after fixing schemas/events/<Type>.json",
+    "jetbus quarantine replay --type UserCreated --since 1h --force",
+  ],
   "unrouted list": ["jetbus unrouted list --type OrderPlaced"],
   "unrouted replay": ["jetbus unrouted replay --all"],
   console: ["jetbus console"],

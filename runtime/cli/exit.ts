@@ -3,21 +3,38 @@ import { ErrorCode, JetbusError } from "../errors.ts";
 /** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
 export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
 
-const BAD_INPUT: ReadonlySet<string> = new Set([ErrorCode.ConfigInvalid, ErrorCode.ConfigUnreadable, ErrorCode.EventInvalid, ErrorCode.EventTooLarge, ErrorCode.SchemaViolation, ErrorCode.Usage, ErrorCode.StoreConflict, ErrorCode.DataLoss, ErrorCode.Durability, ErrorCode.HandlerInvalid, ErrorCode.PortInUse]);
+const BAD_INPUT: ReadonlySet<string> = new Set([
+  ErrorCode.ConfigInvalid,
+  ErrorCode.ConfigUnreadable,
+  ErrorCode.EventInvalid,
+  ErrorCode.EventTooLarge,
+  ErrorCode.SchemaViolation,
+  ErrorCode.Usage,
+  ErrorCode.StoreConflict,
+  ErrorCode.DataLoss,
+  ErrorCode.Durability,
+  ErrorCode.HandlerInvalid,
+  ErrorCode.PortInUse,
+]);
 
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
   [ErrorCode.ConfigUnreadable]: "pass an existing file with --config",
-  [ErrorCode.NotFound]: "check the name, id or sequence: the matching list command shows what exists (`jetbus history`, `dlq list`, `quarantine list`, `config history`)",
+  [ErrorCode.NotFound]:
+    "check the name, id or sequence: the matching list command shows what exists (`jetbus history`, `dlq list`, `quarantine list`, `config history`)",
   [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
   [ErrorCode.NatsServerTooOld]: "upgrade that server (Debian: the `nats-server` package of the current suite; Docker: nats:2.12 or later)",
-  [ErrorCode.NatsUnreachable]: "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
+  [ErrorCode.NatsUnreachable]:
+    "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
   [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
   [ErrorCode.HandlerInvalid]: "`jetbus config validate` loads every actor module and lists each problem with its JSON path",
-  [ErrorCode.StoreMissing]: "create the store with `jetbus store apply` (or start `jetbus up` / `jetbus router`, which create a missing store)",
-  [ErrorCode.DataLoss]: "check the listed losses, then run `jetbus store apply --allow-data-loss` to accept them, or change the config back",
+  [ErrorCode.StoreMissing]:
+    "create the store with `jetbus store apply` (or start `jetbus up` / `jetbus router`, which create a missing store)",
+  [ErrorCode.DataLoss]:
+    "check the listed losses, then run `jetbus store apply --allow-data-loss` to accept them, or change the config back",
   [ErrorCode.PermissionDenied]: "connect as a user allowed to do this (the operator, e.g. jetbus-admin in deploy/cluster/accounts.conf)",
-  [ErrorCode.Durability]: "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
+  [ErrorCode.Durability]:
+    "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -32,7 +32,10 @@ export function allOptions<T extends CommonOptions>(cmd: Command): T {
 
 /** `--strict` of the long-running commands (up, actor, router): durability findings stop the start instead of warning. */
 export function withStrictOption(cmd: Command): Command {
-  return cmd.option("--strict", "refuse to start (exit 2) when the durability check finds an R1 stream or bucket on a cluster or a store that differs from the config; default: log them as warnings");
+  return cmd.option(
+    "--strict",
+    "refuse to start (exit 2) when the durability check finds an R1 stream or bucket on a cluster or a store that differs from the config; default: log them as warnings",
+  );
 }
 
 export function durabilityModeOf(o: { strict?: boolean }): DurabilityMode {

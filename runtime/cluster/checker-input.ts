@@ -25,14 +25,25 @@ export function parseJsonl<T>(text: string, source: string, validate: (v: Record
 }
 
 const str = (v: Record<string, unknown>, k: string, optional = false) =>
-  v[k] === undefined && optional ? undefined : typeof v[k] === "string" && (v[k] as string).length > 0 ? undefined : `"${k}" must be a non-empty string`;
+  v[k] === undefined && optional
+    ? undefined
+    : typeof v[k] === "string" && (v[k] as string).length > 0
+      ? undefined
+      : `"${k}" must be a non-empty string`;
 
 export const validateAcked = (v: Record<string, unknown>) =>
-  str(v, "id") ?? str(v, "key", true) ?? (v.to === undefined || (Array.isArray(v.to) && v.to.every((x) => typeof x === "string")) ? undefined : `"to" must be a list of actor names`);
-export const validateStored = (v: Record<string, unknown>) => str(v, "id") ?? (v.seq === undefined || Number.isInteger(v.seq) ? undefined : `"seq" must be an integer`);
-const num = (v: Record<string, unknown>, k: string, optional = true) => (v[k] === undefined && optional) || (typeof v[k] === "number" && Number.isFinite(v[k])) ? undefined : `"${k}" must be a number`;
+  str(v, "id") ??
+  str(v, "key", true) ??
+  (v.to === undefined || (Array.isArray(v.to) && v.to.every((x) => typeof x === "string"))
+    ? undefined
+    : `"to" must be a list of actor names`);
+export const validateStored = (v: Record<string, unknown>) =>
+  str(v, "id") ?? (v.seq === undefined || Number.isInteger(v.seq) ? undefined : `"seq" must be an integer`);
+const num = (v: Record<string, unknown>, k: string, optional = true) =>
+  (v[k] === undefined && optional) || (typeof v[k] === "number" && Number.isFinite(v[k])) ? undefined : `"${k}" must be a number`;
 export const validateSeen = (v: Record<string, unknown>) => str(v, "actor") ?? str(v, "id") ?? num(v, "pid") ?? num(v, "at");
-export const validateFault = (v: Record<string, unknown>) => str(v, "kind") ?? str(v, "target", true) ?? num(v, "start", false) ?? num(v, "end") ?? num(v, "pid");
+export const validateFault = (v: Record<string, unknown>) =>
+  str(v, "kind") ?? str(v, "target", true) ?? num(v, "start", false) ?? num(v, "end") ?? num(v, "pid");
 export const validateSent = (v: Record<string, unknown>) => str(v, "id");
 
 function read(file: string): string {

@@ -91,12 +91,22 @@ function storeIndex(acks: OrderIndex, stored: readonly StoredRecord[]): OrderInd
  * contain. Order: walking the list, an event whose ack index (within its key) is below the
  * highest already met for that key came out of order. Only first occurrences count for order.
  */
-function judge(name: string, ids: readonly string[], expected: ReadonlySet<string>, acks: OrderIndex, known: ReadonlySet<string>, n: number, order: OrderIndex = acks): Target {
+function judge(
+  name: string,
+  ids: readonly string[],
+  expected: ReadonlySet<string>,
+  acks: OrderIndex,
+  known: ReadonlySet<string>,
+  n: number,
+  order: OrderIndex = acks,
+): Target {
   const count = new Map<string, number>();
   const highest = new Map<string, number>();
   const ex = { lost: [] as string[], duplicated: [] as string[], outOfOrder: [] as string[], unexpected: [] as string[] };
   const keep = (list: string[], id: string) => list.length < n && list.push(id);
-  let outOfOrder = 0, unexpected = 0, recovered = 0;
+  let outOfOrder = 0,
+    unexpected = 0,
+    recovered = 0;
   for (const id of ids) {
     const c = (count.get(id) ?? 0) + 1;
     count.set(id, c);
@@ -112,7 +122,10 @@ function judge(name: string, ids: readonly string[], expected: ReadonlySet<strin
     if (pos.index < top) (outOfOrder++, keep(ex.outOfOrder, id));
     else highest.set(pos.key, pos.index);
   }
-  let ok = 0, lost = 0, duplicated = 0, extra = 0;
+  let ok = 0,
+    lost = 0,
+    duplicated = 0,
+    extra = 0;
   for (const id of expected) {
     if (count.has(id)) ok++;
     else (lost++, keep(ex.lost, id));
@@ -130,7 +143,14 @@ export function check(input: CheckInput): CheckResult {
   const known = new Set<string>([...ackedIds, ...(stored ?? []).map((s) => s.id)]);
   const targets: Target[] = [];
   if (stored) {
-    const t = judge(STORE_TARGET, stored.map((s) => s.id), ackedIds, acks, known, n);
+    const t = judge(
+      STORE_TARGET,
+      stored.map((s) => s.id),
+      ackedIds,
+      acks,
+      known,
+      n,
+    );
     t.valid = t.lost === 0 && t.duplicated === 0 && t.unexpected === 0 && t.outOfOrder === 0;
     targets.push(t);
   }

@@ -47,7 +47,11 @@ function serverIsClustered(jsm: JetStreamManager): boolean {
  * What would not survive a node loss or differs from the config, among jetbus's own streams and
  * buckets. Returns the findings (callers log them as warnings); with `strict` any finding throws.
  */
-export async function checkDurability(jsm: JetStreamManager, config: JetbusConfig, opts: DurabilityOptions = {}): Promise<DurabilityFinding[]> {
+export async function checkDurability(
+  jsm: JetStreamManager,
+  config: JetbusConfig,
+  opts: DurabilityOptions = {},
+): Promise<DurabilityFinding[]> {
   const events = config.store.stream;
   const { streams } = await ownedStreams(jsm, config);
   const clustered = opts.clustered ?? (serverIsClustered(jsm) || streams.some((s) => Boolean(s.cluster?.name)));
@@ -55,21 +59,37 @@ export async function checkDurability(jsm: JetStreamManager, config: JetbusConfi
   const findings: DurabilityFinding[] = [];
 
   if (clustered && config.store.replicas < min) {
-    findings.push({ kind: FindingKind.LowReplicas, subject: "store.replicas", problem: `is ${config.store.replicas} on a cluster: set it to ${min} so the store survives the loss of a node` });
+    findings.push({
+      kind: FindingKind.LowReplicas,
+      subject: "store.replicas",
+      problem: `is ${config.store.replicas} on a cluster: set it to ${min} so the store survives the loss of a node`,
+    });
   }
   if (config.store.storage === "memory") {
-    findings.push({ kind: FindingKind.MemoryStore, subject: "store.storage", problem: "is memory: every event is lost when the servers restart" });
+    findings.push({
+      kind: FindingKind.MemoryStore,
+      subject: "store.storage",
+      problem: "is memory: every event is lost when the servers restart",
+    });
   }
   for (const s of streams) {
     const replicas = s.config.num_replicas ?? 1;
     if (clustered && replicas < min) {
-      findings.push({ kind: FindingKind.LowReplicas, subject: label(s.config.name), problem: `has ${replicas} replica${replicas === 1 ? "" : "s"} on a cluster (want ${min}): a single node loss ${replicas === 1 ? "loses its data" : "stops its writes"}` });
+      findings.push({
+        kind: FindingKind.LowReplicas,
+        subject: label(s.config.name),
+        problem: `has ${replicas} replica${replicas === 1 ? "" : "s"} on a cluster (want ${min}): a single node loss ${replicas === 1 ? "loses its data" : "stops its writes"}`,
+      });
     }
   }
   const deployed = streams.find((s) => s.config.name === events);
   if (deployed) {
     for (const c of streamChanges(deployed.config, eventStreamConfig(config.store))) {
-      findings.push({ kind: FindingKind.ConfigDrift, subject: events, problem: `${c.setting} is ${showValue(c.key, c.from)} on the server but ${showValue(c.key, c.to)} in the config` });
+      findings.push({
+        kind: FindingKind.ConfigDrift,
+        subject: events,
+        problem: `${c.setting} is ${showValue(c.key, c.from)} on the server but ${showValue(c.key, c.to)} in the config`,
+      });
     }
   }
   if (opts.strict && findings.length > 0) throw new DurabilityError(findings);

@@ -38,7 +38,10 @@ export async function waitAcceptingClients(nodes: readonly LocalNode[], timeoutM
   const deadline = Date.now() + timeoutMs;
   for (const n of nodes) {
     while (!(await acceptsClients(n.ports.client))) {
-      if (!alive(n.pid)) throw new NatsServerFailedError(`${n.name} exited during start-up; log: ${n.log}\n${readFileSync(n.log, "utf8").split("\n").slice(-10).join("\n")}`);
+      if (!alive(n.pid))
+        throw new NatsServerFailedError(
+          `${n.name} exited during start-up; log: ${n.log}\n${readFileSync(n.log, "utf8").split("\n").slice(-10).join("\n")}`,
+        );
       if (Date.now() > deadline) throw new NatsServerFailedError(`${n.name} did not accept clients in time; log: ${n.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }

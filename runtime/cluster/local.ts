@@ -34,7 +34,13 @@ export function defaultPorts(i: number, base = 4222): NodePorts {
  * A node's config for one machine: the deploy file as is, with only what must differ on a shared
  * host overridden (a later key replaces an earlier one in nats-server config, blocks included).
  */
-export function renderLocalNodeConfig(o: { nodeFile: string; configFile: string; ports: NodePorts; peers: readonly NodePorts[]; storeDir: string }): string {
+export function renderLocalNodeConfig(o: {
+  nodeFile: string;
+  configFile: string;
+  ports: NodePorts;
+  peers: readonly NodePorts[];
+  storeDir: string;
+}): string {
   // nats-server resolves includes relative to the including file, even absolute-looking ones
   const include = relative(dirname(o.configFile), o.nodeFile);
   const routes = o.peers.map((p) => `nats-route://127.0.0.1:${p.cluster}`).join(", ");
@@ -68,7 +74,13 @@ export function localPasswords(dir: string, passwordVars: readonly string[]): Re
   // nats-server parses a variable's value as config: a value starting with a digit is read as a number and
   // fails, so generated passwords are a letter and hex digits
   for (const v of passwordVars) known[v] ??= process.env[v] ?? `p${randomBytes(16).toString("hex")}`;
-  writeFileSync(file, Object.entries(known).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    file,
+    Object.entries(known)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
   chmodSync(file, 0o600);
   return known;
 }
@@ -104,8 +116,13 @@ export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState>
   const running = readState(dir);
   if (running?.nodes.some((n) => alive(n.pid))) {
     const dead = running.nodes.filter((n) => !alive(n.pid)).map((n) => n.name);
-    const restart = dead.length > 0 ? `; ${dead.join(", ")} ${dead.length === 1 ? "is" : "are"} not running: ${dead.map((n) => `\`jetbus cluster restart ${n}\``).join(", ")}` : "";
-    throw new NatsServerFailedError(`a local cluster is already running from ${dir} (${running.natsUrl})${restart}; stop it with \`jetbus cluster down\``);
+    const restart =
+      dead.length > 0
+        ? `; ${dead.join(", ")} ${dead.length === 1 ? "is" : "are"} not running: ${dead.map((n) => `\`jetbus cluster restart ${n}\``).join(", ")}`
+        : "";
+    throw new NatsServerFailedError(
+      `a local cluster is already running from ${dir} (${running.natsUrl})${restart}; stop it with \`jetbus cluster down\``,
+    );
   }
   mkdirSync(dir, { recursive: true });
   const deployDir = stageDeployFiles(dir, o.deployDir ?? DEPLOY_CLUSTER_DIR, o.accounts);
@@ -127,7 +144,13 @@ export async function clusterUp(o: ClusterUpOptions): Promise<LocalClusterState>
     for (const n of nodes) if (alive(n.pid)) process.kill(n.pid, "SIGKILL");
     throw err;
   }
-  const state: LocalClusterState = { dir, nodes, processes: [], natsUrl: nodes.map((n) => `nats://127.0.0.1:${n.ports.client}`).join(","), passwordsFile: join(dir, PASSWORDS_FILE) };
+  const state: LocalClusterState = {
+    dir,
+    nodes,
+    processes: [],
+    natsUrl: nodes.map((n) => `nats://127.0.0.1:${n.ports.client}`).join(","),
+    passwordsFile: join(dir, PASSWORDS_FILE),
+  };
   writeState(state);
   return state;
 }
@@ -198,7 +221,11 @@ export async function clusterDown(dir = DEFAULT_LOCAL_DIR, opts: { purge?: boole
   if (!state) return { stopped: 0 };
   let stopped = 0;
   for (const p of state.processes) if (alive(p.pid)) (await stopPid(p.pid, opts.graceMs ?? 10_000), stopped++);
-  await Promise.all(state.nodes.map(async (n) => { if (alive(n.pid)) (await stopPid(n.pid, opts.graceMs ?? 10_000), stopped++); }));
+  await Promise.all(
+    state.nodes.map(async (n) => {
+      if (alive(n.pid)) (await stopPid(n.pid, opts.graceMs ?? 10_000), stopped++);
+    }),
+  );
   if (opts.purge) rmSync(state.dir, { recursive: true, force: true });
   else rmSync(join(state.dir, STATE_FILE), { force: true });
   return { stopped };

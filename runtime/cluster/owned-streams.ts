@@ -24,7 +24,6 @@ export function knownJetbusStreams(config: JetbusConfig): string[] {
   ];
 }
 
-
 /**
  * jetbus's streams as this user may see them. The admin lists them all; a role user of the
  * deploy/ accounts may not list streams, so it looks up the known names one by one and judges

@@ -34,7 +34,10 @@ export const JetbusAccount = "JETBUS";
 const API = "$JS.API";
 
 export function passwordVarFor(user: string): string {
-  return `JETBUS_PASS_${user.replace(/^jetbus-/, "").replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`;
+  return `JETBUS_PASS_${user
+    .replace(/^jetbus-/, "")
+    .replace(/[^A-Za-z0-9]/g, "_")
+    .toUpperCase()}`;
 }
 
 /** `_INBOX.<user>`: a user may only subscribe below its own prefix, so nobody snoops on another's replies. */
@@ -91,7 +94,11 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
   const events = opts.eventsStream ?? Streams.Events;
   // Names, configs and counters of every inbox durable (never messages): the runtime's ensureInbox
   // checks all configured durables at start-up; creating them is the admin's job (cluster up provisions).
-  const inboxConsumerInfo = [`${API}.CONSUMER.LIST.${Streams.Inbox}`, `${API}.CONSUMER.NAMES.${Streams.Inbox}`, `${API}.CONSUMER.INFO.${Streams.Inbox}.*`];
+  const inboxConsumerInfo = [
+    `${API}.CONSUMER.LIST.${Streams.Inbox}`,
+    `${API}.CONSUMER.NAMES.${Streams.Inbox}`,
+    `${API}.CONSUMER.INFO.${Streams.Inbox}.*`,
+  ];
   const user = (role: Role, name: string, publish: string[], subscribe: string[] = [], actor?: string): RoleUser => ({
     user: name,
     role,

@@ -20,13 +20,18 @@ export type ApplyOptions = Readonly<{
  */
 export function checkPlan(plan: StorePlan, opts: ApplyOptions): void {
   const impossible = changesOf(plan, ChangeEffect.Impossible);
-  if (impossible.length > 0) throw new StoreConflictError(impossible.map((c) => c.setting).join(", "), impossible.map((c) => c.why).join("; "));
+  if (impossible.length > 0)
+    throw new StoreConflictError(impossible.map((c) => c.setting).join(", "), impossible.map((c) => c.why).join("; "));
   const replicated = pendingStreams(plan).find((s) => (s.desired.num_replicas ?? 1) > 1);
   if (replicated && !opts.clustered) {
-    throw new StoreConflictError("store.replicas", `stream ${replicated.name}: the config asks for ${replicated.desired.num_replicas} replicas but the server is not clustered, so it would keep one copy (set store.replicas to 1, or run a JetStream cluster)`);
+    throw new StoreConflictError(
+      "store.replicas",
+      `stream ${replicated.name}: the config asks for ${replicated.desired.num_replicas} replicas but the server is not clustered, so it would keep one copy (set store.replicas to 1, or run a JetStream cluster)`,
+    );
   }
   const losses = changesOf(plan, ChangeEffect.DataLoss);
-  if (losses.length > 0 && !opts.allowDataLoss) throw new DataLossError(losses.map((c) => ({ stream: c.stream, setting: c.setting, loss: c.loss || c.why || "" })));
+  if (losses.length > 0 && !opts.allowDataLoss)
+    throw new DataLossError(losses.map((c) => ({ stream: c.stream, setting: c.setting, loss: c.loss || c.why || "" })));
 }
 
 /** Applies a checked plan stream by stream; returns the names of the streams it created or changed. */

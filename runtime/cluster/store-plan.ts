@@ -30,7 +30,13 @@ export type StorePlan = Readonly<{ streams: readonly StreamPlan[] }>;
 
 /** Every stream jetbus owns, as this config wants it: the store and its index first. */
 export function wantedStreams(config: JetbusConfig): Array<Partial<StreamConfig> & { name: string }> {
-  return [eventStreamConfig(config.store), indexStreamConfig(config.store), inboxStreamConfig(config), deadLetterStreamConfig(config), ...routerStreamConfigs(config)];
+  return [
+    eventStreamConfig(config.store),
+    indexStreamConfig(config.store),
+    inboxStreamConfig(config),
+    deadLetterStreamConfig(config),
+    ...routerStreamConfigs(config),
+  ];
 }
 
 /** Reads each stream and builds the plan: what to create, what to change and what that would delete. */
@@ -45,8 +51,10 @@ export async function planStore(jsm: JetStreamManager, config: JetbusConfig): Pr
 
 async function planStream(jsm: JetStreamManager, info: StreamInfo, desired: Partial<StreamConfig> & { name: string }): Promise<StreamPlan> {
   const changes: PlannedChange[] = [];
-  for (const c of streamChanges(info.config, desired)) changes.push(c.effect === ChangeEffect.DataLoss ? { ...c, loss: await measureLoss(jsm, info, c) } : c);
-  const action = changes.length === 0 ? StreamAction.None : changes.some((c) => c.key === "storage") ? StreamAction.Recreate : StreamAction.Change;
+  for (const c of streamChanges(info.config, desired))
+    changes.push(c.effect === ChangeEffect.DataLoss ? { ...c, loss: await measureLoss(jsm, info, c) } : c);
+  const action =
+    changes.length === 0 ? StreamAction.None : changes.some((c) => c.key === "storage") ? StreamAction.Recreate : StreamAction.Change;
   return { name: desired.name, action, desired, current: info.config, changes };
 }
 
@@ -65,12 +73,19 @@ export function renderPlan(plan: StorePlan): string {
   const lines: string[] = [];
   for (const s of pending) {
     if (s.action === StreamAction.Create) {
-      lines.push(`${s.name}: create (${s.desired.storage ?? "file"} storage, ${s.desired.num_replicas ?? 1} replica${(s.desired.num_replicas ?? 1) === 1 ? "" : "s"})`);
+      lines.push(
+        `${s.name}: create (${s.desired.storage ?? "file"} storage, ${s.desired.num_replicas ?? 1} replica${(s.desired.num_replicas ?? 1) === 1 ? "" : "s"})`,
+      );
       continue;
     }
     lines.push(`${s.name}: ${s.action === StreamAction.Recreate ? "delete and re-create" : "change"}`);
     for (const c of s.changes) {
-      const note = c.effect === ChangeEffect.DataLoss ? `  DATA LOSS: ${c.loss || c.why}` : c.effect === ChangeEffect.Impossible ? `  IMPOSSIBLE: ${c.why}` : "";
+      const note =
+        c.effect === ChangeEffect.DataLoss
+          ? `  DATA LOSS: ${c.loss || c.why}`
+          : c.effect === ChangeEffect.Impossible
+            ? `  IMPOSSIBLE: ${c.why}`
+            : "";
       lines.push(`  ${describeChange(c)}${note}`);
     }
   }

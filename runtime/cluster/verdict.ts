@@ -60,7 +60,10 @@ export type VerdictInput = Readonly<{
 
 /** The longest gap between consecutive acks (ms): how long publishing stalled at worst. */
 export function maxUnavailableMs(acked: readonly AckedRecord[]): number {
-  const times = acked.map((a) => a.at).filter((t): t is number => typeof t === "number").sort((a, b) => a - b);
+  const times = acked
+    .map((a) => a.at)
+    .filter((t): t is number => typeof t === "number")
+    .sort((a, b) => a - b);
   let max = 0;
   for (let i = 1; i < times.length; i++) max = Math.max(max, times[i]! - times[i - 1]!);
   return Math.round(max);
@@ -68,7 +71,10 @@ export function maxUnavailableMs(acked: readonly AckedRecord[]): number {
 
 /** Each ack gap (ms) with its bounds: [from, to]. */
 function ackGaps(acked: readonly AckedRecord[]): [number, number][] {
-  const times = acked.map((a) => a.at).filter((t): t is number => typeof t === "number").sort((a, b) => a - b);
+  const times = acked
+    .map((a) => a.at)
+    .filter((t): t is number => typeof t === "number")
+    .sort((a, b) => a - b);
   return times.slice(1).map((t, i) => [times[i]!, t]);
 }
 
@@ -79,14 +85,19 @@ function ackGaps(acked: readonly AckedRecord[]): [number, number][] {
 export const GAP_AFTER_HEAL_MS = 5_000;
 
 /** Per kind: the longest ack gap that began during a fault of that kind (or just after its heal), and the surplus handlings a fault of that kind explains. */
-export function faultStats(acked: readonly AckedRecord[], seen: readonly SeenRecord[], faults: readonly FaultRecord[]): Record<string, FaultStats> {
+export function faultStats(
+  acked: readonly AckedRecord[],
+  seen: readonly SeenRecord[],
+  faults: readonly FaultRecord[],
+): Record<string, FaultStats> {
   const out: Record<string, FaultStats> = {};
   const gaps = ackGaps(acked);
   for (const f of faults) {
     const s = (out[f.kind] ??= { count: 0, max_unavailable_ms: 0, duplicates: 0 });
     s.count++;
     const until = (f.end ?? Infinity) + GAP_AFTER_HEAL_MS;
-    for (const [from, to] of gaps) if (from >= f.start - 1000 && from <= until) s.max_unavailable_ms = Math.max(s.max_unavailable_ms, Math.round(to - from));
+    for (const [from, to] of gaps)
+      if (from >= f.start - 1000 && from <= until) s.max_unavailable_ms = Math.max(s.max_unavailable_ms, Math.round(to - from));
   }
   for (const [first, again] of surplus(seen)) {
     const f = explainingFault(first, again, faults);
@@ -111,7 +122,8 @@ function surplus(seen: readonly SeenRecord[]): [SeenRecord, SeenRecord][] {
 
 /** The fault that puts a second handling in a documented window: a kill of the first handler's process, else a cluster fault around them. */
 function explainingFault(first: SeenRecord, again: SeenRecord, faults: readonly FaultRecord[]): FaultRecord | undefined {
-  const from = first.at ?? -Infinity, to = again.at ?? Infinity;
+  const from = first.at ?? -Infinity,
+    to = again.at ?? Infinity;
   return (
     faults.find((f) => PROCESS_KILLS.includes(f.kind) && f.pid === first.pid && f.start >= from && f.start <= to) ??
     faults.find((f) => !PROCESS_KILLS.includes(f.kind) && f.start <= to && (f.end ?? Infinity) + FAULT_AFTERMATH_MS >= from)

@@ -13,6 +13,9 @@ export function withEnvironment(config: JetbusConfig, env: NodeJS.ProcessEnv = p
   const raw = env.JETBUS_HTTP_PORT;
   if (raw === undefined || raw === "") return config;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65_535) throw new ConfigError("JETBUS_HTTP_PORT", [{ path: "observability.http_port", message: `JETBUS_HTTP_PORT=${JSON.stringify(raw)} is not a port number (0-65535)` }]);
+  if (!/^\d+$/.test(raw) || port > 65_535)
+    throw new ConfigError("JETBUS_HTTP_PORT", [
+      { path: "observability.http_port", message: `JETBUS_HTTP_PORT=${JSON.stringify(raw)} is not a port number (0-65535)` },
+    ]);
   return { ...config, observability: { ...config.observability, http_port: port } };
 }

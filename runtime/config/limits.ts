@@ -26,7 +26,9 @@ export function depthProblem(doc: unknown): Problem | undefined {
     const { v, path, depth } = stack.pop()!;
     if (typeof v !== "object" || v === null) continue;
     if (depth >= MAX_CONFIG_DEPTH) return { path, message: `nested deeper than ${MAX_CONFIG_DEPTH} levels` };
-    const entries = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x] as const) : Object.entries(v).map(([k, x]) => [path ? `.${k}` : k, x] as const);
+    const entries = Array.isArray(v)
+      ? v.map((x, i) => [`[${i}]`, x] as const)
+      : Object.entries(v).map(([k, x]) => [path ? `.${k}` : k, x] as const);
     for (const [step, x] of entries) stack.push({ v: x, path: path + step, depth: depth + 1 });
   }
   return undefined;
@@ -36,13 +38,24 @@ export function depthProblem(doc: unknown): Problem | undefined {
 export function durationProblems(config: JetbusConfig): Problem[] {
   const problems: Problem[] = [];
   // validation has converted them to milliseconds; one too long to convert stays a string
-  const check = (path: string, d: Millis | undefined, max = MAX_DURATION_MS, why = "the longest JetStream takes (int64 nanoseconds, ~292 years)") => {
-    if (d !== undefined && !(typeof d === "number" && d <= max)) problems.push({ path, message: `${typeof d === "number" ? `${d} ms` : JSON.stringify(d)} is longer than ${max} ms, ${why}` });
+  const check = (
+    path: string,
+    d: Millis | undefined,
+    max = MAX_DURATION_MS,
+    why = "the longest JetStream takes (int64 nanoseconds, ~292 years)",
+  ) => {
+    if (d !== undefined && !(typeof d === "number" && d <= max))
+      problems.push({ path, message: `${typeof d === "number" ? `${d} ms` : JSON.stringify(d)} is longer than ${max} ms, ${why}` });
   };
   check("store.max_age", config.store.max_age);
   check("store.duplicate_window", config.store.duplicate_window);
   config.actors.forEach((a, i) => {
-    check(`actors[${i}].ack_wait`, a.ack_wait, MAX_ACK_WAIT_MS, "~74 days (workers renew the deadline on a timer every ack_wait/3; Node timers stop at 2^31-1 ms)");
+    check(
+      `actors[${i}].ack_wait`,
+      a.ack_wait,
+      MAX_ACK_WAIT_MS,
+      "~74 days (workers renew the deadline on a timer every ack_wait/3; Node timers stop at 2^31-1 ms)",
+    );
     check(`actors[${i}].timeout`, a.timeout);
     check(`actors[${i}].idempotency.ttl`, a.idempotency.ttl);
     a.retry.backoff.forEach((b, j) => check(`actors[${i}].retry.backoff[${j}]`, b));

@@ -66,7 +66,10 @@ function configValidator(): ValidateFunction {
 
 /** `/actors/1/retry/max_attempts` becomes `actors[1].retry.max_attempts`. */
 export function jsonPath(pointer: string, extra?: string): string {
-  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (extra !== undefined) parts.push(extra);
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
 }
@@ -76,12 +79,18 @@ function describe(e: ErrorObject): Problem {
   switch (e.keyword) {
     case "additionalProperties": {
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: `unknown key (not allowed here)${didYouMean(String(p.additionalProperty), known)}` };
+      return {
+        path: jsonPath(e.instancePath, String(p.additionalProperty)),
+        message: `unknown key (not allowed here)${didYouMean(String(p.additionalProperty), known)}`,
+      };
     }
     case "required":
       return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: "is required" };
     case "enum":
-      return { path: jsonPath(e.instancePath), message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+      return {
+        path: jsonPath(e.instancePath),
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
     case "anyOf":
       return {
         path: jsonPath(e.instancePath),
@@ -91,7 +100,11 @@ function describe(e: ErrorObject): Problem {
       return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: `is required when ${String(p.property)} is set` };
     case "minProperties":
     case "maxProperties":
-      if (e.schemaPath.includes("filter")) return { path: jsonPath(e.instancePath), message: "a filter has exactly one operator (eq, ne, in, exists, gt, gte, lt, lte, prefix, suffix, regex, all, any, not)" };
+      if (e.schemaPath.includes("filter"))
+        return {
+          path: jsonPath(e.instancePath),
+          message: "a filter has exactly one operator (eq, ne, in, exists, gt, gte, lt, lte, prefix, suffix, regex, all, any, not)",
+        };
       return { path: jsonPath(e.instancePath), message: e.message ?? "invalid" };
     default:
       return { path: jsonPath(e.instancePath), message: e.message ?? "invalid" };
@@ -101,7 +114,9 @@ function describe(e: ErrorObject): Problem {
 /** Drops the errors raised inside an anyOf branch when the anyOf itself is reported. */
 function schemaProblems(errors: readonly ErrorObject[]): Problem[] {
   const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath.replace(/\/anyOf$/, "/anyOf/"));
-  const kept = errors.filter((e) => e.keyword === "anyOf" || !anyOfPaths.some((s) => e.schemaPath.startsWith(s) || e.schemaPath.includes("duration/anyOf/")));
+  const kept = errors.filter(
+    (e) => e.keyword === "anyOf" || !anyOfPaths.some((s) => e.schemaPath.startsWith(s) || e.schemaPath.includes("duration/anyOf/")),
+  );
   const seen = new Set<string>();
   return kept.map(describe).filter((pr) => {
     const key = `${pr.path}\u0000${pr.message}`;
@@ -116,9 +131,11 @@ function semanticProblems(config: JetbusConfig): Problem[] {
   const firstIndex = new Map<string, number>();
   config.actors.forEach((a, i) => {
     const seen = firstIndex.get(a.name);
-    if (seen !== undefined) problems.push({ path: `actors[${i}].name`, message: `duplicate actor name "${a.name}" (also actors[${seen}])` });
+    if (seen !== undefined)
+      problems.push({ path: `actors[${i}].name`, message: `duplicate actor name "${a.name}" (also actors[${seen}])` });
     else firstIndex.set(a.name, i);
-    if (a.handler !== undefined && a.module !== undefined) problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
+    if (a.handler !== undefined && a.module !== undefined)
+      problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
   return problems.concat(checkRoutes(config));
 }

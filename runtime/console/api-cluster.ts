@@ -4,13 +4,29 @@ import type { ConsoleContext } from "./context.ts";
 /** How long to collect answers of every server to one $SYS ping. */
 const SYS_WAIT_MS = 700;
 
-type ServerView = { name: string; version?: string; cluster?: string; host?: string; connections?: number; cpu?: number; mem?: number; jetstream?: boolean; source: "sys" | "jetstream" | "connection" };
+type ServerView = {
+  name: string;
+  version?: string;
+  cluster?: string;
+  host?: string;
+  connections?: number;
+  cpu?: number;
+  mem?: number;
+  jetstream?: boolean;
+  source: "sys" | "jetstream" | "connection";
+};
 
 function placement(c: ClusterInfo | undefined, replicas: number) {
   return {
     leader: c?.leader ?? null,
     replicas: replicas,
-    peers: (c?.replicas ?? []).map((p) => ({ name: p.name, current: p.current, offline: p.offline, lag: p.lag ?? 0, activeMs: Math.round((p.active ?? 0) / 1e6) })),
+    peers: (c?.replicas ?? []).map((p) => ({
+      name: p.name,
+      current: p.current,
+      offline: p.offline,
+      lag: p.lag ?? 0,
+      activeMs: Math.round((p.active ?? 0) / 1e6),
+    })),
   };
 }
 
@@ -20,9 +36,22 @@ async function sysServers(ctx: ConsoleContext): Promise<ServerView[] | null> {
     const answers = await ctx.nc.requestMany("$SYS.REQ.SERVER.PING", "", { maxWait: SYS_WAIT_MS, strategy: "timer" });
     const out: ServerView[] = [];
     for await (const m of answers) {
-      const v = m.json<{ server?: { name?: string; ver?: string; cluster?: string; host?: string; jetstream?: boolean }; statsz?: { connections?: number; cpu?: number; mem?: number } }>();
+      const v = m.json<{
+        server?: { name?: string; ver?: string; cluster?: string; host?: string; jetstream?: boolean };
+        statsz?: { connections?: number; cpu?: number; mem?: number };
+      }>();
       if (!v.server?.name) continue;
-      out.push({ name: v.server.name, version: v.server.ver, cluster: v.server.cluster, host: v.server.host, connections: v.statsz?.connections, cpu: v.statsz?.cpu, mem: v.statsz?.mem, jetstream: v.server.jetstream, source: "sys" });
+      out.push({
+        name: v.server.name,
+        version: v.server.ver,
+        cluster: v.server.cluster,
+        host: v.server.host,
+        connections: v.statsz?.connections,
+        cpu: v.statsz?.cpu,
+        mem: v.statsz?.mem,
+        jetstream: v.server.jetstream,
+        source: "sys",
+      });
     }
     return out.length ? out : null;
   } catch {
@@ -39,10 +68,22 @@ export async function clusterView(ctx: ConsoleContext) {
   const streams = [];
   const consumers = [];
   for await (const si of jsm.streams.list()) {
-    streams.push({ name: si.config.name, messages: si.state.messages, bytes: si.state.bytes, ...placement(si.cluster, si.config.num_replicas) });
+    streams.push({
+      name: si.config.name,
+      messages: si.state.messages,
+      bytes: si.state.bytes,
+      ...placement(si.cluster, si.config.num_replicas),
+    });
     for await (const ci of jsm.consumers.list(si.config.name)) {
       if (!ci.config.durable_name) continue;
-      consumers.push({ stream: si.config.name, name: ci.name, pending: ci.num_pending, ackPending: ci.num_ack_pending, redelivered: ci.num_redelivered, ...placement(ci.cluster, ci.config.num_replicas || si.config.num_replicas) });
+      consumers.push({
+        stream: si.config.name,
+        name: ci.name,
+        pending: ci.num_pending,
+        ackPending: ci.num_ack_pending,
+        redelivered: ci.num_redelivered,
+        ...placement(ci.cluster, ci.config.num_replicas || si.config.num_replicas),
+      });
     }
   }
   streams.sort((a, b) => a.name.localeCompare(b.name));
@@ -55,7 +96,18 @@ export async function clusterView(ctx: ConsoleContext) {
     for (const s of streams) for (const n of [s.leader, ...s.peers.map((p) => p.name)]) if (n) names.add(n);
     const connected = info?.server_name;
     if (connected) names.add(connected);
-    servers = [...names].sort().map((name) => (name === connected ? { name, version: info?.version, cluster: info?.cluster, host: info?.host, jetstream: info?.jetstream, source: "connection" as const } : { name, source: "jetstream" as const }));
+    servers = [...names].sort().map((name) =>
+      name === connected
+        ? {
+            name,
+            version: info?.version,
+            cluster: info?.cluster,
+            host: info?.host,
+            jetstream: info?.jetstream,
+            source: "connection" as const,
+          }
+        : { name, source: "jetstream" as const },
+    );
   }
   return { connectedTo: ctx.nc.info?.server_name ?? null, systemAccount: sys !== null, servers, streams, consumers };
 }

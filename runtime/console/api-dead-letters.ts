@@ -49,12 +49,18 @@ export async function replayHeld(ctx: ConsoleContext, body: Record<string, unkno
  * subject when it now passes the router's checks, else left in quarantine (replayQuarantined).
  * `seqs` are sequences in JETBUS_UNROUTED / JETBUS_QUARANTINE.
  */
-async function replaySetAside(ctx: ConsoleContext, kind: typeof HeldKind.Unrouted | typeof HeldKind.Quarantine, body: Record<string, unknown>) {
+async function replaySetAside(
+  ctx: ConsoleContext,
+  kind: typeof HeldKind.Unrouted | typeof HeldKind.Quarantine,
+  body: Record<string, unknown>,
+) {
   const seqs = new Set((Array.isArray(body.seqs) ? body.seqs : []).map(Number));
   if (seqs.size === 0) throw new UsageError("replay needs seqs (sequences in the unrouted or quarantine stream)");
   const jsm = await ctx.jsm();
   const store = ctx.deps.config.store.stream;
-  const chosen = (await listSetAside(ctx.nc, jsm, kind === HeldKind.Unrouted ? SetAsideKind.Unrouted : SetAsideKind.Quarantine, store)).filter((x) => seqs.has(x.seq));
+  const chosen = (
+    await listSetAside(ctx.nc, jsm, kind === HeldKind.Unrouted ? SetAsideKind.Unrouted : SetAsideKind.Quarantine, store)
+  ).filter((x) => seqs.has(x.seq));
   if (kind === HeldKind.Unrouted) {
     const live = await ctx.live();
     return { kind, replayed: await replayUnrouted(ctx.nc, jsm, store, compileRuleSet(live.config, live.revision ?? 0), chosen) };

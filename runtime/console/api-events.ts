@@ -14,7 +14,8 @@ function time(q: URLSearchParams, name: string): Date | undefined {
   const v = q.get(name)?.trim();
   if (!v) return undefined;
   const p = parseReplayPoint(v, name);
-  if (!("time" in p)) throw new UsageError(`${name} must be a time (2026-01-31T12:00:00Z) or a duration ago (15m), got ${JSON.stringify(v)}`);
+  if (!("time" in p))
+    throw new UsageError(`${name} must be a time (2026-01-31T12:00:00Z) or a duration ago (15m), got ${JSON.stringify(v)}`);
   return p.time;
 }
 
@@ -22,7 +23,8 @@ function limitOf(q: URLSearchParams): number {
   const raw = q.get("limit");
   if (raw === null || raw === "") return 50;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new UsageError(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT)
+    throw new UsageError(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -34,8 +36,12 @@ const view = (e: StoredEvent) => ({ seq: e.seq, subject: e.subject, stored: e.ti
  */
 export async function searchEvents(ctx: ConsoleContext, q: URLSearchParams) {
   const store = new EventStore(ctx.nc, { stream: ctx.deps.config.store.stream });
-  const id = q.get("id")?.trim(), correlation = q.get("correlation")?.trim(), type = q.get("type")?.trim() || undefined;
-  const since = time(q, "since"), until = time(q, "until"), limit = limitOf(q);
+  const id = q.get("id")?.trim(),
+    correlation = q.get("correlation")?.trim(),
+    type = q.get("type")?.trim() || undefined;
+  const since = time(q, "since"),
+    until = time(q, "until"),
+    limit = limitOf(q);
   if (id) {
     const e = await store.findById(id);
     return { events: e ? [view(e)] : [] };
@@ -72,12 +78,18 @@ export async function eventDetail(ctx: ConsoleContext, q: URLSearchParams) {
   const stored = await store.getBySeq(seq);
   const jsm = await ctx.jsm();
   // what the router set aside (quarantined with a reason, or unrouted), found by store sequence
-  const setAside = (await findSetAside(ctx.nc, jsm, ctx.deps.config.store.stream, { seqs: new Set([seq]) })).map((x) => ({ ...x, time: x.time.toISOString() }));
+  const setAside = (await findSetAside(ctx.nc, jsm, ctx.deps.config.store.stream, { seqs: new Set([seq]) })).map((x) => ({
+    ...x,
+    time: x.time.toISOString(),
+  }));
   if (!stored) return { seq, headers: raw.headers, malformed: true, setAside, body: new TextDecoder().decode(raw.data).slice(0, 4096) };
   const live = await ctx.live();
   const copies = compileRuleSet(live.config, live.revision ?? 0).plan(stored.event);
   const actors = [...new Set([...live.config.actors.map((a) => a.name), ...(await actorsWithMarkers(jsm))])];
-  const [handled, deadLetters] = await Promise.all([readMarkers(jsm, actors, [stored.event.id]), readDeadLetters(ctx.nc, jsm, new Set([stored.event.id]))]);
+  const [handled, deadLetters] = await Promise.all([
+    readMarkers(jsm, actors, [stored.event.id]),
+    readDeadLetters(ctx.nc, jsm, new Set([stored.event.id])),
+  ]);
   const routes = copies.map((c) => ({
     rule: c.rule,
     actor: c.actor,
@@ -85,5 +97,14 @@ export async function eventDetail(ctx: ConsoleContext, q: URLSearchParams) {
     handled: handled.find((h) => h.actor === c.actor) ?? null,
     deadLetters: deadLetters.filter((d) => d.actor === c.actor),
   }));
-  return { ...view(stored), headers: raw.headers, revision: live.revision, unrouted: copies.length === 0, routes, handled, deadLetters, setAside };
+  return {
+    ...view(stored),
+    headers: raw.headers,
+    revision: live.revision,
+    unrouted: copies.length === 0,
+    routes,
+    handled,
+    deadLetters,
+    setAside,
+  };
 }

@@ -7,7 +7,13 @@ import { applyText, configRevisions, rollbackTo, validateText } from "./api-conf
 import { clusterView } from "./api-cluster.ts";
 import type { LiveFeed } from "./live.ts";
 
-export type ApiCall = Readonly<{ ctx: ConsoleContext; feed: LiveFeed; query: URLSearchParams; body: Record<string, unknown>; req: IncomingMessage }>;
+export type ApiCall = Readonly<{
+  ctx: ConsoleContext;
+  feed: LiveFeed;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  req: IncomingMessage;
+}>;
 
 export type Route = Readonly<{
   method: "GET" | "POST";
@@ -20,7 +26,11 @@ export type Route = Readonly<{
 /** The JSON API under /api/ (the event stream /api/live is served beside it). */
 export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/api/snapshot", run: (c) => c.feed.snapshot() },
-  { method: "GET", path: "/api/session", run: (c) => ({ adminConfigured: c.ctx.deps.token !== undefined, stream: c.ctx.deps.config.store.stream }) },
+  {
+    method: "GET",
+    path: "/api/session",
+    run: (c) => ({ adminConfigured: c.ctx.deps.token !== undefined, stream: c.ctx.deps.config.store.stream }),
+  },
   { method: "GET", path: "/api/events", run: (c) => searchEvents(c.ctx, c.query) },
   { method: "GET", path: "/api/events/detail", run: (c) => eventDetail(c.ctx, c.query) },
   { method: "GET", path: "/api/trace", run: (c) => traceOf(c.ctx, c.query) },

@@ -16,11 +16,17 @@ export type AdminCheck = Readonly<{ ok: true }> | Readonly<{ ok: false; status: 
  * `Authorization: Bearer <token>` and a token must be configured at all.
  */
 export function checkAdmin(req: IncomingMessage, token: string | undefined): AdminCheck {
-  if (!token) return { ok: false, status: 403, message: `the console is read-only: set observability.console.token or ${CONSOLE_TOKEN_ENV} to allow replay, apply and rollback` };
+  if (!token)
+    return {
+      ok: false,
+      status: 403,
+      message: `the console is read-only: set observability.console.token or ${CONSOLE_TOKEN_ENV} to allow replay, apply and rollback`,
+    };
   const header = req.headers.authorization ?? "";
   const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
   if (!given) return { ok: false, status: 401, message: "this action needs the console admin token (Authorization: Bearer <token>)" };
-  const a = Buffer.from(given), b = Buffer.from(token);
+  const a = Buffer.from(given),
+    b = Buffer.from(token);
   if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, status: 403, message: "wrong console admin token" };
   return { ok: true };
 }

@@ -30,7 +30,9 @@ export const nodeId = {
 } as const;
 
 function describeMatch(m: JetbusConfig["routes"]["rules"][number]["match"]): string {
-  return [m.type ? `type ${m.type}` : "any type", m.source ? `source ${m.source}` : "", m.data ? "data filter" : ""].filter(Boolean).join(", ");
+  return [m.type ? `type ${m.type}` : "any type", m.source ? `source ${m.source}` : "", m.data ? "data filter" : ""]
+    .filter(Boolean)
+    .join(", ");
 }
 
 /**
@@ -40,28 +42,54 @@ function describeMatch(m: JetbusConfig["routes"]["rules"][number]["match"]): str
  * copies it actually produced). Unrouted and quarantined flows are nodes of their own.
  */
 export function buildFlowGraph(config: JetbusConfig, n: FlowNumbers): FlowGraph {
-  const rules = config.routes.rules.map((r, i) => ({ rule: r, name: ruleName(r, i), matches: compilePattern(parsePattern(r.match.type ?? "*")), filtered: !!(r.match.source || r.match.data) }));
+  const rules = config.routes.rules.map((r, i) => ({
+    rule: r,
+    name: ruleName(r, i),
+    matches: compilePattern(parsePattern(r.match.type ?? "*")),
+    filtered: !!(r.match.source || r.match.data),
+  }));
   const named = config.routes.rules.map((r) => r.match.type).filter((t): t is string => !!t && !/[*>]/.test(t));
   const types = [...new Set([...Object.keys(n.typeCounts), ...Object.keys(n.unroutedCounts), ...named])].sort();
   const nodes: FlowNode[] = [];
   const edges: FlowEdge[] = [];
-  for (const t of types) nodes.push({ id: nodeId.type(t), kind: NodeKind.Type, label: t, count: n.typeCounts[t] ?? 0, rate: n.typeRate(t) });
+  for (const t of types)
+    nodes.push({ id: nodeId.type(t), kind: NodeKind.Type, label: t, count: n.typeCounts[t] ?? 0, rate: n.typeRate(t) });
   for (const r of rules) {
     const copies = r.rule.to.map((a) => n.copyRate(r.name, a));
     // events through a rule: each event yields one copy per target, so the busiest target's rate
     const rate = copies.length ? Math.max(...copies) : 0;
     nodes.push({ id: nodeId.rule(r.name), kind: NodeKind.Rule, label: r.name, detail: describeMatch(r.rule.match), rate });
-    for (const t of types) if (r.matches(t)) edges.push({ from: nodeId.type(t), to: nodeId.rule(r.name), rate: r.filtered ? rate : n.typeRate(t) });
-    for (const a of r.rule.to) edges.push({ from: nodeId.rule(r.name), to: nodeId.actor(a), rate: n.copyRate(r.name, a), count: n.copyTotal(r.name, a) });
+    for (const t of types)
+      if (r.matches(t)) edges.push({ from: nodeId.type(t), to: nodeId.rule(r.name), rate: r.filtered ? rate : n.typeRate(t) });
+    for (const a of r.rule.to)
+      edges.push({ from: nodeId.rule(r.name), to: nodeId.actor(a), rate: n.copyRate(r.name, a), count: n.copyTotal(r.name, a) });
   }
-  for (const a of config.actors) nodes.push({ id: nodeId.actor(a.name), kind: NodeKind.Actor, label: a.name, ...(a.ordered ? { detail: `ordered by ${a.ordered.key}` } : {}) });
+  for (const a of config.actors)
+    nodes.push({
+      id: nodeId.actor(a.name),
+      kind: NodeKind.Actor,
+      label: a.name,
+      ...(a.ordered ? { detail: `ordered by ${a.ordered.key}` } : {}),
+    });
   const unroutedTotal = Object.values(n.unroutedCounts).reduce((s, v) => s + v, 0);
-  nodes.push({ id: nodeId.unrouted, kind: NodeKind.Unrouted, label: "unrouted", count: unroutedTotal, rate: types.reduce((s, t) => s + n.unroutedRate(t), 0) });
+  nodes.push({
+    id: nodeId.unrouted,
+    kind: NodeKind.Unrouted,
+    label: "unrouted",
+    count: unroutedTotal,
+    rate: types.reduce((s, t) => s + n.unroutedRate(t), 0),
+  });
   // a type no rule matches flows to unrouted even before its first event does
   for (const t of types) {
     if (n.unroutedCounts[t] === undefined && rules.some((r) => r.matches(t))) continue;
     edges.push({ from: nodeId.type(t), to: nodeId.unrouted, rate: n.unroutedRate(t), count: n.unroutedCounts[t] ?? 0 });
   }
-  nodes.push({ id: nodeId.quarantine, kind: NodeKind.Quarantine, label: "quarantined", count: n.quarantined ?? 0, rate: n.quarantinedRate });
+  nodes.push({
+    id: nodeId.quarantine,
+    kind: NodeKind.Quarantine,
+    label: "quarantined",
+    count: n.quarantined ?? 0,
+    rate: n.quarantinedRate,
+  });
   return { nodes, edges };
 }

@@ -43,10 +43,20 @@ export function createConsoleHandler(deps: ConsoleDeps, opts: ConsoleHandlerOpti
       const body = req.method === "POST" ? await readJson(req) : {};
       const result = await route.run({ ctx, feed, query: url.searchParams, body, req });
       // every change is logged with what was asked and what came of it
-      if (route.admin) log.info({ action: url.pathname, remote: req.socket.remoteAddress, request: body.text === undefined ? body : { text: `${String(body.text).length} chars` }, result }, "console: change made");
+      if (route.admin)
+        log.info(
+          {
+            action: url.pathname,
+            remote: req.socket.remoteAddress,
+            request: body.text === undefined ? body : { text: `${String(body.text).length} chars` },
+            result,
+          },
+          "console: change made",
+        );
       sendJson(res, 200, result);
     } catch (err) {
-      if (route.admin) log.warn({ action: url.pathname, remote: req.socket.remoteAddress, err: (err as Error).message }, "console: change failed");
+      if (route.admin)
+        log.warn({ action: url.pathname, remote: req.socket.remoteAddress, err: (err as Error).message }, "console: change failed");
       sendError(res, err);
     }
   };
@@ -54,10 +64,14 @@ export function createConsoleHandler(deps: ConsoleDeps, opts: ConsoleHandlerOpti
   return {
     handle(req, res) {
       const url = new URL(req.url ?? "/", "http://console");
-      const ours = url.pathname === "/" || url.pathname.startsWith("/api/") || url.pathname.startsWith("/assets/") || url.pathname === "/index.html";
+      const ours =
+        url.pathname === "/" || url.pathname.startsWith("/api/") || url.pathname.startsWith("/assets/") || url.pathname === "/index.html";
       if (!ours) return false;
       if (!opts.public && !isLoopback(req.socket.remoteAddress)) {
-        sendJson(res, 403, { error: "the console answers loopback clients only (set observability.console.public to open it)", code: "FORBIDDEN" });
+        sendJson(res, 403, {
+          error: "the console answers loopback clients only (set observability.console.public to open it)",
+          code: "FORBIDDEN",
+        });
         return true;
       }
       if (url.pathname === "/api/live") {

@@ -34,7 +34,8 @@ export async function readHeld(ctx: ConsoleContext, stream: string, filter: stri
     const headers: Record<string, string> = {};
     for (const k of m.headers?.keys() ?? []) headers[k] = m.headers!.get(k);
     const num = (k: string) => (headers[k] && Number.isFinite(Number(headers[k])) ? Number(headers[k]) : undefined);
-    const originSeq = num(JetbusHeaders.OriginSeq), configRevision = num(JetbusHeaders.ConfigRevision);
+    const originSeq = num(JetbusHeaders.OriginSeq),
+      configRevision = num(JetbusHeaders.ConfigRevision);
     out.push({
       seq: m.seq,
       subject: m.subject,

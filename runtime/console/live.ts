@@ -22,7 +22,11 @@ export class LiveFeed {
   private last?: LiveSnapshot;
   private stopped = false;
 
-  constructor(private readonly gather: () => Promise<LiveFacts>, private readonly logger: Logger, private readonly everyMs = LIVE_EVERY_MS) {}
+  constructor(
+    private readonly gather: () => Promise<LiveFacts>,
+    private readonly logger: Logger,
+    private readonly everyMs = LIVE_EVERY_MS,
+  ) {}
 
   /** The latest snapshot, reading one now when there is none yet. */
   async snapshot(): Promise<LiveSnapshot> {
@@ -82,7 +86,12 @@ export class LiveFeed {
       s.handled.push(a.rate.handled);
       s.failed.push(a.rate.failed);
     }
-    const history = Object.fromEntries(pending.actors.map((a) => [a.name, { handled: this.series.get(a.name)!.handled.list(), failed: this.series.get(a.name)!.failed.list() }]));
+    const history = Object.fromEntries(
+      pending.actors.map((a) => [
+        a.name,
+        { handled: this.series.get(a.name)!.handled.list(), failed: this.series.get(a.name)!.failed.list() },
+      ]),
+    );
     this.last = { ...pending, history };
     for (const c of this.clients) this.send(c, this.last);
   }

@@ -6,7 +6,10 @@ import { sendJson } from "./http-util.ts";
 export type ConsoleServer = Readonly<{ url: string; port: number; close(): Promise<void> }>;
 
 /** `jetbus console`: the console alone on its own port, bound to `host` (127.0.0.1 unless told). */
-export async function serveConsole(deps: ConsoleDeps, opts: ConsoleHandlerOptions & { port?: number; host?: string } = {}): Promise<ConsoleServer> {
+export async function serveConsole(
+  deps: ConsoleDeps,
+  opts: ConsoleHandlerOptions & { port?: number; host?: string } = {},
+): Promise<ConsoleServer> {
   const host = opts.host ?? "127.0.0.1";
   // bound to loopback, only local clients can reach it; bound elsewhere on purpose, it answers them
   const handler = createConsoleHandler(deps, { ...opts, public: opts.public ?? host !== "127.0.0.1" });

@@ -19,7 +19,12 @@ export type ActorView = Readonly<{
   rate: Readonly<{ handled: number; failed: number }>;
   /** Counted since the console started watching. */
   total: Readonly<{ handled: number; failed: number }>;
-  settings: Readonly<Pick<ActorSettings, "concurrency" | "replicas" | "max_ack_pending" | "ack_wait" | "timeout" | "retry" | "dead_letter" | "idempotency" | "ordered">>;
+  settings: Readonly<
+    Pick<
+      ActorSettings,
+      "concurrency" | "replicas" | "max_ack_pending" | "ack_wait" | "timeout" | "retry" | "dead_letter" | "idempotency" | "ordered"
+    >
+  >;
 }>;
 
 /** What the page receives on every tick of the live feed. */
@@ -39,7 +44,8 @@ export type LiveSnapshot = Readonly<{
 }>;
 
 const live = (p: PresenceFact, at: number) => at - p.at.getTime() <= DEFAULT_STALE_AFTER_MS;
-const countsOf = (p: PresenceFact) => (typeof p.value.counts === "object" && p.value.counts !== null ? (p.value.counts as Record<string, unknown>) : {});
+const countsOf = (p: PresenceFact) =>
+  typeof p.value.counts === "object" && p.value.counts !== null ? (p.value.counts as Record<string, unknown>) : {};
 
 /** Every cumulative counter of one reading, named `type|T`, `unrouted|T`, `quarantined`, `<presence key>|<tally key>`. */
 export function countersOf(f: LiveFacts): CounterSample {
@@ -90,7 +96,17 @@ export function buildSnapshot(f: LiveFacts, rates: RateTracker, history: LiveSna
       dlq: s?.dlq ?? null,
       rate: { handled: rates.rate(actorKey(a.name, TallyKeys.handled)), failed: rates.rate(actorKey(a.name, TallyKeys.failed)) },
       total: { handled: rates.total(actorKey(a.name, TallyKeys.handled)), failed: rates.total(actorKey(a.name, TallyKeys.failed)) },
-      settings: { concurrency: a.concurrency, replicas: a.replicas, max_ack_pending: a.max_ack_pending, ack_wait: a.ack_wait, timeout: a.timeout, retry: a.retry, dead_letter: a.dead_letter, idempotency: a.idempotency, ...(a.ordered ? { ordered: a.ordered } : {}) },
+      settings: {
+        concurrency: a.concurrency,
+        replicas: a.replicas,
+        max_ack_pending: a.max_ack_pending,
+        ack_wait: a.ack_wait,
+        timeout: a.timeout,
+        retry: a.retry,
+        dead_letter: a.dead_letter,
+        idempotency: a.idempotency,
+        ...(a.ordered ? { ordered: a.ordered } : {}),
+      },
     };
   });
   const flows = buildFlowGraph(f.config, {

@@ -108,7 +108,8 @@ export class ConsumerRunner<P = undefined> {
     void (async () => {
       for await (const n of messages.status()) {
         this.o.onStatus?.(n);
-        if (n.type === "consumer_not_found" || n.type === "consumer_deleted" || n.type === "stream_not_found") this.o.logger.warn({ durable, notification: n.type }, "consumer unavailable; retrying");
+        if (n.type === "consumer_not_found" || n.type === "consumer_deleted" || n.type === "stream_not_found")
+          this.o.logger.warn({ durable, notification: n.type }, "consumer unavailable; retrying");
         else if (n.type === "heartbeats_missed") this.o.logger.debug({ durable, count: n.count }, "heartbeats missed");
       }
     })().catch(() => undefined);

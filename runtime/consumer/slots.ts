@@ -31,7 +31,8 @@ export class Slots {
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next(true); // the slot passes straight to the waiter
+    if (next)
+      next(true); // the slot passes straight to the waiter
     else this.used--;
   }
 

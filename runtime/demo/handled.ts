@@ -27,7 +27,9 @@ export async function waitHandled(nc: NatsConnection, expected: readonly Expecte
   for (;;) {
     for (const e of expected) {
       if (found.has(e)) continue;
-      const entry = await bucketOf(e.actor).then((kv) => kv.get(markerKeyOf(e.event))).catch(() => null);
+      const entry = await bucketOf(e.actor)
+        .then((kv) => kv.get(markerKeyOf(e.event)))
+        .catch(() => null);
       if (entry && entry.operation === "PUT") found.set(e, entry.json<ProcessedMarker>());
     }
     if (found.size === expected.length) return expected.map((e) => ({ ...e, marker: found.get(e)! }));

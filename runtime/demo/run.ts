@@ -44,7 +44,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
   const servers = o.servers ?? process.env.NATS_URL;
   const fileConfig = loadConfig(o.configPath);
   const tmp = servers ? undefined : mkdtempSync(join(tmpdir(), "jetbus-demo-"));
-  const config: JetbusConfig = tmp ? { ...fileConfig, nats: { ...fileConfig.nats, embedded: { ...fileConfig.nats.embedded, store_dir: join(tmp, "data"), port: 0 } } } : fileConfig;
+  const config: JetbusConfig = tmp
+    ? { ...fileConfig, nats: { ...fileConfig.nats, embedded: { ...fileConfig.nats.embedded, store_dir: join(tmp, "data"), port: 0 } } }
+    : fileConfig;
   const rt = await startRuntime({ config, servers, name: "jetbus-demo", logger: o.logger });
   try {
     // against a deployment (--servers) the store is used as found, never changed; say so when it differs
@@ -64,7 +66,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
       await bus.close();
       const observable = new Set(routing.actors.filter((a) => a.idempotency.enabled).map((a) => a.name));
       say("Waiting for the actors...");
-      const handled = await waitHandled(rt.nc, expected.filter((e) => observable.has(e.actor)), o.timeoutMs ?? 60_000);
+      const handled = await waitHandled(
+        rt.nc,
+        expected.filter((e) => observable.has(e.actor)),
+        o.timeoutMs ?? 60_000,
+      );
       await services.indexer?.waitCaughtUp(o.timeoutMs ?? 60_000);
       say("Querying events from store...");
       const store = new EventStore(rt.nc, { stream: config.store.stream });

@@ -47,11 +47,14 @@ function checkAttributes(e: Fields): void {
   checkId("correlationid", e.correlationid);
   if (e.causationid !== undefined) checkId("causationid", e.causationid);
   assertEventType(e.type);
-  if (!RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time))) throw new InvalidEventError(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(e.time)}`);
+  if (!RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time)))
+    throw new InvalidEventError(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(e.time)}`);
   // a safe integer prints back as digits: 1e21 would become the header "1e+21", which no reader accepts
-  if (!Number.isSafeInteger(e.dataversion) || e.dataversion < 0) throw new InvalidEventError(`"dataversion" must be a whole number >= 0, got ${JSON.stringify(e.dataversion)}`);
+  if (!Number.isSafeInteger(e.dataversion) || e.dataversion < 0)
+    throw new InvalidEventError(`"dataversion" must be a whole number >= 0, got ${JSON.stringify(e.dataversion)}`);
   checkContent(e.datacontenttype, e.data);
-  if (e.traceparent !== undefined && !TRACEPARENT.test(e.traceparent)) throw new InvalidEventError(`"traceparent" is not a W3C trace context: ${JSON.stringify(e.traceparent)}`);
+  if (e.traceparent !== undefined && !TRACEPARENT.test(e.traceparent))
+    throw new InvalidEventError(`"traceparent" is not a W3C trace context: ${JSON.stringify(e.traceparent)}`);
 }
 
 // Every check below keeps an accepted event re-encodable: the router re-publishes each copy in
@@ -66,10 +69,13 @@ function checkId(name: string, v: string): void {
 
 function checkContent(contentType: string, data: unknown): void {
   if (!isSupportedContentType(contentType) || CONTROL.test(contentType) || contentType !== contentType.trim()) {
-    throw new InvalidEventError(`unsupported datacontenttype ${JSON.stringify(contentType)}: jetbus events carry JSON (application/json, */*+json) or text (text/*)`);
+    throw new InvalidEventError(
+      `unsupported datacontenttype ${JSON.stringify(contentType)}: jetbus events carry JSON (application/json, */*+json) or text (text/*)`,
+    );
   }
   if (!isJson(contentType) && data !== null && typeof data !== "string") {
-    throw new InvalidEventError(`data of a ${JSON.stringify(contentType)} event must be a string, got ${Array.isArray(data) ? "an array" : typeof data}`);
+    throw new InvalidEventError(
+      `data of a ${JSON.stringify(contentType)} event must be a string, got ${Array.isArray(data) ? "an array" : typeof data}`,
+    );
   }
 }
-

@@ -45,7 +45,8 @@ export function nestsTooDeep(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     if (inString) {
-      if (b === 0x5c) i++; // the escaped byte cannot end the string
+      if (b === 0x5c)
+        i++; // the escaped byte cannot end the string
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if (b === 0x5b || b === 0x7b) {
@@ -72,4 +73,3 @@ function utf8(bytes: Uint8Array, what: string): string {
     throw new InvalidEventError(`${what} is not valid UTF-8`, err);
   }
 }
-

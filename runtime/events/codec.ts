@@ -39,7 +39,10 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
 }
 
 /** Binary mode: attributes in `ce-*` headers, the data as the JSON body. `Nats-Msg-Id` = id for dedupe. */
-export function encodeEvent(event: Event, opts: { subject?: string; msgId?: string } = {}): { subject: string; headers: MsgHdrsImpl; data: Uint8Array } {
+export function encodeEvent(
+  event: Event,
+  opts: { subject?: string; msgId?: string } = {},
+): { subject: string; headers: MsgHdrsImpl; data: Uint8Array } {
   const h = new MsgHdrsImpl();
   putHeader(h, Header.MsgId, opts.msgId ?? event.id);
   putHeader(h, Header.SpecVersion, "1.0");
@@ -81,8 +84,10 @@ export function decodeEvent(msg: WireMessage, opts: DecodeOptions = {}): Decoded
   // the block when there is one: reading `headers` of a Delivery would parse them
   const h = msg.headerBlock === undefined ? readHeaders(msg.headers) : readHeaderBlock(msg.headerBlock);
   const contentType = (h.contentType ?? "").toLowerCase();
-  if (contentType.startsWith(STRUCTURED_CONTENT_TYPE)) return { event: structured(parseJson(msg.data, "structured CloudEvent"), msg, opts), form: EventForm.Structured };
-  if (h.specversion !== undefined || h.id !== undefined || h.type !== undefined) return { event: binary(h, msg, opts), form: EventForm.Binary };
+  if (contentType.startsWith(STRUCTURED_CONTENT_TYPE))
+    return { event: structured(parseJson(msg.data, "structured CloudEvent"), msg, opts), form: EventForm.Structured };
+  if (h.specversion !== undefined || h.id !== undefined || h.type !== undefined)
+    return { event: binary(h, msg, opts), form: EventForm.Binary };
   const body = parseData(msg.data, contentType || JSON_CONTENT_TYPE);
   if (isRecord(body) && "specversion" in body) return { event: structured(body, msg, opts), form: EventForm.Structured };
   return { event: raw(h, body, contentType, msg, opts), form: EventForm.Raw };
@@ -119,7 +124,8 @@ function structured(doc: unknown, msg: WireMessage | undefined, opts: DecodeOpti
 
 function binary(h: Attrs, msg: WireMessage, opts: DecodeOptions): Event {
   const spec = h.specversion;
-  if (spec !== undefined && spec !== "1.0") throw new InvalidEventError(`header ${Header.SpecVersion} must be "1.0", got ${JSON.stringify(spec)}`);
+  if (spec !== undefined && spec !== "1.0")
+    throw new InvalidEventError(`header ${Header.SpecVersion} must be "1.0", got ${JSON.stringify(spec)}`);
   const type = h.type ?? typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX);
   const id = h.id ?? h.msgId ?? positionalId(msg);
   const contentType = h.contentType || JSON_CONTENT_TYPE;
@@ -164,7 +170,8 @@ function matchSubject(type: string, msg: WireMessage | undefined, opts: DecodeOp
 }
 
 function positionalId(msg: WireMessage): string {
-  if (msg.seq === undefined) throw new InvalidEventError("message has no id: set Nats-Msg-Id or ce-id (only stored messages get an id from their stream position)");
+  if (msg.seq === undefined)
+    throw new InvalidEventError("message has no id: set Nats-Msg-Id or ce-id (only stored messages get an id from their stream position)");
   return `${msg.stream ?? "stream"}-${msg.seq}`;
 }
 

@@ -16,7 +16,6 @@ export const Header = {
   TraceParent: "traceparent",
 } as const;
 
-
 /** The headers the codec reads, by their lower-cased names. */
 export type Attrs = {
   contentType?: string;
@@ -138,4 +137,3 @@ function attrOf(name: string): keyof Attrs | undefined {
 export function putHeader(h: MsgHdrsImpl, key: string, value: string): void {
   h.headers.set(key, [MsgHdrsImpl.validHeaderValue(value)]);
 }
-

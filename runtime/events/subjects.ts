@@ -7,7 +7,9 @@ const TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export function assertEventType(type: string): void {
   if (!TYPE_PATTERN.test(type)) {
-    throw new InvalidEventError(`event type ${JSON.stringify(type)} is not valid: use letters, digits, "_", "-" and "." between words (it becomes the subject events.<type>)`);
+    throw new InvalidEventError(
+      `event type ${JSON.stringify(type)} is not valid: use letters, digits, "_", "-" and "." between words (it becomes the subject events.<type>)`,
+    );
   }
 }
 

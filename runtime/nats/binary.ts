@@ -60,7 +60,10 @@ export function findNatsServer(log: (line: string) => void = (l) => process.stde
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new NatsServerMissingError(`NATS_SERVER_BIN=${fromEnv} is not an executable file.\n${INSTALL_HINT}`);
     const v = natsServerVersion(fromEnv);
-    if (!versionAtLeast(v, NATS_SERVER_FLOOR)) throw new NatsServerMissingError(`NATS_SERVER_BIN=${fromEnv} is nats-server ${formatVersion(v)}, older than ${formatVersion(NATS_SERVER_FLOOR)}.\n${INSTALL_HINT}`);
+    if (!versionAtLeast(v, NATS_SERVER_FLOOR))
+      throw new NatsServerMissingError(
+        `NATS_SERVER_BIN=${fromEnv} is nats-server ${formatVersion(v)}, older than ${formatVersion(NATS_SERVER_FLOOR)}.\n${INSTALL_HINT}`,
+      );
     return fromEnv;
   }
   const dirs = localBinDirs();
@@ -80,7 +83,9 @@ export function findNatsServer(log: (line: string) => void = (l) => process.stde
       log(`jetbus: installed nats-server ${formatVersion(v)} at ${bin}`);
       return bin;
     }
-    throw new NatsServerMissingError(`Debian's nats-server package is ${formatVersion(v)}, older than ${formatVersion(NATS_SERVER_FLOOR)}.\n${INSTALL_HINT}`);
+    throw new NatsServerMissingError(
+      `Debian's nats-server package is ${formatVersion(v)}, older than ${formatVersion(NATS_SERVER_FLOOR)}.\n${INSTALL_HINT}`,
+    );
   }
   throw new NatsServerMissingError(`${tooOld ? tooOld + ".\n" : "nats-server was not found.\n"}${INSTALL_HINT}`);
 }

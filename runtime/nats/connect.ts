@@ -46,7 +46,16 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
 
 /** Error codes and client error names that mean "nobody answered there" (worth another try), not "refused us". */
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"]);
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
 const UNREACHABLE_NAMES = new Set(["ConnectionError", "TimeoutError"]);
 
 function unreachable(err: unknown): boolean {
@@ -74,7 +83,8 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuth {
   if (env.NATS_TOKEN) auth.token = env.NATS_TOKEN;
   if (env.NATS_NKEY_SEED_FILE) auth.nkey_seed_file = env.NATS_NKEY_SEED_FILE;
   if (env.NATS_CREDS_FILE) auth.creds_file = env.NATS_CREDS_FILE;
-  if (env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY) auth.tls = { ca: env.NATS_TLS_CA, cert: env.NATS_TLS_CERT, key: env.NATS_TLS_KEY };
+  if (env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY)
+    auth.tls = { ca: env.NATS_TLS_CA, cert: env.NATS_TLS_CERT, key: env.NATS_TLS_KEY };
   return auth;
 }
 
@@ -141,7 +151,11 @@ async function refuseOldServer(nc: NatsConnection): Promise<void> {
   const found = info ? parseVersion(info.version) : undefined;
   if (!info || !found || versionAtLeast(found, NATS_SERVER_FLOOR)) return;
   await nc.close();
-  throw new NatsServerTooOldError(`${info.server_name || info.server_id} (${nc.getServer()})`, info.version, formatVersion(NATS_SERVER_FLOOR));
+  throw new NatsServerTooOldError(
+    `${info.server_name || info.server_id} (${nc.getServer()})`,
+    info.version,
+    formatVersion(NATS_SERVER_FLOOR),
+  );
 }
 
 /** Waits until the JetStream API answers (a fresh cluster needs a meta leader first). */

@@ -6,7 +6,12 @@ import type { Logger } from "../log.ts";
  * attempt, which server it is back on. `onChange` hears connected (true) / not (false).
  * Ends when the connection closes.
  */
-export function logConnection(nc: NatsConnection, logger: Logger, servers: readonly string[], onChange: (connected: boolean) => void = () => undefined): void {
+export function logConnection(
+  nc: NatsConnection,
+  logger: Logger,
+  servers: readonly string[],
+  onChange: (connected: boolean) => void = () => undefined,
+): void {
   const log = logger.child({ component: "nats" });
   void (async () => {
     let attempts = 0;

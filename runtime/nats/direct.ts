@@ -70,7 +70,10 @@ export class DirectGets {
   private asks = new Map<string, Ask[]>();
   private scheduled = false;
 
-  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 5000) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs = 5000,
+  ) {
     this.inbox = connectionInbox(nc);
     this.prefixLength = this.inbox.length + 1;
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
@@ -95,7 +98,8 @@ export class DirectGets {
     this.scheduled = false;
     const byStream = this.asks;
     this.asks = new Map();
-    for (const [stream, asks] of byStream) for (let i = 0; i < asks.length; i += MAX_BATCH) this.request(stream, asks.slice(i, i + MAX_BATCH));
+    for (const [stream, asks] of byStream)
+      for (let i = 0; i < asks.length; i += MAX_BATCH) this.request(stream, asks.slice(i, i + MAX_BATCH));
   }
 
   private request(stream: string, asks: readonly Ask[]): void {
@@ -110,9 +114,18 @@ export class DirectGets {
     const reply = `${this.inbox}.${n}`;
     try {
       if (bySubject.size === 1) this.nc.publish(`$JS.API.DIRECT.GET.${stream}.${asks[0]!.subject}`, undefined, { reply });
-      else this.nc.publish(`$JS.API.DIRECT.GET.${stream}`, JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size }), { reply });
+      else
+        this.nc.publish(`$JS.API.DIRECT.GET.${stream}`, JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size }), {
+          reply,
+        });
     } catch (err) {
-      this.fail(n, new PublishError(`cannot ask ${stream} for ${bySubject.size} subject(s): ${(err as Error).message}`, { cause: err, retryable: !this.nc.isClosed() }));
+      this.fail(
+        n,
+        new PublishError(`cannot ask ${stream} for ${bySubject.size} subject(s): ${(err as Error).message}`, {
+          cause: err,
+          retryable: !this.nc.isClosed(),
+        }),
+      );
     }
   }
 
@@ -143,12 +156,16 @@ export class DirectGets {
     if (code === 404) return this.resolveRest(p, null);
     if (code === 204) {
       // end of a batch: subjects without an answer have no message, unless the server cut the batch short
-      const more = Number(block === undefined ? msg.headers?.get("Nats-Num-Pending") : headerOf({ headerBlock: block }, "Nats-Num-Pending"));
+      const more = Number(
+        block === undefined ? msg.headers?.get("Nats-Num-Pending") : headerOf({ headerBlock: block }, "Nats-Num-Pending"),
+      );
       if (more > 0) return this.askAgain(p);
       return this.resolveRest(p, null);
     }
     const text = `${code} ${msg.headers?.description || "no headers"}`;
-    const err = new PublishError(`direct get of ${[...p.asks.keys()].slice(0, 3).join(", ")} from ${p.stream} failed: ${text}`, { retryable: code === 503 || code === 408 });
+    const err = new PublishError(`direct get of ${[...p.asks.keys()].slice(0, 3).join(", ")} from ${p.stream} failed: ${text}`, {
+      retryable: code === 503 || code === 408,
+    });
     for (const asks of p.asks.values()) for (const a of asks) a.reject(err);
   }
 
@@ -158,7 +175,11 @@ export class DirectGets {
 
   /** Subjects a truncated batch did not answer: asked again, one get each. */
   private askAgain(p: Pending): void {
-    for (const [subject, asks] of p.asks) this.request(p.stream, asks.map((a) => ({ ...a, subject })));
+    for (const [subject, asks] of p.asks)
+      this.request(
+        p.stream,
+        asks.map((a) => ({ ...a, subject })),
+      );
   }
 
   private fail(n: number, err: Error): void {
@@ -173,7 +194,10 @@ export class DirectGets {
     // every request has the same timeout, so the Map's insertion order is deadline order
     for (const [n, p] of this.pending) {
       if (now < p.deadline) break;
-      this.fail(n, new TimeoutError(`no answer to the direct get of ${p.asks.size} subject(s) from ${p.stream} within ${this.timeoutMs} ms`));
+      this.fail(
+        n,
+        new TimeoutError(`no answer to the direct get of ${p.asks.size} subject(s) from ${p.stream} within ${this.timeoutMs} ms`),
+      );
     }
   }
 }

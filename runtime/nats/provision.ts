@@ -1,5 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { NatsServerMissingError } from "../errors.ts";
 
@@ -17,17 +28,33 @@ export function installDebianNatsServer(destDir: string, log: (line: string) => 
     log(`jetbus: installing Debian's current nats-server package from ${mirror} (suite ${suite}) into ${destDir} (no system change)`);
     const sources = join(work, "jetbus.sources");
     const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-    writeFileSync(sources, ["Types: deb", `URIs: ${mirror}`, `Suites: ${suite}`, "Components: main", ...(existsSync(keyring) ? [`Signed-By: ${keyring}`] : []), ""].join("\n"));
+    writeFileSync(
+      sources,
+      [
+        "Types: deb",
+        `URIs: ${mirror}`,
+        `Suites: ${suite}`,
+        "Components: main",
+        ...(existsSync(keyring) ? [`Signed-By: ${keyring}`] : []),
+        "",
+      ].join("\n"),
+    );
     for (const d of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(work, d), { recursive: true });
     const apt = [
       "-q",
-      "-o", `Dir::Etc::sourcelist=${sources}`,
-      "-o", "Dir::Etc::sourceparts=-",
-      "-o", `Dir::State::Lists=${join(work, "lists")}`,
-      "-o", `Dir::Cache=${join(work, "cache")}`,
+      "-o",
+      `Dir::Etc::sourcelist=${sources}`,
+      "-o",
+      "Dir::Etc::sourceparts=-",
+      "-o",
+      `Dir::State::Lists=${join(work, "lists")}`,
+      "-o",
+      `Dir::Cache=${join(work, "cache")}`,
       // the system's mirror may be a dated snapshot whose Release file is past its Valid-Until
-      "-o", "Acquire::Check-Valid-Until=false",
-      "-o", "Debug::NoLocking=1",
+      "-o",
+      "Acquire::Check-Valid-Until=false",
+      "-o",
+      "Debug::NoLocking=1",
     ];
     run("apt-get", [...apt, "update"], work);
     run("apt-get", [...apt, "download", "nats-server"], work);
@@ -51,13 +78,20 @@ export function installDebianNatsServer(destDir: string, log: (line: string) => 
 function run(cmd: string, args: string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   if (r.error) throw new NatsServerMissingError(`cannot run ${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new NatsServerMissingError(`${cmd} ${args.at(-1)} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+  if (r.status !== 0)
+    throw new NatsServerMissingError(
+      `${cmd} ${args.at(-1)} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`,
+    );
 }
 
 function readSourcesTexts(): string[] {
   const texts: string[] = [];
   const dir = "/etc/apt/sources.list.d";
-  if (existsSync(dir)) for (const f of readdirSync(dir).filter((f) => f.endsWith(".sources") || f.endsWith(".list")).sort()) texts.push(readFileSync(join(dir, f), "utf8"));
+  if (existsSync(dir))
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith(".sources") || f.endsWith(".list"))
+      .sort())
+      texts.push(readFileSync(join(dir, f), "utf8"));
   if (existsSync("/etc/apt/sources.list")) texts.push(readFileSync("/etc/apt/sources.list", "utf8"));
   return texts;
 }

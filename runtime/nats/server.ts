@@ -54,7 +54,14 @@ function probe(port: number): Promise<boolean> {
   });
 }
 
-function renderConfig(o: { port: number; storeDir: string; portsDir: string; name: string; cluster?: ClusterSpec; extra?: string }): string {
+function renderConfig(o: {
+  port: number;
+  storeDir: string;
+  portsDir: string;
+  name: string;
+  cluster?: ClusterSpec;
+  extra?: string;
+}): string {
   const lines = [
     `server_name: ${JSON.stringify(o.name)}`,
     `listen: "127.0.0.1:${o.port === 0 ? -1 : o.port}"`,
@@ -115,14 +122,18 @@ export class NatsServer {
     mkdirSync(portsDir);
     const confPath = join(this.workDir, "nats.conf");
     const name = this.opts.serverName ?? `jetbus-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    writeFileSync(confPath, renderConfig({ port: this.port, storeDir: this.storeDir, portsDir, name, cluster: this.opts.cluster, extra: this.opts.extraConfig }));
+    writeFileSync(
+      confPath,
+      renderConfig({ port: this.port, storeDir: this.storeDir, portsDir, name, cluster: this.opts.cluster, extra: this.opts.extraConfig }),
+    );
     const logFile = this.opts.logFile ?? join(this.workDir, "server.log");
     const child = spawn(bin, ["-c", confPath, "-l", logFile], { stdio: "ignore" });
     this.child = child;
     this.exited = new Promise((r) => child.once("exit", () => r()));
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 20_000);
     while (Date.now() < deadline) {
-      if (!this.running) throw new NatsServerFailedError(`nats-server exited during start-up (code ${child.exitCode}); log: ${logFile}\n${tail(logFile)}`);
+      if (!this.running)
+        throw new NatsServerFailedError(`nats-server exited during start-up (code ${child.exitCode}); log: ${logFile}\n${tail(logFile)}`);
       const port = this.port || readPort(portsDir);
       if (port && (await probe(port))) {
         this.port = port;
@@ -131,7 +142,9 @@ export class NatsServer {
       await sleep(25);
     }
     await this.kill();
-    throw new NatsServerFailedError(`nats-server did not accept clients within ${this.opts.readyTimeoutMs ?? 20_000} ms; log: ${logFile}\n${tail(logFile)}`);
+    throw new NatsServerFailedError(
+      `nats-server did not accept clients within ${this.opts.readyTimeoutMs ?? 20_000} ms; log: ${logFile}\n${tail(logFile)}`,
+    );
   }
 
   /** Restarts on the same port and store, as an operator restarting a crashed node would. */

@@ -12,7 +12,13 @@ export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export type ExtraHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** `/metrics` (Prometheus text), `/healthz` (process alive), `/readyz` (connected and consumers bound). */
-export async function serveObservability(metrics: Metrics, health: Health, port = 0, host = DEFAULT_HTTP_HOST, extra?: ExtraHandler): Promise<ObservabilityServer> {
+export async function serveObservability(
+  metrics: Metrics,
+  health: Health,
+  port = 0,
+  host = DEFAULT_HTTP_HOST,
+  extra?: ExtraHandler,
+): Promise<ObservabilityServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -42,15 +48,17 @@ export async function serveObservability(metrics: Metrics, health: Health, port 
     host,
     port: (server.address() as { port: number }).port,
     // closeAllConnections: a console page keeps an event stream open, which would hold close() forever
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 
 /** A URL to reach the server from this machine, and the address it listens on (they differ for 0.0.0.0). */
 export function urlOf(server: Pick<ObservabilityServer, "host" | "port">, path = "/"): string {
-  const host = server.host === "0.0.0.0" || server.host === "::" ? "127.0.0.1" : server.host.includes(":") ? `[${server.host}]` : server.host;
+  const host =
+    server.host === "0.0.0.0" || server.host === "::" ? "127.0.0.1" : server.host.includes(":") ? `[${server.host}]` : server.host;
   return `http://${host}:${server.port}${path}`;
 }

@@ -33,9 +33,18 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
-  readonly routed = new Counter({ name: "jetbus_router_routed_total", help: "Event copies delivered to actor inboxes", labelNames: ["actor"], registers: [this.registry] });
+  readonly routed = new Counter({
+    name: "jetbus_router_routed_total",
+    help: "Event copies delivered to actor inboxes",
+    labelNames: ["actor"],
+    registers: [this.registry],
+  });
   readonly unrouted = new Counter({ name: "jetbus_router_unrouted_total", help: "Events no rule selected", registers: [this.registry] });
-  readonly quarantined = new Counter({ name: "jetbus_router_quarantined_total", help: "Messages the router could not decode", registers: [this.registry] });
+  readonly quarantined = new Counter({
+    name: "jetbus_router_quarantined_total",
+    help: "Messages the router could not decode",
+    registers: [this.registry],
+  });
   /** Read from NATS when scraped (see addLagSampler), so the lag is as fresh as the scrape. */
   private readonly lagSamplers = new Set<LagSampler>();
   readonly consumerPending = new Gauge({
@@ -45,8 +54,17 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.sampleLag(),
   });
-  readonly indexed = new Counter({ name: "jetbus_indexer_indexed_total", help: "Events written to the id and correlation indexes", registers: [this.registry] });
-  readonly malformed = new Counter({ name: "jetbus_malformed_total", help: "Stored messages that could not be decoded (skipped, still readable raw)", labelNames: ["component"], registers: [this.registry] });
+  readonly indexed = new Counter({
+    name: "jetbus_indexer_indexed_total",
+    help: "Events written to the id and correlation indexes",
+    registers: [this.registry],
+  });
+  readonly malformed = new Counter({
+    name: "jetbus_malformed_total",
+    help: "Stored messages that could not be decoded (skipped, still readable raw)",
+    labelNames: ["component"],
+    registers: [this.registry],
+  });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -67,7 +85,12 @@ export class Metrics {
       [...this.lagSamplers].map((sample) => {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<void>((r) => (timer = setTimeout(r, LAG_SAMPLE_TIMEOUT_MS)));
-        return Promise.race([Promise.resolve().then(sample).catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+        return Promise.race([
+          Promise.resolve()
+            .then(sample)
+            .catch(() => undefined),
+          timeout,
+        ]).finally(() => clearTimeout(timer));
       }),
     );
   }

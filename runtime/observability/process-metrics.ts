@@ -36,12 +36,24 @@ function natsClientVersion(): string {
  * (JETBUS_QUARANTINE, JETBUS_UNROUTED; read on scrape, so every process shows the deployment's
  * counts, not only those its own router produced).
  */
-export function registerProcessMetrics(metrics: Metrics, o: { connection: ConnectionState; jsm: () => Promise<JetStreamManager> }): () => void {
+export function registerProcessMetrics(
+  metrics: Metrics,
+  o: { connection: ConnectionState; jsm: () => Promise<JetStreamManager> },
+): () => void {
   const registers = [metrics.registry];
-  const connected = new Gauge({ name: "jetbus_nats_connected", help: "1 while the connection to NATS is up, 0 while it is lost or reconnecting", registers });
+  const connected = new Gauge({
+    name: "jetbus_nats_connected",
+    help: "1 while the connection to NATS is up, 0 while it is lost or reconnecting",
+    registers,
+  });
   connected.set(o.connection.connected ? 1 : 0);
   const off = o.connection.onChange((c) => connected.set(c ? 1 : 0));
-  new Gauge({ name: "jetbus_build_info", help: "Always 1; the labels say which jetbus, Node and NATS client this process runs", labelNames: ["version", "node", "nats_client"], registers }).set({ version: versionOf(join(PACKAGE_ROOT, "package.json")), node: process.versions.node, nats_client: natsClientVersion() }, 1);
+  new Gauge({
+    name: "jetbus_build_info",
+    help: "Always 1; the labels say which jetbus, Node and NATS client this process runs",
+    labelNames: ["version", "node", "nats_client"],
+    registers,
+  }).set({ version: versionOf(join(PACKAGE_ROOT, "package.json")), node: process.versions.node, nats_client: natsClientVersion() }, 1);
   const sample = (gauge: Gauge, stream: string) => async () => {
     let timer: NodeJS.Timeout | undefined;
     const read = (async () => {
@@ -50,7 +62,17 @@ export function registerProcessMetrics(metrics: Metrics, o: { connection: Connec
     })().catch(() => undefined);
     await Promise.race([read, new Promise((r) => (timer = setTimeout(r, SAMPLE_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
   };
-  const quarantined: Gauge = new Gauge({ name: "jetbus_quarantined_messages", help: `Messages in ${Streams.Quarantine}: not routed (undecodable, a schema violation, a bad header)`, registers, collect: () => sample(quarantined, Streams.Quarantine)() });
-  const unrouted: Gauge = new Gauge({ name: "jetbus_unrouted_messages", help: `Events in ${Streams.Unrouted}: no routing rule matched`, registers, collect: () => sample(unrouted, Streams.Unrouted)() });
+  const quarantined: Gauge = new Gauge({
+    name: "jetbus_quarantined_messages",
+    help: `Messages in ${Streams.Quarantine}: not routed (undecodable, a schema violation, a bad header)`,
+    registers,
+    collect: () => sample(quarantined, Streams.Quarantine)(),
+  });
+  const unrouted: Gauge = new Gauge({
+    name: "jetbus_unrouted_messages",
+    help: `Events in ${Streams.Unrouted}: no routing rule matched`,
+    registers,
+    collect: () => sample(unrouted, Streams.Unrouted)(),
+  });
   return off;
 }

@@ -74,7 +74,10 @@ function hex2(n: number): string {
  * Starts a span named `name` whose parent is `traceparent` (a remote parent, as received in
  * an event's header), else the active context. Attributes are set under `jetbus.`.
  */
-export function startEventSpan(name: string, attrs: Readonly<{ traceparent?: string; kind?: SpanKind; [k: string]: string | number | undefined }>): SpanHandle {
+export function startEventSpan(
+  name: string,
+  attrs: Readonly<{ traceparent?: string; kind?: SpanKind; [k: string]: string | number | undefined }>,
+): SpanHandle {
   const api = loadOtel();
   if (!api) return NOOP;
   let parent = api.context.active();
@@ -82,7 +85,8 @@ export function startEventSpan(name: string, attrs: Readonly<{ traceparent?: str
   if (m) parent = api.trace.setSpanContext(parent, { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true });
   const span = api.trace.getTracer("jetbus").startSpan(name, { kind: attrs.kind ?? SpanKind.Internal }, parent);
   if (!span.isRecording()) return NOOP;
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && k !== "traceparent" && k !== "kind") span.setAttribute(`jetbus.${k}`, v);
+  for (const [k, v] of Object.entries(attrs))
+    if (v !== undefined && k !== "traceparent" && k !== "kind") span.setAttribute(`jetbus.${k}`, v);
   const sc = span.spanContext();
   const active = api.trace.setSpan(parent, span);
   return {

@@ -15,7 +15,9 @@ export type ConfigDiff = Readonly<{
 /** JSON with object keys sorted: two configs equal in content compare equal whatever their key order. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
@@ -33,8 +35,14 @@ function compare(live: Map<string, string>, file: Map<string, string>): { added:
 
 /** Both configs as validated (defaults filled in), so a default written out and one left implicit compare equal. */
 export function configDiff(live: JetbusConfig, file: JetbusConfig): ConfigDiff {
-  const actors = compare(byName(live.actors, (i) => `#${i}`), byName(file.actors, (i) => `#${i}`));
-  const rules = compare(byName(live.routes.rules, (i) => `rule #${i}`), byName(file.routes.rules, (i) => `rule #${i}`));
+  const actors = compare(
+    byName(live.actors, (i) => `#${i}`),
+    byName(file.actors, (i) => `#${i}`),
+  );
+  const rules = compare(
+    byName(live.routes.rules, (i) => `rule #${i}`),
+    byName(file.routes.rules, (i) => `rule #${i}`),
+  );
   // rule order matters in first-match mode and for which transform wins: an order change is a change
   const liveOrder = live.routes.rules.map((r, i) => r.name ?? `rule #${i}`).join("\u0000");
   const fileOrder = file.routes.rules.map((r, i) => r.name ?? `rule #${i}`).join("\u0000");
@@ -51,7 +59,9 @@ export function configDiff(live: JetbusConfig, file: JetbusConfig): ConfigDiff {
 }
 
 export function isEmptyDiff(d: ConfigDiff): boolean {
-  return !d.mode && [d.actorsAdded, d.actorsRemoved, d.actorsChanged, d.rulesAdded, d.rulesRemoved, d.rulesChanged].every((l) => l.length === 0);
+  return (
+    !d.mode && [d.actorsAdded, d.actorsRemoved, d.actorsChanged, d.rulesAdded, d.rulesRemoved, d.rulesChanged].every((l) => l.length === 0)
+  );
 }
 
 /** One line per kind of change, e.g. `actors: + audit, ~ welcome` / `rules: - old-rule`. */

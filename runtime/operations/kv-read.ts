@@ -19,7 +19,12 @@ function isDeleted(op: string | undefined): boolean {
  * rewritten during the read (presence heartbeats every 2 s): status and the console missed live
  * replicas (test/integration/kv-read-rewrites.int.test.ts).
  */
-export async function readKvEntries(_nc: NatsConnection, jsm: JetStreamManager, bucket: string, keyFilter = ">"): Promise<KvEntryFact[] | null> {
+export async function readKvEntries(
+  _nc: NatsConnection,
+  jsm: JetStreamManager,
+  bucket: string,
+  keyFilter = ">",
+): Promise<KvEntryFact[] | null> {
   const prefix = `$KV.${bucket}.`;
   const info = await orMissing(() => jsm.streams.info(kvStream(bucket), { subjects_filter: prefix + keyFilter }));
   if (!info) return null;

@@ -22,7 +22,15 @@ export async function liveConfig(jsm: JetStreamManager, local: JetbusConfig): Pr
     stored = configFrom(JSON.parse(new TextDecoder().decode(entry.value)), `${Buckets.Config} revision ${entry.revision}`);
   } catch (err) {
     // an operator command must still work when the stored revision is unreadable to this version
-    return { config: local, revision: null, source: `local config (${Buckets.Config} revision ${entry.revision} unreadable: ${(err as Error).message.split("\n")[0]})` };
+    return {
+      config: local,
+      revision: null,
+      source: `local config (${Buckets.Config} revision ${entry.revision} unreadable: ${(err as Error).message.split("\n")[0]})`,
+    };
   }
-  return { config: { ...local, actors: stored.actors, routes: stored.routes }, revision: entry.revision, source: `${Buckets.Config} revision ${entry.revision}` };
+  return {
+    config: { ...local, actors: stored.actors, routes: stored.routes },
+    revision: entry.revision,
+    source: `${Buckets.Config} revision ${entry.revision}`,
+  };
 }

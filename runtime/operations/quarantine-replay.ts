@@ -58,20 +58,39 @@ export async function replayQuarantined(
     const stored = await orMissing(() => jsm.streams.getMessage(Streams.Quarantine, { seq: q.seq }));
     if (!stored) continue; // replayed or removed by someone else meanwhile
     const h = natsHeaders();
-    if (stored.header) for (const k of stored.header.keys()) if (!QUARANTINE_ONLY.has(k.toLowerCase())) for (const v of stored.header.values(k)) h.append(k, v);
+    if (stored.header)
+      for (const k of stored.header.keys())
+        if (!QUARANTINE_ONLY.has(k.toLowerCase())) for (const v of stored.header.values(k)) h.append(k, v);
     const original = q.originSeq ? await orMissing(() => jsm.streams.getMessage(storeStream, { seq: q.originSeq! })) : null;
     if (isRaw(h, stored.data)) {
       h.set(Header.Id, q.eventId);
       if (!h.get(Header.Time)) h.set(Header.Time, (original?.time ?? stored.time).toISOString());
     }
-    const check = admit({ subject: q.subject, data: stored.data, headers: h, seq: q.originSeq ?? 0, stream: storeStream, timestamp: original?.time ?? stored.time }, o.schemas);
+    const check = admit(
+      {
+        subject: q.subject,
+        data: stored.data,
+        headers: h,
+        seq: q.originSeq ?? 0,
+        stream: storeStream,
+        timestamp: original?.time ?? stored.time,
+      },
+      o.schemas,
+    );
     if (check.reason !== undefined && !o.force) {
       done.push({ seq: q.seq, eventId: q.eventId, subject: q.subject, outcome: "still-invalid", stillFails: check.reason });
       continue;
     }
     const ack = await js.publish(q.subject, stored.data, { headers: h, msgID: `${q.eventId}:replay:q${q.seq}` });
     await jsm.streams.deleteMessage(Streams.Quarantine, q.seq, false);
-    done.push({ seq: q.seq, eventId: q.eventId, subject: q.subject, outcome: "republished", storeSeq: ack.seq, ...(check.reason !== undefined ? { stillFails: check.reason } : {}) });
+    done.push({
+      seq: q.seq,
+      eventId: q.eventId,
+      subject: q.subject,
+      outcome: "republished",
+      storeSeq: ack.seq,
+      ...(check.reason !== undefined ? { stillFails: check.reason } : {}),
+    });
   }
   o.onProgress?.(chosen.length, chosen.length);
   return done;

@@ -13,7 +13,13 @@ export type ReadOptions = Partial<Pick<OrderedConsumerOptions, "deliver_policy" 
  * stops at the end of what was there when it started: an operator command must finish even
  * while producers keep publishing. `onMsg` returning false stops early.
  */
-export async function readStream(nc: NatsConnection, jsm: JetStreamManager, stream: string, opts: ReadOptions, onMsg: (m: JsMsg) => boolean | void | Promise<boolean | void>): Promise<void> {
+export async function readStream(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  opts: ReadOptions,
+  onMsg: (m: JsMsg) => boolean | void | Promise<boolean | void>,
+): Promise<void> {
   const info = await jsm.streams.info(stream);
   const lastSeq = Math.min(opts.untilSeq ?? Number.MAX_SAFE_INTEGER, info.state.last_seq);
   if (info.state.messages === 0 || lastSeq < Math.max(1, opts.opt_start_seq ?? 1)) return;

@@ -6,7 +6,11 @@ import { routeCopyFor } from "./routing-plan.ts";
 
 export function actorSettings(config: JetbusConfig, name: string): ActorSettings {
   const actor = config.actors.find((a) => a.name === name);
-  if (!actor) throw new UnknownActorError(name, config.actors.map((a) => a.name));
+  if (!actor)
+    throw new UnknownActorError(
+      name,
+      config.actors.map((a) => a.name),
+    );
   return actor;
 }
 

@@ -66,13 +66,19 @@ function wire(m: JsMsg, stream: string) {
  * rules route to it (or every event, if the target selects all), keeping the event id and
  * marking the copy with the run id. Other actors' inboxes are never touched.
  */
-export async function replayToActor(nc: NatsConnection, jsm: JetStreamManager, target: ReplayTarget, opts: ReplayOptions): Promise<ReplaySummary> {
+export async function replayToActor(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  target: ReplayTarget,
+  opts: ReplayOptions,
+): Promise<ReplaySummary> {
   const runId = opts.runId ?? newReplayRunId();
   const store = await orMissing(() => jsm.streams.info(opts.storeStream));
   if (!store) throw new NotFoundError(`event store stream ${opts.storeStream} not created yet: nothing to replay`);
   // a fresh deployment: create the inbox exactly as the router or an actor would on start
   if (!(await orMissing(() => jsm.streams.info(Streams.Inbox)))) {
-    if (!opts.ensureInbox) throw new NotFoundError(`stream ${Streams.Inbox} not created yet: start the router or an actor once, then replay`);
+    if (!opts.ensureInbox)
+      throw new NotFoundError(`stream ${Streams.Inbox} not created yet: start the router or an actor once, then replay`);
     await opts.ensureInbox();
   }
   const js = jetstream(nc);
@@ -80,7 +86,11 @@ export async function replayToActor(nc: NatsConnection, jsm: JetStreamManager, t
   const to = opts.to;
   const endSeq = to && "seq" in to ? Math.min(to.seq, store.state.last_seq) : store.state.last_seq;
   const startSeq = "seq" in from ? Math.max(from.seq, store.state.first_seq) : undefined;
-  let scanned = 0, replayed = 0, duplicates = 0, skipped = 0, malformed = 0;
+  let scanned = 0,
+    replayed = 0,
+    duplicates = 0,
+    skipped = 0,
+    malformed = 0;
   let firstSeq: number | undefined, lastSeq: number | undefined;
   let inflight: Promise<void>[] = [];
   const window = opts.window ?? 256;
@@ -96,40 +106,54 @@ export async function replayToActor(nc: NatsConnection, jsm: JetStreamManager, t
           if (ack.duplicate) duplicates++;
         },
         (err) => {
-          throw new PublishError(`replay of event ${eventId} to ${target.actor} failed: ${(err as Error).message}`, { cause: err, retryable: true });
+          throw new PublishError(`replay of event ${eventId} to ${target.actor} failed: ${(err as Error).message}`, {
+            cause: err,
+            retryable: true,
+          });
         },
       ),
     );
-  await readStream(nc, jsm, opts.storeStream, {
-    filter: `${EVENTS_PREFIX}.>`,
-    untilSeq: endSeq,
-    ...(startSeq !== undefined ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: (from as { time: Date }).time.toISOString() }),
-  }, async (m) => {
-    if (to && "time" in to && m.time > to.time) return false;
-    scanned++;
-    firstSeq ??= m.seq;
-    lastSeq = m.seq;
-    let event: Event;
-    try {
-      event = decodeEvent(wire(m, opts.storeStream)).event;
-    } catch {
-      malformed++;
-      return;
-    }
-    const copy = target.select(event, m.seq);
-    if (!copy) {
-      skipped++;
-    } else {
-      const out = encodeEvent(copy.event, { subject: copy.subject ?? target.subjectFor(copy.event), msgId: replayMsgId(event.id, target.actor, runId) });
-      out.headers.set(JetbusHeaders.OriginSeq, String(m.seq));
-      out.headers.set(JetbusHeaders.Replay, runId);
-      if (copy.rule) out.headers.set(JetbusHeaders.Rule, copy.rule);
-      track(js.publish(out.subject, out.data, { headers: out.headers }), event.id);
-      replayed++;
-      if (inflight.length >= window) await flush();
-    }
-    opts.onProgress?.(m.seq - (firstSeq ?? m.seq) + 1, Math.max(1, endSeq - (firstSeq ?? m.seq) + 1));
-  });
+  await readStream(
+    nc,
+    jsm,
+    opts.storeStream,
+    {
+      filter: `${EVENTS_PREFIX}.>`,
+      untilSeq: endSeq,
+      ...(startSeq !== undefined
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: (from as { time: Date }).time.toISOString() }),
+    },
+    async (m) => {
+      if (to && "time" in to && m.time > to.time) return false;
+      scanned++;
+      firstSeq ??= m.seq;
+      lastSeq = m.seq;
+      let event: Event;
+      try {
+        event = decodeEvent(wire(m, opts.storeStream)).event;
+      } catch {
+        malformed++;
+        return;
+      }
+      const copy = target.select(event, m.seq);
+      if (!copy) {
+        skipped++;
+      } else {
+        const out = encodeEvent(copy.event, {
+          subject: copy.subject ?? target.subjectFor(copy.event),
+          msgId: replayMsgId(event.id, target.actor, runId),
+        });
+        out.headers.set(JetbusHeaders.OriginSeq, String(m.seq));
+        out.headers.set(JetbusHeaders.Replay, runId);
+        if (copy.rule) out.headers.set(JetbusHeaders.Rule, copy.rule);
+        track(js.publish(out.subject, out.data, { headers: out.headers }), event.id);
+        replayed++;
+        if (inflight.length >= window) await flush();
+      }
+      opts.onProgress?.(m.seq - (firstSeq ?? m.seq) + 1, Math.max(1, endSeq - (firstSeq ?? m.seq) + 1));
+    },
+  );
   await flush();
   return {
     runId,

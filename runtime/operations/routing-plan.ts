@@ -14,7 +14,11 @@ export function routedActorsOf(config: JetbusConfig, revision: number): (e: Stor
  * or null when they do not route it there. The router's own pure plan decides, so a replay
  * delivers exactly what live routing would.
  */
-export function routeCopyFor(config: JetbusConfig, actor: string, revision: number): (e: Event) => { event: Event; rule: string; subject: string } | null {
+export function routeCopyFor(
+  config: JetbusConfig,
+  actor: string,
+  revision: number,
+): (e: Event) => { event: Event; rule: string; subject: string } | null {
   const rules = compileRuleSet(config, revision);
   return (e) => {
     const copy = rules.plan(e).find((c) => c.actor === actor);

@@ -75,7 +75,13 @@ function filterSubject(kind: SetAsideKind, type?: string): string {
 }
 
 /** Lists what the router set aside, oldest first (headers only: bodies stay on the server). Empty when the stream does not exist. */
-export async function listSetAside(nc: NatsConnection, jsm: JetStreamManager, kind: SetAsideKind, storeStream: string, f: SetAsideFilter = {}): Promise<SetAside[]> {
+export async function listSetAside(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  kind: SetAsideKind,
+  storeStream: string,
+  f: SetAsideFilter = {},
+): Promise<SetAside[]> {
   const out: SetAside[] = [];
   const limit = f.limit ?? Number.MAX_SAFE_INTEGER;
   if (limit <= 0) return out;
@@ -92,12 +98,20 @@ export async function listSetAside(nc: NatsConnection, jsm: JetStreamManager, ki
 
 /** The number of messages in each set-aside stream (null: not created yet). */
 export async function countSetAside(jsm: JetStreamManager): Promise<Record<SetAsideKind, number | null>> {
-  const [q, u] = await Promise.all([orMissing(() => jsm.streams.info(Streams.Quarantine)), orMissing(() => jsm.streams.info(Streams.Unrouted))]);
+  const [q, u] = await Promise.all([
+    orMissing(() => jsm.streams.info(Streams.Quarantine)),
+    orMissing(() => jsm.streams.info(Streams.Unrouted)),
+  ]);
   return { quarantine: q?.state.messages ?? null, unrouted: u?.state.messages ?? null };
 }
 
 /** Set-aside messages of these events (by store sequence, else by id): for trace and get. Scans headers only. */
-export async function findSetAside(nc: NatsConnection, jsm: JetStreamManager, storeStream: string, want: { seqs?: ReadonlySet<number>; ids?: ReadonlySet<string>; type?: string }): Promise<SetAside[]> {
+export async function findSetAside(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  storeStream: string,
+  want: { seqs?: ReadonlySet<number>; ids?: ReadonlySet<string>; type?: string },
+): Promise<SetAside[]> {
   const found: SetAside[] = [];
   for (const kind of [SetAsideKind.Quarantine, SetAsideKind.Unrouted]) {
     await orMissing(() =>

@@ -22,7 +22,11 @@ async function consumerFact(jsm: JetStreamManager, stream: string, durable: stri
 
 /** Reads every fact `jetbus status` shows; never creates anything, and a missing piece is recorded as missing. */
 export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManager, config: JetbusConfig): Promise<StatusFacts> {
-  const actors = config.actors.map((a) => ({ name: a.name, replicas: a.replicas, ...(a.ordered ? { partitions: a.ordered.partitions } : {}) }));
+  const actors = config.actors.map((a) => ({
+    name: a.name,
+    replicas: a.replicas,
+    ...(a.ordered ? { partitions: a.ordered.partitions } : {}),
+  }));
   const storeStream = config.store.stream;
   const [presenceEntries, inbox, dlqInfo, storeInfo, router, orderedRouter, indexer, routes, setAside] = await Promise.all([
     readKvEntries(nc, jsm, Buckets.Presence),
@@ -50,7 +54,9 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     inboxExists: inbox !== null,
     inboxConsumers,
     dlq: dlqInfo ? { ...(dlqInfo.state.subjects ?? {}) } : null,
-    store: storeInfo ? { stream: storeStream, messages: storeInfo.state.messages, lastSeq: storeInfo.state.last_seq, bytes: storeInfo.state.bytes } : { stream: storeStream, missing: true },
+    store: storeInfo
+      ? { stream: storeStream, messages: storeInfo.state.messages, lastSeq: storeInfo.state.last_seq, bytes: storeInfo.state.bytes }
+      : { stream: storeStream, missing: true },
     router,
     orderedRouter,
     orderedLaneHolder: orderedLaneHolderOf(presence),

@@ -1,5 +1,14 @@
 import { Consumers, Subjects } from "../topology.ts";
-import { NOT_CREATED, type ActorStatus, type ConsumerFact, type ConsumerStatus, type PresenceFact, type ReplicaStatus, type StatusFacts, type StatusReport } from "./types.ts";
+import {
+  NOT_CREATED,
+  type ActorStatus,
+  type ConsumerFact,
+  type ConsumerStatus,
+  type PresenceFact,
+  type ReplicaStatus,
+  type StatusFacts,
+  type StatusReport,
+} from "./types.ts";
 
 /** A heartbeat older than this is a replica that died without removing its entry (the KV TTL is ~10s). */
 export const DEFAULT_STALE_AFTER_MS = 15_000;
@@ -33,9 +42,16 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
   const routers = live.filter((p) => roleOf(p) === "router").map((p) => replicaOf(p, now));
   const latest = facts.configRevision;
   const stale = latest === null ? [] : routers.filter((r) => r.configRevision !== undefined && r.configRevision < latest).map((r) => r.id);
-  const store = "missing" in facts.store
-    ? { stream: facts.store.stream, state: NOT_CREATED }
-    : { stream: facts.store.stream, state: "ok" as const, messages: facts.store.messages, lastSeq: facts.store.lastSeq, bytes: facts.store.bytes };
+  const store =
+    "missing" in facts.store
+      ? { stream: facts.store.stream, state: NOT_CREATED }
+      : {
+          stream: facts.store.stream,
+          state: "ok" as const,
+          messages: facts.store.messages,
+          lastSeq: facts.store.lastSeq,
+          bytes: facts.store.bytes,
+        };
   return {
     at: facts.at.toISOString(),
     actors,
@@ -44,7 +60,14 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
       latestConfigRevision: latest,
       staleReplicas: stale,
       consumer: consumerStatus(Consumers.router, facts.router),
-      ...(facts.orderedRouter ? { orderedLane: { holder: facts.orderedLaneHolder ?? null, consumer: consumerStatus(Consumers.routerOrdered, facts.orderedRouter) } } : {}),
+      ...(facts.orderedRouter
+        ? {
+            orderedLane: {
+              holder: facts.orderedLaneHolder ?? null,
+              consumer: consumerStatus(Consumers.routerOrdered, facts.orderedRouter),
+            },
+          }
+        : {}),
     },
     indexer: { consumer: consumerStatus(Consumers.indexer, facts.indexer) },
     store,
@@ -94,30 +117,67 @@ export function renderStatus(r: StatusReport): string {
   const rows: string[][] = [["ACTOR", "REPLICAS", "LAG", "IN-FLIGHT", "REDELIVERED", "DLQ", "CONSUMERS"]];
   for (const a of r.actors) {
     const missing = a.consumers.filter((c) => c.state !== "ok").length;
-    const consumers = missing === 0 ? "ok" : missing === a.consumers.length ? NOT_CREATED : `${missing}/${a.consumers.length} ${NOT_CREATED}`;
-    rows.push([a.name, `${a.replicas.live}/${a.replicas.desired}`, n(a.lag), n(a.inFlight), n(a.redeliveries), a.dlq === null ? "-" : String(a.dlq), consumers]);
+    const consumers =
+      missing === 0 ? "ok" : missing === a.consumers.length ? NOT_CREATED : `${missing}/${a.consumers.length} ${NOT_CREATED}`;
+    rows.push([
+      a.name,
+      `${a.replicas.live}/${a.replicas.desired}`,
+      n(a.lag),
+      n(a.inFlight),
+      n(a.redeliveries),
+      a.dlq === null ? "-" : String(a.dlq),
+      consumers,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = [`jetbus status at ${r.at}`, ""];
   if (r.actors.length === 0) lines.push("no actors configured");
-  else lines.push(...rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()));
+  else
+    lines.push(
+      ...rows.map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      ),
+    );
   lines.push("");
   const rev = r.router.latestConfigRevision === null ? "no routing config stored" : `config revision ${r.router.latestConfigRevision}`;
   lines.push(`router:  ${r.router.replicas.length} live replica(s), ${rev}, lag ${consumerText(r.router.consumer)}`);
   for (const rep of r.router.replicas) {
     const stale = r.router.staleReplicas.includes(rep.id) ? "  (STALE config)" : "";
-    lines.push(`  ${rep.id}${rep.host ? ` on ${rep.host}` : ""}: config revision ${rep.configRevision ?? "?"}, heartbeat ${(rep.ageMs / 1000).toFixed(1)}s ago${stale}`);
+    lines.push(
+      `  ${rep.id}${rep.host ? ` on ${rep.host}` : ""}: config revision ${rep.configRevision ?? "?"}, heartbeat ${(rep.ageMs / 1000).toFixed(1)}s ago${stale}`,
+    );
   }
   const lane = r.router.orderedLane;
-  if (lane) lines.push(`  ordered lane: ${lane.holder ? `held by ${lane.holder}` : "no holder (a standby takes over within ~10s)"}, lag ${consumerText(lane.consumer)}`);
+  if (lane)
+    lines.push(
+      `  ordered lane: ${lane.holder ? `held by ${lane.holder}` : "no holder (a standby takes over within ~10s)"}, lag ${consumerText(lane.consumer)}`,
+    );
   lines.push(`indexer: lag ${consumerText(r.indexer.consumer)}`);
-  lines.push(r.store.state === "ok" ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes` : `store:   ${r.store.stream}: ${NOT_CREATED}`);
-  if (r.setAside) lines.push(`set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`);
-  const missing = [["inbox stream", r.inbox], ["dead-letter stream", r.deadLetter], ["presence bucket", r.presence]].filter(([, s]) => s !== "ok").map(([w]) => w);
+  lines.push(
+    r.store.state === "ok"
+      ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes`
+      : `store:   ${r.store.stream}: ${NOT_CREATED}`,
+  );
+  if (r.setAside)
+    lines.push(
+      `set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`,
+    );
+  const missing = [
+    ["inbox stream", r.inbox],
+    ["dead-letter stream", r.deadLetter],
+    ["presence bucket", r.presence],
+  ]
+    .filter(([, s]) => s !== "ok")
+    .map(([w]) => w);
   if (missing.length) lines.push(`${NOT_CREATED}: ${missing.join(", ")}`);
   return lines.join("\n") + "\n";
 }
 
 function consumerText(c: ConsumerStatus): string {
-  return c.state === "ok" ? `${c.pending} pending, ${c.ackPending} in flight, ${c.redelivered} redelivered` : `- (consumer ${c.name} ${NOT_CREATED})`;
+  return c.state === "ok"
+    ? `${c.pending} pending, ${c.ackPending} in flight, ${c.redelivered} redelivered`
+    : `- (consumer ${c.name} ${NOT_CREATED})`;
 }

@@ -11,7 +11,12 @@ import type { CorrelationLookup } from "./trace-facts.ts";
  * published a moment ago. On a server where the store was never created it finds nothing
  * instead of creating streams.
  */
-export function storeCorrelationLookup(nc: NatsConnection, jsm: JetStreamManager, store: StoreSettings, logger?: Logger): CorrelationLookup {
+export function storeCorrelationLookup(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  store: StoreSettings,
+  logger?: Logger,
+): CorrelationLookup {
   return async (correlationId) => {
     if (!(await orMissing(() => jsm.streams.info(store.stream)))) return [];
     const indexer = new Indexer(nc, store, logger ? { logger } : {});

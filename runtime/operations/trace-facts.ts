@@ -21,18 +21,24 @@ export async function actorsWithMarkers(jsm: JetStreamManager): Promise<string[]
 
 /** The markers `jetbus-processed-<actor>` holds for these events. */
 export async function readMarkers(jsm: JetStreamManager, actors: readonly string[], eventIds: readonly string[]): Promise<HandledFact[]> {
-  const reads = actors.flatMap((actor) => eventIds.map(async (eventId): Promise<HandledFact | null> => {
-    const entry = await readKvEntry(jsm, Buckets.processed(actor), tokenFor(eventId));
-    if (!entry) return null;
-    const v = parseJsonObject(entry.value);
-    return {
-      actor,
-      eventId,
-      ...(typeof v.at === "string" ? { at: v.at } : typeof v.at === "number" ? { at: new Date(v.at).toISOString() } : { at: entry.at.toISOString() }),
-      ...(typeof v.attempts === "number" ? { attempts: v.attempts } : {}),
-      ...(typeof v.replica === "string" ? { replica: v.replica } : {}),
-    };
-  }));
+  const reads = actors.flatMap((actor) =>
+    eventIds.map(async (eventId): Promise<HandledFact | null> => {
+      const entry = await readKvEntry(jsm, Buckets.processed(actor), tokenFor(eventId));
+      if (!entry) return null;
+      const v = parseJsonObject(entry.value);
+      return {
+        actor,
+        eventId,
+        ...(typeof v.at === "string"
+          ? { at: v.at }
+          : typeof v.at === "number"
+            ? { at: new Date(v.at).toISOString() }
+            : { at: entry.at.toISOString() }),
+        ...(typeof v.attempts === "number" ? { attempts: v.attempts } : {}),
+        ...(typeof v.replica === "string" ? { replica: v.replica } : {}),
+      };
+    }),
+  );
   return (await Promise.all(reads)).filter((h): h is HandledFact => h !== null);
 }
 
@@ -64,15 +70,39 @@ export async function readDeadLetters(nc: NatsConnection, jsm: JetStreamManager,
 export async function gatherTraceFacts(
   nc: NatsConnection,
   jsm: JetStreamManager,
-  opts: { correlationId: string; lookup: CorrelationLookup; actors: readonly string[]; routedTo?: (e: StoredEvent) => readonly string[]; storeStream?: string },
+  opts: {
+    correlationId: string;
+    lookup: CorrelationLookup;
+    actors: readonly string[];
+    routedTo?: (e: StoredEvent) => readonly string[];
+    storeStream?: string;
+  },
 ): Promise<TraceFacts> {
   const events = await opts.lookup(opts.correlationId);
   const ids = events.map((e) => e.event.id);
   if (ids.length === 0) return { correlationId: opts.correlationId, events: [], handled: [], deadLetters: [] };
   const actors = [...new Set([...opts.actors, ...(await actorsWithMarkers(jsm))])];
   const seqs = new Set(events.flatMap((e) => (e.seq === undefined ? [] : [e.seq])));
-  const [handled, deadLetters, aside] = await Promise.all([readMarkers(jsm, actors, ids), readDeadLetters(nc, jsm, new Set(ids)), findSetAside(nc, jsm, opts.storeStream ?? "EVENTS", { seqs, ids: new Set(ids) })]);
-  const setAside: SetAsideFact[] = aside.map((a) => ({ kind: a.kind, seq: a.seq, eventId: a.eventId, ...(a.originSeq ? { originSeq: a.originSeq } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.revision ? { revision: a.revision } : {}) }));
+  const [handled, deadLetters, aside] = await Promise.all([
+    readMarkers(jsm, actors, ids),
+    readDeadLetters(nc, jsm, new Set(ids)),
+    findSetAside(nc, jsm, opts.storeStream ?? "EVENTS", { seqs, ids: new Set(ids) }),
+  ]);
+  const setAside: SetAsideFact[] = aside.map((a) => ({
+    kind: a.kind,
+    seq: a.seq,
+    eventId: a.eventId,
+    ...(a.originSeq ? { originSeq: a.originSeq } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
+    ...(a.revision ? { revision: a.revision } : {}),
+  }));
   const routedTo = opts.routedTo ? Object.fromEntries(events.map((e) => [e.event.id, opts.routedTo!(e)])) : undefined;
-  return { correlationId: opts.correlationId, events, handled, deadLetters, ...(routedTo ? { routedTo } : {}), ...(setAside.length ? { setAside } : {}) };
+  return {
+    correlationId: opts.correlationId,
+    events,
+    handled,
+    deadLetters,
+    ...(routedTo ? { routedTo } : {}),
+    ...(setAside.length ? { setAside } : {}),
+  };
 }

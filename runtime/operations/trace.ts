@@ -36,7 +36,9 @@ export function buildTraceTree(facts: TraceFacts): TraceTree {
     const d = (dead.get(e.event.id) ?? []).sort((a, b) => a.seq - b.seq);
     const settled = new Set([...h.map((x) => x.actor), ...d.map((x) => x.actor)]);
     const cause = e.event.causationid;
-    const aside = (facts.setAside ?? []).filter((s: SetAsideFact) => (s.originSeq !== undefined && s.originSeq === e.seq) || s.eventId === e.event.id);
+    const aside = (facts.setAside ?? []).filter(
+      (s: SetAsideFact) => (s.originSeq !== undefined && s.originSeq === e.seq) || s.eventId === e.event.id,
+    );
     return {
       event: e.event,
       ...(e.seq !== undefined ? { seq: e.seq } : {}),
@@ -65,7 +67,9 @@ export function buildTraceTree(facts: TraceFacts): TraceTree {
 
 /** The tree as indented text, one event per line, with its handlings and dead letters beneath. */
 export function renderTrace(t: TraceTree): string {
-  const lines = [`correlation ${t.correlationId}: ${t.events} event(s), ${t.handled} handling(s), ${t.deadLettered} dead letter(s)${t.setAside ? `, ${t.setAside} set aside by the router` : ""}`];
+  const lines = [
+    `correlation ${t.correlationId}: ${t.events} event(s), ${t.handled} handling(s), ${t.deadLettered} dead letter(s)${t.setAside ? `, ${t.setAside} set aside by the router` : ""}`,
+  ];
   const walk = (node: TraceNode, prefix: string, last: boolean, top: boolean) => {
     const branch = top ? "" : last ? "└─ " : "├─ ";
     const e = node.event;
@@ -74,9 +78,19 @@ export function renderTrace(t: TraceTree): string {
     lines.push(`${prefix}${branch}${e.type} ${e.id}${seq}  ${e.time}  source=${e.source}${orphan}`);
     const inner = top ? "" : prefix + (last ? "   " : "│  ");
     const details = [
-      ...node.handled.map((h) => `✓ ${h.actor} handled${h.at ? ` at ${h.at}` : ""}${h.attempts !== undefined ? ` after ${h.attempts} attempt(s)` : ""}${h.replica ? ` by ${h.replica}` : ""}`),
-      ...node.deadLetters.map((d) => `✗ ${d.actor} dead-lettered at ${d.at}${d.attempts !== undefined ? ` after ${d.attempts} attempt(s)` : ""}${d.error ? `: ${d.error}` : ""}${d.errorCode ? ` [${d.errorCode}]` : ""} (JETBUS_DLQ #${d.seq})`),
-      ...(node.setAside ?? []).map((s) => (s.kind === "quarantine" ? `⊘ quarantined, routed to no actor: ${s.reason ?? "?"} (JETBUS_QUARANTINE #${s.seq})` : `⊘ unrouted: no rule matched${s.revision ? ` in config revision ${s.revision}` : ""} (JETBUS_UNROUTED #${s.seq})`)),
+      ...node.handled.map(
+        (h) =>
+          `✓ ${h.actor} handled${h.at ? ` at ${h.at}` : ""}${h.attempts !== undefined ? ` after ${h.attempts} attempt(s)` : ""}${h.replica ? ` by ${h.replica}` : ""}`,
+      ),
+      ...node.deadLetters.map(
+        (d) =>
+          `✗ ${d.actor} dead-lettered at ${d.at}${d.attempts !== undefined ? ` after ${d.attempts} attempt(s)` : ""}${d.error ? `: ${d.error}` : ""}${d.errorCode ? ` [${d.errorCode}]` : ""} (JETBUS_DLQ #${d.seq})`,
+      ),
+      ...(node.setAside ?? []).map((s) =>
+        s.kind === "quarantine"
+          ? `⊘ quarantined, routed to no actor: ${s.reason ?? "?"} (JETBUS_QUARANTINE #${s.seq})`
+          : `⊘ unrouted: no rule matched${s.revision ? ` in config revision ${s.revision}` : ""} (JETBUS_UNROUTED #${s.seq})`,
+      ),
       ...node.waiting.map((a) => `… ${a} not handled yet`),
     ];
     const hasKids = node.children.length > 0;

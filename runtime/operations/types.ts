@@ -94,10 +94,25 @@ export type StoredEvent = Readonly<{ event: Event; seq?: number }>;
 export type HandledFact = Readonly<{ actor: string; eventId: string; at?: string; attempts?: number; replica?: string }>;
 
 /** An event the router set aside instead of routing: in JETBUS_QUARANTINE (with the reason) or JETBUS_UNROUTED. */
-export type SetAsideFact = Readonly<{ kind: "quarantine" | "unrouted"; seq: number; eventId: string; originSeq?: number; reason?: string; revision?: number }>;
+export type SetAsideFact = Readonly<{
+  kind: "quarantine" | "unrouted";
+  seq: number;
+  eventId: string;
+  originSeq?: number;
+  reason?: string;
+  revision?: number;
+}>;
 
 /** A dead letter of JETBUS_DLQ for one event. */
-export type DeadLetterFact = Readonly<{ actor: string; eventId: string; seq: number; at: string; attempts?: number; error?: string; errorCode?: string }>;
+export type DeadLetterFact = Readonly<{
+  actor: string;
+  eventId: string;
+  seq: number;
+  at: string;
+  attempts?: number;
+  error?: string;
+  errorCode?: string;
+}>;
 
 export type TraceFacts = Readonly<{
   correlationId: string;

@@ -43,7 +43,17 @@ export async function replayUnrouted(
     const base = { seq: u.seq, eventId: u.eventId, type: u.type };
     let event;
     try {
-      event = decodeEvent({ subject: u.subject, data: stored.data, headers: stored.header, seq: u.originSeq ?? 0, stream: storeStream, timestamp: stored.time }, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+      event = decodeEvent(
+        {
+          subject: u.subject,
+          data: stored.data,
+          headers: stored.header,
+          seq: u.originSeq ?? 0,
+          stream: storeStream,
+          timestamp: stored.time,
+        },
+        { maxBytes: Number.MAX_SAFE_INTEGER },
+      ).event;
     } catch (err) {
       done.push({ ...base, outcome: "undecodable", actors: [], reason: (err as Error).message });
       continue;
@@ -53,10 +63,12 @@ export async function replayUnrouted(
       done.push({ ...base, outcome: "still-unrouted", actors: [] });
       continue;
     }
-    await Promise.all(copies.map((c) => {
-      const msg = copyMessage(c, u.originSeq ?? 0, rules.revision);
-      return js.publish(msg.subject, msg.data, { headers: msg.headers });
-    }));
+    await Promise.all(
+      copies.map((c) => {
+        const msg = copyMessage(c, u.originSeq ?? 0, rules.revision);
+        return js.publish(msg.subject, msg.data, { headers: msg.headers });
+      }),
+    );
     await jsm.streams.deleteMessage(Streams.Unrouted, u.seq, false);
     done.push({ ...base, outcome: "routed", actors: copies.map((c) => c.actor) });
   }

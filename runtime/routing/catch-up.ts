@@ -12,7 +12,13 @@ const BATCH = 256;
  * otherwise one get per sequence. Only "no message" means acked and gone (or a gap): a read that
  * timed out is retried, never skipped, as a skipped event would come back out of order.
  */
-async function* storedRange(jsm: JetStreamManager, stream: string, from: number, to: number, stopped: () => boolean): AsyncGenerator<StoredMsg> {
+async function* storedRange(
+  jsm: JetStreamManager,
+  stream: string,
+  from: number,
+  to: number,
+  stopped: () => boolean,
+): AsyncGenerator<StoredMsg> {
   const info = await retryTransient(() => jsm.streams.info(stream));
   if (!info.config.allow_direct) {
     for (let seq = from; seq <= to && !stopped(); seq++) {
@@ -21,7 +27,7 @@ async function* storedRange(jsm: JetStreamManager, stream: string, from: number,
     }
     return;
   }
-  for (let seq = from; seq <= to && !stopped(); ) {
+  for (let seq = from; seq <= to && !stopped();) {
     const batch = await retryTransient(async () => {
       const out: StoredMsg[] = [];
       try {
@@ -61,7 +67,13 @@ export type CatchUpResult = Readonly<{
  * event at a time (chains rely on the call order); this resolves once every event is handed to
  * `route`, not when the copies are acked (`settled`), so a caller's chains can go on at once.
  */
-export async function rerouteUnacked(jsm: JetStreamManager, stream: string, durable: string, route: (m: StoredEventMsg) => Promise<unknown>, stopped: () => boolean): Promise<CatchUpResult> {
+export async function rerouteUnacked(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  route: (m: StoredEventMsg) => Promise<unknown>,
+  stopped: () => boolean,
+): Promise<CatchUpResult> {
   const ci = await retryTransient(() => jsm.consumers.info(stream, durable));
   const from = ci.ack_floor.stream_seq + 1;
   const to = ci.delivered.stream_seq;

@@ -18,7 +18,10 @@ type Chain = { tail: Promise<unknown>; length: number };
 export class ChainedPublisher {
   private readonly chains = new Map<string, Chain>();
 
-  constructor(private readonly publisher: BulkPublisher, private readonly guard?: SendGuard) {}
+  constructor(
+    private readonly publisher: BulkPublisher,
+    private readonly guard?: SendGuard,
+  ) {}
 
   publish(subject: string, msg: OutgoingMessage): Promise<PubAck> {
     let chain = this.chains.get(subject);

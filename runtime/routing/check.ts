@@ -43,11 +43,13 @@ export function checkRoutes(config: JetbusConfig): Problem[] {
   config.routes.rules.forEach((rule, i) => {
     const at = `routes.rules[${i}]`;
     rule.to.forEach((target, j) => {
-      if (!actors.has(target)) problems.push({ path: `${at}.to[${j}]`, message: `unknown actor "${target}" (not in actors[])${didYouMean(target, actors)}` });
+      if (!actors.has(target))
+        problems.push({ path: `${at}.to[${j}]`, message: `unknown actor "${target}" (not in actors[])${didYouMean(target, actors)}` });
     });
     if (rule.name !== undefined) {
       const seen = names.get(rule.name);
-      if (seen !== undefined) problems.push({ path: `${at}.name`, message: `duplicate rule name "${rule.name}" (also routes.rules[${seen}])` });
+      if (seen !== undefined)
+        problems.push({ path: `${at}.name`, message: `duplicate rule name "${rule.name}" (also routes.rules[${seen}])` });
       else names.set(rule.name, i);
     }
     const before = problems.length;

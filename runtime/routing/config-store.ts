@@ -98,7 +98,8 @@ export class ConfigStore {
   /** Stores revision `rev`'s config again as a new revision (history is never rewritten). */
   async rollback(rev: number): Promise<StoredConfig> {
     const e = await this.kv.get(ConfigKeys.Routes, { revision: rev });
-    if (!e || e.operation !== "PUT" || e.key !== ConfigKeys.Routes) throw new NotFoundError(`config revision ${rev} not found in KV ${Buckets.Config} (run \`jetbus config history\`)`);
+    if (!e || e.operation !== "PUT" || e.key !== ConfigKeys.Routes)
+      throw new NotFoundError(`config revision ${rev} not found in KV ${Buckets.Config} (run \`jetbus config history\`)`);
     return this.apply(JSON.parse(decoder.decode(e.value)), `${Buckets.Config} revision ${rev}`);
   }
 

@@ -10,7 +10,15 @@ import type { RouteCopy } from "./types.ts";
  * What routing reads from a stored event message: a consumed JsMsg (a Delivery), or one read from
  * the stream directly (catch-up). The codec reads it as it is.
  */
-export type StoredEventMsg = Readonly<{ subject: string; data: Uint8Array; headers?: MsgHdrs; headerBlock?: string; seq: number; stream: string; timestamp: Date }>;
+export type StoredEventMsg = Readonly<{
+  subject: string;
+  data: Uint8Array;
+  headers?: MsgHdrs;
+  headerBlock?: string;
+  seq: number;
+  stream: string;
+  timestamp: Date;
+}>;
 
 /** Nats-Msg-Id of an inbox copy: a redelivered event produces the same ids, so the inbox stores each copy once. */
 export function copyMsgId(eventId: string, actor: string): string {

@@ -37,19 +37,38 @@ export function deliverEvent(d: DeliveryDeps, m: StoredEventMsg, rules: RuleSet,
   let event = admitted.event;
   if (!event) {
     if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
-    return d.publisher().publish(quarantineMessage(m, admitted.reason ?? "undecodable")).then(() => d.metrics.quarantined.inc());
+    return d
+      .publisher()
+      .publish(quarantineMessage(m, admitted.reason ?? "undecodable"))
+      .then(() => d.metrics.quarantined.inc());
   }
   // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
-  const span = startEventSpan(`route ${event.type}`, { kind: SpanKind.Consumer, traceparent: event.traceparent, lane, "event.id": event.id, "event.type": event.type });
+  const span = startEventSpan(`route ${event.type}`, {
+    kind: SpanKind.Consumer,
+    traceparent: event.traceparent,
+    lane,
+    "event.id": event.id,
+    "event.type": event.type,
+  });
   if (span.traceparent) event = { ...event, traceparent: span.traceparent };
   return endWith(span, publishCopies(d, m, event, rules, lane, chains));
 }
 
-function publishCopies(d: DeliveryDeps, m: StoredEventMsg, event: Event, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
+function publishCopies(
+  d: DeliveryDeps,
+  m: StoredEventMsg,
+  event: Event,
+  rules: RuleSet,
+  lane: Lane,
+  chains?: ChainedPublisher,
+): Promise<unknown> {
   const copies = rules.plan(event);
   if (copies.length === 0) {
     if (lane === Lane.Ordered) return Promise.resolve();
-    return d.publisher().publish(unroutedMessage(m, event, rules.revision)).then(() => d.metrics.unrouted.inc());
+    return d
+      .publisher()
+      .publish(unroutedMessage(m, event, rules.revision))
+      .then(() => d.metrics.unrouted.inc());
   }
   if (lane === Lane.Competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
     d.orderedLaneNeeded();

@@ -14,7 +14,8 @@ export type DryRunResult = Readonly<{
 
 /** `route test` input: a structured CloudEvent, or the short form {type, data, source?, id?, correlationid?}. */
 export function eventForDryRun(doc: unknown): Event {
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new InvalidEventError("the event file must hold a JSON object: a structured CloudEvent or {type, data, source?}");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new InvalidEventError("the event file must hold a JSON object: a structured CloudEvent or {type, data, source?}");
   const d = doc as Record<string, unknown>;
   if ("specversion" in d) return eventFromJson(d);
   if (typeof d.type !== "string") throw new InvalidEventError(`the event needs a "type" (string)`);
@@ -23,7 +24,14 @@ export function eventForDryRun(doc: unknown): Event {
     if (v !== undefined && typeof v !== "string") throw new InvalidEventError(`"${k}" must be a string`);
     return v as string | undefined;
   };
-  return createEvent({ type: d.type, data: d.data ?? null, source: opt("source"), id: opt("id") ?? "dry-run", correlationid: opt("correlationid"), time: opt("time") });
+  return createEvent({
+    type: d.type,
+    data: d.data ?? null,
+    source: opt("source"),
+    id: opt("id") ?? "dry-run",
+    correlationid: opt("correlationid"),
+    time: opt("time"),
+  });
 }
 
 /** What routing would do with one event under `config`: pure, publishes nothing. */

@@ -57,7 +57,10 @@ export function compileFilter(f: DataFilter): Predicate<unknown> {
       return (d) => !inner(d);
     }
     case "exists":
-      return everyPath((arg as string[]).map((p) => [p, true]), (v) => v !== undefined);
+      return everyPath(
+        (arg as string[]).map((p) => [p, true]),
+        (v) => v !== undefined,
+      );
     case "eq":
       return everyPath(Object.entries(arg as object), (v, e) => (isPrimitive(e) ? v === e : jsonEqual(v, e)));
     case "ne":

@@ -34,7 +34,12 @@ function replicasOf(config: Pick<JetbusConfig, "store">): number {
 
 /** JETBUS_UNROUTED over `unrouted.>` and JETBUS_QUARANTINE over `quarantine.>`: kept, never dropped by jetbus. */
 export function routerStreamConfigs(config: Pick<JetbusConfig, "store">): Array<Partial<StreamConfig> & { name: string }> {
-  const common = { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: replicasOf(config), duplicate_window: 120_000_000_000 };
+  const common = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicasOf(config),
+    duplicate_window: 120_000_000_000,
+  };
   return [
     { ...common, name: Streams.Unrouted, subjects: ["unrouted.>"] },
     { ...common, name: Streams.Quarantine, subjects: ["quarantine.>"] },

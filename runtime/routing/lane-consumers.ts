@@ -69,7 +69,13 @@ export function orderedLaneExists(jsm: JetStreamManager, stream: string): Promis
 async function ensurePinned(jsm: JetStreamManager, stream: string): Promise<void> {
   const ci = await jsm.consumers.info(stream, Consumers.routerOrdered);
   const c = ci.config;
-  if (c.priority_policy === PINNING.priority_policy && c.priority_timeout === PINNING.priority_timeout && c.priority_groups?.[0] === PriorityGroups.orderedRouter && c.max_ack_pending === PINNING.max_ack_pending) return;
+  if (
+    c.priority_policy === PINNING.priority_policy &&
+    c.priority_timeout === PINNING.priority_timeout &&
+    c.priority_groups?.[0] === PriorityGroups.orderedRouter &&
+    c.max_ack_pending === PINNING.max_ack_pending
+  )
+    return;
   await jsm.consumers.update(stream, Consumers.routerOrdered, { ...PINNING, priority_groups: [...PINNING.priority_groups] });
 }
 

@@ -28,7 +28,8 @@ export function parsePattern(text: string): Pattern {
   if (tokenWildcards) {
     tokens.forEach((t, i) => {
       if (t === ">" && i !== tokens.length - 1) throw new PatternError(`">" must be the last token in ${JSON.stringify(text)}`);
-      if (t !== "*" && t !== ">" && /[*>]/.test(t)) throw new PatternError(`"*" and ">" must be whole tokens in a subject-style pattern (${JSON.stringify(text)})`);
+      if (t !== "*" && t !== ">" && /[*>]/.test(t))
+        throw new PatternError(`"*" and ">" must be whole tokens in a subject-style pattern (${JSON.stringify(text)})`);
     });
     return { kind: PatternKind.Tokens, text, tokens };
   }
@@ -37,7 +38,10 @@ export function parsePattern(text: string): Pattern {
     if (/[*>]/.test(prefix)) throw new PatternError(`only one trailing "*" is allowed in a prefix glob (${JSON.stringify(text)})`);
     return { kind: PatternKind.Prefix, text, prefix };
   }
-  if (text.includes("*")) throw new PatternError(`"*" is only allowed at the end (prefix glob "User*") or as a whole token ("User.*"), in ${JSON.stringify(text)}`);
+  if (text.includes("*"))
+    throw new PatternError(
+      `"*" is only allowed at the end (prefix glob "User*") or as a whole token ("User.*"), in ${JSON.stringify(text)}`,
+    );
   if (text.includes(">")) throw new PatternError(`">" must be a whole last token, as in "User.>" (${JSON.stringify(text)})`);
   return { kind: PatternKind.Exact, text };
 }
@@ -95,7 +99,8 @@ export function patternCovers(outer: Pattern | undefined, inner: Pattern | undef
       return literalPrefix(inner.tokens).startsWith(outer.prefix) && (literalPrefix(inner.tokens) !== "" || outer.prefix === "");
     case PatternKind.Tokens: {
       if (inner.kind !== PatternKind.Tokens) return false;
-      const o = outer.tokens, n = inner.tokens;
+      const o = outer.tokens,
+        n = inner.tokens;
       for (let i = 0; i < o.length; i++) {
         if (o[i] === ">") return n.length > i;
         if (i >= n.length) return false;

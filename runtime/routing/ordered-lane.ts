@@ -39,7 +39,13 @@ type PinnedInfo = ConsumerInfo & { priority_groups?: Array<{ group: string; pinn
  * and what its catch-up routed by store sequence (a delivery of such an event waits for that
  * instead of publishing its copies a second time).
  */
-type Holding = { readonly pin: string; readonly fence: { lost: boolean }; readonly chains: ChainedPublisher; readonly caughtUp: Map<number, Promise<unknown>>; ready: Promise<void> };
+type Holding = {
+  readonly pin: string;
+  readonly fence: { lost: boolean };
+  readonly chains: ChainedPublisher;
+  readonly caughtUp: Map<number, Promise<unknown>>;
+  ready: Promise<void>;
+};
 
 /**
  * The ordered lane of one router replica. Every replica pulls durable `jetbus-router-ordered`
@@ -65,7 +71,10 @@ export class OrderedLane {
   private statusIter?: AsyncIterable<{ type: string }> & { stop?: () => void };
   private stopped = false;
 
-  constructor(private readonly deps: OrderedLaneDeps, private readonly route: RouteOrdered) {}
+  constructor(
+    private readonly deps: OrderedLaneDeps,
+    private readonly route: RouteOrdered,
+  ) {}
 
   /** True while this replica is pinned and may publish ordered copies. */
   get holding(): boolean {
@@ -102,7 +111,8 @@ export class OrderedLane {
     const jsm = await jetstreamManager(this.deps.nc);
     const ci = (await jsm.consumers.info(this.deps.stream, Consumers.routerOrdered).catch(() => null)) as PinnedInfo | null;
     // only our own pin: a standby pinned meanwhile keeps its own
-    if (ci?.priority_groups?.[0]?.pinned_client_id === held.pin) await jsm.consumers.unpin(this.deps.stream, Consumers.routerOrdered, PriorityGroups.orderedRouter).catch(() => undefined);
+    if (ci?.priority_groups?.[0]?.pinned_client_id === held.pin)
+      await jsm.consumers.unpin(this.deps.stream, Consumers.routerOrdered, PriorityGroups.orderedRouter).catch(() => undefined);
   }
 
   private routeDelivered(m: StoredEventMsg): Promise<unknown> {
@@ -147,7 +157,10 @@ export class OrderedLane {
       const jsm = await jetstreamManager(this.deps.nc);
       // deliveries go on once the catch-up is handed to the chains (they publish after it); its acks come in their time
       const { settled, ...result } = await rerouteUnacked(jsm, this.deps.stream, Consumers.routerOrdered, route, () => fence.lost);
-      if (result.rerouted > 0) void settled.then((failed) => this.deps.logger.info({ durable: Consumers.routerOrdered, ...result, failed }, "ordered lane re-routed unacked events"));
+      if (result.rerouted > 0)
+        void settled.then((failed) =>
+          this.deps.logger.info({ durable: Consumers.routerOrdered, ...result, failed }, "ordered lane re-routed unacked events"),
+        );
     } catch (err) {
       // deliveries of this holding fail (nak) and the next one starts a new holding with a new catch-up
       fence.lost = true;

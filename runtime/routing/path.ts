@@ -10,7 +10,8 @@ export function parsePath(text: string): Path {
 export function pathProblem(text: string): string | undefined {
   if (text.length === 0) return "empty path";
   if (text.split(".").some((s) => s === "")) return `empty segment in path ${JSON.stringify(text)}`;
-  if (text.split(".").some((s) => s === "__proto__" || s === "constructor" || s === "prototype")) return `path ${JSON.stringify(text)} uses a reserved name`;
+  if (text.split(".").some((s) => s === "__proto__" || s === "constructor" || s === "prototype"))
+    return `path ${JSON.stringify(text)} uses a reserved name`;
   return undefined;
 }
 
@@ -58,7 +59,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const bb = b as unknown[];
     return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
   }
-  const ka = Object.keys(a), kb = Object.keys(b);
+  const ka = Object.keys(a),
+    kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

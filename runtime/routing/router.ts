@@ -96,7 +96,10 @@ export class Router {
   private stopping = false;
   private stopLag?: () => void;
 
-  constructor(private readonly deps: RouterDeps, private readonly opts: RouterOptions = {}) {
+  constructor(
+    private readonly deps: RouterDeps,
+    private readonly opts: RouterOptions = {},
+  ) {
     this.replicaId = opts.replicaId ?? newReplicaId();
     this.maxInFlight = opts.maxInFlight ?? 512;
   }
@@ -130,24 +133,57 @@ export class Router {
     const initial = await this.initialConfig(store);
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
     this.use(initial);
-    if (hasOrderedActor(initial.config) || (await retryTransient(() => orderedLaneExists(jsm, stream), STARTUP_RETRY))) await this.startOrderedLane();
-    this.watcher = await retryTransient(() => store.watch(
-      (c) => {
-        if (c.revision > this.rules.revision) this.use(c);
-      },
-      (revision, err) => logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
-    ), STARTUP_RETRY);
+    if (hasOrderedActor(initial.config) || (await retryTransient(() => orderedLaneExists(jsm, stream), STARTUP_RETRY)))
+      await this.startOrderedLane();
+    this.watcher = await retryTransient(
+      () =>
+        store.watch(
+          (c) => {
+            if (c.revision > this.rules.revision) this.use(c);
+          },
+          (revision, err) =>
+            logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
+        ),
+      STARTUP_RETRY,
+    );
 
-    this.presence = new Heartbeat(() => openPresenceBucket(nc, config.store.replicas), presenceKey("router", ROUTER_NAME, this.replicaId), () => ({ role: "router", name: ROUTER_NAME, replica: this.replicaId, inFlight: this.inFlight, configRevision: this.revision, orderedLane: this.holdsOrderedLane, counts: this.tally.snapshot() }), logger, this.opts.heartbeatMs);
+    this.presence = new Heartbeat(
+      () => openPresenceBucket(nc, config.store.replicas),
+      presenceKey("router", ROUTER_NAME, this.replicaId),
+      () => ({
+        role: "router",
+        name: ROUTER_NAME,
+        replica: this.replicaId,
+        inFlight: this.inFlight,
+        configRevision: this.revision,
+        orderedLane: this.holdsOrderedLane,
+        counts: this.tally.snapshot(),
+      }),
+      logger,
+      this.opts.heartbeatMs,
+    );
     await this.presence.start();
 
-    this.competing = new RoutingLane(nc, (m) => this.deliver(m, this.rules, Lane.Competing), logger, { stream, durable: Consumers.router, maxInFlight: this.maxInFlight });
+    this.competing = new RoutingLane(nc, (m) => this.deliver(m, this.rules, Lane.Competing), logger, {
+      stream,
+      durable: Consumers.router,
+      maxInFlight: this.maxInFlight,
+    });
     await this.competing.start();
     this.stopLag = this.deps.metrics.addLagSampler(async () => {
       const ci = await jsm.consumers.info(stream, Consumers.router);
       this.deps.metrics.consumerPending.set({ consumer: Consumers.router }, ci.num_pending + ci.num_ack_pending);
     });
-    logger.info({ replica: this.replicaId, revision: this.revision, rules: this.rules.rules.length, mode: this.rules.mode, orderedLane: this.orderedLaneReady }, "router started");
+    logger.info(
+      {
+        replica: this.replicaId,
+        revision: this.revision,
+        rules: this.rules.rules.length,
+        mode: this.rules.mode,
+        orderedLane: this.orderedLaneReady,
+      },
+      "router started",
+    );
   }
 
   /** The stored config, seeded from the file on first start; the file's own if what is stored does not validate. */
@@ -158,7 +194,10 @@ export class Router {
     } catch (err) {
       if (isTransient(err)) throw err;
       // a stored revision that does not validate (written by hand or an older jetbus): run the file's rules
-      logger.error({ err: (err as Error).message }, "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied");
+      logger.error(
+        { err: (err as Error).message },
+        "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied",
+      );
       return { revision: 0, at: new Date(), config };
     }
   }
@@ -190,7 +229,9 @@ export class Router {
   }
 
   private startOrderedLaneInBackground(): void {
-    this.startOrderedLane().catch((err) => this.deps.logger.error({ err: (err as Error).message }, "ordered lane could not be created; events with ordered copies wait for it"));
+    this.startOrderedLane().catch((err) =>
+      this.deps.logger.error({ err: (err as Error).message }, "ordered lane could not be created; events with ordered copies wait for it"),
+    );
   }
 
   /** Creates (or pins) the ordered durable if needed, then pulls it in its priority group (once per replica). */
@@ -201,7 +242,10 @@ export class Router {
       await retryTransient(() => ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs), STARTUP_RETRY);
       this.orderedLaneReady = true;
       if (this.stopping) return;
-      this.orderedLane = new OrderedLane({ nc, stream: config.store.stream, logger, replicaId: this.replicaId, publisher: this.publisher }, (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains));
+      this.orderedLane = new OrderedLane(
+        { nc, stream: config.store.stream, logger, replicaId: this.replicaId, publisher: this.publisher },
+        (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains),
+      );
       await this.orderedLane.start();
     })();
     this.orderedLaneStarting.catch(() => {

@@ -22,7 +22,12 @@ type InFlight = {
   parked: boolean;
 };
 
-type Waiting = { readonly msg: OutgoingMessage; readonly guard: SendGuard | undefined; readonly resolve: (ack: PubAck) => void; readonly reject: (err: Error) => void };
+type Waiting = {
+  readonly msg: OutgoingMessage;
+  readonly guard: SendGuard | undefined;
+  readonly resolve: (ack: PubAck) => void;
+  readonly reject: (err: Error) => void;
+};
 
 type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
 
@@ -66,7 +71,10 @@ export class BulkPublisher {
   private closed = false;
   private idle: Array<() => void> = [];
 
-  constructor(private readonly nc: NatsConnection, opts: BulkPublisherOptions = {}) {
+  constructor(
+    private readonly nc: NatsConnection,
+    opts: BulkPublisherOptions = {},
+  ) {
     this.inbox = connectionInbox(nc);
     this.prefixLength = this.inbox.length + 1;
     this.window = opts.window ?? 1024;
@@ -124,7 +132,17 @@ export class BulkPublisher {
     const n = ++this.counter;
     // fields listed, not spread: an object spread per message showed in the indexer's profile
     const now = Date.now();
-    const entry: InFlight = { msg: w.msg, guard: w.guard, resolve: w.resolve, reject: w.reject, firstSentAt: now, sentAt: now, attempts: 0, silent: 0, parked: false };
+    const entry: InFlight = {
+      msg: w.msg,
+      guard: w.guard,
+      resolve: w.resolve,
+      reject: w.reject,
+      firstSentAt: now,
+      sentAt: now,
+      attempts: 0,
+      silent: 0,
+      parked: false,
+    };
     this.inFlight.set(n, entry);
     if (!this.coalesce) return this.transmit(n, entry);
     if (this.outbox.length === 0) setImmediate(() => this.sendOutbox());
@@ -182,8 +200,19 @@ export class BulkPublisher {
         return;
       }
       // the server's API error as the cause: callers classify it by err_code (runtime/nats/errors.ts)
-      const cause = new JetStreamApiError({ code, err_code: answer.error.err_code ?? 0, description: answer.error.description ?? "unknown error" });
-      this.settle(n, entry, new PublishError(`publish to ${entry.msg.subject} refused: ${cause.message} (code ${code}${cause.code ? `, err_code ${cause.code}` : ""})`, { cause, retryable: RETRYABLE_API_CODES.has(code) }));
+      const cause = new JetStreamApiError({
+        code,
+        err_code: answer.error.err_code ?? 0,
+        description: answer.error.description ?? "unknown error",
+      });
+      this.settle(
+        n,
+        entry,
+        new PublishError(
+          `publish to ${entry.msg.subject} refused: ${cause.message} (code ${code}${cause.code ? `, err_code ${cause.code}` : ""})`,
+          { cause, retryable: RETRYABLE_API_CODES.has(code) },
+        ),
+      );
       return;
     }
     this.settle(n, entry, { stream: answer.stream ?? "", seq: answer.seq ?? 0, duplicate: answer.duplicate === true });
@@ -232,7 +261,11 @@ export class BulkPublisher {
       if (spent) {
         const waited = now - entry.firstSentAt;
         const budget = `${this.maxAttempts} x ${this.ackTimeoutMs} ms`;
-        this.settle(n, entry, new TimeoutError(`no ack for ${entry.msg.subject}: ${entry.attempts} sends in ${waited} ms (budget ${budget})`));
+        this.settle(
+          n,
+          entry,
+          new TimeoutError(`no ack for ${entry.msg.subject}: ${entry.attempts} sends in ${waited} ms (budget ${budget})`),
+        );
       } else if (!this.nc.isClosed()) {
         this.transmit(n, entry);
       }

@@ -29,7 +29,10 @@ export class EventBus {
   private readonly bulk: BulkPublisher;
   private readonly schemas: EventSchemas;
 
-  constructor(nc: NatsConnection, private readonly opts: EventBusOptions = {}) {
+  constructor(
+    nc: NatsConnection,
+    private readonly opts: EventBusOptions = {},
+  ) {
     this.bulk = new BulkPublisher(nc, opts);
     this.schemas = opts.schemas ?? new EventSchemas();
   }
@@ -47,7 +50,12 @@ export class EventBus {
   async publishEvent(event: Event): Promise<PublishResult> {
     this.schemas.check(event.type, event.data);
     // with an OpenTelemetry SDK, the stored event names its publish span as its parent
-    const span = startEventSpan(`publish ${event.type}`, { kind: SpanKind.Producer, traceparent: event.traceparent, "event.id": event.id, "event.type": event.type });
+    const span = startEventSpan(`publish ${event.type}`, {
+      kind: SpanKind.Producer,
+      traceparent: event.traceparent,
+      "event.id": event.id,
+      "event.type": event.type,
+    });
     const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event);
     const limit = this.opts.maxMsgSize;
     if (limit !== undefined && limit > 0 && wire.data.length > limit) {
@@ -78,7 +86,16 @@ export class EventBus {
 
   private build(i: NewEventInput): Event {
     return createEvent(
-      { type: i.type, data: i.data, id: i.id, source: i.source, correlationid: i.correlationId, causationid: i.causationId, traceparent: i.traceparent, dataversion: i.dataVersion },
+      {
+        type: i.type,
+        data: i.data,
+        id: i.id,
+        source: i.source,
+        correlationid: i.correlationId,
+        causationid: i.causationId,
+        traceparent: i.traceparent,
+        dataversion: i.dataVersion,
+      },
       { source: this.opts.source },
     );
   }

@@ -46,7 +46,8 @@ function tighter(from: unknown, to: unknown): boolean {
 /** Does subject filter `w` cover subject filter `s`? (NATS wildcards `*` and `>`.) */
 function covers(w: string, s: string): boolean {
   if (w === s) return true;
-  const wt = w.split("."), st = s.split(".");
+  const wt = w.split("."),
+    st = s.split(".");
   for (let i = 0; i < wt.length; i++) {
     if (wt[i] === ">") return st.length > i;
     if (i >= st.length) return false;
@@ -58,23 +59,47 @@ function covers(w: string, s: string): boolean {
 function judge(key: keyof StreamConfig, from: unknown, to: unknown, stream: string): Pick<StreamChange, "effect" | "why"> {
   switch (key) {
     case "max_age":
-      return tighter(from, to) ? { effect: ChangeEffect.DataLoss, why: `deletes every message older than ${showValue(key, to)}` } : { effect: ChangeEffect.Safe };
+      return tighter(from, to)
+        ? { effect: ChangeEffect.DataLoss, why: `deletes every message older than ${showValue(key, to)}` }
+        : { effect: ChangeEffect.Safe };
     case "max_bytes":
-      return tighter(from, to) ? { effect: ChangeEffect.DataLoss, why: `deletes the oldest messages beyond ${String(to)} bytes` } : { effect: ChangeEffect.Safe };
+      return tighter(from, to)
+        ? { effect: ChangeEffect.DataLoss, why: `deletes the oldest messages beyond ${String(to)} bytes` }
+        : { effect: ChangeEffect.Safe };
     case "max_msgs":
-      return tighter(from, to) ? { effect: ChangeEffect.DataLoss, why: `deletes the oldest messages beyond ${String(to)}` } : { effect: ChangeEffect.Safe };
+      return tighter(from, to)
+        ? { effect: ChangeEffect.DataLoss, why: `deletes the oldest messages beyond ${String(to)}` }
+        : { effect: ChangeEffect.Safe };
     case "max_msgs_per_subject":
-      return tighter(from, to) ? { effect: ChangeEffect.DataLoss, why: `deletes all but the newest ${String(to)} message(s) of each subject` } : { effect: ChangeEffect.Safe };
+      return tighter(from, to)
+        ? { effect: ChangeEffect.DataLoss, why: `deletes all but the newest ${String(to)} message(s) of each subject` }
+        : { effect: ChangeEffect.Safe };
     case "num_replicas":
-      return Number(to) < Number(from) ? { effect: ChangeEffect.DataLoss, why: `drops ${Number(from) - Number(to)} of the ${String(from)} copies of every message: a node loss can then lose data` } : { effect: ChangeEffect.Safe };
+      return Number(to) < Number(from)
+        ? {
+            effect: ChangeEffect.DataLoss,
+            why: `drops ${Number(from) - Number(to)} of the ${String(from)} copies of every message: a node loss can then lose data`,
+          }
+        : { effect: ChangeEffect.Safe };
     case "storage":
-      return { effect: ChangeEffect.DataLoss, why: `the server cannot convert ${String(from)} storage in place: the stream is deleted and re-created, empty` };
+      return {
+        effect: ChangeEffect.DataLoss,
+        why: `the server cannot convert ${String(from)} storage in place: the stream is deleted and re-created, empty`,
+      };
     case "retention":
-      return { effect: ChangeEffect.Impossible, why: `stream ${stream} has ${String(from)} retention; jetbus needs ${String(to)} retention here (use another store.stream name)` };
+      return {
+        effect: ChangeEffect.Impossible,
+        why: `stream ${stream} has ${String(from)} retention; jetbus needs ${String(to)} retention here (use another store.stream name)`,
+      };
     case "subjects": {
-      const orphaned = ((from as string[] | undefined) ?? []).filter((s) => !((to as string[] | undefined) ?? []).some((w) => covers(w, s)));
+      const orphaned = ((from as string[] | undefined) ?? []).filter(
+        (s) => !((to as string[] | undefined) ?? []).some((w) => covers(w, s)),
+      );
       return orphaned.length > 0
-        ? { effect: ChangeEffect.Impossible, why: `stream ${stream} also captures ${orphaned.join(", ")}; dropping ${orphaned.length === 1 ? "that subject" : "those subjects"} would orphan stored messages (use another store.stream name, or edit the stream by hand)` }
+        ? {
+            effect: ChangeEffect.Impossible,
+            why: `stream ${stream} also captures ${orphaned.join(", ")}; dropping ${orphaned.length === 1 ? "that subject" : "those subjects"} would orphan stored messages (use another store.stream name, or edit the stream by hand)`,
+          }
         : { effect: ChangeEffect.Safe };
     }
     default:
@@ -88,7 +113,8 @@ export function streamChanges(current: Partial<StreamConfig>, desired: Partial<S
   const changes: StreamChange[] = [];
   for (const key of Object.keys(desired) as Array<keyof StreamWanted>) {
     if (key === "name") continue;
-    const from = current[key], to = desired[key];
+    const from = current[key],
+      to = desired[key];
     if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) continue;
     changes.push({ key, setting: SETTING_OF[key] ?? `${key} (set by jetbus)`, from, to, ...judge(key, from, to, desired.name) });
   }
@@ -103,7 +129,12 @@ export function showValue(key: string, v: unknown): string {
 
 /** The largest whole unit, as the config writes it: 2592000 s is `30d`, 90 s is `90s`. */
 function seconds(s: number): string {
-  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["m", 60]] as const) if (s >= size && s % size === 0) return `${s / size}${unit}`;
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["m", 60],
+  ] as const)
+    if (s >= size && s % size === 0) return `${s / size}${unit}`;
   return `${s}s`;
 }
 

@@ -68,7 +68,10 @@ export class IndexWriter {
   write(id: string, correlationId: string, eventSeq: number): Promise<unknown> {
     // built from a number: no JSON.stringify per write
     const data = encoder.encode(`{"seq":${eventSeq}}`);
-    return Promise.all([this.bulk.publish({ subject: this.subjects.byId(id), data }), this.bulk.publish({ subject: this.subjects.correlationEntry(correlationId, eventSeq), data })]);
+    return Promise.all([
+      this.bulk.publish({ subject: this.subjects.byId(id), data }),
+      this.bulk.publish({ subject: this.subjects.correlationEntry(correlationId, eventSeq), data }),
+    ]);
   }
 }
 

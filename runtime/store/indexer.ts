@@ -51,7 +51,11 @@ export class Indexer {
   /** Acks of the bounded pulls of catchUp (the runner batches its own). */
   private readonly acks = new AckBatcher();
 
-  constructor(private readonly nc: NatsConnection, private readonly store: StoreSettings, private readonly opts: IndexerOptions = {}) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly store: StoreSettings,
+    private readonly opts: IndexerOptions = {},
+  ) {
     this.logger = opts.logger ?? createLogger({ level: "silent" });
     this.metrics = opts.metrics ?? new Metrics();
     this.indexStream = indexStreamFor(store.stream);
@@ -218,7 +222,10 @@ export class Indexer {
       event = decodeEvent(new Delivery(m, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
     } catch (err) {
       this.metrics.malformed.inc({ component: "indexer" });
-      this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (still readable raw)");
+      this.logger.warn(
+        { seq: m.seq, subject: m.subject, err: (err as Error).message },
+        "skipping a stored message that is not a valid event (still readable raw)",
+      );
       settle.ack(m);
       return Promise.resolve();
     }

@@ -5,4 +5,12 @@ export { EventSchemas, defaultEventSchemaDir } from "./schemas.ts";
 export { EventStore, DEFAULT_PAGE, type EventStoreOptions } from "./queries.ts";
 export { Indexer, ensureIndexerConsumer, type IndexerOptions } from "./indexer.ts";
 export { rebuildIndex } from "./rebuild.ts";
-export { ensureEventStream, ensureIndexStream, ensureStore, eventStreamConfig, indexStreamConfig, StoreAccess, EVENT_SUBJECTS } from "./stream.ts";
+export {
+  ensureEventStream,
+  ensureIndexStream,
+  ensureStore,
+  eventStreamConfig,
+  indexStreamConfig,
+  StoreAccess,
+  EVENT_SUBJECTS,
+} from "./stream.ts";

@@ -76,7 +76,8 @@ export class EventStore {
   /** One page of events of a type, in stream order; pass `from: last.seq + 1` for the next page. */
   async getByType(type: string, q: TypeQuery = {}): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    for await (const e of this.history({ type, fromSeq: q.from, since: q.since, until: q.until, limit: q.limit ?? DEFAULT_PAGE })) out.push(e);
+    for await (const e of this.history({ type, fromSeq: q.from, since: q.since, until: q.until, limit: q.limit ?? DEFAULT_PAGE }))
+      out.push(e);
     return out;
   }
 
@@ -92,7 +93,8 @@ export class EventStore {
    * and/or time range (a filtered consumer read in batches). Nothing is held beyond one batch.
    */
   async *history(f: HistoryFilter = {}): AsyncGenerator<StoredEvent> {
-    if (f.since && f.until && f.since > f.until) throw new UsageError(`--since (${f.since.toISOString()}) is after --until (${f.until.toISOString()})`);
+    if (f.since && f.until && f.since > f.until)
+      throw new UsageError(`--since (${f.since.toISOString()}) is after --until (${f.until.toISOString()})`);
     const limit = f.limit ?? Number.POSITIVE_INFINITY;
     if (limit <= 0) return;
     let n = 0;
@@ -125,7 +127,10 @@ export class EventStore {
       return { event, seq: m.seq, subject: m.subject, time: m.time };
     } catch (err) {
       this.metrics.malformed.inc({ component: "store" });
-      this.logger.warn({ seq: m.seq, subject: m.subject, err: (err as Error).message }, "skipping a stored message that is not a valid event (read it with getRaw)");
+      this.logger.warn(
+        { seq: m.seq, subject: m.subject, err: (err as Error).message },
+        "skipping a stored message that is not a valid event (read it with getRaw)",
+      );
       return undefined;
     }
   }

@@ -1,4 +1,14 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, ReplayPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  ReplayPolicy,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+} from "@nats-io/jetstream";
 import { createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { JetbusError, PublishError, TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -7,7 +17,10 @@ import { orMissing } from "../nats/missing.ts";
 import type { WireMessage } from "../events/types.ts";
 
 /** A stored message as the codec reads it (sequence and stream name make positional ids of raw messages). */
-export function wireOf(m: StoredMsg | { subject: string; data: Uint8Array; headers?: WireMessage["headers"]; seq: number; time: Date }, stream: string): WireMessage {
+export function wireOf(
+  m: StoredMsg | { subject: string; data: Uint8Array; headers?: WireMessage["headers"]; seq: number; time: Date },
+  stream: string,
+): WireMessage {
   if ("header" in m) return { subject: m.subject, data: m.data, headers: m.header, seq: m.seq, timestamp: m.time, stream };
   return { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, timestamp: m.time, stream };
 }
@@ -40,7 +53,10 @@ export class StreamReader {
   private jsmP?: Promise<JetStreamManager>;
   private directP?: Promise<boolean>;
 
-  constructor(private readonly nc: NatsConnection, readonly stream: string) {
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly stream: string,
+  ) {
     this.js = jetstream(nc);
   }
 
@@ -108,13 +124,24 @@ export class StreamReader {
         const code = m.headers?.code ?? 0;
         if (code === 404) return { messages, truncated: false };
         if (code === 204) return { messages, truncated: Number(m.headers?.get("Nats-Num-Pending") ?? 0) > 0 };
-        if (code !== 0 || !m.headers) throw new PublishError(`batched direct get from ${this.stream} failed: ${code} ${m.headers?.description ?? "no headers"}`, { retryable: code === 503 || code === 408 });
+        if (code !== 0 || !m.headers)
+          throw new PublishError(`batched direct get from ${this.stream} failed: ${code} ${m.headers?.description ?? "no headers"}`, {
+            retryable: code === 503 || code === 408,
+          });
         const h = m.headers;
-        messages.push({ subject: h.get("Nats-Subject"), data: m.data, headers: h, seq: Number(h.get("Nats-Sequence")), time: new Date(h.get("Nats-Time-Stamp")) });
+        messages.push({
+          subject: h.get("Nats-Subject"),
+          data: m.data,
+          headers: h,
+          seq: Number(h.get("Nats-Sequence")),
+          time: new Date(h.get("Nats-Time-Stamp")),
+        });
       }
     } catch (err) {
       if (err instanceof JetbusError) throw err;
-      throw new TimeoutError(`no complete answer to a batched direct get from ${this.stream} within ${timeoutMs} ms (${(err as Error).message})`);
+      throw new TimeoutError(
+        `no complete answer to a batched direct get from ${this.stream} within ${timeoutMs} ms (${(err as Error).message})`,
+      );
     } finally {
       sub.unsubscribe();
     }
@@ -170,7 +197,13 @@ export class StreamReader {
         for await (const m of iter) {
           got++;
           remaining--;
-          yield { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)) };
+          yield {
+            subject: m.subject,
+            data: m.data,
+            headers: m.headers,
+            seq: m.seq,
+            time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
+          };
           if (remaining <= 0) break;
         }
         // retention removed what was pending when the consumer was made: nothing more to read

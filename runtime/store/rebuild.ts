@@ -15,7 +15,11 @@ import type { IndexStatus, RebuildProgress } from "./types.ts";
  * Other processes running an indexer pick up the new durable when they reconnect; stop them
  * first for a clean count.
  */
-export async function rebuildIndex(nc: NatsConnection, store: StoreSettings, opts: IndexerOptions & { onProgress?: (p: RebuildProgress) => void; timeoutMs?: number } = {}): Promise<IndexStatus> {
+export async function rebuildIndex(
+  nc: NatsConnection,
+  store: StoreSettings,
+  opts: IndexerOptions & { onProgress?: (p: RebuildProgress) => void; timeoutMs?: number } = {},
+): Promise<IndexStatus> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const events = await ensureEventStream(jsm, store, StoreAccess.Use);
   await retryTransient(() => orMissing(() => jsm.consumers.delete(store.stream, Consumers.indexer)));

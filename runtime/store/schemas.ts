@@ -16,7 +16,8 @@ export function defaultEventSchemaDir(): string {
 function problemOf(e: ErrorObject): Problem {
   const p = e.params as Record<string, unknown>;
   if (e.keyword === "required") return { path: jsonPath(e.instancePath, String(p.missingProperty)), message: "is required" };
-  if (e.keyword === "additionalProperties") return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: "unknown key (not allowed here)" };
+  if (e.keyword === "additionalProperties")
+    return { path: jsonPath(e.instancePath, String(p.additionalProperty)), message: "unknown key (not allowed here)" };
   return { path: jsonPath(e.instancePath), message: e.message ?? "invalid" };
 }
 

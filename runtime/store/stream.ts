@@ -13,7 +13,22 @@ import { SETTING_OF } from "./drift.ts";
 export const EVENT_SUBJECTS = `${EVENTS_PREFIX}.>`;
 
 /** The parts of a stream config jetbus decides; everything else keeps the server's value. */
-export type StreamWanted = Pick<StreamConfig, "name" | "subjects" | "retention" | "storage" | "num_replicas" | "max_age" | "max_bytes" | "max_msgs" | "max_msg_size" | "duplicate_window" | "discard" | "allow_direct" | "max_msgs_per_subject">;
+export type StreamWanted = Pick<
+  StreamConfig,
+  | "name"
+  | "subjects"
+  | "retention"
+  | "storage"
+  | "num_replicas"
+  | "max_age"
+  | "max_bytes"
+  | "max_msgs"
+  | "max_msg_size"
+  | "duplicate_window"
+  | "discard"
+  | "allow_direct"
+  | "max_msgs_per_subject"
+>;
 type Desired = StreamWanted;
 
 /** What a caller may do to a store stream. Neither ever changes an existing stream: `jetbus store apply` does that. */
@@ -94,7 +109,10 @@ export async function ensureStream(jsm: JetStreamManager, desired: Desired, acce
 
 function usable(info: StreamInfo, desired: Desired): StreamInfo {
   if (info.config.retention !== desired.retention) {
-    throw new StoreConflictError(SETTING_OF.retention!, `stream ${desired.name} has ${info.config.retention} retention; jetbus needs ${desired.retention} retention for it (use another store.stream name)`);
+    throw new StoreConflictError(
+      SETTING_OF.retention!,
+      `stream ${desired.name} has ${info.config.retention} retention; jetbus needs ${desired.retention} retention for it (use another store.stream name)`,
+    );
   }
   return info;
 }
@@ -102,7 +120,10 @@ function usable(info: StreamInfo, desired: Desired): StreamInfo {
 /** A server without clustering quietly keeps one replica; say so instead of pretending the data is replicated. */
 export function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
   if ((desired.num_replicas ?? 1) > 1 && !info.cluster) {
-    throw new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the config asks for ${desired.num_replicas} replicas but the server is not clustered, so it keeps one copy (set store.replicas to 1, or run a JetStream cluster)`);
+    throw new StoreConflictError(
+      SETTING_OF.num_replicas!,
+      `stream ${desired.name}: the config asks for ${desired.num_replicas} replicas but the server is not clustered, so it keeps one copy (set store.replicas to 1, or run a JetStream cluster)`,
+    );
   }
   return info;
 }
@@ -111,15 +132,25 @@ export function checkReplicas(info: StreamInfo, desired: Desired): StreamInfo {
  * A server refusal of a create/update: a permission error as one, else named by the config setting
  * most likely behind it (by API code). A duplicate window over max_age cannot reach the server: eventStreamConfig caps it.
  */
-export function explain(err: unknown, desired: Desired, operation = `create stream ${desired.name}`, changed: readonly string[] = []): unknown {
+export function explain(
+  err: unknown,
+  desired: Desired,
+  operation = `create stream ${desired.name}`,
+  changed: readonly string[] = [],
+): unknown {
   // a cluster whose meta leader does not know every peer yet: a moment later it can place the stream
   if (err instanceof JetbusError || isNoPeers(err)) return err;
   const denied = permissionDenied(err, operation);
   if (denied) return denied;
   const message = (err as Error)?.message ?? String(err);
-  if (isReplicaRefusal(err)) return new StoreConflictError(SETTING_OF.num_replicas!, `stream ${desired.name}: the server refused ${desired.num_replicas} replicas: ${message}`);
+  if (isReplicaRefusal(err))
+    return new StoreConflictError(
+      SETTING_OF.num_replicas!,
+      `stream ${desired.name}: the server refused ${desired.num_replicas} replicas: ${message}`,
+    );
   if (isResourceRefusal(err)) return new StoreConflictError(SETTING_OF.storage!, `stream ${desired.name}: ${message}`);
-  if (changed.length > 0) return new StoreConflictError(changed.join(", "), `stream ${desired.name}: the server refused the change: ${message}`);
+  if (changed.length > 0)
+    return new StoreConflictError(changed.join(", "), `stream ${desired.name}: the server refused the change: ${message}`);
   return err;
 }
 
@@ -137,17 +168,29 @@ export function deployedSettings(events: Partial<StreamConfig>, s: StoreSettings
 }
 
 /** The event stream (`store.stream` over `events.>`): created when missing and `access` allows, else used as found. */
-export function ensureEventStream(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<StreamInfo> {
+export function ensureEventStream(
+  jsm: JetStreamManager,
+  store: StoreSettings,
+  access: StoreAccess = StoreAccess.Create,
+): Promise<StreamInfo> {
   return ensureStream(jsm, eventStreamConfig(store), access);
 }
 
 /** The index stream of the store (`JETBUS_INDEX` over `index.<stream>.>`), retention following the event stream. */
-export function ensureIndexStream(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<StreamInfo> {
+export function ensureIndexStream(
+  jsm: JetStreamManager,
+  store: StoreSettings,
+  access: StoreAccess = StoreAccess.Create,
+): Promise<StreamInfo> {
   return ensureStream(jsm, indexStreamConfig(store), access);
 }
 
 /** Both streams the store needs, event stream first; a missing index follows the event stream as deployed. */
-export async function ensureStore(jsm: JetStreamManager, store: StoreSettings, access: StoreAccess = StoreAccess.Create): Promise<{ events: StreamInfo; index: StreamInfo }> {
+export async function ensureStore(
+  jsm: JetStreamManager,
+  store: StoreSettings,
+  access: StoreAccess = StoreAccess.Create,
+): Promise<{ events: StreamInfo; index: StreamInfo }> {
   const events = await ensureEventStream(jsm, store, access);
   const index = await ensureIndexStream(jsm, deployedSettings(events.config, store), access);
   return { events, index };

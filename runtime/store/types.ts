@@ -41,7 +41,13 @@ export type BulkPublisherOptions = Readonly<{
 export type StoredEvent<D = unknown> = Readonly<{ event: Event<D>; seq: number; subject: string; time: Date }>;
 
 /** A stored message exactly as it is on the server, for messages that do not decode. */
-export type RawStoredMessage = Readonly<{ seq: number; subject: string; time: Date; headers: Readonly<Record<string, string>>; data: Uint8Array }>;
+export type RawStoredMessage = Readonly<{
+  seq: number;
+  subject: string;
+  time: Date;
+  headers: Readonly<Record<string, string>>;
+  data: Uint8Array;
+}>;
 
 export type TypeQuery = Readonly<{
   /** First store sequence to look at (a page cursor: the last seq seen + 1). */

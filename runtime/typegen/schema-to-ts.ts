@@ -29,11 +29,13 @@ function objectType(schema: Schema, indent: string): string {
   const required = new Set((schema.required ?? []) as string[]);
   const inner = indent + "  ";
   const lines = Object.entries(props).map(
-    ([name, sub]) => `${comment(sub.description, inner)}${inner}${propertyKey(name)}${required.has(name) ? "" : "?"}: ${schemaToTs(sub, inner)};\n`,
+    ([name, sub]) =>
+      `${comment(sub.description, inner)}${inner}${propertyKey(name)}${required.has(name) ? "" : "?"}: ${schemaToTs(sub, inner)};\n`,
   );
   // JSON Schema allows keys it does not list unless additionalProperties is false
   const extra = schema.additionalProperties;
-  if (extra !== false) lines.push(`${inner}[key: string]: ${extra === undefined || extra === true ? "unknown" : schemaToTs(extra as Schema, inner)};\n`);
+  if (extra !== false)
+    lines.push(`${inner}[key: string]: ${extra === undefined || extra === true ? "unknown" : schemaToTs(extra as Schema, inner)};\n`);
   return lines.length ? `{\n${lines.join("")}${indent}}` : "Record<string, never>";
 }
 

@@ -25,7 +25,12 @@ test.after(async () => {
 });
 
 function jetbus(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["bin/jetbus.js", ...args, "--servers", env.server.url], { cwd: root, encoding: "utf8", env: { ...process.env, JETBUS_LOG_LEVEL: "warn" }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["bin/jetbus.js", ...args, "--servers", env.server.url], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, JETBUS_LOG_LEVEL: "warn" },
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,7 +47,10 @@ test("jetbus dlq list shows dead letters and dlq replay --actor sends them back 
 
   const list = jetbus(["dlq", "list", "--actor", "cli-dlq", "--json", "--config", file]);
   assert.is(list.code, 0, list.stderr);
-  const rows = list.stdout.trim().split("\n").map((l) => JSON.parse(l) as { eventId: string; actor: string; attempts: number; errorCode: string });
+  const rows = list.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { eventId: string; actor: string; attempts: number; errorCode: string });
   assert.equal(rows.map((r) => r.eventId).sort(), [bad.id, worse.id].sort());
   assert.is(rows.find((r) => r.eventId === worse.id)!.errorCode, "USER_MISSING");
   const table = jetbus(["dlq", "list", "--config", file]);
@@ -54,14 +62,22 @@ test("jetbus dlq list shows dead letters and dlq replay --actor sends them back 
   const one = jetbus(["dlq", "replay", bad.id, "--config", file]);
   assert.is(one.code, 0, one.stderr);
   assert.match(one.stdout, new RegExp(`replayed ${bad.id} to actors\\.cli-dlq\\.0`));
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === bad.id && l.phase === "end"), "replayed event handled", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === bad.id && l.phase === "end"),
+    "replayed event handled",
+    30_000,
+  );
   const again = jetbus(["dlq", "replay", bad.id, "--config", file]);
   assert.is(again.code, 1, "replaying an id no longer in the DLQ is not found");
   assert.match(again.stderr, /NOT_FOUND/);
   const all = jetbus(["dlq", "replay", "--actor", "cli-dlq", "--json", "--config", file]);
   assert.is(all.code, 0, all.stderr);
   assert.is(JSON.parse(all.stdout.trim()).eventId, worse.id);
-  await waitFor(async () => (await readLog(env.nc)).filter((l) => l.eventId === worse.id && l.phase === "start").length === 2, "terminal event ran again after replay", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).filter((l) => l.eventId === worse.id && l.phase === "start").length === 2,
+    "terminal event ran again after replay",
+    30_000,
+  );
   await running.stop(5000);
 });
 

@@ -24,16 +24,25 @@ async function actorWithLongEvent(name: string) {
   const config = probeConfig([{ name, concurrency: 1 }]);
   await ensureInbox(await jetstreamManager(env.nc), config);
   // a grace period far longer than the test waits: only a prompt exit passes
-  const p = spawnActor(writeConfig({ ...config, observability: { ...config.observability, log_level: "info" } }), env.server.url, name, ["--grace", "10m", "--no-http"]);
+  const p = spawnActor(writeConfig({ ...config, observability: { ...config.observability, log_level: "info" } }), env.server.url, name, [
+    "--grace",
+    "10m",
+    "--no-http",
+  ]);
   procs.push(p);
   await waitReady(env.nc, p, name);
   const event = probeEvent({ n: 1, delay_ms: 600_000 });
   await feed(env.nc, config.actors[0]!, event);
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === event.id && l.phase === "start"), "the long event started", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === event.id && l.phase === "start"),
+    "the long event started",
+    30_000,
+  );
   return { env, p };
 }
 
-const exitsWithin = (p: ActorProcess, ms: number) => waitFor(() => (p.child.exitCode !== null || p.child.signalCode !== null ? true : null), `actor process ${p.pid} exited`, ms, 100);
+const exitsWithin = (p: ActorProcess, ms: number) =>
+  waitFor(() => (p.child.exitCode !== null || p.child.signalCode !== null ? true : null), `actor process ${p.pid} exited`, ms, 100);
 
 test("SIGTERM with the server already gone: exits without waiting out the grace period", async () => {
   const { env, p } = await actorWithLongEvent("lonely");

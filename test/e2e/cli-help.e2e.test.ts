@@ -112,14 +112,33 @@ test("help is uniform: every runnable command shows an example; router takes -r 
 });
 
 test("the table above covers every registered command, demo included", () => {
-  const registered = allPaths(buildProgram()).filter((p) => !p.endsWith(" help")).sort();
+  const registered = allPaths(buildProgram())
+    .filter((p) => !p.endsWith(" help"))
+    .sort();
   assert.equal(registered, HELP.map(([p]) => p).sort());
 });
 
 test("bin/jetbus.js --help and a nested subcommand's --help exit 0 and list what they should", async () => {
   const [top, nested] = await Promise.all([runJetbus(["--help"]), runJetbus(["dlq", "replay", "--help"])]);
   assert.is(top.code, 0, top.stderr);
-  for (const name of ["demo", "up", "actor", "router", "pub", "get", "history", "trace", "status", "dlq", "replay", "config", "route", "index", "cluster", "check"]) {
+  for (const name of [
+    "demo",
+    "up",
+    "actor",
+    "router",
+    "pub",
+    "get",
+    "history",
+    "trace",
+    "status",
+    "dlq",
+    "replay",
+    "config",
+    "route",
+    "index",
+    "cluster",
+    "check",
+  ]) {
     assert.match(top.stdout, new RegExp(`^  ${name}\\b`, "m"), `top-level help lists ${name}`);
   }
   assert.is(nested.code, 0, nested.stderr);

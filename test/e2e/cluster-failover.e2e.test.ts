@@ -39,8 +39,22 @@ const config = configFrom({
   store: { replicas: 3 },
   actors: [
     // ack_wait 2s: what a killed replica had in flight comes back quickly; many attempts: an election is not a reason to dead-letter
-    { name: Actors.Idempotent, handler: "probe", concurrency: 8, ack_wait: "2s", retry: { max_attempts: 50, backoff: ["100ms", "500ms"] }, options: { delay_ms: 5, effect_key: "event" } },
-    { name: Actors.Ordered, handler: "probe", ack_wait: "2s", ordered: { key: "correlationid", partitions: 4 }, retry: { max_attempts: 50, backoff: ["100ms", "500ms"] }, options: { delay_ms: 2 } },
+    {
+      name: Actors.Idempotent,
+      handler: "probe",
+      concurrency: 8,
+      ack_wait: "2s",
+      retry: { max_attempts: 50, backoff: ["100ms", "500ms"] },
+      options: { delay_ms: 5, effect_key: "event" },
+    },
+    {
+      name: Actors.Ordered,
+      handler: "probe",
+      ack_wait: "2s",
+      ordered: { key: "correlationid", partitions: 4 },
+      retry: { max_attempts: 50, backoff: ["100ms", "500ms"] },
+      options: { delay_ms: 2 },
+    },
   ],
   routes: { rules: [{ name: "failover", match: { type: "Failover" }, to: [Actors.Idempotent, Actors.Ordered] }] },
 });
@@ -56,13 +70,16 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
     mark("3 nodes up, JetStream answering");
     await provisionCluster(nc, config);
     // a duplicate window longer than the run: effects keyed by event id stay deduplicated throughout
-    await retryPlacement(() => jsm.streams.add({ name: LOG_STREAM, subjects: ["testlog.>"], num_replicas: 3, duplicate_window: 10 * 60 * 1e9 }));
+    await retryPlacement(() =>
+      jsm.streams.add({ name: LOG_STREAM, subjects: ["testlog.>"], num_replicas: 3, duplicate_window: 10 * 60 * 1e9 }),
+    );
     mark("cluster up, streams at R3");
 
     const configFile = writeConfig(config);
     const servers = ["--servers", cluster.urls.join(",")];
     const router = spawnJetbus("router", ["router", ...servers, "--config", configFile, "--ack-wait", "2s"]);
-    const actorProcess = (name: string, i: number) => spawnJetbus(`${name}-${i}`, ["actor", name, ...servers, "--config", configFile, "--replicas", "1", "--grace", "5s"]);
+    const actorProcess = (name: string, i: number) =>
+      spawnJetbus(`${name}-${i}`, ["actor", name, ...servers, "--config", configFile, "--replicas", "1", "--grace", "5s"]);
     const idem = [actorProcess(Actors.Idempotent, 1), actorProcess(Actors.Idempotent, 2)];
     const ordered = [actorProcess(Actors.Ordered, 1), actorProcess(Actors.Ordered, 2)];
     processes.push(router, ...idem, ...ordered);
@@ -78,21 +95,25 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
     const pending: Promise<void>[] = [];
     const fault = (n: number) => {
       if (n === Run.killLeaderAt)
-        faults.push((async () => {
-          killedNode = await streamLeaderNode(jsm, cluster.nodes, Streams.Events);
-          await killedNode.kill();
-          mark(`SIGKILLed the ${Streams.Events} leader node (port ${killedNode.port})`);
-        })());
+        faults.push(
+          (async () => {
+            killedNode = await streamLeaderNode(jsm, cluster.nodes, Streams.Events);
+            await killedNode.kill();
+            mark(`SIGKILLed the ${Streams.Events} leader node (port ${killedNode.port})`);
+          })(),
+        );
       if (n === Run.killActorAt) {
         for (const p of [idem[0]!, ordered[0]!]) p.child.kill("SIGKILL");
         mark(`SIGKILLed one replica process of each actor (pids ${idem[0]!.pid}, ${ordered[0]!.pid})`);
       }
       if (n === Run.restartNodeAt)
-        faults.push((async () => {
-          await faults[0];
-          await killedNode!.restart();
-          mark("restarted the killed node");
-        })());
+        faults.push(
+          (async () => {
+            await faults[0];
+            await killedNode!.restart();
+            mark("restarted the killed node");
+          })(),
+        );
     };
     for (let n = 0; n < Run.events; n++) {
       const key = `key-${n % Run.keys}`;
@@ -116,14 +137,22 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
 
     // ---- everything routed and handled: no pending or unacked message on any durable
     let progress = "";
-    await waitFor(async () => {
-      const infos = [await jsm.consumers.info(Streams.Events, Consumers.router), await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)];
-      for (const d of durables) infos.push(await jsm.consumers.info(Streams.Inbox, d));
-      const busy = infos.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
-      const now = busy.map((ci) => `${ci.name} ${ci.num_pending}/${ci.num_ack_pending}`).join(", ");
-      if (now !== progress && busy.length) mark(`waiting (pending/unacked): ${(progress = now)}`);
-      return busy.length === 0;
-    }, "router and actors drained", 90_000, 250);
+    await waitFor(
+      async () => {
+        const infos = [
+          await jsm.consumers.info(Streams.Events, Consumers.router),
+          await jsm.consumers.info(Streams.Events, Consumers.routerOrdered),
+        ];
+        for (const d of durables) infos.push(await jsm.consumers.info(Streams.Inbox, d));
+        const busy = infos.filter((ci) => ci.num_pending + ci.num_ack_pending > 0);
+        const now = busy.map((ci) => `${ci.name} ${ci.num_pending}/${ci.num_ack_pending}`).join(", ");
+        if (now !== progress && busy.length) mark(`waiting (pending/unacked): ${(progress = now)}`);
+        return busy.length === 0;
+      },
+      "router and actors drained",
+      90_000,
+      250,
+    );
     mark("router and actors drained");
 
     for (const stream of [Streams.Events, Streams.Inbox, LOG_STREAM]) await waitCaughtUp(jsm, stream);
@@ -140,10 +169,21 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
     const t = (name: string) => result.targets.find((x) => x.name === name)!;
     // what a failure needs to be understood: each duplicate's handlings, and what the processes complained about
     for (const id of result.targets.flatMap((x) => x.examples.duplicated)) {
-      console.log(`  handlings of ${id}:`, log.filter((e) => e.eventId === id).map((e) => `${e.actor} ${e.phase} ${e.replica} attempt ${e.attempt} at +${e.at - started}ms`).join("; "));
+      console.log(
+        `  handlings of ${id}:`,
+        log
+          .filter((e) => e.eventId === id)
+          .map((e) => `${e.actor} ${e.phase} ${e.replica} attempt ${e.attempt} at +${e.at - started}ms`)
+          .join("; "),
+      );
     }
     for (const p of processes) {
-      const complaints = p.output().split("\n").filter((l) => /"level":(40|50|60)/.test(l)).map((l) => JSON.parse(l) as { msg: string; err?: string }).map((x) => (x.err ? `${x.msg} (${x.err})` : x.msg));
+      const complaints = p
+        .output()
+        .split("\n")
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .map((l) => JSON.parse(l) as { msg: string; err?: string })
+        .map((x) => (x.err ? `${x.msg} (${x.err})` : x.msg));
       const counted = Object.entries(complaints.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {}));
       if (counted.length) console.log(`  ${p.label} warnings: ${counted.map(([m, n]) => `${n}x ${m}`).join("; ")}`);
     }
@@ -167,8 +207,14 @@ test("SIGKILL the store leader node, then an actor replica, then restart the nod
     const rerun = idemLog.filter((e) => e.phase === "start" && (firstEnd.get(e.eventId)?.at ?? Infinity) < e.at);
     const unexplained = rerun.filter((e) => firstEnd.get(e.eventId)!.pid !== killedPid);
     const starts = idemLog.filter((e) => e.phase === "start").length;
-    console.log(`  ${Actors.Idempotent}: ${starts} handler starts for ${acked.length} events; ${rerun.length} re-run after a completed handling (${rerun.length - unexplained.length} explained by the SIGKILLed process)`);
-    assert.equal(unexplained.map((e) => e.eventId), [], "re-runs after a completed handling that no crash explains");
+    console.log(
+      `  ${Actors.Idempotent}: ${starts} handler starts for ${acked.length} events; ${rerun.length} re-run after a completed handling (${rerun.length - unexplained.length} explained by the SIGKILLed process)`,
+    );
+    assert.equal(
+      unexplained.map((e) => e.eventId),
+      [],
+      "re-runs after a completed handling that no crash explains",
+    );
 
     await stopAll(processes.filter((p) => p.running()));
     mark("stopped");

@@ -15,9 +15,12 @@ import { runJetbus } from "../helpers/cli.ts";
 import { waitCaughtUp } from "../helpers/cluster-nodes.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const bindable = (port: number) => new Promise<boolean>((res) => {
-  const s = createServer().once("error", () => res(false)).listen(port, "127.0.0.1", () => s.close(() => res(true)));
-});
+const bindable = (port: number) =>
+  new Promise<boolean>((res) => {
+    const s = createServer()
+      .once("error", () => res(false))
+      .listen(port, "127.0.0.1", () => s.close(() => res(true)));
+  });
 
 /** A --port-base whose nine ports (clients base.., routes base+2000.., monitoring base+4000..) are all free. */
 async function freePortBase(): Promise<number> {
@@ -34,7 +37,18 @@ test("cluster up --config with other actors and an R3 store; a SIGKILLed node co
   const cfg = join(dir, "orders.json");
   writeFileSync(cfg, JSON.stringify({ store: { replicas: 3 }, actors: [{ name: "order-audit", handler: "email-handler" }] }));
   try {
-    const up = await runJetbus(["cluster", "up", "--config", cfg, "--dir", clusterDir, "--port-base", String(await freePortBase()), "--detach", "--json"]);
+    const up = await runJetbus([
+      "cluster",
+      "up",
+      "--config",
+      cfg,
+      "--dir",
+      clusterDir,
+      "--port-base",
+      String(await freePortBase()),
+      "--detach",
+      "--json",
+    ]);
     assert.is(up.code, 0, up.stderr + up.stdout);
     const state = JSON.parse(up.stdout) as LocalClusterState;
     const accounts = readFileSync(join(clusterDir, "deploy", "accounts.conf"), "utf8");

@@ -61,7 +61,8 @@ test("adding actor processes raises an I/O-bound actor's rate; removing them wit
     await retryPlacement(() => jsm.streams.add({ name: LOG_STREAM, subjects: ["testlog.>"], num_replicas: 3 }));
     const configFile = writeConfig(config);
     const servers = ["--servers", cluster.urls.join(",")];
-    const actorProcess = (i: number) => spawnJetbus(`${ACTOR}-${i}`, ["actor", ACTOR, ...servers, "--config", configFile, "--replicas", "1", "--grace", "10s"]);
+    const actorProcess = (i: number) =>
+      spawnJetbus(`${ACTOR}-${i}`, ["actor", ACTOR, ...servers, "--config", configFile, "--replicas", "1", "--grace", "10s"]);
 
     const router = spawnJetbus("router", ["router", ...servers, "--config", configFile]);
     const first = actorProcess(1);
@@ -80,10 +81,15 @@ test("adding actor processes raises an I/O-bound actor's rate; removing them wit
           return pub.publish(encodeEvent(event)).then(() => void acked.push({ id: event.id, to: [ACTOR] }));
         }),
       );
-      await waitFor(async () => {
-        const ci = await jsm.consumers.info(Streams.Events, Consumers.router);
-        return ci.num_pending + ci.num_ack_pending === 0;
-      }, "every event routed to the actor's inbox", 60_000, 50);
+      await waitFor(
+        async () => {
+          const ci = await jsm.consumers.info(Streams.Events, Consumers.router);
+          return ci.num_pending + ci.num_ack_pending === 0;
+        },
+        "every event routed to the actor's inbox",
+        60_000,
+        50,
+      );
     };
 
     await topUp(Run.backlogOne);
@@ -117,7 +123,9 @@ test("adding actor processes raises an I/O-bound actor's rate; removing them wit
     console.log(formatCheck(result).replace(/^/gm, "  "));
     const t = result.targets.find((x) => x.name === ACTOR)!;
     // who handled a duplicated event, when, on which attempt: what a failure here needs to be understood
-    for (const id of t.examples.duplicated) for (const e of log.filter((x) => x.eventId === id)) console.log(`  ${id} ${e.phase} ${e.replica} attempt ${e.attempt} at +${e.at - started} ms`);
+    for (const id of t.examples.duplicated)
+      for (const e of log.filter((x) => x.eventId === id))
+        console.log(`  ${id} ${e.phase} ${e.replica} attempt ${e.attempt} at +${e.at - started} ms`);
     assert.is(t.lost, 0, "lost");
     assert.is(t.duplicated, 0, "handled twice");
     assert.is(t.ok, acked.length, "every event handled");

@@ -36,7 +36,10 @@ test("config validate lists schema, semantic and handler problems in one run, ea
   assert.match(r.stderr, /  actors\[3\]\.retries: unknown key \(not allowed here\); did you mean "retry"\?/);
   assert.match(r.stderr, /  observability\.loglevel: unknown key \(not allowed here\); did you mean "log_level"\?/);
   assert.match(r.stderr, /  routes\.rules\[0\]\.to\[0\]: unknown actor "order-audti" \(not in actors\[\]\); did you mean "order-audit"\?/);
-  assert.match(r.stderr, /  actors\[2\]\.handler: no handler registered as "emial-handler"; registered: .*email-handler.*; did you mean "email-handler"\?/);
+  assert.match(
+    r.stderr,
+    /  actors\[2\]\.handler: no handler registered as "emial-handler"; registered: .*email-handler.*; did you mean "email-handler"\?/,
+  );
   assert.match(r.stderr, /hint: .*config validate/);
 });
 

@@ -24,7 +24,9 @@ const shots = screenshotDir();
 test.before(async () => {
   // every interface, as in a container (JETBUS_HTTP_HOST; jetbus listens on loopback by default), for the remote-client test below
   d = await startConsoleDeployment({ JETBUS_HTTP_HOST: "0.0.0.0" });
-  const alone = spawnJetbus("console", ["console", "--servers", d.env.server.url, "--config", d.configFile, "--port", "0", "--json"], { JETBUS_CONSOLE_TOKEN: TOKEN });
+  const alone = spawnJetbus("console", ["console", "--servers", d.env.server.url, "--config", d.configFile, "--port", "0", "--json"], {
+    JETBUS_CONSOLE_TOKEN: TOKEN,
+  });
   d.processes.push(alone);
   standalone = await consoleUrlOf(alone);
   b = await openBrowser();
@@ -35,14 +37,22 @@ test.after(async () => {
 });
 
 const post = (base: string, path: string, body: unknown, token?: string) =>
-  fetch(new URL(path, base), { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  fetch(new URL(path, base), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 
 test("changes need the admin token: 403 when none is configured, 401 without it, 403 with a wrong one", async () => {
   assert.is((await post(d.url, "/api/config/rollback", { revision: 1 })).status, 403, "jetbus up has no token configured: read-only");
   assert.is((await post(standalone, "/api/config/rollback", { revision: 1 })).status, 401);
   assert.is((await post(standalone, "/api/config/rollback", { revision: 1 }, "wrong-token-wrong-token")).status, 403);
   // reading needs nothing
-  const cluster = await (await fetch(new URL("/api/cluster", standalone))).json() as { servers: { name: string }[]; streams: { name: string; leader: string | null }[]; systemAccount: boolean };
+  const cluster = (await (await fetch(new URL("/api/cluster", standalone))).json()) as {
+    servers: { name: string }[];
+    streams: { name: string; leader: string | null }[];
+    systemAccount: boolean;
+  };
   assert.ok(cluster.servers.length >= 1);
   assert.ok(cluster.streams.some((s) => s.name === "EVENTS"));
   assert.is(cluster.systemAccount, false, "the test server has no system account user: degraded to the connection's view");
@@ -50,7 +60,11 @@ test("changes need the admin token: 403 when none is configured, 401 without it,
 
 test("a dead letter is replayed from the page", async () => {
   const dead = await d.bus.publish("Job", { n: 1, fail_until_fixed: true }, { correlationId: "job-1" });
-  await waitFor(async () => (await listDeadLetters(d.env.nc, { actor: "fragile" })).some((x) => x.eventId === dead.id), "the job dead-lettered", 30_000);
+  await waitFor(
+    async () => (await listDeadLetters(d.env.nc, { actor: "fragile" })).some((x) => x.eventId === dead.id),
+    "the job dead-lettered",
+    30_000,
+  );
   await b.page.goto(`${standalone}#/held?kind=dlq`);
   const row = `tr[data-event-id="${dead.id}"]`;
   await b.page.waitForSelector(row, { timeout: 20_000 });
@@ -69,7 +83,11 @@ test("a dead letter is replayed from the page", async () => {
   await b.page.click("#replay-selected");
   await b.page.waitForSelector(`[data-replayed="1"]`, { timeout: 20_000 });
   await b.page.waitForSelector(`[data-empty="dlq"]`, { timeout: 20_000 });
-  await waitFor(async () => (await readLog(d.env.nc)).some((l) => l.eventId === dead.id && l.phase === "end"), "the replayed job handled", 30_000);
+  await waitFor(
+    async () => (await readLog(d.env.nc)).some((l) => l.eventId === dead.id && l.phase === "end"),
+    "the replayed job handled",
+    30_000,
+  );
   assert.is((await listDeadLetters(d.env.nc, { actor: "fragile" })).length, 0);
   await b.page.screenshot({ path: join(shots, "dead-letters.png") });
   assert.equal(b.errors, []);
@@ -80,7 +98,9 @@ test("a bad config edit shows its JSON path and is not applied; a good one is, w
   const before = (await store.history()).length;
   await b.page.goto(`${standalone}#/config`);
   await b.page.waitForSelector(`tr[data-revision]`, { timeout: 20_000 });
-  await b.page.waitForFunction(() => (document.querySelector("#config-text") as HTMLTextAreaElement).value.includes("billing"), undefined, { timeout: 20_000 });
+  await b.page.waitForFunction(() => (document.querySelector("#config-text") as HTMLTextAreaElement).value.includes("billing"), undefined, {
+    timeout: 20_000,
+  });
   const current = JSON.parse(await b.page.inputValue("#config-text"));
   current.actors[0].retry.max_attempts = 0;
   current.routes.rules[1].to = ["nobody"];
@@ -98,7 +118,14 @@ test("a bad config edit shows its JSON path and is not applied; a good one is, w
   current.routes.rules[1].to = ["fragile", "audit"];
   // an event no rule matches yet; the new revision adds a rule for its type (replayed in the next test)
   stray = await d.bus.publish("Stray", { n: 7 });
-  await waitFor(async () => (await listSetAside(d.env.nc, await jetstreamManager(d.env.nc), SetAsideKind.Unrouted, "EVENTS")).some((u) => u.eventId === stray!.id), "the stray event unrouted", 30_000);
+  await waitFor(
+    async () =>
+      (await listSetAside(d.env.nc, await jetstreamManager(d.env.nc), SetAsideKind.Unrouted, "EVENTS")).some(
+        (u) => u.eventId === stray!.id,
+      ),
+    "the stray event unrouted",
+    30_000,
+  );
   current.routes.rules.push({ name: "strays", match: { type: "Stray" }, to: ["audit"] });
   await b.page.fill("#config-text", JSON.stringify(current, null, 2));
   await b.page.click("#config-apply");
@@ -120,7 +147,11 @@ test("an unrouted event is routed again from the page with the rules applied sin
   await b.page.click("#replay-selected");
   await b.page.waitForSelector(`[data-replayed="1"]`, { timeout: 20_000 });
   assert.match((await b.page.textContent("[data-replayed]")) ?? "", /routed → audit/);
-  await waitFor(async () => (await readLog(d.env.nc)).some((l) => l.eventId === stray!.id && l.actor === "audit" && l.phase === "end"), "audit handled the stray event", 30_000);
+  await waitFor(
+    async () => (await readLog(d.env.nc)).some((l) => l.eventId === stray!.id && l.actor === "audit" && l.phase === "end"),
+    "audit handled the stray event",
+    30_000,
+  );
   await b.page.waitForSelector(`[data-empty="unrouted"]`, { timeout: 20_000 });
 });
 
@@ -140,7 +171,9 @@ test("jetbus router serves the console beside /metrics too", async () => {
 
 test("on the shared HTTP port the console answers loopback clients only; /metrics answers everyone", async () => {
   // jetbus up listens on every interface here (JETBUS_HTTP_HOST above): reach it through this machine's own non-loopback address
-  const address = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === "IPv4")?.address;
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && !i.internal && i.family === "IPv4")?.address;
   assert.ok(address, "the test machine has a non-loopback IPv4 address");
   const port = new URL(d.url).port;
   assert.is((await fetch(`http://127.0.0.1:${port}/api/session`)).status, 200);

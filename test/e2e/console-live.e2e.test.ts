@@ -41,15 +41,27 @@ test("handled counts rise live after publishing, without reloading the page", as
   const N = 20;
   for (let i = 0; i < N; i++) await d.bus.publish("OrderPlaced", { n: i }, { correlationId: "bulk" });
   // the page only receives server-sent snapshots: the number changes in place
-  await b.page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent?.replace(/,/g, "")) >= 20, handled, { timeout: 30_000 });
-  await b.page.waitForFunction(() => Number(document.querySelector(`[data-actor="audit"] [data-field="handled-total"]`)?.textContent) >= 20, undefined, { timeout: 30_000 });
+  await b.page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent?.replace(/,/g, "")) >= 20, handled, {
+    timeout: 30_000,
+  });
+  await b.page.waitForFunction(
+    () => Number(document.querySelector(`[data-actor="audit"] [data-field="handled-total"]`)?.textContent) >= 20,
+    undefined,
+    { timeout: 30_000 },
+  );
   assert.equal(b.errors, []);
   await b.page.screenshot({ path: join(shots, "actors.png") });
   // the same numbers on the graph's edges: 20 copies by rule "orders" to billing
   await b.page.goto(`${d.url}#/flows`);
-  await b.page.waitForFunction(() => /· 20\b/.test(document.querySelector(`[data-edge="rule:orders->actor:billing"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+  await b.page.waitForFunction(
+    () => /· 20\b/.test(document.querySelector(`[data-edge="rule:orders->actor:billing"]`)?.textContent ?? ""),
+    undefined,
+    { timeout: 20_000 },
+  );
   mystery = await d.bus.publish("Mystery", { n: 1 });
-  await b.page.waitForFunction(() => /1 held/.test(document.querySelector(`[data-node="unrouted"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+  await b.page.waitForFunction(() => /1 held/.test(document.querySelector(`[data-node="unrouted"]`)?.textContent ?? ""), undefined, {
+    timeout: 20_000,
+  });
   // steady traffic: the edges show a rate above zero while it flows
   let flowing = true;
   const traffic = (async () => {
@@ -59,7 +71,11 @@ test("handled counts rise live after publishing, without reloading the page", as
     }
   })();
   try {
-    await b.page.waitForFunction(() => /[1-9][\d.]*\/s/.test(document.querySelector(`[data-edge="rule:orders->actor:audit"]`)?.textContent ?? ""), undefined, { timeout: 20_000 });
+    await b.page.waitForFunction(
+      () => /[1-9][\d.]*\/s/.test(document.querySelector(`[data-edge="rule:orders->actor:audit"]`)?.textContent ?? ""),
+      undefined,
+      { timeout: 20_000 },
+    );
     await b.page.screenshot({ path: join(shots, "flows.png") });
   } finally {
     flowing = false;
@@ -71,7 +87,11 @@ test("an event found by its correlation id shows where it went and its causal tr
   const root = await d.bus.publish("OrderPlaced", { n: 100, follow_up: "OrderBilled" }, { correlationId: "order-7" });
   // billing and audit each publish a follow-up; each follow-up goes to both again
   // the probe logs "end" before the worker writes the processed marker trace reads: wait for all six markers
-  await waitFor(async () => ((await (await fetch(new URL("/api/trace?correlation=order-7", d.url))).json()) as { handled: number }).handled === 6, "six handlings recorded", 30_000);
+  await waitFor(
+    async () => ((await (await fetch(new URL("/api/trace?correlation=order-7", d.url))).json()) as { handled: number }).handled === 6,
+    "six handlings recorded",
+    30_000,
+  );
   await b.page.goto(`${d.url}#/events`);
   await b.page.fill("#q-correlation", "order-7");
   await b.page.click("#search");
@@ -96,9 +116,16 @@ test("an event the router set aside says so: unrouted with its revision, quarant
   // a raw publish with data that breaks schemas/events/UserCreated.json: the router quarantines it
   const bad = await jetstream(d.env.nc).publish("events.UserCreated", JSON.stringify({ username: 42 }), { msgID: "bad-user-1" });
   // the page reads the detail once: wait until the router has set the event aside
-  await waitFor(async () => (await findSetAside(d.env.nc, await jetstreamManager(d.env.nc), "EVENTS", { seqs: new Set([bad.seq]) })).length === 1, "the bad event quarantined", 30_000);
+  await waitFor(
+    async () => (await findSetAside(d.env.nc, await jetstreamManager(d.env.nc), "EVENTS", { seqs: new Set([bad.seq]) })).length === 1,
+    "the bad event quarantined",
+    30_000,
+  );
   await b.page.goto(`${d.url}#/events`);
-  for (const [id, kind, text] of [["bad-user-1", "quarantine", /quarantined by the router \(#\d+\): .*user_id/], [mystery!.id, "unrouted", /no rule of revision 1 matched/]] as const) {
+  for (const [id, kind, text] of [
+    ["bad-user-1", "quarantine", /quarantined by the router \(#\d+\): .*user_id/],
+    [mystery!.id, "unrouted", /no rule of revision 1 matched/],
+  ] as const) {
     await b.page.fill("#q-id", id);
     await b.page.click("#search");
     await b.page.waitForSelector(`[data-set-aside="${kind}"]`, { timeout: 30_000 });

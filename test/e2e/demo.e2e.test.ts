@@ -22,11 +22,21 @@ test("demo --servers --json on an existing server: seven handled deliveries, cou
   try {
     const run = await runJetbus(["demo", "--servers", env.server.url, "--json"]);
     assert.is(run.code, 0, run.stderr);
-    const report = JSON.parse(run.stdout) as { createdCount: number; correlationCount: number; handled: Array<{ event: string; actor: string; attempts: number }> };
+    const report = JSON.parse(run.stdout) as {
+      createdCount: number;
+      correlationCount: number;
+      handled: Array<{ event: string; actor: string; attempts: number }>;
+    };
     assert.is(report.createdCount, 1);
     assert.is(report.correlationCount, 3);
     assert.is(report.handled.length, 7);
-    assert.equal(report.handled.filter((h) => h.event === "UserCreated").map((h) => h.actor).sort(), ["email-handler", "user-handler-1", "user-handler-2"]);
+    assert.equal(
+      report.handled
+        .filter((h) => h.event === "UserCreated")
+        .map((h) => h.actor)
+        .sort(),
+      ["email-handler", "user-handler-1", "user-handler-2"],
+    );
     const info = await (await jetstreamManager(env.nc)).streams.info("EVENTS");
     assert.is(info.state.messages, 3, "the demo stored its three events in the server it was pointed at");
   } finally {

@@ -36,7 +36,12 @@ let store: EventStore;
 test.before(async () => {
   env = await startServer();
   const config = loadConfig("jetbus.config.json");
-  rt = await startRuntime({ config, servers: env.server.url, name: "test-nats-cli", logger: createLogger({ level: process.env.JETBUS_TEST_LOG ?? "silent", pretty: false }) });
+  rt = await startRuntime({
+    config,
+    servers: env.server.url,
+    name: "test-nats-cli",
+    logger: createLogger({ level: process.env.JETBUS_TEST_LOG ?? "silent", pretty: false }),
+  });
   services = await startServices(rt, { http: false });
   cli = await connect({ servers: env.server.url, name: "nats-cli" });
   store = new EventStore(rt.nc, { stream: config.store.stream });
@@ -62,14 +67,20 @@ const found = (id: string) => waitFor(() => store.findById(id), `event ${id} to 
 
 /** Waits for the processed marker of every actor the live rules route `event` to (written after the handler succeeded). */
 async function handledByRoutedActors(event: Event): Promise<string[]> {
-  const actors = compileRuleSet(rt.config, 0).plan(event).map((c) => c.actor);
+  const actors = compileRuleSet(rt.config, 0)
+    .plan(event)
+    .map((c) => c.actor);
   assert.ok(actors.length > 0, `the config routes ${event.type} somewhere`);
   const kvm = new Kvm(rt.nc);
   for (const actor of actors) {
-    await waitFor(async () => {
-      const entry = await (await kvm.open(Buckets.processed(actor))).get(markerKeyOf(event));
-      return entry?.operation === "PUT";
-    }, `${actor} to handle ${event.type} ${event.id}`, 30_000);
+    await waitFor(
+      async () => {
+        const entry = await (await kvm.open(Buckets.processed(actor))).get(markerKeyOf(event));
+        return entry?.operation === "PUT";
+      },
+      `${actor} to handle ${event.type} ${event.id}`,
+      30_000,
+    );
   }
   return actors;
 }
@@ -96,7 +107,10 @@ test("raw JSON without headers: stored, routed, handled, found by its assigned i
   const actors = await handledByRoutedActors(e.event);
   assert.equal(actors.sort(), ["email-handler", "user-handler-1", "user-handler-2"]);
   const flow = await store.getByCorrelationId(id);
-  assert.equal(flow.map((x) => x.event.id), [id]);
+  assert.equal(
+    flow.map((x) => x.event.id),
+    [id],
+  );
 });
 
 test("raw JSON with -H Nats-Msg-Id, ce-correlationid and ce-source: that id, that flow, that source; a repeat is stored once", async () => {
@@ -105,7 +119,11 @@ test("raw JSON with -H Nats-Msg-Id, ce-correlationid and ce-source: that id, tha
   await natsPub("events.UserCreated", { user_id: "cli-user-2", email: "cli-user-2@example.com" }, created);
   // the operator hits enter twice: same Nats-Msg-Id inside the duplicate window
   await natsPub("events.UserCreated", { user_id: "cli-user-2", email: "cli-user-2@example.com" }, created);
-  await natsPub("events.UserUpdated", { user_id: "cli-user-2", email: "new@example.com" }, { "Nats-Msg-Id": "cli-updated-1", "ce-correlationid": flowId, "ce-source": "ops-shell" });
+  await natsPub(
+    "events.UserUpdated",
+    { user_id: "cli-user-2", email: "new@example.com" },
+    { "Nats-Msg-Id": "cli-updated-1", "ce-correlationid": flowId, "ce-source": "ops-shell" },
+  );
 
   const c = await found("cli-created-1");
   const u = await found("cli-updated-1");
@@ -120,7 +138,10 @@ test("raw JSON with -H Nats-Msg-Id, ce-correlationid and ce-source: that id, tha
   assert.equal((await handledByRoutedActors(u.event)).sort(), ["email-handler", "user-handler-1"]);
 
   const flow = await store.getByCorrelationId(flowId);
-  assert.equal(flow.map((x) => x.event.id), ["cli-created-1", "cli-updated-1"]);
+  assert.equal(
+    flow.map((x) => x.event.id),
+    ["cli-created-1", "cli-updated-1"],
+  );
   const createdEvents = await store.getByType("UserCreated");
   assert.is(createdEvents.filter((x) => x.event.id === "cli-created-1").length, 1, "the repeat was deduplicated by the stream");
   assert.is(createdEvents.length, 2, "the header-less one and this one");

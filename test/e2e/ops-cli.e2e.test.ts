@@ -15,11 +15,19 @@ const jetbus = (args: string[]) => runJetbus(args);
 
 const dir = mkdtempSync(join(tmpdir(), "jetbus-ops-e2e-"));
 const configFile = join(dir, "jetbus.config.json");
-writeFileSync(configFile, JSON.stringify({
-  actors: [{ name: "projector" }, { name: "mailer", replicas: 2 }],
-  routes: { rules: [{ name: "users", match: { type: "User*" }, to: ["projector", "mailer"] }, { name: "orders", match: { type: "OrderPlaced" }, to: ["mailer"] }] },
-  observability: { log_level: "warn" },
-}));
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    actors: [{ name: "projector" }, { name: "mailer", replicas: 2 }],
+    routes: {
+      rules: [
+        { name: "users", match: { type: "User*" }, to: ["projector", "mailer"] },
+        { name: "orders", match: { type: "OrderPlaced" }, to: ["mailer"] },
+      ],
+    },
+    observability: { log_level: "warn" },
+  }),
+);
 let server: Awaited<ReturnType<typeof startServer>>;
 
 test.before(async () => {
@@ -36,7 +44,13 @@ test("status --json on an empty server exits 0 and reports every part as not cre
   const r = await jetbus(["status", ...common(), "--json"]);
   assert.is(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
-  assert.equal(report.actors.map((a: { name: string; lag: unknown; replicas: { desired: number } }) => [a.name, a.lag, a.replicas.desired]), [["projector", null, 1], ["mailer", null, 2]]);
+  assert.equal(
+    report.actors.map((a: { name: string; lag: unknown; replicas: { desired: number } }) => [a.name, a.lag, a.replicas.desired]),
+    [
+      ["projector", null, 1],
+      ["mailer", null, 2],
+    ],
+  );
   assert.is(report.inbox, "not created yet");
   assert.is(report.store.state, "not created yet");
   const text = await jetbus(["status", ...common()]);
@@ -93,10 +107,21 @@ test("replay sends history to one actor's inbox (exit 0); bad input exits 2", as
   const status = await jetbus(["status", ...common(), "--json"]);
   assert.is(status.code, 0, status.stderr);
   const report = JSON.parse(status.stdout);
-  assert.equal(report.actors.map((a: { name: string; lag: number; dlq: number }) => [a.name, a.lag, a.dlq]), [["projector", 5, 0], ["mailer", 2, 0]]);
+  assert.equal(
+    report.actors.map((a: { name: string; lag: number; dlq: number }) => [a.name, a.lag, a.dlq]),
+    [
+      ["projector", 5, 0],
+      ["mailer", 2, 0],
+    ],
+  );
   assert.equal([report.inbox, report.deadLetter, report.store.messages], ["ok", "ok", 3]);
 
-  for (const args of [["replay", "nobody", "--from", "1"], ["replay", "projector", "--from", "yesterday"], ["replay", "projector"], ["replay", "projector", "--from", "5", "--to", "2"]]) {
+  for (const args of [
+    ["replay", "nobody", "--from", "1"],
+    ["replay", "projector", "--from", "yesterday"],
+    ["replay", "projector"],
+    ["replay", "projector", "--from", "5", "--to", "2"],
+  ]) {
     const bad = await jetbus([...args, ...common()]);
     assert.is(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
     assert.not.match(bad.stderr, /at .*\.ts:\d+/, "no stack trace without --debug");
@@ -106,7 +131,9 @@ test("replay sends history to one actor's inbox (exit 0); bad input exits 2", as
 });
 
 test("status --watch refreshes until Ctrl-C and then exits 0", async () => {
-  const child = spawn(process.execPath, ["bin/jetbus.js", "status", "--watch", "--json", ...common()], { env: { ...process.env, NATS_URL: "" } });
+  const child = spawn(process.execPath, ["bin/jetbus.js", "status", "--watch", "--json", ...common()], {
+    env: { ...process.env, NATS_URL: "" },
+  });
   let stdout = "";
   child.stdout.on("data", (d) => (stdout += d));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
@@ -114,7 +141,10 @@ test("status --watch refreshes until Ctrl-C and then exits 0", async () => {
     await waitFor(() => stdout.split("\n").filter(Boolean).length >= 2, "two status refreshes", 30_000);
     child.kill("SIGINT");
     assert.is(await exited, 0);
-    const reports = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const reports = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.ok(reports.length >= 2);
     assert.is.not(reports[0].at, reports[1].at);
   } finally {

@@ -18,7 +18,16 @@ const work = mkdtempSync(join(tmpdir(), "jetbus-package-"));
 const app = join(work, "app");
 const handledLog = join(work, "handled.log");
 let env: Awaited<ReturnType<typeof startServer>>;
-const quiet = { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn", npm_config_fund: "false", npm_config_audit: "false", npm_config_update_notifier: "false" };
+const quiet = {
+  ...process.env,
+  NATS_URL: "",
+  FORCE_COLOR: "0",
+  JETBUS_LOG_JSON: "1",
+  JETBUS_LOG_LEVEL: "warn",
+  npm_config_fund: "false",
+  npm_config_audit: "false",
+  npm_config_update_notifier: "false",
+};
 
 function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { cwd, env: quiet, encoding: "utf8", timeout });
@@ -57,23 +66,31 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
   assert.match(init.stdout, /created actors\/welcome\.ts/);
   assert.is(JSON.parse(readFileSync(join(app, "package.json"), "utf8")).type, "module");
 
-  writeFileSync(join(app, "schemas", "events", "OrderPlaced.json"), JSON.stringify({
-    type: "object", additionalProperties: false, required: ["order_id", "total"],
-    properties: { order_id: { type: "string" }, total: { type: "number" }, currency: { enum: ["EUR", "USD"] } },
-  }));
+  writeFileSync(
+    join(app, "schemas", "events", "OrderPlaced.json"),
+    JSON.stringify({
+      type: "object",
+      additionalProperties: false,
+      required: ["order_id", "total"],
+      properties: { order_id: { type: "string" }, total: { type: "number" }, currency: { enum: ["EUR", "USD"] } },
+    }),
+  );
   run("npx", ["--no-install", "jetbus", "types"]);
   mkdirSync(join(app, "actors"), { recursive: true });
-  writeFileSync(join(app, "actors", "big-orders.ts"), [
-    `import { appendFileSync } from "node:fs";`,
-    `import { defineActor } from "jetbus";`,
-    `import type { OrderPlaced } from "../types/events.js";`,
-    ``,
-    `export default defineActor<OrderPlaced>({`,
-    `  async handle(event, ctx) {`,
-    `    appendFileSync(String(ctx.options.log), \`\${event.data.order_id} \${event.data.total}\\n\`);`,
-    `  },`,
-    `});`,
-  ].join("\n"));
+  writeFileSync(
+    join(app, "actors", "big-orders.ts"),
+    [
+      `import { appendFileSync } from "node:fs";`,
+      `import { defineActor } from "jetbus";`,
+      `import type { OrderPlaced } from "../types/events.js";`,
+      ``,
+      `export default defineActor<OrderPlaced>({`,
+      `  async handle(event, ctx) {`,
+      `    appendFileSync(String(ctx.options.log), \`\${event.data.order_id} \${event.data.total}\\n\`);`,
+      `  },`,
+      `});`,
+    ].join("\n"),
+  );
   const configFile = join(app, "jetbus.config.json");
   const config = JSON.parse(readFileSync(configFile, "utf8"));
   config.actors.push({ name: "big-orders", module: "./actors/big-orders.ts", options: { log: handledLog } });
@@ -82,67 +99,124 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
   run("npx", ["--no-install", "jetbus", "config", "validate"]);
 
   // the installed bin directly (what npx runs), so the test can stop exactly the process it started
-  const up = spawn(process.execPath, [join(app, "node_modules", "jetbus", "bin", "jetbus.js"), "up", "--servers", env.server.url, "--no-http"], { cwd: app, env: quiet, stdio: ["ignore", "pipe", "pipe"] });
+  const up = spawn(
+    process.execPath,
+    [join(app, "node_modules", "jetbus", "bin", "jetbus.js"), "up", "--servers", env.server.url, "--no-http"],
+    { cwd: app, env: quiet, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let upOut = "";
   up.stdout.on("data", (d) => (upOut += d));
   up.stderr.on("data", (d) => (upOut += d));
   const exited = new Promise<number | null>((resolve) => up.on("exit", (code) => resolve(code)));
   try {
     const jsm = await jetstreamManager(env.nc);
-    await waitFor(async () => (await jsm.consumers.info("JETBUS_INBOX", "big-orders").catch(() => null)) && (await jsm.consumers.info("EVENTS", "jetbus-router").catch(() => null)), `jetbus up consuming (output: ${upOut})`, 120_000);
+    await waitFor(
+      async () =>
+        (await jsm.consumers.info("JETBUS_INBOX", "big-orders").catch(() => null)) &&
+        (await jsm.consumers.info("EVENTS", "jetbus-router").catch(() => null)),
+      `jetbus up consuming (output: ${upOut})`,
+      120_000,
+    );
 
     run("npx", ["--no-install", "jetbus", "pub", "OrderPlaced", '{"order_id":"o-small","total":5}', "--servers", env.server.url]);
-    run("npx", ["--no-install", "jetbus", "pub", "OrderPlaced", '{"order_id":"o-big","total":250,"currency":"EUR"}', "--servers", env.server.url]);
-    const welcome = run("npx", ["--no-install", "jetbus", "pub", "UserSignedUp", '{"user_id":"u1","email":"ada@example.com"}', "--servers", env.server.url]);
+    run("npx", [
+      "--no-install",
+      "jetbus",
+      "pub",
+      "OrderPlaced",
+      '{"order_id":"o-big","total":250,"currency":"EUR"}',
+      "--servers",
+      env.server.url,
+    ]);
+    const welcome = run("npx", [
+      "--no-install",
+      "jetbus",
+      "pub",
+      "UserSignedUp",
+      '{"user_id":"u1","email":"ada@example.com"}',
+      "--servers",
+      env.server.url,
+    ]);
     const idOf = (r: SpawnSyncReturns<string>) => r.stdout.trim().split(" ")[0]!;
 
-    await waitFor(() => existsSync(handledLog) && readFileSync(handledLog, "utf8").includes("o-big 250"), "the project's actor handled the big order", 60_000);
+    await waitFor(
+      () => existsSync(handledLog) && readFileSync(handledLog, "utf8").includes("o-big 250"),
+      "the project's actor handled the big order",
+      60_000,
+    );
     // the small order matched no rule: the router sent it to JETBUS_UNROUTED, never to the actor
-    await waitFor(async () => (await jsm.streams.info("JETBUS_UNROUTED").catch(() => null))?.state.messages === 1, "the small order unrouted", 60_000);
+    await waitFor(
+      async () => (await jsm.streams.info("JETBUS_UNROUTED").catch(() => null))?.state.messages === 1,
+      "the small order unrouted",
+      60_000,
+    );
     const unrouted = await jsm.streams.getMessage("JETBUS_UNROUTED", { last_by_subj: "unrouted.OrderPlaced" });
     assert.match(unrouted!.string(), /"order_id":"o-small"/, "the unrouted message is the small order");
     assert.is(readFileSync(handledLog, "utf8"), "o-big 250\n");
     // the scaffolded example actor handled its event too: its processed marker is written after the handler succeeds
     const markers = await new Kvm(env.nc).open("jetbus-processed-welcome");
-    await waitFor(async () => (await markers.get(tokenFor(idOf(welcome))))?.operation === "PUT", `the init example actor handled UserSignedUp (output: ${upOut})`, 60_000);
+    await waitFor(
+      async () => (await markers.get(tokenFor(idOf(welcome))))?.operation === "PUT",
+      `the init example actor handled UserSignedUp (output: ${upOut})`,
+      60_000,
+    );
   } finally {
     up.kill("SIGTERM");
   }
   assert.is(await exited, 0, `jetbus up exits 0 on SIGTERM:\n${upOut}`);
 });
 
-test("a file importing the public API from \"jetbus\" type-checks under --strict, and wrong event data does not", () => {
-  writeFileSync(join(app, "embed.ts"), [
-    `import { defineActor, EventBus, EventStore, TerminalError, loadConfig, startJetbus, type Event, type JetbusConfig, type ActorContext } from "jetbus";`,
-    `import type { OrderPlaced } from "./types/events.js";`,
-    ``,
-    `export const audit = defineActor<OrderPlaced>({`,
-    `  async handle(event: Event<OrderPlaced>, ctx: ActorContext) {`,
-    `    const total: number = event.data.total;`,
-    `    if (total < 0) throw new TerminalError("negative total");`,
-    `    await ctx.publish("UserSignedUp", { user_id: event.data.order_id, email: "a@b.co" });`,
-    `  },`,
-    `});`,
-    ``,
-    `export async function main(): Promise<void> {`,
-    `  const config: JetbusConfig = loadConfig("jetbus.config.json");`,
-    `  const jetbus = await startJetbus({ config, source: "shop" });`,
-    `  const bus: EventBus = jetbus.bus;`,
-    `  await bus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
-    `  await bus.publish("SomethingUntyped", { anything: true });`,
-    `  const store: EventStore = jetbus.store;`,
-    `  for await (const e of store.history({ limit: 1 })) console.log(e.event.id);`,
-    `  await jetbus.stop();`,
-    `}`,
-  ].join("\n"));
-  writeFileSync(join(app, "wrong.ts"), [
-    `import { EventBus, defineActor } from "jetbus";`,
-    `import type { OrderPlaced } from "./types/events.js";`,
-    `declare const bus: EventBus;`,
-    `await bus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
-    `defineActor<OrderPlaced>({ async handle(event) { event.data.missing.toString(); } });`,
-  ].join("\n"));
-  const tsconfig = (files: string[]) => JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, skipLibCheck: false, experimentalDecorators: true, types: ["node"] }, files: [...files, "types/events.d.ts"] });
+test('a file importing the public API from "jetbus" type-checks under --strict, and wrong event data does not', () => {
+  writeFileSync(
+    join(app, "embed.ts"),
+    [
+      `import { defineActor, EventBus, EventStore, TerminalError, loadConfig, startJetbus, type Event, type JetbusConfig, type ActorContext } from "jetbus";`,
+      `import type { OrderPlaced } from "./types/events.js";`,
+      ``,
+      `export const audit = defineActor<OrderPlaced>({`,
+      `  async handle(event: Event<OrderPlaced>, ctx: ActorContext) {`,
+      `    const total: number = event.data.total;`,
+      `    if (total < 0) throw new TerminalError("negative total");`,
+      `    await ctx.publish("UserSignedUp", { user_id: event.data.order_id, email: "a@b.co" });`,
+      `  },`,
+      `});`,
+      ``,
+      `export async function main(): Promise<void> {`,
+      `  const config: JetbusConfig = loadConfig("jetbus.config.json");`,
+      `  const jetbus = await startJetbus({ config, source: "shop" });`,
+      `  const bus: EventBus = jetbus.bus;`,
+      `  await bus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
+      `  await bus.publish("SomethingUntyped", { anything: true });`,
+      `  const store: EventStore = jetbus.store;`,
+      `  for await (const e of store.history({ limit: 1 })) console.log(e.event.id);`,
+      `  await jetbus.stop();`,
+      `}`,
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(app, "wrong.ts"),
+    [
+      `import { EventBus, defineActor } from "jetbus";`,
+      `import type { OrderPlaced } from "./types/events.js";`,
+      `declare const bus: EventBus;`,
+      `await bus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
+      `defineActor<OrderPlaced>({ async handle(event) { event.data.missing.toString(); } });`,
+    ].join("\n"),
+  );
+  const tsconfig = (files: string[]) =>
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        target: "ES2022",
+        noEmit: true,
+        skipLibCheck: false,
+        experimentalDecorators: true,
+        types: ["node"],
+      },
+      files: [...files, "types/events.d.ts"],
+    });
   writeFileSync(join(app, "tsconfig.ok.json"), tsconfig(["embed.ts", "actors/welcome.ts", "actors/big-orders.ts"]));
   writeFileSync(join(app, "tsconfig.wrong.json"), tsconfig(["wrong.ts"]));
   const tsc = join(app, "node_modules", "typescript", "bin", "tsc");

@@ -20,9 +20,33 @@ const file = (name: string, doc: unknown) => {
 const jetbus = (args: string[]) => runJetbus(args, { JETBUS_LOG_LEVEL: "error" });
 
 const actors = [{ name: "user-handler-1" }, { name: "email-handler" }];
-const good1 = file("one.json", { nats: { user: "someone", pass: "s3cret-pass" }, actors, routes: { rules: [{ name: "created", match: { type: "UserCreated" }, to: ["user-handler-1", "email-handler"] }] } });
-const good2 = file("two.json", { actors, routes: { mode: "first-match", rules: [{ name: "vip", match: { type: "User*", data: { eq: { vip: true } } }, to: ["email-handler"], transform: { pick: ["email"], set: { template: "vip" } } }, { name: "rest", match: { type: "User*" }, to: ["user-handler-1"] }] } });
-const invalid = file("bad.json", { actors, routes: { mode: "first-match", rules: [{ to: ["user-handler-1"] }, { match: { type: "UserCreated", data: { regex: { email: "([" } } }, to: ["nobody"] }] } });
+const good1 = file("one.json", {
+  nats: { user: "someone", pass: "s3cret-pass" },
+  actors,
+  routes: { rules: [{ name: "created", match: { type: "UserCreated" }, to: ["user-handler-1", "email-handler"] }] },
+});
+const good2 = file("two.json", {
+  actors,
+  routes: {
+    mode: "first-match",
+    rules: [
+      {
+        name: "vip",
+        match: { type: "User*", data: { eq: { vip: true } } },
+        to: ["email-handler"],
+        transform: { pick: ["email"], set: { template: "vip" } },
+      },
+      { name: "rest", match: { type: "User*" }, to: ["user-handler-1"] },
+    ],
+  },
+});
+const invalid = file("bad.json", {
+  actors,
+  routes: {
+    mode: "first-match",
+    rules: [{ to: ["user-handler-1"] }, { match: { type: "UserCreated", data: { regex: { email: "([" } } }, to: ["nobody"] }],
+  },
+});
 
 test("config apply / show / history / rollback against a real server; invalid configs exit 2 and leave KV unchanged", async () => {
   const { nc, server, stop } = await startServer();
@@ -62,7 +86,10 @@ test("config apply / show / history / rollback against a real server; invalid co
 
     const hist = await jetbus(["config", "history", ...s, "--json"]);
     assert.is(hist.code, 0, hist.stderr);
-    assert.equal(JSON.parse(hist.stdout).map((h: { revision: number }) => h.revision), [rev1, rev2, rev3]);
+    assert.equal(
+      JSON.parse(hist.stdout).map((h: { revision: number }) => h.revision),
+      [rev1, rev2, rev3],
+    );
 
     const missing = await jetbus(["config", "rollback", "999", ...s]);
     assert.is(missing.code, 1);
@@ -77,8 +104,15 @@ test("route test prints targets and transformed payloads without a server", asyn
   const r = await jetbus(["route", "test", good2, ev, "--json"]);
   assert.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
-  assert.equal(out.copies, [{ actor: "email-handler", rule: "vip", subject: "actors.email-handler.0", data: { email: "a@b.c", template: "vip" } }]);
-  const text = await jetbus(["route", "test", "jetbus.config.json", file("structured.json", { specversion: "1.0", id: "e1", type: "OrderPlaced", source: "shop", data: {} })]);
+  assert.equal(out.copies, [
+    { actor: "email-handler", rule: "vip", subject: "actors.email-handler.0", data: { email: "a@b.c", template: "vip" } },
+  ]);
+  const text = await jetbus([
+    "route",
+    "test",
+    "jetbus.config.json",
+    file("structured.json", { specversion: "1.0", id: "e1", type: "OrderPlaced", source: "shop", data: {} }),
+  ]);
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, /no rule matches: the router would publish it to unrouted\.OrderPlaced/);
   const badEvent = await jetbus(["route", "test", good2, file("nope.json", "[1]")]);

@@ -16,20 +16,31 @@ const ACTORS = ["user-handler-1", "user-handler-2", "email-handler"];
 const N = 1000;
 
 function startRouterProcess(url: string, configFile: string): ChildProcess {
-  return spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", configFile, "--ack-wait", "2s", "--max-in-flight", "16"], {
-    cwd: process.cwd(),
-    env: { ...process.env, JETBUS_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  return spawn(
+    process.execPath,
+    ["bin/jetbus.js", "router", "--servers", url, "--config", configFile, "--ack-wait", "2s", "--max-in-flight", "16"],
+    {
+      cwd: process.cwd(),
+      env: { ...process.env, JETBUS_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once("exit", (code) => r(code))));
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once("exit", (code) => r(code))));
 
 test("a router SIGKILLed mid-fan-out: the next router completes it with every copy exactly once", async () => {
   const { nc, server, stop } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-route-crash-"));
   const configFile = join(dir, "jetbus.config.json");
-  writeFileSync(configFile, JSON.stringify({ actors: ACTORS.map((name) => ({ name })), routes: { rules: [{ name: "fan-out", match: { type: "OrderPlaced" }, to: ACTORS }] } }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      actors: ACTORS.map((name) => ({ name })),
+      routes: { rules: [{ name: "fan-out", match: { type: "OrderPlaced" }, to: ACTORS }] },
+    }),
+  );
   const children: ChildProcess[] = [];
   try {
     const jsm = await jetstreamManager(nc);
@@ -48,10 +59,15 @@ test("a router SIGKILLed mid-fan-out: the next router completes it with every co
       const router = startRouterProcess(server.url, configFile);
       children.push(router);
       const before = await inboxCount();
-      await waitFor(async () => {
-        const n = await inboxCount();
-        return n >= before + 150 && n % 3 !== 0;
-      }, "router in the middle of a fan-out", 60_000, 2);
+      await waitFor(
+        async () => {
+          const n = await inboxCount();
+          return n >= before + 150 && n % 3 !== 0;
+        },
+        "router in the middle of a fan-out",
+        60_000,
+        2,
+      );
       router.kill("SIGKILL");
       await exited(router);
 
@@ -59,16 +75,22 @@ test("a router SIGKILLed mid-fan-out: the next router completes it with every co
       const ackFloor = (await jsm.consumers.info(Streams.Events, Consumers.router)).ack_floor.stream_seq;
       assert.ok(atKill < 3 * N, `killed before the end (${atKill} copies)`);
       const lastCopy = await jsm.streams.getMessage(Streams.Inbox, { last_by_subj: "actors.email-handler.0" }).catch(() => null);
-      midFanOut = atKill % 3 !== 0 || atKill > 3 * ackFloor || (lastCopy !== null && Number(lastCopy.header.get(JetbusHeaders.OriginSeq)) > ackFloor);
+      midFanOut =
+        atKill % 3 !== 0 || atKill > 3 * ackFloor || (lastCopy !== null && Number(lastCopy.header.get(JetbusHeaders.OriginSeq)) > ackFloor);
     }
     assert.ok(midFanOut, "one of five kills left copies beyond the ack floor");
 
     const second = startRouterProcess(server.url, configFile);
     children.push(second);
-    await waitFor(async () => {
-      const ci = await jsm.consumers.info(Streams.Events, Consumers.router);
-      return ci.ack_floor.stream_seq === N && ci.num_pending === 0 && ci.num_ack_pending === 0;
-    }, "second router acked every event (redeliveries included)", 90_000, 100);
+    await waitFor(
+      async () => {
+        const ci = await jsm.consumers.info(Streams.Events, Consumers.router);
+        return ci.ack_floor.stream_seq === N && ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      "second router acked every event (redeliveries included)",
+      90_000,
+      100,
+    );
 
     assert.is(await inboxCount(), 3 * N, "no duplicate, no loss");
     const seen = new Map<string, number>();

@@ -19,20 +19,26 @@ test("three routers started at once on a fresh cluster all come up, the servers 
   const routers: JetbusProcess[] = [];
   try {
     const config = join(dir, "config.json");
-    writeFileSync(config, JSON.stringify({
-      store: { replicas: 3 },
-      actors: [
-        { name: "audit", handler: "email-handler" },
-        { name: "ledger", handler: "email-handler", ordered: { key: "correlationid", partitions: 2 } },
-      ],
-      routes: { rules: [{ name: "users", match: { type: "User*" }, to: ["audit", "ledger"] }] },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        store: { replicas: 3 },
+        actors: [
+          { name: "audit", handler: "email-handler" },
+          { name: "ledger", handler: "email-handler", ordered: { key: "correlationid", partitions: 2 } },
+        ],
+        routes: { rules: [{ name: "users", match: { type: "User*" }, to: ["audit", "ledger"] }] },
+      }),
+    );
     const args = ["router", "--config", config, "--servers", cluster.urls.join(",")];
     // the same tick: the three processes race through stream, bucket and consumer creation
     for (let i = 1; i <= 3; i++) routers.push(spawnJetbus(`router-${i}`, args));
     await Promise.all(routers.map((r) => r.waitOutput(/router running/, 120_000)));
 
-    assert.ok(cluster.nodes.every((n) => n.running), "every nats-server is still running");
+    assert.ok(
+      cluster.nodes.every((n) => n.running),
+      "every nats-server is still running",
+    );
     const jsm = await jetstreamManager(nc);
     for (const name of [Streams.Events, Streams.Index, Streams.Inbox, Streams.DeadLetter, Streams.Unrouted, Streams.Quarantine]) {
       assert.is((await jsm.streams.info(name)).config.num_replicas, 3, `${name} created once, at 3 replicas`);
@@ -42,7 +48,10 @@ test("three routers started at once on a fresh cluster all come up, the servers 
     await bus.close();
     // one copy per actor, whichever router took the event
     await waitFor(async () => (await jsm.streams.info(Streams.Inbox)).state.messages === 2, "a copy in each actor's inbox", 30_000, 100);
-    assert.ok(routers.every((r) => r.running()), "all three routers still run");
+    assert.ok(
+      routers.every((r) => r.running()),
+      "all three routers still run",
+    );
   } finally {
     await stopAll(routers);
     await stop();

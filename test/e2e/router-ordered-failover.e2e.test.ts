@@ -17,23 +17,45 @@ const KEYS = 16;
 const TOTAL = 4000;
 
 function startRouterProcess(url: string, configFile: string): ChildProcess {
-  return spawn(process.execPath, ["bin/jetbus.js", "router", "--servers", url, "--config", configFile, "--ack-wait", "5s", "--max-in-flight", "64", "--no-indexer", "--no-http", "--debug"], {
-    cwd: process.cwd(),
-    // info: the runner prints a test file's output only when it fails, and then start-up steps are worth seeing
-    env: { ...process.env, JETBUS_LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  return spawn(
+    process.execPath,
+    [
+      "bin/jetbus.js",
+      "router",
+      "--servers",
+      url,
+      "--config",
+      configFile,
+      "--ack-wait",
+      "5s",
+      "--max-in-flight",
+      "64",
+      "--no-indexer",
+      "--no-http",
+      "--debug",
+    ],
+    {
+      cwd: process.cwd(),
+      // info: the runner prints a test file's output only when it fails, and then start-up steps are worth seeing
+      env: { ...process.env, JETBUS_LOG_LEVEL: "info" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
 }
 
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
 
 /** Starts three router processes (the first alone: it creates the streams and durables), and a steady flow of payments. */
 async function setUp(nc: NatsConnection, url: string, children: ChildProcess[], dir: string) {
   const configFile = join(dir, "jetbus.config.json");
-  writeFileSync(configFile, JSON.stringify({
-    actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: 4 } }],
-    routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger", "audit"] }] },
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: 4 } }],
+      routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger", "audit"] }] },
+    }),
+  );
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: Streams.Events, subjects: ["events.>"] });
   children.push(startRouterProcess(url, configFile));
@@ -57,7 +79,11 @@ async function setUp(nc: NatsConnection, url: string, children: ChildProcess[], 
   const flow = (async () => {
     while (published < TOTAL) {
       const batch = Array.from({ length: 100 }, (_, i) => published + i);
-      await Promise.all(batch.map((n) => pub.publish(encodeEvent(createEvent({ type: "Payment", source: "test", data: { account: `acc-${n % KEYS}`, n } })))));
+      await Promise.all(
+        batch.map((n) =>
+          pub.publish(encodeEvent(createEvent({ type: "Payment", source: "test", data: { account: `acc-${n % KEYS}`, n } }))),
+        ),
+      );
       published += batch.length;
     }
     await pub.close();
@@ -69,10 +95,18 @@ async function setUp(nc: NatsConnection, url: string, children: ChildProcess[], 
 
 /** Both lanes acked everything; then every copy is stored once and each ledger partition is in stream order. */
 async function assertOrderedOnce(jsm: JetStreamManager): Promise<void> {
-  await waitFor(async () => {
-    const lanes = await Promise.all([jsm.consumers.info(Streams.Events, Consumers.router), jsm.consumers.info(Streams.Events, Consumers.routerOrdered)]);
-    return lanes.every((ci) => ci.ack_floor.stream_seq === TOTAL && ci.num_pending === 0 && ci.num_ack_pending === 0);
-  }, "both lanes acked every event", 120_000, 200);
+  await waitFor(
+    async () => {
+      const lanes = await Promise.all([
+        jsm.consumers.info(Streams.Events, Consumers.router),
+        jsm.consumers.info(Streams.Events, Consumers.routerOrdered),
+      ]);
+      return lanes.every((ci) => ci.ack_floor.stream_seq === TOTAL && ci.num_pending === 0 && ci.num_ack_pending === 0);
+    },
+    "both lanes acked every event",
+    120_000,
+    200,
+  );
   const lastSeq = (await jsm.streams.info(Streams.Inbox)).state.last_seq;
   const ids = new Set<string>();
   const seqsBySubject = new Map<string, number[]>();
@@ -99,8 +133,18 @@ test("three router processes; the pinned one is SIGKILLed mid-run: a standby is 
   const { nc, server, stop } = await startServer();
   const children: ChildProcess[] = [];
   try {
-    const { jsm, pinnedPids, flow, inboxCount } = await setUp(nc, server.url, children, mkdtempSync(join(tmpdir(), "jetbus-ordered-failover-")));
-    const [firstPid] = await waitFor(async () => ((await pinnedPids()).length === 1 ? await pinnedPids() : null), "one router process is pinned", 60_000, 100);
+    const { jsm, pinnedPids, flow, inboxCount } = await setUp(
+      nc,
+      server.url,
+      children,
+      mkdtempSync(join(tmpdir(), "jetbus-ordered-failover-")),
+    );
+    const [firstPid] = await waitFor(
+      async () => ((await pinnedPids()).length === 1 ? await pinnedPids() : null),
+      "one router process is pinned",
+      60_000,
+      100,
+    );
     const holder = children.find((c) => c.pid === firstPid);
     assert.ok(holder, "the pinned router is one of the three processes");
     await waitFor(async () => (await inboxCount()) >= TOTAL / 2, "a good part routed", 60_000, 10);
@@ -108,7 +152,12 @@ test("three router processes; the pinned one is SIGKILLed mid-run: a standby is 
     await exited(holder!);
     assert.ok((await inboxCount()) < 2 * TOTAL, "killed mid-run");
 
-    const secondPid = await waitFor(async () => (await pinnedPids()).find((p) => p !== firstPid), "a standby process is pinned", 60_000, 100);
+    const secondPid = await waitFor(
+      async () => (await pinnedPids()).find((p) => p !== firstPid),
+      "a standby process is pinned",
+      60_000,
+      100,
+    );
     assert.ok(children.some((c) => c.pid === secondPid && c !== holder));
     await flow;
     await assertOrderedOnce(jsm);
@@ -123,13 +172,28 @@ test("the pinned router is paused (SIGSTOP) past the pinned TTL, a standby is pi
   const { nc, server, stop } = await startServer();
   const children: ChildProcess[] = [];
   try {
-    const { jsm, pinnedPids, flow, inboxCount } = await setUp(nc, server.url, children, mkdtempSync(join(tmpdir(), "jetbus-ordered-pause-")));
-    const [firstPid] = await waitFor(async () => ((await pinnedPids()).length === 1 ? await pinnedPids() : null), "one router process is pinned", 60_000, 100);
+    const { jsm, pinnedPids, flow, inboxCount } = await setUp(
+      nc,
+      server.url,
+      children,
+      mkdtempSync(join(tmpdir(), "jetbus-ordered-pause-")),
+    );
+    const [firstPid] = await waitFor(
+      async () => ((await pinnedPids()).length === 1 ? await pinnedPids() : null),
+      "one router process is pinned",
+      60_000,
+      100,
+    );
     const paused = children.find((c) => c.pid === firstPid)!;
     await waitFor(async () => (await inboxCount()) >= TOTAL / 2, "a good part routed", 60_000, 10);
     // paused with copies in flight: their acks, its timers and its resends all run late, after the handover
     paused.kill("SIGSTOP");
-    const secondPid = await waitFor(async () => (await pinnedPids()).find((p) => p !== firstPid), "a standby process is pinned while the first is paused", 60_000, 100);
+    const secondPid = await waitFor(
+      async () => (await pinnedPids()).find((p) => p !== firstPid),
+      "a standby process is pinned while the first is paused",
+      60_000,
+      100,
+    );
     assert.ok(children.some((c) => c.pid === secondPid));
     paused.kill("SIGCONT");
     await flow;

@@ -42,7 +42,18 @@ test("a counter fed 4 keys x 200 events on two replica processes, one SIGKILLed 
   env = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-state-counter-"));
   writeFileSync(join(dir, "counter.ts"), counterModule);
-  const raw = { actors: [{ name: "counter", module: "./counter.ts", ordered: { key: "data.key", partitions: 4 }, ack_wait: "2s", retry: { max_attempts: 100, backoff: ["100ms"] } }], observability: { log_level: "warn" } };
+  const raw = {
+    actors: [
+      {
+        name: "counter",
+        module: "./counter.ts",
+        ordered: { key: "data.key", partitions: 4 },
+        ack_wait: "2s",
+        retry: { max_attempts: 100, backoff: ["100ms"] },
+      },
+    ],
+    observability: { log_level: "warn" },
+  };
   const configFile = join(dir, "jetbus.config.json");
   writeFileSync(configFile, JSON.stringify(raw));
   const settings = configFrom(raw, configFile).actors[0]!;
@@ -54,7 +65,9 @@ test("a counter fed 4 keys x 200 events on two replica processes, one SIGKILLed 
   };
   let a = await start();
   const b = await start();
-  const events = Array.from({ length: KEYS * PER_KEY }, (_, i) => createEvent({ type: "Counted", data: { key: `k${i % KEYS}` }, source: "test" }));
+  const events = Array.from({ length: KEYS * PER_KEY }, (_, i) =>
+    createEvent({ type: "Counted", data: { key: `k${i % KEYS}` }, source: "test" }),
+  );
   for (const e of events) await feed(env.nc, settings, e);
   const store = await StateStore.bind(env.nc, "counter");
   const total = async () => {
@@ -73,13 +86,18 @@ test("a counter fed 4 keys x 200 events on two replica processes, one SIGKILLed 
   await start();
   // settled: every partition durable has nothing pending and nothing unacked
   const jsm = await jetstreamManager(env.nc);
-  await waitFor(async () => {
-    for (let p = 0; p < 4; p++) {
-      const c = await jsm.consumers.info(Streams.Inbox, Consumers.actorPartition("counter", p));
-      if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
-    }
-    return true;
-  }, "every event handled and acked", 120_000, 200);
+  await waitFor(
+    async () => {
+      for (let p = 0; p < 4; p++) {
+        const c = await jsm.consumers.info(Streams.Inbox, Consumers.actorPartition("counter", p));
+        if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+      }
+      return true;
+    },
+    "every event handled and acked",
+    120_000,
+    200,
+  );
   for (let k = 0; k < KEYS; k++) assert.equal((await store.read(`k${k}`)).value, { n: PER_KEY }, `key k${k}`);
   assert.ok(b.child.exitCode === null, "the other replica kept running");
 });

@@ -57,22 +57,43 @@ test("order saga: a payment cancels the timeout; without one the timer fires onc
 
   // settled: no timer left anywhere, the relay and the saga's durables have nothing in flight
   const jsm = await jetstreamManager(env.nc);
-  await waitFor(async () => {
-    const t = await jsm.streams.info(Streams.Timers);
-    const relay = await jsm.consumers.info(Streams.Timers, Consumers.timerRelay);
-    return t.state.messages === 0 && relay.num_ack_pending === 0 && relay.num_pending === 0;
-  }, "the timer stream to drain", 30_000, 100);
+  await waitFor(
+    async () => {
+      const t = await jsm.streams.info(Streams.Timers);
+      const relay = await jsm.consumers.info(Streams.Timers, Consumers.timerRelay);
+      return t.state.messages === 0 && relay.num_ack_pending === 0 && relay.num_pending === 0;
+    },
+    "the timer stream to drain",
+    30_000,
+    100,
+  );
   const store = new EventStore(env.nc);
   const ofType = async (type: string) => (await store.getByType(type, { limit: 1000 })).map((s) => s.event);
   const timedOut = await ofType("PaymentTimedOut");
-  assert.equal(timedOut.map((e) => e.id), [`${placedB.id}:t1`], "only B's timer fired, once");
+  assert.equal(
+    timedOut.map((e) => e.id),
+    [`${placedB.id}:t1`],
+    "only B's timer fired, once",
+  );
   assert.equal(timedOut[0]!.data, { order_id: "B" });
-  assert.equal((await ofType("OrderCancelled")).map((e) => e.data), [{ order_id: "B", reason: "payment timeout" }]);
-  assert.equal((await ofType("OrderConfirmed")).map((e) => e.data), [{ order_id: "A" }]);
+  assert.equal(
+    (await ofType("OrderCancelled")).map((e) => e.data),
+    [{ order_id: "B", reason: "payment timeout" }],
+  );
+  assert.equal(
+    (await ofType("OrderConfirmed")).map((e) => e.data),
+    [{ order_id: "A" }],
+  );
   assert.equal((await ofType("PaymentRequested")).map((e) => e.id).sort(), [`${placedA.id}:e1`, `${placedB.id}:e1`].sort());
   const history = await state.history("B");
-  assert.equal(history.map((h) => (h.value as OrderState | undefined)?.status), ["awaiting-payment", "cancelled"]);
-  assert.equal(history.map((h) => h.eventId), [placedB.id, `${placedB.id}:t1`]);
+  assert.equal(
+    history.map((h) => (h.value as OrderState | undefined)?.status),
+    ["awaiting-payment", "cancelled"],
+  );
+  assert.equal(
+    history.map((h) => h.eventId),
+    [placedB.id, `${placedB.id}:t1`],
+  );
 });
 
 test.run();

@@ -19,7 +19,13 @@ import { startCluster, startServer } from "../helpers/nats.ts";
 /** The CLI on a pseudo-terminal (util-linux `script`), typing `input`: what a person at a shell sees. */
 function onTerminal(args: readonly string[], input: string): { status: number | null; stdout: string } {
   const command = ["node", "bin/jetbus.js", ...args].map((a) => `'${a}'`).join(" ");
-  const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: REPO_ROOT, input, encoding: "utf8", timeout: 90_000, env: { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_LEVEL: "warn" } });
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], {
+    cwd: REPO_ROOT,
+    input,
+    encoding: "utf8",
+    timeout: 90_000,
+    env: { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_LEVEL: "warn" },
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout };
 }
@@ -35,7 +41,12 @@ function configFile(dir: string, name: string, content: unknown): string {
 
 async function events(jsm: JetStreamManager): Promise<{ max_age: number; max_msgs: number; replicas: number; messages: number }> {
   const info = await retryTransient(() => jsm.streams.info("EVENTS"));
-  return { max_age: info.config.max_age, max_msgs: info.config.max_msgs, replicas: info.config.num_replicas, messages: info.state.messages };
+  return {
+    max_age: info.config.max_age,
+    max_msgs: info.config.max_msgs,
+    replicas: info.config.num_replicas,
+    messages: info.state.messages,
+  };
 }
 
 test("the laptop-config purge: pub, get and history with store.max_age 2s leave the store untouched and say so once each", async () => {
@@ -171,9 +182,15 @@ test("store apply as a user without the right is a PERMISSION_DENIED naming the 
   try {
     await provisionStreams(nc, configFrom({ store: { max_age: "1h" } }));
     const longer = configFile(dir, "longer.json", { store: { max_age: "30d" } });
-    const run = await runJetbus(["store", "apply", "--yes", "--servers", server.url, "--config", longer], { NATS_USER: "reader", NATS_PASSWORD: "reader-secret" });
+    const run = await runJetbus(["store", "apply", "--yes", "--servers", server.url, "--config", longer], {
+      NATS_USER: "reader",
+      NATS_PASSWORD: "reader-secret",
+    });
     assert.is(run.code, 1, run.stderr);
-    assert.match(run.stderr, /^error \[PERMISSION_DENIED\]: permission denied: change stream EVENTS \(the server refused this user a publish to "\$JS\.API\.STREAM\.UPDATE\.EVENTS"\)/m);
+    assert.match(
+      run.stderr,
+      /^error \[PERMISSION_DENIED\]: permission denied: change stream EVENTS \(the server refused this user a publish to "\$JS\.API\.STREAM\.UPDATE\.EVENTS"\)/m,
+    );
     assert.not.match(run.stderr, /STORE_CONFLICT/);
     assert.is((await (await jetstreamManager(nc)).streams.info("EVENTS")).config.max_age, 3600 * 1e9);
   } finally {

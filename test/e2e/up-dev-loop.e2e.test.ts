@@ -37,7 +37,11 @@ function up(label: string, args: string[]): JetbusProcess {
   return p;
 }
 
-const config = (rules: string[], extra: object = {}) => ({ actors: [{ name: "sink", handler: "noop" }], routes: { rules: rules.map((name) => ({ name, match: { type: `${name}.*` }, to: ["sink"] })) }, ...extra });
+const config = (rules: string[], extra: object = {}) => ({
+  actors: [{ name: "sink", handler: "noop" }],
+  routes: { rules: rules.map((name) => ({ name, match: { type: `${name}.*` }, to: ["sink"] })) },
+  ...extra,
+});
 
 test("against a deployment, up reports how the file differs from the live revision and the command that applies it", async () => {
   const file = join(dir, "deploy.json");
@@ -46,10 +50,17 @@ test("against a deployment, up reports how the file differs from the live revisi
   writeFileSync(file, JSON.stringify(config(["a", "b"])));
   const p = up("up-deploy", ["--config", file, "--servers", env.server.url]);
   await p.waitOutput(/jetbus is up/);
-  assert.match(p.output(), /deploy\.json differs from live config revision \d+, which the routers keep using:\n {2}rules: \+ b\napply it with: jetbus config apply .*deploy\.json --servers nats:\/\/127\.0\.0\.1:\d+/);
+  assert.match(
+    p.output(),
+    /deploy\.json differs from live config revision \d+, which the routers keep using:\n {2}rules: \+ b\napply it with: jetbus config apply .*deploy\.json --servers nats:\/\/127\.0\.0\.1:\d+/,
+  );
   await stop(p);
   const shown = await runJetbus(["config", "show", "--json", "--servers", env.server.url]);
-  assert.equal(JSON.parse(shown.stdout).config.routes.rules.map((r: { name: string }) => r.name), ["a"], "the live revision is untouched");
+  assert.equal(
+    JSON.parse(shown.stdout).config.routes.rules.map((r: { name: string }) => r.name),
+    ["a"],
+    "the live revision is untouched",
+  );
 });
 
 test("on the embedded server, up applies the edited file as a new revision before the router starts", async () => {
@@ -72,21 +83,30 @@ test("up --watch reloads an edited actor module: the event in flight finishes on
   const file = join(dir, "watch.json");
   const moduleFile = join(dir, "recorder.ts");
   const writeModule = (version: string) =>
-    writeFileSync(moduleFile, [
-      `import { appendFileSync, existsSync } from "node:fs";`,
-      `import { defineActor } from ${JSON.stringify(PUBLIC_API)};`,
-      `export default defineActor<{ slow?: boolean }>({`,
-      `  async handle(event) {`,
-      `    appendFileSync(${JSON.stringify(log)}, "${version} start " + event.id + "\\n");`,
-      `    while (event.data.slow && !existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));`,
-      `    appendFileSync(${JSON.stringify(log)}, "${version} end " + event.id + "\\n");`,
-      `  },`,
-      `});`,
-    ].join("\n"));
+    writeFileSync(
+      moduleFile,
+      [
+        `import { appendFileSync, existsSync } from "node:fs";`,
+        `import { defineActor } from ${JSON.stringify(PUBLIC_API)};`,
+        `export default defineActor<{ slow?: boolean }>({`,
+        `  async handle(event) {`,
+        `    appendFileSync(${JSON.stringify(log)}, "${version} start " + event.id + "\\n");`,
+        `    while (event.data.slow && !existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));`,
+        `    appendFileSync(${JSON.stringify(log)}, "${version} end " + event.id + "\\n");`,
+        `  },`,
+        `});`,
+      ].join("\n"),
+    );
   // an ES module project, as `jetbus init` makes it
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   writeModule("v1");
-  writeFileSync(file, JSON.stringify({ actors: [{ name: "recorder", module: "./recorder.ts" }], routes: { rules: [{ name: "all", match: { type: "Rec.*" }, to: ["recorder"] }] } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      actors: [{ name: "recorder", module: "./recorder.ts" }],
+      routes: { rules: [{ name: "all", match: { type: "Rec.*" }, to: ["recorder"] }] },
+    }),
+  );
   // a deployment (this server): its live rules are what an operator applied
   assert.is((await runJetbus(["config", "apply", file, "--servers", env.server.url])).code, 0);
   const p = up("up-watch", ["--watch", "--config", file, "--servers", env.server.url]);
@@ -107,9 +127,20 @@ test("up --watch reloads an edited actor module: the event in flight finishes on
   writeFileSync(release, "");
   await p.waitOutput(/reloaded actors/);
   const next = await pub({});
-  await waitFor(() => lines().includes(`v2 end ${next}`), `v2 handled the next event (log: ${lines().join(" | ")}) (output: ${p.output()})`, 60_000);
-  assert.equal(lines().filter((l) => l.includes(slow)), [`v1 start ${slow}`, `v1 end ${slow}`], "the in-flight event finished on v1, exactly once");
-  assert.equal(lines().filter((l) => l.includes(next)), [`v2 start ${next}`, `v2 end ${next}`]);
+  await waitFor(
+    () => lines().includes(`v2 end ${next}`),
+    `v2 handled the next event (log: ${lines().join(" | ")}) (output: ${p.output()})`,
+    60_000,
+  );
+  assert.equal(
+    lines().filter((l) => l.includes(slow)),
+    [`v1 start ${slow}`, `v1 end ${slow}`],
+    "the in-flight event finished on v1, exactly once",
+  );
+  assert.equal(
+    lines().filter((l) => l.includes(next)),
+    [`v2 start ${next}`, `v2 end ${next}`],
+  );
   await stop(p);
 });
 

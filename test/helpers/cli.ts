@@ -15,7 +15,8 @@ export function runJetbus(args: readonly string[], env: Record<string, string> =
       cwd: REPO_ROOT,
       env: { ...process.env, NATS_URL: "", FORCE_COLOR: "0", JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn", ...env },
     });
-    let stdout = "", stderr = "";
+    let stdout = "",
+      stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);

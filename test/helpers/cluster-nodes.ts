@@ -27,11 +27,16 @@ export async function streamLeaderNode(jsm: JetStreamManager, nodes: readonly Na
 
 /** Every replica of `stream` (besides the leader) online, current and with lag 0: a restarted node has caught up. */
 export function waitCaughtUp(jsm: JetStreamManager, stream: string, followers = 2, timeoutMs = 60_000): Promise<StreamInfo> {
-  return waitFor(async () => {
-    const i = await jsm.streams.info(stream);
-    const r = i.cluster?.replicas ?? [];
-    return i.cluster?.leader && r.length === followers && r.every((x) => x.current && !x.offline && (x.lag ?? 0) === 0) ? i : undefined;
-  }, `every replica of ${stream} current with lag 0`, timeoutMs, 200);
+  return waitFor(
+    async () => {
+      const i = await jsm.streams.info(stream);
+      const r = i.cluster?.replicas ?? [];
+      return i.cluster?.leader && r.length === followers && r.every((x) => x.current && !x.offline && (x.lag ?? 0) === 0) ? i : undefined;
+    },
+    `every replica of ${stream} current with lag 0`,
+    timeoutMs,
+    200,
+  );
 }
 
 /**

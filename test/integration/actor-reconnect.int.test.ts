@@ -34,7 +34,8 @@ test("a worker pauses while the server is down and resumes when it is back, with
   })();
   await env.server.restart();
   assert.ok(await reconnected, "worker connection reconnected");
-  for (let n = 3; n < 6; n++) await waitFor(() => feed(env.nc, actor, probeEvent({ n })).then(() => true), `publish ${n} after restart`, 30_000);
+  for (let n = 3; n < 6; n++)
+    await waitFor(() => feed(env.nc, actor, probeEvent({ n })).then(() => true), `publish ${n} after restart`, 30_000);
   await waitFor(async () => (await ended()).size === 6, "events published after the restart handled by the same worker", 60_000);
   assert.is(running.workers.length, 1);
   await running.stop(5000);

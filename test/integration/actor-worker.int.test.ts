@@ -41,10 +41,14 @@ async function oneWorkerFed(config: ReturnType<typeof probeConfig>, ...events: R
 
 /** Waits for the actor's first dead letter. */
 async function firstDeadLetter(actor: string) {
-  const [dl] = await waitFor(async () => {
-    const l = await listDeadLetters(env.nc, { actor });
-    return l.length ? l : null;
-  }, `a dead letter of ${actor}`, 30_000);
+  const [dl] = await waitFor(
+    async () => {
+      const l = await listDeadLetters(env.nc, { actor });
+      return l.length ? l : null;
+    },
+    `a dead letter of ${actor}`,
+    30_000,
+  );
   return dl!;
 }
 
@@ -97,14 +101,21 @@ test("competing replicas in two connections split the work and handle no event t
   const b = await startActors(rt2, ["split"], { replicas: 2 });
   const events = Array.from({ length: 40 }, (_, n) => probeEvent({ n, delay_ms: 15 }));
   for (const e of events) await feed(env.nc, actor, e);
-  const done = await waitFor(async () => {
-    const ends = (await readLog(env.nc)).filter((l) => l.actor === "split" && l.phase === "end");
-    return ends.length >= 40 ? ends : null;
-  }, "40 events handled", 30_000);
+  const done = await waitFor(
+    async () => {
+      const ends = (await readLog(env.nc)).filter((l) => l.actor === "split" && l.phase === "end");
+      return ends.length >= 40 ? ends : null;
+    },
+    "40 events handled",
+    30_000,
+  );
   const perEvent = new Map<string, number>();
   for (const l of done) perEvent.set(l.eventId, (perEvent.get(l.eventId) ?? 0) + 1);
   assert.is(perEvent.size, 40);
-  assert.ok([...perEvent.values()].every((n) => n === 1), "every event handled exactly once");
+  assert.ok(
+    [...perEvent.values()].every((n) => n === 1),
+    "every event handled exactly once",
+  );
   const replicas = new Set(done.map((l) => l.replica));
   assert.ok(replicas.size >= 2, `work split over ${replicas.size} replicas`);
   assert.is((await count(rt1, "handled", "split")) + (await count(rt2, "handled", "split")), 40);
@@ -131,9 +142,16 @@ test("a failing handler is retried through delayed redelivery, then succeeds; ct
   const running = await startActors(rt, ["flaky"], { replicas: 1 });
   const event = probeEvent({ fail_times: 2, follow_up: "ProbeFollowed" }, { correlationid: "corr-flaky" });
   await feed(env.nc, actor, event, { originSeq: 42 });
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === event.id && l.phase === "end"), "handled after retries", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === event.id && l.phase === "end"),
+    "handled after retries",
+    30_000,
+  );
   const starts = (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start");
-  assert.equal(starts.map((s) => s.attempt), [1, 2, 3]);
+  assert.equal(
+    starts.map((s) => s.attempt),
+    [1, 2, 3],
+  );
   assert.is(await count(rt, "failed", "flaky"), 2);
   assert.is(await count(rt, "retried", "flaky"), 2);
   assert.is(await count(rt, "handled", "flaky"), 1);
@@ -167,7 +185,11 @@ test("retry exhaustion dead-letters the event with its error, then replay brings
   assert.is(await count(rt, "deadLettered", "doomed"), 1);
   // the original was terminated: gone from the work queue
   const jsm = await jetstreamManager(env.nc);
-  await waitFor(async () => (await jsm.streams.getMessage(Streams.Inbox, { seq: inboxSeq }).catch(() => null)) === null, "inbox copy removed", 10_000);
+  await waitFor(
+    async () => (await jsm.streams.getMessage(Streams.Inbox, { seq: inboxSeq }).catch(() => null)) === null,
+    "inbox copy removed",
+    10_000,
+  );
   // the body and ce headers are the original's
   const stored = await jsm.streams.getMessage(Streams.DeadLetter, { seq: dl.dlqSeq });
   assert.is(stored!.header.get("ce-id"), event.id);
@@ -178,10 +200,18 @@ test("retry exhaustion dead-letters the event with its error, then replay brings
   assert.is(replayed[0]!.eventId, event.id);
   assert.is((await listDeadLetters(env.nc, { actor: "doomed" })).length, 0, "replayed entry removed from the DLQ");
   // the replayed copy is a fresh delivery of the same event id: it runs again from attempt 1
-  await waitFor(async () => (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length >= 3, "replayed event handled again", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length >= 3,
+    "replayed event handled again",
+    30_000,
+  );
   const again = (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start");
   assert.is(again[2]!.attempt, 1);
-  await waitFor(async () => (await listDeadLetters(env.nc, { actor: "doomed" })).length === 1, "dead-lettered again after a second exhaustion", 30_000);
+  await waitFor(
+    async () => (await listDeadLetters(env.nc, { actor: "doomed" })).length === 1,
+    "dead-lettered again after a second exhaustion",
+    30_000,
+  );
   await running.stop(5000);
 });
 
@@ -212,7 +242,11 @@ test("a handler past its timeout fails the delivery (retried, then dead-lettered
   assert.is(dl.errorCode, "TIMEOUT");
   assert.match(dl.error, /timeout of 300 ms/);
   // concurrency 1: the second event could only run once the hung handling let go of the slot
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === quick.id && l.phase === "end"), "the next event handled", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === quick.id && l.phase === "end"),
+    "the next event handled",
+    30_000,
+  );
   assert.is(await count(rt, "retried", "slow"), 1);
   await running.stop(0);
 });
@@ -224,9 +258,17 @@ test("a handler running longer than ack_wait keeps its delivery: no redelivery t
   const running = await startActors(rt, ["long"], { replicas: 2 });
   const event = probeEvent({ n: 1, delay_ms: 3500 });
   await feed(env.nc, actor, event);
-  const end = await waitFor(async () => (await readLog(env.nc)).find((l) => l.eventId === event.id && l.phase === "end"), "the long handling finished", 30_000);
+  const end = await waitFor(
+    async () => (await readLog(env.nc)).find((l) => l.eventId === event.id && l.phase === "end"),
+    "the long handling finished",
+    30_000,
+  );
   assert.is(end.attempt, 1);
-  assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length, 1, "started once, though it ran 3.5 x ack_wait");
+  assert.is(
+    (await readLog(env.nc)).filter((l) => l.eventId === event.id && l.phase === "start").length,
+    1,
+    "started once, though it ran 3.5 x ack_wait",
+  );
   await running.stop(5000);
 });
 
@@ -235,11 +277,19 @@ test("a delivery waiting for a busy worker's only slot longer than ack_wait is n
   const config = probeConfig([{ name: "queued", concurrency: 1, ack_wait: "1s", idempotency: { enabled: false, ttl: "24h" } }]);
   const waiting = probeEvent({ n: 2 });
   const { running } = await oneWorkerFed(config, probeEvent({ n: 1, delay_ms: 2500 }), waiting);
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === waiting.id && l.phase === "end"), "the waiting event handled", 30_000);
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === waiting.id && l.phase === "end"),
+    "the waiting event handled",
+    30_000,
+  );
   // a redelivered copy would be buffered right behind it and start as soon as the slot frees
   await running.stop(5000);
   const starts = (await readLog(env.nc)).filter((l) => l.eventId === waiting.id && l.phase === "start");
-  assert.equal(starts.map((l) => l.attempt), [1], "handled once, on its first delivery, after waiting 2.5 x ack_wait for the slot");
+  assert.equal(
+    starts.map((l) => l.attempt),
+    [1],
+    "handled once, on its first delivery, after waiting 2.5 x ack_wait for the slot",
+  );
 });
 
 test("an event redelivered after its marker was written is acked without running the handler", async () => {
@@ -258,7 +308,11 @@ test("an event redelivered after its marker was written is acked without running
   const running = await startActors(rt, ["once"], { replicas: 1 });
   await waitFor(async () => (await count(rt, "skipped", "once")) === 1, "redelivery skipped", 30_000);
   assert.is((await readLog(env.nc)).filter((l) => l.eventId === event.id).length, 0, "handler never ran");
-  await waitFor(async () => (await jsm.streams.getMessage(Streams.Inbox, { seq }).catch(() => null)) === null, "skipped copy acked", 10_000);
+  await waitFor(
+    async () => (await jsm.streams.getMessage(Streams.Inbox, { seq }).catch(() => null)) === null,
+    "skipped copy acked",
+    10_000,
+  );
   // a second copy of the same event (the router re-publishing it later) is skipped as well
   await feed(env.nc, actor, event, { msgId: `${event.id}:once:again` });
   await waitFor(async () => (await count(rt, "skipped", "once")) === 2, "second copy skipped", 30_000);

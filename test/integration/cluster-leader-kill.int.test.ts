@@ -12,7 +12,9 @@ test("publishes retried with the same Nats-Msg-Id through a stream-leader SIGKIL
   const { cluster, nc, stop } = await startCluster(3);
   try {
     const jsm = await jetstreamManager(nc);
-    await retryTransient(() => jsm.streams.add({ name: "FAILOVER", subjects: ["failover.>"], num_replicas: 3, duplicate_window: 120_000_000_000 }));
+    await retryTransient(() =>
+      jsm.streams.add({ name: "FAILOVER", subjects: ["failover.>"], num_replicas: 3, duplicate_window: 120_000_000_000 }),
+    );
     const js = jetstream(nc, { timeout: 2000 });
     const acked: string[] = [];
     const retried = new Map<string, number>();
@@ -48,10 +50,14 @@ test("publishes retried with the same Nats-Msg-Id through a stream-leader SIGKIL
     assert.equal(unclassified, [], "every error seen during the leader kill is classified transient");
 
     await killed!.restart();
-    const info = await waitFor(async () => {
-      const i = await jsm.streams.info("FAILOVER");
-      return i.cluster?.replicas?.length === 2 && i.cluster.replicas.every((r) => r.current && !r.offline) ? i : undefined;
-    }, "restarted node current again", 60_000);
+    const info = await waitFor(
+      async () => {
+        const i = await jsm.streams.info("FAILOVER");
+        return i.cluster?.replicas?.length === 2 && i.cluster.replicas.every((r) => r.current && !r.offline) ? i : undefined;
+      },
+      "restarted node current again",
+      60_000,
+    );
     assert.is(info.state.messages, acked.length, "no duplicate stored, nothing lost");
 
     // read every stored message back by sequence: ids must be exactly the acked ones, once each

@@ -18,7 +18,9 @@ test.after(async () => {
 });
 
 test("cluster up runs deploy/cluster node1..3 on loopback: reachable, R3 stream served; down stops every node", async () => {
-  const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), cluster: await freePort(), http: await freePort() })));
+  const ports = await Promise.all(
+    [0, 1, 2].map(async () => ({ client: await freePort(), cluster: await freePort(), http: await freePort() })),
+  );
   const state = await clusterUp({ dir, ports });
   assert.is(state.nodes.length, 3);
   assert.is(state.natsUrl.split(",").length, 3);
@@ -30,13 +32,21 @@ test("cluster up runs deploy/cluster node1..3 on loopback: reachable, R3 stream 
   try {
     await waitForJetStream(nc, 60_000);
     const jsm = await jetstreamManager(nc);
-    await waitFor(async () => (await jsm.streams.add({ name: "R3CHECK", subjects: ["r3.>"], num_replicas: 3 })).config.num_replicas === 3, "R3 stream created", 30_000);
+    await waitFor(
+      async () => (await jsm.streams.add({ name: "R3CHECK", subjects: ["r3.>"], num_replicas: 3 })).config.num_replicas === 3,
+      "R3 stream created",
+      30_000,
+    );
     const ack = await jetstream(nc).publish("r3.x", "replicated");
     assert.is(ack.seq, 1);
-    const info = await waitFor(async () => {
-      const i = await jsm.streams.info("R3CHECK");
-      return i.cluster?.leader && (i.cluster.replicas ?? []).length === 2 && i.cluster.replicas!.every((r) => r.current) ? i : undefined;
-    }, "two current replicas besides the leader", 30_000);
+    const info = await waitFor(
+      async () => {
+        const i = await jsm.streams.info("R3CHECK");
+        return i.cluster?.leader && (i.cluster.replicas ?? []).length === 2 && i.cluster.replicas!.every((r) => r.current) ? i : undefined;
+      },
+      "two current replicas besides the leader",
+      30_000,
+    );
     assert.is(info.cluster?.name, "jetbus", "cluster name from deploy/cluster/shared.conf");
     // the monitoring port of shared.conf is served (what compose and KEDA use)
     const health = await fetch(`http://127.0.0.1:${ports[0]!.http}/healthz`);
@@ -62,7 +72,10 @@ test("cluster up runs deploy/cluster node1..3 on loopback: reachable, R3 stream 
 });
 
 test("cluster up refuses bad input before starting anything", () => {
-  const r = spawnSync(process.execPath, ["bin/jetbus.js", "cluster", "up", "--port-base", "nope", "--dir", dir, "--detach"], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["bin/jetbus.js", "cluster", "up", "--port-base", "nope", "--dir", dir, "--detach"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.is(r.status, 2, r.stderr);
   assert.match(r.stderr, /--port-base/);
 });

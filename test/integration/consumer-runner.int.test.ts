@@ -77,7 +77,10 @@ test("stop: a delivery still running when the grace period ends is abandoned (on
     });
     await runner.start();
     const jsm = await jetstreamManager(env.nc);
-    await waitFor(async () => runner.inFlight === 1 && (await jsm.consumers.info("RUN", "w")).num_ack_pending === 1, "seq 2 acked, seq 1 running");
+    await waitFor(
+      async () => runner.inFlight === 1 && (await jsm.consumers.info("RUN", "w")).num_ack_pending === 1,
+      "seq 2 acked, seq 1 running",
+    );
     let abandonedSeen = 0;
     const result = await runner.stop(200, (n) => (abandonedSeen = n));
     assert.equal(result, { finished: false, abandoned: 1 });

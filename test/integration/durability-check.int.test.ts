@@ -22,8 +22,12 @@ type Run = { code: number | null; stdout: string; stderr: string };
 
 /** The real CLI as its own process: `done` resolves when it exits. */
 function jetbus(args: string[]): { done: Promise<Run>; stop: () => void; output: () => string } {
-  const child = spawn(process.execPath, ["bin/jetbus.js", ...args], { env: { ...process.env, JETBUS_LOG_JSON: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
+  const child = spawn(process.execPath, ["bin/jetbus.js", ...args], {
+    env: { ...process.env, JETBUS_LOG_JSON: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "",
+    stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const done = new Promise<Run>((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
@@ -49,8 +53,14 @@ test("on a 3-node cluster: R1 store and R1 jetbus bucket reported, config drift 
     assert.is(about("KV jetbus-config", FindingKind.LowReplicas).length, 0, "R3 bucket is fine");
     assert.ok(!findings.some((f) => f.subject === "SOMEONE_ELSES"), "streams jetbus does not own are not judged");
     const drift = about("EVENTS", FindingKind.ConfigDrift).map((f) => f.problem);
-    assert.ok(drift.some((p) => p.startsWith("store.replicas is 1 on the server but 3")), drift.join("; "));
-    assert.ok(drift.some((p) => p.startsWith("store.max_age is 1d on the server but 7d")), drift.join("; "));
+    assert.ok(
+      drift.some((p) => p.startsWith("store.replicas is 1 on the server but 3")),
+      drift.join("; "),
+    );
+    assert.ok(
+      drift.some((p) => p.startsWith("store.max_age is 1d on the server but 7d")),
+      drift.join("; "),
+    );
     assert.is(drift.length, 2, drift.join("; "));
 
     // a config that itself asks for R1 on a cluster is reported too
@@ -68,7 +78,11 @@ test("on a 3-node cluster: R1 store and R1 jetbus bucket reported, config drift 
     }
 
     // the same through the CLI: warnings by default, exit 2 with --strict (a config problem, like CONFIG_INVALID)
-    const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/jetbus.js", "cluster", "durability", "--servers", cluster.urls.join(","), ...args], { encoding: "utf8", timeout: 60_000 });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["bin/jetbus.js", "cluster", "durability", "--servers", cluster.urls.join(","), ...args], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
     const warn = cli();
     assert.is(warn.status, 0, warn.stderr);
     assert.match(warn.stdout, /warning: EVENTS: has 1 replica/);
@@ -79,7 +93,11 @@ test("on a 3-node cluster: R1 store and R1 jetbus bucket reported, config drift 
     // start-up of the long-running commands: --strict refuses before anything starts, exit 2
     const matching = writeConfig(configFrom({ store: { replicas: 1, max_age: "1d" }, actors: [{ name: "probe-a", handler: "probe" }] }));
     const common = ["--servers", cluster.urls.join(","), "--config", matching, "--strict"];
-    const refused = await Promise.all([jetbus(["router", ...common]).done, jetbus(["actor", "probe-a", ...common]).done, jetbus(["up", "--no-http", ...common]).done]);
+    const refused = await Promise.all([
+      jetbus(["router", ...common]).done,
+      jetbus(["actor", "probe-a", ...common]).done,
+      jetbus(["up", "--no-http", ...common]).done,
+    ]);
     for (const r of refused) {
       assert.is(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stderr, /error \[DURABILITY\]: durability check failed/);
@@ -101,10 +119,19 @@ test("on a 3-node cluster: R1 store and R1 jetbus bucket reported, config drift 
     warned.stop();
     const w = await warned.done;
     assert.is(w.code, 0, w.stdout + w.stderr);
-    const warnings = w.stderr.split("\n").filter((l) => l.includes('"durability"')).map((l) => JSON.parse(l) as { level: number; msg: string; subject: string });
+    const warnings = w.stderr
+      .split("\n")
+      .filter((l) => l.includes('"durability"'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; subject: string });
     assert.ok(warnings.length >= 2, w.stderr);
-    assert.ok(warnings.every((x) => x.level === 40), "pino level warn");
-    assert.ok(warnings.some((x) => x.subject === "EVENTS" && /has 1 replica on a cluster/.test(x.msg)), JSON.stringify(warnings));
+    assert.ok(
+      warnings.every((x) => x.level === 40),
+      "pino level warn",
+    );
+    assert.ok(
+      warnings.some((x) => x.subject === "EVENTS" && /has 1 replica on a cluster/.test(x.msg)),
+      JSON.stringify(warnings),
+    );
   } finally {
     await stop();
   }
@@ -119,14 +146,28 @@ test("on a single node: R1 is expected (no finding) and a store matching its con
     await new Kvm(nc).create("jetbus-presence", { replicas: 1 });
     assert.equal(await checkDurability(jsm, config, { strict: true }), []);
     const drift = await checkDurability(jsm, configFrom({ store: { max_bytes: 2_000_000 } }));
-    assert.equal(drift.map((f) => f.problem), ["store.max_bytes is 1000000 on the server but 2000000 in the config"]);
+    assert.equal(
+      drift.map((f) => f.problem),
+      ["store.max_bytes is 1000000 on the server but 2000000 in the config"],
+    );
     // a long-running process (warn mode) says so, points at `jetbus store apply`, and leaves the store alone
     const lines: string[] = [];
     const memory = pino({ level: "info" }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-    const rt = await startRuntime({ config: configFrom({ store: { max_bytes: 2_000_000 } }), servers: server.url, logger: memory, durability: DurabilityMode.Warn });
+    const rt = await startRuntime({
+      config: configFrom({ store: { max_bytes: 2_000_000 } }),
+      servers: server.url,
+      logger: memory,
+      durability: DurabilityMode.Warn,
+    });
     await rt.dispose();
-    assert.ok(lines.some((l) => /store\.max_bytes is 1000000 on the server but 2000000/.test(l)), lines.join(""));
-    assert.ok(lines.some((l) => /stream EVENTS is used as it is; `jetbus store apply` shows the differences/.test(l)), lines.join(""));
+    assert.ok(
+      lines.some((l) => /store\.max_bytes is 1000000 on the server but 2000000/.test(l)),
+      lines.join(""),
+    );
+    assert.ok(
+      lines.some((l) => /stream EVENTS is used as it is; `jetbus store apply` shows the differences/.test(l)),
+      lines.join(""),
+    );
     assert.is((await jsm.streams.info("EVENTS")).config.max_bytes, 1_000_000);
   } finally {
     await stop();
@@ -149,7 +190,10 @@ test("startRuntime: strict throws DurabilityError and closes what it opened; war
     }
     const rt = await startRuntime({ config, servers: cluster.urls.join(","), logger: memory, durability: DurabilityMode.Warn });
     await rt.dispose();
-    assert.ok(lines.some((l) => /"level":40/.test(l) && /durability: store\.replicas is 1 on a cluster/.test(l)), lines.join(""));
+    assert.ok(
+      lines.some((l) => /"level":40/.test(l) && /durability: store\.replicas is 1 on a cluster/.test(l)),
+      lines.join(""),
+    );
     lines.length = 0;
     const off = await startRuntime({ config, servers: cluster.urls.join(","), logger: memory });
     await off.dispose();

@@ -45,7 +45,10 @@ test("NATS_SERVER_BIN naming a server older than the floor is refused, naming bo
   const saved = process.env.NATS_SERVER_BIN;
   process.env.NATS_SERVER_BIN = old;
   try {
-    assert.throws(() => findNatsServer(() => undefined), (e: unknown) => e instanceof NatsServerMissingError && /2\.9\.\d+, older than 2\.12\.0/.test((e as Error).message));
+    assert.throws(
+      () => findNatsServer(() => undefined),
+      (e: unknown) => e instanceof NatsServerMissingError && /2\.9\.\d+, older than 2\.12\.0/.test((e as Error).message),
+    );
   } finally {
     if (saved === undefined) delete process.env.NATS_SERVER_BIN;
     else process.env.NATS_SERVER_BIN = saved;
@@ -56,7 +59,10 @@ test("connecting to a running server older than the floor is a typed error namin
   if (!canApt) return console.log("skipped: no apt-get/dpkg-deb on this machine");
   const server = await NatsServer.start({ bin: oldServer() });
   try {
-    const err = await connectNats({ servers: server.url }).then(() => undefined, (e: unknown) => e);
+    const err = await connectNats({ servers: server.url }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.instance(err, NatsServerTooOldError);
     assert.match((err as Error).message, /runs nats-server 2\.9\.\d+; jetbus needs 2\.12\.0 or later/);
   } finally {

@@ -11,7 +11,9 @@ import { serveObservability, urlOf } from "../../runtime/observability/http.ts";
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
 function outsideAddress(): string | undefined {
-  return Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 }
 
 test("the metrics/health port listens on loopback unless observability.http_host (or JETBUS_HTTP_HOST) says otherwise", async () => {
@@ -25,7 +27,10 @@ test("the metrics/health port listens on loopback unless observability.http_host
     const outside = outsideAddress();
     if (outside) {
       // what the issue found: the log said 127.0.0.1 while every interface answered
-      const reached = await fetch(`http://${outside}:${http.port}/healthz`).then(() => true, () => false);
+      const reached = await fetch(`http://${outside}:${http.port}/healthz`).then(
+        () => true,
+        () => false,
+      );
       assert.not.ok(reached, `not reachable on ${outside}`);
     }
   } finally {

@@ -89,7 +89,10 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
 
   // the counters agree with the facts in NATS
   const dead = await listDeadLetters(rt.nc, { actor: ACTOR });
-  assert.equal(dead.map((d) => d.eventId), [published[4]!.id]);
+  assert.equal(
+    dead.map((d) => d.eventId),
+    [published[4]!.id],
+  );
   const ends = (await readLog(env.nc)).filter((l) => l.actor === ACTOR && l.phase === "end");
   assert.is(ends.length, 4);
 
@@ -120,13 +123,19 @@ test("readyz answers 503 from the moment a stop begins, while in-flight work dra
   const bus = new EventBus(rt.nc);
   const slow = await bus.publish("ProbeHappened", { n: 6, delay_ms: 1500 } satisfies ProbeData);
   await bus.close();
-  await waitFor(async () => (await readLog(env.nc)).some((l) => l.eventId === slow.id && l.phase === "start"), "the slow event to be in flight");
+  await waitFor(
+    async () => (await readLog(env.nc)).some((l) => l.eventId === slow.id && l.phase === "start"),
+    "the slow event to be in flight",
+  );
   const stopping = services!.stop(20_000);
   await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, "readyz to turn 503 while draining");
   assert.is((await fetch(`${base}/healthz`)).status, 200, "still alive while draining");
   await stopping;
   services = undefined;
-  assert.ok((await readLog(env.nc)).some((l) => l.eventId === slow.id && l.phase === "end"), "the in-flight event finished before the stop returned");
+  assert.ok(
+    (await readLog(env.nc)).some((l) => l.eventId === slow.id && l.phase === "end"),
+    "the in-flight event finished before the stop returned",
+  );
 });
 
 test.run();

@@ -24,7 +24,10 @@ test.before(async () => {
   env = await startServer();
   await ensureLogStream(env.nc);
   const config = probeConfig([{ name: "traced" }]);
-  const withRoutes = { ...config, routes: { mode: "all-matches" as const, rules: [{ name: "probes", match: { type: "ProbeHappened" }, to: ["traced"] }] } };
+  const withRoutes = {
+    ...config,
+    routes: { mode: "all-matches" as const, rules: [{ name: "probes", match: { type: "ProbeHappened" }, to: ["traced"] }] },
+  };
   rt = await testRuntime(env.server.url, withRoutes as typeof config, "test-tracing");
   services = await startServices(rt);
 });
@@ -35,7 +38,8 @@ test.after(async () => {
   trace.disable();
 });
 
-const spansNamed = (name: string, eventId?: string) => exporter.getFinishedSpans().filter((s) => s.name === name && (!eventId || s.attributes["jetbus.event.id"] === eventId));
+const spansNamed = (name: string, eventId?: string) =>
+  exporter.getFinishedSpans().filter((s) => s.name === name && (!eventId || s.attributes["jetbus.event.id"] === eventId));
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 
 test("publish -> route -> handle -> follow-up publish are one trace, each span the parent of the next", async () => {
@@ -63,15 +67,22 @@ test("a failing handling ends its span with the error, and its retry is a second
   const bus = new EventBus(rt.nc);
   const { id } = await bus.publish("ProbeHappened", { n: 2, fail_times: 1 } satisfies ProbeData);
   await bus.close();
-  const handles = await waitFor(() => {
-    const s = spansNamed("handle ProbeHappened", id);
-    return s.length === 2 ? s : null;
-  }, "two handle spans (failure, then retry)", 30_000);
+  const handles = await waitFor(
+    () => {
+      const s = spansNamed("handle ProbeHappened", id);
+      return s.length === 2 ? s : null;
+    },
+    "two handle spans (failure, then retry)",
+    30_000,
+  );
   const failed = handles.find((s) => s.attributes["jetbus.attempt"] === 1)!;
   const retried = handles.find((s) => s.attributes["jetbus.attempt"] === 2)!;
   assert.is(failed.status.code, 2 /* ERROR */);
   assert.match(String(failed.status.message), /planned failure 1/);
-  assert.ok(failed.events.some((e) => e.name === "exception"), "the exception is recorded on the span");
+  assert.ok(
+    failed.events.some((e) => e.name === "exception"),
+    "the exception is recorded on the span",
+  );
   assert.is(retried.status.code, 0);
   assert.is(failed.spanContext().traceId, retried.spanContext().traceId);
 });

@@ -45,7 +45,12 @@ test("replay from a sequence sends that range to one actor's inbox only, keeping
   try {
     const jsm = await setUp(nc);
     const events = await publishEvents(nc, 5, "s");
-    const summary = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), { storeStream: config.store.stream, from: { seq: 2 }, to: { seq: 4 }, runId: "run1" });
+    const summary = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), {
+      storeStream: config.store.stream,
+      from: { seq: 2 },
+      to: { seq: 4 },
+      runId: "run1",
+    });
     assert.equal([summary.scanned, summary.replayed, summary.skipped, summary.firstSeq, summary.lastSeq], [3, 3, 0, 2, 4]);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 3);
     assert.is(await inboxCount(jsm, "actors.mailer.>"), 0, "the other actor's inbox is untouched");
@@ -56,11 +61,19 @@ test("replay from a sequence sends that range to one actor's inbox only, keeping
     assert.is(first!.header.get(JetbusHeaders.OriginSeq), String(events[3]!.seq));
 
     // the same run id again inside the duplicate window: the inbox dedupes every copy
-    const again = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), { storeStream: config.store.stream, from: { seq: 2 }, to: { seq: 4 }, runId: "run1" });
+    const again = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), {
+      storeStream: config.store.stream,
+      from: { seq: 2 },
+      to: { seq: 4 },
+      runId: "run1",
+    });
     assert.equal([again.replayed, again.duplicates], [3, 3]);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 3);
     // a new run id sends fresh copies
-    const fresh = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), { storeStream: config.store.stream, from: { seq: 5 } });
+    const fresh = await replayToActor(nc, jsm, replayTargetFor(config, "projector", { all: true }), {
+      storeStream: config.store.stream,
+      from: { seq: 5 },
+    });
     assert.equal([fresh.replayed, fresh.duplicates, fresh.firstSeq], [1, 0, 5]);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 4);
   } finally {
@@ -76,7 +89,10 @@ test("replay from a time starts at the first event stored at or after it; ordere
     const from = new Date(early[1]!.time.getTime() + 1);
     await waitFor(() => Date.now() > from.getTime() + 1, "the clock to pass the replay start");
     const late = await publishEvents(nc, 3, "late");
-    const summary = await replayToActor(nc, jsm, replayTargetFor(config, "ledger", { all: true }), { storeStream: config.store.stream, from: { time: from } });
+    const summary = await replayToActor(nc, jsm, replayTargetFor(config, "ledger", { all: true }), {
+      storeStream: config.store.stream,
+      from: { time: from },
+    });
     assert.equal([summary.scanned, summary.replayed, summary.firstSeq, summary.lastSeq], [3, 3, late[0]!.seq, late[2]!.seq]);
     for (let i = 0; i < 3; i++) {
       const p = partitionOf(`corr-late-${i}`, 4);
@@ -86,7 +102,10 @@ test("replay from a time starts at the first event stored at or after it; ordere
     assert.is(await inboxCount(jsm, "actors.ledger.>"), 3);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 0);
     // a time after everything: nothing to do, and it returns promptly
-    const none = await replayToActor(nc, jsm, replayTargetFor(config, "ledger", { all: true }), { storeStream: config.store.stream, from: { time: new Date(Date.now() + 60_000) } });
+    const none = await replayToActor(nc, jsm, replayTargetFor(config, "ledger", { all: true }), {
+      storeStream: config.store.stream,
+      from: { time: new Date(Date.now() + 60_000) },
+    });
     assert.is(none.replayed, 0);
   } finally {
     await stop();
@@ -100,15 +119,27 @@ test("without --all the current rules decide: only events routed to the actor, t
     const js = jetstream(nc);
     const local = configFrom({
       actors: [{ name: "projector" }, { name: "mailer" }],
-      routes: { rules: [{ name: "to-projector", match: { type: "UserCreated" }, to: ["projector"], transform: { pick: ["name"] } }, { match: { type: "OrderPlaced" }, to: ["mailer"] }] },
+      routes: {
+        rules: [
+          { name: "to-projector", match: { type: "UserCreated" }, to: ["projector"], transform: { pick: ["name"] } },
+          { match: { type: "OrderPlaced" }, to: ["mailer"] },
+        ],
+      },
     });
-    for (const e of [createEvent({ type: "UserCreated", data: { name: "ann", secret: 1 } }), createEvent({ type: "OrderPlaced", data: {} }), createEvent({ type: "UserCreated", data: { name: "bob", secret: 2 } })]) {
+    for (const e of [
+      createEvent({ type: "UserCreated", data: { name: "ann", secret: 1 } }),
+      createEvent({ type: "OrderPlaced", data: {} }),
+      createEvent({ type: "UserCreated", data: { name: "bob", secret: 2 } }),
+    ]) {
       const w = encodeEvent(e);
       await js.publish(w.subject, w.data, { headers: w.headers });
     }
     const live = await liveConfig(jsm, local);
     assert.equal([live.revision, live.source], [null, "local config"]);
-    const s = await replayToActor(nc, jsm, replayTargetFor(live.config, "projector"), { storeStream: local.store.stream, from: { seq: 1 } });
+    const s = await replayToActor(nc, jsm, replayTargetFor(live.config, "projector"), {
+      storeStream: local.store.stream,
+      from: { seq: 1 },
+    });
     assert.equal([s.scanned, s.replayed, s.skipped], [3, 2, 1]);
     const copy = await jsm.streams.getMessage(Streams.Inbox, { last_by_subj: "actors.projector.0" });
     assert.equal(JSON.parse(new TextDecoder().decode(copy!.data)), { name: "bob" });
@@ -117,10 +148,16 @@ test("without --all the current rules decide: only events routed to the actor, t
 
     // rules applied to KV jetbus-config win over the local file: now OrderPlaced goes to projector too
     const kv = await new Kvm(nc).create(Buckets.Config);
-    const rev = await kv.put(ROUTES_KEY, JSON.stringify({ ...local, routes: { mode: "all-matches", rules: [{ match: { type: "OrderPlaced" }, to: ["projector"] }] } }));
+    const rev = await kv.put(
+      ROUTES_KEY,
+      JSON.stringify({ ...local, routes: { mode: "all-matches", rules: [{ match: { type: "OrderPlaced" }, to: ["projector"] }] } }),
+    );
     const applied = await liveConfig(jsm, local);
     assert.is(applied.revision, rev);
-    const s2 = await replayToActor(nc, jsm, replayTargetFor(applied.config, "projector", { revision: rev }), { storeStream: local.store.stream, from: { seq: 1 } });
+    const s2 = await replayToActor(nc, jsm, replayTargetFor(applied.config, "projector", { revision: rev }), {
+      storeStream: local.store.stream,
+      from: { seq: 1 },
+    });
     assert.equal([s2.replayed, s2.skipped], [1, 2]);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 3);
   } finally {
@@ -129,7 +166,10 @@ test("without --all the current rules decide: only events routed to the actor, t
 });
 
 test("an unknown actor is a typed error before anything is read", () => {
-  assert.throws(() => replayTargetFor(config, "nobody", { all: true }), (e: unknown) => e instanceof UnknownActorError && /projector, mailer, ledger/.test((e as Error).message));
+  assert.throws(
+    () => replayTargetFor(config, "nobody", { all: true }),
+    (e: unknown) => e instanceof UnknownActorError && /projector, mailer, ledger/.test((e as Error).message),
+  );
 });
 
 test.run();

@@ -17,7 +17,8 @@ async function store(nc: NatsConnection, e: Event): Promise<number> {
   return (await jetstream(nc).publish(w.subject, w.data, { headers: w.headers })).seq;
 }
 
-const shape = (nodes: readonly TraceNode[]): unknown => nodes.map((n) => (n.children.length ? [n.event.type, shape(n.children)] : n.event.type));
+const shape = (nodes: readonly TraceNode[]): unknown =>
+  nodes.map((n) => (n.children.length ? [n.event.type, shape(n.children)] : n.event.type));
 
 test("trace builds the causal tree from the store, with markers and dead letters per event", async () => {
   const { nc, stop } = await startServer();
@@ -40,7 +41,10 @@ test("trace builds the causal tree from the store, with markers and dead letters
     await mailer.put(tokenFor(root.id), JSON.stringify({ at: "2026-01-01T00:00:03.000Z", attempts: 3, replica: "mailer-r2" }));
 
     await jsm.streams.add({ name: Streams.DeadLetter, subjects: ["dlq.>"] });
-    for (const [e, error] of [[welcome, "smtp down"], [other, "not this flow"]] as const) {
+    for (const [e, error] of [
+      [welcome, "smtp down"],
+      [other, "not this flow"],
+    ] as const) {
       const w = encodeEvent(e, { subject: Subjects.deadLetter("mailer"), msgId: `${e.id}:mailer:dlq` });
       w.headers.set(JetbusHeaders.Actor, "mailer");
       w.headers.set(JetbusHeaders.Attempts, "5");
@@ -50,15 +54,28 @@ test("trace builds the causal tree from the store, with markers and dead letters
       await jetstream(nc).publish(w.subject, w.data, { headers: w.headers });
     }
 
-    const facts = await gatherTraceFacts(nc, jsm, { correlationId: "flow-1", lookup: storeCorrelationLookup(nc, jsm, config.store), actors: config.actors.map((a) => a.name) });
+    const facts = await gatherTraceFacts(nc, jsm, {
+      correlationId: "flow-1",
+      lookup: storeCorrelationLookup(nc, jsm, config.store),
+      actors: config.actors.map((a) => a.name),
+    });
     const tree = buildTraceTree(facts);
     assert.is(tree.events, 4);
     assert.equal(shape(tree.roots), [["UserCreated", [["WelcomeMailQueued", ["WelcomeMailSent"]], "ProfileCreated"]]]);
     const top = tree.roots[0]!;
     assert.is(top.seq, seqs[root.id]);
-    assert.equal(top.handled.map((h) => [h.actor, h.attempts, h.replica]), [["mailer", 3, "mailer-r2"], ["users", 1, "users-r1"]]);
+    assert.equal(
+      top.handled.map((h) => [h.actor, h.attempts, h.replica]),
+      [
+        ["mailer", 3, "mailer-r2"],
+        ["users", 1, "users-r1"],
+      ],
+    );
     const queued = top.children[0]!;
-    assert.equal(queued.deadLetters.map((d) => [d.actor, d.attempts, d.error, d.errorCode]), [["mailer", 5, "smtp down", "SMTP"]]);
+    assert.equal(
+      queued.deadLetters.map((d) => [d.actor, d.attempts, d.error, d.errorCode]),
+      [["mailer", 5, "smtp down", "SMTP"]],
+    );
     assert.is(tree.deadLettered, 1, "the other correlation's dead letter is not shown");
     const text = renderTrace(tree);
     assert.match(text, /✓ mailer handled at 2026-01-01T00:00:03.000Z after 3 attempt\(s\) by mailer-r2/);
@@ -72,7 +89,11 @@ test("trace of an unknown correlation, or on a server without a store, finds not
   const { nc, stop } = await startServer();
   try {
     const jsm = await jetstreamManager(nc);
-    const facts = await gatherTraceFacts(nc, jsm, { correlationId: "nope", lookup: storeCorrelationLookup(nc, jsm, config.store), actors: ["users"] });
+    const facts = await gatherTraceFacts(nc, jsm, {
+      correlationId: "nope",
+      lookup: storeCorrelationLookup(nc, jsm, config.store),
+      actors: ["users"],
+    });
     assert.equal(facts.events, []);
     const names: string[] = [];
     for await (const s of jsm.streams.names()) names.push(s);

@@ -13,7 +13,13 @@ import { event, header, json, publishEvents, readAll, revisionOf, routerDeps, te
 
 const actors = [{ name: "a" }, { name: "b" }, { name: "c" }];
 const v1 = testConfig({ actors, routes: { rules: [{ name: "v1", match: { type: "Order*" }, to: ["a", "b"] }] } });
-const v2doc = { store: { storage: "memory" }, actors, routes: { rules: [{ name: "v2", match: { type: "Order*", data: { exists: ["id"] } }, to: ["b", "c"], transform: { set: { routedBy: "v2" } } }] } };
+const v2doc = {
+  store: { storage: "memory" },
+  actors,
+  routes: {
+    rules: [{ name: "v2", match: { type: "Order*", data: { exists: ["id"] } }, to: ["b", "c"], transform: { set: { routedBy: "v2" } } }],
+  },
+};
 
 test("a config apply is picked up by two running replicas between events: none lost, none half-applied", async () => {
   const { nc, server, stop } = await startServer();
@@ -25,7 +31,10 @@ test("a config apply is picked up by two running replicas between events: none l
     const r1 = (await store.apply(v1)).revision;
     routers.push(await startRouter(routerDeps(nodeA, v1), { heartbeatMs: 200, maxInFlight: 32 }));
     routers.push(await startRouter(routerDeps(nodeB, v1), { heartbeatMs: 200, maxInFlight: 32 }));
-    assert.equal(routers.map((r) => r.revision), [r1, r1]);
+    assert.equal(
+      routers.map((r) => r.revision),
+      [r1, r1],
+    );
 
     // events keep flowing while the config changes
     const total = 400;
@@ -54,10 +63,14 @@ test("a config apply is picked up by two running replicas between events: none l
     assert.ok(switchedAt < total, "events flowed after the switch");
 
     const jsm = await jetstreamManager(nc);
-    await waitFor(async () => {
-      const ci = await jsm.consumers.info(v1.store.stream, Consumers.router);
-      return ci.num_pending === 0 && ci.num_ack_pending === 0;
-    }, "every event routed and acked", 30_000);
+    await waitFor(
+      async () => {
+        const ci = await jsm.consumers.info(v1.store.stream, Consumers.router);
+        return ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      "every event routed and acked",
+      30_000,
+    );
 
     const copies = await readAll(nc, Streams.Inbox);
     const byEvent = new Map<string, typeof copies>();
@@ -82,11 +95,15 @@ test("a config apply is picked up by two running replicas between events: none l
     assert.equal([...seen].sort(), [r1, r2]);
 
     // each replica reports the revision it runs in KV jetbus-presence (what `jetbus status` shows)
-    await waitFor(async () => {
-      const entries = (await readKvEntries(nc, jsm, Buckets.Presence, "router.>")) ?? [];
-      const revs = entries.map((e) => parseJsonObject(e.value).configRevision);
-      return entries.length === 2 && revs.every((r) => r === r2);
-    }, "presence shows both replicas on revision 2", 30_000);
+    await waitFor(
+      async () => {
+        const entries = (await readKvEntries(nc, jsm, Buckets.Presence, "router.>")) ?? [];
+        const revs = entries.map((e) => parseJsonObject(e.value).configRevision);
+        return entries.length === 2 && revs.every((r) => r === r2);
+      },
+      "presence shows both replicas on revision 2",
+      30_000,
+    );
   } finally {
     await Promise.all(routers.map((r) => r.stop()));
     await nodeA.close();

@@ -35,7 +35,11 @@ function assertOrderedAndOnce(copies: readonly StoredMsg[], what: string): void 
   assert.is(new Set(ids).size, ids.length, `${what}: each ledger copy once`);
   for (const [subject, seqs] of originSeqsBySubject(ledger)) {
     const outOfOrder = seqs.findIndex((s, i) => i > 0 && s <= seqs[i - 1]!);
-    assert.is(outOfOrder, -1, `${what}: ${subject} in stream order (first break at index ${outOfOrder}: ${seqs.slice(Math.max(0, outOfOrder - 2), outOfOrder + 2).join(",")})`);
+    assert.is(
+      outOfOrder,
+      -1,
+      `${what}: ${subject} in stream order (first break at index ${outOfOrder}: ${seqs.slice(Math.max(0, outOfOrder - 2), outOfOrder + 2).join(",")})`,
+    );
   }
   // per key, the copies follow the data's own counter (published in stream order per key)
   const byKey = new Map<string, number[]>();
@@ -43,7 +47,12 @@ function assertOrderedAndOnce(copies: readonly StoredMsg[], what: string): void 
     const d = json(m) as { account: string; n: number };
     byKey.set(d.account, [...(byKey.get(d.account) ?? []), d.n]);
   }
-  for (const [key, ns] of byKey) assert.equal(ns, [...ns].sort((a, b) => a - b), `${what}: key ${key} in order`);
+  for (const [key, ns] of byKey)
+    assert.equal(
+      ns,
+      [...ns].sort((a, b) => a - b),
+      `${what}: key ${key} in order`,
+    );
 }
 
 test("three router replicas: ordered copies in stream order, each once, across an abrupt loss of the pinned replica, which a standby replaces within the pinned TTL", async () => {
@@ -52,7 +61,10 @@ test("three router replicas: ordered copies in stream order, each once, across a
   try {
     for (let i = 0; i < 3; i++) {
       const rnc = await connectNats({ servers: server.url, name: `router-${i}` });
-      replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, config), { maxInFlight: 64, ackWaitMs: 5_000, heartbeatMs: 500 }) });
+      replicas.push({
+        nc: rnc,
+        router: await startRouter(routerDeps(rnc, config), { maxInFlight: 64, ackWaitMs: 5_000, heartbeatMs: 500 }),
+      });
     }
     const holders = () => replicas.filter((r) => r.router.ordered);
 
@@ -73,7 +85,11 @@ test("three router replicas: ordered copies in stream order, each once, across a
     const inboxCount = async () => (await jsm.streams.info(Streams.Inbox)).state.messages;
     await waitFor(async () => (await inboxCount()) >= TOTAL / 2, "a good part routed", 60_000);
     // the pinned replica itself makes progress (acks), not only the competing lane
-    await waitFor(async () => (await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)).ack_floor.stream_seq >= TOTAL / 4, "the pinned replica acks ordered events", 60_000);
+    await waitFor(
+      async () => (await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)).ack_floor.stream_seq >= TOTAL / 4,
+      "the pinned replica acks ordered events",
+      60_000,
+    );
     assert.is(holders().length, 1, "the others stay standbys while it pulls");
     assert.ok(published < TOTAL || (await inboxCount()) < 2 * TOTAL, "the holder is killed mid-run");
 
@@ -87,14 +103,23 @@ test("three router replicas: ordered copies in stream order, each once, across a
     await flow;
     await pub.close();
 
-    await waitFor(async () => {
-      const [all, ordered] = await Promise.all([jsm.consumers.info(Streams.Events, Consumers.router), jsm.consumers.info(Streams.Events, Consumers.routerOrdered)]);
-      return [all, ordered].every((ci) => ci.ack_floor.stream_seq === TOTAL && ci.num_pending === 0 && ci.num_ack_pending === 0);
-    }, "both lanes acked every event", 90_000, 200);
+    await waitFor(
+      async () => {
+        const [all, ordered] = await Promise.all([
+          jsm.consumers.info(Streams.Events, Consumers.router),
+          jsm.consumers.info(Streams.Events, Consumers.routerOrdered),
+        ]);
+        return [all, ordered].every((ci) => ci.ack_floor.stream_seq === TOTAL && ci.num_pending === 0 && ci.num_ack_pending === 0);
+      },
+      "both lanes acked every event",
+      90_000,
+      200,
+    );
 
     const copies = await readAll(nc, Streams.Inbox);
     assertOrderedAndOnce(copies, "after takeover");
-    const count = (actor: string) => new Set(copies.filter((m) => m.subject.startsWith(`actors.${actor}.`)).map((m) => header(m, "Nats-Msg-Id"))).size;
+    const count = (actor: string) =>
+      new Set(copies.filter((m) => m.subject.startsWith(`actors.${actor}.`)).map((m) => header(m, "Nats-Msg-Id"))).size;
     assert.is(count("ledger"), TOTAL, "every ledger copy (none lost)");
     assert.is(count("audit"), TOTAL, "every audit copy (competing lane: none lost)");
     assert.is(copies.length, 2 * TOTAL, "no duplicate stored");
@@ -108,34 +133,61 @@ test("three router replicas: ordered copies in stream order, each once, across a
 test("the first ordered actor added by a live config: its copies switch lanes without loss or duplicate", async () => {
   const { server, nc, stop } = await startServer();
   const replicas: Replica[] = [];
-  const unordered = testConfig({ actors: [{ name: "audit" }, { name: "ledger" }], routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger", "audit"] }] } });
+  const unordered = testConfig({
+    actors: [{ name: "audit" }, { name: "ledger" }],
+    routes: { rules: [{ name: "payments", match: { type: "Payment" }, to: ["ledger", "audit"] }] },
+  });
   try {
     for (let i = 0; i < 2; i++) {
       const rnc = await connectNats({ servers: server.url, name: `router-${i}` });
       replicas.push({ nc: rnc, router: await startRouter(routerDeps(rnc, unordered), { maxInFlight: 32, ackWaitMs: 5_000 }) });
     }
     const jsm = await jetstreamManager(nc);
-    assert.is(await jsm.consumers.info(Streams.Events, Consumers.routerOrdered).catch(() => null), null, "no ordered lane without ordered actors");
+    assert.is(
+      await jsm.consumers.info(Streams.Events, Consumers.routerOrdered).catch(() => null),
+      null,
+      "no ordered lane without ordered actors",
+    );
     const pub = new BulkPublisher(nc);
-    const publish = (from: number, n: number) => Promise.all(Array.from({ length: n }, (_, i) => pub.publish(encodeEvent(event("Payment", { account: `acc-${(from + i) % KEYS}`, n: from + i })))));
+    const publish = (from: number, n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          pub.publish(encodeEvent(event("Payment", { account: `acc-${(from + i) % KEYS}`, n: from + i }))),
+        ),
+      );
     await publish(0, 200);
 
     const store = await ConfigStore.open(nc);
-    const applied = await store.apply({ ...unordered, actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: PARTITIONS } }] });
+    const applied = await store.apply({
+      ...unordered,
+      actors: [{ name: "audit" }, { name: "ledger", ordered: { key: "data.account", partitions: PARTITIONS } }],
+    });
     await waitFor(() => replicas.every((r) => r.router.revision === applied.revision), "both replicas on the new revision");
     await publish(200, 300);
     await waitFor(() => replicas.some((r) => r.router.ordered), "a replica is pinned to the new ordered lane", 20_000);
     await pub.close();
 
-    await waitFor(async () => {
-      const [all, ordered] = await Promise.all([jsm.consumers.info(Streams.Events, Consumers.router), jsm.consumers.info(Streams.Events, Consumers.routerOrdered)]);
-      return all.ack_floor.stream_seq === 500 && all.num_pending + all.num_ack_pending + ordered.num_pending + ordered.num_ack_pending === 0;
-    }, "both lanes acked every event", 60_000, 200);
+    await waitFor(
+      async () => {
+        const [all, ordered] = await Promise.all([
+          jsm.consumers.info(Streams.Events, Consumers.router),
+          jsm.consumers.info(Streams.Events, Consumers.routerOrdered),
+        ]);
+        return (
+          all.ack_floor.stream_seq === 500 && all.num_pending + all.num_ack_pending + ordered.num_pending + ordered.num_ack_pending === 0
+        );
+      },
+      "both lanes acked every event",
+      60_000,
+      200,
+    );
     const copies = await readAll(nc, Streams.Inbox);
     const ledgerIds = copies.filter((m) => m.subject.startsWith("actors.ledger.")).map((m) => header(m, "Nats-Msg-Id"));
     assert.is(new Set(ledgerIds).size, 500, "every ledger copy, before and after the switch");
     assert.is(ledgerIds.length, 500, "none twice");
-    const after = copies.filter((m) => m.subject.startsWith("actors.ledger.") && Number(header(m, JetbusHeaders.ConfigRevision)) === applied.revision);
+    const after = copies.filter(
+      (m) => m.subject.startsWith("actors.ledger.") && Number(header(m, JetbusHeaders.ConfigRevision)) === applied.revision,
+    );
     assertOrderedAndOnce(after, "after the switch");
   } finally {
     for (const r of replicas) await r.router.stop();

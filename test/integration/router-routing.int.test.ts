@@ -12,9 +12,18 @@ const config = testConfig({
   actors: [{ name: "audit" }, { name: "mailer" }, { name: "ledger", ordered: { key: "data.account", partitions: 3 } }],
   routes: {
     rules: [
-      { name: "signups", match: { type: "User*" }, to: ["audit", "mailer"], transform: { pick: ["user.email", "user.name"], rename: { "user.email": "to" }, set: { template: "welcome" } } },
+      {
+        name: "signups",
+        match: { type: "User*" },
+        to: ["audit", "mailer"],
+        transform: { pick: ["user.email", "user.name"], rename: { "user.email": "to" }, set: { template: "welcome" } },
+      },
       { name: "accounts-audit", match: { type: "Account.>" }, to: ["audit"] },
-      { name: "big-payments", match: { type: "Payment", data: { all: [{ gte: { amount: 1000 } }, { regex: { currency: "^(EUR|USD)$" } }] } }, to: ["ledger", "audit"] },
+      {
+        name: "big-payments",
+        match: { type: "Payment", data: { all: [{ gte: { amount: 1000 } }, { regex: { currency: "^(EUR|USD)$" } }] } },
+        to: ["ledger", "audit"],
+      },
       { name: "small-payments", match: { type: "Payment", source: "shop*", data: { lt: { amount: 1000 } } }, to: ["ledger"] },
     ],
   },
@@ -48,10 +57,14 @@ test("routes to inboxes with fan-out, transforms, headers, unrouted and quaranti
     await js.publish("events.Broken", badBytes, { headers: badHeaders });
 
     const jsm = await jetstreamManager(nc);
-    await waitFor(async () => {
-      const ci = await jsm.consumers.info(config.store.stream, Consumers.router);
-      return ci.num_pending === 0 && ci.num_ack_pending === 0 && ci.ack_floor.stream_seq === 7;
-    }, "router acked all 7 events", 30_000);
+    await waitFor(
+      async () => {
+        const ci = await jsm.consumers.info(config.store.stream, Consumers.router);
+        return ci.num_pending === 0 && ci.num_ack_pending === 0 && ci.ack_floor.stream_seq === 7;
+      },
+      "router acked all 7 events",
+      30_000,
+    );
 
     const inbox = await readAll(nc, Streams.Inbox);
     const ids = inbox.map((m) => header(m, "Nats-Msg-Id"));
@@ -80,7 +93,10 @@ test("routes to inboxes with fan-out, transforms, headers, unrouted and quaranti
     assert.is(inbox.length, 8, inbox.map((m) => `${m.subject} ${header(m, "Nats-Msg-Id")} ${header(m, "ce-type")}`).join("; "));
 
     const unrouted = await readAll(nc, Streams.Unrouted);
-    assert.equal(unrouted.map((m) => [m.subject, header(m, "ce-id")]), [["unrouted.Payment", smallElsewhere.id]]);
+    assert.equal(
+      unrouted.map((m) => [m.subject, header(m, "ce-id")]),
+      [["unrouted.Payment", smallElsewhere.id]],
+    );
     assert.is(header(unrouted[0]!, JetbusHeaders.OriginSeq), "4");
 
     const quarantined = await readAll(nc, Streams.Quarantine);
@@ -112,8 +128,14 @@ test("ordered actor: copies of one key reach its partition in stream order", asy
     const ledger = (await readAll(nc, Streams.Inbox)).filter((m) => m.subject.startsWith("actors.ledger."));
     assert.is(ledger.length, 60);
     for (let k = 0; k < 4; k++) {
-      const amounts = ledger.filter((m) => (json(m) as { account: string }).account === `acc-${k}`).map((m) => (json(m) as { amount: number }).amount);
-      assert.equal(amounts, [...amounts].sort((a, b) => a - b), `acc-${k} in order`);
+      const amounts = ledger
+        .filter((m) => (json(m) as { account: string }).account === `acc-${k}`)
+        .map((m) => (json(m) as { amount: number }).amount);
+      assert.equal(
+        amounts,
+        [...amounts].sort((a, b) => a - b),
+        `acc-${k} in order`,
+      );
       assert.is(amounts.length, 15);
     }
   } finally {
@@ -137,9 +159,19 @@ test("a starting router first re-routes what a crashed replica took and never ac
     assert.is(taken, 5);
 
     router = await startRouter(routerDeps(nc, config));
-    await waitFor(async () => (await readAll(nc, Streams.Inbox)).filter((m) => m.subject.startsWith("actors.ledger.")).length === 10, "all ten ledger copies well before ack_wait", 30_000);
-    const amounts = (await readAll(nc, Streams.Inbox)).filter((m) => m.subject.startsWith("actors.ledger.")).map((m) => (json(m) as { amount: number }).amount);
-    assert.equal(amounts, events.map((e) => (e.data as { amount: number }).amount), "stream order kept across the crash");
+    await waitFor(
+      async () => (await readAll(nc, Streams.Inbox)).filter((m) => m.subject.startsWith("actors.ledger.")).length === 10,
+      "all ten ledger copies well before ack_wait",
+      30_000,
+    );
+    const amounts = (await readAll(nc, Streams.Inbox))
+      .filter((m) => m.subject.startsWith("actors.ledger."))
+      .map((m) => (json(m) as { amount: number }).amount);
+    assert.equal(
+      amounts,
+      events.map((e) => (e.data as { amount: number }).amount),
+      "stream order kept across the crash",
+    );
   } finally {
     await router?.stop();
     await stop();

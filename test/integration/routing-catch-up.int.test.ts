@@ -28,7 +28,13 @@ for (const allowDirect of [true, false]) {
       await jsm.streams.deleteMessage("S", 300);
       await jsm.streams.deleteMessage("S", 555);
       const seen: number[] = [];
-      const result = await rerouteUnacked(jsm, "S", "d", async (m) => void seen.push(m.seq), () => false);
+      const result = await rerouteUnacked(
+        jsm,
+        "S",
+        "d",
+        async (m) => void seen.push(m.seq),
+        () => false,
+      );
       const expected = Array.from({ length: 590 }, (_, i) => i + 11).filter((s) => s !== 300 && s !== 555);
       assert.equal(seen, expected);
       assert.equal({ from: result.from, to: result.to, rerouted: result.rerouted }, { from: 11, to: 600, rerouted: 588 });

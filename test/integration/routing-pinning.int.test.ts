@@ -27,7 +27,9 @@ async function pinOf(nc: NatsConnection): Promise<string> {
 }
 
 async function publish(pub: BulkPublisher, from: number, n: number): Promise<void> {
-  await Promise.all(Array.from({ length: n }, (_, i) => pub.publish(encodeEvent(event("Payment", { account: `acc-${(from + i) % 4}`, n: from + i })))));
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => pub.publish(encodeEvent(event("Payment", { account: `acc-${(from + i) % 4}`, n: from + i })))),
+  );
 }
 
 test("a stopping router unpins itself: the server holds no pin for it, and the standby is pinned by the next event", async () => {
@@ -65,7 +67,14 @@ test("an ordered durable made before pinning (the lease era) is pinned in place,
     await ensureEventStream(jsm, config.store);
     const pub = new BulkPublisher(nc);
     await publish(pub, 0, 10);
-    await jsm.consumers.add(Streams.Events, { durable_name: Consumers.routerOrdered, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 6, filter_subject: `${Subjects.events}.>`, max_ack_pending: 20_000 });
+    await jsm.consumers.add(Streams.Events, {
+      durable_name: Consumers.routerOrdered,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: 6,
+      filter_subject: `${Subjects.events}.>`,
+      max_ack_pending: 20_000,
+    });
     router = await startRouter(routerDeps(nc, config), { ackWaitMs: 5_000 });
     const ci = (await jsm.consumers.info(Streams.Events, Consumers.routerOrdered)) as PinnedInfo;
     assert.is(ci.config.priority_policy, "pinned_client");

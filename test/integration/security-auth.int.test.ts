@@ -87,23 +87,42 @@ test("NKey seed file", async () => {
 function natsJwt(issuer: KeyPair, sub: string, name: string, nats: object): string {
   const b64 = (x: string | Uint8Array) => Buffer.from(x).toString("base64url");
   const header = b64(JSON.stringify({ typ: "JWT", alg: "ed25519-nkey" }));
-  const claims = b64(JSON.stringify({ jti: randomBytes(16).toString("hex").toUpperCase(), iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), name, sub, nats }));
+  const claims = b64(
+    JSON.stringify({
+      jti: randomBytes(16).toString("hex").toUpperCase(),
+      iat: Math.floor(Date.now() / 1000),
+      iss: issuer.getPublicKey(),
+      name,
+      sub,
+      nats,
+    }),
+  );
   return `${header}.${claims}.${b64(issuer.sign(new TextEncoder().encode(`${header}.${claims}`)))}`;
 }
 
 function credsFile(file: string, account: KeyPair, user: KeyPair): string {
   const jwt = natsJwt(account, user.getPublicKey(), "app", { type: "user", version: 2, pub: {}, sub: {}, subs: -1, data: -1, payload: -1 });
   const seed = new TextDecoder().decode(user.getSeed());
-  writeFileSync(file, `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`, { mode: 0o600 });
+  writeFileSync(
+    file,
+    `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
+    { mode: 0o600 },
+  );
   return file;
 }
 
 test(".creds file (operator mode: operator, system and JetStream account JWTs preloaded in a memory resolver)", async () => {
-  const op = createOperator(), sys = createAccount(), account = createAccount();
+  const op = createOperator(),
+    sys = createAccount(),
+    account = createAccount();
   const open = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
   const opJwt = natsJwt(op, op.getPublicKey(), "jetbus-test", { type: "operator", version: 2, system_account: sys.getPublicKey() });
   const sysJwt = natsJwt(op, sys.getPublicKey(), "SYS", { type: "account", version: 2, limits: open });
-  const accJwt = natsJwt(op, account.getPublicKey(), "JETBUS", { type: "account", version: 2, limits: { ...open, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
+  const accJwt = natsJwt(op, account.getPublicKey(), "JETBUS", {
+    type: "account",
+    version: 2,
+    limits: { ...open, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+  });
   const auth = [
     `operator: ${opJwt}`,
     `system_account: ${sys.getPublicKey()}`,
@@ -112,7 +131,10 @@ test(".creds file (operator mode: operator, system and JetStream account JWTs pr
   ].join("\n");
   await roundTrip(auth, { creds_file: credsFile(join(dir, "app.creds"), account, createUser()) });
   // a user signed by an account the operator never issued is refused
-  assert.match(await refused(auth, { creds_file: credsFile(join(dir, "rogue.creds"), createAccount(), createUser()) }), /Authorization Violation/i);
+  assert.match(
+    await refused(auth, { creds_file: credsFile(join(dir, "rogue.creds"), createAccount(), createUser()) }),
+    /Authorization Violation/i,
+  );
 });
 
 const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
@@ -124,11 +146,41 @@ test("TLS with a private CA, server cert and a verified client cert", async () =
   }
   const p = (f: string) => join(dir, f);
   const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=jetbus-test-ca", "-keyout", p("ca.key"), "-out", p("ca.pem"));
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=jetbus-test-ca",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.pem"),
+  );
   writeFileSync(p("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   for (const who of ["server", "client"]) {
     ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${who}`, "-keyout", p(`${who}.key`), "-out", p(`${who}.csr`));
-    ssl("x509", "-req", "-in", p(`${who}.csr`), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", p("san.ext"), "-out", p(`${who}.pem`));
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      p(`${who}.csr`),
+      "-CA",
+      p("ca.pem"),
+      "-CAkey",
+      p("ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      p("san.ext"),
+      "-out",
+      p(`${who}.pem`),
+    );
   }
   const auth = `tls { cert_file: ${JSON.stringify(p("server.pem"))}, key_file: ${JSON.stringify(p("server.key"))}, ca_file: ${JSON.stringify(p("ca.pem"))}, verify: true }`;
   await roundTrip(auth, { tls: { ca: p("ca.pem"), cert: p("client.pem"), key: p("client.key") } }, (s) => `tls://127.0.0.1:${s.port}`);
@@ -158,9 +210,16 @@ test("no secret is ever logged: a logged config shows [redacted] instead of pass
     log.info({ password: ${JSON.stringify(secrets.pass)} }, "password key");
     log.flush();
   `;
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd(), encoding: "utf8", env: { ...process.env, JETBUS_LOG_JSON: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: process.cwd(),
+    encoding: "utf8",
+    env: { ...process.env, JETBUS_LOG_JSON: "1" },
+  });
   assert.is(r.status, 0, r.stderr);
-  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("{"));
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"));
   assert.is(lines.length, 4, r.stderr);
   for (const s of Object.values(secrets)) assert.not.ok(r.stderr.includes(s), `secret ${s.slice(0, 6)}... leaked: ${r.stderr}`);
   assert.ok(r.stderr.includes("[redacted]"));

@@ -46,7 +46,11 @@ test.before(async () => {
   await jsm.streams.add({ name: Streams.Events, subjects: [`${Subjects.events}.>`] });
   await jsm.streams.add({ name: Streams.Inbox, subjects: ["actors.>"], retention: RetentionPolicy.Workqueue });
   for (const a of actors) {
-    await jsm.consumers.add(Streams.Inbox, { durable_name: Consumers.actor(a.name), filter_subject: Subjects.inboxAll(a.name), ack_policy: AckPolicy.Explicit });
+    await jsm.consumers.add(Streams.Inbox, {
+      durable_name: Consumers.actor(a.name),
+      filter_subject: Subjects.inboxAll(a.name),
+      ack_policy: AckPolicy.Explicit,
+    });
   }
   const js = jetstream(admin);
   await js.publish(Subjects.inbox("user-handler-1"), "for handler 1");
@@ -92,7 +96,10 @@ test("the publisher cannot publish outside events.> (e.g. straight into an inbox
 test("the publisher cannot read an inbox: no consumer API, no fetch, no subscription, no snooping on replies", async () => {
   const pub = await as(Users.publisher);
   await denied(jetstream(pub).consumers.get(Streams.Inbox, "user-handler-1"), `CONSUMER.INFO.${Streams.Inbox}.user-handler-1`);
-  await denied(pub.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }), "MSG.NEXT");
+  await denied(
+    pub.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }),
+    "MSG.NEXT",
+  );
   for (const subject of ["actors.>", "_INBOX.>", `_INBOX.${Users.actor("user-handler-1")}.>`]) {
     const sub = pub.subscribe(subject);
     const closedWith = (await sub.closed) as Error | void;
@@ -108,12 +115,28 @@ test("an actor cannot consume another actor's inbox (it may read the durable's i
   // the client reports the refused pull as missed heartbeats (or nothing): no message either way
   const stolen = await other.next({ expires: 2000 }).catch(() => null);
   assert.is(stolen, null, "no message delivered to another actor");
-  await denied(h2.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }), "MSG.NEXT");
+  await denied(
+    h2.request(`$JS.API.CONSUMER.MSG.NEXT.${Streams.Inbox}.user-handler-1`, JSON.stringify({ batch: 1 }), { timeout: 5000 }),
+    "MSG.NEXT",
+  );
   await denied(h2.request(`$JS.ACK.${Streams.Inbox}.user-handler-1.1.1.1.0.0`, "+ACK", { timeout: 5000 }), "$JS.ACK");
   // nor create a consumer of its own over another actor's subjects
-  await denied(jetstreamManager(h2).then((m) => m.consumers.add(Streams.Inbox, { durable_name: "sneaky", filter_subject: Subjects.inboxAll("user-handler-1"), ack_policy: AckPolicy.Explicit })), "CONSUMER");
+  await denied(
+    jetstreamManager(h2).then((m) =>
+      m.consumers.add(Streams.Inbox, {
+        durable_name: "sneaky",
+        filter_subject: Subjects.inboxAll("user-handler-1"),
+        ack_policy: AckPolicy.Explicit,
+      }),
+    ),
+    "CONSUMER",
+  );
   const jsm = await jetstreamManager(await as(Users.admin));
-  assert.is((await jsm.consumers.info(Streams.Inbox, "user-handler-1")).num_pending, 1, "handler 1's message is still waiting for handler 1");
+  assert.is(
+    (await jsm.consumers.info(Streams.Inbox, "user-handler-1")).num_pending,
+    1,
+    "handler 1's message is still waiting for handler 1",
+  );
 });
 
 test("an actor consumes and acks its own inbox; the work queue is then empty for it", async () => {
@@ -149,9 +172,15 @@ test("the start-up durability check works for role users, who may not list strea
   const router = await as(Users.router);
   // EVENTS was added with server defaults, so it differs from the config's store settings
   const findings = await checkDurability(await jetstreamManager(router), configFrom({}));
-  assert.ok(findings.some((f) => f.subject === Streams.Events && f.kind === FindingKind.ConfigDrift), JSON.stringify(findings));
+  assert.ok(
+    findings.some((f) => f.subject === Streams.Events && f.kind === FindingKind.ConfigDrift),
+    JSON.stringify(findings),
+  );
   const actor = await as(Users.actor("email-handler"));
-  assert.ok(Array.isArray(await checkDurability(await jetstreamManager(actor), configFrom({}))), "an actor (no STREAM.INFO on EVENTS) gets an answer, not a permission error");
+  assert.ok(
+    Array.isArray(await checkDurability(await jetstreamManager(actor), configFrom({}))),
+    "an actor (no STREAM.INFO on EVENTS) gets an answer, not a permission error",
+  );
 });
 
 test.run();

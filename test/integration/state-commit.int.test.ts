@@ -42,14 +42,35 @@ test.after(async () => {
 });
 
 function ctxFor(replica = "r1"): ActorContext {
-  return { actor: "counter", replica, deliveryCount: 1, streamSeq: 1, options: {}, logger, publish: () => Promise.reject(new Error("not here")), working: () => undefined, signal: new AbortController().signal };
+  return {
+    actor: "counter",
+    replica,
+    deliveryCount: 1,
+    streamSeq: 1,
+    options: {},
+    logger,
+    publish: () => Promise.reject(new Error("not here")),
+    working: () => undefined,
+    signal: new AbortController().signal,
+  };
 }
 
 const counterSpec: StateSpec<{ n: number }> = { key: "data.key", initial: { n: 0 } };
 
-async function counter(actor: string, handle: StatefulHandleFn<{ n: number }>, schemas?: StateSchemas): Promise<{ run: HandlerFn; store: StateStore }> {
+async function counter(
+  actor: string,
+  handle: StatefulHandleFn<{ n: number }>,
+  schemas?: StateSchemas,
+): Promise<{ run: HandlerFn; store: StateStore }> {
   const store = await StateStore.open(env.nc, actor, { replicas: 1 });
-  const run = statefulHandler(counterSpec, handle, { actor, store, timers, publishEvent: (e) => bus.publishEvent(e), markerTtlMs: 3_600_000, schemas });
+  const run = statefulHandler(counterSpec, handle, {
+    actor,
+    store,
+    timers,
+    publishEvent: (e) => bus.publishEvent(e),
+    markerTtlMs: 3_600_000,
+    schemas,
+  });
   return { run, store };
 }
 
@@ -70,7 +91,10 @@ test("each event changes its key's state once; the same event again is skipped b
   assert.equal(await store.keys(), ["k0", "k1", "k2", "k3"]);
   const history = await store.history("k0");
   assert.is(history.length, 5);
-  assert.equal(history.map((h) => h.eventId), events.filter((_, i) => i % 4 === 0).map((e) => e.id));
+  assert.equal(
+    history.map((h) => h.eventId),
+    events.filter((_, i) => i % 4 === 0).map((e) => e.id),
+  );
 });
 
 test("two replicas handling the same event at once: both run, one commits, the state moves once", async () => {
@@ -123,10 +147,23 @@ test("follow-ups are published once, after the commit; a crash after the commit 
   assert.is(follow!.causationid, e.id);
   // a handling that committed and died before its flush: only the marker and state exist
   const crashed = ev("f2");
-  const outbox = [{ kind: "event" as const, event: createEvent({ type: "CountedTwice", data: { of: crashed.id }, id: `${crashed.id}:e1` }) }];
-  await store.commit({ eventToken: tokenFor(crashed.id), eventId: crashed.id, key: "f2", revision: 0, change: { kind: "set", value: { n: 1 } }, marker: { at: new Date().toISOString(), replica: "dead", key: "f2", outbox }, markerTtlMs: 60_000 });
+  const outbox = [
+    { kind: "event" as const, event: createEvent({ type: "CountedTwice", data: { of: crashed.id }, id: `${crashed.id}:e1` }) },
+  ];
+  await store.commit({
+    eventToken: tokenFor(crashed.id),
+    eventId: crashed.id,
+    key: "f2",
+    revision: 0,
+    change: { kind: "set", value: { n: 1 } },
+    marker: { at: new Date().toISOString(), replica: "dead", key: "f2", outbox },
+    markerTtlMs: 60_000,
+  });
   await run(crashed, ctxFor());
-  assert.equal((await stored("CountedTwice", `${crashed.id}:e1`)).map((x) => x.data), [{ of: crashed.id }]);
+  assert.equal(
+    (await stored("CountedTwice", `${crashed.id}:e1`)).map((x) => x.data),
+    [{ of: crashed.id }],
+  );
   assert.equal((await store.read("f2")).value, { n: 1 }, "the handler did not run again");
 });
 
@@ -140,11 +177,19 @@ test("a timer fires once as an event in the store; a cancelled timer never fires
   await run(ev("soon"), ctxFor());
   await run(ev("later"), ctxFor());
   await run(createEvent({ type: "Counted", data: { key: "later", cancel: ids.later } }), ctxFor());
-  const [fired] = await waitFor(async () => ((await stored("Reminded", ids.soon!)).length ? stored("Reminded", ids.soon!) : null), "the timer to fire", 15_000);
+  const [fired] = await waitFor(
+    async () => ((await stored("Reminded", ids.soon!)).length ? stored("Reminded", ids.soon!) : null),
+    "the timer to fire",
+    15_000,
+  );
   assert.equal(fired!.data, { key: "soon" });
   assert.is(await timers.pending("count-e"), 0, "the cancelled timer is gone");
   // nothing is left that could fire: the cancelled schedule is gone and the fired one was relayed
-  await waitFor(async () => (await jetstreamManager(env.nc).then((j) => j.streams.info("JETBUS_TIMERS"))).state.messages === 0, "the timer stream to drain", 15_000);
+  await waitFor(
+    async () => (await jetstreamManager(env.nc).then((j) => j.streams.info("JETBUS_TIMERS"))).state.messages === 0,
+    "the timer stream to drain",
+    15_000,
+  );
   assert.is((await stored("Reminded", ids.later!)).length, 0);
   assert.is((await stored("Reminded", ids.soon!)).length, 1, "fired once");
 });
@@ -152,10 +197,16 @@ test("a timer fires once as an event in the store; a cancelled timer never fires
 test("a staged state that breaks schemas/state/<actor>.json is refused by name and nothing is committed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "jetbus-state-schema-"));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "count-f.json"), JSON.stringify({ type: "object", properties: { n: { type: "integer", maximum: 1 } }, required: ["n"] }));
+  writeFileSync(
+    join(dir, "count-f.json"),
+    JSON.stringify({ type: "object", properties: { n: { type: "integer", maximum: 1 } }, required: ["n"] }),
+  );
   const { run, store } = await counter("count-f", increment, new StateSchemas(dir));
   await run(ev("s"), ctxFor());
-  const err = await run(ev("s"), ctxFor()).then(() => null, (e: unknown) => e);
+  const err = await run(ev("s"), ctxFor()).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.instance(err, SchemaViolationError);
   assert.match((err as Error).message, /schemas\/state\/count-f\.json/);
   assert.match((err as Error).message, /\$\.n|n:/);

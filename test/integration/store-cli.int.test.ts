@@ -18,12 +18,33 @@ test("jetbus pub / get / history / index against a fresh server (after store app
     const apply = await jetbus(["store", "apply", "--yes", ...s]);
     assert.is(apply.code, 0, apply.stderr);
     assert.match(apply.stdout, /^EVENTS: create/m);
-    const pub = await jetbus(["pub", "UserCreated", '{"user_id":"u1","username":"john","email":"john@example.com"}', "--id", "cli-1", "--correlation-id", "flow-cli", "--source", "shell", ...s]);
+    const pub = await jetbus([
+      "pub",
+      "UserCreated",
+      '{"user_id":"u1","username":"john","email":"john@example.com"}',
+      "--id",
+      "cli-1",
+      "--correlation-id",
+      "flow-cli",
+      "--source",
+      "shell",
+      ...s,
+    ]);
     assert.is(pub.code, 0, pub.stderr);
     assert.is(pub.stdout, "cli-1 seq 1\n");
     const dup = await jetbus(["pub", "UserCreated", '{"user_id":"u1"}', "--id", "cli-1", ...s]);
     assert.is(dup.stdout, "cli-1 seq 1 duplicate\n");
-    const second = await jetbus(["pub", "UserUpdated", '{"user_id":"u1"}', "--correlation-id", "flow-cli", "--causation-id", "cli-1", "--json", ...s]);
+    const second = await jetbus([
+      "pub",
+      "UserUpdated",
+      '{"user_id":"u1"}',
+      "--correlation-id",
+      "flow-cli",
+      "--causation-id",
+      "cli-1",
+      "--json",
+      ...s,
+    ]);
     assert.is(second.code, 0, second.stderr);
     const secondResult = JSON.parse(second.stdout) as { id: string; seq: number; duplicate: boolean };
     assert.is(secondResult.seq, 2);
@@ -48,8 +69,18 @@ test("jetbus pub / get / history / index against a fresh server (after store app
 
     const flow = await jetbus(["history", "--correlation-id", "flow-cli", "--json", ...s]);
     assert.is(flow.code, 0, flow.stderr);
-    const lines = flow.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string; seq: number; type: string });
-    assert.equal(lines.map((l) => [l.seq, l.type]), [[1, "UserCreated"], [2, "UserUpdated"], [3, "UserDeleted"]]);
+    const lines = flow.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; seq: number; type: string });
+    assert.equal(
+      lines.map((l) => [l.seq, l.type]),
+      [
+        [1, "UserCreated"],
+        [2, "UserUpdated"],
+        [3, "UserDeleted"],
+      ],
+    );
     assert.is(lines[2]!.id, "EVENTS-3");
 
     const byType = await jetbus(["history", "--type", "UserUpdated", "--since", "1h", ...s]);

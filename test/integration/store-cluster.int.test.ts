@@ -17,10 +17,24 @@ test("on a 3-node cluster: replicated store, publishes across a leader change ar
     assert.is(events.config.num_replicas, 3);
     assert.is(index.config.num_replicas, 3);
     await indexer.start();
-    const first = bus.publishMany(Array.from({ length: 100 }, (_, i) => ({ type: "UserCreated", data: { user_id: `u${i}` }, id: `c-${i}`, correlationId: "cluster-flow" })));
+    const first = bus.publishMany(
+      Array.from({ length: 100 }, (_, i) => ({
+        type: "UserCreated",
+        data: { user_id: `u${i}` },
+        id: `c-${i}`,
+        correlationId: "cluster-flow",
+      })),
+    );
     // the stream leader steps down while the batch is in flight: sends land on no leader (503) and are resent with the same ids
     await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${settings.stream}`, undefined, { timeout: 5000 }).catch(() => undefined);
-    const second = await bus.publishMany(Array.from({ length: 100 }, (_, i) => ({ type: "UserCreated", data: { user_id: `u${i}` }, id: `c-${100 + i}`, correlationId: "cluster-flow" })));
+    const second = await bus.publishMany(
+      Array.from({ length: 100 }, (_, i) => ({
+        type: "UserCreated",
+        data: { user_id: `u${i}` },
+        id: `c-${100 + i}`,
+        correlationId: "cluster-flow",
+      })),
+    );
     const results = [...(await first), ...second];
     const failed = results.filter((r) => r.status === "rejected");
     assert.is(failed.length, 0, failed.map((r) => String((r as PromiseRejectedResult).reason)).join("; "));

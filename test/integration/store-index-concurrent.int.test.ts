@@ -16,9 +16,11 @@ test("two indexers competing on one durable build every correlation chain whole 
   const bus = new EventBus(nc);
   try {
     // a flow's events side by side, so both indexers often see the first events of one flow at once
-    const FLOWS = 300, PER_FLOW = 3;
+    const FLOWS = 300,
+      PER_FLOW = 3;
     const inputs = [];
-    for (let f = 0; f < FLOWS; f++) for (let n = 0; n < PER_FLOW; n++) inputs.push({ type: "StepDone", data: { f, n }, correlationId: `flow-${f}` });
+    for (let f = 0; f < FLOWS; f++)
+      for (let n = 0; n < PER_FLOW; n++) inputs.push({ type: "StepDone", data: { f, n }, correlationId: `flow-${f}` });
     const results = await bus.publishMany(inputs);
     assert.ok(results.every((r) => r.status === "fulfilled"));
     await Promise.all(indexers.map((i) => i.start()));

@@ -25,11 +25,18 @@ test("retention: after max_age the events vanish from every query and the index 
     assert.instance(await reads.getById("old-0").catch((e) => e), NotFoundError);
     assert.equal(await reads.getByCorrelationId("short-lived"), []);
     assert.equal(await reads.getByType("UserCreated"), []);
-    await waitFor(async () => (await jsm.streams.info(Streams.Index)).state.messages === 0, "index entries to expire with their events", 30_000);
+    await waitFor(
+      async () => (await jsm.streams.info(Streams.Index)).state.messages === 0,
+      "index entries to expire with their events",
+      30_000,
+    );
     // the flow goes on after its first events expired: only what is still held is served
     await bus.publish("UserUpdated", { user_id: "u0" }, { id: "new-0", correlationId: "short-lived" });
     await waitFor(async () => (await reads.getByCorrelationId("short-lived")).length === 1, "the new event to be indexed", 30_000);
-    assert.equal((await reads.getByCorrelationId("short-lived")).map((e) => e.event.id), ["new-0"]);
+    assert.equal(
+      (await reads.getByCorrelationId("short-lived")).map((e) => e.event.id),
+      ["new-0"],
+    );
   } finally {
     await indexer.stop();
     await bus.close();
@@ -44,7 +51,14 @@ test("rebuildIndex re-creates both indexes from the stream with progress, and re
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStore(jsm, store);
-    const results = await bus.publishMany(Array.from({ length: 40 }, (_, i) => ({ type: "UserCreated", data: { user_id: `u${i}` }, id: `r-${i}`, correlationId: `flow-${i % 4}` })));
+    const results = await bus.publishMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        type: "UserCreated",
+        data: { user_id: `u${i}` },
+        id: `r-${i}`,
+        correlationId: `flow-${i % 4}`,
+      })),
+    );
     assert.ok(results.every((r) => r.status === "fulfilled"));
     // nothing indexed yet (no indexer ran): lookups miss, they do not scan
     const reads = new EventStore(nc);
@@ -56,7 +70,10 @@ test("rebuildIndex re-creates both indexes from the stream with progress, and re
     assert.ok(progress.length > 0);
     assert.equal(progress[progress.length - 1], { done: 40, total: 40 });
     assert.is((await reads.getById("r-17")).seq, 18);
-    assert.equal((await reads.getByCorrelationId("flow-1")).map((e) => e.event.id), Array.from({ length: 10 }, (_, k) => `r-${4 * k + 1}`));
+    assert.equal(
+      (await reads.getByCorrelationId("flow-1")).map((e) => e.event.id),
+      Array.from({ length: 10 }, (_, k) => `r-${4 * k + 1}`),
+    );
     const again = await rebuildIndex(nc, store);
     assert.is(again.indexEntries, 80);
     assert.is((await reads.getByCorrelationId("flow-2")).length, 10);
@@ -82,17 +99,32 @@ test("a restart of the server and of the runtime loses nothing: acked events sta
     // producers keep going while the runtime is down (the bus resends through the reconnect)
     for (let i = 10; i < 20; i++) await bus.publish("UserCreated", { user_id: `u${i}` }, { id: `p-${i}`, correlationId: "long-flow" });
     const second = new Indexer(nc, store); // a fresh runtime: the durable remembers the position
-    await waitFor(async () => {
-      await second.start();
-      return true;
-    }, "the indexer to start after the restart", 30_000);
+    await waitFor(
+      async () => {
+        await second.start();
+        return true;
+      },
+      "the indexer to start after the restart",
+      30_000,
+    );
     try {
-      await waitFor(async () => (await second.lag()) === 0 && (await second.status()).indexedThrough === 20, "second indexer to catch up", 30_000);
+      await waitFor(
+        async () => (await second.lag()) === 0 && (await second.status()).indexedThrough === 20,
+        "second indexer to catch up",
+        30_000,
+      );
       const reads = new EventStore(nc);
       for (let i = 0; i < 20; i++) assert.is((await reads.getById(`p-${i}`)).seq, i + 1);
-      assert.equal((await reads.getByCorrelationId("long-flow")).map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.equal(
+        (await reads.getByCorrelationId("long-flow")).map((e) => e.seq),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
       const after = await bus.publish("UserCreated", { user_id: "late" }, { id: "p-late", correlationId: "long-flow" });
-      await waitFor(async () => (await reads.findById("p-late"))?.seq === after.seq, "an event published after the restart to be indexed", 30_000);
+      await waitFor(
+        async () => (await reads.findById("p-late"))?.seq === after.seq,
+        "an event published after the restart to be indexed",
+        30_000,
+      );
       assert.is((await reads.getByCorrelationId("long-flow")).length, 21);
     } finally {
       await second.stop();

@@ -36,14 +36,24 @@ test("a hand-made store without direct gets is read by id, correlation, type and
     assert.is((await store.getById("child")).event.causationid, "root");
     const missing = await store.getById("nope").catch((e: unknown) => e);
     assert.instance(missing, NotFoundError);
-    assert.equal((await store.getByCorrelationId("flow-1")).map((e) => e.event.id), ["root", "child"]);
-    assert.equal((await store.getByType("UserWelcomed")).map((e) => e.event.id), ["child"]);
+    assert.equal(
+      (await store.getByCorrelationId("flow-1")).map((e) => e.event.id),
+      ["root", "child"],
+    );
+    assert.equal(
+      (await store.getByType("UserWelcomed")).map((e) => e.event.id),
+      ["child"],
+    );
     const all: string[] = [];
     for await (const e of store.history({ fromSeq: 2 })) all.push(e.event.id);
     assert.equal(all, ["child", "other"]);
     assert.is((await store.getRaw(1)).seq, 1);
 
-    const facts = await gatherTraceFacts(srv.nc, jsm, { correlationId: "flow-1", lookup: storeCorrelationLookup(srv.nc, jsm, config.store), actors: [] });
+    const facts = await gatherTraceFacts(srv.nc, jsm, {
+      correlationId: "flow-1",
+      lookup: storeCorrelationLookup(srv.nc, jsm, config.store),
+      actors: [],
+    });
     const tree = buildTraceTree(facts);
     assert.is(tree.events, 2);
     assert.equal([tree.roots[0]!.event.id, tree.roots[0]!.children[0]!.event.id], ["root", "child"]);

@@ -10,7 +10,10 @@ import { waitFor } from "../helpers/wait.ts";
 
 const enc = new TextEncoder();
 
-async function withStore(settings: Record<string, unknown>, fn: (ctx: Awaited<ReturnType<typeof startServer>> & { messages(): Promise<number> }) => Promise<void>): Promise<void> {
+async function withStore(
+  settings: Record<string, unknown>,
+  fn: (ctx: Awaited<ReturnType<typeof startServer>> & { messages(): Promise<number> }) => Promise<void>,
+): Promise<void> {
   const srv = await startServer();
   try {
     const jsm = await jetstreamManager(srv.nc);
@@ -25,9 +28,17 @@ test("publish stores a binary-mode event and answers with its id and sequence; t
   await withStore({}, async ({ nc, messages }) => {
     const bus = new EventBus(nc, { source: "user-service" });
     try {
-      const first = await bus.publish("UserCreated", { user_id: "u1", username: "john", email: "john@example.com" }, { id: "evt-1", correlationId: "flow-1" });
+      const first = await bus.publish(
+        "UserCreated",
+        { user_id: "u1", username: "john", email: "john@example.com" },
+        { id: "evt-1", correlationId: "flow-1" },
+      );
       assert.equal(first, { id: "evt-1", seq: 1, duplicate: false });
-      const retry = await bus.publish("UserCreated", { user_id: "u1", username: "john", email: "john@example.com" }, { id: "evt-1", correlationId: "flow-1" });
+      const retry = await bus.publish(
+        "UserCreated",
+        { user_id: "u1", username: "john", email: "john@example.com" },
+        { id: "evt-1", correlationId: "flow-1" },
+      );
       assert.equal(retry, { id: "evt-1", seq: 1, duplicate: true });
       const other = await bus.publish("UserUpdated", { user_id: "u1" }, { causationId: "evt-1", correlationId: "flow-1" });
       assert.is(other.seq, 2);
@@ -132,7 +143,10 @@ test("EventBus refuses an event over store.max_msg_size before sending it; publi
         { type: "Note", data: { text: "y".repeat(600) } },
         { type: "Note", data: { text: "also small" } },
       ]);
-      assert.equal(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+      assert.equal(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected", "fulfilled"],
+      );
       assert.instance((results[1] as PromiseRejectedResult).reason, EventTooLargeError);
       assert.is(await messages(), 2);
     } finally {

@@ -52,7 +52,11 @@ test("getById finds SDK events through the index; a missing id is NotFoundError"
     assert.is(await store.findById("no-such-id"), undefined);
     assert.is((await metrics.indexed.get()).values[0]?.value, 2);
     const status = await indexer.status();
-    assert.equal([status.pending, status.ackPending, status.indexedThrough, status.lastSeq, status.indexEntries], [0, 0, 2, 2, 4], "per event: an id entry and a correlation entry");
+    assert.equal(
+      [status.pending, status.ackPending, status.indexedThrough, status.lastSeq, status.indexEntries],
+      [0, 0, 2, 2, 4],
+      "per event: an id entry and a correlation entry",
+    );
     assert.is((await metrics.consumerPending.get()).values.find((v) => v.labels.consumer === "jetbus-indexer")?.value, 0);
   });
 });
@@ -66,13 +70,25 @@ test("getByCorrelationId returns the flow's events in stream order; getByType pa
     }
     await indexed(indexer);
     const flow = await store.getByCorrelationId("flow-x");
-    assert.equal(flow.map((e) => e.event.id), ["e0", "e3", "e6", "e9"]);
-    assert.equal(flow.map((e) => e.seq), [1, 4, 7, 10]);
+    assert.equal(
+      flow.map((e) => e.event.id),
+      ["e0", "e3", "e6", "e9"],
+    );
+    assert.equal(
+      flow.map((e) => e.seq),
+      [1, 4, 7, 10],
+    );
     assert.equal(await store.getByCorrelationId("unknown-flow"), []);
     const page1 = await store.getByType("UserCreated", { limit: 4 });
-    assert.equal(page1.map((e) => e.event.id), ["e0", "e2", "e4", "e6"]);
+    assert.equal(
+      page1.map((e) => e.event.id),
+      ["e0", "e2", "e4", "e6"],
+    );
     const page2 = await store.getByType("UserCreated", { from: page1[3]!.seq + 1, limit: 4 });
-    assert.equal(page2.map((e) => e.event.id), ["e8", "e10"]);
+    assert.equal(
+      page2.map((e) => e.event.id),
+      ["e8", "e10"],
+    );
     assert.equal(await store.getByType("NeverPublished"), []);
     const firstThree = [];
     for await (const e of store.history({ limit: 3 })) firstThree.push(e.event.id);
@@ -95,11 +111,22 @@ test("a flow is one batched read of its entries; a flow indexed as a linked chai
     await js.publish(`index.EVENTS.link.${old1.seq}`, enc.encode(`{"seq":${old1.seq},"prev":0}`));
     await js.publish(`index.EVENTS.link.${old2.seq}`, enc.encode(`{"seq":${old2.seq},"prev":${old1.seq}}`));
     await js.publish(`index.EVENTS.corr.${tokenFor("flow-legacy")}`, enc.encode(`{"seq":${old2.seq},"prev":${old1.seq}}`));
-    assert.equal((await store.getByCorrelationId("flow-legacy")).map((e) => e.seq), [old1.seq, old2.seq], "the legacy chain alone");
+    assert.equal(
+      (await store.getByCorrelationId("flow-legacy")).map((e) => e.seq),
+      [old1.seq, old2.seq],
+      "the legacy chain alone",
+    );
     const fresh = await bus.publish("UserCreated", { user_id: "n1" }, { correlationId: "flow-legacy" });
     await indexed(indexer);
-    assert.ok(await jsm.streams.getMessage("JETBUS_INDEX", { last_by_subj: `index.EVENTS.corr.${tokenFor("flow-legacy")}.${fresh.seq}` }), "a new event gets its own entry");
-    assert.equal((await store.getByCorrelationId("flow-legacy")).map((e) => e.seq), [old1.seq, old2.seq, fresh.seq], "chain and new entries together, in stream order");
+    assert.ok(
+      await jsm.streams.getMessage("JETBUS_INDEX", { last_by_subj: `index.EVENTS.corr.${tokenFor("flow-legacy")}.${fresh.seq}` }),
+      "a new event gets its own entry",
+    );
+    assert.equal(
+      (await store.getByCorrelationId("flow-legacy")).map((e) => e.seq),
+      [old1.seq, old2.seq, fresh.seq],
+      "chain and new entries together, in stream order",
+    );
   });
 });
 
@@ -124,7 +151,10 @@ test("time ranges: since/until select by store time, for type pages, history and
     assert.equal(await ids(store.history({ until: cut })), ["t1", "t2"]);
     assert.equal(await ids(store.history({ type: "Tick", since: cut })), ["t3"]);
     assert.equal(await ids(store.history({ correlationId: "c", until: cut })), ["t1", "t2"]);
-    assert.equal((await store.getByType("Tick", { until: cut })).map((e) => e.event.id), ["t1", "t2"]);
+    assert.equal(
+      (await store.getByType("Tick", { until: cut })).map((e) => e.event.id),
+      ["t1", "t2"],
+    );
     assert.equal(await ids(store.history({ since: new Date(Date.now() + 60_000) })), []);
   });
 });
@@ -149,14 +179,30 @@ test("events from any client are indexed: raw bytes with and without headers, bi
     // structured mode
     const s = headers();
     s.set("content-type", "application/cloudevents+json");
-    nc.publish("events.UserDeleted", enc.encode(JSON.stringify({ specversion: "1.0", id: "struct-1", type: "UserDeleted", source: "cli", correlationid: "flow-raw", data: { user_id: "u" } })), { headers: s });
+    nc.publish(
+      "events.UserDeleted",
+      enc.encode(
+        JSON.stringify({
+          specversion: "1.0",
+          id: "struct-1",
+          type: "UserDeleted",
+          source: "cli",
+          correlationid: "flow-raw",
+          data: { user_id: "u" },
+        }),
+      ),
+      { headers: s },
+    );
     await nc.flush();
     await waitFor(async () => (await indexer.status()).indexedThrough === 4 && (await indexer.lag()) === 0, "4 raw events indexed", 30_000);
     assert.equal((await store.getById("EVENTS-1")).event.data, { user_id: "raw-no-headers" });
     assert.equal((await store.getById("raw-1")).event.data, { user_id: "raw-with-headers" });
     assert.is((await store.getById("bin-1")).event.source, "other-app");
     assert.is((await store.getById("struct-1")).event.type, "UserDeleted");
-    assert.equal((await store.getByCorrelationId("flow-raw")).map((e) => e.event.id), ["raw-1", "bin-1", "struct-1"]);
+    assert.equal(
+      (await store.getByCorrelationId("flow-raw")).map((e) => e.event.id),
+      ["raw-1", "bin-1", "struct-1"],
+    );
     const history = [];
     for await (const e of store.history({ correlationId: "flow-raw" })) history.push(e.seq);
     assert.equal(history, [2, 3, 4]);
@@ -174,8 +220,14 @@ test("malformed stored messages are skipped by queries and the indexer, counted,
     await nc.flush();
     await bus.publish("UserCreated", { user_id: "after" }, { id: "good-2", correlationId: "m" });
     await indexed(indexer);
-    assert.equal((await store.getByType("UserCreated")).map((e) => e.event.id), ["good-1", "good-2"]);
-    assert.equal((await store.getByCorrelationId("m")).map((e) => e.event.id), ["good-1", "good-2"]);
+    assert.equal(
+      (await store.getByType("UserCreated")).map((e) => e.event.id),
+      ["good-1", "good-2"],
+    );
+    assert.equal(
+      (await store.getByCorrelationId("m")).map((e) => e.event.id),
+      ["good-1", "good-2"],
+    );
     assert.is(await store.findById("bad-headers"), undefined);
     const counts = (await metrics.malformed.get()).values;
     assert.is(counts.find((v) => v.labels.component === "indexer")?.value, 2);

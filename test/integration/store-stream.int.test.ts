@@ -49,7 +49,13 @@ test("ensureStore creates EVENTS over events.> and the index stream from config,
     } catch (err) {
       assert.instance(err, StoreMissingError);
     }
-    assert.is(await jsm.streams.info("EVENTS").then(() => true, () => false), false);
+    assert.is(
+      await jsm.streams.info("EVENTS").then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
   } finally {
     await stop();
   }

@@ -52,9 +52,19 @@ test("a missing module and a module without a default export are typed errors na
 });
 
 test("checkActorModules lists each bad module with its JSON path and skips actors without one", async () => {
-  const config = configFrom({ actors: [{ name: "ok", module: "./define-actor.ts" }, { name: "builtin", handler: "noop" }, { name: "ghost", module: "./nope.ts" }, { name: "bare", module: "./no-default.ts" }] });
+  const config = configFrom({
+    actors: [
+      { name: "ok", module: "./define-actor.ts" },
+      { name: "builtin", handler: "noop" },
+      { name: "ghost", module: "./nope.ts" },
+      { name: "bare", module: "./no-default.ts" },
+    ],
+  });
   const problems = await checkActorModules(config, DIR);
-  assert.equal(problems.map((p) => p.path), ["actors[2].module", "actors[3].module"]);
+  assert.equal(
+    problems.map((p) => p.path),
+    ["actors[2].module", "actors[3].module"],
+  );
   assert.match(problems[0]!.message, /nope\.ts does not exist/);
   assert.match(problems[1]!.message, /no default export/);
 });

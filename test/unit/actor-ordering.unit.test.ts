@@ -19,16 +19,34 @@ test("ordering keys: correlation id, source, type, subject and data paths", () =
 });
 
 test("inbox subjects: partition 0 for unordered actors, partitionOf(key) for ordered ones", () => {
-  const [plain, ordered] = configFrom({ actors: [{ name: "plain" }, { name: "ord", ordered: { key: "data.user.id", partitions: 8 } }] }).actors;
+  const [plain, ordered] = configFrom({
+    actors: [{ name: "plain" }, { name: "ord", ordered: { key: "data.user.id", partitions: 8 } }],
+  }).actors;
   assert.is(inboxSubjectFor(plain!, event), "actors.plain.0");
   assert.is(inboxSubjectFor(ordered!, event), `actors.ord.${partitionOf("u-7", 8)}`);
-  assert.is(partitionFor(ordered!, createEvent({ type: "UserUpdated", data: { user: { id: "u-7" } } })), partitionFor(ordered!, event), "same key, same partition");
+  assert.is(
+    partitionFor(ordered!, createEvent({ type: "UserUpdated", data: { user: { id: "u-7" } } })),
+    partitionFor(ordered!, event),
+    "same key, same partition",
+  );
 });
 
 test("consumers: one durable over actors.<a>.> unordered; one per partition with max_ack_pending 1 ordered", () => {
-  const [plain, ordered] = configFrom({ actors: [{ name: "plain", max_ack_pending: 50, ack_wait: "2s" }, { name: "ord", ordered: { partitions: 3 } }] }).actors;
+  const [plain, ordered] = configFrom({
+    actors: [
+      { name: "plain", max_ack_pending: 50, ack_wait: "2s" },
+      { name: "ord", ordered: { partitions: 3 } },
+    ],
+  }).actors;
   assert.equal(consumersOf(plain!), [{ durable: "plain", filter: "actors.plain.>" }]);
-  assert.equal(consumersOf(ordered!).map((c) => [c.durable, c.filter]), [["ord-p0", "actors.ord.0"], ["ord-p1", "actors.ord.1"], ["ord-p2", "actors.ord.2"]]);
+  assert.equal(
+    consumersOf(ordered!).map((c) => [c.durable, c.filter]),
+    [
+      ["ord-p0", "actors.ord.0"],
+      ["ord-p1", "actors.ord.1"],
+      ["ord-p2", "actors.ord.2"],
+    ],
+  );
   const [pc] = actorConsumerConfigs(plain!);
   assert.is(pc!.max_ack_pending, 50);
   assert.is(pc!.ack_wait, 2_000_000_000);

@@ -21,7 +21,10 @@ test("failure log: one error-level line with the stack (a TypeError names its fi
   const e = sampleEvent();
   const h = handlingOf(inboxMessage(e, { deliveryCount: 2 }));
   decodeHandling(h);
-  await failureLog(logger, 5)(innerStep(() => Promise.resolve({ kind: "nak", delayMs: 5000, error: thrown, ran: true, next: "retry in 5000 ms" })))(h);
+  await failureLog(
+    logger,
+    5,
+  )(innerStep(() => Promise.resolve({ kind: "nak", delayMs: 5000, error: thrown, ran: true, next: "retry in 5000 ms" })))(h);
   assert.is(lines.length, 1);
   const l = lines[0]!;
   assert.is(l.level, 50);
@@ -42,7 +45,10 @@ test("failure log: dead letters say why; successes, duplicates and marker-read r
   const { logger, lines } = recordingLogger();
   const h = handlingOf(inboxMessage(sampleEvent()));
   decodeHandling(h);
-  await failureLog(logger, 3)(innerStep(() => Promise.resolve({ kind: "dead-letter", attempts: 3, error: new Error("x"), ran: true, reason: "exhausted" })))(h);
+  await failureLog(
+    logger,
+    3,
+  )(innerStep(() => Promise.resolve({ kind: "dead-letter", attempts: 3, error: new Error("x"), ran: true, reason: "exhausted" })))(h);
   assert.is(lines[0]!.next, "dead-letter (exhausted)");
   await failureLog(logger, 3)(innerStep())(h);
   await failureLog(logger, 3)(innerStep(() => Promise.resolve({ kind: "ack", result: "duplicate" })))(h);

@@ -50,7 +50,10 @@ test("idempotency: the marker is written after the handler succeeds; the redeliv
 test("idempotency: a failed handling writes no marker; a replay copy has its own key", async () => {
   const markers = markerStore();
   const e = sampleEvent();
-  const failing = idempotency(markers, opts())(innerStep(() => Promise.resolve({ kind: "nak", delayMs: 5, error: new Error("x"), ran: true })));
+  const failing = idempotency(
+    markers,
+    opts(),
+  )(innerStep(() => Promise.resolve({ kind: "nak", delayMs: 5, error: new Error("x"), ran: true })));
   assert.is((await failing(decoded(inboxMessage(e)))).kind, "nak");
   assert.is(markers.keys.size, 0);
   markers.keys.add(markerKeyOf(e));

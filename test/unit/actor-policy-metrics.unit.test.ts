@@ -10,7 +10,10 @@ import { sampleValue } from "../helpers/prometheus.ts";
 async function run(m: Metrics, out: Outcome, handlerMs?: number) {
   const h = handlingOf(inboxMessage(sampleEvent(), { headers: { "jetbus-rule": "users" } }));
   decodeHandling(h);
-  await handlingMetrics(m, "a")(
+  await handlingMetrics(
+    m,
+    "a",
+  )(
     innerStep(async (x) => {
       x.handlerMs = handlerMs;
       return out;

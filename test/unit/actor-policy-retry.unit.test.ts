@@ -12,7 +12,9 @@ test("retry: a failure with attempts left is naked with the schedule's delay (la
   const err = new Error("boom");
   const first = await retry(settings)(failing(err))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 1 })));
   assert.equal(first, { kind: "nak", delayMs: 1000, error: err, ran: true, next: "retry in 1000 ms" });
-  const second = await retry({ max_attempts: 5, backoff: [1000, 5000] })(failing(err))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 3 })));
+  const second = await retry({ max_attempts: 5, backoff: [1000, 5000] })(failing(err))(
+    handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 3 })),
+  );
   assert.is(second.kind === "nak" && second.delayMs, 5000);
 });
 
@@ -20,7 +22,9 @@ test("retry: the last attempt and a terminal error go to the dead letters", asyn
   const last = await retry(settings)(failing(new Error("boom")))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 3 })));
   assert.is(last.kind === "dead-letter" && last.reason, "exhausted");
   assert.is(last.kind === "dead-letter" && last.attempts, 3);
-  const terminal = await retry(settings)(failing(new TerminalError("no such user")))(handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 1 })));
+  const terminal = await retry(settings)(failing(new TerminalError("no such user")))(
+    handlingOf(inboxMessage(sampleEvent(), { deliveryCount: 1 })),
+  );
   assert.is(terminal.kind === "dead-letter" && terminal.reason, "terminal");
 });
 

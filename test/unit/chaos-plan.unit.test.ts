@@ -27,8 +27,14 @@ test("every plan holds every fault kind at least once, pauses and partitions lon
 
 test("the proxied pair refuses each other's direct address; the third node has no standing rule", () => {
   assert.equal(baseRules("n3"), []);
-  assert.equal(baseRules("n1").map((r) => r.rule), ["ip saddr 10.213.0.12 reject with tcp reset", "ip daddr 10.213.0.12 reject with tcp reset"]);
-  assert.equal(baseRules("n2").map((r) => r.rule), ["ip saddr 10.213.0.11 reject with tcp reset", "ip daddr 10.213.0.11 reject with tcp reset"]);
+  assert.equal(
+    baseRules("n1").map((r) => r.rule),
+    ["ip saddr 10.213.0.12 reject with tcp reset", "ip daddr 10.213.0.12 reject with tcp reset"],
+  );
+  assert.equal(
+    baseRules("n2").map((r) => r.rule),
+    ["ip saddr 10.213.0.11 reject with tcp reset", "ip daddr 10.213.0.11 reject with tcp reset"],
+  );
 });
 
 test("Rng: values in range, deterministic", () => {

@@ -23,7 +23,10 @@ const target = (r: ReturnType<typeof check>, name: string) => r.targets.find((t)
 test("a clean run: everything acked is stored once and handled once by each target, in key order", () => {
   const r = check({ acked, stored, seen: clean });
   assert.ok(r.valid, formatCheck(r));
-  assert.equal(r.targets.map((t) => t.name), ["store", "a1", "a2"]);
+  assert.equal(
+    r.targets.map((t) => t.name),
+    ["store", "a1", "a2"],
+  );
   assert.equal([target(r, "a1").expected, target(r, "a2").expected, target(r, "store").expected], [4, 3, 4]);
   for (const t of r.targets) assert.equal([t.lost, t.duplicated, t.outOfOrder, t.unexpected], [0, 0, 0, 0]);
 });
@@ -53,14 +56,29 @@ test("duplicated: stored twice, handled twice; counted once per event with the s
 
 test("out-of-order: within a key only; interleaving different keys is fine; a redelivery does not count as reordering", () => {
   // k1 order is e1, e3, e4; a1 handles e3 before e1 -> e1 is out of order
-  const r = check({ acked, seen: [...seenBy("a1", ["e3", "e2", "e1", "e4"]), ...seenBy("a2", ["e2", "e1", "e3", "e1"])], duplicatesAllowed: ["a2"] });
+  const r = check({
+    acked,
+    seen: [...seenBy("a1", ["e3", "e2", "e1", "e4"]), ...seenBy("a2", ["e2", "e1", "e3", "e1"])],
+    duplicatesAllowed: ["a2"],
+  });
   assert.is(target(r, "a1").outOfOrder, 1);
   assert.equal(target(r, "a1").examples.outOfOrder, ["e1"]);
   assert.is(target(r, "a2").outOfOrder, 0, "e2 (k2) before e1 (k1) is not a reordering; the second e1 is a duplicate, not a reordering");
   assert.not.ok(r.valid);
-  assert.ok(check({ acked, seen: seenBy("a1", ["e3", "e1", "e2", "e4"]), unordered: ["a1", "a2"] }).targets.every((t) => t.lost > 0 || t.valid));
+  assert.ok(
+    check({ acked, seen: seenBy("a1", ["e3", "e1", "e2", "e4"]), unordered: ["a1", "a2"] }).targets.every((t) => t.lost > 0 || t.valid),
+  );
   // the store's order is judged by seq, whatever the order of the lines
-  const swapped = check({ acked, stored: [{ id: "e3", seq: 1 }, { id: "e1", seq: 3 }, { id: "e2", seq: 2 }, { id: "e4", seq: 4 }], seen: [] });
+  const swapped = check({
+    acked,
+    stored: [
+      { id: "e3", seq: 1 },
+      { id: "e1", seq: 3 },
+      { id: "e2", seq: 2 },
+      { id: "e4", seq: 4 },
+    ],
+    seen: [],
+  });
   assert.is(target(swapped, "store").outOfOrder, 1);
 });
 
@@ -84,7 +102,10 @@ test("the report prints one row per target with the counts, and the verdict", ()
 });
 
 test("bad input lines are usage errors naming file and line", () => {
-  assert.throws(() => parseJsonl('{"id":"e1"}\n\n{"key":"k"}\n', "acked.jsonl", validateAcked), (e: unknown) => e instanceof UsageError && /acked\.jsonl:3: "id" must be a non-empty string/.test((e as Error).message));
+  assert.throws(
+    () => parseJsonl('{"id":"e1"}\n\n{"key":"k"}\n', "acked.jsonl", validateAcked),
+    (e: unknown) => e instanceof UsageError && /acked\.jsonl:3: "id" must be a non-empty string/.test((e as Error).message),
+  );
   assert.throws(() => parseJsonl("{nope\n", "acked.jsonl", validateAcked), /acked\.jsonl:1: not JSON/);
 });
 
@@ -96,13 +117,31 @@ test("`jetbus check` reads JSON-lines files, prints the table and exits 1 on ano
     writeFileSync(join(dir, "store.jsonl"), jsonl(stored));
     writeFileSync(join(dir, "seen-a1.jsonl"), jsonl(seenBy("a1", ["e1", "e2", "e3", "e4"])));
     writeFileSync(join(dir, "seen-a2.jsonl"), jsonl(seenBy("a2", ["e1", "e2"])));
-    const run = (...args: string[]) => spawnSync(process.execPath, ["bin/jetbus.js", "check", ...args], { encoding: "utf8", timeout: 60_000 });
-    const bad = run("--acked", join(dir, "acked.jsonl"), "--store", join(dir, "store.jsonl"), "--seen", join(dir, "seen-a1.jsonl"), join(dir, "seen-a2.jsonl"));
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ["bin/jetbus.js", "check", ...args], { encoding: "utf8", timeout: 60_000 });
+    const bad = run(
+      "--acked",
+      join(dir, "acked.jsonl"),
+      "--store",
+      join(dir, "store.jsonl"),
+      "--seen",
+      join(dir, "seen-a1.jsonl"),
+      join(dir, "seen-a2.jsonl"),
+    );
     assert.is(bad.status, 1, bad.stderr);
     assert.match(bad.stdout, /\na2\s+3\s+2\s+1\s/);
     assert.match(bad.stdout, /valid\? false/);
     writeFileSync(join(dir, "seen-a2.jsonl"), jsonl(seenBy("a2", ["e1", "e2", "e3"])));
-    const good = run("--acked", join(dir, "acked.jsonl"), "--store", join(dir, "store.jsonl"), "--seen", join(dir, "seen-a1.jsonl"), join(dir, "seen-a2.jsonl"), "--json");
+    const good = run(
+      "--acked",
+      join(dir, "acked.jsonl"),
+      "--store",
+      join(dir, "store.jsonl"),
+      "--seen",
+      join(dir, "seen-a1.jsonl"),
+      join(dir, "seen-a2.jsonl"),
+      "--json",
+    );
     assert.is(good.status, 0, good.stderr + good.stdout);
     assert.is(JSON.parse(good.stdout).valid, true);
     assert.is(run("--seen", join(dir, "seen-a1.jsonl")).status, 2);

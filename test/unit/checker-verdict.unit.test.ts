@@ -17,14 +17,26 @@ const acked: AckedRecord[] = [
 
 test("an ordered actor is judged against store order: a retried publish acked after a later event is not a reordering", () => {
   // e1's first attempt was stored (seq 1) but its ack lost; e2 was acked first; e1's retry then got a duplicate ack
-  const retried: AckedRecord[] = [{ id: "e2", key: "k", to }, { id: "e1", key: "k", to }];
-  const stored = [{ id: "e1", seq: 1 }, { id: "e2", seq: 2 }];
-  const seen = [{ actor: "ordered", id: "e1" }, { actor: "ordered", id: "e2" }];
+  const retried: AckedRecord[] = [
+    { id: "e2", key: "k", to },
+    { id: "e1", key: "k", to },
+  ];
+  const stored = [
+    { id: "e1", seq: 1 },
+    { id: "e2", seq: 2 },
+  ];
+  const seen = [
+    { actor: "ordered", id: "e1" },
+    { actor: "ordered", id: "e2" },
+  ];
   assert.is(check({ acked: retried, stored, seen }).targets.find((t) => t.name === "ordered")!.outOfOrder, 0);
   // without the store, ack order is all there is
   assert.is(check({ acked: retried, seen }).targets.find((t) => t.name === "ordered")!.outOfOrder, 1);
   // handled against store order: a real reordering is still caught
-  const swapped = [{ actor: "ordered", id: "e2" }, { actor: "ordered", id: "e1" }];
+  const swapped = [
+    { actor: "ordered", id: "e2" },
+    { actor: "ordered", id: "e1" },
+  ];
   assert.is(check({ acked: retried, stored, seen: swapped }).targets.find((t) => t.name === "ordered")!.outOfOrder, 1);
 });
 
@@ -61,19 +73,42 @@ test("the verdict: counts summed over targets, reordering only for ordered actor
     ...["e1", "e2", "e2"].map((id) => ({ actor: "ordered", id })),
   ];
   const result = check({ acked, stored, seen, unordered: ["plain"], duplicatesAllowed: to });
-  const faults: FaultRecord[] = [{ kind: "loss", start: 0, end: 1 }, { kind: "loss", start: 2, end: 3 }, { kind: "kill-node", target: "n2", start: 4, end: 5 }];
+  const faults: FaultRecord[] = [
+    { kind: "loss", start: 0, end: 1 },
+    { kind: "loss", start: 2, end: 3 },
+    { kind: "kill-node", target: "n2", start: 4, end: 5 },
+  ];
   const v = verdict({ result, acked, seen, faults, sent: 4, seed: 42, unordered: ["plain"] });
   assert.equal(
-    { events: v.events, acked: v.acked, lost: v.lost, duplicated: v.duplicated, reordered: v.reordered, faults: v.faults, max: v.max_unavailable_ms, seed: v.seed, valid: v.valid },
+    {
+      events: v.events,
+      acked: v.acked,
+      lost: v.lost,
+      duplicated: v.duplicated,
+      reordered: v.reordered,
+      faults: v.faults,
+      max: v.max_unavailable_ms,
+      seed: v.seed,
+      valid: v.valid,
+    },
     { events: 4, acked: 3, lost: 1, duplicated: 1, reordered: 0, faults: { loss: 2, "kill-node": 1 }, max: 4000, seed: 42, valid: false },
   );
 });
 
 test("mergeSeen orders several processes' handlings by time", () => {
-  const a = [{ actor: "x", id: "1", at: 1 }, { actor: "x", id: "3", at: 3 }];
+  const a = [
+    { actor: "x", id: "1", at: 1 },
+    { actor: "x", id: "3", at: 3 },
+  ];
   const b = [{ actor: "x", id: "2", at: 2 }];
-  assert.equal(mergeSeen([a, b]).map((s) => s.id), ["1", "2", "3"]);
-  assert.equal(mergeSeen([[{ actor: "x", id: "1" }], b]).map((s) => s.id), ["1", "2"]);
+  assert.equal(
+    mergeSeen([a, b]).map((s) => s.id),
+    ["1", "2", "3"],
+  );
+  assert.equal(
+    mergeSeen([[{ actor: "x", id: "1" }], b]).map((s) => s.id),
+    ["1", "2"],
+  );
 });
 
 test("jetbus check --json prints one verdict line with the faults, the seed and the targets", () => {
@@ -88,14 +123,34 @@ test("jetbus check --json prints one verdict line with the faults, the seed and 
     writeFileSync(join(dir, "seen-2.jsonl"), jsonl(["e2"].map((id) => ({ actor: "ordered", id, pid: 2, at: 10.5 }))));
     const r = spawnSync(
       process.execPath,
-      ["bin/jetbus.js", "check", "--acked", join(dir, "acked.jsonl"), "--store", join(dir, "store.jsonl"), "--sent", join(dir, "sent.jsonl"), "--faults", join(dir, "faults.jsonl"), "--seed", "7", "--json", "--seen", join(dir, "seen-1.jsonl"), join(dir, "seen-2.jsonl")],
+      [
+        "bin/jetbus.js",
+        "check",
+        "--acked",
+        join(dir, "acked.jsonl"),
+        "--store",
+        join(dir, "store.jsonl"),
+        "--sent",
+        join(dir, "sent.jsonl"),
+        "--faults",
+        join(dir, "faults.jsonl"),
+        "--seed",
+        "7",
+        "--json",
+        "--seen",
+        join(dir, "seen-1.jsonl"),
+        join(dir, "seen-2.jsonl"),
+      ],
       { encoding: "utf8", timeout: 60_000 },
     );
     assert.is(r.status, 0, r.stderr + r.stdout);
     const lines = r.stdout.trim().split("\n");
     assert.is(lines.length, 1);
     const v = JSON.parse(lines[0]!);
-    assert.equal([v.events, v.acked, v.lost, v.duplicated, v.reordered, v.faults, v.seed, v.valid], [4, 3, 0, 0, 0, { "pause-node": 1 }, 7, true]);
+    assert.equal(
+      [v.events, v.acked, v.lost, v.duplicated, v.reordered, v.faults, v.seed, v.valid],
+      [4, 3, 0, 0, 0, { "pause-node": 1 }, 7, true],
+    );
     assert.ok(Array.isArray(v.targets) && typeof v.max_unavailable_ms === "number");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,9 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 
 // Blocks as a publisher may send them: the fast reader must agree with the client's own parse.
 const blocks: Record<string, string> = {
-  "jetbus binary event": new TextDecoder().decode(encodeEvent(createEvent({ type: "UserCreated", data: {}, source: "s", causationid: "c" })).headers.encode()),
+  "jetbus binary event": new TextDecoder().decode(
+    encodeEvent(createEvent({ type: "UserCreated", data: {}, source: "s", causationid: "c" })).headers.encode(),
+  ),
   "nats CLI headers, capitalised": "NATS/1.0\r\nNats-Msg-Id: m-1\r\nCe-Source: cli\r\nContent-Type: application/json\r\n\r\n",
   "repeated name keeps its first value": "NATS/1.0\r\nce-id: a\r\nce-id: b\r\n\r\n",
   "a differently cased name comes later and wins": "NATS/1.0\r\nce-id: a\r\nCe-Id: b\r\nce-id: c\r\n\r\n",

@@ -14,7 +14,10 @@ import { headerBlock, newEvent, wireMessage } from "../fixtures/event-arbitrarie
 const params = { numRuns: Number(process.env.FC_RUNS ?? 400), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
 
 test("any message decodes to a re-encodable event or fails typed (and can be quarantined)", () => {
-  fc.assert(fc.property(wireMessage, (m) => void checkMessage(m)), params);
+  fc.assert(
+    fc.property(wireMessage, (m) => void checkMessage(m)),
+    params,
+  );
 });
 
 test("the header block reader and the client's header parse give the same attributes", () => {

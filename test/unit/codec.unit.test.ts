@@ -23,7 +23,15 @@ test("correlation id defaults to the event's own id", () => {
 });
 
 test("structured CloudEvents JSON, by content type and by a body with specversion", () => {
-  const doc = { specversion: "1.0", id: "x1", type: "UserCreated", source: "crm", time: "2026-01-02T03:04:05Z", data: { a: 1 }, correlationid: "c9" };
+  const doc = {
+    specversion: "1.0",
+    id: "x1",
+    type: "UserCreated",
+    source: "crm",
+    time: "2026-01-02T03:04:05Z",
+    data: { a: 1 },
+    correlationid: "c9",
+  };
   const h = headers();
   h.set("content-type", "application/cloudevents+json");
   const byHeader = decodeEvent({ subject: "events.UserCreated", headers: h, data: bytes(JSON.stringify(doc)) });
@@ -57,7 +65,13 @@ test("raw body with nats-CLI headers: ce-source names the producer, ce-correlati
   h.set("Nats-Msg-Id", "cli-1");
   h.set("ce-correlationid", "flow-1");
   h.set("ce-source", "ops-team");
-  const { event, form } = decodeEvent({ subject: "events.UserCreated", headers: h, data: bytes('{"user_id":"u1"}'), seq: 3, stream: "EVENTS" });
+  const { event, form } = decodeEvent({
+    subject: "events.UserCreated",
+    headers: h,
+    data: bytes('{"user_id":"u1"}'),
+    seq: 3,
+    stream: "EVENTS",
+  });
   assert.is(form, "raw");
   assert.equal([event.id, event.correlationid, event.source], ["cli-1", "flow-1", "ops-team"]);
 });
@@ -88,7 +102,10 @@ test("bad input gives typed errors that name the problem", () => {
   const h3 = headers();
   h3.set("ce-dataversion", "two");
   h3.set("ce-id", "x");
-  assert.match(err(() => decodeEvent({ subject: "events.A", headers: h3, data: bytes("{}") })).message, /ce-dataversion must be a whole number/);
+  assert.match(
+    err(() => decodeEvent({ subject: "events.A", headers: h3, data: bytes("{}") })).message,
+    /ce-dataversion must be a whole number/,
+  );
   assert.match(err(() => decodeEvent({ subject: "events.A", data: bytes("{}") })).message, /has no id/);
   assert.match(err(() => createEvent({ type: "bad type", data: 1 })).message, /event type "bad type" is not valid/);
   assert.match(err(() => eventFromJson({ specversion: "0.3", id: "1", type: "A", source: "s" })).message, /specversion must be "1.0"/);

@@ -17,29 +17,54 @@ import { configDoc, filter } from "../fixtures/config-arbitraries.ts";
 const params = { numRuns: Number(process.env.FC_RUNS ?? 300), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
 
 test("any config-shaped document is a holdable config or a ConfigError with its problems", () => {
-  fc.assert(fc.property(configDoc, (doc) => void docOutcome(doc)), params);
+  fc.assert(
+    fc.property(configDoc, (doc) => void docOutcome(doc)),
+    params,
+  );
 });
 
 test("any JSON value is a config or a ConfigError", () => {
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => void docOutcome(doc)), params);
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => void docOutcome(doc)),
+    params,
+  );
 });
 
 test("any text is a config or a ConfigError; invalid JSON is reported at a line and column", () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 60 }), fc.json({ maxDepth: 3 }), configDoc.map((d) => JSON.stringify(d, null, 2))), (text) => {
-      const out = textOutcome(text);
-      if (!out.ok && out.problems[0]!.message.startsWith("invalid JSON")) assert.match(out.problems[0]!.path, /^line \d+, column \d+$/);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ unit: "binary", maxLength: 60 }),
+        fc.json({ maxDepth: 3 }),
+        configDoc.map((d) => JSON.stringify(d, null, 2)),
+      ),
+      (text) => {
+        const out = textOutcome(text);
+        if (!out.ok && out.problems[0]!.message.startsWith("invalid JSON")) assert.match(out.problems[0]!.path, /^line \d+, column \d+$/);
+      },
+    ),
     params,
   );
 });
 
 test("a valid config file with one character changed loads or fails typed", () => {
-  const base = JSON.stringify({ store: { replicas: 3, max_age: "7d" }, actors: [{ name: "a", ack_wait: "30s", retry: { backoff: ["1s"] }, ordered: { key: "data.k", partitions: 4 } }], routes: { rules: [{ match: { type: "User*", data: { all: [{ gte: { n: 1 } }] } }, to: ["a"] }] } }, null, 2);
+  const base = JSON.stringify(
+    {
+      store: { replicas: 3, max_age: "7d" },
+      actors: [{ name: "a", ack_wait: "30s", retry: { backoff: ["1s"] }, ordered: { key: "data.k", partitions: 4 } }],
+      routes: { rules: [{ match: { type: "User*", data: { all: [{ gte: { n: 1 } }] } }, to: ["a"] }] },
+    },
+    null,
+    2,
+  );
   fc.assert(
-    fc.property(fc.nat(base.length - 1), fc.constantFrom("", "{", "}", "[", "]", '"', ",", ":", "9", "-", "\\", "\u0000", "\ud800"), (at, ch) => {
-      void textOutcome(base.slice(0, at) + ch + base.slice(at + 1));
-    }),
+    fc.property(
+      fc.nat(base.length - 1),
+      fc.constantFrom("", "{", "}", "[", "]", '"', ",", ":", "9", "-", "\\", "\u0000", "\ud800"),
+      (at, ch) => {
+        void textOutcome(base.slice(0, at) + ch + base.slice(at + 1));
+      },
+    ),
     params,
   );
 });
@@ -53,7 +78,10 @@ test("data filters nested to any depth are a config or a ConfigError, never a st
     }),
     { ...params, numRuns: 40 },
   );
-  fc.assert(fc.property(filter, (f) => void docOutcome({ actors: [{ name: "a" }], routes: { rules: [{ match: { data: f }, to: ["a"] }] } })), params);
+  fc.assert(
+    fc.property(filter, (f) => void docOutcome({ actors: [{ name: "a" }], routes: { rules: [{ match: { data: f }, to: ["a"] }] } })),
+    params,
+  );
 });
 
 test("loadConfig: any bytes in a file load or fail typed", () => {

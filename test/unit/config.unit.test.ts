@@ -37,10 +37,16 @@ test("every problem at once, each with its JSON path", () => {
     }),
   );
   assert.ok(problems.includes("store.replicas: must be one of 1, 3, 5"), problems.join("\n"));
-  assert.ok(problems.some((p) => p.startsWith("store.max_age: must be a duration")), problems.join("\n"));
-  assert.ok(problems.includes("store.stram: unknown key (not allowed here); did you mean \"stream\"?"), problems.join("\n"));
+  assert.ok(
+    problems.some((p) => p.startsWith("store.max_age: must be a duration")),
+    problems.join("\n"),
+  );
+  assert.ok(problems.includes('store.stram: unknown key (not allowed here); did you mean "stream"?'), problems.join("\n"));
   assert.ok(problems.includes("actors[1].retry.max_attempts: must be >= 1"), problems.join("\n"));
-  assert.ok(problems.some((p) => p.startsWith("actors[1].name: must match pattern")), problems.join("\n"));
+  assert.ok(
+    problems.some((p) => p.startsWith("actors[1].name: must match pattern")),
+    problems.join("\n"),
+  );
   assert.ok(problems.includes("routes.rules[0].to: must NOT have fewer than 1 items"), problems.join("\n"));
 });
 
@@ -51,7 +57,9 @@ test("wrong types are named", () => {
 });
 
 test("semantic checks: duplicate actors and unknown route targets", () => {
-  const problems = problemsOf(() => configFrom({ actors: [{ name: "a" }, { name: "a" }], routes: { rules: [{ match: { type: "X" }, to: ["a", "ghost"] }] } }));
+  const problems = problemsOf(() =>
+    configFrom({ actors: [{ name: "a" }, { name: "a" }], routes: { rules: [{ match: { type: "X" }, to: ["a", "ghost"] }] } }),
+  );
   assert.ok(problems.includes('actors[1].name: duplicate actor name "a" (also actors[0])'), problems.join("\n"));
   assert.ok(problems.includes('routes.rules[0].to[1]: unknown actor "ghost" (not in actors[])'), problems.join("\n"));
 });
@@ -76,7 +84,10 @@ test("a missing explicit file is an unreadable-config error", () => {
 });
 
 test("every duration is converted to milliseconds once, at load; loading a loaded config changes nothing", () => {
-  const c = configFrom({ store: { max_age: "1w", duplicate_window: 30_000 }, actors: [{ name: "a", ack_wait: "250ms", timeout: "2m", retry: { backoff: ["1s", 500, "1h"] }, idempotency: { ttl: "7d" } }] });
+  const c = configFrom({
+    store: { max_age: "1w", duplicate_window: 30_000 },
+    actors: [{ name: "a", ack_wait: "250ms", timeout: "2m", retry: { backoff: ["1s", 500, "1h"] }, idempotency: { ttl: "7d" } }],
+  });
   assert.is(c.store.max_age, 604_800_000);
   assert.is(c.store.duplicate_window, 30_000);
   const a = c.actors[0]!;

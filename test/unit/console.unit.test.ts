@@ -10,14 +10,19 @@ import { isLoopback } from "../../runtime/console/http-util.ts";
 import { consoleOn } from "../../runtime/app/console.ts";
 import type { Runtime } from "../../runtime/app/bootstrap.ts";
 
-const config = configFrom({
-  actors: [{ name: "billing" }, { name: "audit" }, { name: "mailer" }],
-  routes: { rules: [
-    { name: "orders", match: { type: "Order*" }, to: ["billing", "audit"] },
-    { name: "big", match: { type: "OrderPlaced", data: { gte: { total: 100 } } }, to: ["audit"] },
-    { match: { type: "User.>" }, to: ["mailer"] },
-  ] },
-}, "(unit)");
+const config = configFrom(
+  {
+    actors: [{ name: "billing" }, { name: "audit" }, { name: "mailer" }],
+    routes: {
+      rules: [
+        { name: "orders", match: { type: "Order*" }, to: ["billing", "audit"] },
+        { name: "big", match: { type: "OrderPlaced", data: { gte: { total: 100 } } }, to: ["audit"] },
+        { match: { type: "User.>" }, to: ["mailer"] },
+      ],
+    },
+  },
+  "(unit)",
+);
 
 const numbers = (o: Partial<FlowNumbers> = {}): FlowNumbers => ({
   typeCounts: { OrderPlaced: 10, "User.created": 2, Stray: 1 },
@@ -34,7 +39,20 @@ const numbers = (o: Partial<FlowNumbers> = {}): FlowNumbers => ({
 test("flows: types -> rules -> actors from the config, unnamed rules by index, unrouted and quarantined nodes", () => {
   const g = buildFlowGraph(config, numbers());
   const ids = g.nodes.map((n) => n.id);
-  for (const id of ["type:OrderPlaced", "type:User.created", "type:Stray", "rule:orders", "rule:big", "rule:rules[2]", "actor:billing", "actor:audit", "actor:mailer", "unrouted", "quarantine"]) assert.ok(ids.includes(id), id);
+  for (const id of [
+    "type:OrderPlaced",
+    "type:User.created",
+    "type:Stray",
+    "rule:orders",
+    "rule:big",
+    "rule:rules[2]",
+    "actor:billing",
+    "actor:audit",
+    "actor:mailer",
+    "unrouted",
+    "quarantine",
+  ])
+    assert.ok(ids.includes(id), id);
   const edge = (from: string, to: string) => g.edges.find((e) => e.from === from && e.to === to);
   assert.is(edge("type:OrderPlaced", "rule:orders")?.rate, 5, "an unfiltered rule gets the type's rate");
   assert.is(edge("type:OrderPlaced", "rule:big")?.rate, 1, "a data-filtered rule gets the rate of the copies it made");
@@ -48,7 +66,10 @@ test("flows: types -> rules -> actors from the config, unnamed rules by index, u
 
 test("flows: a type named by a rule shows before its first event; one no rule matches flows to unrouted", () => {
   const g = buildFlowGraph(config, numbers({ typeCounts: { Lonely: 1 }, unroutedCounts: {} }));
-  assert.ok(g.nodes.some((n) => n.id === "type:OrderPlaced"), "exact rule type listed without events");
+  assert.ok(
+    g.nodes.some((n) => n.id === "type:OrderPlaced"),
+    "exact rule type listed without events",
+  );
   assert.ok(g.edges.some((e) => e.from === "type:Lonely" && e.to === "unrouted"));
 });
 
@@ -57,15 +78,48 @@ test("rates: per second from cumulative counts, new keys count from zero, drops 
   const all = () => true;
   r.sample({ at: 0, values: new Map([["a", 100]]) });
   assert.is(r.rate(all), 0, "the first reading is the baseline");
-  r.sample({ at: 2000, values: new Map([["a", 110], ["b", 4]]) });
-  assert.is(r.rate((k) => k === "a"), 5);
-  assert.is(r.rate((k) => k === "b"), 2, "a replica that appeared counts from zero");
+  r.sample({
+    at: 2000,
+    values: new Map([
+      ["a", 110],
+      ["b", 4],
+    ]),
+  });
+  assert.is(
+    r.rate((k) => k === "a"),
+    5,
+  );
+  assert.is(
+    r.rate((k) => k === "b"),
+    2,
+    "a replica that appeared counts from zero",
+  );
   r.sample({ at: 4000, values: new Map([["a", 110]]) }); // b missed one reading
-  r.sample({ at: 6000, values: new Map([["a", 90], ["b", 6]]) });
-  assert.is(r.rate((k) => k === "a"), 0, "a counter that went down is no change");
-  assert.is(r.rate((k) => k === "b"), 1, "b compared with its last value, not counted again from zero");
-  assert.is(r.total((k) => k === "b"), 6);
-  assert.is(r.total((k) => k === "a"), 10);
+  r.sample({
+    at: 6000,
+    values: new Map([
+      ["a", 90],
+      ["b", 6],
+    ]),
+  });
+  assert.is(
+    r.rate((k) => k === "a"),
+    0,
+    "a counter that went down is no change",
+  );
+  assert.is(
+    r.rate((k) => k === "b"),
+    1,
+    "b compared with its last value, not counted again from zero",
+  );
+  assert.is(
+    r.total((k) => k === "b"),
+    6,
+  );
+  assert.is(
+    r.total((k) => k === "a"),
+    10,
+  );
   const s = new Series(3);
   [1, 2, 3, 4].forEach((v) => s.push(v));
   assert.equal(s.list(), [2, 3, 4]);
@@ -87,9 +141,15 @@ test("admin token: none configured is read-only (403), missing header 401, wrong
 test("config edits: JSON syntax errors with line and column, schema and semantic problems with JSON paths", () => {
   assert.match(checkConfigText('{\n  "actors": [,]\n}').problems[0]!.path, /^line \d+, column \d+$/);
   const bad = checkConfigText(JSON.stringify({ actors: [{ name: "a", retry: { max_attempts: 0 } }] }));
-  assert.equal(bad.problems.map((p) => p.path), ["actors[0].retry.max_attempts"]);
+  assert.equal(
+    bad.problems.map((p) => p.path),
+    ["actors[0].retry.max_attempts"],
+  );
   const unknown = checkConfigText(JSON.stringify({ actors: [{ name: "a" }], routes: { rules: [{ match: {}, to: ["b"] }] } }));
-  assert.equal(unknown.problems.map((p) => p.path), ["routes.rules[0].to[0]"]);
+  assert.equal(
+    unknown.problems.map((p) => p.path),
+    ["routes.rules[0].to[0]"],
+  );
   assert.equal(checkConfigText(JSON.stringify({ actors: [{ name: "a" }] })).problems, []);
 });
 

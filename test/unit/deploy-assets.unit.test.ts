@@ -38,7 +38,8 @@ const NATS_IMAGE = /^nats:(\d+)\.(\d+)(-alpine)?$/;
 
 test("jetbus --help lists the commands the assets run", () => {
   assert.is(help.status, 0, help.stderr);
-  for (const c of ["router", "actor", "cluster", "check"]) assert.ok(commands.has(c), `jetbus ${c} exists (have: ${[...commands].join(", ")})`);
+  for (const c of ["router", "actor", "cluster", "check"])
+    assert.ok(commands.has(c), `jetbus ${c} exists (have: ${[...commands].join(", ")})`);
 });
 
 test("deploy/jetbus.cluster.json: valid, R3 store, metrics port 0 (several processes on one machine), same actors and routes as jetbus.config.json", () => {
@@ -52,7 +53,10 @@ test("deploy/jetbus.cluster.json: valid, R3 store, metrics port 0 (several proce
 test("deploy/cluster/accounts.conf is what `jetbus cluster accounts` generates for the config's actors", () => {
   const expected = renderAccountsConf(roleUsers(seed.actors, { eventsStream: seed.store.stream }));
   assert.ok(accountsConf === expected, "accounts.conf is stale: run `node bin/jetbus.js cluster accounts > deploy/cluster/accounts.conf`");
-  assert.equal(passwordVars, roleUsers(seed.actors).map((u) => u.passwordVar));
+  assert.equal(
+    passwordVars,
+    roleUsers(seed.actors).map((u) => u.passwordVar),
+  );
 });
 
 test("cluster configs: node1..3 include shared.conf, which includes accounts.conf and names every node in routes", () => {
@@ -83,7 +87,13 @@ test("nats-server accepts nats.conf, the node files and a local cluster's genera
   try {
     const ports = [0, 1, 2].map((i) => defaultPorts(i, 30_000));
     const configFile = join(dir, "node1.conf");
-    const local = renderLocalNodeConfig({ nodeFile: join(root, "deploy/cluster/node1.conf"), configFile, ports: ports[0]!, peers: ports, storeDir: join(dir, "n1") });
+    const local = renderLocalNodeConfig({
+      nodeFile: join(root, "deploy/cluster/node1.conf"),
+      configFile,
+      ports: ports[0]!,
+      peers: ports,
+      storeDir: join(dir, "n1"),
+    });
     assert.match(local, /jetstream \{[^}]*sync_interval: always/);
     writeFileSync(configFile, local);
     const r = spawnSync(bin, ["-t", "-c", configFile], { encoding: "utf8", env });
@@ -99,8 +109,19 @@ test("deploy assets run a current nats image, one tag everywhere, and carry no c
   assert.ok(major === 2 && minor! >= 12, `compose runs nats 2.12 or newer: ${composeImage}`);
   const helm = (parse(read("deploy/k8s/nats-values.yaml")) as Doc).container.image;
   assert.is(`${helm.repository}:${helm.tag}`, composeImage, "the Helm values run the same image as compose");
-  for (const f of ["deploy/cluster/shared.conf", "deploy/cluster/node1.conf", "deploy/cluster/node2.conf", "deploy/cluster/node3.conf", "deploy/k8s/nats-values.yaml", "deploy/compose.yaml"]) {
-    assert.not.match(read(f), /nats-server 2\.(9|10)\b|2\.10\+|2\.9 (does not|rejects)/, `${f} still speaks of servers older than the floor`);
+  for (const f of [
+    "deploy/cluster/shared.conf",
+    "deploy/cluster/node1.conf",
+    "deploy/cluster/node2.conf",
+    "deploy/cluster/node3.conf",
+    "deploy/k8s/nats-values.yaml",
+    "deploy/compose.yaml",
+  ]) {
+    assert.not.match(
+      read(f),
+      /nats-server 2\.(9|10)\b|2\.10\+|2\.9 (does not|rejects)/,
+      `${f} still speaks of servers older than the floor`,
+    );
   }
   const clusterSection = read("README.md").split("## Run a cluster")[1]!.split("\n## ")[0]!;
   assert.not.match(clusterSection, /2\.9 does not know|older than 2\.10/, "README: no sync_interval caveat for old servers");
@@ -175,7 +196,11 @@ test("k8s: a Deployment with /healthz liveness and /readyz readiness on the metr
     assert.ok(d, `Deployment jetbus-${name}`);
     const c = d!.spec.template.spec.containers[0];
     assert.is(c.image, image, "same image as compose");
-    assert.is(c.env.find((e: Doc) => e.name === "JETBUS_HTTP_PORT")?.value, String(HTTP_PORT), "the pod serves on the port its probes call");
+    assert.is(
+      c.env.find((e: Doc) => e.name === "JETBUS_HTTP_PORT")?.value,
+      String(HTTP_PORT),
+      "the pod serves on the port its probes call",
+    );
     assert.ok(commands.has(c.args[0]), `jetbus ${c.args[0]} exists`);
     const port = c.ports.find((p: Doc) => p.name === c.livenessProbe.httpGet.port);
     assert.is(port.containerPort, HTTP_PORT);
@@ -208,7 +233,10 @@ test("k8s NATS Helm values: 3-node JetStream cluster on file storage, sync alway
   assert.is(v.config.jetstream.merge.sync_interval, "always");
   const users = v.config.merge.accounts[JetbusAccount].users as Doc[];
   const expected = roleUsers(seed.actors);
-  assert.equal(users.map((u) => u.user), expected.map((u) => u.user));
+  assert.equal(
+    users.map((u) => u.user),
+    expected.map((u) => u.user),
+  );
   for (const [i, u] of users.entries()) {
     assert.is(u.password, `<< $${expected[i]!.passwordVar} >>`);
     assert.equal(u.permissions?.publish.allow, expected[i]!.publish);

@@ -6,14 +6,20 @@ const users = roleUsers([{ name: "a1" }, { name: "ord", ordered: { partitions: 2
 const of = (name: string) => users.find((u) => u.user === name)!;
 
 test("one user per role and per actor; only the admin is unrestricted", () => {
-  assert.equal(users.map((u) => u.user), [Users.admin, Users.publisher, Users.router, "a1", "ord"]);
+  assert.equal(
+    users.map((u) => u.user),
+    [Users.admin, Users.publisher, Users.router, "a1", "ord"],
+  );
   assert.is(of(Users.admin).publish, undefined);
   for (const u of users.slice(1)) assert.ok(u.publish && u.subscribe, `${u.user} has allow lists`);
 });
 
 test("the publisher may publish events (plus two read-only API calls) and subscribe only to its own replies", () => {
   const p = of(Users.publisher);
-  assert.equal(p.publish!.filter((s) => !s.startsWith("$JS.API.INFO") && !s.startsWith("$JS.API.STREAM.INFO.")), ["events.>"]);
+  assert.equal(
+    p.publish!.filter((s) => !s.startsWith("$JS.API.INFO") && !s.startsWith("$JS.API.STREAM.INFO.")),
+    ["events.>"],
+  );
   assert.equal(p.subscribe, ["_INBOX.jetbus-publisher.>"]);
 });
 
@@ -21,7 +27,12 @@ test("an actor pulls and acks only its own durables; an ordered actor's partitio
   assert.equal(actorDurables({ name: "ord", ordered: { partitions: 2 } }), ["ord-p0", "ord-p1"]);
   const next = (u: string) => of(u).publish!.filter((s) => s.includes("MSG.NEXT") || s.startsWith("$JS.ACK"));
   assert.equal(next("a1"), ["$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.a1", "$JS.ACK.JETBUS_INBOX.a1.>"]);
-  assert.equal(next("ord"), ["$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p0", "$JS.ACK.JETBUS_INBOX.ord-p0.>", "$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p1", "$JS.ACK.JETBUS_INBOX.ord-p1.>"]);
+  assert.equal(next("ord"), [
+    "$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p0",
+    "$JS.ACK.JETBUS_INBOX.ord-p0.>",
+    "$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p1",
+    "$JS.ACK.JETBUS_INBOX.ord-p1.>",
+  ]);
   const a1 = of("a1").publish!;
   assert.ok(a1.includes("dlq.a1") && !a1.some((s) => s.startsWith("dlq.") && s !== "dlq.a1"));
   assert.ok(a1.includes("$KV.jetbus-processed-a1.>") && !a1.some((s) => s.includes("processed-ord")));
@@ -31,7 +42,15 @@ test("an actor pulls and acks only its own durables; an ordered actor's partitio
 
 test("the router reads the store through its durables and writes inboxes, unrouted and quarantine; it never pulls an inbox", () => {
   const r = of(Users.router).publish!;
-  for (const s of ["actors.>", "unrouted.>", "quarantine.>", "$JS.API.CONSUMER.MSG.NEXT.EVENTS.jetbus-router", "$JS.ACK.EVENTS.jetbus-router.>", "$KV.jetbus-config.>"]) assert.ok(r.includes(s), s);
+  for (const s of [
+    "actors.>",
+    "unrouted.>",
+    "quarantine.>",
+    "$JS.API.CONSUMER.MSG.NEXT.EVENTS.jetbus-router",
+    "$JS.ACK.EVENTS.jetbus-router.>",
+    "$KV.jetbus-config.>",
+  ])
+    assert.ok(r.includes(s), s);
   assert.ok(!r.some((s) => s.includes("MSG.NEXT.JETBUS_INBOX")));
 });
 

@@ -13,10 +13,18 @@ const CORPUS = join(dirname(fileURLToPath(import.meta.url)), "..", "corpus");
 
 /** Text, or a template for long text: prefix + open x times + middle + close x times + suffix. */
 type Text = string | { prefix?: string; open: string; times: number; middle?: string; close?: string; suffix?: string };
-type CodecCase = { why: string; message: { subject: string; headerBlock?: string; body: Text; seq?: number; stream?: string }; maxBytes?: number; expect: string };
+type CodecCase = {
+  why: string;
+  message: { subject: string; headerBlock?: string; body: Text; seq?: number; stream?: string };
+  maxBytes?: number;
+  expect: string;
+};
 type ConfigCase = { why: string; text: Text; expect: string; problem?: string };
 
-const expand = (t: Text) => (typeof t === "string" ? t : (t.prefix ?? "") + t.open.repeat(t.times) + (t.middle ?? "") + (t.close ?? "").repeat(t.times) + (t.suffix ?? ""));
+const expand = (t: Text) =>
+  typeof t === "string"
+    ? t
+    : (t.prefix ?? "") + t.open.repeat(t.times) + (t.middle ?? "") + (t.close ?? "").repeat(t.times) + (t.suffix ?? "");
 
 function cases<T>(kind: string): [string, T][] {
   const dir = join(CORPUS, kind);
@@ -33,7 +41,17 @@ test("the corpus holds cases of both kinds", () => {
 for (const [file, c] of cases<CodecCase>("codec")) {
   test(`codec corpus ${file}`, () => {
     const m = c.message;
-    const out = checkMessage({ subject: m.subject, headerBlock: m.headerBlock, data: new TextEncoder().encode(expand(m.body)), seq: m.seq, stream: m.stream, timestamp: new Date(0) }, c.maxBytes);
+    const out = checkMessage(
+      {
+        subject: m.subject,
+        headerBlock: m.headerBlock,
+        data: new TextEncoder().encode(expand(m.body)),
+        seq: m.seq,
+        stream: m.stream,
+        timestamp: new Date(0),
+      },
+      c.maxBytes,
+    );
     assert.is(out.ok ? "ok" : out.code, c.expect, `${c.why}${out.ok ? "" : `\n  got: ${out.message}`}`);
   });
 }

@@ -13,7 +13,10 @@ type Panel = { title: string; targets?: { expr: string }[] };
 function exported(): Set<string> {
   const metrics = new Metrics();
   const connection = { connected: true, onChange: () => () => undefined } as unknown as ConnectionState;
-  registerProcessMetrics(metrics, { connection, jsm: () => Promise.reject(new Error("no server in a unit test")) as Promise<JetStreamManager> });
+  registerProcessMetrics(metrics, {
+    connection,
+    jsm: () => Promise.reject(new Error("no server in a unit test")) as Promise<JetStreamManager>,
+  });
   const names = new Set<string>();
   for (const m of metrics.registry.getMetricsAsArray()) {
     names.add(m.name);
@@ -33,7 +36,10 @@ test("the Grafana dashboard queries only metrics jetbus exports, and uses them a
       const refs = t.expr.match(/\bjetbus_[a-z_]+/g) ?? [];
       assert.ok(refs.length, `panel "${p.title}": ${t.expr} names a jetbus metric`);
       for (const r of refs) {
-        assert.ok(names.has(r), `panel "${p.title}" queries ${r}, which jetbus does not export (exported: ${[...names].filter((n) => n.startsWith("jetbus_")).join(", ")})`);
+        assert.ok(
+          names.has(r),
+          `panel "${p.title}" queries ${r}, which jetbus does not export (exported: ${[...names].filter((n) => n.startsWith("jetbus_")).join(", ")})`,
+        );
         used.add(r.replace(/_(bucket|sum|count)$/, ""));
       }
     }

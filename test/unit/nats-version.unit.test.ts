@@ -20,7 +20,8 @@ test("the Debian mirror comes from deb822 sources, skipping the security archive
 });
 
 test("the Debian mirror comes from a one-line sources.list, options allowed", () => {
-  const list = "# deb http://old/debian sid main\ndeb [signed-by=/k.gpg] http://ftp.example/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n";
+  const list =
+    "# deb http://old/debian sid main\ndeb [signed-by=/k.gpg] http://ftp.example/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n";
   assert.is(debianMirror([list]), "http://ftp.example/debian");
   assert.is(debianMirror(["deb http://archive.ubuntu.com/ubuntu jammy main\n"]), undefined);
   assert.is(debianMirror([]), undefined);

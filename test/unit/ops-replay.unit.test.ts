@@ -15,10 +15,20 @@ test("--from/--to accept a store sequence, a timestamp, or a duration ago", () =
 
 test("anything else is a UsageError naming the flag and the accepted forms", () => {
   for (const bad of ["0", "-3", "yesterday", "12abc", "", "2026-13-45T00:00:00Z"]) {
-    assert.throws(() => parseReplayPoint(bad, "--from", now), (e: unknown) => e instanceof UsageError && /--from/.test((e as Error).message), bad);
+    assert.throws(
+      () => parseReplayPoint(bad, "--from", now),
+      (e: unknown) => e instanceof UsageError && /--from/.test((e as Error).message),
+      bad,
+    );
   }
-  assert.throws(() => checkRange({ seq: 5 }, { seq: 2 }), (e: unknown) => e instanceof UsageError);
-  assert.throws(() => checkRange({ time: now }, { time: new Date(now.getTime() - 1) }), (e: unknown) => e instanceof UsageError);
+  assert.throws(
+    () => checkRange({ seq: 5 }, { seq: 2 }),
+    (e: unknown) => e instanceof UsageError,
+  );
+  assert.throws(
+    () => checkRange({ time: now }, { time: new Date(now.getTime() - 1) }),
+    (e: unknown) => e instanceof UsageError,
+  );
   checkRange({ seq: 2 }, { time: now }); // mixed kinds cannot be compared before reading: allowed
 });
 

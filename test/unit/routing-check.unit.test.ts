@@ -18,22 +18,31 @@ test("unknown target actors are reported with their path", () => {
 });
 
 test("a regex that does not compile is reported at its JSON path, nested inside all/any/not", () => {
-  const p = problemsOf({ rules: [{ to: ["a"] }, { to: ["b"] }, { to: ["a"] }, { match: { data: { regex: { email: "([a-z" } } }, to: ["a"] }] });
-  assert.equal(p.map((x) => x.path), ["routes.rules[3].match.data.regex.email"]);
+  const p = problemsOf({
+    rules: [{ to: ["a"] }, { to: ["b"] }, { to: ["a"] }, { match: { data: { regex: { email: "([a-z" } } }, to: ["a"] }],
+  });
+  assert.equal(
+    p.map((x) => x.path),
+    ["routes.rules[3].match.data.regex.email"],
+  );
   assert.match(p[0]!.message, /regex does not compile/);
-  assert.equal(paths({ rules: [{ match: { data: { all: [{ eq: { a: 1 } }, { not: { regex: { "x.y": "(" } } }] } }, to: ["a"] }] }), ["routes.rules[0].match.data.all[1].not.regex.x.y"]);
+  assert.equal(paths({ rules: [{ match: { data: { all: [{ eq: { a: 1 } }, { not: { regex: { "x.y": "(" } } }] } }, to: ["a"] }] }), [
+    "routes.rules[0].match.data.all[1].not.regex.x.y",
+  ]);
 });
 
 test("invalid type and source patterns are reported", () => {
-  assert.equal(paths({ rules: [{ match: { type: "User.>.X", source: "svc*x" }, to: ["a"] }] }), ["routes.rules[0].match.type", "routes.rules[0].match.source"]);
+  assert.equal(paths({ rules: [{ match: { type: "User.>.X", source: "svc*x" }, to: ["a"] }] }), [
+    "routes.rules[0].match.type",
+    "routes.rules[0].match.source",
+  ]);
 });
 
 test("bad dotted paths in filters and transforms are reported", () => {
-  assert.equal(paths({ rules: [{ match: { data: { exists: ["a..b"] } }, to: ["a"], transform: { pick: ["ok", "x."], set: { "": 1 } } }] }), [
-    "routes.rules[0].match.data.exists[0]",
-    "routes.rules[0].transform.pick[1]",
-    "routes.rules[0].transform.set.",
-  ]);
+  assert.equal(
+    paths({ rules: [{ match: { data: { exists: ["a..b"] } }, to: ["a"], transform: { pick: ["ok", "x."], set: { "": 1 } } }] }),
+    ["routes.rules[0].match.data.exists[0]", "routes.rules[0].transform.pick[1]", "routes.rules[0].transform.set."],
+  );
 });
 
 test("first-match: a rule shadowed by an earlier catch-all or covering pattern is reported", () => {
@@ -48,7 +57,10 @@ test("first-match: a rule shadowed by an earlier catch-all or covering pattern i
       { name: "never", match: { source: "svc" }, to: ["b"] },
     ],
   });
-  assert.equal(p.map((x) => x.path), ["routes.rules[1]", "routes.rules[3]", "routes.rules[5]"]);
+  assert.equal(
+    p.map((x) => x.path),
+    ["routes.rules[1]", "routes.rules[3]", "routes.rules[5]"],
+  );
   assert.match(p[0]!.message, /earlier rule users \(routes\.rules\[0\]\)/);
   assert.match(p[2]!.message, /earlier rule all/);
 });
@@ -61,11 +73,28 @@ test("first-match: narrower rules before broader ones are fine; all-matches neve
   ];
   assert.equal(paths({ mode: "first-match", rules }), ["routes.rules[2]"]);
   assert.equal(paths({ mode: "all-matches", rules }), []);
-  assert.equal(paths({ mode: "first-match", rules: [{ match: { type: "A", data: { eq: { x: 1 } } }, to: ["a"] }, { match: { type: "A", data: { eq: { x: 2 } } }, to: ["b"] }] }), []);
+  assert.equal(
+    paths({
+      mode: "first-match",
+      rules: [
+        { match: { type: "A", data: { eq: { x: 1 } } }, to: ["a"] },
+        { match: { type: "A", data: { eq: { x: 2 } } }, to: ["b"] },
+      ],
+    }),
+    [],
+  );
 });
 
 test("duplicate rule names are reported", () => {
-  assert.equal(paths({ rules: [{ name: "r", to: ["a"] }, { name: "r", match: { type: "X" }, to: ["b"] }] }), ["routes.rules[1].name"]);
+  assert.equal(
+    paths({
+      rules: [
+        { name: "r", to: ["a"] },
+        { name: "r", match: { type: "X" }, to: ["b"] },
+      ],
+    }),
+    ["routes.rules[1].name"],
+  );
 });
 
 test("schema: unknown keys and two operators in one filter are refused with paths", () => {

@@ -26,12 +26,17 @@ test("type patterns: exact, prefix glob, subject-style * and >", () => {
 
 test("invalid patterns are refused with a reason", () => {
   for (const bad of ["User.>.Created", "Us*er", "User..Created", "Us>er", "Us*er*", ".User"]) {
-    assert.throws(() => parsePattern(bad), (e: unknown) => e instanceof PatternError, bad);
+    assert.throws(
+      () => parsePattern(bad),
+      (e: unknown) => e instanceof PatternError,
+      bad,
+    );
   }
 });
 
 test("pattern coverage (used by the shadowing check)", () => {
-  const covers = (o: string | undefined, i: string | undefined) => patternCovers(o === undefined ? undefined : parsePattern(o), i === undefined ? undefined : parsePattern(i));
+  const covers = (o: string | undefined, i: string | undefined) =>
+    patternCovers(o === undefined ? undefined : parsePattern(o), i === undefined ? undefined : parsePattern(i));
   assert.ok(covers(undefined, "UserCreated"));
   assert.ok(covers("User*", "UserCreated"));
   assert.ok(covers("User*", "UserC*"));
@@ -92,7 +97,9 @@ test("prefix, suffix, regex (with /flags/ form)", () => {
 });
 
 test("all / any / not combine", () => {
-  const f: DataFilter = { all: [{ eq: { country: "FR" } }, { any: [{ gt: { amount: 1000 } }, { eq: { vip: true } }] }, { not: { exists: ["blocked"] } }] };
+  const f: DataFilter = {
+    all: [{ eq: { country: "FR" } }, { any: [{ gt: { amount: 1000 } }, { eq: { vip: true } }] }, { not: { exists: ["blocked"] } }],
+  };
   assert.ok(holds(f, { country: "FR", amount: 5000 }));
   assert.ok(holds(f, { country: "FR", amount: 1, vip: true }));
   assert.not.ok(holds(f, { country: "FR", amount: 1 }));

@@ -11,9 +11,18 @@ const ev = (type: string, data: unknown, source = "svc") => createEvent({ type, 
 
 test("demo config: UserCreated fans out to three actors, UserUpdated/UserDeleted to two, others unrouted", () => {
   const rules = compileRuleSet(loadConfig("jetbus.config.json"), 7);
-  assert.equal(rules.plan(ev("UserCreated", {})).map((c) => c.actor), ["user-handler-1", "user-handler-2", "email-handler"]);
-  assert.equal(rules.plan(ev("UserUpdated", {})).map((c) => c.actor), ["user-handler-1", "email-handler"]);
-  assert.equal(rules.plan(ev("UserDeleted", {})).map((c) => c.actor), ["user-handler-1", "email-handler"]);
+  assert.equal(
+    rules.plan(ev("UserCreated", {})).map((c) => c.actor),
+    ["user-handler-1", "user-handler-2", "email-handler"],
+  );
+  assert.equal(
+    rules.plan(ev("UserUpdated", {})).map((c) => c.actor),
+    ["user-handler-1", "email-handler"],
+  );
+  assert.equal(
+    rules.plan(ev("UserDeleted", {})).map((c) => c.actor),
+    ["user-handler-1", "email-handler"],
+  );
   assert.equal(rules.plan(ev("OrderPlaced", {})), []);
   assert.is(rules.plan(ev("UserCreated", {}))[0]!.subject, "actors.user-handler-1.0");
   assert.is(rules.revision, 7);
@@ -25,7 +34,12 @@ const config = (mode: "all-matches" | "first-match") =>
     routes: {
       mode,
       rules: [
-        { name: "vip", match: { type: "User*", data: { eq: { vip: true } } }, to: ["a", "c"], transform: { pick: ["user"], set: { tier: "vip" } } },
+        {
+          name: "vip",
+          match: { type: "User*", data: { eq: { vip: true } } },
+          to: ["a", "c"],
+          transform: { pick: ["user"], set: { tier: "vip" } },
+        },
         { name: "users", match: { type: "User.>" }, to: ["b"] },
         { name: "everything-users", match: { type: "User*" }, to: ["a", "b"] },
         { name: "from-billing", match: { source: "billing" }, to: ["b"] },
@@ -36,7 +50,14 @@ const config = (mode: "all-matches" | "first-match") =>
 test("all-matches: union of targets, each actor once, first matching rule shapes its copy", () => {
   const rules = compileRuleSet(config("all-matches"), 1);
   const copies = rules.plan(ev("UserCreated", { user: "u1", vip: true, secret: 1 }));
-  assert.equal(copies.map((c) => [c.actor, c.rule]), [["a", "vip"], ["c", "vip"], ["b", "everything-users"]]);
+  assert.equal(
+    copies.map((c) => [c.actor, c.rule]),
+    [
+      ["a", "vip"],
+      ["c", "vip"],
+      ["b", "everything-users"],
+    ],
+  );
   assert.equal(copies[0]!.event.data, { user: "u1", tier: "vip" });
   assert.equal(copies[2]!.event.data, { user: "u1", vip: true, secret: 1 });
   // id, type, correlation kept on transformed copies
@@ -47,9 +68,18 @@ test("all-matches: union of targets, each actor once, first matching rule shapes
 
 test("first-match: only the first matching rule's targets", () => {
   const rules = compileRuleSet(config("first-match"), 1);
-  assert.equal(rules.plan(ev("UserCreated", { vip: true })).map((c) => c.actor), ["a", "c"]);
-  assert.equal(rules.plan(ev("User.Created", {})).map((c) => [c.actor, c.rule]), [["b", "users"]]);
-  assert.equal(rules.plan(ev("Invoice", {}, "billing")).map((c) => c.rule), ["from-billing"]);
+  assert.equal(
+    rules.plan(ev("UserCreated", { vip: true })).map((c) => c.actor),
+    ["a", "c"],
+  );
+  assert.equal(
+    rules.plan(ev("User.Created", {})).map((c) => [c.actor, c.rule]),
+    [["b", "users"]],
+  );
+  assert.equal(
+    rules.plan(ev("Invoice", {}, "billing")).map((c) => c.rule),
+    ["from-billing"],
+  );
   assert.equal(rules.plan(ev("Invoice", {}, "shop")), []);
 });
 
@@ -64,7 +94,10 @@ test("ordered actors get the partition of their key; unordered partition 0", () 
 test("dry run accepts the short form and a structured CloudEvent", () => {
   const c = loadConfig("jetbus.config.json");
   const short = dryRun(c, eventForDryRun({ type: "UserUpdated", data: { id: 1 } }));
-  assert.equal(short.copies.map((x) => x.actor), ["user-handler-1", "email-handler"]);
+  assert.equal(
+    short.copies.map((x) => x.actor),
+    ["user-handler-1", "email-handler"],
+  );
   const structured = eventForDryRun({ specversion: "1.0", id: "e1", type: "Nope", source: "s", data: {} });
   const r = dryRun(c, structured);
   assert.equal(r.copies, []);

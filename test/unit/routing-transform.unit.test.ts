@@ -9,16 +9,28 @@ test("pick keeps only the listed paths, nesting preserved", () => {
 });
 
 test("drop removes paths, including nested ones", () => {
-  assert.equal(compileTransform({ drop: ["secret", "user.address.zip"] })(data()), { user: { id: "u1", email: "a@b.c", address: { city: "Paris" } }, plan: "pro" });
+  assert.equal(compileTransform({ drop: ["secret", "user.address.zip"] })(data()), {
+    user: { id: "u1", email: "a@b.c", address: { city: "Paris" } },
+    plan: "pro",
+  });
 });
 
 test("rename moves values between dotted paths (swaps work)", () => {
-  assert.equal(compileTransform({ rename: { "user.email": "contact.email", plan: "tier" } })(data()), { user: { id: "u1", address: { city: "Paris", zip: "75001" } }, contact: { email: "a@b.c" }, secret: "x", tier: "pro" });
+  assert.equal(compileTransform({ rename: { "user.email": "contact.email", plan: "tier" } })(data()), {
+    user: { id: "u1", address: { city: "Paris", zip: "75001" } },
+    contact: { email: "a@b.c" },
+    secret: "x",
+    tier: "pro",
+  });
   assert.equal(compileTransform({ rename: { a: "b", b: "a" } })({ a: 1, b: 2 }), { a: 2, b: 1 });
 });
 
 test("set writes constants at dotted paths, creating objects", () => {
-  assert.equal(compileTransform({ set: { "meta.routedBy": "jetbus", plan: "free", "obj": { k: [1] } } })({ plan: "pro" }), { plan: "free", meta: { routedBy: "jetbus" }, obj: { k: [1] } });
+  assert.equal(compileTransform({ set: { "meta.routedBy": "jetbus", plan: "free", obj: { k: [1] } } })({ plan: "pro" }), {
+    plan: "free",
+    meta: { routedBy: "jetbus" },
+    obj: { k: [1] },
+  });
 });
 
 test("order is pick, drop, rename, set; the input is never mutated", () => {

@@ -4,7 +4,6 @@ import { configFrom } from "../../runtime/config/mod.ts";
 import { SchemaViolationError } from "../../runtime/errors.ts";
 import { EventSchemas, eventStreamConfig, indexStreamConfig } from "../../runtime/store/mod.ts";
 
-
 test("event stream config follows store settings; the duplicate window is capped at max_age; the index expires with the events", () => {
   const s = configFrom({ store: { stream: "ORDERS", max_age: "1s", duplicate_window: "2m", max_msgs: 10, storage: "memory" } }).store;
   const ev = eventStreamConfig(s);

@@ -11,7 +11,21 @@ test("edit distance counts inserts, deletes and replacements", () => {
 });
 
 test("nearest suggests slips, not other words", () => {
-  const actorKeys = ["name", "handler", "module", "concurrency", "replicas", "max_ack_pending", "ack_wait", "timeout", "retry", "dead_letter", "idempotency", "ordered", "options"];
+  const actorKeys = [
+    "name",
+    "handler",
+    "module",
+    "concurrency",
+    "replicas",
+    "max_ack_pending",
+    "ack_wait",
+    "timeout",
+    "retry",
+    "dead_letter",
+    "idempotency",
+    "ordered",
+    "options",
+  ];
   assert.is(nearest("retries", actorKeys), "retry");
   assert.is(nearest("loglevel", ["http_port", "log_level", "console"]), "log_level");
   assert.is(nearest("logLevel", ["http_port", "log_level", "console"]), "log_level");

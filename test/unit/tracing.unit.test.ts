@@ -18,7 +18,9 @@ test("a missing or malformed parent starts a new trace", () => {
 
 test("without an OpenTelemetry SDK registered, spans are no-ops that never throw", () => {
   // prom-client brings @opentelemetry/api, but no SDK registers a tracer provider here
-  const api = createRequire(import.meta.url)("@opentelemetry/api") as { trace: { getTracer(n: string): { startSpan(n: string): { isRecording(): boolean } } } };
+  const api = createRequire(import.meta.url)("@opentelemetry/api") as {
+    trace: { getTracer(n: string): { startSpan(n: string): { isRecording(): boolean } } };
+  };
   assert.is(api.trace.getTracer("probe").startSpan("probe").isRecording(), false);
   const span = startEventSpan("handle", { traceparent: newTraceparent(), actor: "a" });
   assert.not.throws(() => span.end(new Error("x")));

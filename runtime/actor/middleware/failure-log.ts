@@ -15,7 +15,17 @@ export function failureLog(logger: Logger, maxAttempts: number): Policy {
     const then = out.kind === "nak" ? (out.next ?? `retry in ${out.delayMs} ms`) : `dead-letter (${out.reason})`;
     const e = h.event;
     logger.error(
-      { eventId: eventIdOf(h), eventType: e?.type, correlationId: e?.correlationid, seq: h.msg.seq, attempt: h.attempt, maxAttempts, err: out.error, code: errorCodeOf(out.error), next: then },
+      {
+        eventId: eventIdOf(h),
+        eventType: e?.type,
+        correlationId: e?.correlationid,
+        seq: h.msg.seq,
+        attempt: h.attempt,
+        maxAttempts,
+        err: out.error,
+        code: errorCodeOf(out.error),
+        next: then,
+      },
       e ? "handler failed" : "inbox message is not a valid event",
     );
     return out;

@@ -19,7 +19,11 @@ class SeriesCache {
     const key = `${type}\u0000${rule}`;
     let s = this.byKey.get(key);
     if (!s) {
-      s = { ok: this.m.attempts.labels(this.actor, type, rule, "ok", ""), handled: this.m.handlings.labels(this.actor, type, rule, "handled"), seconds: this.m.handlerSeconds.labels(this.actor, type) };
+      s = {
+        ok: this.m.attempts.labels(this.actor, type, rule, "ok", ""),
+        handled: this.m.handlings.labels(this.actor, type, rule, "handled"),
+        seconds: this.m.handlerSeconds.labels(this.actor, type),
+      };
       // types and rules come from config and routed events: bounded, but cap the cache anyway
       if (this.byKey.size < 10_000) this.byKey.set(key, s);
     }

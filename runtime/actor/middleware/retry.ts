@@ -12,7 +12,9 @@ import type { Policy } from "./types.ts";
 export function retry(settings: ActorSettings["retry"]): Policy {
   return (next) => async (h) => {
     if (h.attempt > settings.max_attempts) {
-      const error = new TimeoutError(`delivered ${h.attempt} times; earlier attempts ended without an answer (worker killed or ack_wait expired)`);
+      const error = new TimeoutError(
+        `delivered ${h.attempt} times; earlier attempts ended without an answer (worker killed or ack_wait expired)`,
+      );
       return { kind: "dead-letter", attempts: h.attempt - 1, error, reason: "unanswered" };
     }
     try {

@@ -101,7 +101,10 @@ export function timeout(ms: number): Middleware {
     arm();
     let handling: Promise<void>;
     try {
-      handling = next(event, withSignal(ctx, () => d.signal));
+      handling = next(
+        event,
+        withSignal(ctx, () => d.signal),
+      );
     } catch (err) {
       // a handler that throws before returning a promise fails like one that rejects
       handling = Promise.reject(err);

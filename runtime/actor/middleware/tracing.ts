@@ -10,9 +10,19 @@ import type { Policy } from "./types.ts";
 export function tracing(actor: string): Policy {
   return (next) => (h) => {
     const e = h.event!;
-    const span = startEventSpan(`handle ${e.type}`, { kind: SpanKind.Consumer, traceparent: e.traceparent, actor, "event.id": e.id, "event.type": e.type, attempt: h.attempt });
+    const span = startEventSpan(`handle ${e.type}`, {
+      kind: SpanKind.Consumer,
+      traceparent: e.traceparent,
+      actor,
+      "event.id": e.id,
+      "event.type": e.type,
+      attempt: h.attempt,
+    });
     if (!span.traceparent) return next(h);
     h.event = { ...e, traceparent: span.traceparent };
-    return endWith(span, span.run(() => next(h)));
+    return endWith(
+      span,
+      span.run(() => next(h)),
+    );
   };
 }

@@ -27,7 +27,10 @@ export function checkStatefulSettings(settings: ActorSettings, definition: State
   const key = definition.state.key;
   if (settings.ordered?.key !== key) {
     const now = settings.ordered ? `its "ordered.key" is "${settings.ordered.key}"` : `it has no "ordered"`;
-    throw new HandlerInvalidError(settings.name, `keeps state by key "${key}" but ${now}: set "ordered": { "key": "${key}" } in its config so that events of one key are handled one at a time`);
+    throw new HandlerInvalidError(
+      settings.name,
+      `keeps state by key "${key}" but ${now}: set "ordered": { "key": "${key}" } in its config so that events of one key are handled one at a time`,
+    );
   }
 }
 
@@ -36,7 +39,11 @@ export function checkStatefulSettings(settings: ActorSettings, definition: State
  * state bucket keeps this actor's processed markers (committed with the state), so the worker's
  * own marker bucket is not used.
  */
-export async function attachState(settings: ActorSettings, definition: StatefulActorDefinition, deps: AttachDeps): Promise<{ handler: HandlerFn; settings: ActorSettings }> {
+export async function attachState(
+  settings: ActorSettings,
+  definition: StatefulActorDefinition,
+  deps: AttachDeps,
+): Promise<{ handler: HandlerFn; settings: ActorSettings }> {
   checkStatefulSettings(settings, definition);
   const store = await StateStore.open(deps.nc, settings.name, { replicas: deps.replicas });
   const timers = await deps.timers();

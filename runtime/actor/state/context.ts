@@ -50,14 +50,30 @@ export class StatefulDelivery<TState> implements StatefulContext<TState> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get actor() { return this.inner.actor; }
-  get replica() { return this.inner.replica; }
-  get deliveryCount() { return this.inner.deliveryCount; }
-  get streamSeq() { return this.inner.streamSeq; }
-  get originSeq() { return this.inner.originSeq; }
-  get options() { return this.inner.options; }
-  get logger() { return this.inner.logger; }
-  get signal() { return this.inner.signal; }
+  get actor() {
+    return this.inner.actor;
+  }
+  get replica() {
+    return this.inner.replica;
+  }
+  get deliveryCount() {
+    return this.inner.deliveryCount;
+  }
+  get streamSeq() {
+    return this.inner.streamSeq;
+  }
+  get originSeq() {
+    return this.inner.originSeq;
+  }
+  get options() {
+    return this.inner.options;
+  }
+  get logger() {
+    return this.inner.logger;
+  }
+  get signal() {
+    return this.inner.signal;
+  }
   working(): void {
     this.inner.working();
   }
@@ -86,6 +102,15 @@ export class StatefulDelivery<TState> implements StatefulContext<TState> {
 
   private followUp<D>(type: string, data: D, id: string, source?: string, dataVersion?: number): Event {
     const e = this.event;
-    return createEvent({ type, data, id, source: source ?? this.inner.actor, correlationid: e.correlationid, causationid: e.id, traceparent: e.traceparent, dataversion: dataVersion });
+    return createEvent({
+      type,
+      data,
+      id,
+      source: source ?? this.inner.actor,
+      correlationid: e.correlationid,
+      causationid: e.id,
+      traceparent: e.traceparent,
+      dataversion: dataVersion,
+    });
   }
 }

@@ -18,7 +18,11 @@ export class StateSchemas {
   check(actor: string, state: unknown): void {
     const validate = this.validatorFor(actor);
     if (!validate || validate(state)) return;
-    throw new SchemaViolationError(`state of ${actor}`, (validate.errors ?? []).map((e) => ({ path: jsonPath(e.instancePath), message: e.message ?? "invalid" })), `schemas/state/${actor}.json`);
+    throw new SchemaViolationError(
+      `state of ${actor}`,
+      (validate.errors ?? []).map((e) => ({ path: jsonPath(e.instancePath), message: e.message ?? "invalid" })),
+      `schemas/state/${actor}.json`,
+    );
   }
 
   private validatorFor(actor: string): ValidateFunction | null {

@@ -42,7 +42,15 @@ export function statefulHandler<TState>(spec: StateSpec<TState>, handle: Statefu
       await handle(event, staged);
       if (state.change.kind === "set") deps.schemas?.check(deps.actor, state.change.value);
       const marker: StateMarker = { at: new Date().toISOString(), replica: ctx.replica, key, outbox: staged.outbox };
-      const result = await deps.store.commit({ eventToken, eventId: event.id, key, revision: read.revision, change: state.change, marker, markerTtlMs: deps.markerTtlMs });
+      const result = await deps.store.commit({
+        eventToken,
+        eventId: event.id,
+        key,
+        revision: read.revision,
+        change: state.change,
+        marker,
+        markerTtlMs: deps.markerTtlMs,
+      });
       if (result === "committed") return finish(deps, eventToken, marker, true);
       if (result === "processed") return finish(deps, eventToken, (await deps.store.marker(eventToken))!);
       ctx.logger.debug({ key, attempt }, "state changed under the handling; running it again on fresh state");

@@ -15,7 +15,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export type StateRead = Readonly<{ value: unknown; revision: number; exists: boolean }>;
-export type Commit = Readonly<{ eventToken: string; eventId: string; key: string; revision: number; change: StagedChange<unknown>; marker: StateMarker; markerTtlMs: number }>;
+export type Commit = Readonly<{
+  eventToken: string;
+  eventId: string;
+  key: string;
+  revision: number;
+  change: StagedChange<unknown>;
+  marker: StateMarker;
+  markerTtlMs: number;
+}>;
 export type CommitResult = "committed" | "processed" | "conflict";
 
 /**
@@ -116,7 +124,14 @@ export class StateStore {
    * stages it), the second commits and is the only one answered. The client's startBatch asks for
    * an answer to the first message as well, a second round trip per commit.
    */
-  private async atomicPair(firstSubject: string, first: Uint8Array, firstHeaders: MsgHdrs, lastSubject: string, last: Uint8Array, lastHeaders: MsgHdrs): Promise<void> {
+  private async atomicPair(
+    firstSubject: string,
+    first: Uint8Array,
+    firstHeaders: MsgHdrs,
+    lastSubject: string,
+    last: Uint8Array,
+    lastHeaders: MsgHdrs,
+  ): Promise<void> {
     const id = nuid.next();
     firstHeaders.set("Nats-Batch-Id", id);
     firstHeaders.set("Nats-Batch-Sequence", "1");
@@ -125,8 +140,12 @@ export class StateStore {
     lastHeaders.set("Nats-Batch-Commit", "1");
     this.nc.publish(firstSubject, first, { headers: firstHeaders });
     const reply = await this.nc.request(lastSubject, last, { headers: lastHeaders, timeout: 5000 });
-    const ack = JSON.parse(decoder.decode(reply.data)) as { count?: number; error?: { code: number; err_code?: number; description?: string } };
-    if (ack.error || ack.count !== 2) throw new StateCommitRefusedError(ack.error?.description ?? `batch stored ${ack.count ?? 0} of 2 messages`, ack.error?.err_code);
+    const ack = JSON.parse(decoder.decode(reply.data)) as {
+      count?: number;
+      error?: { code: number; err_code?: number; description?: string };
+    };
+    if (ack.error || ack.count !== 2)
+      throw new StateCommitRefusedError(ack.error?.description ?? `batch stored ${ack.count ?? 0} of 2 messages`, ack.error?.err_code);
   }
 
   /** Keys that hold a state (deleted ones are left out). */
@@ -145,7 +164,13 @@ export class StateStore {
     const iter = await this.kv.history({ key: StateKeys.state(tokenFor(key)) });
     for await (const e of iter) {
       const deleted = e.operation !== "PUT";
-      out.push({ revision: e.revision, time: e.created, eventId: await this.eventIdAt(e.revision), deleted, value: deleted ? undefined : e.json() });
+      out.push({
+        revision: e.revision,
+        time: e.created,
+        eventId: await this.eventIdAt(e.revision),
+        deleted,
+        value: deleted ? undefined : e.json(),
+      });
     }
     return out;
   }
@@ -173,7 +198,10 @@ function ttlHeader(ms: number): string {
 /** The server refused an atomic commit (a failed expectation, most often): told apart by the caller. */
 class StateCommitRefusedError extends Error {
   override name = "StateCommitRefusedError";
-  constructor(message: string, readonly apiCode?: number) {
+  constructor(
+    message: string,
+    readonly apiCode?: number,
+  ) {
     super(message);
   }
 }

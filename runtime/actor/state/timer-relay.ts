@@ -32,7 +32,14 @@ export class TimerRelay {
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     if (!(await orMissing(() => retryTransient(() => jsm.consumers.info(Streams.Timers, Consumers.timerRelay))))) {
-      const config = { durable_name: Consumers.timerRelay, filter_subject: Subjects.timerFireAll, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ACK_WAIT_MS * 1_000_000, max_deliver: -1 };
+      const config = {
+        durable_name: Consumers.timerRelay,
+        filter_subject: Subjects.timerFireAll,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: ACK_WAIT_MS * 1_000_000,
+        max_deliver: -1,
+      };
       await retryTransient(() => jsm.consumers.add(Streams.Timers, config));
     }
     const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(Streams.Timers, Consumers.timerRelay));

@@ -24,7 +24,13 @@ export class Timers {
   static async open(nc: NatsConnection, opts: { replicas: number }): Promise<Timers> {
     const jsm = await jetstreamManager(nc);
     if (!(await orMissing(() => retryTransient(() => jsm.streams.info(Streams.Timers))))) {
-      const config = { name: Streams.Timers, subjects: [Subjects.timers], retention: "workqueue", num_replicas: opts.replicas, allow_msg_schedules: true };
+      const config = {
+        name: Streams.Timers,
+        subjects: [Subjects.timers],
+        retention: "workqueue",
+        num_replicas: opts.replicas,
+        allow_msg_schedules: true,
+      };
       try {
         await retryTransient(() => jsm.streams.add(config as never));
       } catch (err) {
@@ -58,7 +64,9 @@ export class Timers {
 
   /** How many timers of one actor are pending. */
   async pending(actor: string): Promise<number> {
-    const info = await retryTransient(() => this.jsm.streams.info(Streams.Timers, { subjects_filter: Subjects.timerSchedule(actor, "*") } as never));
+    const info = await retryTransient(() =>
+      this.jsm.streams.info(Streams.Timers, { subjects_filter: Subjects.timerSchedule(actor, "*") } as never),
+    );
     return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   }
 }

@@ -32,23 +32,41 @@ export function registerActor(program: Command): void {
       const o = allOptions<ActorOptions>(this);
       const replicas = positiveInt(o.replicas, "--replicas");
       const graceMs = graceOf(o.grace);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: `jetbus-actor-${name}`, durability: durabilityModeOf(o), waitForServer: true });
+      const rt = await startRuntime({
+        configPath: o.config,
+        servers: o.servers,
+        name: `jetbus-actor-${name}`,
+        durability: durabilityModeOf(o),
+        waitForServer: true,
+      });
       const ready = readinessGate(rt.health, "actor");
       let http: ObservabilityServer | undefined;
       try {
         await registerBuiltinHandlers();
         // endpoints first (/readyz answers 503 until the workers run), and the line naming the port
         // before any event is taken: whoever watches the log finds the port before the work starts
-        http = o.http === false ? undefined : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host);
-        if (http) rt.logger.info({ actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` }, "serving /metrics, /healthz and /readyz");
+        http =
+          o.http === false
+            ? undefined
+            : await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host);
+        if (http)
+          rt.logger.info(
+            { actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` },
+            "serving /metrics, /healthz and /readyz",
+          );
         const running = await startActors(rt, [name], { replicas });
         ready.open();
-        rt.logger.info({ actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined }, "actor running; SIGTERM or Ctrl-C stops it gracefully");
+        rt.logger.info(
+          { actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined },
+          "actor running; SIGTERM or Ctrl-C stops it gracefully",
+        );
         const sig = await untilSignal();
         rt.logger.info({ signal: sig, graceMs, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
         ready.close();
         // with the server gone nothing in flight can be acked: waiting out the grace period would only delay the exit
-        const lost = rt.connection.lost().then(() => rt.logger.warn("NATS is unreachable: not waiting for in-flight events (they are redelivered after ack_wait)"));
+        const lost = rt.connection
+          .lost()
+          .then(() => rt.logger.warn("NATS is unreachable: not waiting for in-flight events (they are redelivered after ack_wait)"));
         const r = await running.stop(graceMs, lost);
         if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");
       } finally {

@@ -7,13 +7,32 @@ import { UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
-type CheckOptions = CommonOptions & { acked?: string; seen?: string[]; store?: string; readStore?: boolean; allowDuplicates?: string; unordered?: string; examples: string; sent?: string; faults?: string; seed?: string };
+type CheckOptions = CommonOptions & {
+  acked?: string;
+  seen?: string[];
+  store?: string;
+  readStore?: boolean;
+  allowDuplicates?: string;
+  unordered?: string;
+  examples: string;
+  sent?: string;
+  faults?: string;
+  seed?: string;
+};
 
-const names = (s?: string) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+const names = (s?: string) =>
+  s
+    ? s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 
 export function registerCheck(program: Command): void {
   withCommonOptions(program.command("check"))
-    .description("consistency check of a run: lost, duplicated, out-of-order events per actor (and in the store), from JSON-lines records; exit 1 on any anomaly")
+    .description(
+      "consistency check of a run: lost, duplicated, out-of-order events per actor (and in the store), from JSON-lines records; exit 1 on any anomaly",
+    )
     .option("--acked <file>", 'acked publishes in ack order: {"id","key"?,"to"?:[actors]} per line')
     .option("--seen <files...>", 'handlings in order: {"actor","id"} per line (one or more files)')
     .option("--store <file>", 'store contents: {"id","seq"?} per line')
@@ -22,7 +41,10 @@ export function registerCheck(program: Command): void {
     .option("--unordered <actors>", "comma-separated actors with no order promise (reordering reported, not failed)")
     .option("--examples <n>", "example ids printed per anomaly", "5")
     .option("--sent <file>", 'every publish tried: {"id"} per line (the verdict\'s "events")')
-    .option("--faults <file>", 'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the README\'s windows')
+    .option(
+      "--faults <file>",
+      'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the README\'s windows',
+    )
     .option("--seed <n>", "the fault schedule's seed, repeated in the verdict")
     .addHelpText("after", "\nExample:\n  jetbus check --acked acked.jsonl --seen seen-*.jsonl --read-store --unordered email-handler\n")
     .action(async function (this: Command) {
@@ -34,12 +56,31 @@ export function registerCheck(program: Command): void {
       let stored: StoredRecord[] | undefined = o.store ? readStored(o.store) : undefined;
       if (o.readStore) stored = await withRuntime(o, (rt) => storedRecords(rt.nc, rt.config.store.stream), "jetbus-check");
       const unordered = names(o.unordered);
-      const result = check({ acked, seen, stored, duplicatesAllowed: names(o.allowDuplicates), unordered, examples: Number(o.examples) || 5 });
+      const result = check({
+        acked,
+        seen,
+        stored,
+        duplicatesAllowed: names(o.allowDuplicates),
+        unordered,
+        examples: Number(o.examples) || 5,
+      });
       const seed = o.seed === undefined ? undefined : Number(o.seed);
       if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${o.seed}`);
-      const v = verdict({ result, acked, seen, faults: o.faults ? readFaults(o.faults) : [], sent: o.sent ? countSent(o.sent) : undefined, seed, unordered });
+      const v = verdict({
+        result,
+        acked,
+        seen,
+        faults: o.faults ? readFaults(o.faults) : [],
+        sent: o.sent ? countSent(o.sent) : undefined,
+        seed,
+        unordered,
+      });
       // one JSON line: the verdict's counts first, the per-target detail after them
-      process.stdout.write(o.json ? JSON.stringify({ ...v, valid: v.valid && result.valid, targets: result.targets }) + "\n" : formatCheck(result) + JSON.stringify(v) + "\n");
+      process.stdout.write(
+        o.json
+          ? JSON.stringify({ ...v, valid: v.valid && result.valid, targets: result.targets }) + "\n"
+          : formatCheck(result) + JSON.stringify(v) + "\n",
+      );
       process.exitCode = result.valid && v.valid ? ExitCode.Ok : ExitCode.Failed;
     });
 }

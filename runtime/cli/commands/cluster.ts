@@ -5,7 +5,16 @@ import type { Command } from "commander";
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/mod.ts";
 import { UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
-import { addProcesses, clusterDown, clusterUp, defaultPorts, restartNode, DEFAULT_LOCAL_DIR, type LocalClusterState, type LocalProcess } from "../../cluster/local.ts";
+import {
+  addProcesses,
+  clusterDown,
+  clusterUp,
+  defaultPorts,
+  restartNode,
+  DEFAULT_LOCAL_DIR,
+  type LocalClusterState,
+  type LocalProcess,
+} from "../../cluster/local.ts";
 import { untilSignal } from "./up.ts";
 import { jetbusNodeArgs } from "../self.ts";
 import { connectNats, waitForJetStream } from "../../nats/connect.ts";
@@ -17,7 +26,12 @@ import { withCommonOptions, allOptions, withRuntime, type CommonOptions } from "
 import type { JetbusConfig } from "../../config/types.ts";
 
 /** As the admin: wait for the new cluster's meta leader, then create the shared streams the roles may only bind to. */
-async function provisionAsAdmin(state: LocalClusterState, config: JetbusConfig, passwords: Record<string, string>, admin: RoleUser): Promise<void> {
+async function provisionAsAdmin(
+  state: LocalClusterState,
+  config: JetbusConfig,
+  passwords: Record<string, string>,
+  admin: RoleUser,
+): Promise<void> {
   const nc = await connectNats({ servers: state.natsUrl, user: admin.user, pass: passwords[admin.passwordVar], name: "jetbus-cluster-up" });
   try {
     await waitForJetStream(nc, 60_000);
@@ -40,12 +54,15 @@ async function provisionAsAdmin(state: LocalClusterState, config: JetbusConfig, 
 /** `name[:count],...` → [[name, count]]. */
 export function parseProcessSpec(spec: string | undefined): Array<[string, number]> {
   if (!spec) return [];
-  return spec.split(",").filter(Boolean).map((part) => {
-    const [name, count = "1"] = part.split(":");
-    const n = Number(count);
-    if (!name || !Number.isInteger(n) || n < 1) throw new UsageError(`--actors: "${part}" is not NAME or NAME:COUNT (COUNT >= 1)`);
-    return [name, n];
-  });
+  return spec
+    .split(",")
+    .filter(Boolean)
+    .map((part) => {
+      const [name, count = "1"] = part.split(":");
+      const n = Number(count);
+      if (!name || !Number.isInteger(n) || n < 1) throw new UsageError(`--actors: "${part}" is not NAME or NAME:COUNT (COUNT >= 1)`);
+      return [name, n];
+    });
 }
 
 /** A copy of the user's config pointing at the cluster with one role's user (file mode 0600: it holds a password). */
@@ -59,13 +76,23 @@ function configFor(state: LocalClusterState, configPath: string | undefined, use
 }
 
 function readPasswords(file: string): Record<string, string> {
-  return Object.fromEntries(readFileSync(file, "utf8").split("\n").map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1]!, m[2]!]));
+  return Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => [m[1]!, m[2]!]),
+  );
 }
 
 function spawnJetbus(state: LocalClusterState, label: string, args: string[]): LocalProcess {
   const log = join(state.dir, `${label}.log`);
   const out = openSync(log, "a");
-  const child = spawn(process.execPath, jetbusNodeArgs(args), { detached: true, stdio: ["ignore", out, out], env: { ...process.env, JETBUS_LOG_JSON: "1" } });
+  const child = spawn(process.execPath, jetbusNodeArgs(args), {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, JETBUS_LOG_JSON: "1" },
+  });
   child.unref();
   return { name: label, pid: child.pid!, log };
 }
@@ -73,11 +100,15 @@ function spawnJetbus(state: LocalClusterState, label: string, args: string[]): L
 type UpOptions = { config?: string; dir: string; portBase: string; actors?: string; routers: string; detach?: boolean; json?: boolean };
 
 export function registerCluster(program: Command): void {
-  const cluster = program.command("cluster").description("a 3-node JetStream cluster on this machine (deploy/cluster configs), and the cluster's accounts");
+  const cluster = program
+    .command("cluster")
+    .description("a 3-node JetStream cluster on this machine (deploy/cluster configs), and the cluster's accounts");
 
   cluster
     .command("up")
-    .description("start nats-1..3 on loopback (stores under --dir), print NATS_URL; optionally router and actor processes. Ctrl-C (or `cluster down` with --detach) stops them")
+    .description(
+      "start nats-1..3 on loopback (stores under --dir), print NATS_URL; optionally router and actor processes. Ctrl-C (or `cluster down` with --detach) stops them",
+    )
     .option("-c, --config <file>", "jetbus config: actors for the accounts, and the config the processes run")
     .option("--dir <dir>", "state, logs and stores", DEFAULT_LOCAL_DIR)
     .option("--port-base <port>", "client ports base..base+2, routes base+2000.., monitoring base+4000..", "4222")
@@ -88,15 +119,25 @@ export function registerCluster(program: Command): void {
     .action(async function (this: Command) {
       const o = this.opts<UpOptions>();
       const base = Number(o.portBase);
-      if (!Number.isInteger(base) || base < 1 || base > 60000) throw new UsageError(`--port-base must be a port number, got "${o.portBase}"`);
+      if (!Number.isInteger(base) || base < 1 || base > 60000)
+        throw new UsageError(`--port-base must be a port number, got "${o.portBase}"`);
       const config = loadConfig(o.config);
       const users = roleUsers(config.actors, { eventsStream: config.store.stream });
       const spec = parseProcessSpec(o.actors);
-      for (const [name] of spec) if (!config.actors.some((a) => a.name === name)) throw new UsageError(`--actors: no actor "${name}" in the config (known: ${config.actors.map((a) => a.name).join(", ") || "none"})`);
+      for (const [name] of spec)
+        if (!config.actors.some((a) => a.name === name))
+          throw new UsageError(
+            `--actors: no actor "${name}" in the config (known: ${config.actors.map((a) => a.name).join(", ") || "none"})`,
+          );
       let state = await clusterUp({ dir: o.dir, accounts: renderAccountsConf(users), ports: [0, 1, 2].map((i) => defaultPorts(i, base)) });
       const passwords = readPasswords(state.passwordsFile);
       try {
-        await provisionAsAdmin(state, config, passwords, users.find((u) => u.user === Users.admin)!);
+        await provisionAsAdmin(
+          state,
+          config,
+          passwords,
+          users.find((u) => u.user === Users.admin)!,
+        );
       } catch (err) {
         await clusterDown(o.dir);
         throw err;
@@ -104,9 +145,26 @@ export function registerCluster(program: Command): void {
       const started: LocalProcess[] = [];
       const routers = Number(o.routers);
       if (routers > 0 || spec.length > 0) {
-        for (let i = 0; i < routers; i++) started.push(spawnJetbus(state, `router-${i + 1}`, ["router", "--config", configFor(state, o.config, users.find((u) => u.user === Users.router)!, passwords)]));
+        for (let i = 0; i < routers; i++)
+          started.push(
+            spawnJetbus(state, `router-${i + 1}`, [
+              "router",
+              "--config",
+              configFor(
+                state,
+                o.config,
+                users.find((u) => u.user === Users.router)!,
+                passwords,
+              ),
+            ]),
+          );
         for (const [name, count] of spec) {
-          const cfg = configFor(state, o.config, users.find((u) => u.actor === name)!, passwords);
+          const cfg = configFor(
+            state,
+            o.config,
+            users.find((u) => u.actor === name)!,
+            passwords,
+          );
           for (let i = 0; i < count; i++) started.push(spawnJetbus(state, `${name}-${i + 1}`, ["actor", name, "--config", cfg]));
         }
         state = addProcesses(state, started);
@@ -139,7 +197,9 @@ export function registerCluster(program: Command): void {
   cluster
     .command("restart")
     .argument("<node>", "the node to start again: nats-1, nats-2 or nats-3")
-    .description("start one stopped node of the local cluster again (after kill -9 or a crash), with its config, store and passwords; it rejoins the others")
+    .description(
+      "start one stopped node of the local cluster again (after kill -9 or a crash), with its config, store and passwords; it rejoins the others",
+    )
     .option("--dir <dir>", "state dir given to `cluster up`", DEFAULT_LOCAL_DIR)
     .action(async function (this: Command, node: string) {
       const o = this.opts<{ dir: string }>();
@@ -148,16 +208,22 @@ export function registerCluster(program: Command): void {
     });
 
   withCommonOptions(cluster.command("durability"))
-    .description("report R1/R2 jetbus streams and KV buckets on a cluster, and a deployed store that differs from the config; --strict exits 2 on any finding")
+    .description(
+      "report R1/R2 jetbus streams and KV buckets on a cluster, and a deployed store that differs from the config; --strict exits 2 on any finding",
+    )
     .option("--strict", "fail (DurabilityError, exit 2) instead of warning")
     .action(async function (this: Command) {
       const o = allOptions<CommonOptions & { strict?: boolean }>(this);
-      await withRuntime(o, async (rt) => {
-        const findings = await checkDurability(await jetstreamManager(rt.nc), rt.config, { strict: o.strict });
-        if (o.json) process.stdout.write(JSON.stringify({ findings }) + "\n");
-        else if (findings.length === 0) process.stdout.write("durability: no findings\n");
-        else for (const f of findings) process.stdout.write(`warning: ${f.subject}: ${f.problem}\n`);
-      }, "jetbus-durability");
+      await withRuntime(
+        o,
+        async (rt) => {
+          const findings = await checkDurability(await jetstreamManager(rt.nc), rt.config, { strict: o.strict });
+          if (o.json) process.stdout.write(JSON.stringify({ findings }) + "\n");
+          else if (findings.length === 0) process.stdout.write("durability: no findings\n");
+          else for (const f of findings) process.stdout.write(`warning: ${f.subject}: ${f.problem}\n`);
+        },
+        "jetbus-durability",
+      );
     });
 
   cluster

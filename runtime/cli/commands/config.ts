@@ -47,7 +47,9 @@ export function registerConfig(program: Command): void {
     });
 
   withCommonOptions(config.command("apply").argument("<file>", "config file to apply"))
-    .description(`validate FILE (schema + semantic checks) and store it in KV ${Buckets.Config} as a new revision; running routers switch to it`)
+    .description(
+      `validate FILE (schema + semantic checks) and store it in KV ${Buckets.Config} as a new revision; running routers switch to it`,
+    )
     .action(async function (this: Command, file: string) {
       const o = allOptions(this);
       // validated before connecting: an invalid file never reaches the bucket
@@ -64,14 +66,23 @@ export function registerConfig(program: Command): void {
       const stored = await withStore(o, async (s) => {
         if (o.revision === undefined) return s.current();
         const rev = Number(o.revision);
-        if (!Number.isInteger(rev) || rev < 1) throw new UsageError(`--revision must be a whole number >= 1, got ${JSON.stringify(o.revision)}`);
+        if (!Number.isInteger(rev) || rev < 1)
+          throw new UsageError(`--revision must be a whole number >= 1, got ${JSON.stringify(o.revision)}`);
         return (await s.history()).find((h) => h.revision === rev) ?? null;
       });
       if (!stored) {
-        out(o, { revision: null }, `no config stored in KV ${Buckets.Config} yet (run \`jetbus config apply FILE\`, or start a router: it seeds its file config)`);
+        out(
+          o,
+          { revision: null },
+          `no config stored in KV ${Buckets.Config} yet (run \`jetbus config apply FILE\`, or start a router: it seeds its file config)`,
+        );
         return;
       }
-      out(o, { revision: stored.revision, at: stored.at.toISOString(), config: stored.config }, `# ${summary(stored)}\n${JSON.stringify(stored.config, null, 2)}`);
+      out(
+        o,
+        { revision: stored.revision, at: stored.at.toISOString(), config: stored.config },
+        `# ${summary(stored)}\n${JSON.stringify(stored.config, null, 2)}`,
+      );
     });
 
   withCommonOptions(config.command("history"))
@@ -82,7 +93,14 @@ export function registerConfig(program: Command): void {
       const latest = all.at(-1)?.revision;
       out(
         o,
-        all.map((h) => ({ revision: h.revision, at: h.at.toISOString(), actors: h.config.actors.length, rules: h.config.routes.rules.length, mode: h.config.routes.mode, current: h.revision === latest })),
+        all.map((h) => ({
+          revision: h.revision,
+          at: h.at.toISOString(),
+          actors: h.config.actors.length,
+          rules: h.config.routes.rules.length,
+          mode: h.config.routes.mode,
+          current: h.revision === latest,
+        })),
         all.length === 0 ? "no config revisions stored" : all.map((h) => `${h.revision === latest ? "*" : " "} ${summary(h)}`).join("\n"),
       );
     });

@@ -8,9 +8,30 @@ type DlqOptions = CommonOptions & { actor?: string; limit?: string };
 
 function renderTable(rows: readonly DeadLetter[]): string {
   if (rows.length === 0) return "no dead letters\n";
-  const table = [["SEQ", "ACTOR", "EVENT ID", "TYPE", "ATTEMPTS", "CODE", "ERROR", "TIME"], ...rows.map((d) => [String(d.dlqSeq), d.actor, d.eventId, d.type, String(d.attempts), d.errorCode, d.error.length > 60 ? d.error.slice(0, 57) + "..." : d.error, d.time.toISOString()])];
+  const table = [
+    ["SEQ", "ACTOR", "EVENT ID", "TYPE", "ATTEMPTS", "CODE", "ERROR", "TIME"],
+    ...rows.map((d) => [
+      String(d.dlqSeq),
+      d.actor,
+      d.eventId,
+      d.type,
+      String(d.attempts),
+      d.errorCode,
+      d.error.length > 60 ? d.error.slice(0, 57) + "..." : d.error,
+      d.time.toISOString(),
+    ]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    table
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 export function registerDlq(program: Command): void {
@@ -36,7 +57,12 @@ export function registerDlq(program: Command): void {
         const progress = createProgress("replaying dead letters");
         let done;
         try {
-          done = await replayDeadLetters(rt.nc, rt.config.actors, { id, actor: o.actor }, { onProgress: (n, total) => progress.update(n, total) });
+          done = await replayDeadLetters(
+            rt.nc,
+            rt.config.actors,
+            { id, actor: o.actor },
+            { onProgress: (n, total) => progress.update(n, total) },
+          );
         } finally {
           progress.done();
         }

@@ -4,7 +4,14 @@ import { UsageError } from "../../errors.ts";
 import { eventJsonLine, eventTextLine, indexPending, openStore } from "../../store/cli-support.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
-type HistoryOptions = CommonOptions & { type?: string; correlationId?: string; since?: string; until?: string; limit?: string; from?: string };
+type HistoryOptions = CommonOptions & {
+  type?: string;
+  correlationId?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  from?: string;
+};
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;

@@ -30,7 +30,11 @@ export function registerIndex(program: Command): void {
         const progress = createProgress("indexing events");
         let s: IndexStatus;
         try {
-          s = await rebuildIndex(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, onProgress: (p) => progress.update(p.done, p.total) });
+          s = await rebuildIndex(rt.nc, rt.config.store, {
+            logger: quietLogger,
+            metrics: rt.metrics,
+            onProgress: (p) => progress.update(p.done, p.total),
+          });
         } finally {
           progress.done();
         }

@@ -26,7 +26,12 @@ export function registerPub(program: Command): void {
         await ensureEventStream(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store, StoreAccess.Use);
         const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
         try {
-          const r = await bus.publish(type, data, { id: o.id, source: o.source, correlationId: o.correlationId, causationId: o.causationId });
+          const r = await bus.publish(type, data, {
+            id: o.id,
+            source: o.source,
+            correlationId: o.correlationId,
+            causationId: o.causationId,
+          });
           if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
           else process.stdout.write(`${r.id} seq ${r.seq}${r.duplicate ? " duplicate" : ""}\n`);
         } finally {

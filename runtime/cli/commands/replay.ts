@@ -22,33 +22,41 @@ export function registerReplay(program: Command): void {
     .requiredOption("--from <seq|time>", "first store sequence (1200), time (2026-01-31T12:00:00Z) or duration ago (15m, 2h, 7d)")
     .option("--to <seq|time>", "last store sequence or time, inclusive (default: the end of the store when the replay starts)")
     .option("--all", "send every event in range, ignoring the routing rules")
-    .option("--run-id <id>", "replay run id (default: generated); re-running with the same id within the inbox duplicate window sends nothing twice")
+    .option(
+      "--run-id <id>",
+      "replay run id (default: generated); re-running with the same id within the inbox duplicate window sends nothing twice",
+    )
     .action(async function (this: Command, actor: string) {
       const o = allOptions<ReplayFlags>(this);
       const from = parseReplayPoint(o.from ?? "", "--from");
       const to = o.to !== undefined ? parseReplayPoint(o.to, "--to") : undefined;
       checkRange(from, to);
-      if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: use 1-64 letters, digits, "_" or "-"`);
-      await withRuntime(o, async (rt) => {
-        const jsm = await jetstreamManager(rt.nc);
-        // "the current rules" are the ones the running routers use: KV jetbus-config, else the local file
-        const live = await liveConfig(jsm, rt.config);
-        const target = replayTargetFor(live.config, actor, { all: o.all, revision: live.revision ?? 0 });
-        const progress = createProgress(`replaying to ${actor}`);
-        let summary: ReplaySummary;
-        try {
-          summary = await replayToActor(rt.nc, jsm, target, {
-            storeStream: rt.config.store.stream,
-            from,
-            ...(to ? { to } : {}),
-            ...(o.runId ? { runId: o.runId } : {}),
-            onProgress: (done, total) => progress.update(done, total),
-            ensureInbox: () => ensureInbox(jsm, live.config),
-          });
-        } finally {
-          progress.done();
-        }
-        process.stdout.write(o.json ? JSON.stringify(summary) + "\n" : summaryText(summary));
-      }, "jetbus-replay");
+      if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.runId))
+        throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: use 1-64 letters, digits, "_" or "-"`);
+      await withRuntime(
+        o,
+        async (rt) => {
+          const jsm = await jetstreamManager(rt.nc);
+          // "the current rules" are the ones the running routers use: KV jetbus-config, else the local file
+          const live = await liveConfig(jsm, rt.config);
+          const target = replayTargetFor(live.config, actor, { all: o.all, revision: live.revision ?? 0 });
+          const progress = createProgress(`replaying to ${actor}`);
+          let summary: ReplaySummary;
+          try {
+            summary = await replayToActor(rt.nc, jsm, target, {
+              storeStream: rt.config.store.stream,
+              from,
+              ...(to ? { to } : {}),
+              ...(o.runId ? { runId: o.runId } : {}),
+              onProgress: (done, total) => progress.update(done, total),
+              ensureInbox: () => ensureInbox(jsm, live.config),
+            });
+          } finally {
+            progress.done();
+          }
+          process.stdout.write(o.json ? JSON.stringify(summary) + "\n" : summaryText(summary));
+        },
+        "jetbus-replay",
+      );
     });
 }

@@ -21,7 +21,12 @@ function readJson(file: string): unknown {
 
 export function registerRoute(program: Command): void {
   const route = program.command("route").description("work with routing rules");
-  withCommonOptions(route.command("test").argument("<config>", "config file").argument("<event>", "event JSON: a structured CloudEvent or {type, data, source?}"))
+  withCommonOptions(
+    route
+      .command("test")
+      .argument("<config>", "config file")
+      .argument("<event>", "event JSON: a structured CloudEvent or {type, data, source?}"),
+  )
     .description("dry run: print which actors an event would reach and the payload each gets; publishes nothing")
     .action(function (this: Command, configFile: string, eventFile: string) {
       const config = loadConfig(configFile);
@@ -33,7 +38,8 @@ export function registerRoute(program: Command): void {
       }
       const lines = [`${event.type} (source ${event.source}) in ${result.mode} mode:`];
       if (result.copies.length === 0) lines.push(`  no rule matches: the router would publish it to ${result.unroutedSubject}`);
-      for (const c of result.copies) lines.push(`  -> ${c.actor} via rule ${c.rule} (inbox ${c.subject})`, `     data: ${JSON.stringify(c.data)}`);
+      for (const c of result.copies)
+        lines.push(`  -> ${c.actor} via rule ${c.rule} (inbox ${c.subject})`, `     data: ${JSON.stringify(c.data)}`);
       process.stdout.write(lines.join("\n") + "\n");
     });
 }

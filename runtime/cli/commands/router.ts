@@ -10,7 +10,14 @@ import { readinessGate, serveObservability, type ObservabilityServer } from "../
 import { untilSignal } from "./up.ts";
 import { consoleOn } from "../../app/console.ts";
 
-type RouterCliOptions = CommonOptions & { replicas: string; maxInFlight: string; ackWait?: string; strict?: boolean; indexer?: boolean; http?: boolean };
+type RouterCliOptions = CommonOptions & {
+  replicas: string;
+  maxInFlight: string;
+  ackWait?: string;
+  strict?: boolean;
+  indexer?: boolean;
+  http?: boolean;
+};
 
 function positive(name: string, v: string): number {
   const n = Number(v);
@@ -20,18 +27,29 @@ function positive(name: string, v: string): number {
 
 export function registerRouter(program: Command): void {
   withStrictOption(withCommonOptions(program.command("router")))
-    .description("run router replicas (competing on durable jetbus-router; on jetbus-router-ordered, the one the server pins) until SIGTERM/SIGINT, then drain")
+    .description(
+      "run router replicas (competing on durable jetbus-router; on jetbus-router-ordered, the one the server pins) until SIGTERM/SIGINT, then drain",
+    )
     .option("-r, --replicas <n>", "router replicas in this process", "1")
     .option("--max-in-flight <n>", "events routed at once per replica", "512")
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
-    .option("--no-indexer", "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)")
+    .option(
+      "--no-indexer",
+      "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)",
+    )
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console on observability.http_port")
     .action(async function (this: Command) {
       const o = allOptions<RouterCliOptions>(this);
       const replicas = positive("--replicas", o.replicas);
       const maxInFlight = positive("--max-in-flight", o.maxInFlight);
       const ackWaitMs = o.ackWait === undefined ? undefined : parseDuration(o.ackWait, "--ack-wait");
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-router", durability: durabilityModeOf(o), waitForServer: true });
+      const rt = await startRuntime({
+        configPath: o.config,
+        servers: o.servers,
+        name: "jetbus-router",
+        durability: durabilityModeOf(o),
+        waitForServer: true,
+      });
       const routers: RouterHandle[] = [];
       // the id and correlation indexes need a running indexer; the router's process is where the
       // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
@@ -45,10 +63,26 @@ export function registerRouter(program: Command): void {
         ready.open();
         if (o.http !== false) {
           ui = consoleOn(rt);
-          http = await serveObservability(rt.metrics, rt.health, rt.config.observability.http_port, rt.config.observability.http_host, ui?.handle);
+          http = await serveObservability(
+            rt.metrics,
+            rt.health,
+            rt.config.observability.http_port,
+            rt.config.observability.http_host,
+            ui?.handle,
+          );
         }
-        const line = { replicas: routers.map((r) => r.replicaId), revision: routers[0]!.revision, indexer: indexer !== undefined, http: http?.port, listen: http ? `${http.host}:${http.port}` : undefined, console: http && ui ? urlOf(http) : undefined };
-        process.stdout.write((o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) + "\n");
+        const line = {
+          replicas: routers.map((r) => r.replicaId),
+          revision: routers[0]!.revision,
+          indexer: indexer !== undefined,
+          http: http?.port,
+          listen: http ? `${http.host}:${http.port}` : undefined,
+          console: http && ui ? urlOf(http) : undefined,
+        };
+        process.stdout.write(
+          (o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) +
+            "\n",
+        );
         await untilSignal();
       } finally {
         ready.close();

@@ -18,7 +18,9 @@ export function registerScaffold(program: Command): void {
     .command("init")
     .argument("[dir]", "project directory", ".")
     .option("--json", "list the files written as JSON")
-    .description("start a jetbus project: config, an example actor module and its rule, an event schema and its type, tsconfig, npm scripts")
+    .description(
+      "start a jetbus project: config, an example actor module and its rule, an event schema and its type, tsconfig, npm scripts",
+    )
     .action((dir: string, o: { json?: boolean }) => {
       print(initProject(dir), o.json, [
         "npx jetbus up                # embedded nats-server, router and actors; Ctrl-C stops",

@@ -14,35 +14,59 @@ export function registerState(program: Command): void {
     .addHelpText("after", "\nExample:\n  jetbus state get order-saga order-42\n")
     .action(async function (this: Command, actor: string, key: string) {
       const o = allOptions<StateOptions>(this);
-      await withRuntime(o, async (rt) => {
-        const read = await (await StateStore.bind(rt.nc, actor)).read(key);
-        if (!read.exists) throw new NotFoundError(`actor "${actor}" holds no state for key ${show(key)}`);
-        process.stdout.write(o.json ? show({ actor, key, revision: read.revision, state: read.value }) + "\n" : `${show(read.value)}\n(revision ${read.revision})\n`);
-      }, "jetbus-state");
+      await withRuntime(
+        o,
+        async (rt) => {
+          const read = await (await StateStore.bind(rt.nc, actor)).read(key);
+          if (!read.exists) throw new NotFoundError(`actor "${actor}" holds no state for key ${show(key)}`);
+          process.stdout.write(
+            o.json
+              ? show({ actor, key, revision: read.revision, state: read.value }) + "\n"
+              : `${show(read.value)}\n(revision ${read.revision})\n`,
+          );
+        },
+        "jetbus-state",
+      );
     });
   withCommonOptions(state.command("list").argument("<actor>"))
     .description("the keys that hold a state")
     .addHelpText("after", "\nExample:\n  jetbus state list order-saga --json\n")
     .action(async function (this: Command, actor: string) {
       const o = allOptions<StateOptions>(this);
-      await withRuntime(o, async (rt) => {
-        const keys = await (await StateStore.bind(rt.nc, actor)).keys();
-        if (o.json) for (const key of keys) process.stdout.write(show({ actor, key }) + "\n");
-        else process.stdout.write(keys.length ? keys.join("\n") + "\n" : `actor "${actor}" holds no state\n`);
-      }, "jetbus-state");
+      await withRuntime(
+        o,
+        async (rt) => {
+          const keys = await (await StateStore.bind(rt.nc, actor)).keys();
+          if (o.json) for (const key of keys) process.stdout.write(show({ actor, key }) + "\n");
+          else process.stdout.write(keys.length ? keys.join("\n") + "\n" : `actor "${actor}" holds no state\n`);
+        },
+        "jetbus-state",
+      );
     });
   withCommonOptions(state.command("history").argument("<actor>").argument("<key>"))
     .description("the stored revisions of one key (the newest 64), each with the event that wrote it")
     .addHelpText("after", "\nExample:\n  jetbus state history order-saga order-42\n")
     .action(async function (this: Command, actor: string, key: string) {
       const o = allOptions<StateOptions>(this);
-      await withRuntime(o, async (rt) => {
-        const revisions = await (await StateStore.bind(rt.nc, actor)).history(key);
-        if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`);
-        for (const r of revisions) {
-          const row = { revision: r.revision, time: r.time.toISOString(), event: r.eventId ?? null, deleted: r.deleted, state: r.value ?? null };
-          process.stdout.write(o.json ? show(row) + "\n" : `${r.revision}  ${row.time}  ${r.eventId ?? "-"}  ${r.deleted ? "(deleted)" : show(r.value)}\n`);
-        }
-      }, "jetbus-state");
+      await withRuntime(
+        o,
+        async (rt) => {
+          const revisions = await (await StateStore.bind(rt.nc, actor)).history(key);
+          if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`);
+          for (const r of revisions) {
+            const row = {
+              revision: r.revision,
+              time: r.time.toISOString(),
+              event: r.eventId ?? null,
+              deleted: r.deleted,
+              state: r.value ?? null,
+            };
+            process.stdout.write(
+              o.json ? show(row) + "\n" : `${r.revision}  ${row.time}  ${r.eventId ?? "-"}  ${r.deleted ? "(deleted)" : show(r.value)}\n`,
+            );
+          }
+        },
+        "jetbus-state",
+      );
     });
 }

@@ -26,30 +26,34 @@ export function registerStatus(program: Command): void {
     .option("-w, --watch", `refresh every ${WATCH_EVERY_MS / 1000}s until Ctrl-C`)
     .action(async function (this: Command) {
       const o = allOptions<CommonOptions & { watch?: boolean }>(this);
-      await withRuntime(o, async (rt) => {
-        const jsm = await jetstreamManager(rt.nc);
-        const show = async () => {
-          // the actors the running routers use (KV jetbus-config), so status works without the config file
-          const live = await liveConfig(jsm, rt.config);
-          const report = buildStatusReport(await gatherStatusFacts(rt.nc, jsm, live.config));
-          if (o.json) process.stdout.write(JSON.stringify(report) + "\n");
-          else process.stdout.write((o.watch && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "") + renderStatus(report));
-        };
-        await show();
-        if (!o.watch) return;
-        const stop = interrupted();
-        try {
-          for (;;) {
-            let timer: NodeJS.Timeout | undefined;
-            const tick = new Promise<"tick">((r) => (timer = setTimeout(() => r("tick"), WATCH_EVERY_MS)));
-            const why = await Promise.race([tick, stop.promise.then(() => "stop" as const)]);
-            clearTimeout(timer);
-            if (why === "stop") return;
-            await show();
+      await withRuntime(
+        o,
+        async (rt) => {
+          const jsm = await jetstreamManager(rt.nc);
+          const show = async () => {
+            // the actors the running routers use (KV jetbus-config), so status works without the config file
+            const live = await liveConfig(jsm, rt.config);
+            const report = buildStatusReport(await gatherStatusFacts(rt.nc, jsm, live.config));
+            if (o.json) process.stdout.write(JSON.stringify(report) + "\n");
+            else process.stdout.write((o.watch && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "") + renderStatus(report));
+          };
+          await show();
+          if (!o.watch) return;
+          const stop = interrupted();
+          try {
+            for (;;) {
+              let timer: NodeJS.Timeout | undefined;
+              const tick = new Promise<"tick">((r) => (timer = setTimeout(() => r("tick"), WATCH_EVERY_MS)));
+              const why = await Promise.race([tick, stop.promise.then(() => "stop" as const)]);
+              clearTimeout(timer);
+              if (why === "stop") return;
+              await show();
+            }
+          } finally {
+            stop.stop();
           }
-        } finally {
-          stop.stop();
-        }
-      }, "jetbus-status");
+        },
+        "jetbus-status",
+      );
     });
 }

@@ -36,8 +36,15 @@ export function registerUp(program: Command): void {
     .action(async function (this: Command) {
       const o = allOptions<{ http?: boolean; strict?: boolean; watch?: boolean } & ReturnType<typeof allOptions>>(this);
       const file = configFileOf(o.config);
-      if (o.watch && !file) throw new UsageError(`--watch needs a config file: none given and no ${DEFAULT_CONFIG_FILE} here (run \`jetbus init\`)`);
-      const rt = await startRuntime({ configPath: o.config, servers: o.servers, name: "jetbus-up", durability: durabilityModeOf(o), waitForServer: true });
+      if (o.watch && !file)
+        throw new UsageError(`--watch needs a config file: none given and no ${DEFAULT_CONFIG_FILE} here (run \`jetbus init\`)`);
+      const rt = await startRuntime({
+        configPath: o.config,
+        servers: o.servers,
+        name: "jetbus-up",
+        durability: durabilityModeOf(o),
+        waitForServer: true,
+      });
       try {
         // before the router starts: on the embedded server it then runs the file's rules, not an older revision
         if (file) {
@@ -53,7 +60,14 @@ export function registerUp(program: Command): void {
           reloader = await watchActors(rt, file!);
         }
         rt.logger.info(
-          { servers: rt.servers, actors: rt.config.actors.map((a) => a.name), watch: o.watch === true, http: services.http ? urlOf(services.http, "/metrics") : undefined, listen: services.http ? `${services.http.host}:${services.http.port}` : undefined, console: services.http && services.console ? urlOf(services.http) : undefined },
+          {
+            servers: rt.servers,
+            actors: rt.config.actors.map((a) => a.name),
+            watch: o.watch === true,
+            http: services.http ? urlOf(services.http, "/metrics") : undefined,
+            listen: services.http ? `${services.http.host}:${services.http.port}` : undefined,
+            console: services.http && services.console ? urlOf(services.http) : undefined,
+          },
           "jetbus is up; Ctrl-C to stop",
         );
         await untilSignal();

@@ -4,7 +4,16 @@ import { configFrom, parseConfigText } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
 import { eventTypesModule, readEventSchemas } from "../../typegen/event-types.ts";
 import { typeNameOf } from "../../typegen/schema-to-ts.ts";
-import { actorTemplate, configTemplate, EXAMPLE_ACTOR, EXAMPLE_EVENT, exampleSchema, GITIGNORE_LINES, PROJECT_SCRIPTS, tsconfigTemplate } from "./templates.ts";
+import {
+  actorTemplate,
+  configTemplate,
+  EXAMPLE_ACTOR,
+  EXAMPLE_EVENT,
+  exampleSchema,
+  GITIGNORE_LINES,
+  PROJECT_SCRIPTS,
+  tsconfigTemplate,
+} from "./templates.ts";
 
 export const TYPES_FILE = join("types", "events.d.ts");
 const ACTOR_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -34,12 +43,22 @@ export function writeEventTypes(dir: string, report: ScaffoldReport = []): Scaff
 function packageJson(dir: string, report: ScaffoldReport): void {
   const file = join(dir, "package.json");
   const existed = existsSync(file);
-  const pkg = (existed ? JSON.parse(readFileSync(file, "utf8")) : { name: basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, "-"), private: true }) as Record<string, unknown>;
+  const pkg = (
+    existed
+      ? JSON.parse(readFileSync(file, "utf8"))
+      : {
+          name: basename(resolve(dir))
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, "-"),
+          private: true,
+        }
+  ) as Record<string, unknown>;
   pkg.type = "module";
   // @nats-io/nuid 3 (pulled in by the NATS client) declares engines node >= 22 and npm warns
   // EBADENGINE on Node 20; 2.0.3 has the same API. npm honours overrides of the root project
   // only, so jetbus's own pin does not reach the projects that install it: init adds it here.
-  if (Number(process.versions.node.split(".")[0]) < 22) pkg.overrides = { "@nats-io/nuid": "2.0.3", ...((pkg.overrides as object | undefined) ?? {}) };
+  if (Number(process.versions.node.split(".")[0]) < 22)
+    pkg.overrides = { "@nats-io/nuid": "2.0.3", ...((pkg.overrides as object | undefined) ?? {}) };
   pkg.scripts = { ...PROJECT_SCRIPTS, ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };
   write(dir, "package.json", json(pkg), report, existed ? "updated" : "created");
 }
@@ -49,7 +68,13 @@ function gitignore(dir: string, report: ScaffoldReport): void {
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   const missing = GITIGNORE_LINES.filter((l) => !text.split("\n").includes(l));
   if (missing.length === 0) return;
-  write(dir, ".gitignore", (text && !text.endsWith("\n") ? text + "\n" : text) + missing.join("\n") + "\n", report, text ? "updated" : "created");
+  write(
+    dir,
+    ".gitignore",
+    (text && !text.endsWith("\n") ? text + "\n" : text) + missing.join("\n") + "\n",
+    report,
+    text ? "updated" : "created",
+  );
 }
 
 /**
@@ -59,7 +84,10 @@ function gitignore(dir: string, report: ScaffoldReport): void {
 export function initProject(dir: string): ScaffoldReport {
   const created = ["jetbus.config.json", `actors/${EXAMPLE_ACTOR}.ts`, `schemas/events/${EXAMPLE_EVENT}.json`];
   const existing = created.filter((f) => existsSync(join(dir, f)));
-  if (existing.length) throw new UsageError(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""} in ${resolve(dir)}: jetbus init only starts new projects (add actors with \`jetbus new actor NAME --type TYPE\`)`);
+  if (existing.length)
+    throw new UsageError(
+      `${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""} in ${resolve(dir)}: jetbus init only starts new projects (add actors with \`jetbus new actor NAME --type TYPE\`)`,
+    );
   const report: ScaffoldReport = [];
   write(dir, "jetbus.config.json", json(configTemplate()), report);
   write(dir, `schemas/events/${EXAMPLE_EVENT}.json`, json(exampleSchema()), report);
@@ -76,12 +104,18 @@ export function initProject(dir: string): ScaffoldReport {
  * TYPE to it. The config is checked (schema and rules) before anything is written.
  */
 export function newActor(configPath: string, name: string, eventType: string): ScaffoldReport {
-  if (!ACTOR_NAME.test(name)) throw new UsageError(`actor name ${JSON.stringify(name)} must be lower-case letters, digits, - and _ (starting with a letter or digit)`);
+  if (!ACTOR_NAME.test(name))
+    throw new UsageError(
+      `actor name ${JSON.stringify(name)} must be lower-case letters, digits, - and _ (starting with a letter or digit)`,
+    );
   if (!existsSync(configPath)) throw new UsageError(`${configPath} does not exist: run \`jetbus init\` first, or pass --config`);
   const dir = dirname(resolve(configPath));
   const moduleFile = join("actors", `${name}.ts`);
   if (existsSync(join(dir, moduleFile))) throw new UsageError(`${join(dir, moduleFile)} already exists`);
-  const doc = parseConfigText(readFileSync(configPath, "utf8"), configPath) as { actors?: Array<Record<string, unknown>>; routes?: { rules?: unknown[] } };
+  const doc = parseConfigText(readFileSync(configPath, "utf8"), configPath) as {
+    actors?: Array<Record<string, unknown>>;
+    routes?: { rules?: unknown[] };
+  };
   if ((doc.actors ?? []).some((a) => a.name === name)) throw new UsageError(`the config already has an actor named "${name}"`);
   doc.actors = [...(doc.actors ?? []), { name, module: `./${moduleFile}` }];
   doc.routes = { ...(doc.routes ?? {}), rules: [...(doc.routes?.rules ?? []), { name, match: { type: eventType }, to: [name] }] };

@@ -31,7 +31,10 @@ function route() {
 
 function show() {
   const [name, params] = route();
-  mount(nav, VIEWS.map(([n, label]) => h("a", { href: `#/${n}`, class: n === name ? "on" : undefined }, label)));
+  mount(
+    nav,
+    VIEWS.map(([n, label]) => h("a", { href: `#/${n}`, class: n === name ? "on" : undefined }, label)),
+  );
   if (typeof cleanup === "function") cleanup();
   view.replaceChildren();
   cleanup = VIEWS.find(([n]) => n === name)[2].render(view, params);

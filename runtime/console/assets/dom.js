@@ -25,7 +25,13 @@ export function mount(root, ...nodes) {
 
 export const fmtRate = (r) => (r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)) + "/s";
 export const fmtNum = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString("en"));
-export const fmtTime = (iso) => (iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "–");
+export const fmtTime = (iso) =>
+  iso
+    ? new Date(iso)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z")
+    : "–";
 export function fmtAge(ms) {
   const sec = Math.round(ms / 1000);
   if (sec < 60) return `${sec}s`;

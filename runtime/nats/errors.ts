@@ -31,6 +31,8 @@ export const ApiCode = {
   StreamOffline: 10118,
   ConsumerOffline: 10119,
   ConsumerAlreadyExists: 10148,
+  /** 409 "duplicate message id is in process": a resend whose first copy the stream leader is still proposing. */
+  DuplicateMessageInProcess: 10158,
   LastSequencePerSubjectNotReady: 10163,
   WrongLastSequenceConstant: 10164,
   TooManyRequests: 10167,
@@ -52,6 +54,7 @@ const TRANSIENT_CODES: ReadonlySet<number> = new Set([
   ApiCode.ConsumerOfflineReason,
   ApiCode.LastSequencePerSubjectNotReady,
   ApiCode.TooManyRequests,
+  ApiCode.DuplicateMessageInProcess,
 ]);
 const NOT_FOUND_CODES: ReadonlySet<number> = new Set([ApiCode.StreamNotFound, ApiCode.ConsumerNotFound, ApiCode.NoMessageFound]);
 const EXISTS_CODES: ReadonlySet<number> = new Set([ApiCode.StreamNameInUse, ApiCode.ConsumerNameInUse, ApiCode.ConsumerAlreadyExists]);

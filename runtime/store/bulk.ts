@@ -1,6 +1,7 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { PublishError, TimeoutError } from "../errors.ts";
+import { ApiCode } from "../nats/errors.ts";
 import { connectionInbox } from "../nats/inbox.ts";
 import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
 
@@ -35,11 +36,11 @@ const decoder = new TextDecoder();
 /** JetStream API error codes that mean "try again": no leader, cluster not ready. */
 const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
 /**
- * JetStream err_codes that mean "not decided yet": 10158 "duplicate message id is in process" (409) answers a resend
- * whose first copy the stream leader is still proposing; it may yet be stored, and the next resend gets the
- * duplicate ack with its sequence. Refusing it would tell the caller a stored event failed.
+ * JetStream err_codes that mean "not stored yet, ask again": 10158 (409) answers a resend whose first copy the stream
+ * leader is still proposing (it may yet be stored; a later resend gets the duplicate ack with its sequence), 10167 a
+ * full ingest queue that dropped the message. Refusing either would tell the caller an event failed that may be stored.
  */
-const IN_PROCESS_ERR_CODES: ReadonlySet<number> = new Set([10158]);
+const NOT_YET_ERR_CODES: ReadonlySet<number> = new Set([ApiCode.DuplicateMessageInProcess, ApiCode.TooManyRequests]);
 
 /**
  * JetStream publishing without a request per message. The stock `js.publish()` pays for a
@@ -194,7 +195,7 @@ export class BulkPublisher {
     }
     if (answer.error) {
       const code = answer.error.code ?? 0;
-      const notYet = RETRYABLE_API_CODES.has(code) || IN_PROCESS_ERR_CODES.has(answer.error.err_code ?? 0);
+      const notYet = RETRYABLE_API_CODES.has(code) || NOT_YET_ERR_CODES.has(answer.error.err_code ?? 0);
       if (notYet && !this.budgetSpent(entry, Date.now())) {
         entry.parked = true;
         return;

@@ -5,6 +5,7 @@
  * Idempotency) or counted as unexplained. Pure: the inputs are read by checker-input.ts.
  */
 import { STORE_TARGET, type AckedRecord, type CheckResult, type SeenRecord } from "./checker.ts";
+import type { StateVerdict } from "./state-verdict.ts";
 
 /** One injected fault: what, on what, when (ms); `pid` = the process it killed or paused. */
 export type FaultRecord = Readonly<{ kind: string; target?: string; start: number; end?: number; pid?: number }>;
@@ -44,6 +45,8 @@ export type Verdict = {
   duplicate_windows: DuplicateWindows;
   by_fault: Record<string, FaultStats>;
   unexpected: number;
+  /** A stateful counter's keys against the acked events (given with `--counter-state`): a mismatch fails. */
+  state?: StateVerdict;
 };
 
 export type VerdictInput = Readonly<{
@@ -56,6 +59,7 @@ export type VerdictInput = Readonly<{
   seed?: number;
   /** Actors with no order promise: their reordering is not counted. */
   unordered?: readonly string[];
+  state?: StateVerdict;
 }>;
 
 /** The longest gap between consecutive acks (ms): how long publishing stalled at worst. */
@@ -164,9 +168,10 @@ export function verdict(input: VerdictInput): Verdict {
     faults,
     max_unavailable_ms: maxUnavailableMs(input.acked),
     seed: input.seed ?? null,
-    valid: lost === 0 && reordered === 0 && unexpected === 0 && (store?.duplicated ?? 0) === 0,
+    valid: lost === 0 && reordered === 0 && unexpected === 0 && (store?.duplicated ?? 0) === 0 && (input.state?.valid ?? true),
     duplicate_windows: duplicateWindows(input.seen, input.faults),
     by_fault: faultStats(input.acked, input.seen, input.faults),
     unexpected,
+    ...(input.state ? { state: input.state } : {}),
   };
 }

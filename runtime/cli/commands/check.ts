@@ -1,8 +1,11 @@
 import type { Command } from "commander";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { check, formatCheck, type StoredRecord } from "../../cluster/checker.ts";
 import { countSent, mergeSeen, readAcked, readFaults, readSeen, readStored } from "../../cluster/checker-input.ts";
 import { verdict } from "../../cluster/verdict.ts";
 import { storedRecords } from "../../cluster/store-records.ts";
+import { counterStateVerdict } from "../../cluster/state-verdict.ts";
+import { StateStore } from "../../actor/state/store.ts";
 import { UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
@@ -18,6 +21,7 @@ type CheckOptions = CommonOptions & {
   sent?: string;
   faults?: string;
   seed?: string;
+  counterState?: string;
 };
 
 const names = (s?: string) =>
@@ -46,6 +50,10 @@ export function registerCheck(program: Command): void {
       'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the README\'s windows',
     )
     .option("--seed <n>", "the fault schedule's seed, repeated in the verdict")
+    .option(
+      "--counter-state <actor>",
+      'a stateful counter actor (state {"n"} per key, every acked event routed to it): each key\'s n must equal its acked events (the verdict\'s "state")',
+    )
     .addHelpText("after", "\nExample:\n  jetbus check --acked acked.jsonl --seen seen-*.jsonl --read-store --unordered email-handler\n")
     .action(async function (this: Command) {
       const o = allOptions<CheckOptions>(this);
@@ -55,6 +63,9 @@ export function registerCheck(program: Command): void {
       const seen = mergeSeen((o.seen ?? []).map(readSeen));
       let stored: StoredRecord[] | undefined = o.store ? readStored(o.store) : undefined;
       if (o.readStore) stored = await withRuntime(o, (rt) => storedRecords(rt.nc, rt.config.store.stream), "jetbus-check");
+      const state = o.counterState
+        ? counterStateVerdict(o.counterState, acked, await withRuntime(o, (rt) => readStates(rt.nc, o.counterState!), "jetbus-check"))
+        : undefined;
       const unordered = names(o.unordered);
       const result = check({
         acked,
@@ -74,6 +85,7 @@ export function registerCheck(program: Command): void {
         sent: o.sent ? countSent(o.sent) : undefined,
         seed,
         unordered,
+        state,
       });
       // one JSON line: the verdict's counts first, the per-target detail after them
       process.stdout.write(
@@ -83,4 +95,12 @@ export function registerCheck(program: Command): void {
       );
       process.exitCode = result.valid && v.valid ? ExitCode.Ok : ExitCode.Failed;
     });
+}
+
+/** Every key's current state in the actor's state bucket (a NotFoundError when it has none). */
+async function readStates(nc: NatsConnection, actor: string): Promise<Map<string, unknown>> {
+  const store = await StateStore.bind(nc, actor);
+  const states = new Map<string, unknown>();
+  for (const key of await store.keys()) states.set(key, (await store.read(key)).value);
+  return states;
 }

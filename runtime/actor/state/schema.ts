@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ValidateFunction } from "ajv/dist/2020.js";
-import { createAjv, jsonPath, SCHEMA_DIR } from "../../config/validate.ts";
+import { SchemaFiles } from "../../config/schema-files.ts";
+import { SCHEMA_DIR } from "../../config/validate.ts";
 import { SchemaViolationError } from "../../errors.ts";
 
 /**
@@ -10,27 +9,15 @@ import { SchemaViolationError } from "../../errors.ts";
  * event is dead-lettered and nothing is committed.
  */
 export class StateSchemas {
-  private readonly ajv = createAjv();
-  private readonly cache = new Map<string, ValidateFunction | null>();
+  private readonly files: SchemaFiles;
 
-  constructor(private readonly dir = join(SCHEMA_DIR, "state")) {}
-
-  check(actor: string, state: unknown): void {
-    const validate = this.validatorFor(actor);
-    if (!validate || validate(state)) return;
-    throw new SchemaViolationError(
-      `state of ${actor}`,
-      (validate.errors ?? []).map((e) => ({ path: jsonPath(e.instancePath), message: e.message ?? "invalid" })),
-      `schemas/state/${actor}.json`,
-    );
+  constructor(dir = join(SCHEMA_DIR, "state")) {
+    this.files = new SchemaFiles(dir);
   }
 
-  private validatorFor(actor: string): ValidateFunction | null {
-    let v = this.cache.get(actor);
-    if (v !== undefined) return v;
-    const file = join(this.dir, `${actor}.json`);
-    v = existsSync(file) ? this.ajv.compile(JSON.parse(readFileSync(file, "utf8")) as object) : null;
-    this.cache.set(actor, v);
-    return v;
+  check(actor: string, state: unknown): void {
+    const validate = this.files.validatorFor(actor);
+    if (!validate || validate(state)) return;
+    throw new SchemaViolationError(`state of ${actor}`, SchemaFiles.problemsOf(validate), `schemas/state/${actor}.json`);
   }
 }

@@ -1,13 +1,13 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
 import { headers, nuid, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { NotFoundError } from "../../errors.ts";
 import { tokenFor } from "../../events/subjects.ts";
 import { ensureBucket } from "../../nats/buckets.ts";
 import { retryTransient } from "../../nats/connect.ts";
 import { orMissing } from "../../nats/missing.ts";
+import { readSubjects } from "../../nats/subject-read.ts";
 import { Buckets, JetbusHeaders, StateKeys } from "../../topology.ts";
-import type { StagedChange, StateMarker, StateRevision } from "./types.ts";
+import type { StagedChange, StateEntry, StateListing, StateMarker, StateRevision } from "./types.ts";
 
 /** The 64 newest revisions of each key are kept (KV's largest history): `jetbus state history` reads them. */
 const HISTORY = 64;
@@ -37,7 +37,6 @@ export type CommitResult = "committed" | "processed" | "conflict";
 export class StateStore {
   private constructor(
     readonly actor: string,
-    private readonly kv: KV,
     private readonly stream: string,
     private readonly prefix: string,
     private readonly js: JetStreamClient,
@@ -48,14 +47,14 @@ export class StateStore {
   /** Opens the bucket, creating it (and allowing atomic batches and per-message TTLs) when needed. */
   static async open(nc: NatsConnection, actor: string, opts: { replicas: number }): Promise<StateStore> {
     const name = Buckets.state(actor);
-    const kv = await ensureBucket(nc, name, { history: HISTORY, replicas: opts.replicas });
+    await ensureBucket(nc, name, { history: HISTORY, replicas: opts.replicas });
     const jsm = await jetstreamManager(nc);
     const stream = `KV_${name}`;
     const config = (await retryTransient(() => jsm.streams.info(stream))).config as unknown as Record<string, unknown>;
     if (config.allow_atomic !== true || config.allow_msg_ttl !== true) {
       await retryTransient(() => jsm.streams.update(stream, { ...config, allow_atomic: true, allow_msg_ttl: true } as never));
     }
-    return new StateStore(actor, kv, stream, `$KV.${name}.`, jetstream(nc), jsm, nc);
+    return new StateStore(actor, stream, `$KV.${name}.`, jetstream(nc), jsm, nc);
   }
 
   /** Binds to an existing bucket without creating anything (the CLI's reads). */
@@ -64,7 +63,7 @@ export class StateStore {
     const jsm = await jetstreamManager(nc);
     const info = await orMissing(() => jsm.streams.info(`KV_${name}`));
     if (!info) throw new NotFoundError(`actor "${actor}" has no state bucket (${name}): it is not a stateful actor, or it has not run yet`);
-    return new StateStore(actor, await new Kvm(nc).open(name), `KV_${name}`, `$KV.${name}.`, jetstream(nc), jsm, nc);
+    return new StateStore(actor, `KV_${name}`, `$KV.${name}.`, jetstream(nc), jsm, nc);
   }
 
   /** A key's state as the stream leader has it (a lagging replica would only cause a conflict later). */
@@ -148,36 +147,52 @@ export class StateStore {
       throw new StateCommitRefusedError(ack.error?.description ?? `batch stored ${ack.count ?? 0} of 2 messages`, ack.error?.err_code);
   }
 
-  /** Keys that hold a state (deleted ones are left out). */
+  /** Keys that hold a state (deleted ones are left out), sorted. */
   async keys(): Promise<string[]> {
-    const out: string[] = [];
-    for await (const k of await this.kv.keys(StateKeys.allStates)) {
-      const e = await this.kv.get(k);
-      if (e && e.operation === "PUT") out.push(Buffer.from(k.slice(2), "base64url").toString("utf8"));
-    }
-    return out.sort();
+    return (await this.list()).entries.map((e) => e.key).sort();
   }
 
-  /** The stored revisions of one key, oldest first, each with the event that wrote it. */
-  async history(key: string): Promise<StateRevision[]> {
-    const out: StateRevision[] = [];
-    const iter = await this.kv.history({ key: StateKeys.state(tokenFor(key)) });
-    for await (const e of iter) {
-      const deleted = e.operation !== "PUT";
-      out.push({
-        revision: e.revision,
-        time: e.created,
-        eventId: await this.eventIdAt(e.revision),
-        deleted,
-        value: deleted ? undefined : e.json(),
+  /**
+   * Every key that holds a state with its value, revision and the event that wrote it, read by
+   * ONE ordered consumer over the `s.` subjects (the newest message of each) instead of a get
+   * per key; sorted by key. With `limit`, the `limit` most recently changed keys (the newest
+   * stream sequences), and `total` still counts them all.
+   */
+  async list(limit = Number.POSITIVE_INFINITY): Promise<StateListing> {
+    // Map order is insertion order: stream order, so the first entry is the least recently changed
+    const newest = new Map<string, StateEntry>();
+    let total = 0;
+    await readSubjects(this.nc, this.stream, this.prefix + StateKeys.allStates, { deliver: "last" }, (m) => {
+      // an ordered consumer that reset mid-read delivers a subject again: the later message wins
+      if (newest.delete(m.subject)) total--;
+      if (isDeleteOp(m.headers?.get("KV-Operation"))) return;
+      newest.set(m.subject, {
+        key: Buffer.from(m.subject.slice(this.prefix.length + 2), "base64url").toString("utf8"),
+        revision: m.seq,
+        time: new Date(m.info.timestampNanos / 1e6),
+        eventId: m.headers?.get(JetbusHeaders.EventId) || undefined,
+        value: JSON.parse(decoder.decode(m.data)),
       });
-    }
-    return out;
+      total++;
+      if (newest.size > limit) newest.delete(newest.keys().next().value!);
+    });
+    return { entries: [...newest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), total };
   }
 
-  private async eventIdAt(seq: number): Promise<string | undefined> {
-    const m = await this.jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
-    return m?.header?.get(JetbusHeaders.EventId) || undefined;
+  /** The stored revisions of one key, oldest first, each with the event that wrote it: one ordered consumer read. */
+  async history(key: string): Promise<StateRevision[]> {
+    const bySeq = new Map<number, StateRevision>();
+    await readSubjects(this.nc, this.stream, this.prefix + StateKeys.state(tokenFor(key)), { deliver: "all" }, (m) => {
+      const deleted = isDeleteOp(m.headers?.get("KV-Operation"));
+      bySeq.set(m.seq, {
+        revision: m.seq,
+        time: new Date(m.info.timestampNanos / 1e6),
+        eventId: m.headers?.get(JetbusHeaders.EventId) || undefined,
+        deleted,
+        value: deleted ? undefined : JSON.parse(decoder.decode(m.data)),
+      });
+    });
+    return [...bySeq.values()].sort((a, b) => a.revision - b.revision);
   }
 
   private async last(key: string): Promise<StoredMsg | null> {
@@ -186,7 +201,10 @@ export class StateStore {
 }
 
 function isDelete(m: StoredMsg): boolean {
-  const op = m.header?.get("KV-Operation");
+  return isDeleteOp(m.header?.get("KV-Operation"));
+}
+
+function isDeleteOp(op: string | undefined): boolean {
   return op === "DEL" || op === "PURGE";
 }
 

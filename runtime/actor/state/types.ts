@@ -54,3 +54,9 @@ export type StagedChange<TState> = Readonly<{ kind: "unchanged" } | { kind: "set
 
 /** One stored revision of a key's state, for `jetbus state history`. */
 export type StateRevision = Readonly<{ revision: number; time: Date; eventId?: string; deleted: boolean; value?: unknown }>;
+
+/** One key's current state, as the newest message of its subject holds it, with the event that wrote it. */
+export type StateEntry = Readonly<{ key: string; revision: number; time: Date; eventId?: string; value: unknown }>;
+
+/** The keys of one actor that hold a state: the `limit` most recently changed ones, and how many there are in all. */
+export type StateListing = Readonly<{ entries: readonly StateEntry[]; total: number }>;

@@ -1,7 +1,8 @@
 // `npm run chaos -- --profile short|long [--json] [--seed N] [--keep]`: a 3-node NATS cluster in
 // network namespaces, the workload (publisher, 2 routers, an unordered and an ordered actor with 2
-// processes each), every fault kind of issue 16 on a seeded schedule, then `jetbus check` over the
-// publisher's acks, the actors' effect files and the store. Exit 0 valid, 1 lost/reordered (or a
+// processes each, and a stateful counter with 2 processes), every fault kind of issue 16 on a seeded
+// schedule, then `jetbus check` over the publisher's acks, the actors' effect files, the store and
+// the counter's state. Exit 0 valid, 1 lost/reordered (or a
 // run that broke), 2 cannot run here (not root, no ip/nft, subnet taken, bad arguments).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,8 @@ import { cleanupLeftovers, createBridge, createNamespace, missingPrerequisite, s
 import { Processes, ROOT } from "./processes.ts";
 import { PROFILES, type Profile } from "./profiles.ts";
 import { randomSeed, Rng } from "./rng.ts";
-import { Actors, workloadConfig } from "./workload-config.ts";
+import { Actors, ORDERED_PARTITIONS, workloadConfig } from "./workload-config.ts";
+import { counterSettled } from "./counter-settled.ts";
 import { progress } from "./progress.ts";
 
 /** The drain gives up early when no acked event got handled for this long: a stuck run, not a slow one. */
@@ -153,7 +155,7 @@ async function main(): Promise<number> {
   const env = { JETBUS_CHAOS_DIR: dir, JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn" };
   const common = ["--config", configFile, "--no-http"];
   processes.jetbus("router-1", ["router", ...common], env);
-  for (const actor of [Actors.Plain, Actors.Ordered])
+  for (const actor of [Actors.Plain, Actors.Ordered, Actors.Counter])
     for (const i of [1, 2]) processes.jetbus(`${actor}-${i}`, ["actor", actor, ...common], env);
   processes.jetbus("router-2", ["router", ...common], env);
   processes.start({
@@ -197,6 +199,8 @@ async function main(): Promise<number> {
   await processes.stop("publisher");
   const drained = await progress(dir, profile.drainMs, (p) => p.pending[Actors.Plain] === 0 && p.pending[Actors.Ordered] === 0, STALL_MS);
   log(`drain ${drained.ok ? "complete" : "timed out"}: ${JSON.stringify(drained.last)}`);
+  const counted = await counterSettled(nc, Actors.Counter, ORDERED_PARTITIONS, drained.ok ? profile.drainMs : 10_000);
+  log(`counter ${counted.ok ? "settled" : "not settled"}: ${JSON.stringify(counted.last)}`);
   await processes.stopAll(30_000);
   // the last fault may have been a node kill: the store is read once it is whole again
   await waitHealthy(nc, stream, 60_000);
@@ -225,6 +229,8 @@ async function main(): Promise<number> {
     Actors.Plain,
     "--allow-duplicates",
     `${Actors.Plain},${Actors.Ordered}`,
+    "--counter-state",
+    Actors.Counter,
     "--json",
     "--seen",
     ...effects,
@@ -267,13 +273,18 @@ async function main(): Promise<number> {
   if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else {
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    const state = v.state as { keys: number; events: number; mismatches: unknown[] } | undefined;
+    if (state)
+      process.stdout.write(
+        `  ${Actors.Counter} state: ${state.keys} keys, ${state.events} events, mismatches ${JSON.stringify(state.mismatches)}\n`,
+      );
     for (const t of targets as { name: string; expected: number; lost: number; extra: number; outOfOrder: number }[])
       process.stdout.write(
         `  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`,
       );
   }
   const lostOrReordered = Number(summary.lost) > 0 || Number(summary.reordered) > 0;
-  const failed = lostOrReordered || checked.code !== 0 || !drained.ok || crashed.length > 0;
+  const failed = lostOrReordered || checked.code !== 0 || !drained.ok || !counted.ok || crashed.length > 0;
   if (!failed && !args.keep) rmSync(dir, { recursive: true, force: true });
   else log(`run kept in ${dir} (logs, acks, effects, faults, verdict.json)`);
   return failed ? 1 : 0;

@@ -124,6 +124,8 @@ export const JetbusHeaders = {
   ErrorCode: "jetbus-error-code",
   /** State revisions: the event whose handling wrote it. */
   EventId: "jetbus-event-id",
+  /** State revisions: that handling's processed marker with its outbox (base64url JSON), committed with the state. */
+  StateMarker: "jetbus-state-marker",
 } as const;
 
 /** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */

@@ -16,6 +16,7 @@ import { NatsServer } from "../../runtime/nats/server.ts";
 import { Metrics } from "../../runtime/observability/metrics.ts";
 import { Consumers, Streams } from "../../runtime/topology.ts";
 import { percentile, type Scenario } from "../harness.ts";
+import { commitProbe } from "./atomic-probe.ts";
 
 const KEYS = 64;
 const PARTITIONS = 8;
@@ -99,7 +100,7 @@ async function markersOnly(nc: NatsConnection, jsm: JetStreamManager, name: stri
 const scenario: Scenario = {
   name: "stateful",
   description:
-    "stateful counter (state + marker per event, one atomic batch) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
+    "stateful counter (state with its marker in one guarded write, then the marker) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
   async run(args) {
     const n = Number(args[0] ?? 5000);
     const server = await NatsServer.start();
@@ -117,6 +118,7 @@ const scenario: Scenario = {
       }
       if (process.env.BENCH_DEBUG)
         process.stderr.write(`markers ${withMarkers.map(Math.round).join(" ")}; state ${withState.map(Math.round).join(" ")}\n`);
+      const probe = await commitProbe(nc, jsm, 100);
       await nc.close();
       const median = (xs: number[]) =>
         percentile(
@@ -129,6 +131,13 @@ const scenario: Scenario = {
           unit: "ev/s",
           jetbus: median(withState),
           raw: median(withMarkers),
+          higherIsBetter: true,
+        },
+        {
+          metric: `raw probe, 8 writers on one file stream: one guarded write (jetbus) vs a two-message atomic batch (raw)`,
+          unit: "commits/s",
+          jetbus: probe.single,
+          raw: probe.atomic,
           higherIsBetter: true,
         },
       ];

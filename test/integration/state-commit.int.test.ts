@@ -165,6 +165,49 @@ test("follow-ups are published once, after the commit; a crash after the commit 
     [{ of: crashed.id }],
   );
   assert.equal((await store.read("f2")).value, { n: 1 }, "the handler did not run again");
+
+  // a crash between the state write and the marker write: the state message answers for the marker
+  const between = ev("f3");
+  const betweenOutbox = [
+    { kind: "event" as const, event: createEvent({ type: "CountedTwice", data: { of: between.id }, id: `${between.id}:e1` }) },
+  ];
+  await store.commit({
+    eventToken: tokenFor(between.id),
+    eventId: between.id,
+    key: "f3",
+    revision: 0,
+    change: { kind: "set", value: { n: 1 } },
+    marker: { at: new Date().toISOString(), replica: "dead", key: "f3", outbox: betweenOutbox },
+    markerTtlMs: 60_000,
+  });
+  const jsm = await jetstreamManager(env.nc);
+  await jsm.streams.purge("KV_jetbus-state-count-d", { filter: `$KV.jetbus-state-count-d.m.${tokenFor(between.id)}` });
+  assert.is(await store.marker(tokenFor(between.id)), null, "only the state message is left");
+  await run(between, ctxFor());
+  assert.equal((await store.read("f3")).value, { n: 1 }, "the handler did not run again");
+  assert.ok(await store.marker(tokenFor(between.id)), "the redelivery wrote the missing marker");
+  assert.equal(
+    (await stored("CountedTwice", `${between.id}:e1`)).map((x) => x.data),
+    [{ of: between.id }],
+  );
+});
+
+test("an outbox too large for a header is committed with the state by one atomic batch, and still counted once", async () => {
+  const big = "x".repeat(20_000);
+  const { run, store } = await counter("count-g", async (e, ctx) => {
+    ctx.state.set({ n: ctx.state.get().n + 1 });
+    await ctx.publish("Bulky", { of: e.id, big });
+  });
+  const e = ev("b1");
+  await run(e, ctxFor());
+  const read = await store.read("b1");
+  assert.equal(read.value, { n: 1 });
+  assert.is(read.writtenBy?.eventId, e.id);
+  assert.is(read.writtenBy?.marker, undefined, "the marker is not in the state message's headers");
+  assert.ok(await store.marker(tokenFor(e.id)), "the marker was written with the state");
+  await run(e, ctxFor());
+  assert.equal((await store.read("b1")).value, { n: 1 }, "the redelivery is skipped");
+  assert.is((await stored("Bulky", `${e.id}:e1`)).length, 1);
 });
 
 test("a timer fires once as an event in the store; a cancelled timer never fires", async () => {

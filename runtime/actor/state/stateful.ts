@@ -21,10 +21,11 @@ export type StatefulDeps = OutboxDeps &
   }>;
 
 /**
- * A stateful handler as a plain handler the worker runs: the processed marker is read first (a
- * handling that committed is never run again: its outbox is finished if needed, and the delivery
- * acked); else the key's state is read, the handler runs on a staged copy, and the new state,
- * the marker and the outbox are committed at once (StateStore.commit). A lost commit re-runs the
+ * A stateful handler as a plain handler the worker runs. The processed marker and the key's state
+ * are read first (at once): a handling that committed is never run again (its outbox is finished
+ * if needed, and the delivery acked); the key's last state message answers for a marker not yet
+ * written (a crash between the two writes). Else the handler runs on a staged copy and its new
+ * state, marker and outbox are committed at once (StateStore.commit). A lost commit re-runs the
  * handler on fresh state; only after the commit are follow-ups published and timers stored, and
  * the worker acks only after that.
  */
@@ -32,11 +33,13 @@ export function statefulHandler<TState>(spec: StateSpec<TState>, handle: Statefu
   const initial = typeof spec.initial === "function" ? (spec.initial as () => TState) : () => structuredClone(spec.initial as TState);
   return async (event, ctx) => {
     const eventToken = tokenFor(event.id);
-    const done = await deps.store.marker(eventToken);
-    if (done) return finish(deps, eventToken, done);
     const key = orderingKeyOf(spec.key, event);
+    const [done, first] = await Promise.all([deps.store.marker(eventToken), deps.store.read(key)]);
+    if (done) return finish(deps, eventToken, done);
+    if (first.writtenBy?.eventId === event.id && first.writtenBy.marker) return processed(deps, eventToken, first.writtenBy.marker);
+    let read = first;
     for (let attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
-      const read = await deps.store.read(key);
+      if (attempt > 1) read = await deps.store.read(key);
       const state = new StagedState<TState>(key, read.revision, read.exists ? (read.value as TState) : initial(), initial);
       const staged = new StatefulDelivery<TState>(event, ctx, state);
       await handle(event, staged);
@@ -51,12 +54,18 @@ export function statefulHandler<TState>(spec: StateSpec<TState>, handle: Statefu
         marker,
         markerTtlMs: deps.markerTtlMs,
       });
-      if (result === "committed") return finish(deps, eventToken, marker, true);
-      if (result === "processed") return finish(deps, eventToken, (await deps.store.marker(eventToken))!);
+      if (result.kind === "committed") return finish(deps, eventToken, marker, true);
+      if (result.kind === "processed") return processed(deps, eventToken, result.marker);
       ctx.logger.debug({ key, attempt }, "state changed under the handling; running it again on fresh state");
     }
     throw new StateConflictError(deps.actor, key, MAX_CONFLICTS);
   };
+}
+
+/** Another handling of this event committed: make sure its marker exists, then finish its outbox. */
+async function processed(deps: StatefulDeps, eventToken: string, marker: StateMarker): Promise<void> {
+  await deps.store.writeMarker(eventToken, marker, deps.markerTtlMs);
+  return finish(deps, eventToken, marker);
 }
 
 /** Carries out a committed handling's outbox once: a flag after the flush keeps later redeliveries from repeating it. */

@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { headers, nuid, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { NotFoundError } from "../../errors.ts";
 import { tokenFor } from "../../events/subjects.ts";
 import { ensureBucket } from "../../nats/buckets.ts";
@@ -7,14 +7,26 @@ import { retryTransient } from "../../nats/connect.ts";
 import { orMissing } from "../../nats/missing.ts";
 import { readSubjects } from "../../nats/subject-read.ts";
 import { Buckets, JetbusHeaders, StateKeys } from "../../topology.ts";
+import { publishAtomicPair } from "./atomic-pair.ts";
 import type { StagedChange, StateEntry, StateListing, StateMarker, StateRevision } from "./types.ts";
 
 /** The 64 newest revisions of each key are kept (KV's largest history): `jetbus state history` reads them. */
 const HISTORY = 64;
+/**
+ * A handling's marker (with its outbox) rides on its state message as a header up to this size; a larger one is
+ * written with the state by an atomic batch instead. Headers are limited to 64 KiB by the server; 16 KiB leaves room.
+ */
+const MAX_MARKER_HEADER = 16 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export type StateRead = Readonly<{ value: unknown; revision: number; exists: boolean }>;
+/** A key's state; `writtenBy` is the handling that wrote this revision (its event id and marker). */
+export type StateRead = Readonly<{
+  value: unknown;
+  revision: number;
+  exists: boolean;
+  writtenBy?: Readonly<{ eventId: string; marker?: StateMarker }>;
+}>;
 export type Commit = Readonly<{
   eventToken: string;
   eventId: string;
@@ -24,15 +36,20 @@ export type Commit = Readonly<{
   marker: StateMarker;
   markerTtlMs: number;
 }>;
-export type CommitResult = "committed" | "processed" | "conflict";
+/** "processed": another handling of this event committed first; its marker says what it left to do. */
+export type CommitResult =
+  Readonly<{ kind: "committed" }> | Readonly<{ kind: "processed"; marker: StateMarker }> | Readonly<{ kind: "conflict" }>;
 
 /**
  * One stateful actor's bucket (`jetbus-state-<actor>`): key states with history, processed
- * markers and outbox-flushed flags, in ONE stream, so that a handling's new state and its marker
- * are written by one atomic batch (nats-server 2.12+): both or neither. The state message is
- * guarded by the revision the handler read (Nats-Expected-Last-Subject-Sequence), the marker by
- * "no marker yet" (expected 0): a second handling of the same event, or of the same key from a
- * stale read, cannot commit.
+ * markers and outbox-flushed flags, in ONE stream. A handling that changes the state commits
+ * with ONE write: the state message, guarded by the revision the handler read
+ * (Nats-Expected-Last-Subject-Sequence), carries the event id and the marker (with the outbox) in
+ * its headers, so the state and "this event is processed" are stored together or not at all.
+ * The separate marker (`m.<event>`, guarded by "none yet") follows before the ack, for later
+ * redeliveries and replays; until it exists, the key's last state message answers for it (events
+ * of a key come one at a time, so a redelivery of the last handled event finds its own id there).
+ * A marker too large for a header is written with the state by one atomic batch instead.
  */
 export class StateStore {
   private constructor(
@@ -69,8 +86,9 @@ export class StateStore {
   /** A key's state as the stream leader has it (a lagging replica would only cause a conflict later). */
   async read(key: string): Promise<StateRead> {
     const m = await this.last(StateKeys.state(tokenFor(key)));
-    if (!m || isDelete(m)) return { value: undefined, revision: m?.seq ?? 0, exists: false };
-    return { value: JSON.parse(decoder.decode(m.data)), revision: m.seq, exists: true };
+    const writtenBy = m ? writerOf(m) : undefined;
+    if (!m || isDelete(m)) return { value: undefined, revision: m?.seq ?? 0, exists: false, writtenBy };
+    return { value: JSON.parse(decoder.decode(m.data)), revision: m.seq, exists: true, writtenBy };
   }
 
   async marker(eventToken: string): Promise<StateMarker | null> {
@@ -89,62 +107,60 @@ export class StateStore {
   }
 
   /**
-   * Writes the marker and (unless unchanged) the new state in one atomic batch. A refused batch is
-   * told apart by reading the marker: there, another handling of this event committed first.
+   * Writes a handling's outcome: its marker alone when the state is unchanged, else the state
+   * message carrying the marker, then the marker itself. A refused write is told apart by reading
+   * back: the key's state or the marker written by this event (another handling of it committed
+   * first), or a newer revision (a conflict: run again on fresh state).
    */
   async commit(c: Commit): Promise<CommitResult> {
-    const mh = headers();
-    mh.set("Nats-Expected-Last-Subject-Sequence", "0");
-    mh.set("Nats-TTL", ttlHeader(c.markerTtlMs));
-    const markerSubject = this.prefix + StateKeys.marker(c.eventToken);
-    const markerBody = encoder.encode(JSON.stringify(c.marker));
     try {
-      if (c.change.kind === "unchanged") {
-        await this.js.publish(markerSubject, markerBody, { headers: mh });
-      } else {
-        const sh = headers();
-        sh.set("Nats-Expected-Last-Subject-Sequence", String(c.revision));
-        sh.set(JetbusHeaders.EventId, c.eventId);
-        if (c.change.kind === "delete") sh.set("KV-Operation", "DEL");
-        const body = c.change.kind === "set" ? encoder.encode(JSON.stringify(c.change.value)) : new Uint8Array(0);
-        await this.atomicPair(markerSubject, markerBody, mh, this.prefix + StateKeys.state(tokenFor(c.key)), body, sh);
-      }
-      return "committed";
+      if (c.change.kind !== "unchanged") await this.writeState(c);
+      await this.writeMarker(c.eventToken, c.marker, c.markerTtlMs);
+      return { kind: "committed" };
     } catch (err) {
-      // the server answers a failed expectation with a generic batch error: the marker tells which one failed
-      if ((await this.marker(c.eventToken)) !== null) return "processed";
-      if ((await this.read(c.key)).revision !== c.revision) return "conflict";
+      const read = await this.read(c.key);
+      if (read.writtenBy?.eventId === c.eventId && read.writtenBy.marker) return { kind: "processed", marker: read.writtenBy.marker };
+      const marker = await this.marker(c.eventToken);
+      if (marker) return { kind: "processed", marker };
+      if (read.revision !== c.revision) return { kind: "conflict" };
       throw err;
     }
   }
 
-  /**
-   * One atomic batch of two messages in one round trip: the first is a plain publish (the server
-   * stages it), the second commits and is the only one answered. The client's startBatch asks for
-   * an answer to the first message as well, a second round trip per commit.
-   */
-  private async atomicPair(
-    firstSubject: string,
-    first: Uint8Array,
-    firstHeaders: MsgHdrs,
-    lastSubject: string,
-    last: Uint8Array,
-    lastHeaders: MsgHdrs,
-  ): Promise<void> {
-    const id = nuid.next();
-    firstHeaders.set("Nats-Batch-Id", id);
-    firstHeaders.set("Nats-Batch-Sequence", "1");
-    lastHeaders.set("Nats-Batch-Id", id);
-    lastHeaders.set("Nats-Batch-Sequence", "2");
-    lastHeaders.set("Nats-Batch-Commit", "1");
-    this.nc.publish(firstSubject, first, { headers: firstHeaders });
-    const reply = await this.nc.request(lastSubject, last, { headers: lastHeaders, timeout: 5000 });
-    const ack = JSON.parse(decoder.decode(reply.data)) as {
-      count?: number;
-      error?: { code: number; err_code?: number; description?: string };
-    };
-    if (ack.error || ack.count !== 2)
-      throw new StateCommitRefusedError(ack.error?.description ?? `batch stored ${ack.count ?? 0} of 2 messages`, ack.error?.err_code);
+  /** Stores the marker unless one exists (a redelivery finishing a handling whose state is already written). */
+  async writeMarker(eventToken: string, marker: StateMarker, ttlMs: number): Promise<void> {
+    const h = headers();
+    h.set("Nats-Expected-Last-Subject-Sequence", "0");
+    h.set("Nats-TTL", ttlHeader(ttlMs));
+    try {
+      await this.js.publish(this.prefix + StateKeys.marker(eventToken), encoder.encode(JSON.stringify(marker)), { headers: h });
+    } catch (err) {
+      if ((await this.marker(eventToken)) === null) throw err;
+    }
+  }
+
+  private async writeState(c: Commit): Promise<void> {
+    const h = headers();
+    h.set("Nats-Expected-Last-Subject-Sequence", String(c.revision));
+    h.set(JetbusHeaders.EventId, c.eventId);
+    if (c.change.kind === "delete") h.set("KV-Operation", "DEL");
+    const body = c.change.kind === "set" ? encoder.encode(JSON.stringify(c.change.value)) : new Uint8Array(0);
+    const subject = this.prefix + StateKeys.state(tokenFor(c.key));
+    const marker = Buffer.from(JSON.stringify(c.marker)).toString("base64url");
+    if (marker.length <= MAX_MARKER_HEADER) {
+      h.set(JetbusHeaders.StateMarker, marker);
+      await this.js.publish(subject, body, { headers: h });
+      return;
+    }
+    const mh = headers();
+    mh.set("Nats-Expected-Last-Subject-Sequence", "0");
+    mh.set("Nats-TTL", ttlHeader(c.markerTtlMs));
+    const markerSubject = this.prefix + StateKeys.marker(c.eventToken);
+    await publishAtomicPair(
+      this.nc,
+      { subject: markerSubject, data: encoder.encode(JSON.stringify(c.marker)), headers: mh },
+      { subject, data: body, headers: h },
+    );
   }
 
   /** Keys that hold a state (deleted ones are left out), sorted. */
@@ -200,6 +216,14 @@ export class StateStore {
   }
 }
 
+/** The event id and marker a state message was written with (markers of large outboxes live only under `m.`). */
+function writerOf(m: StoredMsg): StateRead["writtenBy"] {
+  const eventId = m.header?.get(JetbusHeaders.EventId);
+  if (!eventId) return undefined;
+  const raw = m.header?.get(JetbusHeaders.StateMarker);
+  return { eventId, marker: raw ? (JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as StateMarker) : undefined };
+}
+
 function isDelete(m: StoredMsg): boolean {
   return isDeleteOp(m.header?.get("KV-Operation"));
 }
@@ -211,15 +235,4 @@ function isDeleteOp(op: string | undefined): boolean {
 /** `Nats-TTL` takes a Go duration; whole seconds, at least one. */
 function ttlHeader(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 1000))}s`;
-}
-
-/** The server refused an atomic commit (a failed expectation, most often): told apart by the caller. */
-class StateCommitRefusedError extends Error {
-  override name = "StateCommitRefusedError";
-  constructor(
-    message: string,
-    readonly apiCode?: number,
-  ) {
-    super(message);
-  }
 }

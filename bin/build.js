@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm run build` (and `prepare`): compiles runtime/ and actors/ to dist/ with tsc, then copies
-// the files tsc does not emit but the compiled code reads beside itself (the console's assets/).
+// `npm run build` (and `prepare`): compiles runtime/ and actors/ to dist/ with tsc, copies the
+// files tsc does not emit but the compiled code reads beside itself (the console's assets/), and
+// writes the config validator as ajv standalone code (runtime/config/config-validator.ts says why).
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const ASSET_DIRS = ["runtime/console/assets"];
@@ -14,3 +15,6 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
 if (r.status !== 0) process.exit(r.status ?? 1);
 for (const dir of ASSET_DIRS) if (existsSync(`${root}${dir}`)) cpSync(`${root}${dir}`, `${root}dist/${dir}`, { recursive: true });
+
+const validator = await import(pathToFileURL(`${root}dist/runtime/config/config-validator.js`).href);
+writeFileSync(`${root}dist/runtime/config/config-validator.generated.cjs`, validator.configValidatorModule());

@@ -46,6 +46,9 @@ export type LoadOptions = Readonly<{
 export async function loadActorModule(actor: string, file: string, opts: LoadOptions = {}): Promise<HandlerSource> {
   if (!existsSync(file)) throw new HandlerInvalidError(actor, `module ${file} does not exist`);
   if (TYPESCRIPT.has(extname(file))) await ensureTypeScriptLoader();
+  // the Reflect metadata polyfill before the module: its decorators may record metadata, and its
+  // tsyringe import refuses to load without it (the CLI loads it only for commands that run actors)
+  require("reflect-metadata");
   // a module of a project without "type": "module" is CommonJS: tsx loads it through require, whose
   // cache is keyed by file name and ignores the URL query, so a reload has to drop it there too
   if (opts.version !== undefined) delete require.cache[file];

@@ -1,4 +1,4 @@
-import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type { DependencyContainer } from "tsyringe";
 import { dirname, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
@@ -12,6 +12,7 @@ import { registerProcessMetrics } from "../observability/process-metrics.ts";
 import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
+import { childContainer } from "./container.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Health } from "../observability/health.ts";
 import { checkDurabilityAtStartup, DurabilityMode } from "./startup-durability.ts";
@@ -103,16 +104,23 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     await embedded?.stop();
     throw err;
   }
-  const container = rootContainer.createChildContainer();
-  container.register(Tokens.Config, { useValue: config });
-  container.register(Tokens.Nats, { useValue: nc });
-  container.register(Tokens.Logger, { useValue: logger });
   const metrics = new Metrics({ defaultMetrics: true });
-  container.register(Tokens.Metrics, { useValue: metrics });
   const health = new Health(nc);
   const connection = new ConnectionState(nc);
-  registerProcessMetrics(metrics, { connection, jsm: () => jetstreamManager(nc, { checkAPI: false }) });
-  container.register(Tokens.Health, { useValue: health });
+  // with the instruments, so a command that counts nothing never loads prom-client (metrics.ts)
+  metrics.whenBuilt((m) => registerProcessMetrics(m, { connection, jsm: () => jetstreamManager(nc, { checkAPI: false }) }));
+  // built when first asked for (starting actors): a one-shot command never loads tsyringe
+  let container: DependencyContainer | undefined;
+  const containerOf = (): DependencyContainer => {
+    if (container) return container;
+    container = childContainer();
+    container.register(Tokens.Config, { useValue: config });
+    container.register(Tokens.Nats, { useValue: nc });
+    container.register(Tokens.Logger, { useValue: logger });
+    container.register(Tokens.Metrics, { useValue: metrics });
+    container.register(Tokens.Health, { useValue: health });
+    return container;
+  };
   let disposed = false;
   return {
     config,
@@ -121,14 +129,16 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     logger,
     metrics,
     health,
-    container,
+    get container() {
+      return containerOf();
+    },
     embedded,
     servers,
     projectDir: opts.projectDir ?? (opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd()),
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await container.dispose();
+      await container?.dispose();
       // a drain waits for the server to confirm; with no server there is nothing left to confirm
       if (connection.connected) await nc.drain().catch(() => nc.close());
       else await nc.close().catch(() => undefined);

@@ -1,4 +1,3 @@
-import "reflect-metadata";
 import { CommanderError } from "commander";
 import { programFor } from "./one-command.ts";
 import { ExitCode, exitCodeFor, reportError } from "./exit.ts";

@@ -40,6 +40,15 @@ export function parseDuration(value: number | string, what: string): number {
   return ms;
 }
 
+/** Milliseconds in a duration, or undefined when `value` is not one (the config validator's conversion). */
+export function durationMillis(value: number | string): number | undefined {
+  try {
+    return parseDuration(value, "duration");
+  } catch {
+    return undefined;
+  }
+}
+
 /** Nanoseconds, as JetStream's API wants them, from milliseconds. */
 export function msToNanos(ms: number): number {
   return ms * 1_000_000;

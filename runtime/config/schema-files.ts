@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
 import { createAjv, jsonPath } from "./validate.ts";
 
@@ -11,7 +11,8 @@ import { createAjv, jsonPath } from "./validate.ts";
  * stateful commit path check on every event).
  */
 export class SchemaFiles {
-  private readonly ajv = createAjv();
+  /** Created with the first schema found: a command that meets none never loads ajv (ajv.ts). */
+  private ajv?: Ajv2020;
   private readonly cache = new Map<string, ValidateFunction | null>();
 
   constructor(readonly dir: string) {}
@@ -21,7 +22,7 @@ export class SchemaFiles {
     let v = this.cache.get(name);
     if (v !== undefined) return v;
     const file = join(this.dir, `${name}.json`);
-    v = existsSync(file) ? this.ajv.compile(JSON.parse(readFileSync(file, "utf8")) as object) : null;
+    v = existsSync(file) ? (this.ajv ??= createAjv()).compile(JSON.parse(readFileSync(file, "utf8")) as object) : null;
     this.cache.set(name, v);
     return v;
   }

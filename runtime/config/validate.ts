@@ -1,68 +1,14 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import type { DataValidationCxt } from "ajv/dist/types/index.js";
-import addFormats from "ajv-formats";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
 import { checkRoutes } from "../routing/check.ts";
-import { DURATION_FORMS, parseDuration } from "./duration.ts";
+import { DURATION_FORMS } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
-import { PACKAGE_ROOT } from "../package-root.ts";
 import { didYouMean } from "../suggest.ts";
+import { configValidator } from "./config-validator.ts";
 
-/** The schema keyword marking a duration (schemas/config.schema.json `$defs/duration`). */
-export const DURATION_KEYWORD = "x-jetbus-duration";
-
-/** The config schemas shipped with jetbus. */
-export const SCHEMA_DIR = join(PACKAGE_ROOT, "schemas");
-
-function readSchema(file: string): object {
-  return JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as object;
-}
-
-/** One ajv instance for config and event schemas, with formats (date-time, email, uri, ...). */
-export function createAjv(opts: { verbose?: boolean } = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: opts.verbose ?? false });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  return ajv;
-}
-
-/**
- * Durations are converted once, here: the schema marks them (`x-jetbus-duration`, on
- * `$defs/duration`) and this keyword replaces each valid one by its milliseconds in the
- * validated document. An invalid one is left as it is for the schema's anyOf to report.
- */
-function addDurationKeyword(ajv: Ajv2020): void {
-  ajv.addKeyword({
-    keyword: DURATION_KEYWORD,
-    modifying: true,
-    errors: false,
-    schemaType: "boolean",
-    validate: (_on: boolean, data: unknown, _schema?: unknown, cxt?: DataValidationCxt) => {
-      if (!cxt?.parentData || (typeof data !== "string" && typeof data !== "number")) return true;
-      try {
-        (cxt.parentData as Record<string | number, unknown>)[cxt.parentDataProperty] = parseDuration(data, cxt.instancePath);
-      } catch {
-        // not a duration: the anyOf beside this keyword reports it with the accepted forms
-      }
-      return true;
-    },
-  });
-}
-
-let compiled: ValidateFunction | undefined;
-function configValidator(): ValidateFunction {
-  if (!compiled) {
-    // verbose: errors carry their schema, whose property names give "did you mean" for unknown keys
-    const ajv = createAjv({ verbose: true });
-    addDurationKeyword(ajv);
-    ajv.addSchema(readSchema("actor.schema.json"));
-    ajv.addSchema(readSchema("routes.schema.json"));
-    compiled = ajv.compile(readSchema("config.schema.json"));
-  }
-  return compiled;
-}
+export { createAjv } from "./ajv.ts";
+export { DURATION_KEYWORD, SCHEMA_DIR } from "./config-validator.ts";
 
 /** `/actors/1/retry/max_attempts` becomes `actors[1].retry.max_attempts`. */
 export function jsonPath(pointer: string, extra?: string): string {

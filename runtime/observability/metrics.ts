@@ -1,4 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createRequire } from "node:module";
+
+/** prom-client, loaded when the first instrument is built (see buildInstruments). */
+export function loadPromClient(): typeof import("prom-client") {
+  return createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
+}
 
 /** Reads some consumers' lag from NATS and sets `consumerPending` for them. */
 export type LagSampler = () => Promise<void>;
@@ -6,68 +11,130 @@ export type LagSampler = () => Promise<void>;
 const LAG_SAMPLE_TIMEOUT_MS = 2000;
 
 /**
+ * The instruments of one Metrics, in one registry. Built on first use: prom-client and its
+ * dependencies are ~80 modules, and a one-shot command (history, get, trace) counts nothing
+ * anyone scrapes; it never touches them, so it never loads them.
+ */
+function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void>) {
+  const prom = loadPromClient();
+  const registry = new prom.Registry();
+  const registers = [registry];
+  if (defaultMetrics) prom.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    /** Each event an actor is done with, once: handled, dead_lettered, dropped (dead letters off) or duplicate (acked without the handler). */
+    handlings: new prom.Counter({
+      name: "jetbus_handlings_total",
+      help: "Deliveries an actor settled for good, by outcome: handled, dead_lettered, dropped, duplicate",
+      labelNames: ["actor", "type", "rule", "outcome"],
+      registers,
+    }),
+    /** Each run of a handler: outcome ok or error, with the error's code (a retried event counts once per attempt). */
+    attempts: new prom.Counter({
+      name: "jetbus_handling_attempts_total",
+      help: "Handler runs, by outcome (ok, error) and error code",
+      labelNames: ["actor", "type", "rule", "outcome", "code"],
+      registers,
+    }),
+    handlerSeconds: new prom.Histogram({
+      name: "jetbus_handler_duration_seconds",
+      help: "Time spent in handle(), per attempt",
+      labelNames: ["actor", "type"],
+      // up to the default handler timeout (5m): a handler near its limit shows in a bucket, not only in +Inf
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    routed: new prom.Counter({
+      name: "jetbus_router_routed_total",
+      help: "Event copies delivered to actor inboxes",
+      labelNames: ["actor"],
+      registers,
+    }),
+    unrouted: new prom.Counter({ name: "jetbus_router_unrouted_total", help: "Events no rule selected", registers }),
+    quarantined: new prom.Counter({
+      name: "jetbus_router_quarantined_total",
+      help: "Messages the router could not decode",
+      registers,
+    }),
+    consumerPending: new prom.Gauge({
+      name: "jetbus_consumer_pending",
+      help: "Messages a durable consumer has not finished: not yet delivered plus delivered and unacked (lag)",
+      labelNames: ["consumer", "actor"],
+      registers,
+      collect: sampleLag,
+    }),
+    indexed: new prom.Counter({
+      name: "jetbus_indexer_indexed_total",
+      help: "Events written to the id and correlation indexes",
+      registers,
+    }),
+    malformed: new prom.Counter({
+      name: "jetbus_malformed_total",
+      help: "Stored messages that could not be decoded (skipped, still readable raw)",
+      labelNames: ["component"],
+      registers,
+    }),
+  };
+}
+
+type Instruments = ReturnType<typeof buildInstruments>;
+
+/**
  * The Prometheus metrics of one jetbus process. One instance per process (a child container
  * per test gets its own), so tests can read exactly the counts they caused.
  */
 export class Metrics {
-  readonly registry = new Registry();
-  /** Each event an actor is done with, once: handled, dead_lettered, dropped (dead letters off) or duplicate (acked without the handler). */
-  readonly handlings = new Counter({
-    name: "jetbus_handlings_total",
-    help: "Deliveries an actor settled for good, by outcome: handled, dead_lettered, dropped, duplicate",
-    labelNames: ["actor", "type", "rule", "outcome"],
-    registers: [this.registry],
-  });
-  /** Each run of a handler: outcome ok or error, with the error's code (a retried event counts once per attempt). */
-  readonly attempts = new Counter({
-    name: "jetbus_handling_attempts_total",
-    help: "Handler runs, by outcome (ok, error) and error code",
-    labelNames: ["actor", "type", "rule", "outcome", "code"],
-    registers: [this.registry],
-  });
-  readonly handlerSeconds = new Histogram({
-    name: "jetbus_handler_duration_seconds",
-    help: "Time spent in handle(), per attempt",
-    labelNames: ["actor", "type"],
-    // up to the default handler timeout (5m): a handler near its limit shows in a bucket, not only in +Inf
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    registers: [this.registry],
-  });
-  readonly routed = new Counter({
-    name: "jetbus_router_routed_total",
-    help: "Event copies delivered to actor inboxes",
-    labelNames: ["actor"],
-    registers: [this.registry],
-  });
-  readonly unrouted = new Counter({ name: "jetbus_router_unrouted_total", help: "Events no rule selected", registers: [this.registry] });
-  readonly quarantined = new Counter({
-    name: "jetbus_router_quarantined_total",
-    help: "Messages the router could not decode",
-    registers: [this.registry],
-  });
+  private built?: Instruments;
   /** Read from NATS when scraped (see addLagSampler), so the lag is as fresh as the scrape. */
   private readonly lagSamplers = new Set<LagSampler>();
-  readonly consumerPending = new Gauge({
-    name: "jetbus_consumer_pending",
-    help: "Messages a durable consumer has not finished: not yet delivered plus delivered and unacked (lag)",
-    labelNames: ["consumer", "actor"],
-    registers: [this.registry],
-    collect: () => this.sampleLag(),
-  });
-  readonly indexed = new Counter({
-    name: "jetbus_indexer_indexed_total",
-    help: "Events written to the id and correlation indexes",
-    registers: [this.registry],
-  });
-  readonly malformed = new Counter({
-    name: "jetbus_malformed_total",
-    help: "Stored messages that could not be decoded (skipped, still readable raw)",
-    labelNames: ["component"],
-    registers: [this.registry],
-  });
+  private readonly onBuild: ((m: Metrics) => void)[] = [];
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  constructor(private readonly opts: { defaultMetrics?: boolean } = {}) {}
+
+  private get all(): Instruments {
+    if (!this.built) {
+      this.built = buildInstruments(this.opts.defaultMetrics ?? false, () => this.sampleLag());
+      for (const fn of this.onBuild.splice(0)) fn(this);
+    }
+    return this.built;
+  }
+
+  /** Runs `fn` (which registers more instruments) once the registry exists: now, or when something first uses it. */
+  whenBuilt(fn: (m: Metrics) => void): void {
+    if (this.built) fn(this);
+    else this.onBuild.push(fn);
+  }
+
+  // each instrument reads through `all`, so the first one used builds them all
+  get registry() {
+    return this.all.registry;
+  }
+  get handlings() {
+    return this.all.handlings;
+  }
+  get attempts() {
+    return this.all.attempts;
+  }
+  get handlerSeconds() {
+    return this.all.handlerSeconds;
+  }
+  get routed() {
+    return this.all.routed;
+  }
+  get unrouted() {
+    return this.all.unrouted;
+  }
+  get quarantined() {
+    return this.all.quarantined;
+  }
+  get consumerPending() {
+    return this.all.consumerPending;
+  }
+  get indexed() {
+    return this.all.indexed;
+  }
+  get malformed() {
+    return this.all.malformed;
   }
 
   /** Registers a lag reader run on every scrape; returns its removal. */

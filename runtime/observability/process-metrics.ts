@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Gauge } from "prom-client";
+import type { Gauge } from "prom-client";
 import type { ConnectionState } from "../nats/connection-state.ts";
 import { orMissing } from "../nats/missing.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 import { Streams } from "../topology.ts";
-import type { Metrics } from "./metrics.ts";
+import { loadPromClient, type Metrics } from "./metrics.ts";
 
 /** On every scrape the set-aside counts come from NATS; a scrape during an outage keeps the last values after this. */
 const SAMPLE_TIMEOUT_MS = 2000;
@@ -40,6 +40,7 @@ export function registerProcessMetrics(
   metrics: Metrics,
   o: { connection: ConnectionState; jsm: () => Promise<JetStreamManager> },
 ): () => void {
+  const { Gauge } = loadPromClient();
   const registers = [metrics.registry];
   const connected = new Gauge({
     name: "jetbus_nats_connected",

@@ -5,6 +5,7 @@ import { traceOf } from "./api-trace.ts";
 import { listHeld, replayHeld } from "./api-dead-letters.ts";
 import { applyText, configRevisions, rollbackTo, validateText } from "./api-config.ts";
 import { clusterView } from "./api-cluster.ts";
+import { stateOf } from "./api-state.ts";
 import type { LiveFeed } from "./live.ts";
 
 export type ApiCall = Readonly<{
@@ -42,4 +43,5 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/api/config/apply", admin: true, run: (c) => applyText(c.ctx, c.body) },
   { method: "POST", path: "/api/config/rollback", admin: true, run: (c) => rollbackTo(c.ctx, c.body) },
   { method: "GET", path: "/api/cluster", run: (c) => clusterView(c.ctx) },
+  { method: "GET", path: "/api/state", run: (c) => stateOf(c.ctx, c.query) },
 ];

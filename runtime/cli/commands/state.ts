@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stateHistoryReport, stateListReport } from "../../actor/state/report.ts";
 import { StateStore } from "../../actor/state/store.ts";
 import { NotFoundError } from "../../errors.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
@@ -29,16 +30,19 @@ export function registerState(program: Command): void {
       );
     });
   withCommonOptions(state.command("list").argument("<actor>"))
-    .description("the keys that hold a state")
+    .description("the keys that hold a state (--json: each with its state, revision and the event that last changed it)")
     .addHelpText("after", "\nExample:\n  jetbus state list order-saga --json\n")
     .action(async function (this: Command, actor: string) {
       const o = allOptions<StateOptions>(this);
       await withRuntime(
         o,
         async (rt) => {
-          const keys = await (await StateStore.bind(rt.nc, actor)).keys();
-          if (o.json) for (const key of keys) process.stdout.write(show({ actor, key }) + "\n");
-          else process.stdout.write(keys.length ? keys.join("\n") + "\n" : `actor "${actor}" holds no state\n`);
+          const report = stateListReport(actor, await (await StateStore.bind(rt.nc, actor)).list());
+          if (o.json) for (const row of report.keys) process.stdout.write(show({ actor, ...row }) + "\n");
+          else
+            process.stdout.write(
+              report.keys.length ? report.keys.map((r) => r.key).join("\n") + "\n" : `actor "${actor}" holds no state\n`,
+            );
         },
         "jetbus-state",
       );
@@ -53,18 +57,12 @@ export function registerState(program: Command): void {
         async (rt) => {
           const revisions = await (await StateStore.bind(rt.nc, actor)).history(key);
           if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`);
-          for (const r of revisions) {
-            const row = {
-              revision: r.revision,
-              time: r.time.toISOString(),
-              event: r.eventId ?? null,
-              deleted: r.deleted,
-              state: r.value ?? null,
-            };
+          for (const row of stateHistoryReport(actor, key, revisions).revisions)
             process.stdout.write(
-              o.json ? show(row) + "\n" : `${r.revision}  ${row.time}  ${r.eventId ?? "-"}  ${r.deleted ? "(deleted)" : show(r.value)}\n`,
+              o.json
+                ? show(row) + "\n"
+                : `${row.revision}  ${row.time}  ${row.event ?? "-"}  ${row.deleted ? "(deleted)" : show(row.state)}\n`,
             );
-          }
         },
         "jetbus-state",
       );

@@ -1,5 +1,6 @@
 import { h, s, mount, fmtRate, fmtNum, fmtAge, fmtTime } from "../dom.js";
 import { onSnapshot } from "../api.js";
+import { stateSection } from "./state.js";
 
 function spark(handled, failed) {
   const W = 160,
@@ -24,7 +25,7 @@ const settingsText = (c) =>
     `ack_wait ${c.ack_wait}`,
   ].join(" · ");
 
-function card(a, hist) {
+function card(a, hist, redraw) {
   return h(
     "div",
     { class: "card", "data-actor": a.name },
@@ -90,11 +91,14 @@ function card(a, hist) {
           ),
         )
       : h("p", { class: "muted" }, "no live replica"),
+    stateSection(a.name, redraw),
   );
 }
 
 export function render(root) {
-  return onSnapshot((snap) => {
+  let last = null;
+  const draw = () => {
+    if (!last) return;
     mount(
       root,
       h(
@@ -103,7 +107,15 @@ export function render(root) {
         "Actors ",
         h("span", { class: "muted" }, "handled and failed per second (blue, red); totals counted since this console started watching"),
       ),
-      snap.actors.length ? snap.actors.map((a) => card(a, snap.history[a.name])) : h("p", { class: "muted" }, "no actors configured"),
+      last.actors.length ? last.actors.map((a) => card(a, last.history[a.name], draw)) : h("p", { class: "muted" }, "no actors configured"),
     );
+  };
+  const stop = onSnapshot((snap) => {
+    last = snap;
+    draw();
   });
+  return () => {
+    last = null;
+    stop();
+  };
 }

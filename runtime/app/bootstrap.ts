@@ -7,6 +7,7 @@ import { withEnvironment } from "../config/env.ts";
 import { connectNats, ONE_SHOT_CONNECT_TIMEOUT_MS, waitForJetStream } from "../nats/connect.ts";
 import { logConnection } from "../nats/connection-log.ts";
 import { ConnectionState } from "../nats/connection-state.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { registerProcessMetrics } from "../observability/process-metrics.ts";
 import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
@@ -139,9 +140,14 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       if (disposed) return;
       disposed = true;
       await container?.dispose();
-      // a drain waits for the server to confirm; with no server there is nothing left to confirm
-      if (connection.connected) await nc.drain().catch(() => nc.close());
-      else await nc.close().catch(() => undefined);
+      // a drain waits for the server to confirm; with no server (or once it goes away meanwhile)
+      // there is nothing left to confirm, and the client would wait for a reconnect
+      if (connection.connected)
+        await unlessCutShort(
+          nc.drain().catch(() => nc.close()),
+          connection.lost(),
+        );
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
       await embedded?.stop();
     },
   };

@@ -24,7 +24,7 @@ export type Services = Readonly<{
   actors?: RunningActors;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
-  /** `cutShort` ends the actors' grace period early (the connection is gone). */
+  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's and indexer's drain. */
   stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
@@ -39,9 +39,9 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   const stop = async (graceMs?: number, cutShort?: Promise<unknown>) => {
     ready.close();
     await actors?.stop(graceMs, cutShort);
-    await timerRelay?.stop();
-    await router?.stop();
-    await indexer?.stop();
+    await timerRelay?.stop(cutShort);
+    await router?.stop(cutShort);
+    await indexer?.stop(cutShort);
     ui?.close();
     await http?.close();
     rt.health.unregister("services");

@@ -2,6 +2,7 @@ import { jetstream, type ConsumerMessages, type ConsumerNotification, type JsMsg
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import { AckBatcher } from "./acks.ts";
 import { AckKeepalive } from "./keepalive.ts";
 import { Slots } from "./slots.ts";
@@ -207,7 +208,11 @@ export class ConsumerRunner<P = undefined> {
     this.acks.flush();
     // acks are fire-and-forget publishes: make sure they left before the caller drains or exits
     // (a flush needs the server's answer: with the connection gone it would wait for a reconnect)
-    if (!cutShortDone) await this.o.nc.flush().catch(() => undefined);
+    if (!cutShortDone)
+      await unlessCutShort(
+        this.o.nc.flush().catch(() => undefined),
+        cutShort,
+      );
     return { finished: abandoned === 0, abandoned };
   }
 }

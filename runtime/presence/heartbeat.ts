@@ -4,6 +4,7 @@ import type { KV } from "@nats-io/kv";
 import { Buckets } from "../topology.ts";
 import type { Logger } from "../log.ts";
 import { ensureBucket } from "../nats/buckets.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import type { PresenceState, PresenceValue } from "./types.ts";
 
 export const PRESENCE_TTL_MS = 10_000;
@@ -65,9 +66,17 @@ export class Heartbeat {
     }
   }
 
-  /** Stops beating and removes the entry, so status drops the replica at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops beating and removes the entry, so status drops the replica at once. Not past `cutShort`
+   * (the connection is gone): the delete would wait out its request timeout (5 s), and the entry
+   * expires by itself PRESENCE_TTL_MS after the last beat.
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<void> {
     clearInterval(this.timer);
-    await this.kv?.delete(this.key).catch(() => undefined);
+    if (this.kv)
+      await unlessCutShort(
+        this.kv.delete(this.key).catch(() => undefined),
+        cutShort,
+      );
   }
 }

@@ -70,10 +70,14 @@ export class RoutingLane {
     await runner.start();
   }
 
-  /** Stops taking events (those already taken are given back), then waits for the ones in flight to settle. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking events (those already taken are given back), then waits for the ones in flight to
+   * settle; not past `cutShort` (the connection is gone): those come back after ack_wait. Resolves
+   * with how many were left unsettled.
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<number> {
     this.stopping = true;
-    await this.runner?.stop(Number.POSITIVE_INFINITY);
+    return (await this.runner?.stop(Number.POSITIVE_INFINITY, undefined, cutShort))?.abandoned ?? 0;
   }
 
   /** See rerouteUnacked: a starting lane first re-routes what a crashed consumer left unacked. */
@@ -88,6 +92,8 @@ export class RoutingLane {
     return this.route(new Delivery(m)).then(
       () => runner.ack(m),
       (err) => {
+        // cut short by a lost connection: the router logs how many it left, not one line each
+        if (this.stopping) return runner.nak(m, RETRY_DELAY_MS);
         this.logger.warn({ durable: this.opts.durable, seq: m.seq, err: (err as Error).message }, "routing failed; event offered again");
         runner.nak(m, RETRY_DELAY_MS);
       },

@@ -4,6 +4,7 @@ import { PinLostError } from "../errors.ts";
 import { headerOf } from "../events/headers.ts";
 import type { Logger } from "../log.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import { Consumers, PriorityGroups } from "../topology.ts";
 import { rerouteUnacked } from "./catch-up.ts";
 import { ChainedPublisher } from "./chain.ts";
@@ -100,18 +101,27 @@ export class OrderedLane {
     await this.lane.start();
   }
 
-  /** Stops pulling, lets copies in flight be acked, then unpins this replica so a standby takes over at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops pulling, lets copies in flight be acked, then unpins this replica so a standby takes over
+   * at once. Not past `cutShort` (the connection is gone: the pin then expires on the server).
+   * Resolves with how many events were left unsettled.
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<number> {
     this.stopped = true;
     this.statusIter?.stop?.();
-    await this.lane?.stop();
+    const abandoned = (await this.lane?.stop(cutShort)) ?? 0;
     const held = this.current;
-    if (!held || held.fence.lost) return;
+    if (!held || held.fence.lost) return abandoned;
     this.end("stopped");
+    await unlessCutShort(this.unpin(held.pin), cutShort);
+    return abandoned;
+  }
+
+  private async unpin(pin: string): Promise<void> {
     const jsm = await jetstreamManager(this.deps.nc);
     const ci = (await jsm.consumers.info(this.deps.stream, Consumers.routerOrdered).catch(() => null)) as PinnedInfo | null;
     // only our own pin: a standby pinned meanwhile keeps its own
-    if (ci?.priority_groups?.[0]?.pinned_client_id === held.pin)
+    if (ci?.priority_groups?.[0]?.pinned_client_id === pin)
       await jsm.consumers.unpin(this.deps.stream, Consumers.routerOrdered, PriorityGroups.orderedRouter).catch(() => undefined);
   }
 

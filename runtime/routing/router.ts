@@ -4,6 +4,7 @@ import type { JetbusConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import { isTransient } from "../nats/errors.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { EventSchemas } from "../store/schemas.ts";
@@ -39,7 +40,8 @@ export type RouterHandle = Readonly<{
   readonly revision: number;
   /** True while this replica is pinned to the ordered lane (publishes the ordered copies). */
   readonly ordered: boolean;
-  stop(): Promise<void>;
+  /** See Router.stop. */
+  stop(cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
 const ROUTER_NAME = "jetbus-router";
@@ -202,17 +204,22 @@ export class Router {
     }
   }
 
-  /** Stops taking events, waits for those in flight to be acked (drain), hands the ordered lane on, then leaves. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking events, waits for those in flight to be acked (drain), hands the ordered lane on,
+   * then leaves. `cutShort` (the connection is gone) ends every wait: events in flight are left
+   * unacked (the server redelivers them after ack_wait) and their copies' publishes rejected.
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopLag?.();
     this.watcher?.stop();
-    await this.orderedLaneStarting?.catch(() => undefined);
-    await Promise.all([this.competing?.stop(), this.orderedLane?.stop()]);
-    await this.publisher?.close();
-    await this.presence?.stop();
-    this.deps.logger.info({ replica: this.replicaId }, "router stopped");
+    await unlessCutShort(this.orderedLaneStarting?.catch(() => undefined) ?? Promise.resolve(), cutShort);
+    const left = await Promise.all([this.competing?.stop(cutShort), this.orderedLane?.stop(cutShort)]);
+    await this.publisher?.close(cutShort);
+    await this.presence?.stop(cutShort);
+    const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
+    this.deps.logger.info({ replica: this.replicaId, ...(unacked > 0 ? { unacked } : {}) }, "router stopped");
   }
 
   /** Swaps the whole compiled rule set: the next event taken uses it, events in flight keep theirs. */
@@ -288,6 +295,6 @@ export async function startRouter(deps: RouterDeps, opts: RouterOptions = {}): P
     get ordered() {
       return router.holdsOrderedLane;
     },
-    stop: () => router.stop(),
+    stop: (cutShort) => router.stop(cutShort),
   };
 }

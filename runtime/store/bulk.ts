@@ -3,6 +3,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { PublishError, TimeoutError } from "../errors.ts";
 import { ApiCode } from "../nats/errors.ts";
 import { connectionInbox } from "../nats/inbox.ts";
+import { unlessCutShort } from "../nats/cut-short.ts";
 import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
 
 /** Runs right before a message goes out, first send and every resend; throwing refuses it (the publish fails with that error). */
@@ -120,13 +121,38 @@ export class BulkPublisher {
     return new Promise((r) => this.idle.push(r));
   }
 
-  /** Waits for in-flight messages to settle, then stops listening. */
-  async close(): Promise<void> {
+  /**
+   * Waits for in-flight messages to settle, then stops listening. Not past `cutShort` (the shutdown
+   * paths pass "the connection is gone"), and not at all on a closed connection: no ack can come
+   * then, and waiting would last the whole budget (10 x 5 s). What is still unsettled is rejected
+   * with a retryable PublishError; a resend later is safe, the message keeps its Nats-Msg-Id.
+   */
+  async close(cutShort?: Promise<unknown>): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    if (!this.nc.isClosed()) await unlessCutShort(this.flush(), cutShort);
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    this.sub.unsubscribe();
+    this.abandonAll();
+    try {
+      this.sub.unsubscribe();
+    } catch {
+      // a closed connection has no subscriptions left
+    }
+  }
+
+  /** Rejects every message in flight or waiting, and wakes flush() callers. */
+  private abandonAll(): void {
+    const unsettled = [...this.inFlight.values(), ...this.waiting.slice(this.head)];
+    this.inFlight.clear();
+    this.waiting = [];
+    this.head = 0;
+    this.outbox = [];
+    for (const e of unsettled)
+      e.reject(new PublishError(`${e.msg.subject} not acked: the publisher closed without a connection to NATS`, { retryable: true }));
+    const idle = this.idle;
+    this.idle = [];
+    for (const r of idle) r();
   }
 
   private send(w: Waiting): void {

@@ -80,8 +80,9 @@ export class EventBus {
     return this.bulk.flush();
   }
 
-  close(): Promise<void> {
-    return this.bulk.close();
+  /** Waits for publishes in flight (not past `cutShort`: see BulkPublisher.close), then stops. */
+  close(cutShort?: Promise<unknown>): Promise<void> {
+    return this.bulk.close(cutShort);
   }
 
   private build(i: NewEventInput): Event {

@@ -91,13 +91,16 @@ export class Indexer {
     this.logger.info({ stream: this.store.stream, index: this.indexStream }, "indexer started");
   }
 
-  /** Stops pulling, lets the events already being indexed finish, then releases the publisher. */
-  async stop(): Promise<void> {
+  /**
+   * Stops pulling, lets the events already being indexed finish (up to 30 s), then releases the
+   * publisher. Not past `cutShort` (the connection is gone): unfinished events come back after ack_wait.
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<void> {
     if (!this.runner) return;
     clearInterval(this.lagTimer);
-    await this.runner.stop(30_000);
+    await this.runner.stop(30_000, undefined, cutShort);
     this.runner = undefined;
-    await this.release();
+    await this.release(cutShort);
   }
 
   /** Streams, durable and the index writer: what both running modes need. */
@@ -112,10 +115,10 @@ export class Indexer {
     return consumer;
   }
 
-  private async release(): Promise<void> {
+  private async release(cutShort?: Promise<unknown>): Promise<void> {
     const bulk = this.bulk;
     this.bulk = undefined;
-    await bulk?.close();
+    await bulk?.close(cutShort);
   }
 
   /** Where the indexer stands (also sets the consumerPending gauge). */

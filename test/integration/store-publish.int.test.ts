@@ -7,6 +7,7 @@ import { EventTooLargeError, PublishError, SchemaViolationError, TimeoutError } 
 import { BulkPublisher, EventBus, ensureEventStream } from "../../runtime/store/mod.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { ConnectionState } from "../../runtime/nats/connection-state.ts";
 
 const enc = new TextEncoder();
 
@@ -132,6 +133,46 @@ test("a subject without a stream yet (no responders, as in a leader election) is
     await bulk.close();
     await srv.stop();
   }
+});
+
+/** Three messages no stream takes (each answered "no responders" and parked, up to the 10 x 5 s budget), two of them in flight and one waiting for a slot. */
+async function parkedThree(bulk: BulkPublisher): Promise<Promise<unknown>[]> {
+  const outcomes = [0, 1, 2].map((i) => bulk.publish({ subject: `nowhere.${i}`, data: enc.encode("{}") }).catch((e: unknown) => e));
+  await waitFor(() => bulk.resent >= 2, "the parked messages are being resent", 10_000);
+  return outcomes;
+}
+
+/** close() returned; far shorter than the 50 s budget it used to wait out. */
+async function closes(close: Promise<void>): Promise<void> {
+  let done = false;
+  void close.then(() => (done = true));
+  await waitFor(() => done, "close() to return", 10_000);
+}
+
+test("bulk publisher close: once the connection is lost (cutShort), what is in flight or waiting is rejected at once, retryable", async () => {
+  const srv = await startServer();
+  const bulk = new BulkPublisher(srv.nc, { window: 2 });
+  const outcomes = await parkedThree(bulk);
+  const close = bulk.close(new ConnectionState(srv.nc).lost());
+  await srv.server.kill();
+  await closes(close);
+  for (const err of await Promise.all(outcomes)) {
+    assert.instance(err, PublishError);
+    assert.ok((err as PublishError).retryable);
+    assert.match((err as Error).message, /nowhere\.\d not acked: the publisher closed without a connection to NATS/);
+  }
+  assert.is(bulk.pending, 0);
+  await srv.stop();
+});
+
+test("bulk publisher close on a closed connection does not wait for acks that cannot come", async () => {
+  const srv = await startServer();
+  const bulk = new BulkPublisher(srv.nc, { window: 2 });
+  const outcomes = await parkedThree(bulk);
+  await srv.nc.close();
+  await closes(bulk.close());
+  assert.ok((await Promise.all(outcomes)).every((e) => e instanceof PublishError));
+  await srv.stop();
 });
 
 test("EventBus refuses an event over store.max_msg_size before sending it; publishMany reports per event", async () => {

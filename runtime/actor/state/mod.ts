@@ -19,7 +19,7 @@ export async function startTimerRelay(
     rt.nc,
     (e) => bus.publishEvent(e),
     rt.logger,
-    () => bus.close(),
+    (cutShort) => bus.close(cutShort),
   );
   await relay.start();
   return relay;

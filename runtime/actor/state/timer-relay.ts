@@ -4,6 +4,7 @@ import { decodeEvent } from "../../events/codec.ts";
 import type { Event } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import { retryTransient } from "../../nats/connect.ts";
+import { unlessCutShort } from "../../nats/cut-short.ts";
 import { orMissing } from "../../nats/missing.ts";
 import { Consumers, Streams, Subjects } from "../../topology.ts";
 import type { PublishedEvent } from "../types.ts";
@@ -26,7 +27,8 @@ export class TimerRelay {
     private readonly nc: NatsConnection,
     private readonly publishEvent: (event: Event) => Promise<PublishedEvent>,
     private readonly logger: Logger,
-    private readonly onStop: () => Promise<void> = async () => undefined,
+    /** Releases the publisher; `cutShort` as in stop(). */
+    private readonly onStop: (cutShort?: Promise<unknown>) => Promise<void> = async () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -70,9 +72,13 @@ export class TimerRelay {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops pulling and lets the timer being moved finish; not past `cutShort` (the connection is
+   * gone): an unacked timer comes back after ACK_WAIT_MS and is stored once (its id is the event's).
+   */
+  async stop(cutShort?: Promise<unknown>): Promise<void> {
     this.messages?.stop();
-    await this.loop?.catch(() => undefined);
-    await this.onStop().catch(() => undefined);
+    await unlessCutShort(this.loop?.catch(() => undefined) ?? Promise.resolve(), cutShort);
+    await this.onStop(cutShort).catch(() => undefined);
   }
 }

@@ -8,6 +8,7 @@ import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
+import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 
 type ActorOptions = CommonOptions & { replicas?: string; grace?: string; strict?: boolean; http?: boolean };
 
@@ -64,10 +65,7 @@ export function registerActor(program: Command): void {
         rt.logger.info({ signal: sig, graceMs, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
         ready.close();
         // with the server gone nothing in flight can be acked: waiting out the grace period would only delay the exit
-        const lost = rt.connection
-          .lost()
-          .then(() => rt.logger.warn("NATS is unreachable: not waiting for in-flight events (they are redelivered after ack_wait)"));
-        const r = await running.stop(graceMs, lost);
+        const r = await stopUnlessUnreachable(rt, (lost) => running.stop(graceMs, lost));
         if (!r.finished) rt.logger.warn({ abandoned: r.abandoned }, "stopped with unfinished events (they will be redelivered)");
       } finally {
         await http?.close();

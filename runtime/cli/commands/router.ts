@@ -9,6 +9,7 @@ import { Indexer } from "../../store/indexer.ts";
 import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 import { consoleOn } from "../../app/console.ts";
+import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 
 type RouterCliOptions = CommonOptions & {
   replicas: string;
@@ -83,11 +84,14 @@ export function registerRouter(program: Command): void {
           (o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) +
             "\n",
         );
-        await untilSignal();
+        const signal = await untilSignal();
+        rt.logger.info({ signal, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
       } finally {
         ready.close();
-        await Promise.all(routers.map((r) => r.stop()));
-        await indexer?.stop();
+        await stopUnlessUnreachable(rt, async (lost) => {
+          await Promise.all(routers.map((r) => r.stop(lost)));
+          await indexer?.stop(lost);
+        });
         ui?.close();
         await http?.close();
         await rt.dispose();

@@ -8,6 +8,7 @@ import { describeSync, syncLiveConfig } from "../../app/config-sync.ts";
 import { watchActors, type ActorReloader } from "../../app/actor-reload.ts";
 import { DEFAULT_CONFIG_FILE } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
+import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
 /** Waits for SIGINT or SIGTERM. */
@@ -73,9 +74,10 @@ export function registerUp(program: Command): void {
         await untilSignal();
         rt.logger.info("stopping: finishing in-flight events");
         // with the server gone nothing in flight can be acked: do not wait out the grace period
-        const lost = rt.connection.lost();
-        await reloader?.stop(undefined, lost);
-        await services.stop(undefined, lost);
+        await stopUnlessUnreachable(rt, async (lost) => {
+          await reloader?.stop(undefined, lost);
+          await services.stop(undefined, lost);
+        });
       } finally {
         await rt.dispose();
       }

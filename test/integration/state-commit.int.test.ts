@@ -192,6 +192,23 @@ test("follow-ups are published once, after the commit; a crash after the commit 
   );
 });
 
+test("a commit that finds no stream answering (an election, lost routes) waits for it instead of failing the handling", async () => {
+  let ran = 0;
+  const { run, store } = await counter("count-h", async (_e, ctx) => {
+    ran++;
+    ctx.state.set({ n: ctx.state.get().n + 1 });
+  });
+  const jsm = await jetstreamManager(env.nc);
+  await jsm.streams.delete("KV_jetbus-state-count-h"); // its subjects now have no responder at all
+  const handled = run(ev("gone"), ctxFor());
+  handled.catch(() => undefined); // awaited below
+  await waitFor(() => ran === 1, "the handler to run and its commit to start");
+  await StateStore.open(env.nc, "count-h", { replicas: 1 });
+  await handled;
+  assert.equal((await store.read("gone")).value, { n: 1 });
+  assert.is(ran, 1);
+});
+
 test("an outbox too large for a header is committed with the state by one atomic batch, and still counted once", async () => {
   const big = "x".repeat(20_000);
   const { run, store } = await counter("count-g", async (e, ctx) => {

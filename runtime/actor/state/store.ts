@@ -114,7 +114,9 @@ export class StateStore {
    */
   async commit(c: Commit): Promise<CommitResult> {
     try {
-      if (c.change.kind !== "unchanged") await this.writeState(c);
+      // a leader election or a node's lost routes answer "no responders" for seconds: wait it out here
+      // rather than fail the handling (retried as a handler error, dead-lettered after its attempts)
+      if (c.change.kind !== "unchanged") await retryTransient(() => this.writeState(c));
       await this.writeMarker(c.eventToken, c.marker, c.markerTtlMs);
       return { kind: "committed" };
     } catch (err) {
@@ -133,7 +135,8 @@ export class StateStore {
     h.set("Nats-Expected-Last-Subject-Sequence", "0");
     h.set("Nats-TTL", ttlHeader(ttlMs));
     try {
-      await this.js.publish(this.prefix + StateKeys.marker(eventToken), encoder.encode(JSON.stringify(marker)), { headers: h });
+      const data = encoder.encode(JSON.stringify(marker));
+      await retryTransient(() => this.js.publish(this.prefix + StateKeys.marker(eventToken), data, { headers: h }));
     } catch (err) {
       if ((await this.marker(eventToken)) === null) throw err;
     }

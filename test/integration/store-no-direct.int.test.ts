@@ -6,6 +6,8 @@ import { NotFoundError } from "../../runtime/errors.ts";
 import { buildTraceTree, gatherTraceFacts, storeCorrelationLookup } from "../../runtime/operations/mod.ts";
 import { EventBus, EventStore, Indexer, ensureStore } from "../../runtime/store/mod.ts";
 import { indexStreamFor } from "../../runtime/topology.ts";
+import { planStore } from "../../runtime/cluster/store-plan.ts";
+import { ChangeEffect } from "../../runtime/store/drift.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -59,6 +61,29 @@ test("a hand-made store without direct gets is read by id, correlation, type and
     assert.equal([tree.roots[0]!.event.id, tree.roots[0]!.children[0]!.event.id], ["root", "child"]);
   } finally {
     await indexer.stop();
+    await bus.close();
+    await srv.stop();
+  }
+});
+
+test("store apply's plan measures what a shorter max_age deletes from a hand-made store without direct gets", async () => {
+  const srv = await startServer();
+  const bus = new EventBus(srv.nc);
+  try {
+    const jsm = await jetstreamManager(srv.nc);
+    await jsm.streams.add({ name: "EVENTS", subjects: ["events.>"], duplicate_window: 120_000_000_000 });
+    const old = await bus.publish("UserCreated", { user_id: "u1" });
+    const storedAt = Date.parse((await jsm.streams.getMessage("EVENTS", { seq: old.seq }))!.timestamp);
+    // the first event well past a 1 s max_age, the second well inside it
+    await waitFor(() => Date.now() > storedAt + 1500, "the first event to be 1.5 s old", 10_000);
+    await bus.publish("UserCreated", { user_id: "u2" });
+
+    const plan = await planStore(jsm, configFrom({ store: { max_age: "1s" } }));
+    const events = plan.streams.find((p) => p.name === "EVENTS")!;
+    const maxAge = events.changes.find((c) => c.key === "max_age");
+    assert.is(maxAge?.effect, ChangeEffect.DataLoss);
+    assert.is(maxAge?.loss, "deletes 1 of the 2 stored messages (those older than 1s)");
+  } finally {
     await bus.close();
     await srv.stop();
   }

@@ -10,7 +10,7 @@ import { ConnectionState } from "../nats/connection-state.ts";
 import { unlessCutShort } from "../nats/cut-short.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { registerProcessMetrics } from "../observability/process-metrics.ts";
-import { useEmbeddedServer, type EmbeddedServer } from "../nats/embedded.ts";
+import type { EmbeddedServer } from "../nats/embedded.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Tokens } from "./tokens.ts";
 import { childContainer } from "./container.ts";
@@ -74,6 +74,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   let servers = resolveServers(opts, config);
   let embedded: EmbeddedServer | undefined;
   if (servers.length === 0) {
+    // imported here: launching a nats-server is code a command given --servers or NATS_URL never runs
+    const { useEmbeddedServer } = await import("../nats/embedded.ts");
     embedded = await useEmbeddedServer(config.nats.embedded.store_dir, config.nats.embedded.port);
     servers = [embedded.url];
     if (embedded.server) logger.info({ url: embedded.url, store: embedded.server.storeDir }, "started embedded nats-server");

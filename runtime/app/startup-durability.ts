@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
-import { checkDurability, FindingKind } from "../cluster/durability.ts";
+
 import { DurabilityError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";
@@ -29,6 +29,8 @@ export async function checkDurabilityAtStartup(
   mode: DurabilityMode,
 ): Promise<void> {
   if (mode === DurabilityMode.Off) return;
+  // imported here: one-shot commands (mode Off) never load the cluster checks
+  const { checkDurability, FindingKind } = await import("../cluster/durability.ts");
   // a cluster still electing leaders answers "no responders" for a moment: not a finding
   const findings = await retryTransient(async () => checkDurability(await jetstreamManager(nc), config));
   if (findings.length === 0) return;

@@ -164,7 +164,8 @@ export async function waitForJetStream(nc: NatsConnection, timeoutMs = 30_000): 
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 2000 });
+      // checkAPI off: it would ask for the account info too, one round trip more for the same answer
+      const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
       await jsm.getAccountInfo();
       return;
     } catch (err) {

@@ -1,19 +1,27 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Runtime } from "../app/bootstrap.ts";
 import type { Logger } from "../log.ts";
-import { Indexer } from "./indexer.ts";
+import type { Indexer } from "./indexer.ts";
 import { EventStore } from "./queries.ts";
 import { ensureStore, StoreAccess } from "./stream.ts";
 import type { StoredEvent } from "./types.ts";
 
-/** What every store command does first: find both streams, used as they are (a missing one is a StoreMissingError). */
-export async function openStore(rt: Runtime): Promise<{ store: EventStore; indexer: Indexer; quietLogger: Logger }> {
+/**
+ * What every store command does first: find both streams, used as they are (a missing one is a
+ * StoreMissingError). The indexer (with its consumer machinery, a dozen modules) is loaded only
+ * by a command that asks for it: `history` without --correlation-id never does.
+ */
+export async function openStore(rt: Runtime): Promise<{ store: EventStore; indexer: () => Promise<Indexer>; quietLogger: Logger }> {
   await ensureStore(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store, StoreAccess.Use);
   // the CLI's stdout is its answer; only warnings go to stderr
   const quietLogger = rt.logger.child({ component: "store" }, { level: "warn" });
   const store = new EventStore(rt.nc, { stream: rt.config.store.stream, logger: quietLogger, metrics: rt.metrics });
-  const indexer = new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, storeAccess: StoreAccess.Use });
-  return { store, indexer, quietLogger };
+  let indexer: Promise<Indexer> | undefined;
+  const indexerOf = () =>
+    (indexer ??= import("./indexer.ts").then(
+      ({ Indexer }) => new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, storeAccess: StoreAccess.Use }),
+    ));
+  return { store, indexer: indexerOf, quietLogger };
 }
 
 /** Index lookups from a CLI should see what was just published: index whatever is pending first. */

@@ -36,7 +36,7 @@ export function registerGet(program: Command): void {
         const { store, indexer } = await openStore(rt);
         let found = await store.findById(id);
         if (!found) {
-          await indexPending(indexer);
+          await indexPending(await indexer());
           found = await store.findById(id);
         }
         const jsm = await jetstreamManager(rt.nc);

@@ -40,7 +40,7 @@ export function registerHistory(program: Command): void {
       };
       await withRuntime(o, async (rt) => {
         const { store, indexer } = await openStore(rt);
-        if (filter.correlationId !== undefined) await indexPending(indexer);
+        if (filter.correlationId !== undefined) await indexPending(await indexer());
         for await (const e of store.history(filter)) process.stdout.write(o.json ? eventJsonLine(e) : eventTextLine(e));
       });
     });

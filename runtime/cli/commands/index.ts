@@ -16,7 +16,7 @@ export function registerIndex(program: Command): void {
     .action(async function (this: Command) {
       const o = allOptions(this);
       await withRuntime(o, async (rt) => {
-        const { indexer } = await openStore(rt);
+        const indexer = await (await openStore(rt)).indexer();
         const s = await indexer.status();
         process.stdout.write(o.json ? JSON.stringify({ ...s, lag: s.pending + s.ackPending }) + "\n" : statusLine(s));
       });

@@ -1,0 +1,39 @@
+// The end of the workload: the publisher stopped, a wait for every acked event to be handled (the
+// effect files) and for the counter's durables to be empty, every process stopped, the store whole.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { counterSettled } from "./counter-settled.ts";
+import type { Processes } from "./processes.ts";
+import type { Profile } from "./profiles.ts";
+import { progress } from "./progress.ts";
+import { waitHealthy } from "./stream-health.ts";
+import { Actors, ORDERED_PARTITIONS } from "./workload-config.ts";
+
+/** The drain gives up early when no acked event got handled for this long: a stuck run, not a slow one. */
+const STALL_MS = 90_000;
+
+export type DrainSpec = Readonly<{
+  dir: string;
+  nc: NatsConnection;
+  stream: string;
+  processes: Processes;
+  profile: Profile;
+  log(line: string): void;
+}>;
+
+/** Whether the effect actors drained and the counter settled in time. */
+export type Drained = Readonly<{ drained: boolean; counted: boolean }>;
+
+/** Closes `nc` once the store is whole again. */
+export async function drain({ dir, nc, stream, processes, profile, log }: DrainSpec): Promise<Drained> {
+  log("faults over; stopping the publisher and waiting for every acked event to be handled");
+  await processes.stop("publisher");
+  const drained = await progress(dir, profile.drainMs, (p) => p.pending[Actors.Plain] === 0 && p.pending[Actors.Ordered] === 0, STALL_MS);
+  log(`drain ${drained.ok ? "complete" : "timed out"}: ${JSON.stringify(drained.last)}`);
+  const counted = await counterSettled(nc, Actors.Counter, ORDERED_PARTITIONS, drained.ok ? profile.drainMs : 10_000);
+  log(`counter ${counted.ok ? "settled" : "not settled"}: ${JSON.stringify(counted.last)}`);
+  await processes.stopAll(30_000);
+  // the last fault may have been a node kill: the store is read once it is whole again
+  await waitHealthy(nc, stream, 60_000);
+  await nc.close();
+  return { drained: drained.ok, counted: counted.ok };
+}

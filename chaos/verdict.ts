@@ -1,0 +1,112 @@
+// The run's verdict: `jetbus check` over the publisher's acks, the actors' effect files, the store and
+// the counter's state, plus the jetbus processes that died without a kill from the harness; written to
+// verdict.json and printed (one JSON line with --json).
+import { spawn } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sleep } from "./faults.ts";
+import { ROOT, type Processes } from "./processes.ts";
+import { Actors } from "./workload-config.ts";
+
+export type VerdictSpec = Readonly<{
+  dir: string;
+  configFile: string;
+  servers: readonly string[];
+  seed: number;
+  processes: Processes;
+  json: boolean;
+  log(line: string): void;
+}>;
+
+type Checked = { code: number | null; out: string; err: string };
+type Target = { name: string; expected: number; lost: number; extra: number; outOfOrder: number };
+
+function checkArgs({ dir, configFile, servers, seed }: VerdictSpec): string[] {
+  const effects = readdirSync(dir)
+    .filter((f) => f.startsWith("effects-"))
+    .map((f) => join(dir, f));
+  return [
+    join(ROOT, "bin", "jetbus.js"),
+    "check",
+    "--config",
+    configFile,
+    "--servers",
+    servers.join(","),
+    "--read-store",
+    "--acked",
+    join(dir, "acked.jsonl"),
+    "--sent",
+    join(dir, "sent.jsonl"),
+    "--faults",
+    join(dir, "faults.jsonl"),
+    "--seed",
+    String(seed),
+    "--unordered",
+    Actors.Plain,
+    "--allow-duplicates",
+    `${Actors.Plain},${Actors.Ordered}`,
+    "--counter-state",
+    Actors.Counter,
+    "--json",
+    "--seen",
+    ...effects,
+  ];
+}
+
+function runCheck(args: readonly string[]): Promise<Checked> {
+  return new Promise((resolve) => {
+    const ch = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "",
+      err = "";
+    ch.stdout.on("data", (d) => (out += d));
+    ch.stderr.on("data", (d) => (err += d));
+    ch.on("exit", (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Runs the check, prints the verdict; true when it failed (lost, reordered, check not 0, a crash). */
+export async function verdict(spec: VerdictSpec): Promise<boolean> {
+  const { dir, processes, log } = spec;
+  const args = checkArgs(spec);
+  // reading the store is a one-shot command: a request timing out on the loaded machine is tried again
+  let checked = await runCheck(args);
+  let v: Record<string, unknown> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      v = JSON.parse(checked.out.trim().split("\n").pop() ?? "") as Record<string, unknown>;
+      break;
+    } catch {
+      if (attempt === 3) throw new Error(`jetbus check printed no verdict (exit ${checked.code}): ${checked.err.slice(-2000)}`);
+      log(`jetbus check gave no verdict (${checked.err.trim().split("\n")[0]}); again`);
+      await sleep(5000);
+      checked = await runCheck(args);
+    }
+  }
+  const { targets, ...rest } = v;
+  // a jetbus process that died without a kill from the harness is a finding of its own
+  const crashed = processes.crashes.filter((c) => c.name !== "proxy");
+  const summary: Record<string, unknown> = {
+    ...rest,
+    crashed: crashed.map((c) => `${c.name} pid ${c.pid} (${c.signal ?? `exit ${c.code}`})`),
+  };
+  for (const c of crashed)
+    log(
+      `CRASH: ${c.name} (pid ${c.pid}) ended by itself (${c.signal ?? `exit ${c.code}`}) at ${new Date(c.at).toISOString()}; its log: ${join(dir, c.name + ".log")}`,
+    );
+  writeFileSync(join(dir, "verdict.json"), JSON.stringify(v, null, 2));
+  if (spec.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else {
+    process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    const state = v.state as { keys: number; events: number; mismatches: unknown[] } | undefined;
+    if (state)
+      process.stdout.write(
+        `  ${Actors.Counter} state: ${state.keys} keys, ${state.events} events, mismatches ${JSON.stringify(state.mismatches)}\n`,
+      );
+    for (const t of targets as Target[])
+      process.stdout.write(
+        `  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`,
+      );
+  }
+  const lostOrReordered = Number(summary.lost) > 0 || Number(summary.reordered) > 0;
+  return lostOrReordered || checked.code !== 0 || crashed.length > 0;
+}

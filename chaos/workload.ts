@@ -1,0 +1,71 @@
+// The workload on a started cluster: the store provisioned from the workload's config, then the
+// routers, the actors' processes (2 each) and the publisher started, and a wait for the first handlings.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { configFrom } from "../runtime/config/load.ts";
+import { connectNats, waitForJetStream } from "../runtime/nats/connect.ts";
+import { provisionCluster } from "../test/helpers/cluster-nodes.ts";
+import type { Cluster } from "./cluster.ts";
+import { ROOT, type Processes } from "./processes.ts";
+import type { Profile } from "./profiles.ts";
+import { progress } from "./progress.ts";
+import { Actors, workloadConfig } from "./workload-config.ts";
+
+/** The harness's connection (every node), the config file the jetbus processes read, the store's stream. */
+export type Store = Readonly<{ nc: NatsConnection; configFile: string; stream: string }>;
+
+/** Connects to the cluster, writes the workload's config into `dir` and provisions the store from it. */
+export async function provisionStore(dir: string, cluster: Cluster): Promise<Store> {
+  const nc = await connectNats({ servers: cluster.urls, name: "chaos-harness" });
+  await waitForJetStream(nc, 60_000);
+  const doc = workloadConfig(cluster.urls);
+  const configFile = join(dir, "jetbus.config.json");
+  writeFileSync(configFile, JSON.stringify(doc, null, 2));
+  const config = configFrom(JSON.parse(JSON.stringify(doc)), configFile);
+  await provisionCluster(nc, config);
+  return { nc, configFile, stream: config.store.stream };
+}
+
+export type WorkloadSpec = Readonly<{
+  dir: string;
+  configFile: string;
+  cluster: Cluster;
+  processes: Processes;
+  profile: Profile;
+  seed: number;
+  log(line: string): void;
+}>;
+
+/** Starts the routers, the actors and the publisher; resolves once events are acked and handled, throws after 120 s without. */
+export async function startWorkload({ dir, configFile, cluster, processes, profile, seed, log }: WorkloadSpec): Promise<void> {
+  const env = { JETBUS_CHAOS_DIR: dir, JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn" };
+  const common = ["--config", configFile, "--no-http"];
+  processes.jetbus("router-1", ["router", ...common], env);
+  for (const actor of [Actors.Plain, Actors.Ordered, Actors.Counter])
+    for (const i of [1, 2]) processes.jetbus(`${actor}-${i}`, ["actor", actor, ...common], env);
+  processes.jetbus("router-2", ["router", ...common], env);
+  processes.start({
+    name: "publisher",
+    cmd: process.execPath,
+    args: [
+      "--import",
+      "tsx",
+      join(ROOT, "chaos", "publisher.ts"),
+      dir,
+      cluster.urls.join(","),
+      String(profile.rate),
+      String(profile.keys),
+      String(seed),
+    ],
+    env,
+  });
+
+  log(`workload: ${profile.rate} events/s over ${profile.keys} keys; waiting for the first handlings`);
+  const warm = await progress(
+    dir,
+    120_000,
+    (p) => p.acked >= profile.rate && (p.handled[Actors.Plain] ?? 0) > 0 && (p.handled[Actors.Ordered] ?? 0) > 0,
+  );
+  if (!warm.ok) throw new Error(`the workload did not start within 120 s: ${JSON.stringify(warm.last)}`);
+}

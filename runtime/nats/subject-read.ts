@@ -5,7 +5,7 @@ import { retryTransient } from "./connect.ts";
 export type SubjectReadOptions = Readonly<{
   /** `last`: the newest message of each subject (a KV bucket's current entries); `all`: every message, in stream order. */
   deliver: "last" | "all";
-  /** Messages a pull asks for: 256 keeps one answer well under the client's 64 MiB pending limit with 128 KiB states. */
+  /** Messages a pull asks for (default 256, as the other stream reads pull): one round trip per batch. */
   batch?: number;
 }>;
 

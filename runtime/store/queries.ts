@@ -110,7 +110,7 @@ export class EventStore {
     // a short page by position: direct gets, whose cost does not grow with the store (see nextBySubject)
     const messages =
       limit <= SHORT_PAGE && !f.since
-        ? this.events.nextBySubject(subject ?? EVENT_SUBJECTS, f.fromSeq)
+        ? this.events.nextBySubject(subject ?? EVENT_SUBJECTS, f.fromSeq, limit)
         : this.events.scan({ subject, fromSeq: f.fromSeq, since: f.since, batch: Math.min(256, Number.isFinite(limit) ? limit : 256) });
     for await (const m of messages) {
       if (f.until && m.time > f.until) return;

@@ -99,6 +99,25 @@ test("getByCorrelationId returns the flow's events in stream order; getByType pa
   });
 });
 
+test("a type page longer than one batched direct get (256 messages) goes on where the batch stopped, in stream order", async () => {
+  await withStore(async ({ bus, store }) => {
+    // two types interleaved, so each batch skips the other type's messages on the server
+    const inputs = Array.from({ length: 700 }, (_, i) => ({ type: i % 2 ? "Odd" : "Even", data: { i }, id: `n${i}` }));
+    const results = await bus.publishMany(inputs);
+    assert.ok(results.every((r) => r.status === "fulfilled"));
+    const page = await store.getByType("Even", { limit: 300 });
+    assert.equal(
+      page.map((e) => e.event.id),
+      Array.from({ length: 300 }, (_, k) => `n${2 * k}`),
+    );
+    const rest = await store.getByType("Even", { from: page[299]!.seq + 1, limit: 1000 });
+    assert.equal(
+      rest.map((e) => e.event.id),
+      Array.from({ length: 50 }, (_, k) => `n${600 + 2 * k}`),
+    );
+  });
+});
+
 test("a flow is one batched read of its entries; a flow indexed as a linked chain before 0.2 is still read, merged with new entries", async () => {
   await withStore(async ({ nc, bus, store, indexer }) => {
     const old1 = await bus.publish("UserCreated", { user_id: "o1" }, { correlationId: "flow-legacy" });

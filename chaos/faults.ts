@@ -8,6 +8,7 @@ import { Cluster, NODE_ADDR, NODE_NAMES, PROXIED, PROXY_ADDR, type NodeName } fr
 import { setRules, type Ns } from "./net.ts";
 import type { Processes } from "./processes.ts";
 import type { Rng } from "./rng.ts";
+import { Actors } from "./workload-config.ts";
 
 export const FaultKind = {
   KillNode: "kill-node",
@@ -24,8 +25,20 @@ export const FaultKind = {
 export type FaultKind = (typeof FaultKind)[keyof typeof FaultKind];
 export const ALL_KINDS = Object.values(FaultKind);
 
-/** A planned fault: its kind, how long it is held (ms), and a number that picks its target and strength. */
-export type PlannedFault = Readonly<{ kind: FaultKind; holdMs: number; pick: number }>;
+type Actor = (typeof Actors)[keyof typeof Actors];
+
+/**
+ * A planned fault: its kind, how long it is held (ms), a number that picks its target and strength,
+ * and for kill-actor the actor whose process is killed.
+ */
+export type PlannedFault = Readonly<{ kind: FaultKind; holdMs: number; pick: number; actor?: Actor }>;
+
+/**
+ * kill-actor's actors in turn, the counter first: the short profile has one kill-actor, and picked
+ * among all 6 actor processes it hit a counter process for 1 seed in 3 (101 of seeds 0-299), while
+ * a killed counter process is what tests the state's exactly-once commit (issue 18).
+ */
+export const KILL_ACTOR_TURNS: readonly Actor[] = [Actors.Counter, Actors.Ordered, Actors.Plain];
 
 /**
  * nats-server's Raft elects after 4-9 s without a leader heartbeat (minElectionTimeout,
@@ -44,10 +57,24 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   delay: [10_000, 15_000],
 };
 
-/** Every kind once in a seeded order, then `extra` more of random kinds. */
+/** Every kind once in a seeded order, then `extra` more of random kinds; kill-actors take KILL_ACTOR_TURNS in turn. */
 export function planFaults(rng: Rng, extra: number): PlannedFault[] {
   const kinds = [...rng.shuffle(ALL_KINDS), ...Array.from({ length: extra }, () => rng.pick(ALL_KINDS))];
-  return kinds.map((kind) => ({ kind, holdMs: rng.int(...HOLD_MS[kind]), pick: rng.int(0, 1_000_000) }));
+  let actorKills = 0;
+  return kinds.map((kind) => ({
+    kind,
+    holdMs: rng.int(...HOLD_MS[kind]),
+    pick: rng.int(0, 1_000_000),
+    ...(kind === FaultKind.KillActor ? { actor: KILL_ACTOR_TURNS[actorKills++ % KILL_ACTOR_TURNS.length] } : {}),
+  }));
+}
+
+/** The process a kill-router or kill-actor ends, among the running roles `names`: `pick` chooses one of the routers or of the actor's processes. */
+export function killTarget(f: PlannedFault, names: readonly string[]): string {
+  const prefix = f.kind === FaultKind.KillRouter ? "router-" : `${f.actor}-`;
+  const candidates = names.filter((n) => n.startsWith(prefix));
+  if (candidates.length === 0) throw new Error(`no process for ${f.kind} (${prefix}*) among ${names.join(", ")}`);
+  return candidates[f.pick % candidates.length]!;
 }
 
 export type FaultContext = Readonly<{
@@ -176,8 +203,7 @@ export class FaultInjector {
       }
       case "kill-router":
       case "kill-actor": {
-        const names = processes.names(f.kind === "kill-router" ? "router-" : "chaos-");
-        target = names[f.pick % names.length]!;
+        target = killTarget(f, processes.names());
         pid = await processes.kill9(target);
         await sleep(f.holdMs);
         processes.restart(target);

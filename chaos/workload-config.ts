@@ -7,6 +7,8 @@ export const EVENT_TYPE = "ChaosEvent";
 export const Actors = { Plain: "chaos-plain", Ordered: "chaos-ordered", Counter: "chaos-counter" } as const;
 /** The actors that write effect files (the counter's effect is its state). */
 export const ACTORS = [Actors.Plain, Actors.Ordered];
+/** The 2 `jetbus actor` processes each actor runs as (role names, as in chaos/processes.ts). */
+export const actorProcesses = (actor: string): string[] => [1, 2].map((i) => `${actor}-${i}`);
 /** Partitions of the ordered actor: fewer than the publisher's keys, so partitions hold several keys. */
 export const ORDERED_PARTITIONS = 8;
 

@@ -10,7 +10,7 @@ import type { Cluster } from "./cluster.ts";
 import { ROOT, type Processes } from "./processes.ts";
 import type { Profile } from "./profiles.ts";
 import { progress } from "./progress.ts";
-import { Actors, workloadConfig } from "./workload-config.ts";
+import { Actors, actorProcesses, workloadConfig } from "./workload-config.ts";
 
 /** The harness's connection (every node), the config file the jetbus processes read, the store's stream. */
 export type Store = Readonly<{ nc: NatsConnection; configFile: string; stream: string }>;
@@ -43,7 +43,7 @@ export async function startWorkload({ dir, configFile, cluster, processes, profi
   const common = ["--config", configFile, "--no-http"];
   processes.jetbus("router-1", ["router", ...common], env);
   for (const actor of [Actors.Plain, Actors.Ordered, Actors.Counter])
-    for (const i of [1, 2]) processes.jetbus(`${actor}-${i}`, ["actor", actor, ...common], env);
+    for (const name of actorProcesses(actor)) processes.jetbus(name, ["actor", actor, ...common], env);
   processes.jetbus("router-2", ["router", ...common], env);
   processes.start({
     name: "publisher",

@@ -1,11 +1,12 @@
 // The chaos harness's schedule (chaos/faults.ts, chaos/rng.ts): a seed replays the same plan, and
-// every plan has every fault kind of issue 16 at least once. The harness itself runs in CI through
+// every plan has every fault kind of issue 16 at least once and kills a chaos-counter process. The harness itself runs in CI through
 // `.ci/run` (`npm run chaos -- --profile short --json`, root only).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ALL_KINDS, baseRules, planFaults } from "../../chaos/faults.ts";
+import { ALL_KINDS, baseRules, killTarget, planFaults } from "../../chaos/faults.ts";
 import { Rng } from "../../chaos/rng.ts";
 import { PROFILES } from "../../chaos/profiles.ts";
+import { Actors, actorProcesses } from "../../chaos/workload-config.ts";
 
 test("a seed replays the same fault plan; another seed gives another", () => {
   const a = planFaults(new Rng(42), PROFILES.long.extraFaults);
@@ -23,6 +24,36 @@ test("every plan holds every fault kind at least once, pauses and partitions lon
     }
   }
   assert.is(ALL_KINDS.length, 10);
+});
+
+// the harness's roles in start order (chaos/bring-up.ts, chaos/workload.ts)
+const ROLES = ["proxy", "router-1", ...[Actors.Plain, Actors.Ordered, Actors.Counter].flatMap(actorProcesses), "router-2", "publisher"];
+
+test("every plan kills a chaos-counter process; kill-actors take counter, ordered, plain in turn, either process of each", () => {
+  const counterKills = new Set<string>();
+  for (let seed = 0; seed < 300; seed++) {
+    for (const profile of Object.values(PROFILES)) {
+      const killed = planFaults(new Rng(seed), profile.extraFaults)
+        .filter((f) => f.kind === "kill-actor")
+        .map((f) => killTarget(f, ROLES));
+      assert.ok(killed[0]?.startsWith(`${Actors.Counter}-`), `seed ${seed} ${profile.name}: kill-actor targets ${killed.join(", ")}`);
+      const turns = [Actors.Counter, Actors.Ordered, Actors.Plain];
+      killed.forEach((name, i) =>
+        assert.ok(actorProcesses(turns[i % 3]!).includes(name), `seed ${seed} ${profile.name}: ${name} at turn ${i}`),
+      );
+      counterKills.add(killed[0]!);
+    }
+  }
+  assert.equal(counterKills, new Set(actorProcesses(Actors.Counter)));
+});
+
+test("kill-router ends one of the routers; no candidate is a clear error", () => {
+  const routers = new Set(Array.from({ length: 10 }, (_, pick) => killTarget({ kind: "kill-router", holdMs: 1000, pick }, ROLES)));
+  assert.equal(routers, new Set(["router-1", "router-2"]));
+  assert.throws(
+    () => killTarget({ kind: "kill-actor", holdMs: 1000, pick: 0, actor: Actors.Counter }, ["router-1"]),
+    /no process for kill-actor/,
+  );
 });
 
 test("the proxied pair refuses each other's direct address; the third node has no standing rule", () => {

@@ -18,6 +18,7 @@ const work = mkdtempSync(join(tmpdir(), "jetbus-package-"));
 const app = join(work, "app");
 const handledLog = join(work, "handled.log");
 let env: Awaited<ReturnType<typeof startServer>>;
+let installOutput = "";
 const quiet = {
   ...process.env,
   NATS_URL: "",
@@ -43,7 +44,16 @@ test.before(async () => {
   const packed = run("npm", ["pack", "--pack-destination", work, "--silent"], REPO_ROOT, 600_000).stdout.trim().split("\n").at(-1)!;
   // dependencies come from the npm cache the repository's own install filled (--prefer-offline);
   // typescript and @types/node are what a project type-checking its actors adds
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(work, packed), "typescript@5", "@types/node@20"]);
+  const install = run("npm", [
+    "install",
+    "--prefer-offline",
+    "--no-audit",
+    "--no-fund",
+    join(work, packed),
+    "typescript@5",
+    "@types/node@20",
+  ]);
+  installOutput = install.stdout + install.stderr;
 });
 
 test.after(async () => {
@@ -51,11 +61,22 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+test("installing the tarball warns of no engine on this Node (the README names Node 20+)", () => {
+  // every package of the tree must accept the running Node: the NATS client is pinned to a release
+  // whose @nats-io/nuid (2.0.3) declares Node >= 18, where 3.4.0's nuid 3 declares Node >= 22
+  assert.not.match(installOutput, /EBADENGINE/, installOutput);
+  assert.match(installOutput, /added \d+ packages/, "the install output was captured");
+});
+
 test("the tarball ships the compiled runtime, not the TypeScript sources", () => {
   const pkg = join(app, "node_modules", "jetbus");
   assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.js")));
   assert.ok(existsSync(join(pkg, "dist", "runtime", "mod.d.ts")));
   assert.ok(existsSync(join(pkg, "dist", "runtime", "console", "assets", "index.html")), "the console's assets beside its compiled code");
+  assert.ok(
+    existsSync(join(pkg, "dist", "runtime", "config", "config-validator.generated.cjs")),
+    "the config validator generated at build time",
+  );
   assert.not.ok(existsSync(join(pkg, "runtime")), "no runtime/*.ts: bin/jetbus.js runs dist/");
   assert.not.ok(existsSync(join(pkg, "schemas", "events")), "event schemas are the project's, not the package's");
 });

@@ -54,11 +54,6 @@ function packageJson(dir: string, report: ScaffoldReport): void {
         }
   ) as Record<string, unknown>;
   pkg.type = "module";
-  // @nats-io/nuid 3 (pulled in by the NATS client) declares engines node >= 22 and npm warns
-  // EBADENGINE on Node 20; 2.0.3 has the same API. npm honours overrides of the root project
-  // only, so jetbus's own pin does not reach the projects that install it: init adds it here.
-  if (Number(process.versions.node.split(".")[0]) < 22)
-    pkg.overrides = { "@nats-io/nuid": "2.0.3", ...((pkg.overrides as object | undefined) ?? {}) };
   pkg.scripts = { ...PROJECT_SCRIPTS, ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };
   write(dir, "package.json", json(pkg), report, existed ? "updated" : "created");
 }

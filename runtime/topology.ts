@@ -67,6 +67,8 @@ export const Consumers = {
   timerRelay: "jetbus-timers",
   /** Durable of an unordered actor. */
   actor: (actor: string) => actor,
+  /** Durable of an actor with `delivery: "direct"` on the event store: filter_subjects are its rules' types (one hop, no inbox copy). */
+  direct: (actor: string) => `jetbus-direct-${actor}`,
   /** Durable of one partition of an ordered actor. */
   actorPartition: (actor: string, partition: number) => `${actor}-p${partition}`,
 } as const;

@@ -12,6 +12,7 @@ import { msToNanos } from "../config/duration.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { isAlreadyExists, isNotFound } from "../nats/errors.ts";
 import { Streams, Subjects } from "../topology.ts";
+import { ensureDirectConsumers } from "./direct.ts";
 import { consumersOf } from "./ordering.ts";
 
 type StreamWanted = Pick<StreamConfig, "name" | "subjects" | "retention" | "storage" | "num_replicas">;
@@ -116,12 +117,14 @@ export async function ensureActorConsumers(
 }
 
 /**
- * Idempotent: JETBUS_INBOX (WorkQueue over `actors.>`), JETBUS_DLQ (over `dlq.>`) and every
- * configured actor's durable consumers. Whoever starts first (router or actor) creates them.
+ * Idempotent: JETBUS_INBOX (WorkQueue over `actors.>`), JETBUS_DLQ (over `dlq.>`), every
+ * configured actor's durable consumers and the store durables of direct actors. Whoever starts first (router or actor) creates them.
  */
-export async function ensureInbox(jsm: JetStreamManager, config: Pick<JetbusConfig, "store" | "actors">): Promise<void> {
+export async function ensureInbox(jsm: JetStreamManager, config: Pick<JetbusConfig, "store" | "actors" | "routes">): Promise<void> {
   await ensureStream(jsm, inboxStreamConfig(config));
   await ensureStream(jsm, deadLetterStreamConfig(config));
   const actorNames = new Set(config.actors.map((a) => a.name));
+  // a direct actor keeps its inbox durable too: replays and copies from before it became direct arrive there
   for (const actor of config.actors) await ensureActorConsumers(jsm, actor, actorNames);
+  await ensureDirectConsumers(jsm, config.store.stream, config, { update: false });
 }

@@ -17,10 +17,12 @@ import {
   handlingMetrics,
   idempotency,
   retry,
+  storeAdmission,
   timeout,
   tracing,
   type Outcome,
   type Policy,
+  type SchemaCheck,
   type Step,
 } from "./middleware/mod.ts";
 
@@ -35,13 +37,15 @@ export type PipelineDeps = Readonly<{
   js: JetStreamClient;
   ctx: ContextDeps;
   markers?: ProcessedMarkers;
+  /** A direct actor's event schemas: its deliveries from the store are checked as the router checks them (storeAdmission). */
+  schemas?: SchemaCheck;
 }>;
 
 const HANDLED: Outcome = { kind: "ack", result: "handled" };
 
 /**
  * An actor's handling of one delivery, as policies around the handler, outermost first:
- * metrics, delivery ledger, dead letter, failure log, decode, idempotency, retry, tracing, then
+ * metrics, delivery ledger, dead letter, failure log, (a direct actor's store admission), decode, idempotency, retry, tracing, then
  * the handler wrapped in its own middleware (timeout). Built once per worker.
  */
 export function buildPipeline(d: PipelineDeps): Step {
@@ -68,8 +72,9 @@ export function buildPipeline(d: PipelineDeps): Step {
       retryDelayMs: backoffDelayMs(s.retry.backoff, s.retry.backoff.length),
     }),
     failureLog(d.logger, s.retry.max_attempts),
-    decode(),
   ];
+  if (d.schemas) policies.push(storeAdmission(d.schemas));
+  policies.push(decode());
   if (d.markers)
     policies.push(
       idempotency(d.markers, { logger: d.logger, readRetryDelayMs: backoffDelayMs(s.retry.backoff, 1), writeRetryMs: MARKER_RETRY_MS }),

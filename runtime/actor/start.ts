@@ -96,6 +96,7 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
           storeReplicas: rt.config.store.replicas,
           presence,
           expiresMs: opts.expiresMs,
+          storeStream: rt.config.store.stream,
         });
         workers.push(worker);
         await worker.start();

@@ -10,7 +10,9 @@ import type { Metrics } from "../observability/metrics.ts";
 import { ConsumerRunner, type StopResult } from "../consumer/runner.ts";
 import { Heartbeat, presenceKey, Tally } from "../presence/mod.ts";
 import { tallyOutcome } from "./outcome-tally.ts";
-import { Streams } from "../topology.ts";
+import { EventSchemas } from "../store/schemas.ts";
+import { Consumers, Streams } from "../topology.ts";
+import { isDirect } from "./direct.ts";
 import type { PublishEventFn } from "./context.ts";
 import { ProcessedMarkers } from "./idempotency.ts";
 import { consumersOf } from "./ordering.ts";
@@ -36,6 +38,8 @@ export type ActorWorkerOptions = Readonly<{
   presence?: KV;
   /** Pull request expiry in ms (5s unless a test needs faster recovery). */
   expiresMs?: number;
+  /** The event store a direct actor consumes (config store.stream; EVENTS by default). */
+  storeStream?: string;
 }>;
 
 let workerCount = 0;
@@ -89,6 +93,7 @@ export class ActorWorker {
       metrics: this.o.metrics,
       js: jetstream(this.o.nc),
       markers: this.markers,
+      schemas: isDirect(s) ? new EventSchemas() : undefined,
       ctx: {
         actor: s.name,
         replica: this.replica,
@@ -113,6 +118,8 @@ export class ActorWorker {
       nc: this.o.nc,
       stream: Streams.Inbox,
       durables,
+      // one hop: the actor's own durable on the store, besides its inbox (replays, copies from before it was direct)
+      alsoFrom: isDirect(s) ? [{ stream: this.o.storeStream ?? Streams.Events, durable: Consumers.direct(s.name) }] : undefined,
       concurrency: s.concurrency,
       // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle
       pullBatch: s.ordered ? 1 : Math.max(1, Math.min(s.concurrency, s.max_ack_pending)),
@@ -123,7 +130,7 @@ export class ActorWorker {
       handle: (msg, early, waitedMs) => this.handle(msg, early, waitedMs),
     });
     await this.runner.start();
-    this.log.info({ consumers: durables.length, concurrency: s.concurrency }, "actor worker started");
+    this.log.info({ consumers: durables.length, concurrency: s.concurrency, delivery: s.delivery }, "actor worker started");
   }
 
   /** A delivery waiting for a slot: decode it and send its marker read now, so the answer is there when the slot frees. */

@@ -18,7 +18,7 @@ export type RoleUser = Readonly<{
 }>;
 
 /** What the permissions need to know about an actor: its name and, if ordered, its partitions. */
-export type ActorShape = Readonly<{ name: string; ordered?: { partitions: number } }>;
+export type ActorShape = Readonly<{ name: string; ordered?: { partitions: number }; delivery?: "copy" | "direct" }>;
 
 export const Users = {
   admin: "jetbus-admin",
@@ -139,6 +139,12 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       "quarantine.>",
       ...kvUse(Buckets.Config),
       ...presenceUse(Roles.Router),
+      // direct actors' store durables: the router keeps their filter_subjects in step with the live config
+      ...actors
+        .filter((a) => a.delivery === "direct")
+        .flatMap((a) =>
+          durableUse(events, Consumers.direct(a.name)).filter((x) => x.includes(".CONSUMER.INFO.") || x.includes(".CONSUMER.CREATE.")),
+        ),
     ]),
   ];
   for (const a of actors) {
@@ -153,6 +159,10 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
           `${API}.STREAM.INFO.${Streams.DeadLetter}`,
           ...inboxConsumerInfo,
           ...actorDurables(a).flatMap((d) => durableUse(Streams.Inbox, d)),
+          // one hop: its own durable on the store (a new one starts at the router's ack floor)
+          ...(a.delivery === "direct"
+            ? [...durableUse(events, Consumers.direct(a.name)), `${API}.CONSUMER.INFO.${events}.${Consumers.router}`]
+            : []),
           `${Subjects.events}.>`,
           Subjects.deadLetter(a.name),
           ...kvUse(Buckets.processed(a.name)),

@@ -1,5 +1,6 @@
 import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
+import { directProblems } from "../actor/direct.ts";
 import { checkRoutes } from "../routing/check.ts";
 import { DURATION_FORMS } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
@@ -83,7 +84,7 @@ function semanticProblems(config: JetbusConfig): Problem[] {
     if (a.handler !== undefined && a.module !== undefined)
       problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
-  return problems.concat(checkRoutes(config));
+  return problems.concat(checkRoutes(config), directProblems(config));
 }
 
 /**

@@ -19,6 +19,8 @@ export type RunnerOptions<P> = Readonly<{
   stream: string;
   /** Durables consumed in parallel (one, or one per partition of an ordered actor). */
   durables: readonly string[];
+  /** Durables of other streams consumed as well (a direct actor's durable on the event store). */
+  alsoFrom?: readonly Readonly<{ stream: string; durable: string }>[];
   /** Deliveries handled at once; a delivery past that waits for a slot. */
   concurrency: number;
   /** max_messages of each pull. */
@@ -81,9 +83,10 @@ export class ConsumerRunner<P = undefined> {
 
   async start(): Promise<void> {
     const js = jetstream(this.o.nc);
-    for (const durable of this.o.durables) {
+    const sources = [...this.o.durables.map((durable) => ({ stream: this.o.stream, durable })), ...(this.o.alsoFrom ?? [])];
+    for (const { stream, durable } of sources) {
       if (this.stopping) return;
-      const consumer = await retryTransient(() => js.consumers.get(this.o.stream, durable));
+      const consumer = await retryTransient(() => js.consumers.get(stream, durable));
       const pulls = { max_messages: Math.max(1, this.o.pullBatch), expires: this.o.expiresMs ?? PULL_EXPIRES_MS };
       const messages = await consumer.consume(this.o.group ? { ...pulls, group: this.o.group } : pulls);
       this.iterators.push(messages);

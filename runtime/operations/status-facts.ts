@@ -26,6 +26,7 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
     name: a.name,
     replicas: a.replicas,
     ...(a.ordered ? { partitions: a.ordered.partitions } : {}),
+    ...(a.delivery === "direct" ? { direct: true } : {}),
   }));
   const storeStream = config.store.stream;
   const [presenceEntries, inbox, dlqInfo, storeInfo, router, orderedRouter, indexer, routes, setAside] = await Promise.all([
@@ -42,11 +43,14 @@ export async function gatherStatusFacts(nc: NatsConnection, jsm: JetStreamManage
   ]);
   const presence = presenceEntries?.map((e) => ({ key: e.key, value: parseJsonObject(e.value), at: e.at })) ?? null;
   const inboxConsumers: Record<string, ConsumerFact | null> = {};
-  if (inbox) {
-    const durables = actors.flatMap((a) => durablesOf(a));
-    const facts = await Promise.all(durables.map((d) => consumerFact(jsm, Streams.Inbox, d)));
-    durables.forEach((d, i) => (inboxConsumers[d] = facts[i]!));
-  }
+  // a direct actor's store durable is read even before the inbox exists
+  const durables = actors.flatMap((a) =>
+    durablesOf(a).map((d) => ({ d, stream: d === Consumers.direct(a.name) ? storeStream : inbox ? Streams.Inbox : null })),
+  );
+  const facts = await Promise.all(durables.map(({ d, stream }) => (stream ? consumerFact(jsm, stream, d) : Promise.resolve(null))));
+  durables.forEach(({ d, stream }, i) => {
+    if (stream) inboxConsumers[d] = facts[i]!;
+  });
   return {
     at: new Date(),
     actors,

@@ -13,8 +13,12 @@ import {
 /** A heartbeat older than this is a replica that died without removing its entry (the KV TTL is ~10s). */
 export const DEFAULT_STALE_AFTER_MS = 15_000;
 
-/** The durables one actor consumes from: `<actor>`, or `<actor>-p<k>` per partition for ordered actors. */
-export function durablesOf(actor: Readonly<{ name: string; partitions?: number }>): string[] {
+/**
+ * The durables one actor consumes from: `<actor>`, or `<actor>-p<k>` per partition for ordered
+ * actors; a direct actor also `jetbus-direct-<actor>` on the event store.
+ */
+export function durablesOf(actor: Readonly<{ name: string; partitions?: number; direct?: boolean }>): string[] {
+  if (actor.direct) return [Consumers.actor(actor.name), Consumers.direct(actor.name)];
   if (!actor.partitions) return [Consumers.actor(actor.name)];
   return Array.from({ length: actor.partitions }, (_, k) => Consumers.actorPartition(actor.name, k));
 }

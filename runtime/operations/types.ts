@@ -19,11 +19,12 @@ export type ConsumerFact = Readonly<{
 /** Everything `jetbus status` reads from NATS, before any interpretation. */
 export type StatusFacts = Readonly<{
   at: Date;
-  actors: readonly Readonly<{ name: string; replicas: number; partitions?: number }>[];
+  actors: readonly Readonly<{ name: string; replicas: number; partitions?: number; direct?: boolean }>[];
   /** null: bucket jetbus-presence not created yet. */
   presence: readonly PresenceFact[] | null;
   inboxExists: boolean;
   /** Durable name → counters (null: not created yet). */
+  /** By durable name: the inbox durables, and direct actors' durables on the event store. */
   inboxConsumers: Readonly<Record<string, ConsumerFact | null>>;
   /** null: JETBUS_DLQ not created yet; else subject → message count. */
   dlq: Readonly<Record<string, number>> | null;

@@ -8,7 +8,7 @@ import type { EventSchemas } from "../store/schemas.ts";
 import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
-import type { RuleSet } from "./types.ts";
+import type { RouteCopy, RuleSet } from "./types.ts";
 
 /** Which copies of an event a lane publishes. */
 export const Lane = { Competing: "competing", Ordered: "ordered" } as const;
@@ -77,12 +77,16 @@ function publishCopies(
   const mine = copies.filter((c) => c.ordered === (lane === Lane.Ordered));
   return Promise.all(
     mine.map((c) => {
+      // a direct actor's durable on the store delivers the event itself: routed, with no copy to publish
+      if (c.direct) return Promise.resolve(countRouted(d, c));
       const msg = copyMessage(c, m.seq, rules.revision);
       const acked = c.ordered && chains ? chains.publish(c.subject, msg) : d.publisher().publish(msg);
-      return acked.then(() => {
-        d.metrics.routed.inc({ actor: c.actor });
-        d.tally().add(TallyKeys.copy(c.rule, c.actor));
-      });
+      return acked.then(() => countRouted(d, c));
     }),
   );
+}
+
+function countRouted(d: DeliveryDeps, c: RouteCopy): void {
+  d.metrics.routed.inc({ actor: c.actor });
+  d.tally().add(TallyKeys.copy(c.rule, c.actor));
 }

@@ -73,6 +73,27 @@ export function compilePattern(p: Pattern): Predicate<string> {
   }
 }
 
+/**
+ * The NATS subject filter (under `prefix.`) matching exactly the types `p` matches, or undefined
+ * when no filter can: a prefix glob (`User*`) is not a whole-token wildcard.
+ */
+export function subjectFilterOf(p: Pattern, prefix: string): string | undefined {
+  if (p.kind === PatternKind.Any) return `${prefix}.>`;
+  if (p.kind === PatternKind.Prefix) return undefined;
+  return `${prefix}.${p.text}`;
+}
+
+/** Can two subject filters match one subject? (Token by token; a `>` matches any rest.) NATS refuses overlapping filters in one consumer. */
+export function subjectsOverlap(a: string, b: string): boolean {
+  const x = a.split(".");
+  const y = b.split(".");
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] === ">" || y[i] === ">") return true;
+    if (x[i] !== "*" && y[i] !== "*" && x[i] !== y[i]) return false;
+  }
+  return x.length === y.length;
+}
+
 /** Every string a subject-style pattern matches begins with this (the literal tokens before the first wildcard). */
 function literalPrefix(tokens: readonly string[]): string {
   const lit: string[] = [];

@@ -42,7 +42,7 @@ export function compileRule(rule: RoutingConfig["routes"]["rules"][number], inde
 export function compileRuleSet(config: RoutingConfig, revision: number): RuleSet {
   const rules = config.routes.rules.map(compileRule);
   const mode = config.routes.mode;
-  const actors = new Map<string, Pick<ActorSettings, "name" | "ordered">>(config.actors.map((a) => [a.name, a]));
+  const actors = new Map<string, Pick<ActorSettings, "name" | "ordered" | "delivery">>(config.actors.map((a) => [a.name, a]));
   const byType = new Map<string, readonly CompiledRule[]>();
   const candidatesFor = (type: string): readonly CompiledRule[] => {
     let c = byType.get(type);
@@ -58,6 +58,7 @@ export function compileRuleSet(config: RoutingConfig, revision: number): RuleSet
     rule: rule.name,
     subject: inboxSubjectFor(actors.get(actor) ?? { name: actor }, event),
     ordered: actors.get(actor)?.ordered !== undefined,
+    direct: actors.get(actor)?.delivery === "direct",
     event: rule.transform ? { ...event, data } : event,
   });
   const plan = (event: Event): RouteCopy[] => {

@@ -14,6 +14,7 @@ import type { ChainedPublisher } from "./chain.ts";
 import { ConfigStore, type StoredConfig } from "./config-store.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { deliverEvent, Lane, type DeliveryDeps } from "./deliver.ts";
+import { ensureDirectConsumers, isDirect } from "../actor/direct.ts";
 import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
 import { RoutingLane } from "./lane.ts";
 import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
@@ -135,6 +136,8 @@ export class Router {
     const initial = await this.initialConfig(store);
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
     this.use(initial);
+    if (initial.config.actors.some(isDirect))
+      await retryTransient(() => ensureDirectConsumers(jsm, stream, initial.config, { update: true }), STARTUP_RETRY);
     if (hasOrderedActor(initial.config) || (await retryTransient(() => orderedLaneExists(jsm, stream), STARTUP_RETRY)))
       await this.startOrderedLane();
     this.watcher = await retryTransient(
@@ -227,12 +230,28 @@ export class Router {
     const next = compileRuleSet(stored.config, stored.revision);
     const from = this.rules?.revision;
     this.rules = next;
-    if (from !== undefined) this.deps.logger.info({ replica: this.replicaId, from, to: next.revision }, "router switched config revision");
+    if (from !== undefined) {
+      this.deps.logger.info({ replica: this.replicaId, from, to: next.revision }, "router switched config revision");
+      this.updateDirectConsumers(stored);
+    }
     if (from !== undefined && !this.orderedLaneReady && hasOrderedActor(stored.config)) {
       // the first ordered actor, added live: until the lane is there, events with ordered copies are given back
       this.startOrderedLaneInBackground();
     }
     void this.presence?.beat();
+  }
+
+  /** A live revision changes the types a direct actor's rules name: its store durable's filter_subjects follow. */
+  private updateDirectConsumers(stored: StoredConfig): void {
+    if (!stored.config.actors.some(isDirect)) return;
+    const { nc, config, logger } = this.deps;
+    void (async () => {
+      const jsm = await jetstreamManager(nc);
+      await retryTransient(() => ensureDirectConsumers(jsm, config.store.stream, stored.config, { update: true }), STARTUP_RETRY);
+      logger.info({ revision: stored.revision }, "direct actors' store durables follow the config revision");
+    })().catch((err) =>
+      logger.error({ revision: stored.revision, err: (err as Error).message }, "direct actors' store durables could not be updated"),
+    );
   }
 
   private startOrderedLaneInBackground(): void {

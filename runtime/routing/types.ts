@@ -29,6 +29,8 @@ export type RouteCopy = Readonly<{
   subject: string;
   /** The actor is ordered: copies to one subject must reach the inbox in stream order. */
   ordered: boolean;
+  /** The actor has delivery "direct": it reads the event from the store itself, so no copy is published. */
+  direct: boolean;
   /** The event as the actor receives it: same id, type and correlation; data possibly transformed. */
   event: Event;
 }>;

@@ -62,4 +62,17 @@ test("passwords are environment references in the rendered config, never values"
   assert.not.match(text, /password: "/);
 });
 
+test("a direct actor pulls its own durable on the store; the router may create and update it, not pull it", () => {
+  const withDirect = roleUsers([{ name: "d", delivery: "direct" }]);
+  const get = (name: string) => withDirect.find((u) => u.user === name)!.publish!;
+  assert.ok(get("d").includes("$JS.API.CONSUMER.MSG.NEXT.EVENTS.jetbus-direct-d"));
+  assert.ok(get("d").includes("$JS.ACK.EVENTS.jetbus-direct-d.>"));
+  assert.ok(get(Users.router).includes("$JS.API.CONSUMER.CREATE.EVENTS.jetbus-direct-d"));
+  assert.not.ok(get(Users.router).some((s) => s.includes("NEXT.EVENTS.jetbus-direct-d")));
+  assert.not.ok(
+    of("a1").publish!.some((s) => s.includes("jetbus-direct")),
+    "a copy actor has no store durable",
+  );
+});
+
 test.run();

@@ -7,7 +7,8 @@ import type { Handling, Policy } from "./types.ts";
 
 /** The delivery as the codec reads it, made once per handling. */
 export function wireOf(h: Handling): WireMessage {
-  h.wire ??= new Delivery(h.msg, Streams.Inbox);
+  // the inbox, or the event store for a direct actor
+  h.wire ??= new Delivery(h.msg);
   return h.wire;
 }
 

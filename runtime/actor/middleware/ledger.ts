@@ -1,3 +1,4 @@
+import { Streams } from "../../topology.ts";
 import { DeliveryLedger } from "../delivery-ledger.ts";
 import type { Outcome, Policy } from "./types.ts";
 
@@ -9,8 +10,14 @@ const DUPLICATE: Outcome = { kind: "ack", result: "duplicate" };
  * without the rest of the chain, a copy of one still running here is left alone. A delivery
  * counts as handled once it is acked or terminated.
  */
-export function deliveryLedger(ledger: DeliveryLedger = new DeliveryLedger()): Policy {
+export function deliveryLedger(inbox: DeliveryLedger = new DeliveryLedger()): Policy {
+  // a direct actor also consumes the event store, whose sequences are not the inbox's
+  const others = new Map<string, DeliveryLedger>();
+  const inboxStream = Streams.Inbox;
   return (next) => async (h) => {
+    const stream = h.msg.info.stream;
+    if (stream !== inboxStream && !others.has(stream)) others.set(stream, new DeliveryLedger());
+    const ledger = stream === inboxStream ? inbox : others.get(stream)!;
     const seq = h.msg.seq;
     const stamp = h.msg.info.timestampNanos;
     if (!ledger.begin(seq, stamp)) return ledger.wasHandled(seq, stamp) ? DUPLICATE : LEAVE;

@@ -2,6 +2,7 @@ export type { Handling, Middleware, Outcome, Policy, Step } from "./types.ts";
 export { compose, composePolicies } from "./compose.ts";
 export { timeout } from "./timeout.ts";
 export { decode, decodeHandling, eventIdOf } from "./decode.ts";
+export { storeAdmission, type SchemaCheck } from "./admission.ts";
 export { deliveryLedger } from "./ledger.ts";
 export { idempotency, primeMarker, type MarkerStore } from "./idempotency.ts";
 export { retry } from "./retry.ts";

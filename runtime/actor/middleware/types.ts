@@ -33,7 +33,8 @@ export type Handling = {
  * the metrics report); `ran` when the handler was called.
  */
 export type Outcome =
-  | Readonly<{ kind: "ack"; result: "handled" | "duplicate" }>
+  /** not_admitted: a direct actor's store message the router quarantines (undecodable, or against its schema). */
+  | Readonly<{ kind: "ack"; result: "handled" | "duplicate" | "not_admitted" }>
   | Readonly<{ kind: "nak"; delayMs: number; error?: unknown; ran?: boolean; next?: string }>
   | Readonly<{ kind: "dead-letter"; attempts: number; error: unknown; ran?: boolean; reason: string }>
   | Readonly<{ kind: "term"; result: "dead_lettered" | "dropped"; error: unknown; ran?: boolean }>

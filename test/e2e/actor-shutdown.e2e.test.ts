@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { ensureLogStream, readLog } from "../fixtures/probe-handler.ts";
+import { ensureLogStream, readLog, releaseEvent } from "../fixtures/probe-handler.ts";
 import { feed, probeConfig, probeEvent } from "../fixtures/actor-harness.ts";
 import { killAll, spawnActor, waitReady, writeConfig, type ActorProcess } from "../fixtures/actor-process.ts";
 import { ensureInbox } from "../../runtime/actor/mod.ts";
@@ -34,7 +34,9 @@ test("SIGTERM: the worker stops fetching, finishes and acks what is in flight, a
   ]);
   procs.push(p);
   await waitReady(env.nc, p, "drain");
-  const events = Array.from({ length: 3 }, (_, n) => probeEvent({ n, delay_ms: 1500 }));
+  // held until released below: with a fixed handler time (it was 1.5 s), a loaded machine could
+  // reach the SIGTERM after the handlers had finished, and there was no drain left to observe
+  const events = Array.from({ length: 3 }, (_, n) => probeEvent({ n, hold: true }));
   const seqs: number[] = [];
   for (const e of events) seqs.push(await feed(env.nc, actor, e));
   await waitFor(
@@ -50,13 +52,17 @@ test("SIGTERM: the worker stops fetching, finishes and acks what is in flight, a
   );
   const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status);
   assert.is(await readyz(), 200, "ready while running");
-  // queued behind them: must not be taken once the signal arrived
-  const late = probeEvent({ n: 99 });
   p.child.kill("SIGTERM");
+  // a signal reaches the process on its own schedule: an event published right after kill() could
+  // arrive before the process handled the signal, and it would rightly take it. Its log line says it
+  // handled it (the worker stops taking deliveries in that same turn); what comes after must not be taken.
+  await waitFor(() => /stopping: finishing in-flight events/.test(p.output()), "the actor handled SIGTERM", 30_000);
+  const late = probeEvent({ n: 99 });
   const lateSeq = await feed(env.nc, actor, late);
-  // the three handlers still run for about a second: an orchestrator must see the drain
+  // the three handlers still run: an orchestrator must see the drain
   assert.is(await waitFor(async () => ((await readyz()) === 503 ? 503 : null), "readyz 503 while draining", 10_000), 503);
   assert.is(p.child.exitCode, null, "still draining when readyz said 503");
+  for (const e of events) await releaseEvent(env.nc, e.id);
   const { code, signal } = await p.exited;
   assert.is(signal, null, p.output());
   assert.is(code, 0, p.output());
@@ -84,7 +90,8 @@ test("SIGKILL mid-event: the event is redelivered after ack_wait to another repl
   const b = spawnActor(file, env.server.url, "crash");
   procs.push(a, b);
   await Promise.all([waitReady(env.nc, a, "crash"), waitReady(env.nc, b, "crash")]);
-  const event = probeEvent({ n: 1, delay_ms: 4000 });
+  // held until the victim is gone: a fixed handler time could end on a loaded machine before the kill
+  const event = probeEvent({ n: 1, hold: true });
   await feed(env.nc, actor, event);
   const started = await waitFor(
     async () => (await readLog(env.nc)).find((l) => l.eventId === event.id && l.phase === "start"),
@@ -95,6 +102,7 @@ test("SIGKILL mid-event: the event is redelivered after ack_wait to another repl
   const survivor = victim === a ? b : a;
   victim.child.kill("SIGKILL");
   await victim.exited;
+  await releaseEvent(env.nc, event.id);
   const end = await waitFor(
     async () => (await readLog(env.nc)).find((l) => l.eventId === event.id && l.phase === "end"),
     "event finished after redelivery",

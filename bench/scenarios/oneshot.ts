@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
 
@@ -29,7 +31,9 @@ const median = (xs: number[]) =>
  * One-shot command cost: `jetbus history --limit 1` as the installed package runs it (compiled
  * dist/, built first so it is the current code) and as a checkout runs it (sources through tsx),
  * against a bare @nats-io script doing the same read. Rounds alternate the three so load changes
- * on the machine hit each alike; the figure is the median wall time. Args: [ROUNDS=15].
+ * on the machine hit each alike; the figures are median wall times, and the label of the compiled
+ * row adds the median of each round's compiled/raw ratio (a pair run seconds apart sees the same
+ * load, which a ratio of medians over a shared, drifting machine does not). Args: [ROUNDS=15].
  */
 const scenario: Scenario = {
   name: "oneshot",
@@ -40,7 +44,14 @@ const scenario: Scenario = {
     const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, encoding: "utf8" });
     if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     const server = await NatsServer.start();
+    const load = () =>
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ");
     try {
+      const probe = await connect({ servers: server.url });
+      process.stderr.write(`nats-server ${probe.info?.version}; load average at start ${load()}\n`);
+      await probe.close();
       const servers = ["--servers", server.url];
       const store = spawnSync(process.execPath, ["dist/runtime/cli/main.js", "store", "apply", "--yes", ...servers], {
         cwd: root,
@@ -59,12 +70,14 @@ const scenario: Scenario = {
       wallMs(["dist/runtime/cli/main.js", "history", "--limit", "1", ...servers]); // warm the file cache once
       for (let i = 0; i < rounds; i++) {
         compiled.push(wallMs(["dist/runtime/cli/main.js", "history", "--limit", "1", ...servers]));
-        source.push(wallMs(["--import", "tsx", "runtime/cli/main.ts", "history", "--limit", "1", ...servers]));
         raw.push(wallMs(["bench/processes/raw-history.mjs", server.url]));
+        source.push(wallMs(["--import", "tsx", "runtime/cli/main.ts", "history", "--limit", "1", ...servers]));
       }
+      process.stderr.write(`load average at end ${load()}\n`);
+      const paired = median(compiled.map((c, i) => c / raw[i]!));
       const rows: Comparison[] = [
         {
-          metric: `history --limit 1, compiled (median of ${rounds})`,
+          metric: `history --limit 1, compiled (median of ${rounds}; per-round ratio ${paired.toFixed(2)}x)`,
           unit: "ms",
           jetbus: median(compiled),
           raw: median(raw),

@@ -1,4 +1,5 @@
-import pino, { type Logger } from "pino";
+import { createRequire } from "node:module";
+import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 
 export type { Logger };
 
@@ -19,10 +20,38 @@ export function prettyByDefault(stderr: { isTTY?: boolean } = process.stderr, en
 }
 
 /**
+ * A logger whose pino instance is made when it is first used, not when it is created: pino and
+ * its dependencies are ~30 modules, about a tenth of a one-shot command's start-up CPU, and a
+ * command that logs nothing (the usual `jetbus history`) never needs them. A child of a logger
+ * not yet made is just as lazy. Every other access goes to the real logger, read afresh each
+ * time (pino swaps a logger's methods when its level changes).
+ */
+export function lazyLogger(make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const logger = () => (real ??= make());
+  return new Proxy(Object.create(null) as Logger, {
+    get(_, key) {
+      if (key === "child" && !real)
+        return (bindings: Bindings, options?: ChildLoggerOptions<never>) => lazyLogger(() => logger().child<never>(bindings, options));
+      const target = logger();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+    set: (_, key, value) => Reflect.set(logger(), key, value),
+    has: (_, key) => Reflect.has(logger(), key),
+  });
+}
+
+/**
  * JSON lines for machines; pretty lines when a person watches a terminal. Secrets in the
  * config (passwords, tokens, seeds) are redacted wherever they appear in a log record.
  */
 export function createLogger(opts: { level?: string; name?: string; pretty?: boolean } = {}): Logger {
+  return lazyLogger(() => pinoLogger(opts));
+}
+
+function pinoLogger(opts: { level?: string; name?: string; pretty?: boolean }): Logger {
+  const pino = createRequire(import.meta.url)("pino") as typeof import("pino");
   const pretty = opts.pretty ?? prettyByDefault();
   return pino(
     {

@@ -1,7 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { prettyByDefault } from "../../runtime/log.ts";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { lazyLogger, prettyByDefault } from "../../runtime/log.ts";
 
 test("pretty output only on a terminal, and never when JETBUS_LOG_JSON is set", () => {
   assert.is(prettyByDefault({ isTTY: true }, {}), true);
@@ -47,6 +49,39 @@ test("with stderr piped, a log line is one JSON object with the fields given, an
       pass: "[redacted]",
     },
   );
+});
+
+test("a lazy logger makes its pino logger on the first line, not at creation nor for a child", () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  let made = 0;
+  const root = lazyLogger(() => {
+    made++;
+    return pino({ level: "info" }, sink);
+  });
+  const child = root.child({ component: "store" }, { level: "warn" });
+  assert.is(made, 0, "neither creating it nor a child made the pino logger");
+  child.info("dropped: below the child's level");
+  assert.is(made, 1);
+  child.warn({ seq: 7 }, "kept");
+  root.info("root line");
+  root.level = "debug";
+  root.debug("after a level change");
+  assert.is(made, 1, "made once");
+  assert.equal(
+    lines.map((l) => [l.component, l.level, l.msg, l.seq]),
+    [
+      ["store", 40, "kept", 7],
+      [undefined, 30, "root line", undefined],
+      [undefined, 20, "after a level change", undefined],
+    ],
+  );
+  assert.is(root.isLevelEnabled("debug"), true);
 });
 
 test.run();

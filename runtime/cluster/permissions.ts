@@ -139,6 +139,11 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       "quarantine.>",
       ...kvUse(Buckets.Config),
       ...presenceUse(Roles.Router),
+      // the timer relay runs beside the router: it pulls fired timers (durable jetbus-timers) and stores each as an event
+      `${API}.STREAM.INFO.${Streams.Timers}`,
+      `${API}.STREAM.CREATE.${Streams.Timers}`,
+      ...durableUse(Streams.Timers, Consumers.timerRelay),
+      `${Subjects.events}.>`,
       // direct actors' store durables: the router keeps their filter_subjects in step with the live config
       ...actors
         .filter((a) => a.delivery === "direct")

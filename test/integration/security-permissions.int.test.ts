@@ -11,6 +11,9 @@ import { waitFor } from "../helpers/wait.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { checkDurability, FindingKind } from "../../runtime/cluster/durability.ts";
 import { configFrom } from "../../runtime/config/mod.ts";
+import { startTimerRelay, Timers } from "../../runtime/actor/state/mod.ts";
+import { createEvent, decodeEvent } from "../../runtime/events/mod.ts";
+import { createLogger } from "../../runtime/log.ts";
 
 // The same generator that wrote deploy/cluster/accounts.conf (a unit test keeps the two equal).
 const actors = [{ name: "user-handler-1" }, { name: "user-handler-2" }, { name: "email-handler" }];
@@ -166,6 +169,26 @@ test("an actor uses its own processed-marker bucket and not another actor's", as
   await own.put("evt-1", JSON.stringify({ at: 1, attempts: 1, replica: "r1" }));
   assert.is((await own.get("evt-1"))?.json<{ attempts: number }>().attempts, 1);
   await denied(new Kvm(h1).create(Buckets.processed("email-handler")), `KV_${Buckets.processed("email-handler")}`);
+});
+
+test("the router user runs the timer relay: it creates JETBUS_TIMERS and its durable, and stores a fired timer as an event", async () => {
+  const router = await as(Users.router);
+  const relay = await startTimerRelay({ nc: router, logger: createLogger({ level: "silent" }), config: configFrom({}) });
+  try {
+    const admin = await as(Users.admin);
+    const event = createEvent({ type: "PaymentTimedOut", data: { order_id: "B" }, source: "test" });
+    await (await Timers.open(admin, { replicas: 1 })).schedule("saga", `${event.id}`, new Date(Date.now() + 500), event);
+    const jsm = await jetstreamManager(admin);
+    const stored = await waitFor(
+      () => jsm.streams.getMessage(Streams.Events, { last_by_subj: "events.PaymentTimedOut" }).catch(() => null),
+      "the fired timer stored as an event",
+      20_000,
+      100,
+    );
+    assert.is(decodeEvent({ subject: stored.subject, data: stored.data, headers: stored.header, seq: stored.seq }).event.id, event.id);
+  } finally {
+    await relay.stop();
+  }
 });
 
 test("the start-up durability check works for role users, who may not list streams: it judges what they may read", async () => {

@@ -10,6 +10,7 @@ import { readinessGate, serveObservability, type ObservabilityServer } from "../
 import { untilSignal } from "./up.ts";
 import { consoleOn } from "../../app/console.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
+import { startTimerRelay, type TimerRelay } from "../../actor/state/mod.ts";
 
 type RouterCliOptions = CommonOptions & {
   replicas: string;
@@ -55,11 +56,14 @@ export function registerRouter(program: Command): void {
       // the id and correlation indexes need a running indexer; the router's process is where the
       // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
       const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+      let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
       let ui: ReturnType<typeof consoleOn>;
       const ready = readinessGate(rt.health, "router");
       try {
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
+        // fired timers of stateful actors become events in a router process (README, Stateful actors)
+        relay = await startTimerRelay(rt);
         await indexer?.start();
         ready.open();
         if (o.http !== false) {
@@ -89,6 +93,7 @@ export function registerRouter(program: Command): void {
       } finally {
         ready.close();
         await stopUnlessUnreachable(rt, async (lost) => {
+          await relay?.stop(lost);
           await Promise.all(routers.map((r) => r.stop(lost)));
           await indexer?.stop(lost);
         });

@@ -89,7 +89,6 @@ test("after the counter handles its events, the Actors view shows each key with 
   assert.is(await b!.page.locator(`[data-actor="plain"]`).count(), 1);
   assert.is(await b!.page.locator(`[data-state="plain"]`).count(), 0);
   assert.equal(b!.errors, []);
-  await b!.page.screenshot({ path: join(shots, "actor-state.png") });
 });
 
 test("clicking a key shows its history: every revision with the event that made it, newest first", async () => {
@@ -105,7 +104,8 @@ test("clicking a key shows its history: every revision with the event that made 
   );
   const events = await b!.page.locator(`${rows} [data-field="event"]`).allTextContents();
   assert.equal(events, [...allEvents.get(key)!].reverse());
-  await b!.page.screenshot({ path: join(shots, "actor-state-history.png") });
+  assert.ok(await b!.page.locator(`[data-state-key="${key}"].on`).count(), "the open key's row is marked");
+  await b!.page.screenshot({ path: join(shots, "state.png") });
   // the event that made the newest revision opens in the Events view
   await b!.page.click(`${rows} [data-field="event"] a >> nth=0`);
   await b!.page.waitForSelector(

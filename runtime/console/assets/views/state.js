@@ -120,7 +120,7 @@ export function stateSection(actor, redraw) {
           keys.map((k) =>
             h(
               "tr",
-              { class: "pick", "data-state-key": k.key, onclick: () => openKey(actor, k.key, redraw) },
+              { class: open?.key === k.key ? "pick on" : "pick", "data-state-key": k.key, onclick: () => openKey(actor, k.key, redraw) },
               h("td", { "data-field": "key" }, k.key),
               h("td", { "data-field": "state" }, h("code", {}, show(k.state))),
               h("td", { class: "num", "data-field": "revision" }, k.revision),

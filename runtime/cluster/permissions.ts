@@ -79,6 +79,34 @@ function kvUse(bucket: string, keys = ">"): string[] {
   ];
 }
 
+/**
+ * A stateful actor's own bucket on top of kvUse: the store turns on atomic batches and TTLs at open
+ * (STREAM.UPDATE), and list/history pull ONE ordered consumer over `s.>` (next, info on reset, delete).
+ */
+function stateUse(actor: string): string[] {
+  const s = `KV_${Buckets.state(actor)}`;
+  return [
+    ...kvUse(Buckets.state(actor)),
+    `${API}.STREAM.UPDATE.${s}`,
+    `${API}.CONSUMER.INFO.${s}.>`,
+    `${API}.CONSUMER.MSG.NEXT.${s}.>`,
+    `${API}.CONSUMER.DELETE.${s}.>`,
+  ];
+}
+
+/**
+ * `ctx.schedule`: schedules go only to `timers.at.<actor>.>`. Cancelling purges by a filter carried in the
+ * request body, so STREAM.PURGE cannot be scoped to the actor's subjects: the server allows it on the whole stream.
+ */
+function timersUse(actor: string): string[] {
+  return [
+    `${API}.STREAM.INFO.${Streams.Timers}`,
+    `${API}.STREAM.CREATE.${Streams.Timers}`,
+    `${API}.STREAM.PURGE.${Streams.Timers}`,
+    Subjects.timerSchedule(actor, ">"),
+  ];
+}
+
 /** Heartbeats: write only below `<keyPrefix>.` (`actor.<name>` / `router`); whoever starts first creates the bucket. */
 function presenceUse(keyPrefix: string): string[] {
   const s = `KV_${Buckets.Presence}`;
@@ -171,6 +199,9 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
           `${Subjects.events}.>`,
           Subjects.deadLetter(a.name),
           ...kvUse(Buckets.processed(a.name)),
+          // whether an actor is stateful is only known from its module: every actor may use its own state and timers
+          ...stateUse(a.name),
+          ...timersUse(a.name),
           ...presenceUse(`${Roles.Actor}.${a.name}`),
         ],
         [],

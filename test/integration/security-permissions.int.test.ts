@@ -11,7 +11,10 @@ import { waitFor } from "../helpers/wait.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { checkDurability, FindingKind } from "../../runtime/cluster/durability.ts";
 import { configFrom } from "../../runtime/config/mod.ts";
-import { startTimerRelay, Timers } from "../../runtime/actor/state/mod.ts";
+import { startTimerRelay, StateStore, Timers } from "../../runtime/actor/state/mod.ts";
+import { statefulHandler } from "../../runtime/actor/state/stateful.ts";
+import type { ActorContext } from "../../runtime/actor/types.ts";
+import { EventBus } from "../../runtime/store/mod.ts";
 import { createEvent, decodeEvent } from "../../runtime/events/mod.ts";
 import { createLogger } from "../../runtime/log.ts";
 
@@ -169,6 +172,61 @@ test("an actor uses its own processed-marker bucket and not another actor's", as
   await own.put("evt-1", JSON.stringify({ at: 1, attempts: 1, replica: "r1" }));
   assert.is((await own.get("evt-1"))?.json<{ attempts: number }>().attempts, 1);
   await denied(new Kvm(h1).create(Buckets.processed("email-handler")), `KV_${Buckets.processed("email-handler")}`);
+});
+
+test("a stateful actor commits its state, lists it and schedules and cancels timers with its own user; not another actor's", async () => {
+  const actor = "user-handler-1";
+  const h1 = await as(Users.actor(actor));
+  // a refused subscription or a refused publish the runtime swallows (a consumer delete) still shows up here
+  const violations: string[] = [];
+  void (async () => {
+    for await (const s of h1.status()) if (s.type === "error") violations.push(String(s.error));
+  })();
+  const store = await StateStore.open(h1, actor, { replicas: 1 });
+  const timers = await Timers.open(h1, { replicas: 1 });
+  const bus = new EventBus(h1);
+  const ids: string[] = [];
+  const run = statefulHandler<{ n: number }>(
+    { key: "data.key", initial: { n: 0 } },
+    async (e, ctx) => {
+      const cancel = (e.data as { cancel?: string }).cancel;
+      if (cancel) return ctx.cancel(cancel);
+      ctx.state.set({ n: ctx.state.get().n + 1 });
+      ids.push(ctx.schedule("Reminded", { key: "k" }, { in: "1h" }));
+    },
+    { actor, store, timers, publishEvent: (e) => bus.publishEvent(e), markerTtlMs: 3_600_000 },
+  );
+  const ctx: ActorContext = {
+    actor,
+    replica: "r1",
+    deliveryCount: 1,
+    streamSeq: 1,
+    options: {},
+    logger: createLogger({ level: "silent" }),
+    publish: () => Promise.reject(new Error("not here")),
+    working: () => undefined,
+    signal: new AbortController().signal,
+  };
+  const counted = (data: Record<string, string>) => createEvent({ type: "Counted", data: { key: "k", ...data }, source: "test" });
+  try {
+    await run(counted({}), ctx);
+    await run(counted({}), ctx);
+    assert.equal((await store.read("k")).value, { n: 2 });
+    assert.equal(await store.keys(), ["k"], "the ordered consumer read over s.> is allowed");
+    assert.is((await store.history("k")).length, 2);
+    assert.is(await timers.pending(actor), 2, "both timers are scheduled");
+    await run(counted({ cancel: ids[0]! }), ctx);
+    assert.is(await timers.pending(actor), 1, "the cancelled timer is purged");
+    await h1.flush();
+    assert.equal(violations, [], "no permission violation on the way");
+  } finally {
+    await bus.close();
+  }
+  const other = "email-handler";
+  await denied(StateStore.open(h1, other, { replicas: 1 }), `KV_${Buckets.state(other)}`);
+  await denied(h1.request(`$KV.${Buckets.state(other)}.s.x`, "{}", { timeout: 5000 }), `$KV.${Buckets.state(other)}`);
+  const e = createEvent({ type: "Reminded", data: {}, source: "test" });
+  await denied(timers.schedule(other, e.id, new Date(Date.now() + 3_600_000), e), Subjects.timerSchedule(other, ""));
 });
 
 test("the router user runs the timer relay: it creates JETBUS_TIMERS and its durable, and stores a fired timer as an event", async () => {

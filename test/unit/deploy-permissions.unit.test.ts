@@ -25,7 +25,9 @@ test("the publisher may publish events (plus two read-only API calls) and subscr
 
 test("an actor pulls and acks only its own durables; an ordered actor's partitions are listed one by one", () => {
   assert.equal(actorDurables({ name: "ord", ordered: { partitions: 2 } }), ["ord-p0", "ord-p1"]);
-  const next = (u: string) => of(u).publish!.filter((s) => s.includes("MSG.NEXT") || s.startsWith("$JS.ACK"));
+  // besides its durables, an actor pulls only the ordered consumers over its own state bucket (tested below)
+  const next = (u: string) =>
+    of(u).publish!.filter((s) => (s.includes("MSG.NEXT") && !s.includes(`.KV_jetbus-state-${u}.`)) || s.startsWith("$JS.ACK"));
   assert.equal(next("a1"), ["$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.a1", "$JS.ACK.JETBUS_INBOX.a1.>"]);
   assert.equal(next("ord"), [
     "$JS.API.CONSUMER.MSG.NEXT.JETBUS_INBOX.ord-p0",
@@ -37,7 +39,28 @@ test("an actor pulls and acks only its own durables; an ordered actor's partitio
   assert.ok(a1.includes("dlq.a1") && !a1.some((s) => s.startsWith("dlq.") && s !== "dlq.a1"));
   assert.ok(a1.includes("$KV.jetbus-processed-a1.>") && !a1.some((s) => s.includes("processed-ord")));
   assert.ok(!a1.some((s) => s.startsWith("actors.")), "an actor never writes into inboxes");
-  assert.ok(!a1.some((s) => s.includes("STREAM.CREATE.JETBUS_INBOX") || s.includes("STREAM.DELETE") || s.includes("CONSUMER.DELETE")));
+  assert.ok(
+    !a1.some(
+      (s) =>
+        s.includes("STREAM.CREATE.JETBUS_INBOX") ||
+        s.includes("STREAM.DELETE") ||
+        (s.includes("CONSUMER.DELETE") && !s.includes(".KV_jetbus-state-a1.")),
+    ),
+  );
+});
+
+test("every actor may use its own state bucket and schedule only its own timers", () => {
+  const a1 = of("a1").publish!;
+  for (const s of [
+    "$KV.jetbus-state-a1.>",
+    "$JS.API.STREAM.UPDATE.KV_jetbus-state-a1",
+    "$JS.API.CONSUMER.MSG.NEXT.KV_jetbus-state-a1.>",
+    "$JS.API.STREAM.INFO.JETBUS_TIMERS",
+    "timers.at.a1.>",
+  ])
+    assert.ok(a1.includes(s), s);
+  assert.ok(!a1.some((s) => s.includes("jetbus-state-ord") || s.startsWith("timers.at.ord") || s.startsWith("timers.fire")));
+  assert.ok(!a1.some((s) => s.includes("STREAM.UPDATE.") && !s.endsWith("KV_jetbus-state-a1")), "no other stream may be reconfigured");
 });
 
 test("the router reads the store through its durables and writes inboxes, unrouted and quarantine; it never pulls an inbox", () => {

@@ -97,3 +97,12 @@ export async function drained(jsm: JetStreamManager, stream: string, n: number):
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Resolves (with performance.now()) once durable `durable` of `stream` has acked `n` messages and holds none: a direct actor's store durable. */
+export async function consumed(jsm: JetStreamManager, stream: string, durable: string, n: number): Promise<number> {
+  for (;;) {
+    const ci = await jsm.consumers.info(stream, durable).catch(() => null);
+    if (ci && ci.ack_floor.stream_seq >= n && ci.num_pending === 0 && ci.num_ack_pending === 0) return performance.now();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

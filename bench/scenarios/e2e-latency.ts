@@ -174,7 +174,12 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-const ALL_PASSES: readonly Pass[] = [rawOneHop, rawTwoHops, jetbusPass("jetbus copy", {})];
+const ALL_PASSES: readonly Pass[] = [
+  rawOneHop,
+  rawTwoHops,
+  jetbusPass("jetbus copy", {}),
+  jetbusPass("jetbus direct", { delivery: "direct" }),
+];
 /** LATENCY_ONLY=label,label runs only those passes (the figures need the raw ones; for looking into one side). */
 const PASSES = process.env.LATENCY_ONLY ? ALL_PASSES.filter((p) => process.env.LATENCY_ONLY!.split(",").includes(p.label)) : ALL_PASSES;
 

@@ -56,12 +56,13 @@ export function registerActor(program: Command): void {
             "serving /metrics, /healthz and /readyz",
           );
         const running = await startActors(rt, [name], { replicas });
+        const signalled = untilSignal();
         ready.open();
         rt.logger.info(
           { actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined },
           "actor running; SIGTERM or Ctrl-C stops it gracefully",
         );
-        const sig = await untilSignal();
+        const sig = await signalled;
         rt.logger.info({ signal: sig, graceMs, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
         ready.close();
         // with the server gone nothing in flight can be acked: waiting out the grace period would only delay the exit

@@ -177,8 +177,9 @@ export function registerCluster(program: Command): void {
         for (const p of started) process.stdout.write(`started ${p.name} pid ${p.pid} (log ${p.log})\n`);
       }
       if (o.detach) return;
+      const signalled = untilSignal();
       process.stdout.write("Ctrl-C stops everything\n");
-      await untilSignal();
+      await signalled;
       const { stopped } = await clusterDown(o.dir);
       process.stdout.write(`stopped ${stopped} processes\n`);
     });

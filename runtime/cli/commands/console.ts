@@ -33,12 +33,13 @@ export function registerConsole(program: Command): void {
           { port, host: o.host, ...(c?.public ? { public: true } : {}) },
         );
         const admin = consoleToken(c) !== undefined;
+        const signalled = untilSignal();
         process.stdout.write(
           o.json
             ? JSON.stringify({ console: server.url, servers: rt.servers, admin }) + "\n"
             : `console at ${server.url} (${admin ? "replay, apply and rollback allowed with the admin token" : "read-only"}); Ctrl-C stops\n`,
         );
-        await untilSignal();
+        await signalled;
         await server.close();
       } finally {
         await rt.dispose();

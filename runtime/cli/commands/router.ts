@@ -65,6 +65,7 @@ export function registerRouter(program: Command): void {
         // fired timers of stateful actors become events in a router process (README, Stateful actors)
         relay = await startTimerRelay(rt);
         await indexer?.start();
+        const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {
           ui = consoleOn(rt);
@@ -88,7 +89,7 @@ export function registerRouter(program: Command): void {
           (o.json ? JSON.stringify({ started: line }) : `router running: ${routers.length} replica(s), config revision ${line.revision}`) +
             "\n",
         );
-        const signal = await untilSignal();
+        const signal = await signalled;
         rt.logger.info({ signal, natsConnected: rt.connection.connected }, "stopping: finishing in-flight events");
       } finally {
         ready.close();

@@ -11,7 +11,12 @@ import { UsageError } from "../../errors.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
-/** Waits for SIGINT or SIGTERM. */
+/**
+ * Waits for SIGINT or SIGTERM. Call it BEFORE the line that says the process is ready: until a
+ * listener exists, Node leaves SIGTERM to its default action and the process dies at once (exit
+ * by signal, nothing drained). A test or an orchestrator that signals right after reading the
+ * ready line won that race on a loaded machine (up-dev-loop.e2e on a fresh machine: exit null).
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => {
@@ -60,6 +65,7 @@ export function registerUp(program: Command): void {
           await registerBuiltinHandlers();
           reloader = await watchActors(rt, file!);
         }
+        const signalled = untilSignal();
         rt.logger.info(
           {
             servers: rt.servers,
@@ -71,7 +77,7 @@ export function registerUp(program: Command): void {
           },
           "jetbus is up; Ctrl-C to stop",
         );
-        await untilSignal();
+        await signalled;
         rt.logger.info("stopping: finishing in-flight events");
         // with the server gone nothing in flight can be acked: do not wait out the grace period
         await stopUnlessUnreachable(rt, async (lost) => {

@@ -1,5 +1,7 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
+import { isNoPeers } from "../../runtime/nats/errors.ts";
 import { freePort, NatsCluster, NatsServer, type NatsServerOptions } from "../../runtime/nats/server.ts";
 
 export { freePort, NatsCluster, NatsServer };
@@ -29,6 +31,7 @@ export async function startCluster(
   const cluster = await NatsCluster.start(size, opts);
   const nc = await connectNats({ servers: cluster.urls, name: "test" });
   await waitForJetStream(nc, 60_000);
+  await waitForPlacement(nc, size);
   return {
     cluster,
     nc,
@@ -37,4 +40,26 @@ export async function startCluster(
       await cluster.stop();
     },
   };
+}
+
+/**
+ * Waits until an asset with `replicas` replicas can be placed. The JetStream API answers as soon as
+ * there is a meta leader, which may not know every peer yet: an R3 stream made then is refused with
+ * "no suitable peers for placement" (seen on a fresh machine in nats-server.int). A memory stream
+ * is made and deleted as the probe.
+ */
+async function waitForPlacement(nc: NatsConnection, replicas: number, timeoutMs = 60_000): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const name = `PLACEMENT_PROBE_${Math.random().toString(36).slice(2, 8)}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await jsm.streams.add({ name, subjects: [`placement-probe.${name}`], storage: "memory", num_replicas: replicas });
+      await jsm.streams.delete(name);
+      return;
+    } catch (err) {
+      if (!isNoPeers(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

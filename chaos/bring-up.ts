@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { Cluster, NODE_ADDR, NODE_NAMES, PROXY_ADDR, ROUTE_PORT, type NodeName } from "./cluster.ts";
 import { baseRules } from "./faults.ts";
-import { createBridge, createNamespace, setRules, type Ns } from "./net.ts";
+import { createBridge, createNamespace, inNamespace, setRules, type Ns } from "./net.ts";
 import { ROOT, type Processes } from "./processes.ts";
 
 export type BringUp = Readonly<{
@@ -30,20 +30,17 @@ export function bringUp({ bin, dir, dataDir, processes, namespaces }: BringUp): 
   for (const n of NODE_NAMES) setRules(ns[n], baseRules(n));
 
   // the delaying proxy in its own namespace: the n1 -> n2 route crosses it
+  const [proxyCmd, proxyArgs] = inNamespace(px.name, process.execPath, [
+    "--import",
+    "tsx",
+    join(ROOT, "chaos", "proxy.ts"),
+    `${PROXY_ADDR}:${ROUTE_PORT}`,
+    `${NODE_ADDR.n2}:${ROUTE_PORT}`,
+  ]);
   const proxy = processes.start({
     name: "proxy",
-    cmd: "ip",
-    args: [
-      "netns",
-      "exec",
-      px.name,
-      process.execPath,
-      "--import",
-      "tsx",
-      join(ROOT, "chaos", "proxy.ts"),
-      `${PROXY_ADDR}:${ROUTE_PORT}`,
-      `${NODE_ADDR.n2}:${ROUTE_PORT}`,
-    ],
+    cmd: proxyCmd,
+    args: proxyArgs,
     stdin: true,
   });
   const setProxyDelay = (ms: number) => proxy.child.stdin!.write(`delay ${ms}\n`);

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { HOST_ADDR, SUBNET, type Ns } from "./net.ts";
+import { HOST_ADDR, inNamespace, SUBNET, type Ns } from "./net.ts";
 
 export const CLIENT_PORT = 4222;
 export const ROUTE_PORT = 6222;
@@ -80,11 +80,11 @@ export class Cluster {
     return this.nodes.get(name)!;
   }
 
-  /** Starts the node's nats-server inside its namespace. `ip netns exec` execs it: the child's pid is the server's. */
+  /** Starts the node's nats-server inside its namespace. nsenter execs it: the child's pid is the server's. */
   start(name: NodeName): void {
     const n = this.node(name);
     const out = createWriteStream(n.log, { flags: "a" });
-    const child = spawn("ip", ["netns", "exec", n.ns.name, this.bin, "-c", n.conf], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(...inNamespace(n.ns.name, this.bin, ["-c", n.conf]), { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     n.child = child;

@@ -151,7 +151,7 @@ export class FaultInjector {
       this.addRules(node, drop(peerAddr(node, other), ["in", "out"]), false);
       this.addRules(other, drop(peerAddr(other, node), ["in", "out"]), false);
     }
-    // one nft transaction per namespace (each `ip netns exec nft` took ~1 s on the loaded machine)
+    // one nft transaction per namespace (each `nft` run inside a namespace took ~1 s on the loaded machine)
     for (const n of NODE_NAMES) this.apply(n);
   }
 

@@ -14,6 +14,16 @@ const TABLE = PREFIX;
 
 export type Ns = Readonly<{ name: string; addr: string }>;
 
+/**
+ * `cmd args` run inside a namespace: `nsenter --net=/run/netns/<ns>` enters only its network
+ * namespace and execs the command (same pid). Not `ip netns exec` / `ip -n`, which also remount
+ * `/` and `/sys` and fail where `/` is no mount point ("mount --make-rslave /" failed: Invalid
+ * argument), e.g. in the chroot that ../shared/tools/fresh-machine runs CI's steps in.
+ */
+export function inNamespace(ns: string, cmd: string, args: readonly string[]): [string, string[]] {
+  return ["nsenter", [`--net=/run/netns/${ns}`, cmd, ...args]];
+}
+
 export function sh(cmd: string, args: readonly string[], input?: string): string {
   return execFileSync(cmd, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
 }
@@ -102,9 +112,9 @@ export function createNamespace(short: string, addr: string): Ns {
   sh("ip", ["netns", "add", name]);
   sh("ip", ["link", "add", name, "type", "veth", "peer", "name", "eth0", "netns", name]);
   sh("ip", ["link", "set", name, "master", BRIDGE, "up"]);
-  sh("ip", ["-n", name, "addr", "add", `${addr}/24`, "dev", "eth0"]);
-  sh("ip", ["-n", name, "link", "set", "eth0", "up"]);
-  sh("ip", ["-n", name, "link", "set", "lo", "up"]);
+  sh(...inNamespace(name, "ip", ["addr", "add", `${addr}/24`, "dev", "eth0"]));
+  sh(...inNamespace(name, "ip", ["link", "set", "eth0", "up"]));
+  sh(...inNamespace(name, "ip", ["link", "set", "lo", "up"]));
   setRules({ name, addr }, []);
   return { name, addr };
 }
@@ -123,7 +133,7 @@ export function setRules(ns: Ns, rules: readonly { chain: "input" | "output"; ru
     `}`,
     ...rules.map((r) => `add rule inet ${TABLE} ${r.chain} ${r.rule}`),
   ].join("\n");
-  sh("ip", ["netns", "exec", ns.name, "nft", "-f", "-"], script + "\n");
+  sh(...inNamespace(ns.name, "nft", ["-f", "-"]), script + "\n");
 }
 
 /** Tears down the namespaces (after their processes are gone) and the bridge; never throws. */

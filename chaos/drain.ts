@@ -5,6 +5,7 @@ import { counterSettled } from "./counter-settled.ts";
 import type { Processes } from "./processes.ts";
 import type { Profile } from "./profiles.ts";
 import { progress } from "./progress.ts";
+import { Buckets } from "../runtime/topology.ts";
 import { waitHealthy } from "./stream-health.ts";
 import { Actors, ORDERED_PARTITIONS } from "./workload-config.ts";
 
@@ -32,8 +33,11 @@ export async function drain({ dir, nc, stream, processes, profile, log }: DrainS
   const counted = await counterSettled(nc, Actors.Counter, ORDERED_PARTITIONS, drained.ok ? profile.drainMs : 10_000);
   log(`counter ${counted.ok ? "settled" : "not settled"}: ${JSON.stringify(counted.last)}`);
   await processes.stopAll(30_000);
-  // the last fault may have been a node kill: the store is read once it is whole again
+  // the last fault may have been a node kill: the store and the counter's state bucket (both read by
+  // the verdict) are read once they are whole again; a fresh-machine run's check timed out 3 times
+  // on streams still without quorum ("NO quorum, stalled" for ~40 s after the last fault)
   await waitHealthy(nc, stream, 60_000);
+  await waitHealthy(nc, `KV_${Buckets.state(Actors.Counter)}`, 60_000);
   await nc.close();
   return { drained: drained.ok, counted: counted.ok };
 }

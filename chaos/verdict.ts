@@ -76,9 +76,9 @@ export async function verdict(spec: VerdictSpec): Promise<boolean> {
       v = JSON.parse(checked.out.trim().split("\n").pop() ?? "") as Record<string, unknown>;
       break;
     } catch {
-      if (attempt === 3) throw new Error(`jetbus check printed no verdict (exit ${checked.code}): ${checked.err.slice(-2000)}`);
+      if (attempt === 6) throw new Error(`jetbus check printed no verdict (exit ${checked.code}): ${checked.err.slice(-2000)}`);
       log(`jetbus check gave no verdict (${checked.err.trim().split("\n")[0]}); again`);
-      await sleep(5000);
+      await sleep(10_000);
       checked = await runCheck(args);
     }
   }

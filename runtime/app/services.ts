@@ -4,8 +4,8 @@ import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
-import { readinessGate, serveObservability, type ObservabilityServer } from "../observability/mod.ts";
-import { consoleOn } from "./console.ts";
+import { readinessGate, type ObservabilityServer } from "../observability/mod.ts";
+import { serveHttpWithConsole } from "./console.ts";
 import type { ConsoleHandler } from "../console/mod.ts";
 
 export type ServiceSelection = Readonly<{
@@ -48,14 +48,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   };
   try {
     if (sel.http) {
-      ui = consoleOn(rt);
-      http = await serveObservability(
-        rt.metrics,
-        rt.health,
-        rt.config.observability.http_port,
-        rt.config.observability.http_host,
-        ui?.handle,
-      );
+      ({ http, ui } = await serveHttpWithConsole(rt));
     }
     if (sel.indexer ?? true) {
       indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });

@@ -6,9 +6,9 @@ import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
 import { Indexer } from "../../store/indexer.ts";
-import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
+import { readinessGate, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
-import { consoleOn } from "../../app/console.ts";
+import { serveHttpWithConsole } from "../../app/console.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { startTimerRelay, type TimerRelay } from "../../actor/state/mod.ts";
 
@@ -58,7 +58,7 @@ export function registerRouter(program: Command): void {
       const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
-      let ui: ReturnType<typeof consoleOn>;
+      let ui: Awaited<ReturnType<typeof serveHttpWithConsole>>["ui"];
       const ready = readinessGate(rt.health, "router");
       try {
         for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
@@ -68,14 +68,7 @@ export function registerRouter(program: Command): void {
         const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {
-          ui = consoleOn(rt);
-          http = await serveObservability(
-            rt.metrics,
-            rt.health,
-            rt.config.observability.http_port,
-            rt.config.observability.http_host,
-            ui?.handle,
-          );
+          ({ http, ui } = await serveHttpWithConsole(rt));
         }
         const line = {
           replicas: routers.map((r) => r.replicaId),

@@ -1,47 +1,12 @@
-import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { PublishError, TimeoutError } from "../errors.ts";
-import { ApiCode } from "../nats/errors.ts";
+import { PublishError } from "../errors.ts";
 import { connectionInbox } from "../nats/inbox.ts";
 import { unlessCutShort } from "../nats/cut-short.ts";
+import { ResendBudget, SweepVerdict, type InFlight, type SendGuard, type Waiting } from "./in-flight.ts";
+import { AnswerKind, readPublishAnswer } from "./publish-answer.ts";
 import type { BulkPublisherOptions, OutgoingMessage, PubAck } from "./types.ts";
 
-/** Runs right before a message goes out, first send and every resend; throwing refuses it (the publish fails with that error). */
-export type SendGuard = () => void;
-
-type InFlight = {
-  readonly msg: OutgoingMessage;
-  readonly guard: SendGuard | undefined;
-  readonly resolve: (ack: PubAck) => void;
-  readonly reject: (err: Error) => void;
-  /** When the message first went out: "not stored yet" answers are retried until firstSentAt + the whole budget. */
-  firstSentAt: number;
-  sentAt: number;
-  attempts: number;
-  /** Sends that went unanswered for a whole ack timeout; maxAttempts of them and the message fails. */
-  silent: number;
-  /** A "not yet" answer (no stream leader, id still in process): the sweep sends it again instead of a tight loop. */
-  parked: boolean;
-};
-
-type Waiting = {
-  readonly msg: OutgoingMessage;
-  readonly guard: SendGuard | undefined;
-  readonly resolve: (ack: PubAck) => void;
-  readonly reject: (err: Error) => void;
-};
-
-type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
-
-const decoder = new TextDecoder();
-/** JetStream API error codes that mean "try again": no leader, cluster not ready. */
-const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
-/**
- * JetStream err_codes that mean "not stored yet, ask again": 10158 (409) answers a resend whose first copy the stream
- * leader is still proposing (it may yet be stored; a later resend gets the duplicate ack with its sequence), 10167 a
- * full ingest queue that dropped the message. Refusing either would tell the caller an event failed that may be stored.
- */
-const NOT_YET_ERR_CODES: ReadonlySet<number> = new Set([ApiCode.DuplicateMessageInProcess, ApiCode.TooManyRequests]);
+export type { SendGuard } from "./in-flight.ts";
 
 /**
  * JetStream publishing without a request per message. The stock `js.publish()` pays for a
@@ -61,8 +26,7 @@ export class BulkPublisher {
   private waiting: Waiting[] = [];
   private head = 0;
   private readonly window: number;
-  private readonly ackTimeoutMs: number;
-  private readonly maxAttempts: number;
+  private readonly budget: ResendBudget;
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private counter = 0;
@@ -80,11 +44,10 @@ export class BulkPublisher {
     this.inbox = connectionInbox(nc);
     this.prefixLength = this.inbox.length + 1;
     this.window = opts.window ?? 1024;
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
-    this.maxAttempts = opts.maxAttempts ?? 10;
+    this.budget = new ResendBudget(opts.ackTimeoutMs ?? 5000, opts.maxAttempts ?? 10);
     this.coalesce = opts.coalesce ?? false;
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
-    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(this.ackTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(this.budget.ackTimeoutMs / 4)));
     this.sweeper.unref();
   }
 
@@ -207,42 +170,21 @@ export class BulkPublisher {
     const n = Number(msg.subject.slice(this.prefixLength));
     const entry = this.inFlight.get(n);
     if (!entry) return; // a late ack for a message a resend already settled
-    if (msg.headers?.code === 503 || (msg.data.length === 0 && msg.headers?.hasError)) {
-      // no responders: the stream has no leader right now; the sweep sends it again
-      entry.parked = true;
-      return;
-    }
-    let answer: ApiAnswer;
-    try {
-      answer = JSON.parse(decoder.decode(msg.data)) as ApiAnswer;
-    } catch (err) {
-      this.settle(n, entry, new PublishError(`unreadable publish ack for ${entry.msg.subject}`, { cause: err }));
-      return;
-    }
-    if (answer.error) {
-      const code = answer.error.code ?? 0;
-      const notYet = RETRYABLE_API_CODES.has(code) || NOT_YET_ERR_CODES.has(answer.error.err_code ?? 0);
-      if (notYet && !this.budgetSpent(entry, Date.now())) {
+    const answer = readPublishAnswer(msg, entry.msg.subject);
+    switch (answer.kind) {
+      case AnswerKind.Acked:
+        return this.settle(n, entry, answer.ack);
+      case AnswerKind.Refused:
+        return this.settle(n, entry, answer.error);
+      case AnswerKind.NotYet:
+        if (this.budget.spent(entry, Date.now())) return this.settle(n, entry, answer.refusal());
         entry.parked = true;
         return;
-      }
-      // the server's API error as the cause: callers classify it by err_code (runtime/nats/errors.ts)
-      const cause = new JetStreamApiError({
-        code,
-        err_code: answer.error.err_code ?? 0,
-        description: answer.error.description ?? "unknown error",
-      });
-      this.settle(
-        n,
-        entry,
-        new PublishError(
-          `publish to ${entry.msg.subject} refused: ${cause.message} (code ${code}${cause.code ? `, err_code ${cause.code}` : ""})`,
-          { cause, retryable: RETRYABLE_API_CODES.has(code) },
-        ),
-      );
-      return;
+      case AnswerKind.NoLeader:
+        // the sweep sends it again
+        entry.parked = true;
+        return;
     }
-    this.settle(n, entry, { stream: answer.stream ?? "", seq: answer.seq ?? 0, duplicate: answer.duplicate === true });
   }
 
   private settle(n: number, entry: InFlight, outcome: PubAck | Error): void {
@@ -265,37 +207,13 @@ export class BulkPublisher {
     }
   }
 
-  /**
-   * A message's budget is maxAttempts x ackTimeoutMs from its first send (defaults 10 x 5 s). Silent sends count
-   * against maxAttempts; "not yet" answers (parked) are resent every sweep until the same budget in time is spent, since they
-   * come back fast: counting them as attempts gave up after ~5 s of a leader election, which nats-server starts
-   * only after 4-9 s without the old leader's heartbeats (raft's election timeout).
-   */
-  private budgetSpent(entry: InFlight, now: number): boolean {
-    return now - entry.firstSentAt >= this.maxAttempts * this.ackTimeoutMs;
-  }
-
   private sweep(): void {
     if (this.inFlight.size === 0) return;
     const now = Date.now();
-    // parked messages wait a short while; silent ones the full ack timeout
-    const parkedDelay = Math.min(250, this.ackTimeoutMs);
     for (const [n, entry] of this.inFlight) {
-      const late = now - entry.sentAt >= (entry.parked ? parkedDelay : this.ackTimeoutMs);
-      if (!late) continue;
-      if (!entry.parked) entry.silent++;
-      const spent = entry.parked ? this.budgetSpent(entry, now) : entry.silent >= this.maxAttempts;
-      if (spent) {
-        const waited = now - entry.firstSentAt;
-        const budget = `${this.maxAttempts} x ${this.ackTimeoutMs} ms`;
-        this.settle(
-          n,
-          entry,
-          new TimeoutError(`no ack for ${entry.msg.subject}: ${entry.attempts} sends in ${waited} ms (budget ${budget})`),
-        );
-      } else if (!this.nc.isClosed()) {
-        this.transmit(n, entry);
-      }
+      const verdict = this.budget.verdict(entry, now);
+      if (verdict === SweepVerdict.GiveUp) this.settle(n, entry, this.budget.timedOut(entry, now));
+      else if (verdict === SweepVerdict.Resend && !this.nc.isClosed()) this.transmit(n, entry);
     }
   }
 }

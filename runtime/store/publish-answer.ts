@@ -1,0 +1,64 @@
+import { JetStreamApiError } from "@nats-io/jetstream";
+import type { Msg } from "@nats-io/transport-node";
+import { PublishError } from "../errors.ts";
+import { ApiCode } from "../nats/errors.ts";
+import type { PubAck } from "./types.ts";
+
+/** What a stream's answer to one publish means for that message. */
+export const AnswerKind = {
+  /** Stored (or a duplicate of what is stored): the PubAck. */
+  Acked: "acked",
+  /** No responders: the stream has no leader right now; send it again, however long that takes. */
+  NoLeader: "no-leader",
+  /** Not stored yet, ask again while the budget lasts; past it, `refusal()` is the outcome. */
+  NotYet: "not-yet",
+  /** The server refused it, or the answer cannot be read: `error` is the outcome. */
+  Refused: "refused",
+} as const;
+
+export type PublishAnswer =
+  | Readonly<{ kind: typeof AnswerKind.Acked; ack: PubAck }>
+  | Readonly<{ kind: typeof AnswerKind.NoLeader }>
+  | Readonly<{ kind: typeof AnswerKind.NotYet; refusal: () => PublishError }>
+  | Readonly<{ kind: typeof AnswerKind.Refused; error: PublishError }>;
+
+type ApiAnswer = { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
+type ApiError = NonNullable<ApiAnswer["error"]>;
+
+const decoder = new TextDecoder();
+/** JetStream API error codes that mean "try again": no leader, cluster not ready. */
+const RETRYABLE_API_CODES: ReadonlySet<number> = new Set([503]);
+/**
+ * JetStream err_codes that mean "not stored yet, ask again": 10158 (409) answers a resend whose first copy the stream
+ * leader is still proposing (it may yet be stored; a later resend gets the duplicate ack with its sequence), 10167 a
+ * full ingest queue that dropped the message. Refusing either would tell the caller an event failed that may be stored.
+ */
+const NOT_YET_ERR_CODES: ReadonlySet<number> = new Set([ApiCode.DuplicateMessageInProcess, ApiCode.TooManyRequests]);
+
+/** Reads the reply to a publish to `subject`: its PubAck, or why not. */
+export function readPublishAnswer(msg: Msg, subject: string): PublishAnswer {
+  if (msg.headers?.code === 503 || (msg.data.length === 0 && msg.headers?.hasError)) return { kind: AnswerKind.NoLeader };
+  let answer: ApiAnswer;
+  try {
+    answer = JSON.parse(decoder.decode(msg.data)) as ApiAnswer;
+  } catch (err) {
+    return { kind: AnswerKind.Refused, error: new PublishError(`unreadable publish ack for ${subject}`, { cause: err }) };
+  }
+  if (!answer.error)
+    return { kind: AnswerKind.Acked, ack: { stream: answer.stream ?? "", seq: answer.seq ?? 0, duplicate: answer.duplicate === true } };
+  const error = answer.error;
+  const notYet = RETRYABLE_API_CODES.has(error.code ?? 0) || NOT_YET_ERR_CODES.has(error.err_code ?? 0);
+  // built only when it is the outcome: a full ingest queue answers "not yet" to every message for a while
+  if (notYet) return { kind: AnswerKind.NotYet, refusal: () => refusal(subject, error) };
+  return { kind: AnswerKind.Refused, error: refusal(subject, error) };
+}
+
+function refusal(subject: string, error: ApiError): PublishError {
+  const code = error.code ?? 0;
+  // the server's API error as the cause: callers classify it by err_code (runtime/nats/errors.ts)
+  const cause = new JetStreamApiError({ code, err_code: error.err_code ?? 0, description: error.description ?? "unknown error" });
+  return new PublishError(`publish to ${subject} refused: ${cause.message} (code ${code}${cause.code ? `, err_code ${cause.code}` : ""})`, {
+    cause,
+    retryable: RETRYABLE_API_CODES.has(code),
+  });
+}

@@ -3,25 +3,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { retryTransient } from "../nats/connect.ts";
-import { unlessCutShort } from "../nats/cut-short.ts";
-import { isTransient } from "../nats/errors.ts";
 import { BulkPublisher } from "../store/bulk.ts";
 import { EventSchemas } from "../store/schemas.ts";
-import { ensureStore } from "../store/stream.ts";
 import { Consumers } from "../topology.ts";
 import type { ChainedPublisher } from "./chain.ts";
-import { ConfigStore, type StoredConfig } from "./config-store.ts";
+import type { StoredConfig } from "./config-store.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { deliverEvent, Lane, type DeliveryDeps } from "./deliver.ts";
-import { ensureDirectConsumers, isDirect } from "../actor/direct.ts";
-import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
+import { ensureDirectDurables, followDirectDurables } from "./direct-durables.ts";
 import { RoutingLane } from "./lane.ts";
-import { ensureOrderedLaneConsumer, ensureRouterConsumer, orderedLaneExists } from "./lane-consumers.ts";
-import { OrderedLane } from "./ordered-lane.ts";
-import { compileRuleSet } from "./plan.ts";
-import { Heartbeat, newReplicaId, openPresenceBucket, presenceKey, Tally } from "../presence/mod.ts";
-import type { RuleSet } from "./types.ts";
+import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
+import { LiveRules } from "./live-rules.ts";
+import { routerHeartbeat } from "./router-presence.ts";
+import { ensureRouterTopology } from "./router-startup.ts";
+import { newReplicaId, Tally, type Heartbeat } from "../presence/mod.ts";
 
 export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; logger: Logger; metrics: Metrics }>;
 
@@ -44,14 +39,6 @@ export type RouterHandle = Readonly<{
   /** See Router.stop. */
   stop(cutShort?: Promise<unknown>): Promise<void>;
 }>;
-
-const ROUTER_NAME = "jetbus-router";
-/** How long start-up keeps asking a busy or electing server to create the streams, durables and buckets. */
-const STARTUP_RETRY = { timeoutMs: 60_000 } as const;
-
-function hasOrderedActor(config: Pick<JetbusConfig, "actors">): boolean {
-  return config.actors.some((a) => a.ordered !== undefined);
-}
 
 /**
  * One router replica, routing through two lanes on the event stream.
@@ -82,14 +69,10 @@ function hasOrderedActor(config: Pick<JetbusConfig, "actors">): boolean {
  */
 export class Router {
   readonly replicaId: string;
-  private rules!: RuleSet;
+  private live!: LiveRules;
   private publisher!: BulkPublisher;
   private competing?: RoutingLane;
-  private orderedLane?: OrderedLane;
-  /** Set once this replica knows the ordered durable exists; from then on the competing lane leaves ordered copies to it. */
-  private orderedLaneReady = false;
-  private orderedLaneStarting?: Promise<void>;
-  private watcher?: { stop(): void };
+  private ordered?: LazyOrderedLane;
   private presence?: Heartbeat;
   /** Copies per rule and actor, reported in the heartbeat for the console's flow rates. */
   private readonly tally = new Tally();
@@ -98,6 +81,7 @@ export class Router {
   private readonly schemas = new EventSchemas();
   private stopping = false;
   private stopLag?: () => void;
+  private delivery?: DeliveryDeps;
 
   constructor(
     private readonly deps: RouterDeps,
@@ -108,68 +92,52 @@ export class Router {
   }
 
   get revision(): number {
-    return this.rules?.revision ?? 0;
+    return this.live?.current.revision ?? 0;
   }
 
   get holdsOrderedLane(): boolean {
-    return this.orderedLane?.holding ?? false;
+    return this.ordered?.holding ?? false;
   }
 
   private get inFlight(): number {
-    return (this.competing?.inFlight ?? 0) + (this.orderedLane?.inFlight ?? 0);
+    return (this.competing?.inFlight ?? 0) + (this.ordered?.inFlight ?? 0);
   }
 
   async start(): Promise<void> {
     const { nc, config, logger } = this.deps;
     const stream = config.store.stream;
     const jsm = await jetstreamManager(nc);
-    // all idempotent: a request that times out while a busy server creates streams is asked again
-    await retryTransient(async () => {
-      // a router creates a missing store whole (events and their index): `get` and `trace` need both
-      await ensureStore(jsm, config.store);
-      await ensureInbox(jsm, config);
-      await ensureRouterStreams(jsm, config);
-      await ensureRouterConsumer(jsm, stream, this.opts.ackWaitMs);
-    }, STARTUP_RETRY);
+    await ensureRouterTopology(jsm, config, this.opts.ackWaitMs);
 
-    const store = await ConfigStore.open(nc, { replicas: config.store.replicas });
-    const initial = await this.initialConfig(store);
+    this.live = await LiveRules.load(nc, config, logger);
+    const initial = this.live.initial.config;
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
-    this.use(initial);
-    if (initial.config.actors.some(isDirect))
-      await retryTransient(() => ensureDirectConsumers(jsm, stream, initial.config, { update: true }), STARTUP_RETRY);
-    if (hasOrderedActor(initial.config) || (await retryTransient(() => orderedLaneExists(jsm, stream), STARTUP_RETRY)))
-      await this.startOrderedLane();
-    this.watcher = await retryTransient(
-      () =>
-        store.watch(
-          (c) => {
-            if (c.revision > this.rules.revision) this.use(c);
-          },
-          (revision, err) =>
-            logger.error({ revision, err: (err as Error).message }, "stored config revision is invalid; keeping the current rules"),
-        ),
-      STARTUP_RETRY,
+    this.ordered = new LazyOrderedLane(
+      {
+        nc,
+        stream,
+        logger,
+        replicaId: this.replicaId,
+        publisher: this.publisher,
+        ackWaitMs: this.opts.ackWaitMs,
+        stopping: () => this.stopping,
+      },
+      (m, chains) => this.deliver(m, Lane.Ordered, chains),
     );
+    await ensureDirectDurables(jsm, stream, initial);
+    await this.ordered.startIfNeeded(jsm, initial);
+    await this.live.follow((stored, from) => this.switched(stored, from));
 
-    this.presence = new Heartbeat(
-      () => openPresenceBucket(nc, config.store.replicas),
-      presenceKey("router", ROUTER_NAME, this.replicaId),
-      () => ({
-        role: "router",
-        name: ROUTER_NAME,
-        replica: this.replicaId,
-        inFlight: this.inFlight,
-        configRevision: this.revision,
-        orderedLane: this.holdsOrderedLane,
-        counts: this.tally.snapshot(),
-      }),
-      logger,
-      this.opts.heartbeatMs,
-    );
+    const presence = { nc, replicas: config.store.replicas, replicaId: this.replicaId, logger, everyMs: this.opts.heartbeatMs };
+    this.presence = routerHeartbeat(presence, () => ({
+      inFlight: this.inFlight,
+      configRevision: this.revision,
+      orderedLane: this.holdsOrderedLane,
+      counts: this.tally.snapshot(),
+    }));
     await this.presence.start();
 
-    this.competing = new RoutingLane(nc, (m) => this.deliver(m, this.rules, Lane.Competing), logger, {
+    this.competing = new RoutingLane(nc, (m) => this.deliver(m, Lane.Competing), logger, {
       stream,
       durable: Consumers.router,
       maxInFlight: this.maxInFlight,
@@ -183,28 +151,12 @@ export class Router {
       {
         replica: this.replicaId,
         revision: this.revision,
-        rules: this.rules.rules.length,
-        mode: this.rules.mode,
-        orderedLane: this.orderedLaneReady,
+        rules: this.live.current.rules.length,
+        mode: this.live.current.mode,
+        orderedLane: this.ordered.ready,
       },
       "router started",
     );
-  }
-
-  /** The stored config, seeded from the file on first start; the file's own if what is stored does not validate. */
-  private async initialConfig(store: ConfigStore): Promise<StoredConfig> {
-    const { config, logger } = this.deps;
-    try {
-      return await retryTransient(async () => (await store.current()) ?? (await store.seed(config)), STARTUP_RETRY);
-    } catch (err) {
-      if (isTransient(err)) throw err;
-      // a stored revision that does not validate (written by hand or an older jetbus): run the file's rules
-      logger.error(
-        { err: (err as Error).message },
-        "stored config is invalid; routing with the file config (revision 0) until a valid revision is applied",
-      );
-      return { revision: 0, at: new Date(), config };
-    }
   }
 
   /**
@@ -216,84 +168,39 @@ export class Router {
     if (this.stopping) return;
     this.stopping = true;
     this.stopLag?.();
-    this.watcher?.stop();
-    await unlessCutShort(this.orderedLaneStarting?.catch(() => undefined) ?? Promise.resolve(), cutShort);
-    const left = await Promise.all([this.competing?.stop(cutShort), this.orderedLane?.stop(cutShort)]);
+    this.live?.stop();
+    await this.ordered?.started(cutShort);
+    const left = await Promise.all([this.competing?.stop(cutShort), this.ordered?.stop(cutShort)]);
     await this.publisher?.close(cutShort);
     await this.presence?.stop(cutShort);
     const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
     this.deps.logger.info({ replica: this.replicaId, ...(unacked > 0 ? { unacked } : {}) }, "router stopped");
   }
 
-  /** Swaps the whole compiled rule set: the next event taken uses it, events in flight keep theirs. */
-  private use(stored: StoredConfig): void {
-    const next = compileRuleSet(stored.config, stored.revision);
-    const from = this.rules?.revision;
-    this.rules = next;
-    if (from !== undefined) {
-      this.deps.logger.info({ replica: this.replicaId, from, to: next.revision }, "router switched config revision");
-      this.updateDirectConsumers(stored);
-    }
-    if (from !== undefined && !this.orderedLaneReady && hasOrderedActor(stored.config)) {
-      // the first ordered actor, added live: until the lane is there, events with ordered copies are given back
-      this.startOrderedLaneInBackground();
-    }
+  /** A live revision is routed with from now on: direct actors' durables follow it, the first ordered actor gets its lane. */
+  private switched(stored: StoredConfig, from: number): void {
+    const { nc, config, logger } = this.deps;
+    logger.info({ replica: this.replicaId, from, to: stored.revision }, "router switched config revision");
+    followDirectDurables(nc, config.store.stream, logger, stored);
+    this.ordered?.follow(stored.config);
     void this.presence?.beat();
   }
 
-  /** A live revision changes the types a direct actor's rules name: its store durable's filter_subjects follow. */
-  private updateDirectConsumers(stored: StoredConfig): void {
-    if (!stored.config.actors.some(isDirect)) return;
-    const { nc, config, logger } = this.deps;
-    void (async () => {
-      const jsm = await jetstreamManager(nc);
-      await retryTransient(() => ensureDirectConsumers(jsm, config.store.stream, stored.config, { update: true }), STARTUP_RETRY);
-      logger.info({ revision: stored.revision }, "direct actors' store durables follow the config revision");
-    })().catch((err) =>
-      logger.error({ revision: stored.revision, err: (err as Error).message }, "direct actors' store durables could not be updated"),
-    );
-  }
-
-  private startOrderedLaneInBackground(): void {
-    this.startOrderedLane().catch((err) =>
-      this.deps.logger.error({ err: (err as Error).message }, "ordered lane could not be created; events with ordered copies wait for it"),
-    );
-  }
-
-  /** Creates (or pins) the ordered durable if needed, then pulls it in its priority group (once per replica). */
-  private startOrderedLane(): Promise<void> {
-    this.orderedLaneStarting ??= (async () => {
-      const { nc, config, logger } = this.deps;
-      const jsm = await jetstreamManager(nc);
-      await retryTransient(() => ensureOrderedLaneConsumer(jsm, config.store.stream, this.opts.ackWaitMs), STARTUP_RETRY);
-      this.orderedLaneReady = true;
-      if (this.stopping) return;
-      this.orderedLane = new OrderedLane(
-        { nc, stream: config.store.stream, logger, replicaId: this.replicaId, publisher: this.publisher },
-        (m, chains) => this.deliver(m, this.rules, Lane.Ordered, chains),
-      );
-      await this.orderedLane.start();
-    })();
-    this.orderedLaneStarting.catch(() => {
-      this.orderedLaneStarting = undefined;
-    });
-    return this.orderedLaneStarting;
-  }
-
-  /** Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked. */
-  private deliver(m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
+  /**
+   * Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked.
+   * The event is routed with the rule set current when its lane takes it.
+   */
+  private deliver(m: StoredEventMsg, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
     this.delivery ??= {
       publisher: () => this.publisher,
       schemas: () => this.schemas,
       metrics: this.deps.metrics,
       tally: () => this.tally,
-      orderedLaneReady: () => this.orderedLaneReady,
-      orderedLaneNeeded: () => this.startOrderedLaneInBackground(),
+      orderedLaneReady: () => this.ordered?.ready ?? false,
+      orderedLaneNeeded: () => this.ordered?.startInBackground(),
     };
-    return deliverEvent(this.delivery, m, rules, lane, chains);
+    return deliverEvent(this.delivery, m, this.live.current, lane, chains);
   }
-
-  private delivery?: DeliveryDeps;
 }
 
 /** Starts one router replica (used by `jetbus router` and `jetbus up`). */

@@ -3,6 +3,7 @@
  * Nats-Msg-Id, a window of outstanding PubAcks), helper processes, and waiting on a work queue.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInbox, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -52,11 +53,47 @@ export function rawLoad(
   });
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere or once it is gone. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // fields after "(comm) ": state is [0], utime [11], stime [12], in clock ticks (100 per second on Linux)
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU each process spent on a pass, in microseconds per event: read once everything is ready
+ * (start-up excluded) and again when the pass is done. On two cores a pipeline cannot beat the
+ * sum of these, so it shows which process a change has to make cheaper.
+ */
+export class CpuMeter {
+  private readonly start = new Map<string, number | undefined>();
+  constructor(private readonly pids: Readonly<Record<string, number | undefined>>) {
+    for (const [name, pid] of Object.entries(pids)) this.start.set(name, cpuSeconds(pid));
+  }
+  report(events: number): string {
+    const parts = Object.entries(this.pids).map(([name, pid]) => {
+      const a = this.start.get(name);
+      const b = cpuSeconds(pid);
+      return `${name} ${a === undefined || b === undefined ? "?" : Math.round(((b - a) * 1e6) / events)}`;
+    });
+    return `cpu us/event: ${parts.join(", ")}`;
+  }
+}
+
 export type Helper = Readonly<{ child: ChildProcess; output(): string; stop(): Promise<void> }>;
 
-/** A helper process (node + tsx) started in the repo, ready once its output matches `ready`. */
+/**
+ * A helper process (node + tsx) started in the repo, ready once its output matches `ready`.
+ * JETBUS_BENCH_NODE_ARGS adds node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the helpers).
+ */
 export async function startHelper(args: readonly string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Helper> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+  const nodeArgs = process.env.JETBUS_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", ...args], {
     cwd: root,
     env: { ...process.env, JETBUS_LOG_JSON: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],

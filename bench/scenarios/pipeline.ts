@@ -7,9 +7,9 @@ import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nat
 import { NatsCluster, NatsServer } from "../../runtime/nats/server.ts";
 import { Consumers, Streams } from "../../runtime/topology.ts";
 import type { Comparison, Scenario } from "../harness.ts";
-import { consumed, drained, rawLoad, startHelper, type Helper } from "../pipeline-support.ts";
+import { consumed, CpuMeter, drained, rawLoad, startHelper, type Helper } from "../pipeline-support.ts";
 
-type Servers = { urls: string[]; replicas: 1 | 3 };
+type Servers = { urls: string[]; replicas: 1 | 3; pids: (number | undefined)[] };
 type Variant = Readonly<{ label: string; markers: boolean; indexer: boolean; direct?: boolean }>;
 
 /** Raw two hops: publisher -> RAWEV -> relay process (consume, js.publish with msgID, ack after PubAck) -> RAWQ -> sink process (consume + ack). */
@@ -27,9 +27,12 @@ async function rawPass(s: Servers, nc: NatsConnection, n: number): Promise<numbe
   try {
     helpers.push(await startHelper(["bench/processes/raw-hop.ts", url, "relay"], /hop running/));
     helpers.push(await startHelper(["bench/processes/raw-hop.ts", url, "sink"], /hop running/));
+    const cpu = meter(s, helpers, ["relay", "sink"]);
     const done = drained(jsm, "RAWQ", n);
     const { started } = await rawLoad(nc, "rawev.BenchHappened", n, "raw");
-    return n / (((await done) - started) / 1000);
+    const rate = n / (((await done) - started) / 1000);
+    process.stderr.write(`raw two hops: ${cpu.report(n)}\n`);
+    return rate;
   } finally {
     for (const h of helpers) await h.stop();
   }
@@ -57,13 +60,24 @@ async function jetbusPass(s: Servers, nc: NatsConnection, n: number, v: Variant)
     );
     helpers.push(await startHelper(["bin/jetbus.js", "actor", "sink", "--config", config, "--servers", url, "--no-http"], /actor running/));
     const jsm = await jetstreamManager(nc);
+    const cpu = meter(s, helpers, ["router", "actor"]);
     const done = v.direct ? consumed(jsm, Streams.Events, Consumers.direct("sink"), n) : drained(jsm, Streams.Inbox, n);
     const { started } = await rawLoad(nc, "events.BenchHappened", n, "jb");
-    return n / (((await done) - started) / 1000);
+    const rate = n / (((await done) - started) / 1000);
+    process.stderr.write(`${v.label}: ${cpu.report(n)}\n`);
+    return rate;
   } finally {
     for (const h of helpers) await h.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU of the pass's helpers, this bench process (the loader) and the server(s). */
+function meter(s: Servers, helpers: readonly Helper[], names: readonly string[]): CpuMeter {
+  const pids: Record<string, number | undefined> = { loader: process.pid };
+  helpers.forEach((h, i) => (pids[names[i]!] = h.child.pid));
+  s.pids.forEach((pid, i) => (pids[s.pids.length === 1 ? "nats-server" : `node${i + 1}`] = pid));
+  return new CpuMeter(pids);
 }
 
 /** Waits until a new cluster can place a 3-replica stream (its peers are known to the meta leader). */
@@ -86,11 +100,12 @@ async function placeable(nc: NatsConnection): Promise<void> {
 async function fresh(replicas: 1 | 3, fn: (s: Servers, nc: NatsConnection) => Promise<number>): Promise<number> {
   const server = replicas === 1 ? await NatsServer.start() : await NatsCluster.start(3);
   const urls = "urls" in server ? server.urls : [server.url];
+  const pids = "nodes" in server ? server.nodes.map((node) => node.pid) : [server.pid];
   const nc = await connectNats({ servers: urls });
   try {
     await waitForJetStream(nc, 60_000);
     if (replicas === 3) await placeable(nc);
-    return await fn({ urls, replicas }, nc);
+    return await fn({ urls, replicas, pids }, nc);
   } finally {
     await nc.close();
     await server.stop();
@@ -101,6 +116,8 @@ const VARIANTS: readonly Variant[] = [
   { label: "defaults (markers + indexer)", markers: true, indexer: true },
   { label: "markers + indexer off", markers: false, indexer: false },
   { label: "direct delivery, defaults", markers: true, indexer: true, direct: true },
+  { label: "markers only", markers: true, indexer: false },
+  { label: "indexer only", markers: false, indexer: true },
 ];
 
 /**
@@ -110,7 +127,7 @@ const VARIANTS: readonly Variant[] = [
  * raw client's two durable hops as processes. Raw runs before and after the jetbus passes and
  * the mean is the reference, so a change in the machine's load during the run shows.
  *
- * Usage: pipeline [N=50000] [r1|r3]
+ * Usage: pipeline [N=50000] [r1|r3] [VARIANT]   (VARIANT: the index of one jetbus variant, run alone without raw)
  */
 const scenario: Scenario = {
   name: "pipeline",
@@ -118,6 +135,14 @@ const scenario: Scenario = {
   async run(args) {
     const n = Number(args[0] ?? 50_000);
     const replicas = args[1] === "r3" ? 3 : 1;
+    if (args[2] !== undefined) {
+      const v = VARIANTS[Number(args[2])];
+      if (!v) throw new Error(`no variant ${args[2]}: 0-${VARIANTS.length - 1}`);
+      // a quick look at one variant while working on it: no raw reference, so no ratio
+      const rate = await fresh(replicas, (s, nc) => jetbusPass(s, nc, n, v));
+      process.stderr.write(`R${replicas} ${n} events, ${v.label}, alone: ${Math.round(rate)} ev/s\n`);
+      return [];
+    }
     const raws = [await fresh(replicas, (s, nc) => rawPass(s, nc, n))];
     const jb: number[] = [];
     for (const v of VARIANTS) jb.push(await fresh(replicas, (s, nc) => jetbusPass(s, nc, n, v)));

@@ -4,7 +4,6 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { createContext, type ContextDeps } from "./context.ts";
 import { publishDeadLetter } from "./dead-letter.ts";
-import type { ProcessedMarkers } from "./idempotency.ts";
 import { backoffDelayMs } from "./retry.ts";
 import type { HandlerFn } from "./types.ts";
 import {
@@ -20,6 +19,7 @@ import {
   storeAdmission,
   timeout,
   tracing,
+  type MarkerStore,
   type Outcome,
   type Policy,
   type SchemaCheck,
@@ -36,7 +36,8 @@ export type PipelineDeps = Readonly<{
   metrics: Metrics;
   js: JetStreamClient;
   ctx: ContextDeps;
-  markers?: ProcessedMarkers;
+  /** The actor's processed markers (ProcessedMarkers) when idempotency is on. */
+  markers?: MarkerStore;
   /** A direct actor's event schemas: its deliveries from the store are checked as the router checks them (storeAdmission). */
   schemas?: SchemaCheck;
 }>;
@@ -47,6 +48,10 @@ const HANDLED: Outcome = { kind: "ack", result: "handled" };
  * An actor's handling of one delivery, as policies around the handler, outermost first:
  * metrics, delivery ledger, dead letter, failure log, (a direct actor's store admission), decode, idempotency, retry, tracing, then
  * the handler wrapped in its own middleware (timeout). Built once per worker.
+ *
+ * The worker's concurrency slot is the handler's: it is given back (Handling.freeSlot) as the
+ * handler returns or throws, so the marker write and the ack after it (a round trip to the
+ * server each) do not keep the next delivery waiting.
  */
 export function buildPipeline(d: PipelineDeps): Step {
   const s = d.settings;
@@ -59,6 +64,7 @@ export function buildPipeline(d: PipelineDeps): Step {
       await handler(event, createContext(event, h.msg, d.ctx));
     } finally {
       h.handlerMs = performance.now() - t0;
+      h.freeSlot?.();
     }
     return HANDLED;
   };

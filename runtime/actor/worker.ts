@@ -42,6 +42,19 @@ export type ActorWorkerOptions = Readonly<{
   storeStream?: string;
 }>;
 
+/**
+ * Messages one pull asks for: four deliveries per concurrency slot (64 with the default 16), so
+ * a worker pulls again after ~48 handlings rather than after ~12. Each pull is a request the
+ * server handles; in the pipeline bench (nats-server 2.15.1, noop actor, markers and indexer
+ * off) pulls of 16 cost the server 87 us and the actor 52 us of CPU per event, pulls of 64 66 us
+ * and 43 us. What a worker holds beyond its slots waits with its ack deadline renewed, and is
+ * at most 4x concurrency: other replicas still get the rest. An ordered partition admits one
+ * message at a time, so a bigger pull buffer there would only sit idle.
+ */
+export function pullBatchOf(s: Pick<ActorSettings, "ordered" | "concurrency" | "max_ack_pending">): number {
+  return s.ordered ? 1 : Math.max(1, Math.min(4 * s.concurrency, s.max_ack_pending));
+}
+
 let workerCount = 0;
 const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, "_");
 
@@ -121,13 +134,12 @@ export class ActorWorker {
       // one hop: the actor's own durable on the store, besides its inbox (replays, copies from before it was direct)
       alsoFrom: isDirect(s) ? [{ stream: this.o.storeStream ?? Streams.Events, durable: Consumers.direct(s.name) }] : undefined,
       concurrency: s.concurrency,
-      // an ordered partition admits one message at a time, so a bigger pull buffer would only sit idle
-      pullBatch: s.ordered ? 1 : Math.max(1, Math.min(s.concurrency, s.max_ack_pending)),
+      pullBatch: pullBatchOf(s),
       expiresMs: this.o.expiresMs,
       ackWaitMs: this.ackWaitMs,
       logger: this.log,
       prepare: (msg) => this.prepare(msg),
-      handle: (msg, early, waitedMs) => this.handle(msg, early, waitedMs),
+      handle: (msg, early, waitedMs, freeSlot) => this.handle(msg, early, waitedMs, freeSlot),
     });
     await this.runner.start();
     this.log.info({ consumers: durables.length, concurrency: s.concurrency, delivery: s.delivery }, "actor worker started");
@@ -141,8 +153,9 @@ export class ActorWorker {
     return h;
   }
 
-  private async handle(msg: JsMsg, early: Handling | undefined, waitedMs: number): Promise<void> {
+  private async handle(msg: JsMsg, early: Handling | undefined, waitedMs: number, freeSlot: () => void): Promise<void> {
     const h = early ?? { msg, attempt: msg.info.deliveryCount };
+    h.freeSlot = freeSlot;
     // a wait past half of ack_wait relied on renewals; if one was lost (a consumer leader change)
     // another replica may have handled the event meanwhile: ask again, and ask the leader
     if (waitedMs > this.ackWaitMs / 2 && h.markerKey !== undefined) {

@@ -35,8 +35,12 @@ export type RunnerOptions<P> = Readonly<{
   logger: Logger;
   /** Work to start for a delivery that has to wait for a slot (a marker read), handed to `handle` later. */
   prepare?: (msg: JsMsg) => P;
-  /** Handles one delivery and settles it through ack/nak/term; should not reject (a rejection is logged, the message comes back). */
-  handle: (msg: JsMsg, prepared: P | undefined, waitedMs: number) => Promise<void>;
+  /**
+   * Handles one delivery and settles it through ack/nak/term; should not reject (a rejection is
+   * logged, the message comes back). `freeSlot` gives the delivery's slot back before it settles,
+   * for work after the part the slot limits (an actor's marker write and ack after its handler).
+   */
+  handle: (msg: JsMsg, prepared: P | undefined, waitedMs: number, freeSlot: () => void) => Promise<void>;
   /**
    * Hand the deliveries taken in one turn of the event loop to `handle` together in the next
    * macrotask. The client flushes its socket once per microtask checkpoint and the iterator yields
@@ -72,7 +76,7 @@ export class ConsumerRunner<P = undefined> {
     if (o.ackWaitMs !== undefined) this.keepalive = new AckKeepalive(o.ackWaitMs);
   }
 
-  /** Deliveries taken and not yet settled. */
+  /** Deliveries taken and not yet settled (those that gave their slot back early included). */
   get inFlight(): number {
     return this.running;
   }
@@ -162,13 +166,20 @@ export class ConsumerRunner<P = undefined> {
   }
 
   private async run(msg: JsMsg, prepared: P | undefined, waitedMs: number): Promise<void> {
+    let holdsSlot = true;
+    const freeSlot = (): void => {
+      if (!holdsSlot) return;
+      holdsSlot = false;
+      this.slots.release();
+    };
     try {
-      await this.o.handle(msg, prepared, waitedMs);
+      await this.o.handle(msg, prepared, waitedMs, freeSlot);
     } catch (err) {
       this.o.logger.error({ err, seq: msg.seq }, "delivery failed unexpectedly; it will be redelivered");
     } finally {
+      // the deadline keeps moving until the delivery is settled, slot or not; stop waits for it too
       this.keepalive?.release(msg);
-      this.slots.release();
+      freeSlot();
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }

@@ -59,6 +59,66 @@ test("at most `concurrency` deliveries run at once; those waiting are prepared f
   });
 });
 
+test("freeSlot: a delivery that gives its slot back lets the next one run before it settles; stop still waits for it", async () => {
+  await withStream(3, async (env) => {
+    const started: number[] = [];
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => (settle = r));
+    const runner: ConsumerRunner = new ConsumerRunner({
+      nc: env.nc,
+      stream: "RUN",
+      durables: ["w"],
+      concurrency: 1,
+      pullBatch: 3,
+      ackWaitMs: 60_000,
+      logger,
+      handle: async (m: JsMsg, _p, _w, freeSlot) => {
+        started.push(m.seq);
+        freeSlot();
+        freeSlot(); // a second call must not free a slot it no longer holds
+        await settled; // what follows the slot's part (an actor's marker write) is still in flight
+        runner.ack(m);
+      },
+    });
+    await runner.start();
+    await waitFor(() => started.length === 3, "all three started with one slot, none settled");
+    assert.is(runner.inFlight, 3, "unsettled deliveries still count as in flight");
+    const stopping = runner.stop(10_000);
+    settle();
+    assert.equal(await stopping, { finished: true, abandoned: 0 });
+    const jsm = await jetstreamManager(env.nc);
+    await waitFor(async () => (await jsm.consumers.info("RUN", "w")).ack_floor.stream_seq === 3, "all three acked");
+  });
+});
+
+test("freeSlot called twice frees one slot: the limit holds", async () => {
+  await withStream(6, async (env) => {
+    let running = 0;
+    let peak = 0;
+    const runner: ConsumerRunner = new ConsumerRunner({
+      nc: env.nc,
+      stream: "RUN",
+      durables: ["w"],
+      concurrency: 2,
+      pullBatch: 6,
+      logger,
+      handle: async (m: JsMsg, _p, _w, freeSlot) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        freeSlot();
+        freeSlot();
+        runner.ack(m);
+      },
+    });
+    await runner.start();
+    const jsm = await jetstreamManager(env.nc);
+    await waitFor(async () => (await jsm.consumers.info("RUN", "w")).ack_floor.stream_seq === 6, "all six acked");
+    assert.is(peak, 2);
+    await runner.stop(1000);
+  });
+});
+
 test("stop: a delivery still running when the grace period ends is abandoned (onAbandon runs), one that finishes in time is acked", async () => {
   await withStream(2, async (env) => {
     let release!: () => void;

@@ -26,6 +26,11 @@ export type Handling = {
   askLeader?: boolean;
   /** Time spent in the handler, when it ran (ms). */
   handlerMs?: number;
+  /**
+   * Gives the worker's concurrency slot back: called as the handler returns or throws, so the
+   * processed-marker write and the ack that follow do not hold a slot (idempotent).
+   */
+  freeSlot?: () => void;
 };
 
 /**

@@ -55,6 +55,9 @@ export const Subjects = {
   /** `timers.fire.<actor>.<token>`: what a timer's schedule publishes when it fires; the relay moves it into the store. */
   timerFire: (actor: string, timerToken: string) => `timers.fire.${actor}.${timerToken}`,
   timerFireAll: "timers.fire.>",
+  /** `timers.cancel.<actor>.<token>`: an actor's request to cancel its timer; the relay (router user) removes it. */
+  timerCancel: (actor: string, timerToken: string) => `timers.cancel.${actor}.${timerToken}`,
+  timerCancelAll: "timers.cancel.>",
 } as const;
 
 export const Consumers = {

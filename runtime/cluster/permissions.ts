@@ -95,15 +95,16 @@ function stateUse(actor: string): string[] {
 }
 
 /**
- * `ctx.schedule`: schedules go only to `timers.at.<actor>.>`. Cancelling purges by a filter carried in the
- * request body, so STREAM.PURGE cannot be scoped to the actor's subjects: the server allows it on the whole stream.
+ * `ctx.schedule` and `ctx.cancel`: schedules go only to `timers.at.<actor>.>`, cancel requests to
+ * `timers.cancel.<actor>.>`, which the timer relay carries out. No STREAM.PURGE: a purge names its
+ * subjects in the request body, which permissions cannot scope, so it would reach every actor's timers.
  */
 function timersUse(actor: string): string[] {
   return [
     `${API}.STREAM.INFO.${Streams.Timers}`,
     `${API}.STREAM.CREATE.${Streams.Timers}`,
-    `${API}.STREAM.PURGE.${Streams.Timers}`,
     Subjects.timerSchedule(actor, ">"),
+    Subjects.timerCancel(actor, ">"),
   ];
 }
 
@@ -170,6 +171,8 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       // the timer relay runs beside the router: it pulls fired timers (durable jetbus-timers) and stores each as an event
       `${API}.STREAM.INFO.${Streams.Timers}`,
       `${API}.STREAM.CREATE.${Streams.Timers}`,
+      // carrying out actors' cancel requests (timers.cancel.<actor>.<token>): purge that timer's subjects
+      `${API}.STREAM.PURGE.${Streams.Timers}`,
       ...durableUse(Streams.Timers, Consumers.timerRelay),
       `${Subjects.events}.>`,
       // direct actors' store durables: the router keeps their filter_subjects in step with the live config

@@ -216,7 +216,13 @@ test("a stateful actor commits its state, lists it and schedules and cancels tim
     assert.is((await store.history("k")).length, 2);
     assert.is(await timers.pending(actor), 2, "both timers are scheduled");
     await run(counted({ cancel: ids[0]! }), ctx);
-    assert.is(await timers.pending(actor), 1, "the cancelled timer is purged");
+    // the actor's user stores a cancel request; the relay, run by the router's user, purges the timer
+    const relay = await startTimerRelay({ nc: await as(Users.router), logger: createLogger({ level: "silent" }), config: configFrom({}) });
+    try {
+      await waitFor(async () => (await timers.pending(actor)) === 1, "the relay to purge the cancelled timer", 10_000, 50);
+    } finally {
+      await relay.stop();
+    }
     await h1.flush();
     assert.equal(violations, [], "no permission violation on the way");
   } finally {
@@ -227,6 +233,12 @@ test("a stateful actor commits its state, lists it and schedules and cancels tim
   await denied(h1.request(`$KV.${Buckets.state(other)}.s.x`, "{}", { timeout: 5000 }), `$KV.${Buckets.state(other)}`);
   const e = createEvent({ type: "Reminded", data: {}, source: "test" });
   await denied(timers.schedule(other, e.id, new Date(Date.now() + 3_600_000), e), Subjects.timerSchedule(other, ""));
+  // nor cancel them: no cancel request on another actor's subjects, and no purge of the timer stream at all
+  await denied(timers.cancel(other, e.id), Subjects.timerCancel(other, ""));
+  await denied(
+    jetstreamManager(h1).then((jsm) => jsm.streams.purge(Streams.Timers, { filter: Subjects.timerSchedule(other, ">") })),
+    `STREAM.PURGE.${Streams.Timers}`,
+  );
 });
 
 test("the router user runs the timer relay: it creates JETBUS_TIMERS and its durable, and stores a fired timer as an event", async () => {
@@ -244,6 +256,33 @@ test("the router user runs the timer relay: it creates JETBUS_TIMERS and its dur
       100,
     );
     assert.is(decodeEvent({ subject: stored.subject, data: stored.data, headers: stored.header, seq: stored.seq }).event.id, event.id);
+  } finally {
+    await relay.stop();
+  }
+});
+
+test("the router user brings a timer relay durable from before cancel requests up to date (it filtered on fired timers only)", async () => {
+  const admin = await as(Users.admin);
+  await Timers.open(admin, { replicas: 1 });
+  const jsm = await jetstreamManager(admin);
+  await jsm.consumers.delete(Streams.Timers, Consumers.timerRelay).catch(() => undefined);
+  await jsm.consumers.add(Streams.Timers, {
+    durable_name: Consumers.timerRelay,
+    filter_subject: Subjects.timerFireAll,
+    ack_policy: AckPolicy.Explicit,
+  });
+  const relay = await startTimerRelay({ nc: await as(Users.router), logger: createLogger({ level: "silent" }), config: configFrom({}) });
+  try {
+    const ci = await jsm.consumers.info(Streams.Timers, Consumers.timerRelay);
+    assert.equal(ci.config.filter_subjects, [Subjects.timerFireAll, Subjects.timerCancelAll]);
+    assert.is(ci.config.filter_subject, undefined);
+    // and it carries out a cancel request: the schedule is gone
+    const timers = await Timers.open(admin, { replicas: 1 });
+    const e = createEvent({ type: "Reminded", data: {}, source: "test" });
+    await timers.schedule("saga", e.id, new Date(Date.now() + 3_600_000), e);
+    assert.is(await timers.pending("saga"), 1);
+    await timers.cancel("saga", e.id);
+    await waitFor(async () => (await timers.pending("saga")) === 0, "the cancelled timer purged", 10_000, 50);
   } finally {
     await relay.stop();
   }

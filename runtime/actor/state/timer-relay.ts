@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent } from "../../events/codec.ts";
 import type { Event } from "../../events/types.ts";
@@ -8,20 +16,32 @@ import { unlessCutShort } from "../../nats/cut-short.ts";
 import { orMissing } from "../../nats/missing.ts";
 import { Consumers, Streams, Subjects } from "../../topology.ts";
 import type { PublishedEvent } from "../types.ts";
+import { purgeTimer } from "./timers.ts";
 
 /** A fired timer comes back this long after a relay that pulled it died, and never before its publish is acked. */
 const ACK_WAIT_MS = 30_000;
+
+/** What the relay's durable takes: fired timers, and actors' cancel requests (in stream order). */
+const RELAY_SUBJECTS = [Subjects.timerFireAll, Subjects.timerCancelAll];
+
+/** Cancelled timers remembered, so a fired copy already pulled into this relay's buffer is dropped too. */
+const CANCELLED_KEPT = 10_000;
 
 /**
  * Moves fired timers into the event store: consumes `timers.fire.>` (durable `jetbus-timers`,
  * shared by every router replica), publishes each as the event it carries (Nats-Msg-Id = timer
  * id), and acks only after the store's ack. A relay that dies between the two makes the timer
  * come back after ACK_WAIT_MS, well inside the store's duplicate window (2 minutes by default),
- * so the event is stored once: the timer fires once.
+ * so the event is stored once: the timer fires once. The same durable takes `timers.cancel.>`:
+ * an actor's request to cancel one of its timers, carried out here with the router's right to
+ * purge (see Timers.cancel).
  */
 export class TimerRelay {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
+  private jsm?: JetStreamManager;
+  /** `<actor>.<token>` of timers cancelled here lately (insertion order: the oldest go first). */
+  private readonly cancelled = new Set<string>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -33,16 +53,23 @@ export class TimerRelay {
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
-    if (!(await orMissing(() => retryTransient(() => jsm.consumers.info(Streams.Timers, Consumers.timerRelay))))) {
+    this.jsm = jsm;
+    const info = await orMissing(() => retryTransient(() => jsm.consumers.info(Streams.Timers, Consumers.timerRelay)));
+    if (!info) {
       const config = {
         durable_name: Consumers.timerRelay,
-        filter_subject: Subjects.timerFireAll,
+        filter_subjects: RELAY_SUBJECTS,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: ACK_WAIT_MS * 1_000_000,
         max_deliver: -1,
       };
       await retryTransient(() => jsm.consumers.add(Streams.Timers, config));
+    } else if (!RELAY_SUBJECTS.every((subject) => info.config.filter_subjects?.includes(subject))) {
+      // a durable made before cancel requests existed filters on fired timers alone
+      await retryTransient(() =>
+        jsm.consumers.update(Streams.Timers, Consumers.timerRelay, { filter_subject: undefined, filter_subjects: RELAY_SUBJECTS } as never),
+      );
     }
     const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(Streams.Timers, Consumers.timerRelay));
     this.messages = await consumer.consume({ max_messages: 256, expires: 5000 });
@@ -54,6 +81,12 @@ export class TimerRelay {
   }
 
   private async relay(m: JsMsg): Promise<void> {
+    const [, kind, actor, token] = m.subject.split(".");
+    if (kind === "cancel") return this.cancel(m, actor!, token!);
+    if (this.cancelled.has(`${actor}.${token}`)) {
+      m.term(); // fired, pulled here, then cancelled before its turn: the purge removed it from the stream
+      return;
+    }
     let event: Event;
     try {
       event = decodeEvent({ subject: m.subject, data: m.data, headers: m.headers, seq: m.seq }).event;
@@ -68,6 +101,18 @@ export class TimerRelay {
       m.ack();
     } catch (err) {
       this.logger.warn({ err, eventId: event.id }, "fired timer not stored yet; retrying");
+      m.nak(1000);
+    }
+  }
+
+  private async cancel(m: JsMsg, actor: string, token: string): Promise<void> {
+    try {
+      await purgeTimer(this.jsm!, actor, token);
+      this.cancelled.add(`${actor}.${token}`);
+      if (this.cancelled.size > CANCELLED_KEPT) this.cancelled.delete(this.cancelled.values().next().value!);
+      m.ack();
+    } catch (err) {
+      this.logger.warn({ err, subject: m.subject }, "timer not cancelled yet; retrying");
       m.nak(1000);
     }
   }

@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent } from "../../events/codec.ts";
 import { tokenFor } from "../../events/subjects.ts";
 import type { Event } from "../../events/types.ts";
@@ -54,12 +54,18 @@ export class Timers {
     await retryTransient(() => this.js.publish(Subjects.timerSchedule(actor, token), data, { headers }));
   }
 
-  /** Removes a pending timer, and its fired copy if the relay has not moved it yet. */
+  /**
+   * Asks for a pending timer to be removed: stores a request on `timers.cancel.<actor>.<token>`,
+   * which the timer relay (a router) carries out with `purgeTimer`. Not a purge from here: a purge
+   * names its subjects in the request body, which subject permissions cannot scope, so an actor
+   * allowed to purge could purge every actor's timers; a request's subject carries the actor.
+   * The relay takes requests and fired timers in stream order, so a timer that fired before the
+   * request still fires. `Nats-Msg-Id` makes a request staged twice (an outbox flushed again) one.
+   */
   async cancel(actor: string, timerId: string): Promise<void> {
-    const token = tokenFor(timerId);
-    for (const filter of [Subjects.timerSchedule(actor, token), Subjects.timerFire(actor, token)]) {
-      await retryTransient(() => this.jsm.streams.purge(Streams.Timers, { filter }));
-    }
+    const headers = natsHeaders();
+    headers.set("Nats-Msg-Id", `cancel:${timerId}`);
+    await retryTransient(() => this.js.publish(Subjects.timerCancel(actor, tokenFor(timerId)), undefined, { headers }));
   }
 
   /** How many timers of one actor are pending. */
@@ -69,4 +75,10 @@ export class Timers {
     );
     return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   }
+}
+
+/** Removes a timer's schedule and its fired copy (the relay, for a cancel request; needs STREAM.PURGE on JETBUS_TIMERS). */
+export async function purgeTimer(jsm: JetStreamManager, actor: string, timerToken: string): Promise<void> {
+  for (const filter of [Subjects.timerSchedule(actor, timerToken), Subjects.timerFire(actor, timerToken)])
+    await retryTransient(() => jsm.streams.purge(Streams.Timers, { filter }));
 }

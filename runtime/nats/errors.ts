@@ -116,6 +116,16 @@ export function isNoPeers(err: unknown): boolean {
   return apiCodeOf(err) === ApiCode.ClusterNoPeers;
 }
 
+/**
+ * A batched direct get found nothing from its start on: the server answers with the status 404,
+ * not an API error. The client throws a JetStreamStatusError, a class its public surface does not
+ * export, so it is known by name and status code.
+ */
+export function isNothingFromHere(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return e?.name === "JetStreamStatusError" && e.code === 404;
+}
+
 /** This user may not do it (publish/subscribe permissions, or authorization). Waiting will not help. */
 export function isPermission(err: unknown): boolean {
   for (const e of chain(err)) {

@@ -1,5 +1,6 @@
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { retryTransient } from "../nats/connect.ts";
+import { directBatch } from "../nats/direct-batch.ts";
 import { orMissing } from "../nats/missing.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
@@ -28,16 +29,7 @@ async function* storedRange(
     return;
   }
   for (let seq = from; seq <= to && !stopped();) {
-    const batch = await retryTransient(async () => {
-      const out: StoredMsg[] = [];
-      try {
-        for await (const m of await jsm.direct.getBatch(stream, { seq, batch: Math.min(BATCH, to - seq + 1) })) out.push(m);
-      } catch (err) {
-        // a batch answers an empty range with the status 404 (not an API error)
-        if ((err as { name?: string; code?: number }).name !== "JetStreamStatusError" || (err as { code?: number }).code !== 404) throw err;
-      }
-      return out;
-    });
+    const batch = await retryTransient(() => directBatch(jsm, stream, { seq, batch: Math.min(BATCH, to - seq + 1) }));
     // "not found": nothing left from seq on (retention removed it)
     if (batch.length === 0) return;
     const inRange = batch.filter((m) => m.seq <= to);

@@ -12,6 +12,7 @@ import {
 import { createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { JetbusError, PublishError, TimeoutError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
+import { directBatch } from "../nats/direct-batch.ts";
 import { isNotFound } from "../nats/errors.ts";
 import { orMissing } from "../nats/missing.ts";
 import type { WireMessage } from "../events/types.ts";
@@ -164,7 +165,9 @@ export class StreamReader {
     if (batch > 1 && (await this.allowsDirect())) {
       const jsm = await this.jsm();
       for (;;) {
-        const got = await retryTransient(() => batchFrom(jsm, this.stream, subject, seq, Math.min(batch, MAX_DIRECT_BATCH)));
+        const got = await retryTransient(() =>
+          directBatch(jsm, this.stream, { seq, batch: Math.min(batch, MAX_DIRECT_BATCH), next_by_subj: subject }),
+        );
         // the server may end a batch early (max_bytes): ask again from after the last one until none is left
         if (got.length === 0) return;
         for (const m of got) yield toRead(m);
@@ -230,18 +233,6 @@ export class StreamReader {
 
 /** Messages one batched direct get answers at most: 256, as the catch-up reads ask (runtime/routing/catch-up.ts). */
 const MAX_DIRECT_BATCH = 256;
-
-/** Up to `batch` messages on `subject` from `seq` in one batched direct get; none when nothing is left. */
-async function batchFrom(jsm: JetStreamManager, stream: string, subject: string, seq: number, batch: number): Promise<StoredMsg[]> {
-  const out: StoredMsg[] = [];
-  try {
-    for await (const m of await jsm.direct.getBatch(stream, { seq, batch, next_by_subj: subject })) out.push(m);
-  } catch (err) {
-    // a batch answers "nothing from seq on" with the status 404, not an API error
-    if ((err as { name?: string }).name !== "JetStreamStatusError" || (err as { code?: number }).code !== 404) throw err;
-  }
-  return out;
-}
 
 function toRead(m: StoredMsg): ReadMessage {
   return { subject: m.subject, data: m.data, headers: m.header, seq: m.seq, time: m.time };

@@ -128,6 +128,11 @@ test("replay sends history to one actor's inbox (exit 0); bad input exits 2", as
   }
   const unknown = await jetbus(["replay", "nobody", "--from", "1", ...common()]);
   assert.match(unknown.stderr, /unknown actor "nobody": the config defines projector, mailer/);
+  // --from takes the points in time history --since takes: a week back covers every event stored here
+  const week = await jetbus(["replay", "mailer", "--from", "1w", ...common(), "--json"]);
+  assert.is(week.code, 0, week.stderr);
+  const fromWeek = JSON.parse(week.stdout);
+  assert.equal([fromWeek.scanned, fromWeek.firstSeq, fromWeek.lastSeq], [3, 1, 3]);
 });
 
 test("status --watch refreshes until Ctrl-C and then exits 0", async () => {

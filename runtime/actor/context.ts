@@ -3,6 +3,7 @@ import { createEvent } from "../events/codec.ts";
 import type { Event, EventData } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import { JetbusHeaders } from "../topology.ts";
+import type { Screening } from "./middleware/types.ts";
 import type { ActorContext, FollowUpOptions, PublishedEvent } from "./types.ts";
 
 /** Stores one event; the worker passes the store's EventBus.publishEvent. */
@@ -41,6 +42,8 @@ class DeliveryContext implements ActorContext {
     private readonly event: Event,
     private readonly msg: JsMsg,
     private readonly deps: ContextDeps,
+    /** Whether this delivery may be a second handling (screen): what a stateful actor's duplicate check goes by. */
+    readonly screening: Screening | undefined,
     /** A middleware's narrower signal, built only if the handler asks for it. */
     private readonly signalOf?: () => AbortSignal,
   ) {
@@ -94,12 +97,21 @@ class DeliveryContext implements ActorContext {
   }
 
   withSignal(signalOf: () => AbortSignal): ActorContext {
-    return new DeliveryContext(this.event, this.msg, this.deps, signalOf);
+    return new DeliveryContext(this.event, this.msg, this.deps, this.screening, signalOf);
   }
 }
 
-export function createContext(event: Event, msg: JsMsg, deps: ContextDeps): ActorContext {
-  return new DeliveryContext(event, msg, deps);
+export function createContext(event: Event, msg: JsMsg, deps: ContextDeps, screening?: Screening): ActorContext {
+  return new DeliveryContext(event, msg, deps, screening);
+}
+
+/**
+ * What the worker's screen found for the delivery behind `ctx` (middleware that rebuild the ctx
+ * keep it through withSignal); undefined for a ctx made elsewhere: the caller must then assume
+ * a duplicate is possible.
+ */
+export function screeningOf(ctx: ActorContext): Screening | undefined {
+  return ctx instanceof DeliveryContext ? ctx.screening : undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DependencyContainer } from "tsyringe";
 import type { ActorSettings } from "../config/types.ts";
 import { HandlerInvalidError } from "../errors.ts";
 import { isActorDefinition, isStatefulDefinition } from "./define.ts";
+import { compose } from "./middleware/compose.ts";
 import type { HandlerSource } from "./registry.ts";
 import { ActorTokens } from "./tokens.ts";
 import type { HandlerClass, HandlerFn } from "./types.ts";
@@ -41,8 +42,8 @@ function buildInstance(container: DependencyContainer, settings: ActorSettings, 
 }
 
 /**
- * An actor's handler as a function: a defineActor object is called as is; a class is built in its
- * own child container (ActorTokens.Settings / Options injectable).
+ * An actor's handler as a function: a defineActor object is called as is, inside its own
+ * middleware (`use`); a class is built in its own child container (ActorTokens.Settings / Options injectable).
  */
 export function resolveHandler(container: DependencyContainer, settings: ActorSettings, source: HandlerSource): HandlerFn {
   if (isStatefulDefinition(source))
@@ -50,6 +51,6 @@ export function resolveHandler(container: DependencyContainer, settings: ActorSe
       settings.name,
       "a stateful handler (defineActor with state) runs through startActors, which opens its state bucket",
     );
-  if (isActorDefinition(source)) return async (event, ctx) => source.handle(event, ctx);
+  if (isActorDefinition(source)) return compose(async (event, ctx) => source.handle(event, ctx), ...(source.use ?? []));
   return buildInstance(container, settings, source);
 }

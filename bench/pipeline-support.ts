@@ -209,3 +209,21 @@ export async function consumed(jsm: JetStreamManager, stream: string, durable: s
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Resolves (performance.now()) once every consumer of each stream has nothing pending and nothing
+ * unacked: the events are not only handled but acked, including any hop and index after the
+ * handler. Fails after `timeoutMs` naming the consumers still busy.
+ */
+export async function settledAt(jsm: JetStreamManager, streams: readonly string[], timeoutMs = 120_000, pollMs = 5): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const busy: string[] = [];
+    for (const s of streams)
+      for await (const ci of jsm.consumers.list(s))
+        if (ci.num_pending > 0 || ci.num_ack_pending > 0) busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
+    if (busy.length === 0) return performance.now();
+    if (Date.now() > deadline) throw new Error(`still busy after ${timeoutMs / 1000} s: ${busy.join(", ")}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -9,7 +9,7 @@ import { exactlyOnceProblem, readTally, type Tally } from "../event-count.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
 import { readSamples } from "../latency-record.ts";
 import { benchMessage, PEER_SIDES, sideKeys, untilAllHandled, type Proc, type Side, type SideCtx } from "../peer-sides.ts";
-import { CpuMeter, paced, publishWindowed } from "../pipeline-support.ts";
+import { CpuMeter, paced, publishWindowed, settledAt } from "../pipeline-support.ts";
 
 /**
  * The consumers' pause while the backlog is published. The gate opens by pausing them again
@@ -47,24 +47,6 @@ async function firstDelivery(jsm: JetStreamManager, stream: string, timeoutMs = 
     for await (const ci of jsm.consumers.list(stream)) if (ci.delivered.stream_seq > 0) return performance.now();
     if (Date.now() > deadline) throw new Error(`nothing delivered from ${stream} ${timeoutMs / 1000} s after the gate opened`);
     await sleep(2);
-  }
-}
-
-/**
- * Resolves (performance.now()) once every consumer of each stream has nothing pending and nothing
- * unacked: the events are not only handled but acked, including any hop and index after the handler.
- */
-async function settledAt(jsm: JetStreamManager, streams: readonly string[], timeoutMs = 120_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const busy: string[] = [];
-    for (const s of streams)
-      for await (const ci of jsm.consumers.list(s))
-        if (ci.num_pending > 0 || ci.num_ack_pending > 0)
-          busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
-    if (busy.length === 0) return performance.now();
-    if (Date.now() > deadline) throw new Error(`every event was handled, but after ${timeoutMs / 1000} s still busy: ${busy.join(", ")}`);
-    await sleep(5);
   }
 }
 

@@ -221,7 +221,8 @@ export async function settledAt(jsm: JetStreamManager, streams: readonly string[
     const busy: string[] = [];
     for (const s of streams)
       for await (const ci of jsm.consumers.list(s))
-        if (ci.num_pending > 0 || ci.num_ack_pending > 0) busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
+        if (ci.num_pending > 0 || ci.num_ack_pending > 0)
+          busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
     if (busy.length === 0) return performance.now();
     if (Date.now() > deadline) throw new Error(`still busy after ${timeoutMs / 1000} s: ${busy.join(", ")}`);
     await new Promise((r) => setTimeout(r, pollMs));

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
@@ -61,9 +61,16 @@ function meterFor(procs: readonly Proc[], serverPid: number | undefined): CpuMet
   return new CpuMeter(pids);
 }
 
-async function stopAll(procs: readonly Proc[]): Promise<void> {
-  // the consumer first: a router stopped before it would leave copies it never made
-  for (const p of [...procs].sort((a, b) => (a.role === "consumer" ? -1 : b.role === "consumer" ? 1 : 0))) await p.helper.stop();
+/** Stops the consumer, then the router; PEERS_LOG_DIR=DIR keeps each process's output as DIR/<side>-<role>.log. */
+async function stopAll(side: Side, procs: readonly Proc[]): Promise<void> {
+  for (const p of [...procs].sort((a, b) => (a.role === "consumer" ? -1 : b.role === "consumer" ? 1 : 0))) {
+    await p.helper.stop();
+    const logs = process.env.PEERS_LOG_DIR;
+    if (logs) {
+      mkdirSync(logs, { recursive: true });
+      writeFileSync(join(logs, `${side.key}-${p.role}.log`), p.helper.output());
+    }
+  }
 }
 
 /** Every event handled exactly once, and the stream holding exactly the n published. */
@@ -131,12 +138,12 @@ async function drainPass(side: Side, n: number): Promise<DrainResult> {
       const t1 = await settledAt(ctx.jsm, side.settled);
       const cpu = cpuOf(meter, n);
       await sleep(500); // a late duplicate would show in the tally
-      await stopAll(procs);
+      await stopAll(side, procs);
       const tally = await verify(side, ctx);
       const seconds = (t1 - t0) / 1000;
       return { rate: n / seconds, cpu, seconds, load: `${loadBefore} -> ${load()}`, tally };
     } finally {
-      await stopAll(procs);
+      await stopAll(side, procs);
     }
   });
 }
@@ -160,7 +167,7 @@ async function livePass(side: Side, n: number, rate: number, warmup: number): Pr
       await settledAt(ctx.jsm, side.settled);
       const cpu = cpuOf(meter, n);
       await sleep(500);
-      await stopAll(procs);
+      await stopAll(side, procs);
       const tally = await verify(side, ctx);
       const all = readSamples(ctx.latencyFile!);
       if (all.length !== n) throw new Error(`${side.label}: ${all.length} latency samples for ${n} events`);
@@ -175,7 +182,7 @@ async function livePass(side: Side, n: number, rate: number, warmup: number): Pr
         tally,
       };
     } finally {
-      await stopAll(procs);
+      await stopAll(side, procs);
     }
   });
 }

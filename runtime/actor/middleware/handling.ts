@@ -3,7 +3,8 @@ import { decodeEvent } from "../../events/codec.ts";
 import type { Event, WireMessage } from "../../events/types.ts";
 import { Delivery } from "../../nats/delivered.ts";
 import type { Taken } from "../../consumer/runner.ts";
-import type { Decoded, Delivered, Screened, Screening } from "./types.ts";
+import { JetbusHeaders } from "../../topology.ts";
+import type { CopyHeaders, Decoded, Delivered, Screened, Screening } from "./types.ts";
 
 /** A delivery handed over outside a runner (tests, tools): no slot to give back, no wait. */
 const UNSLOTTED: Taken = { waitedMs: 0, freeSlot: () => undefined };
@@ -24,6 +25,7 @@ export class Handling implements Delivered {
   private decoded: Event | undefined = undefined;
   private failure: unknown = undefined;
   private tried = false;
+  private copyHeaders: CopyHeaders | undefined = undefined;
 
   constructor(
     readonly msg: JsMsg,
@@ -45,6 +47,11 @@ export class Handling implements Delivered {
   get event(): Event | undefined {
     if (!this.tried) this.decode();
     return this.decoded;
+  }
+
+  get copy(): CopyHeaders {
+    this.copyHeaders ??= copyHeadersOf(this.wire);
+    return this.copyHeaders;
   }
 
   get decodeError(): unknown {
@@ -79,6 +86,46 @@ export class Handling implements Delivered {
       this.failure = err ?? new Error("undecodable message");
     }
   }
+}
+
+const PREFIX = "\njetbus-";
+const NO_COPY_HEADERS: CopyHeaders = { rule: undefined, dupCheck: false, replay: undefined };
+
+/** The jetbus headers of a message: one pass over its header block for the `jetbus-` lines (else its parsed headers). */
+export function copyHeadersOf(w: WireMessage): CopyHeaders {
+  const block = w.headerBlock;
+  if (block === undefined) {
+    const h = w.headers;
+    if (!h) return NO_COPY_HEADERS;
+    return {
+      rule: h.has(JetbusHeaders.Rule) ? h.get(JetbusHeaders.Rule) : undefined,
+      dupCheck: h.has(JetbusHeaders.DupCheck),
+      replay: h.has(JetbusHeaders.Replay) ? h.get(JetbusHeaders.Replay) : undefined,
+    };
+  }
+  let at = block.indexOf(PREFIX);
+  if (at < 0) return NO_COPY_HEADERS;
+  let rule: string | undefined;
+  let dupCheck = false;
+  let replay: string | undefined;
+  while (at >= 0) {
+    const start = at + 1;
+    const colon = block.indexOf(":", start);
+    const end = block.indexOf("\r\n", start);
+    if (colon > 0 && (end < 0 || colon < end)) {
+      const name = block.slice(start, colon);
+      // a repeated name keeps its first value, as headerOf reads it
+      if (name === JetbusHeaders.Rule) rule ??= value(block, colon, end);
+      else if (name === JetbusHeaders.DupCheck) dupCheck = true;
+      else if (name === JetbusHeaders.Replay) replay ??= value(block, colon, end);
+    }
+    at = end < 0 ? -1 : block.indexOf(PREFIX, end);
+  }
+  return { rule, dupCheck, replay };
+}
+
+function value(block: string, colon: number, end: number): string {
+  return (end < 0 ? block.slice(colon + 1) : block.slice(colon + 1, end)).trim();
 }
 
 /** The Decoded stage of a delivery whose message is a valid event (decoding it if nobody asked yet). */

@@ -1,8 +1,6 @@
 import type { Logger } from "../../log.ts";
-import { headerOf } from "../../events/headers.ts";
 import { retryTransient } from "../../nats/connect.ts";
 import { isTransient } from "../../nats/errors.ts";
-import { JetbusHeaders } from "../../topology.ts";
 import { markerKeyOf } from "../idempotency.ts";
 import { errorMessageOf } from "../retry.ts";
 import type { Outcome, Policy, Screened } from "./types.ts";
@@ -24,7 +22,7 @@ export type IdempotencyOptions = Readonly<{
 
 /** The marker key of a delivery: its event id, or (id, run) for a `jetbus replay` copy. */
 function keyOf(h: Screened): string {
-  return markerKeyOf(h.event, headerOf(h.wire, JetbusHeaders.Replay));
+  return markerKeyOf(h.event, h.copy.replay);
 }
 
 /**

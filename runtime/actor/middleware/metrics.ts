@@ -1,7 +1,5 @@
-import { headerOf } from "../../events/headers.ts";
 import type { HistogramSeries } from "../../observability/local-histogram.ts";
 import type { Metrics } from "../../observability/metrics.ts";
-import { JetbusHeaders } from "../../topology.ts";
 import { errorCodeOf } from "../retry.ts";
 import type { Delivered, Policy, Settled } from "./types.ts";
 
@@ -67,7 +65,7 @@ export function handlingMetrics(m: Metrics, actor: string): Policy<Delivered, De
   };
   const record = (h: Delivered, out: Settled): Settled => {
     if (out.kind === "leave") return out;
-    const p = pendingOf(h.event?.type ?? "", headerOf(h.wire, JetbusHeaders.Rule) ?? "");
+    const p = pendingOf(h.event?.type ?? "", h.copy.rule ?? "");
     if (h.handlerMs !== undefined) p.seconds.observe(h.handlerMs / 1000);
     if (out.kind === "ack" && out.result === "handled") {
       p.handled++;

@@ -1,6 +1,6 @@
 export type { DeadLetterOutcome, Decoded, Delivered, Middleware, Outcome, Policy, Screened, Screening, Settled, Step } from "./types.ts";
 export { Chain, compose } from "./compose.ts";
-export { Handling, isDecoded } from "./handling.ts";
+export { Handling, copyHeadersOf, isDecoded } from "./handling.ts";
 export { timeout } from "./timeout.ts";
 export { decode, eventIdOf } from "./decode.ts";
 export { storeAdmission, type SchemaCheck } from "./admission.ts";

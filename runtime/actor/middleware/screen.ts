@@ -1,6 +1,6 @@
 import { Header } from "../../events/codec.ts";
 import { headerOf } from "../../events/headers.ts";
-import { JetbusHeaders, Streams } from "../../topology.ts";
+import { Streams } from "../../topology.ts";
 import type { Decoded, Policy, Screened, Screening } from "./types.ts";
 
 const FIRST: Screening = { duplicatePossible: false, askLeader: false };
@@ -47,14 +47,16 @@ export function screen(o: ScreenOptions): Policy<Decoded, Screened> {
   const margin = window === undefined ? 0 : clockMarginMs(window);
   const screeningOf = (h: Decoded): Screening => {
     if (h.attempt > 1 || h.waitedMs > half) return ASK_LEADER;
-    const w = h.wire;
-    if (h.msg.info.stream === Streams.Inbox)
-      return headerOf(w, JetbusHeaders.DupCheck) === undefined && headerOf(w, JetbusHeaders.Replay) === undefined ? FIRST : POSSIBLE;
+    const info = h.msg.info;
+    if (info.stream === Streams.Inbox) {
+      const c = h.copy;
+      return c.dupCheck || c.replay !== undefined ? POSSIBLE : FIRST;
+    }
     if (window === undefined) return POSSIBLE;
     // the producer's time, as written: a time filled in by the codec (none in the message) proves nothing
-    const written = headerOf(w, Header.Time);
+    const written = headerOf(h.wire, Header.Time);
     const created = written === undefined ? NaN : Date.parse(written);
-    const age = h.msg.info.timestampNanos / 1e6 - created;
+    const age = info.timestampNanos / 1e6 - created;
     return age > -margin && age < window - margin ? FIRST : POSSIBLE;
   };
   return (next) => (h) => next(h.screen(screeningOf(h)));

@@ -30,12 +30,24 @@ export interface Delivered {
   readonly decodeError: unknown;
   /** Time spent in the handler (ms), once it ran. */
   readonly handlerMs: number | undefined;
+  /** What the router (or a replay) wrote on the copy, read in one pass over the headers on first ask. */
+  readonly copy: CopyHeaders;
   /**
    * Gives the worker's concurrency slot back: called as the handler returns or throws, so the
    * processed-marker write and the ack that follow do not hold a slot (idempotent).
    */
   freeSlot(): void;
 }
+
+/** The jetbus headers of a delivery (see JetbusHeaders). */
+export type CopyHeaders = Readonly<{
+  /** `jetbus-rule`: the routing rule that made the copy. */
+  rule: string | undefined;
+  /** `jetbus-dup-check`: the copy may be a second handling of its event. */
+  dupCheck: boolean;
+  /** `jetbus-replay`: the run id of a `jetbus replay` copy. */
+  replay: string | undefined;
+}>;
 
 /** Stage 2: a valid event (after `decode`). */
 export interface Decoded extends Delivered {

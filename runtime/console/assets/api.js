@@ -32,7 +32,9 @@ export async function post(path, body) {
 }
 
 const listeners = new Set();
-let last = null;
+// the snapshot the page was served with: views draw it at once, before the live stream's first tick
+const served = document.getElementById("first-snapshot");
+let last = served ? JSON.parse(served.textContent) : null;
 let source = null;
 
 /** Calls `fn` with every snapshot of /api/live (the latest one at once); returns the unsubscribe. */
@@ -43,6 +45,7 @@ export function onSnapshot(fn) {
 }
 
 export function connectLive(onState) {
+  if (last) onState("live", last);
   source = new EventSource("/api/live");
   source.addEventListener("snapshot", (e) => {
     last = JSON.parse(e.data);

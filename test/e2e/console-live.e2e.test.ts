@@ -158,6 +158,7 @@ test("an event the router set aside says so: unrouted with its revision, quarant
     ["bad-user-1"],
     "the event column holds the event id",
   );
+  await b.page.screenshot({ path: join(shots, "quarantined.png") });
   assert.equal(b.errors, []);
 });
 

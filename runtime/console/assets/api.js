@@ -6,6 +6,12 @@ export const token = {
   set: (v) => (v ? sessionStorage.setItem(TOKEN_KEY, v) : sessionStorage.removeItem(TOKEN_KEY)),
 };
 
+/** A note that a change was refused for want of the admin token: the page removes it once a token is typed. */
+export function errorNote(h, err) {
+  const refused = err.status === 401 || err.status === 403;
+  return h("p", { class: "msg bad", "data-needs-token": refused ? "" : undefined }, `${refused ? "not allowed: " : ""}${err.message}`);
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.error ?? `HTTP ${status}`);

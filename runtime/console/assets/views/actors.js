@@ -113,7 +113,7 @@ export function render(root) {
           "span",
           { class: "muted" },
           `handled and failed per second${last.rateWindowMs ? ` over the last ${fmtAge(last.rateWindowMs)}` : ""} (blue, red); ` +
-            `totals counted since this console started counting${last.countingSince ? ` at ${fmtTime(last.countingSince)}` : ""}`,
+            `totals since this console began counting${last.countingSince ? ` (${fmtTime(last.countingSince).slice(11)})` : ""}`,
         ),
       ),
       last.actors.length

@@ -104,7 +104,7 @@ test("unordered -> 4 partitions -> 2 -> 3 -> unordered by restarting: every wait
     const rt = await runtimeFor(layouts[i]!);
     const running: RunningActors = await startActors(rt, [name], { replicas: 1 });
     const ordered = layouts[i]!.ordered;
-    assert.equal(await durablesOf(name), ordered ? Array.from({ length: ordered.partitions }, (_, k) => `${name}-p${k}`).sort() : [name]);
+    assert.equal(await durablesOf(name), ordered ? Array.from({ length: ordered.partitions! }, (_, k) => `${name}-p${k}`).sort() : [name]);
     const log = await allHandled(name, fed);
     if (ordered) assertKeyOrder(log, fed, `layout ${i}`);
     await running.stop();

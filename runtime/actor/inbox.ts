@@ -128,6 +128,8 @@ function sameLayout(own: readonly ConsumerInfo[], wanted: ReturnType<typeof acto
  * 2. for an ordered actor, every waiting copy is filed into the partition its key maps to now,
  *    in stream order (refileInbox), while no durable reads the inbox;
  * 3. the new durables are created from the start of the stream, so they get everything waiting.
+ * An ordered actor whose copies wait on a partition no durable of its layout reads (a switch cut
+ * short after step 1, a router on a revision with more partitions) gets the same treatment.
  * A process of the old layout still running loses its durables at step 1 and stops getting
  * events (its consumers log "consumer unavailable; retrying"); what it was handling is delivered
  * again under the new layout (its processed marker skips it if it finished first).
@@ -137,11 +139,18 @@ export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSe
   const actorNames = opts.actorNames ?? new Set<string>();
   const own = await ownDurables(jsm, actor.name, actorNames);
   const layout = opts.layout ?? InboxLayout.CreateMissing;
-  if (own.length > 0 && !sameLayout(own, wanted)) {
+  if (layout === InboxLayout.CreateMissing) {
     // another layout: only the actor's own process changes it
-    if (layout === InboxLayout.CreateMissing) return;
-    await switchLayout(jsm, actor, own, opts);
-    return;
+    if (own.length > 0 && !sameLayout(own, wanted)) return;
+  } else {
+    const filters = new Map(wanted.map((w) => [w.durable_name, w.filter_subject]));
+    const stale = own.some((ci) => filters.get(ci.name) !== ci.config.filter_subject);
+    // copies on a partition the layout has no durable for (a switch cut short after its deletes, a
+    // router on a revision with more partitions) would wait forever: filed again like a switch
+    if (stale || (actor.ordered && (await hasStrays(jsm, actor, new Set(filters.values()))))) {
+      await switchLayout(jsm, actor, own, opts);
+      return;
+    }
   }
   for (const cfg of wanted) {
     const existing = own.find((ci) => ci.name === cfg.durable_name);
@@ -166,6 +175,12 @@ export async function ensureActorConsumers(jsm: JetStreamManager, actor: ActorSe
       jsm,
     );
   }
+}
+
+/** Copies waiting on one of the actor's inbox subjects that no wanted durable reads. One stream info. */
+async function hasStrays(jsm: JetStreamManager, actor: ActorSettings, read: ReadonlySet<string | undefined>): Promise<boolean> {
+  const info = await retryTransient(() => jsm.streams.info(Streams.Inbox, { subjects_filter: Subjects.inboxAll(actor.name) }));
+  return Object.entries(info.state.subjects ?? {}).some(([subject, n]) => n > 0 && !read.has(subject));
 }
 
 async function switchLayout(

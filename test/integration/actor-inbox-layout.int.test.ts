@@ -124,6 +124,21 @@ test("unordered -> 4 partitions -> 2 -> 3 -> unordered by restarting: every wait
   assert.is(new Set(log.map((l) => l.eventId)).size, n, "every fed event handled");
 });
 
+test("a switch cut short after it deleted the old durables: the next start files the copies left on partitions it no longer has", async () => {
+  const name = "lay-cut";
+  const four = await runtimeFor({ name, ordered: { key: "data.key", partitions: 4 } });
+  await (await startActors(four, [name], { replicas: 1 })).stop();
+  const fed = keyed(0, 24);
+  for (const e of fed) await feed(env.nc, four.config.actors[0]!, e);
+  const jsm = await jetstreamManager(env.nc);
+  for (const d of await durablesOf(name)) await jsm.consumers.delete(Streams.Inbox, d);
+  const two = await runtimeFor({ name, ordered: { key: "data.key", partitions: 2 } });
+  const running = await startActors(two, [name], { replicas: 1 });
+  assertKeyOrder(await allHandled(name, fed), fed, "after the cut");
+  await running.stop();
+  assert.is(await waiting(name), 0);
+});
+
 test("a router's ensureInbox (a config a revision behind) leaves an actor's other layout alone", async () => {
   const name = "lay-keep";
   const rt = await runtimeFor({ name, ordered: { key: "data.key", partitions: 2 } });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
 import { ConfigError, ConfigUnreadableError } from "../../runtime/errors.ts";
+import { DEFAULT_PARTITIONS } from "../../runtime/actor/state/ordering-default.ts";
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -117,6 +118,10 @@ test("what nats-server refuses is a config problem, not a start-up failure (foun
   const c = configFrom({ store: { max_age: "100ms", duplicate_window: "100ms", max_msg_size: 2 ** 31 - 1 }, actors: [{ name: "a-p" }] });
   assert.is(c.store.max_age, 100);
   assert.is(configFrom({ store: { max_age: 0, duplicate_window: 0 } }).store.max_age, 0);
+});
+
+test("a stateful actor's default partitions are the schema's default for ordered.partitions", () => {
+  assert.is(configFrom({ actors: [{ name: "a", ordered: {} }] }).actors[0]!.ordered!.partitions, DEFAULT_PARTITIONS);
 });
 
 test.run();

@@ -222,7 +222,7 @@ async function inLayoutChange<T>(actor: string, durable: string | undefined, ste
       throw new InboxLayoutError(
         actor,
         `this user may not change the actor's durables on ${Streams.Inbox}${durable ? ` (${durable})` : ""}: ${(err as Error).message}`,
-        "its settings need other durables (ordered/unordered or another partition count): start the actor once as the admin user (e.g. NATS_USER=jetbus-admin), or re-provision with `jetbus cluster up`; nothing waiting in its inbox is lost",
+        "its settings need other durables (ordered/unordered or another partition count): start `jetbus actor NAME` once as a user that may delete consumers and move messages on JETBUS_INBOX (the admin, e.g. NATS_USER=jetbus-admin), then as before; nothing waiting in its inbox is lost",
         err,
       );
     if (apiCodeOf(err) === ApiCode.ConsumerFilterOverlap) {

@@ -9,7 +9,10 @@ import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { ensureLogStream, readLog, type LogEntry } from "../fixtures/probe-handler.ts";
 import { feed, probeConfig, probeEvent, testRuntime } from "../fixtures/actor-harness.ts";
-import { ensureInbox, startActors, type RunningActors } from "../../runtime/actor/mod.ts";
+import { ensureActorConsumers, ensureInbox, InboxLayout, startActors, type RunningActors } from "../../runtime/actor/mod.ts";
+import { renderAccountsConf, roleUsers, Users } from "../../runtime/cluster/permissions.ts";
+import { connectNats } from "../../runtime/nats/connect.ts";
+import { NatsServer } from "../../runtime/nats/server.ts";
 import { InboxLayoutError } from "../../runtime/errors.ts";
 import { Streams } from "../../runtime/topology.ts";
 import type { Runtime } from "../../runtime/app/bootstrap.ts";
@@ -162,6 +165,37 @@ test("a consumer jetbus does not own on the actor's subjects: INBOX_LAYOUT namin
   assert.is(e.code, "INBOX_LAYOUT");
   assert.match(e.message, /intruder/);
   assert.match(e.hint ?? "", /nats consumer rm JETBUS_INBOX intruder/);
+});
+
+test("a least-privilege actor user may not change its layout: INBOX_LAYOUT naming the admin step, its durable untouched", async () => {
+  // deploy/'s permissions for the new settings (two partitions): the actor may use its durables, not delete them
+  const users = roleUsers([{ name: "perm", ordered: { partitions: 2 } }]);
+  for (const u of users) process.env[u.passwordVar] = `secret-${u.user}`;
+  const server = await NatsServer.start({ extraConfig: renderAccountsConf(users) });
+  const as = (user: string) => connectNats({ servers: server.url, user, pass: `secret-${user}` });
+  const admin = await as(Users.admin);
+  const actor = await as(Users.actor("perm"));
+  try {
+    await ensureInbox(await jetstreamManager(admin), probeConfig([{ name: "perm" }]));
+    const err = await ensureActorConsumers(
+      await jetstreamManager(actor),
+      probeConfig([{ name: "perm", ordered: { partitions: 2 } }]).actors[0]!,
+      {
+        layout: InboxLayout.Switch,
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.instance(err, InboxLayoutError);
+    assert.is((err as InboxLayoutError).code, "INBOX_LAYOUT");
+    assert.match((err as InboxLayoutError).hint ?? "", /as a user that may delete consumers .*jetbus-admin/);
+    assert.ok(await (await jetstreamManager(admin)).consumers.info(Streams.Inbox, "perm"), "the old durable is still there");
+  } finally {
+    await actor.close();
+    await admin.close();
+    await server.stop();
+  }
 });
 
 test.run();

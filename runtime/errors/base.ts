@@ -27,6 +27,8 @@ export const ErrorCode = {
   NatsUnreachable: "NATS_UNREACHABLE",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
+  InboxLayout: "INBOX_LAYOUT",
+  StartupTimeout: "STARTUP_TIMEOUT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

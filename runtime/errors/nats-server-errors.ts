@@ -44,6 +44,31 @@ export class NatsUnreachableError extends JetbusError {
   }
 }
 
+/**
+ * A service (`up`, `router`, `actor`) kept failing to start for a reason that is normally brief
+ * (JetStream API requests timing out while a cluster elects leaders, a node paused or restarting)
+ * and gave up. It retried the whole time, logging each attempt.
+ */
+export class StartupTimeoutError extends JetbusError {
+  override name = "StartupTimeoutError";
+  constructor(
+    readonly service: string,
+    readonly waitedMs: number,
+    readonly attempts: number,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.StartupTimeout,
+      `${service} did not start within ${Math.round(waitedMs / 1000)} s (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      {
+        cause,
+        hint: "the JetStream API did not answer in time: a cluster without a meta leader (nodes down, paused or partitioned) or an overloaded server; `jetbus status` shows the nodes, and the process can simply be started again once the cluster answers",
+      },
+    );
+  }
+}
+
 /** The server refused an operation to this user: a permissions problem, not a config conflict. */
 export class PermissionDeniedError extends JetbusError {
   override name = "PermissionDeniedError";

@@ -3,6 +3,7 @@ import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, ty
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServerTooOldError, NatsUnreachableError, TimeoutError } from "../errors.ts";
 import { isPermission, isTransient } from "./errors.ts";
+import { reportStartupRetry } from "./startup-report.ts";
 import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "./version.ts";
 
 export type NatsAuth = Readonly<{
@@ -182,11 +183,13 @@ export async function waitForJetStream(nc: NatsConnection, timeoutMs = 30_000): 
 export async function retryTransient<T>(fn: () => Promise<T>, opts: { timeoutMs?: number; delayMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let delay = opts.delayMs ?? 50;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (!isTransient(err) || Date.now() > deadline) throw err;
+      // during a service's start-up its log says so (a no-op otherwise)
+      reportStartupRetry({ attempt, err, retryInMs: delay });
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 1000);
     }

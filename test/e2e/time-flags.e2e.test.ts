@@ -57,6 +57,7 @@ async function replaySeqs(from: string): Promise<number[]> {
 /** The store time of one event, as the server holds it (nanoseconds) and as jetbus prints and compares it (milliseconds). */
 async function storedTime(seq: number): Promise<{ raw: string; ms: Date }> {
   const m = await (await jetstreamManager(server.nc)).streams.getMessage(configFrom({}).store.stream, { seq });
+  assert.ok(m, `event ${seq} is stored`);
   return { raw: m.timestamp, ms: m.time };
 }
 

@@ -34,13 +34,26 @@ export class NatsUnreachableError extends JetbusError {
     readonly servers: readonly string[],
     readonly reason: string,
     readonly attempts: number,
+    /** How long it tried, in ms. */
+    readonly elapsedMs: number,
     cause?: unknown,
   ) {
     super(
       ErrorCode.NatsUnreachable,
-      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s): ${reason}`,
       { cause, retryable: true },
     );
+  }
+}
+
+/** A server address that is no URL the client can connect to (from --servers, NATS_URL or nats.servers). */
+export class NatsUrlInvalidError extends JetbusError {
+  override name = "NatsUrlInvalidError";
+  constructor(
+    readonly value: string,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.NatsUrlInvalid, `not a NATS server URL: ${JSON.stringify(value)}: ${problem}`);
   }
 }
 

@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { spawn } from "node:child_process";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runJetbus } from "../helpers/cli.ts";
@@ -85,6 +86,41 @@ test("a host that accepts and never speaks fails a one-shot command within 6 s (
     `${r.ms} ms, of which ${baseline.ms} ms start-up and exit (the same command failing before it connects)`,
   );
   await waitFor(() => listener.sockets.size === 0, "every socket the command opened closed");
+});
+
+test("an address whose handshake never completes (SYN dropped) fails a one-shot command within 6 s (start-up aside)", async () => {
+  // loopback only: a listener with an accept queue of one, stopped (SIGSTOP) and its queue filled,
+  // so the kernel drops every further SYN, as a host that never answers would
+  const child = spawn(
+    process.execPath,
+    ["-e", 'const s=require("net").createServer();s.listen({port:0,host:"127.0.0.1",backlog:1},()=>console.log(s.address().port))'],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const fillers: Socket[] = [];
+  try {
+    const port = await new Promise<number>((r) => child.stdout!.once("data", (d) => r(Number(String(d).trim()))));
+    process.kill(child.pid!, "SIGSTOP");
+    const connected: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const f = createConnection(port, "127.0.0.1");
+      f.on("error", () => undefined);
+      f.on("connect", () => connected.push(f));
+      fillers.push(f);
+    }
+    await waitFor(() => connected.length >= 2 && fillers.some((f) => f.connecting), "the accept queue full, a handshake left waiting");
+    const baseline = await timed(["history", "--limit", "1", "--servers", "127.0.0.1:1x"], {}, 30_000);
+    const url = `nats://127.0.0.1:${port}`;
+    // the runner kills it after 40 s: a dial without a socket to close held the process for the kernel's SYN retries (~2 min)
+    const r = await timed(["history", "--limit", "1", "--servers", url], {}, 40_000);
+    assert.is(r.code, 1, `exit code, after ${r.ms} ms (stderr: ${r.stderr})`);
+    assert.match(r.stderr, `no NATS server answered at ${url}`);
+    const tried = Number(/attempts? in ([\d.]+) s\)/.exec(r.stderr)?.[1]);
+    assert.ok(tried <= 6, `tried for ${tried} s`);
+    assert.ok(r.ms - baseline.ms < 6_000, `${r.ms} ms, of which ${baseline.ms} ms start-up and exit`);
+  } finally {
+    for (const f of fillers) f.destroy();
+    child.kill("SIGKILL");
+  }
 });
 
 test("a long-running command keeps trying, logs each attempt with the URL, and starts once a server is there", async () => {

@@ -10,10 +10,10 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { StateStore } from "../../runtime/actor/state/store.ts";
 import { configFrom } from "../../runtime/config/load.ts";
 import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
-import { tokenFor } from "../../runtime/events/subjects.ts";
 import { ensureStore } from "../../runtime/store/stream.ts";
 import { REPO_ROOT, runJetbus } from "../helpers/cli.ts";
 import { startServer } from "../helpers/nats.ts";
+import { commitChange } from "../fixtures/state-change.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "jetbus-cli-output-"));
 const configFile = join(dir, "jetbus.config.json");
@@ -30,22 +30,7 @@ test.after(async () => {
 
 const common = () => ["--servers", env.server.url, "--config", configFile];
 
-let events = 0;
-async function setState(store: StateStore, key: string, value: unknown): Promise<string> {
-  const eventId = `ev-${++events}`;
-  const { revision } = await store.read(key);
-  const result = await store.commit({
-    eventToken: tokenFor(eventId),
-    eventId,
-    key,
-    revision,
-    change: { kind: "set", value },
-    marker: { at: new Date().toISOString(), replica: "r1", key, outbox: [] },
-    markerTtlMs: 3_600_000,
-  });
-  assert.equal(result, { kind: "committed" });
-  return eventId;
-}
+const setState = (store: StateStore, key: string, value: unknown) => commitChange(store, key, { kind: "set", value });
 
 /**
  * Runs the CLI with a reader that takes the first chunk of stdout and then closes its end, as

@@ -25,6 +25,7 @@ export const ErrorCode = {
   NotReady: "NOT_READY",
   StateConflict: "STATE_CONFLICT",
   NatsUnreachable: "NATS_UNREACHABLE",
+  NatsUrlInvalid: "NATS_URL_INVALID",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
   InboxLayout: "INBOX_LAYOUT",

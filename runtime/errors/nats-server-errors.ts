@@ -34,11 +34,13 @@ export class NatsUnreachableError extends JetbusError {
     readonly servers: readonly string[],
     readonly reason: string,
     readonly attempts: number,
+    /** How long it tried, in ms. */
+    readonly elapsedMs: number,
     cause?: unknown,
   ) {
     super(
       ErrorCode.NatsUnreachable,
-      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s): ${reason}`,
       { cause, retryable: true },
     );
   }
@@ -66,6 +68,17 @@ export class StartupTimeoutError extends JetbusError {
         hint: "the JetStream API did not answer in time: a cluster without a meta leader (nodes down, paused or partitioned) or an overloaded server; `jetbus status` shows the nodes, and the process can simply be started again once the cluster answers",
       },
     );
+  }
+}
+
+/** A server address that is no URL the client can connect to (from --servers, NATS_URL or nats.servers). */
+export class NatsUrlInvalidError extends JetbusError {
+  override name = "NatsUrlInvalidError";
+  constructor(
+    readonly value: string,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.NatsUrlInvalid, `not a NATS server URL: ${JSON.stringify(value)}: ${problem}`);
   }
 }
 

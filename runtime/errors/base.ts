@@ -27,6 +27,7 @@ export const ErrorCode = {
   NatsUnreachable: "NATS_UNREACHABLE",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
+  ProcessFailed: "PROCESS_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

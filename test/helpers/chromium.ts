@@ -58,6 +58,17 @@ export function findChromium(log: (line: string) => void = (l) => process.stderr
   return installPrivateChromium(PRIVATE_DIR, log);
 }
 
+/** `rel` and the folders below it, `depth` levels down, that hold a `*.so` or `*.so.N` file; paths relative to `root`. */
+function foldersWithSharedObjects(root: string, rel: string, depth: number): string[] {
+  const dir = join(root, rel);
+  if (!existsSync(dir)) return [];
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const here = entries.some((e) => !e.isDirectory() && /\.so(\.\d+)*$/.test(e.name)) ? [rel] : [];
+  const below =
+    depth > 0 ? entries.filter((e) => e.isDirectory()).flatMap((e) => foldersWithSharedObjects(root, join(rel, e.name), depth - 1)) : [];
+  return [...here, ...below];
+}
+
 function run(cmd: string, args: readonly string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
@@ -114,18 +125,9 @@ export function installPrivateChromium(dir: string, log: (line: string) => void)
 
     // paths as they will be once `work` is renamed to `dir`
     const final = (p: string) => join(dir, p);
-    const libDirs = ["usr/lib", "lib"]
-      .flatMap((base) =>
-        existsSync(join(root, base))
-          ? readdirSync(join(root, base))
-              .filter((d) => d.endsWith("-linux-gnu"))
-              .map((d) => `${base}/${d}`)
-          : [],
-      )
-      .flatMap((d) => [d, `${d}/nss`])
-      .filter((d) => existsSync(join(root, d)))
-      .concat("usr/lib/chromium")
-      .map((d) => final(`root/${d}`));
+    // every folder of the unpacked libraries that holds a shared object: some are found through an
+    // absolute RUNPATH (libpulse's /usr/lib/<triplet>/pulseaudio), which points at the system
+    const libDirs = ["usr/lib", "lib"].flatMap((d) => foldersWithSharedObjects(root, d, 3)).map((d) => final(`root/${d}`));
     writeFileSync(
       join(work, "fonts.conf"),
       [

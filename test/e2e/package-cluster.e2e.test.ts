@@ -6,26 +6,17 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alive, type LocalClusterState } from "../../runtime/cluster/local.ts";
-import { packedTarball } from "../helpers/package.ts";
+import { packedTarball, quietEnv } from "../helpers/package.ts";
+import { bindable, freePortBase } from "../helpers/ports.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const work = mkdtempSync(join(tmpdir(), "jetbus-package-cluster-"));
 const app = join(work, "app");
 const handled = join(work, "handled.log");
-const quiet = {
-  ...process.env,
-  NATS_URL: "",
-  FORCE_COLOR: "0",
-  JETBUS_LOG_JSON: "1",
-  JETBUS_LOG_LEVEL: "warn",
-  npm_config_fund: "false",
-  npm_config_audit: "false",
-  npm_config_update_notifier: "false",
-};
+const quiet = quietEnv();
 let portBase = 0;
 
 function npx(args: readonly string[], extraEnv: Record<string, string> = {}, timeout = 300_000): SpawnSyncReturns<string> {
@@ -40,22 +31,6 @@ function jetbus(args: readonly string[], extraEnv: Record<string, string>): Spaw
 
 const started = Date.now();
 const mark = (what: string) => console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
-
-const bindable = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = createServer()
-      .once("error", () => res(false))
-      .listen(port, "127.0.0.1", () => s.close(() => res(true)));
-  });
-
-/** A --port-base whose nine ports (clients base.., routes base+2000.., monitoring base+4000..) are all free. */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 9_000);
-    const ports = [0, 1, 2].flatMap((i) => [base + i, base + 2000 + i, base + 4000 + i]);
-    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
-  }
-}
 
 test.before(async () => {
   mkdirSync(app);
@@ -120,20 +95,12 @@ test.after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The README's `npx jetbus cluster up` on this test's ports, detached, with the R3 copy of the project's config. */
+const clusterUp = (...args: string[]) =>
+  npx(["cluster", "up", "--config", "jetbus.cluster.json", "--port-base", String(portBase), "--detach", ...args]);
+
 test("npx jetbus cluster up --detach runs the project's own module actors on 3 nodes, as each role's user", async () => {
-  const up = npx([
-    "cluster",
-    "up",
-    "--config",
-    "jetbus.cluster.json",
-    "--port-base",
-    String(portBase),
-    "--detach",
-    "--routers",
-    "1",
-    "--actors",
-    "counter:2,welcome",
-  ]);
+  const up = clusterUp("--routers", "1", "--actors", "counter:2,welcome");
   const upOut = up.stdout + up.stderr;
   assert.is(up.status, 0, upOut);
   for (const name of ["router-1", "counter-1", "counter-2", "welcome-1"])
@@ -198,17 +165,7 @@ test("npx jetbus cluster up --detach runs the project's own module actors on 3 n
 });
 
 test("an actor process that dies during start-up fails `cluster up` (exit 1) naming it, and nothing is left running", async () => {
-  const up = npx([
-    "cluster",
-    "up",
-    "--config",
-    "jetbus.cluster.json",
-    "--port-base",
-    String(portBase),
-    "--detach",
-    "--actors",
-    "counter,broken",
-  ]);
+  const up = clusterUp("--actors", "counter,broken");
   const out = up.stdout + up.stderr;
   assert.is(up.status, 1, out);
   assert.match(up.stderr, /^error \[PROCESS_FAILED\]: broken-1 \(pid \d+\) exited with code 2 during start-up; log .*broken-1\.log/m, out);

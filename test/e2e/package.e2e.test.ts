@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { startServer } from "../helpers/nats.ts";
-import { packedTarball } from "../helpers/package.ts";
+import { packedTarball, quietEnv } from "../helpers/package.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { tokenFor } from "../../runtime/events/subjects.ts";
 
@@ -19,16 +19,7 @@ const app = join(work, "app");
 const handledLog = join(work, "handled.log");
 let env: Awaited<ReturnType<typeof startServer>>;
 let installOutput = "";
-const quiet = {
-  ...process.env,
-  NATS_URL: "",
-  FORCE_COLOR: "0",
-  JETBUS_LOG_JSON: "1",
-  JETBUS_LOG_LEVEL: "warn",
-  npm_config_fund: "false",
-  npm_config_audit: "false",
-  npm_config_update_notifier: "false",
-};
+const quiet = quietEnv();
 
 function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { cwd, env: quiet, encoding: "utf8", timeout });

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { privateAptOptions } from "../../runtime/nats/provision.ts";
 import { REPO_ROOT } from "./cli.ts";
 
 /** Debian's chromium packages install these; either drives the tests. */
@@ -91,21 +92,7 @@ export function installPrivateChromium(dir: string, log: (line: string) => void)
   const work = mkdtempSync(`${dir}.install-`);
   try {
     log(`jetbus tests: installing Debian's ${PACKAGES.join(", ")} and the libraries they need into ${dir} (no system change)`);
-    for (const d of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(work, d), { recursive: true });
-    const apt = [
-      "-q",
-      "-o",
-      `Dir::State::Lists=${join(work, "lists")}`,
-      "-o",
-      `Dir::Cache=${join(work, "cache")}`,
-      // the system's mirror may be a dated snapshot whose Release file is past its Valid-Until
-      "-o",
-      "Acquire::Check-Valid-Until=false",
-      "-o",
-      "Debug::NoLocking=1",
-      "-o",
-      "APT::Install-Recommends=false",
-    ];
+    const apt = [...privateAptOptions(work), "-o", "APT::Install-Recommends=false"];
     run("apt-get", [...apt, "update"], work);
     run("apt-get", [...apt, "install", "-y", "--download-only", ...PACKAGES], work);
     const archives = join(work, "cache", "archives");

@@ -4,6 +4,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./cli.ts";
 
+/**
+ * The environment the package tests run npm, npx and the installed jetbus in: no NATS_URL (only
+ * the flags given decide where a command connects), JSON logs at warn, npm's nags off.
+ */
+export function quietEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NATS_URL: "",
+    FORCE_COLOR: "0",
+    JETBUS_LOG_JSON: "1",
+    JETBUS_LOG_LEVEL: "warn",
+    npm_config_fund: "false",
+    npm_config_audit: "false",
+    npm_config_update_notifier: "false",
+  };
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);

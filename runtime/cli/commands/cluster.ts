@@ -22,6 +22,7 @@ import { isNoPeers } from "../../nats/errors.ts";
 import { provisionStreams } from "../../cluster/provision.ts";
 import { checkDurability } from "../../cluster/durability.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { withCommonOptions, allOptions, withRuntime, type CommonOptions } from "../options.ts";
 import type { JetbusConfig } from "../../config/types.ts";
 
@@ -40,14 +41,37 @@ async function provisionAsAdmin(
     for (;;) {
       try {
         await provisionStreams(nc, config);
-        return;
+        break;
       } catch (err) {
         if (!isNoPeers(err) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+    await waitForLeaders(nc, 60_000);
   } finally {
     await nc.close();
+  }
+}
+
+/**
+ * Until every stream and durable has an elected leader (or `timeoutMs` passes: the processes then
+ * meet the election themselves). A just-created R3 stream answers only once its own group has
+ * elected one; role processes started before that were seen to die at start-up with "stream not
+ * found" on a loaded machine.
+ */
+async function waitForLeaders(nc: NatsConnection, timeoutMs: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + timeoutMs;
+  const led = async (leader: () => Promise<string | undefined>) => {
+    while (Date.now() < deadline) {
+      if (await leader().catch(() => undefined)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  for await (const si of jsm.streams.list()) {
+    const stream = si.config.name;
+    await led(async () => (await jsm.streams.info(stream)).cluster?.leader);
+    for await (const ci of jsm.consumers.list(stream)) await led(async () => (await jsm.consumers.info(stream, ci.name)).cluster?.leader);
   }
 }
 

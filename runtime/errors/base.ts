@@ -30,6 +30,7 @@ export const ErrorCode = {
   HandlerInvalid: "HANDLER_INVALID",
   InboxLayout: "INBOX_LAYOUT",
   StartupTimeout: "STARTUP_TIMEOUT",
+  ProcessFailed: "PROCESS_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

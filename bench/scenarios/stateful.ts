@@ -144,6 +144,7 @@ const scenario: Scenario = {
           raw: median(withMarkers),
           higherIsBetter: true,
           target: ">= 0.7x",
+          reference: "markers only",
         },
         {
           metric: `raw probe, 8 writers on one file stream: one guarded write (jetbus) vs a two-message atomic batch (raw)`,

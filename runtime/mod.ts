@@ -7,7 +7,14 @@
 import "reflect-metadata";
 
 // writing actors
-export { defineActor, type ActorDefinition, type ActorSpec, type StatefulActorDefinition, type StatefulActorSpec } from "./actor/define.ts";
+export {
+  defineActor,
+  type ActorDefinition,
+  type ActorMiddleware,
+  type ActorSpec,
+  type StatefulActorDefinition,
+  type StatefulActorSpec,
+} from "./actor/define.ts";
 export type { StatefulContext, StateHandle, StateSpec, TimerWhen, StagedEvent } from "./actor/state/types.ts";
 export { registerHandler, type HandlerSource } from "./actor/registry.ts";
 export type { ActorContext, ActorHandler, HandlerClass, HandlerFn, FollowUpOptions, PublishedEvent } from "./actor/types.ts";

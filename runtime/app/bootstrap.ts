@@ -35,6 +35,8 @@ export type RuntimeOptions = Readonly<{
    * logging each attempt; one-shot commands (the default) give up after a few seconds.
    */
   waitForServer?: boolean;
+  /** Ask the JetStream API once before returning, waiting for a fresh cluster's meta leader (default true). */
+  jetStreamCheck?: boolean;
 }>;
 
 /** Everything a jetbus process holds: config, connection, logger, and the embedded server if it started one. */
@@ -95,7 +97,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
         ),
     });
     logConnection(nc, logger, servers);
-    await waitForJetStream(nc);
+    if (opts.jetStreamCheck !== false) await waitForJetStream(nc);
   } catch (err) {
     await embedded?.stop();
     throw err;

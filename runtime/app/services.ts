@@ -2,13 +2,13 @@ import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
-import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
 import { readinessGate, type ObservabilityServer } from "../observability/mod.ts";
 import { serveHttpWithConsole } from "./console.ts";
 import type { ConsoleHandler } from "../console/mod.ts";
 
 export type ServiceSelection = Readonly<{
+  /** The router writes the store's id and correlation indexes as it routes (default true; nothing to run without a router). */
   indexer?: boolean;
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
@@ -19,17 +19,15 @@ export type ServiceSelection = Readonly<{
 
 /** The long-running parts of a jetbus process, started together and stopped in reverse order. */
 export type Services = Readonly<{
-  indexer?: Indexer;
   router?: RouterHandle;
   actors?: RunningActors;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
-  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's and indexer's drain. */
+  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's drain. */
   stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
 export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
-  let indexer: Indexer | undefined;
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
@@ -41,7 +39,6 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     await actors?.stop(graceMs, cutShort);
     await timerRelay?.stop(cutShort);
     await router?.stop(cutShort);
-    await indexer?.stop(cutShort);
     ui?.close();
     await http?.close();
     rt.health.unregister("services");
@@ -50,12 +47,8 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     if (sel.http) {
       ({ http, ui } = await serveHttpWithConsole(rt));
     }
-    if (sel.indexer ?? true) {
-      indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
-      await indexer.start();
-    }
     if (sel.router ?? true) {
-      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
     if (sel.actors === undefined || sel.actors.length > 0) {
@@ -67,5 +60,5 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { indexer, router, actors, http, console: ui, stop };
+  return { router, actors, http, console: ui, stop };
 }

@@ -116,3 +116,11 @@ export function endWith<T>(span: SpanHandle, work: Promise<T>): Promise<T> {
     },
   );
 }
+
+/**
+ * Whether spans can be recorded at all (`@opentelemetry/api` is installed): without it a hot
+ * path skips building a span's name and attributes per event.
+ */
+export function tracingActive(): boolean {
+  return loadOtel() !== null;
+}

@@ -4,8 +4,12 @@ import { SchemaViolationError } from "../errors.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
-/** What the router does with a stored message: route the event, or quarantine the message with a reason. */
-export type Admission = { event: Event; reason?: undefined } | { event?: undefined; reason: string };
+/**
+ * What the router does with a stored message: route the event, or quarantine the message with a
+ * reason. `decoded` is the event of a message that decodes but breaks its schema (it is indexed
+ * like every decodable message, and quarantined).
+ */
+export type Admission = { event: Event; reason?: undefined; decoded?: undefined } | { event?: undefined; reason: string; decoded?: Event };
 
 /** `schema schemas/events/UserCreated.json: user_id: must be string; email: is required` (one header line). */
 export function schemaReason(err: SchemaViolationError): string {
@@ -28,7 +32,7 @@ export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
   try {
     schemas.check(event.type, event.data);
   } catch (err) {
-    if (err instanceof SchemaViolationError) return { reason: schemaReason(err) };
+    if (err instanceof SchemaViolationError) return { reason: schemaReason(err), decoded: event };
     throw err;
   }
   return { event };

@@ -25,12 +25,16 @@ export function copyMsgId(eventId: string, actor: string): string {
   return `${eventId}:${actor}`;
 }
 
-/** An inbox copy: binary-mode CloudEvent plus the routing headers of contracts.md. */
-export function copyMessage(copy: RouteCopy, originSeq: number, revision: number): OutgoingMessage {
+/**
+ * An inbox copy: binary-mode CloudEvent plus the routing headers of the README. `dupCheck`: a
+ * duplicate is possible (JetbusHeaders.DupCheck), so the actor reads its processed marker.
+ */
+export function copyMessage(copy: RouteCopy, originSeq: number, revision: number, dupCheck: boolean): OutgoingMessage {
   const wire = encodeEvent(copy.event, { subject: copy.subject, msgId: copyMsgId(copy.event.id, copy.actor) });
   putHeader(wire.headers, JetbusHeaders.OriginSeq, String(originSeq));
   putHeader(wire.headers, JetbusHeaders.Rule, copy.rule);
   putHeader(wire.headers, JetbusHeaders.ConfigRevision, String(revision));
+  if (dupCheck) putHeader(wire.headers, JetbusHeaders.DupCheck, "1");
   return wire;
 }
 

@@ -1,9 +1,10 @@
 import { NotReadyError } from "../errors.ts";
 import type { Event } from "../events/types.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
+import { endWith, SpanKind, startEventSpan, tracingActive } from "../observability/tracing.ts";
 import { TallyKeys, type Tally } from "../presence/mod.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
+import type { IndexWriter } from "../store/index-entries.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
@@ -17,6 +18,8 @@ export type Lane = (typeof Lane)[keyof typeof Lane];
 /** What routing one event needs of its router replica (read when the event is routed). */
 export type DeliveryDeps = Readonly<{
   publisher: () => BulkPublisher;
+  /** Writes the id and correlation indexes; undefined when this router does not index (`--no-indexer`). */
+  index: () => IndexWriter | undefined;
   schemas: () => EventSchemas;
   metrics: Metrics;
   tally: () => Tally;
@@ -26,22 +29,51 @@ export type DeliveryDeps = Readonly<{
   orderedLaneNeeded: () => void;
 }>;
 
+const DONE = Promise.resolve();
+
 /**
  * Routes one stored event for one lane: a message that is not an admissible event is
  * quarantined, an event no rule selects goes to `unrouted.<type>`, otherwise the lane's copies
- * are published (the ordered ones through their per-subject chains). Starts every publish
- * synchronously (order matters for chains); resolves when all are acked.
+ * are published (the ordered ones through their per-subject chains). Starts every publish, or
+ * takes its place in its chain, synchronously (order matters for chains); resolves when all are
+ * acked.
+ *
+ * The competing lane also indexes every event that decodes, on the same delivery (one read of
+ * the store for routing and indexing): the event is acked only once its index entries are
+ * stored. The id entry's write tells whether the id is stored under another sequence too; with
+ * `possibleDup` (the lane's own redelivery, an event older than the inbox's duplicate window, a
+ * re-route after a crash) or that, every copy carries JetbusHeaders.DupCheck, and without either
+ * none does (see the README, Delivery). The ordered lane leaves indexing to the competing lane
+ * and reads what it wrote (one batched direct get per event with ordered copies: it cannot know
+ * whether the competing lane has got there yet).
  */
-export function deliverEvent(d: DeliveryDeps, m: StoredEventMsg, rules: RuleSet, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
+export function deliverEvent(
+  d: DeliveryDeps,
+  m: StoredEventMsg,
+  rules: RuleSet,
+  lane: Lane,
+  chains: ChainedPublisher | undefined,
+  possibleDup: boolean,
+): Promise<unknown> {
   const admitted = admit(m, d.schemas());
-  let event = admitted.event;
-  if (!event) {
-    if (lane === Lane.Ordered) return Promise.resolve(); // the competing lane quarantines it
+  const decoded = admitted.event ?? admitted.decoded;
+  const competing = lane === Lane.Competing;
+  if (!decoded) {
+    if (!competing) return DONE; // the competing lane quarantines it
     return d
       .publisher()
       .publish(quarantineMessage(m, admitted.reason ?? "undecodable"))
       .then(() => d.metrics.quarantined.inc());
   }
+  const index = d.index();
+  const indexed = competing && index ? index.record(decoded.id, decoded.correlationid, m.seq) : undefined;
+  let event = admitted.event;
+  if (!event) {
+    // decodes but breaks its schema: indexed like any stored event, then quarantined
+    const quarantined = () => d.publisher().publish(quarantineMessage(m, admitted.reason!));
+    return (indexed ?? DONE).then(quarantined).then(() => d.metrics.quarantined.inc());
+  }
+  if (!tracingActive()) return publishCopies(d, m, event, rules, lane, chains, possibleDup, indexed);
   // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
   const span = startEventSpan(`route ${event.type}`, {
     kind: SpanKind.Consumer,
@@ -51,7 +83,7 @@ export function deliverEvent(d: DeliveryDeps, m: StoredEventMsg, rules: RuleSet,
     "event.type": event.type,
   });
   if (span.traceparent) event = { ...event, traceparent: span.traceparent };
-  return endWith(span, publishCopies(d, m, event, rules, lane, chains));
+  return endWith(span, publishCopies(d, m, event, rules, lane, chains, possibleDup, indexed));
 }
 
 function publishCopies(
@@ -60,30 +92,62 @@ function publishCopies(
   event: Event,
   rules: RuleSet,
   lane: Lane,
-  chains?: ChainedPublisher,
+  chains: ChainedPublisher | undefined,
+  possibleDup: boolean,
+  indexed: Promise<boolean> | undefined,
 ): Promise<unknown> {
   const copies = rules.plan(event);
+  const competing = lane === Lane.Competing;
   if (copies.length === 0) {
-    if (lane === Lane.Ordered) return Promise.resolve();
-    return d
-      .publisher()
-      .publish(unroutedMessage(m, event, rules.revision))
-      .then(() => d.metrics.unrouted.inc());
+    if (!competing) return DONE;
+    const unrouted = () => d.publisher().publish(unroutedMessage(m, event, rules.revision));
+    return (indexed ?? DONE).then(unrouted).then(() => d.metrics.unrouted.inc());
   }
-  if (lane === Lane.Competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
+  if (competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
     d.orderedLaneNeeded();
     return Promise.reject(new NotReadyError("the ordered lane is being created; event offered again"));
   }
-  const mine = copies.filter((c) => c.ordered === (lane === Lane.Ordered));
-  return Promise.all(
-    mine.map((c) => {
-      // a direct actor's durable on the store delivers the event itself: routed, with no copy to publish
-      if (c.direct) return Promise.resolve(countRouted(d, c));
-      const msg = copyMessage(c, m.seq, rules.revision);
-      const acked = c.ordered && chains ? chains.publish(c.subject, msg) : d.publisher().publish(msg);
-      return acked.then(() => countRouted(d, c));
-    }),
-  );
+  const mine: RouteCopy[] = [];
+  for (const c of copies) {
+    if (c.ordered !== !competing) continue;
+    // a direct actor's durable on the store delivers the event itself: routed, with no copy to publish
+    if (c.direct) countRouted(d, c);
+    else mine.push(c);
+  }
+  if (mine.length === 0) return indexed ?? DONE;
+  // whether a duplicate is possible: known now, or once the index has answered
+  const index = d.index();
+  const dupCheck: boolean | Promise<boolean> =
+    possibleDup || !index ? true : (indexed ?? index.check(event.id, event.correlationid, m.seq));
+  const sent =
+    typeof dupCheck === "boolean"
+      ? publishAll(d, mine, m.seq, rules.revision, dupCheck, chains)
+      : competing
+        ? dupCheck.then((flag) => publishAll(d, mine, m.seq, rules.revision, flag, chains))
+        : // ordered copies take their place in their chains now, in stream order; their headers follow
+          publishAll(d, mine, m.seq, rules.revision, dupCheck, chains);
+  return indexed && sent !== indexed ? Promise.all([indexed, sent]) : sent;
+}
+
+function publishAll(
+  d: DeliveryDeps,
+  copies: readonly RouteCopy[],
+  seq: number,
+  revision: number,
+  dupCheck: boolean | Promise<boolean>,
+  chains: ChainedPublisher | undefined,
+): Promise<unknown> {
+  const sends = copies.map((c) => {
+    const msg =
+      typeof dupCheck === "boolean" ? copyMessage(c, seq, revision, dupCheck) : dupCheck.then((f) => copyMessage(c, seq, revision, f));
+    const acked = c.ordered && chains ? chains.publish(c.subject, msg) : publishWhenReady(d, msg);
+    return acked.then(() => countRouted(d, c));
+  });
+  return sends.length === 1 ? sends[0]! : Promise.all(sends);
+}
+
+function publishWhenReady(d: DeliveryDeps, msg: ReturnType<typeof copyMessage> | Promise<ReturnType<typeof copyMessage>>) {
+  return msg instanceof Promise ? msg.then((m) => d.publisher().publish(m)) : d.publisher().publish(msg);
 }
 
 function countRouted(d: DeliveryDeps, c: RouteCopy): void {

@@ -5,7 +5,6 @@ import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
-import { Indexer } from "../../store/indexer.ts";
 import { readinessGate, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 import { serveHttpWithConsole } from "../../app/console.ts";
@@ -37,7 +36,7 @@ export function registerRouter(program: Command): void {
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
     .option(
       "--no-indexer",
-      "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)",
+      "do not write the store's id and correlation indexes (by default the router writes them as it routes each event); every inbox copy then says a duplicate is possible",
     )
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console on observability.http_port")
     .action(async function (this: Command) {
@@ -53,18 +52,16 @@ export function registerRouter(program: Command): void {
         waitForServer: true,
       });
       const routers: RouterHandle[] = [];
-      // the id and correlation indexes need a running indexer; the router's process is where the
-      // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
-      const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
       let ui: Awaited<ReturnType<typeof serveHttpWithConsole>>["ui"];
       const ready = readinessGate(rt.health, "router");
       try {
-        for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
+        // the id and correlation indexes are written on the router's own delivery of each event
+        const index = o.indexer !== false;
+        for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs, index }));
         // fired timers of stateful actors become events in a router process (README, Stateful actors)
         relay = await startTimerRelay(rt);
-        await indexer?.start();
         const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {
@@ -73,7 +70,7 @@ export function registerRouter(program: Command): void {
         const line = {
           replicas: routers.map((r) => r.replicaId),
           revision: routers[0]!.revision,
-          indexer: indexer !== undefined,
+          indexer: o.indexer !== false,
           http: http?.port,
           listen: http ? `${http.host}:${http.port}` : undefined,
           console: http && ui ? urlOf(http) : undefined,
@@ -89,7 +86,6 @@ export function registerRouter(program: Command): void {
         await stopUnlessUnreachable(rt, async (lost) => {
           await relay?.stop(lost);
           await Promise.all(routers.map((r) => r.stop(lost)));
-          await indexer?.stop(lost);
         });
         ui?.close();
         await http?.close();

@@ -31,6 +31,8 @@ export class ChainedPublisher {
       this.chains.set(subject, chain);
     }
     const c = chain;
+    // a message that fails to be made after an earlier link failed is never read: its error must not go unhandled
+    if (msg instanceof Promise) msg.catch(() => undefined);
     const acked = c.tail.then(() => msg).then((m) => this.publisher.publish(m, this.guard));
     c.tail = acked;
     c.length++;

@@ -6,13 +6,12 @@ import { TimeoutError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { readBounded } from "../nats/bounded-read.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { isNotFound } from "../nats/errors.ts";
 import { orMissing } from "../nats/missing.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Consumers, indexStreamFor, Subjects } from "../topology.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { IndexWriter, indexReads, parseEntry, type IdEntry } from "./index-entries.ts";
-import { StreamReader, wireOf } from "./reader.ts";
+import { wireOf } from "./reader.ts";
 import { ensureStore, StoreAccess } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
 
@@ -60,13 +59,13 @@ export class Indexer {
   /** Where the indexes stand (also sets the consumerPending gauge of the router durable). */
   async status(): Promise<IndexStatus> {
     const jsm = await this.jsm();
-    const [router, legacy, events, index, through] = await Promise.all([
+    const [router, legacy, events, index] = await Promise.all([
       retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.router))),
       retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.indexer))),
       retryTransient(() => jsm.streams.info(this.store.stream)),
       retryTransient(() => orMissing(() => jsm.streams.info(this.indexStream))),
-      this.caughtUpThrough(),
     ]);
+    const through = index ? await this.caughtUpThrough(jsm, index.config.allow_direct === true) : 0;
     // a durable before 0.3 still indexing (not upgraded yet) is the position; else the routers'
     const durable: ConsumerInfo | null = legacy ?? router;
     const floor = durable?.ack_floor.stream_seq ?? 0;
@@ -80,10 +79,12 @@ export class Indexer {
   }
 
   /** How far one-shot catch-ups got: every event up to it is indexed. */
-  private async caughtUpThrough(): Promise<number> {
-    return (
-      parseEntry<IdEntry>(await new StreamReader(this.nc, this.indexStream).lastBySubject(this.throughSubject).catch(orNothing))?.seq ?? 0
+  private async caughtUpThrough(jsm: JetStreamManager, direct: boolean): Promise<number> {
+    const q = { last_by_subj: this.throughSubject };
+    const m = await retryTransient(() =>
+      orMissing(() => (direct ? jsm.direct.getMessage(this.indexStream, q) : jsm.streams.getMessage(this.indexStream, q))),
     );
+    return parseEntry<IdEntry>(m)?.seq ?? 0;
   }
 
   private get throughSubject(): string {
@@ -185,12 +186,6 @@ export class Indexer {
       "skipping a stored message that is not a valid event (still readable raw)",
     );
   }
-}
-
-/** A missing index stream has no position. */
-function orNothing(err: unknown): null {
-  if (isNotFound(err)) return null;
-  throw err;
 }
 
 /**

@@ -133,6 +133,8 @@ type JetbusVariant = Readonly<{
   cpuTargets?: Side["cpuTargets"];
   /** The jetbus command the side runs (default: this checkout's bin/jetbus.js). */
   bin?: string;
+  /** Environment of its processes (another checkout's tsconfig, so tsx compiles its decorators). */
+  env?: Record<string, string>;
 }>;
 
 /** `jetbus store apply --yes`: the store for a side that runs no router (routers create it themselves). */
@@ -184,9 +186,9 @@ function jetbusSide(v: JetbusVariant): Side {
       try {
         if (v.router) {
           const args = [v.bin ?? "bin/jetbus.js", "router", ...common(ctx), "--no-http", ...(v.indexer ? [] : ["--no-indexer"])];
-          procs.push({ role: "router", helper: await startHelper(args, /router running/) });
+          procs.push({ role: "router", helper: await startHelper(args, /router running/, v.env) });
         }
-        const env = { PEER_COUNT_OUT: ctx.countFile, PEER_N: String(ctx.n), ...latencyEnv(ctx) };
+        const env = { ...v.env, PEER_COUNT_OUT: ctx.countFile, PEER_N: String(ctx.n), ...latencyEnv(ctx) };
         const args = [v.bin ?? "bin/jetbus.js", "actor", "sink", ...common(ctx), "--no-http"];
         procs.push({ role: "consumer", helper: await startHelper(args, /actor running/, env) });
         return procs;
@@ -246,7 +248,13 @@ const JETBUS_VARIANTS: readonly JetbusVariant[] = [
  */
 const base = process.env.JETBUS_BENCH_BASE;
 const baseVariants = base
-  ? JETBUS_VARIANTS.map((v) => ({ ...v, key: `${v.key}@base`, label: `${v.label} [${base}]`, bin: join(base, "bin", "jetbus.js") }))
+  ? JETBUS_VARIANTS.map((v) => ({
+      ...v,
+      key: `${v.key}@base`,
+      label: `${v.label} [${base}]`,
+      bin: join(base, "bin", "jetbus.js"),
+      env: { TSX_TSCONFIG_PATH: join(base, "tsconfig.json") },
+    }))
   : [];
 
 export const PEER_SIDES: readonly Side[] = [

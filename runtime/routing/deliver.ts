@@ -1,14 +1,14 @@
 import { NotReadyError } from "../errors.ts";
-import type { Event } from "../events/types.ts";
+import { EventForm, type Event } from "../events/types.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { endWith, SpanKind, startEventSpan, tracingActive } from "../observability/tracing.ts";
-import { TallyKeys, type Tally } from "../presence/mod.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
 import type { IndexWriter } from "../store/index-entries.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
+import type { RoutedCounts } from "./routed-counts.ts";
 import type { RouteCopy, RuleSet } from "./types.ts";
 
 /** Which copies of an event a lane publishes. */
@@ -22,7 +22,8 @@ export type DeliveryDeps = Readonly<{
   index: () => IndexWriter | undefined;
   schemas: () => EventSchemas;
   metrics: Metrics;
-  tally: () => Tally;
+  /** Copies routed, counted per rule and actor. */
+  routed: RoutedCounts;
   /** Does this replica know the ordered durable exists? */
   orderedLaneReady: () => boolean;
   /** An event has ordered copies but the lane is not there yet: create it. */
@@ -73,7 +74,9 @@ export function deliverEvent(
     const quarantined = () => d.publisher().publish(quarantineMessage(m, admitted.reason!));
     return (indexed ?? DONE).then(quarantined).then(() => d.metrics.quarantined.inc());
   }
-  if (!tracingActive()) return publishCopies(d, m, event, rules, lane, chains, possibleDup, indexed);
+  // a binary or raw event's body is its data: a copy that does not transform it sends those bytes
+  const body = admitted.form === EventForm.Structured ? undefined : m.data;
+  if (!tracingActive()) return publishCopies(d, m, event, body, rules, lane, chains, possibleDup, indexed);
   // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
   const span = startEventSpan(`route ${event.type}`, {
     kind: SpanKind.Consumer,
@@ -83,13 +86,14 @@ export function deliverEvent(
     "event.type": event.type,
   });
   if (span.traceparent) event = { ...event, traceparent: span.traceparent };
-  return endWith(span, publishCopies(d, m, event, rules, lane, chains, possibleDup, indexed));
+  return endWith(span, publishCopies(d, m, event, body, rules, lane, chains, possibleDup, indexed));
 }
 
 function publishCopies(
   d: DeliveryDeps,
   m: StoredEventMsg,
   event: Event,
+  body: Uint8Array | undefined,
   rules: RuleSet,
   lane: Lane,
   chains: ChainedPublisher | undefined,
@@ -119,27 +123,32 @@ function publishCopies(
   const index = d.index();
   const dupCheck: boolean | Promise<boolean> =
     possibleDup || !index ? true : (indexed ?? index.check(event.id, event.correlationid, m.seq));
+  const made = { event, body, seq: m.seq, revision: rules.revision };
   const sent =
     typeof dupCheck === "boolean"
-      ? publishAll(d, mine, m.seq, rules.revision, dupCheck, chains)
+      ? publishAll(d, mine, made, dupCheck, chains)
       : competing
-        ? dupCheck.then((flag) => publishAll(d, mine, m.seq, rules.revision, flag, chains))
+        ? dupCheck.then((flag) => publishAll(d, mine, made, flag, chains))
         : // ordered copies take their place in their chains now, in stream order; their headers follow
-          publishAll(d, mine, m.seq, rules.revision, dupCheck, chains);
+          publishAll(d, mine, made, dupCheck, chains);
   return indexed && sent !== indexed ? Promise.all([indexed, sent]) : sent;
 }
+
+/** What every copy of one event is made from: the event as routed, its stored body, store sequence and config revision. */
+type CopySource = Readonly<{ event: Event; body: Uint8Array | undefined; seq: number; revision: number }>;
 
 function publishAll(
   d: DeliveryDeps,
   copies: readonly RouteCopy[],
-  seq: number,
-  revision: number,
+  from: CopySource,
   dupCheck: boolean | Promise<boolean>,
   chains: ChainedPublisher | undefined,
 ): Promise<unknown> {
   const sends = copies.map((c) => {
-    const msg =
-      typeof dupCheck === "boolean" ? copyMessage(c, seq, revision, dupCheck) : dupCheck.then((f) => copyMessage(c, seq, revision, f));
+    // untransformed (the plan hands the routed event itself): the stored body is the copy's body
+    const body = c.event === from.event ? from.body : undefined;
+    const make = (flag: boolean) => copyMessage(c, from.seq, from.revision, flag, body);
+    const msg = typeof dupCheck === "boolean" ? make(dupCheck) : dupCheck.then(make);
     const acked = c.ordered && chains ? chains.publish(c.subject, msg) : publishWhenReady(d, msg);
     return acked.then(() => countRouted(d, c));
   });
@@ -151,6 +160,5 @@ function publishWhenReady(d: DeliveryDeps, msg: ReturnType<typeof copyMessage> |
 }
 
 function countRouted(d: DeliveryDeps, c: RouteCopy): void {
-  d.metrics.routed.inc({ actor: c.actor });
-  d.tally().add(TallyKeys.copy(c.rule, c.actor));
+  d.routed.add(c.rule, c.actor);
 }

@@ -16,6 +16,7 @@ import { ensureDirectDurables, followDirectDurables } from "./direct-durables.ts
 import { RoutingLane } from "./lane.ts";
 import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
 import { LiveRules } from "./live-rules.ts";
+import { RoutedCounts } from "./routed-counts.ts";
 import { routerHeartbeat } from "./router-presence.ts";
 import { ensureRouterTopology } from "./router-startup.ts";
 import { newReplicaId, Tally, type Heartbeat } from "../presence/mod.ts";
@@ -87,6 +88,7 @@ export class Router {
   private presence?: Heartbeat;
   /** Copies per rule and actor, reported in the heartbeat for the console's flow rates. */
   private readonly tally = new Tally();
+  private readonly routed: RoutedCounts;
   private readonly maxInFlight: number;
   /** Data schemas of event types, compiled once per type and shared by both lanes. */
   private readonly schemas = new EventSchemas();
@@ -101,6 +103,7 @@ export class Router {
     private readonly opts: RouterOptions = {},
   ) {
     this.replicaId = opts.replicaId ?? newReplicaId();
+    this.routed = new RoutedCounts(deps.metrics, () => this.tally);
     this.maxInFlight = opts.maxInFlight ?? 512;
   }
 
@@ -203,6 +206,7 @@ export class Router {
     const left = await Promise.all([this.competing?.stop(cutShort), this.ordered?.stop(cutShort)]);
     await this.publisher?.close(cutShort);
     this.indexReads?.close();
+    this.routed.flush();
     await this.presence?.stop(cutShort);
     const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
     this.deps.logger.info({ replica: this.replicaId, ...(unacked > 0 ? { unacked } : {}) }, "router stopped");
@@ -227,7 +231,7 @@ export class Router {
       index: () => this.index,
       schemas: () => this.schemas,
       metrics: this.deps.metrics,
-      tally: () => this.tally,
+      routed: this.routed,
       orderedLaneReady: () => this.ordered?.ready ?? false,
       orderedLaneNeeded: () => this.ordered?.startInBackground(),
     };

@@ -1,6 +1,5 @@
-import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { tokenFor } from "../events/subjects.ts";
-import { putHeader } from "../events/headers.ts";
+import { headerBlock } from "../nats/header-block.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DirectGets } from "../nats/direct.ts";
 import { isWrongLastSequence } from "../nats/errors.ts";
@@ -71,11 +70,7 @@ export class IndexSubjects {
 }
 
 /** Only if the subject holds nothing: the id entry's write is also the test whether the id is stored already. */
-function firstEntryHeaders(): MsgHdrsImpl {
-  const h = new MsgHdrsImpl();
-  putHeader(h, "Nats-Expected-Last-Subject-Sequence", "0");
-  return h;
-}
+const FIRST_ENTRY = headerBlock("\r\nNats-Expected-Last-Subject-Sequence: 0");
 
 /** Reads of one index entry by subject. */
 export type IndexReads = Readonly<{ lastBySubject(subject: string): Promise<Readonly<{ data: Uint8Array }> | null>; close(): void }>;
@@ -114,7 +109,7 @@ export class IndexWriter {
     // built from a number: no JSON.stringify per write
     const data = encoder.encode(`{"seq":${eventSeq}}`);
     const idSubject = this.subjects.byId(id);
-    const byId = this.bulk.publish({ subject: idSubject, data, headers: firstEntryHeaders() }).then(
+    const byId = this.bulk.publish({ subject: idSubject, data, headers: FIRST_ENTRY }).then(
       () => false,
       (err) => {
         if (!isWrongLastSequence(err)) throw err;

@@ -21,7 +21,7 @@ const CATCH_UP_IN_FLIGHT = 4096;
 export type IndexerOptions = Readonly<{
   logger?: Logger;
   metrics?: Metrics;
-  /** May it create a missing store (`up`, `router`) or only use one (one-shot commands)? Use by default. */
+  /** May a catch-up create a missing store stream (a missing index of a hand-made store: `trace`) or only use them (the CLI's store commands)? Create by default. */
   storeAccess?: StoreAccess;
 }>;
 
@@ -144,7 +144,7 @@ export class Indexer {
     to: number,
     o: { timeoutMs?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<void> {
-    await ensureStore(await this.jsm(), this.store, this.opts.storeAccess ?? StoreAccess.Use);
+    await ensureStore(await this.jsm(), this.store, this.opts.storeAccess ?? StoreAccess.Create);
     const deadline = Date.now() + (o.timeoutMs ?? 30 * 60_000);
     const bulk = new BulkPublisher(this.nc, { window: 2048, coalesce: true });
     const reads = await indexReads(this.nc, this.indexStream);

@@ -36,7 +36,9 @@ type OtelSpan = {
   end(): void;
 };
 type OtelApi = {
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
   trace: {
+    getTracerProvider?(): { getDelegate?(): unknown };
     getTracer(name: string): { startSpan(name: string, opts: { kind: number }, ctx: unknown): OtelSpan };
     setSpanContext(ctx: unknown, sc: SpanContext): unknown;
     setSpan(ctx: unknown, span: OtelSpan): unknown;
@@ -117,10 +119,27 @@ export function endWith<T>(span: SpanHandle, work: Promise<T>): Promise<T> {
   );
 }
 
+let activeUntil = 0;
+let active = false;
+
 /**
- * Whether spans can be recorded at all (`@opentelemetry/api` is installed): without it a hot
- * path skips building a span's name and attributes per event.
+ * Whether spans can be recorded: `@opentelemetry/api` is installed (often it is, as a dependency
+ * of something else) AND an SDK registered a tracer provider, looked at once a second (an
+ * application may register one after jetbus started). When not, a hot path skips building a
+ * span's name and attributes and asking the API for a span per event.
  */
 export function tracingActive(): boolean {
-  return loadOtel() !== null;
+  const now = Date.now();
+  if (now < activeUntil) return active;
+  activeUntil = now + 1000;
+  const api = loadOtel();
+  active = api !== null && sdkRegistered(api);
+  return active;
+}
+
+/** The global tracer provider delegates to something other than the API's no-op provider (when that can be told; else yes). */
+function sdkRegistered(api: OtelApi): boolean {
+  const provider = api.trace.getTracerProvider?.();
+  if (!provider?.getDelegate || !api.ProxyTracerProvider) return true;
+  return provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
 }

@@ -1,10 +1,11 @@
 import { NotReadyError } from "../errors.ts";
 import { EventForm, type Event } from "../events/types.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { endWith, SpanKind, startEventSpan, tracingActive } from "../observability/tracing.ts";
+import { SpanKind, startEventSpan, tracingActive } from "../observability/tracing.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
 import type { IndexWriter } from "../store/index-entries.ts";
 import type { EventSchemas } from "../store/schemas.ts";
+import type { OutgoingMessage } from "../store/types.ts";
 import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
@@ -14,6 +15,9 @@ import type { RouteCopy, RuleSet } from "./types.ts";
 /** Which copies of an event a lane publishes. */
 export const Lane = { Competing: "competing", Ordered: "ordered" } as const;
 export type Lane = (typeof Lane)[keyof typeof Lane];
+
+/** How routing one event ended: no error once everything it publishes is stored. Called once. */
+export type Routed = (err?: Error) => void;
 
 /** What routing one event needs of its router replica (read when the event is routed). */
 export type DeliveryDeps = Readonly<{
@@ -30,14 +34,12 @@ export type DeliveryDeps = Readonly<{
   orderedLaneNeeded: () => void;
 }>;
 
-const DONE = Promise.resolve();
-
 /**
  * Routes one stored event for one lane: a message that is not an admissible event is
  * quarantined, an event no rule selects goes to `unrouted.<type>`, otherwise the lane's copies
- * are published (the ordered ones through their per-subject chains). Starts every publish, or
- * takes its place in its chain, synchronously (order matters for chains); resolves when all are
- * acked.
+ * are published (the ordered ones through their per-subject chains). Ordered copies take their
+ * place in their chains synchronously (order matters for chains); `done` is called once every
+ * publish is acked, or with the first error.
  *
  * The competing lane also indexes every event that decodes, on the same delivery (one read of
  * the store for routing and indexing): the event is acked only once its index entries are
@@ -47,6 +49,9 @@ const DONE = Promise.resolve();
  * none does (see the README, Delivery). The ordered lane leaves indexing to the competing lane
  * and reads what it wrote (one batched direct get per event with ordered copies: it cannot know
  * whether the competing lane has got there yet).
+ *
+ * Callbacks, not promises, on this path: a promise and a continuation per publish and per step
+ * were a visible share of the router's time per event.
  */
 export function deliverEvent(
   d: DeliveryDeps,
@@ -55,110 +60,145 @@ export function deliverEvent(
   lane: Lane,
   chains: ChainedPublisher | undefined,
   possibleDup: boolean,
-): Promise<unknown> {
+  done: Routed,
+): void {
   const admitted = admit(m, d.schemas());
   const decoded = admitted.event ?? admitted.decoded;
   const competing = lane === Lane.Competing;
   if (!decoded) {
-    if (!competing) return DONE; // the competing lane quarantines it
-    return d
-      .publisher()
-      .publish(quarantineMessage(m, admitted.reason ?? "undecodable"))
-      .then(() => d.metrics.quarantined.inc());
+    if (!competing) return done(); // the competing lane quarantines it
+    return quarantine(d, m, admitted.reason ?? "undecodable", done);
   }
-  const index = d.index();
-  const indexed = competing && index ? index.record(decoded.id, decoded.correlationid, m.seq) : undefined;
+  const index = competing ? d.index() : undefined;
   let event = admitted.event;
   if (!event) {
+    if (!competing) return done();
     // decodes but breaks its schema: indexed like any stored event, then quarantined
-    const quarantined = () => d.publisher().publish(quarantineMessage(m, admitted.reason!));
-    return (indexed ?? DONE).then(quarantined).then(() => d.metrics.quarantined.inc());
+    const reason = admitted.reason!;
+    if (!index) return quarantine(d, m, reason, done);
+    return index.submit(decoded.id, decoded.correlationid, m.seq, (err) => (err ? done(err) : quarantine(d, m, reason, done)));
   }
-  // a binary or raw event's body is its data: a copy that does not transform it sends those bytes
-  const body = admitted.form === EventForm.Structured ? undefined : m.data;
-  if (!tracingActive()) return publishCopies(d, m, event, body, rules, lane, chains, possibleDup, indexed);
-  // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
-  const span = startEventSpan(`route ${event.type}`, {
-    kind: SpanKind.Consumer,
-    traceparent: event.traceparent,
-    lane,
-    "event.id": event.id,
-    "event.type": event.type,
-  });
-  if (span.traceparent) event = { ...event, traceparent: span.traceparent };
-  return endWith(span, publishCopies(d, m, event, body, rules, lane, chains, possibleDup, indexed));
-}
-
-function publishCopies(
-  d: DeliveryDeps,
-  m: StoredEventMsg,
-  event: Event,
-  body: Uint8Array | undefined,
-  rules: RuleSet,
-  lane: Lane,
-  chains: ChainedPublisher | undefined,
-  possibleDup: boolean,
-  indexed: Promise<boolean> | undefined,
-): Promise<unknown> {
+  if (tracingActive()) {
+    // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
+    const span = startEventSpan(`route ${event.type}`, {
+      kind: SpanKind.Consumer,
+      traceparent: event.traceparent,
+      lane,
+      "event.id": event.id,
+      "event.type": event.type,
+    });
+    if (span.traceparent) event = { ...event, traceparent: span.traceparent };
+    const finish = done;
+    done = (err) => {
+      span.end(err);
+      finish(err);
+    };
+  }
   const copies = rules.plan(event);
-  const competing = lane === Lane.Competing;
   if (copies.length === 0) {
-    if (!competing) return DONE;
-    const unrouted = () => d.publisher().publish(unroutedMessage(m, event, rules.revision));
-    return (indexed ?? DONE).then(unrouted).then(() => d.metrics.unrouted.inc());
+    if (!competing) return done();
+    const unrouted = unroutedMessage(m, event, rules.revision);
+    const send = () =>
+      publish(d, unrouted, (err) => {
+        if (!err) d.metrics.unrouted.inc();
+        done(err);
+      });
+    if (!index) return send();
+    return index.submit(event.id, event.correlationid, m.seq, (err) => (err ? done(err) : send()));
   }
   if (competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
     d.orderedLaneNeeded();
-    return Promise.reject(new NotReadyError("the ordered lane is being created; event offered again"));
+    return done(new NotReadyError("the ordered lane is being created; event offered again"));
   }
   const mine: RouteCopy[] = [];
   for (const c of copies) {
     if (c.ordered !== !competing) continue;
     // a direct actor's durable on the store delivers the event itself: routed, with no copy to publish
-    if (c.direct) countRouted(d, c);
+    if (c.direct) d.routed.add(c.rule, c.actor);
     else mine.push(c);
   }
-  if (mine.length === 0) return indexed ?? DONE;
-  // whether a duplicate is possible: known now, or once the index has answered
-  const index = d.index();
-  const dupCheck: boolean | Promise<boolean> =
-    possibleDup || !index ? true : (indexed ?? index.check(event.id, event.correlationid, m.seq));
-  const made = { event, body, seq: m.seq, revision: rules.revision };
-  const sent =
-    typeof dupCheck === "boolean"
-      ? publishAll(d, mine, made, dupCheck, chains)
-      : competing
-        ? dupCheck.then((flag) => publishAll(d, mine, made, flag, chains))
-        : // ordered copies take their place in their chains now, in stream order; their headers follow
-          publishAll(d, mine, made, dupCheck, chains);
-  return indexed && sent !== indexed ? Promise.all([indexed, sent]) : sent;
+  // a binary or raw event's body is its data: a copy that does not transform it sends those bytes
+  const from: CopySource = {
+    event,
+    body: admitted.form === EventForm.Structured ? undefined : m.data,
+    seq: m.seq,
+    revision: rules.revision,
+  };
+  if (!competing) return orderedCopies(d, mine, from, chains, possibleDup, done);
+  if (!index) return sendCopies(d, mine, from, true, done);
+  if (possibleDup) {
+    // the copies say so whatever the index finds: both at once
+    const both = join(2, done);
+    index.submit(event.id, event.correlationid, m.seq, (err) => both(err));
+    return sendCopies(d, mine, from, true, both);
+  }
+  index.submit(event.id, event.correlationid, m.seq, (err, repeated) => (err ? done(err) : sendCopies(d, mine, from, repeated, done)));
 }
 
 /** What every copy of one event is made from: the event as routed, its stored body, store sequence and config revision. */
 type CopySource = Readonly<{ event: Event; body: Uint8Array | undefined; seq: number; revision: number }>;
 
-function publishAll(
+function copyOf(c: RouteCopy, from: CopySource, dupCheck: boolean): OutgoingMessage {
+  // untransformed (the plan hands the routed event itself): the stored body is the copy's body
+  return copyMessage(c, from.seq, from.revision, dupCheck, c.event === from.event ? from.body : undefined);
+}
+
+/** The competing lane's copies, each acked in any order. */
+function sendCopies(d: DeliveryDeps, copies: readonly RouteCopy[], from: CopySource, dupCheck: boolean, done: Routed): void {
+  if (copies.length === 0) return done();
+  const one = join(copies.length, done);
+  for (const c of copies)
+    publish(d, copyOf(c, from, dupCheck), (err) => {
+      if (!err) d.routed.add(c.rule, c.actor);
+      one(err);
+    });
+}
+
+/** The ordered lane's copies: each takes its place in its subject's chain now, in stream order; their headers may follow. */
+function orderedCopies(
   d: DeliveryDeps,
   copies: readonly RouteCopy[],
   from: CopySource,
-  dupCheck: boolean | Promise<boolean>,
   chains: ChainedPublisher | undefined,
-): Promise<unknown> {
-  const sends = copies.map((c) => {
-    // untransformed (the plan hands the routed event itself): the stored body is the copy's body
-    const body = c.event === from.event ? from.body : undefined;
-    const make = (flag: boolean) => copyMessage(c, from.seq, from.revision, flag, body);
-    const msg = typeof dupCheck === "boolean" ? make(dupCheck) : dupCheck.then(make);
-    const acked = c.ordered && chains ? chains.publish(c.subject, msg) : publishWhenReady(d, msg);
-    return acked.then(() => countRouted(d, c));
+  possibleDup: boolean,
+  done: Routed,
+): void {
+  if (copies.length === 0) return done();
+  const index = d.index();
+  const dupCheck = possibleDup || !index ? true : index.check(from.event.id, from.event.correlationid, from.seq);
+  const one = join(copies.length, done);
+  for (const c of copies) {
+    const msg = typeof dupCheck === "boolean" ? copyOf(c, from, dupCheck) : dupCheck.then((flag) => copyOf(c, from, flag));
+    const counted = () => {
+      d.routed.add(c.rule, c.actor);
+      one();
+    };
+    if (chains) chains.publish(c.subject, msg).then(counted, one);
+    else Promise.resolve(msg).then((ready) => publish(d, ready, (err) => (err ? one(err) : counted())), one);
+  }
+}
+
+function quarantine(d: DeliveryDeps, m: StoredEventMsg, reason: string, done: Routed): void {
+  publish(d, quarantineMessage(m, reason), (err) => {
+    if (!err) d.metrics.quarantined.inc();
+    done(err);
   });
-  return sends.length === 1 ? sends[0]! : Promise.all(sends);
 }
 
-function publishWhenReady(d: DeliveryDeps, msg: ReturnType<typeof copyMessage> | Promise<ReturnType<typeof copyMessage>>) {
-  return msg instanceof Promise ? msg.then((m) => d.publisher().publish(m)) : d.publisher().publish(msg);
+function publish(d: DeliveryDeps, msg: OutgoingMessage, done: Routed): void {
+  d.publisher().submit(msg, (outcome) => done(outcome instanceof Error ? outcome : undefined));
 }
 
-function countRouted(d: DeliveryDeps, c: RouteCopy): void {
-  d.routed.add(c.rule, c.actor);
+/** Calls `done` once all `n` parts ended without an error, or at once with the first error. */
+function join(n: number, done: Routed): Routed {
+  let left = n;
+  let failed = false;
+  return (err) => {
+    if (failed) return;
+    if (err) {
+      failed = true;
+      return done(err);
+    }
+    if (--left === 0) done();
+  };
 }

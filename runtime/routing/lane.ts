@@ -5,15 +5,22 @@ import { ConsumerRunner } from "../consumer/runner.ts";
 import type { StoredEventMsg } from "./copies.ts";
 import { Delivery } from "../nats/delivered.ts";
 import { rerouteUnacked } from "./catch-up.ts";
+import type { Routed } from "./deliver.ts";
 
 /** A failed event is offered again after this delay (a nak, not a wait for ack_wait). */
 const RETRY_DELAY_MS = 1000;
 
 /**
  * Routes one stored event: starts its publishes synchronously (chains rely on the call order),
- * resolves when all are acked. `possibleDup`: this event may have been routed before (see dupPossible).
+ * calls `done` once when all are acked (or with the first error). `possibleDup`: this event may
+ * have been routed before (see dupPossible).
  */
-export type RouteOne = (m: StoredEventMsg, possibleDup: boolean) => Promise<unknown>;
+export type RouteOne = (m: StoredEventMsg, possibleDup: boolean, done: Routed) => void;
+
+/** RouteOne as a promise (re-routes after a crash collect them). */
+export function routed(route: RouteOne, m: StoredEventMsg, possibleDup: boolean): Promise<void> {
+  return new Promise((resolve, reject) => route(m, possibleDup, (err) => (err ? reject(err) : resolve())));
+}
 
 export type LaneOptions = Readonly<{
   stream: string;
@@ -103,7 +110,7 @@ export class RoutingLane {
   private async catchUp(): Promise<void> {
     const { stream, durable } = this.opts;
     // what a crashed consumer left may have been routed already: every copy says so
-    const route = (m: StoredEventMsg) => this.route(m, true);
+    const route = (m: StoredEventMsg) => routed(this.route, m, true);
     const { settled, ...result } = await rerouteUnacked(
       this.nc,
       await jetstreamManager(this.nc),
@@ -127,15 +134,19 @@ export class RoutingLane {
     return info.redelivered || Date.now() - info.timestampNanos / 1_000_000 > this.ageLimitMs;
   }
 
+  /** The runner's one promise per delivery; the routing under it runs on callbacks. */
   private routeOne(runner: ConsumerRunner, m: JsMsg): Promise<void> {
-    return this.route(new Delivery(m), this.dupPossible(m)).then(
-      () => runner.ack(m),
-      (err) => {
+    return new Promise((resolve) =>
+      this.route(new Delivery(m), this.dupPossible(m), (err) => {
+        if (!err) runner.ack(m);
         // cut short by a lost connection: the router logs how many it left, not one line each
-        if (this.stopping) return runner.nak(m, RETRY_DELAY_MS);
-        this.logger.warn({ durable: this.opts.durable, seq: m.seq, err: (err as Error).message }, "routing failed; event offered again");
-        runner.nak(m, RETRY_DELAY_MS);
-      },
+        else {
+          if (!this.stopping)
+            this.logger.warn({ durable: this.opts.durable, seq: m.seq, err: err.message }, "routing failed; event offered again");
+          runner.nak(m, RETRY_DELAY_MS);
+        }
+        resolve();
+      }),
     );
   }
 }

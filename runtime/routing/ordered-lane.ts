@@ -9,6 +9,7 @@ import { Consumers, PriorityGroups } from "../topology.ts";
 import { rerouteUnacked } from "./catch-up.ts";
 import { ChainedPublisher } from "./chain.ts";
 import type { StoredEventMsg } from "./copies.ts";
+import type { Routed } from "./deliver.ts";
 import { dupAgeLimitMs, RoutingLane } from "./lane.ts";
 import { ORDERED_MAX_ACK_PENDING, ORDERED_PULL_EXPIRES_MS } from "./lane-consumers.ts";
 
@@ -102,7 +103,9 @@ export class OrderedLane {
 
   async start(): Promise<void> {
     void this.watchConnection();
-    this.lane = new RoutingLane(this.deps.nc, (m, possibleDup) => this.routeDelivered(m, possibleDup), this.deps.logger, {
+    const route = (m: StoredEventMsg, possibleDup: boolean, done: Routed) =>
+      void this.routeDelivered(m, possibleDup).then(() => done(), done);
+    this.lane = new RoutingLane(this.deps.nc, route, this.deps.logger, {
       stream: this.deps.stream,
       durable: Consumers.routerOrdered,
       // above the durable's max_ack_pending: the lane never stops taking messages, so pulls (which keep the pin) never stop

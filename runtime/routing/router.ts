@@ -11,7 +11,7 @@ import { Consumers, indexStreamFor, Streams } from "../topology.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import type { StoredConfig } from "./config-store.ts";
 import type { StoredEventMsg } from "./copies.ts";
-import { deliverEvent, Lane, type DeliveryDeps } from "./deliver.ts";
+import { deliverEvent, Lane, type DeliveryDeps, type Routed } from "./deliver.ts";
 import { ensureDirectDurables, followDirectDurables } from "./direct-durables.ts";
 import { RoutingLane } from "./lane.ts";
 import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
@@ -153,7 +153,10 @@ export class Router {
         stopping: () => this.stopping,
         dupWindowMs,
       },
-      (m, chains, possibleDup) => this.deliver(m, Lane.Ordered, possibleDup, chains),
+      (m, chains, possibleDup) =>
+        new Promise<void>((resolve, reject) =>
+          this.deliver(m, Lane.Ordered, possibleDup, (err) => (err ? reject(err) : resolve()), chains),
+        ),
     );
     await ensureDirectDurables(jsm, stream, initial);
     await this.ordered.startIfNeeded(jsm, initial);
@@ -168,7 +171,7 @@ export class Router {
     }));
     await this.presence.start();
 
-    this.competing = new RoutingLane(nc, (m, possibleDup) => this.deliver(m, Lane.Competing, possibleDup), logger, {
+    this.competing = new RoutingLane(nc, (m, possibleDup, done) => this.deliver(m, Lane.Competing, possibleDup, done), logger, {
       stream,
       durable: Consumers.router,
       maxInFlight: this.maxInFlight,
@@ -225,7 +228,7 @@ export class Router {
    * Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked.
    * The event is routed with the rule set current when its lane takes it.
    */
-  private deliver(m: StoredEventMsg, lane: Lane, possibleDup: boolean, chains?: ChainedPublisher): Promise<unknown> {
+  private deliver(m: StoredEventMsg, lane: Lane, possibleDup: boolean, done: Routed, chains?: ChainedPublisher): void {
     this.delivery ??= {
       publisher: () => this.publisher,
       index: () => this.index,
@@ -235,7 +238,7 @@ export class Router {
       orderedLaneReady: () => this.ordered?.ready ?? false,
       orderedLaneNeeded: () => this.ordered?.startInBackground(),
     };
-    return deliverEvent(this.delivery, m, this.live.current, lane, chains, possibleDup);
+    deliverEvent(this.delivery, m, this.live.current, lane, chains, possibleDup, done);
   }
 }
 

@@ -72,6 +72,9 @@ export class IndexSubjects {
 /** Only if the subject holds nothing: the id entry's write is also the test whether the id is stored already. */
 const FIRST_ENTRY = headerBlock("\r\nNats-Expected-Last-Subject-Sequence: 0");
 
+/** How indexing one event ended: an error, or whether its id repeats one stored before. */
+export type Recorded = (err: Error | undefined, repeated: boolean) => void;
+
 /** Reads of one index entry by subject. */
 export type IndexReads = Readonly<{ lastBySubject(subject: string): Promise<Readonly<{ data: Uint8Array }> | null>; close(): void }>;
 
@@ -106,20 +109,41 @@ export class IndexWriter {
    * (or was) held by another stored event: a repeat, whose copies must say a duplicate is possible.
    */
   record(id: string, correlationId: string, eventSeq: number): Promise<boolean> {
+    return new Promise((resolve, reject) =>
+      this.submit(id, correlationId, eventSeq, (err, repeated) => (err ? reject(err) : resolve(repeated))),
+    );
+  }
+
+  /** record() without a promise (the router's per-event path): `done` is called once. */
+  submit(id: string, correlationId: string, eventSeq: number, done: Recorded): void {
     // built from a number: no JSON.stringify per write
     const data = encoder.encode(`{"seq":${eventSeq}}`);
     const idSubject = this.subjects.byId(id);
-    const byId = this.bulk.publish({ subject: idSubject, data, headers: FIRST_ENTRY }).then(
-      () => false,
-      (err) => {
-        if (!isWrongLastSequence(err)) throw err;
-        return this.resolveHeld(idSubject, eventSeq);
-      },
-    );
-    if (correlationId === id) return byId;
+    let left = correlationId === id ? 1 : 2;
+    let repeated = false;
+    let failed = false;
+    const one = (err: Error | undefined, repeats = false) => {
+      if (failed) return;
+      if (err) {
+        failed = true;
+        return done(err, false);
+      }
+      repeated ||= repeats;
+      if (--left === 0) done(undefined, repeated);
+    };
+    this.bulk.submit({ subject: idSubject, data, headers: FIRST_ENTRY }, (outcome) => {
+      if (!(outcome instanceof Error)) return one(undefined);
+      if (!isWrongLastSequence(outcome)) return one(outcome);
+      this.resolveHeld(idSubject, eventSeq).then(
+        (held) => one(undefined, held),
+        (err: Error) => one(err),
+      );
+    });
     // an event inside another's flow: its correlation needs a subject of its own (see the top of the file)
-    const byCorrelation = this.bulk.publish({ subject: this.subjects.correlationEntry(correlationId, eventSeq), data });
-    return Promise.all([byId, byCorrelation]).then(([repeated]) => repeated);
+    if (correlationId !== id)
+      this.bulk.submit({ subject: this.subjects.correlationEntry(correlationId, eventSeq), data }, (outcome) =>
+        one(outcome instanceof Error ? outcome : undefined),
+      );
   }
 
   /**

@@ -38,6 +38,8 @@ const NOT_YET_ERR_CODES: ReadonlySet<number> = new Set([ApiCode.DuplicateMessage
 /** Reads the reply to a publish to `subject`: its PubAck, or why not. */
 export function readPublishAnswer(msg: Msg, subject: string): PublishAnswer {
   if (msg.headers?.code === 503 || (msg.data.length === 0 && msg.headers?.hasError)) return { kind: AnswerKind.NoLeader };
+  const plain = plainAck(msg.data);
+  if (plain) return { kind: AnswerKind.Acked, ack: plain };
   let answer: ApiAnswer;
   try {
     answer = JSON.parse(decoder.decode(msg.data)) as ApiAnswer;
@@ -51,6 +53,45 @@ export function readPublishAnswer(msg: Msg, subject: string): PublishAnswer {
   // built only when it is the outcome: a full ingest queue answers "not yet" to every message for a while
   if (notYet) return { kind: AnswerKind.NotYet, refusal: () => refusal(subject, error) };
   return { kind: AnswerKind.Refused, error: refusal(subject, error) };
+}
+
+const OPEN = encoder(`{"stream":"`);
+const SEQ = encoder(`","seq":`);
+const DUPLICATE = encoder(`,"duplicate":true}`);
+
+function encoder(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+function startsWith(data: Uint8Array, at: number, part: Uint8Array): boolean {
+  if (data.length < at + part.length) return false;
+  for (let i = 0; i < part.length; i++) if (data[at + i] !== part[i]) return false;
+  return true;
+}
+
+/**
+ * The plain ack every stored message gets, `{"stream":"NAME","seq":N}` (or a duplicate's, with
+ * `,"duplicate":true`), read from its bytes: half the cost of JSON.parse, on every publish of the
+ * router and the indexes. Anything else (an error, a domain, another layout) is null and goes to JSON.parse.
+ */
+function plainAck(data: Uint8Array): PubAck | null {
+  if (!startsWith(data, 0, OPEN)) return null;
+  let i = OPEN.length;
+  while (i < data.length && data[i] !== 0x22) i++;
+  const nameEnd = i;
+  if (!startsWith(data, nameEnd, SEQ)) return null;
+  i = nameEnd + SEQ.length;
+  const digits = i;
+  let seq = 0;
+  for (; i < data.length; i++) {
+    const d = data[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    seq = seq * 10 + d;
+  }
+  if (i === digits || i - digits > 15) return null;
+  const duplicate = data[i] === 0x2c && startsWith(data, i, DUPLICATE) && i + DUPLICATE.length === data.length;
+  if (!duplicate && !(data[i] === 0x7d && i + 1 === data.length)) return null;
+  return { stream: decoder.decode(data.subarray(OPEN.length, nameEnd)), seq, duplicate };
 }
 
 function refusal(subject: string, error: ApiError): PublishError {

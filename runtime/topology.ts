@@ -114,14 +114,6 @@ export const PriorityGroups = {
 export const JetbusHeaders = {
   /** Store sequence of the event an inbox copy came from. */
   OriginSeq: "jetbus-origin-seq",
-  /**
-   * `1` on an inbox copy when the router cannot rule out that the event was handled before: its own
-   * delivery was a redelivery, the event is older than the inbox's duplicate window, or its id is
-   * stored under another sequence too (the index says so). Absent: this is the event's first copy
-   * within the inbox's duplicate window, so a repeat of it is dropped by the inbox, and the actor
-   * skips its processed-marker read.
-   */
-  DupCheck: "jetbus-dup-check",
   /** Name of the routing rule that produced an inbox copy. */
   Rule: "jetbus-rule",
   /** Config revision the router ran when it produced the copy. */
@@ -130,6 +122,13 @@ export const JetbusHeaders = {
   Reason: "jetbus-reason",
   /** Run id of `jetbus replay` on a replayed inbox copy: actors key idempotency on (event id, run id) when present. */
   Replay: "jetbus-replay",
+  /**
+   * `1` on an inbox copy that may be a second handling of its event: the router's delivery was a
+   * redelivery, the event is older than the inbox's duplicate window, or its id is already stored
+   * under another sequence; also on dead letters sent back. The actor reads its processed marker
+   * for such a copy (and for its own redeliveries), and for no other first delivery.
+   */
+  DupCheck: "jetbus-dup-check",
   /** Dead letters: the actor that gave up on the event. */
   Actor: "jetbus-actor",
   /** Dead letters: deliveries made before giving up. */

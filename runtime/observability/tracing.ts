@@ -36,14 +36,13 @@ type OtelSpan = {
   end(): void;
 };
 type OtelApi = {
-  ProxyTracerProvider?: new () => { getDelegate(): unknown };
   trace: {
-    getTracerProvider?(): { getDelegate?(): unknown };
     getTracer(name: string): { startSpan(name: string, opts: { kind: number }, ctx: unknown): OtelSpan };
     setSpanContext(ctx: unknown, sc: SpanContext): unknown;
     setSpan(ctx: unknown, span: OtelSpan): unknown;
   };
   context: { active(): unknown; with<T>(ctx: unknown, fn: () => T): T };
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
 };
 
 let otel: OtelApi | null | undefined;
@@ -55,6 +54,23 @@ function loadOtel(): OtelApi | null {
     otel = null;
   }
   return otel;
+}
+
+let noopProvider: unknown;
+
+/**
+ * Whether an OpenTelemetry SDK is registered (the global tracer provider is not the API's no-op).
+ * Hot paths ask this first: without an SDK, starting a span still builds a non-recording span
+ * and a context per event.
+ */
+export function tracingActive(): boolean {
+  const api = loadOtel();
+  if (!api) return false;
+  const provider = (api.trace as unknown as { getTracerProvider(): { getDelegate?(): unknown } }).getTracerProvider();
+  if (typeof provider.getDelegate !== "function" || !api.ProxyTracerProvider) return true;
+  // a fresh proxy's delegate is the API's one no-op provider
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  return provider.getDelegate() !== noopProvider;
 }
 
 /** One recorded span, or nothing when no SDK records. */
@@ -117,29 +133,4 @@ export function endWith<T>(span: SpanHandle, work: Promise<T>): Promise<T> {
       throw err;
     },
   );
-}
-
-let activeUntil = 0;
-let active = false;
-
-/**
- * Whether spans can be recorded: `@opentelemetry/api` is installed (often it is, as a dependency
- * of something else) AND an SDK registered a tracer provider, looked at once a second (an
- * application may register one after jetbus started). When not, a hot path skips building a
- * span's name and attributes and asking the API for a span per event.
- */
-export function tracingActive(): boolean {
-  const now = Date.now();
-  if (now < activeUntil) return active;
-  activeUntil = now + 1000;
-  const api = loadOtel();
-  active = api !== null && sdkRegistered(api);
-  return active;
-}
-
-/** The global tracer provider delegates to something other than the API's no-op provider (when that can be told; else yes). */
-function sdkRegistered(api: OtelApi): boolean {
-  const provider = api.trace.getTracerProvider?.();
-  if (!provider?.getDelegate || !api.ProxyTracerProvider) return true;
-  return provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
 }

@@ -3,7 +3,7 @@ import { EventForm, type Event } from "../events/types.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { SpanKind, startEventSpan, tracingActive } from "../observability/tracing.ts";
 import type { BulkPublisher } from "../store/bulk.ts";
-import type { IndexWriter } from "../store/index-entries.ts";
+import type { IndexWriter, Recorded } from "../store/index-entries.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import type { OutgoingMessage } from "../store/types.ts";
 import { admit } from "./admit.ts";
@@ -76,7 +76,7 @@ export function deliverEvent(
     // decodes but breaks its schema: indexed like any stored event, then quarantined
     const reason = admitted.reason!;
     if (!index) return quarantine(d, m, reason, done);
-    return index.submit(decoded.id, decoded.correlationid, m.seq, (err) => (err ? done(err) : quarantine(d, m, reason, done)));
+    return indexEvent(d, index, decoded, m.seq, (err) => (err ? done(err) : quarantine(d, m, reason, done)));
   }
   if (tracingActive()) {
     // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
@@ -104,7 +104,7 @@ export function deliverEvent(
         done(err);
       });
     if (!index) return send();
-    return index.submit(event.id, event.correlationid, m.seq, (err) => (err ? done(err) : send()));
+    return indexEvent(d, index, event, m.seq, (err) => (err ? done(err) : send()));
   }
   if (competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
     d.orderedLaneNeeded();
@@ -129,10 +129,10 @@ export function deliverEvent(
   if (possibleDup) {
     // the copies say so whatever the index finds: both at once
     const both = join(2, done);
-    index.submit(event.id, event.correlationid, m.seq, (err) => both(err));
+    indexEvent(d, index, event, m.seq, (err) => both(err));
     return sendCopies(d, mine, from, true, both);
   }
-  index.submit(event.id, event.correlationid, m.seq, (err, repeated) => (err ? done(err) : sendCopies(d, mine, from, repeated, done)));
+  indexEvent(d, index, event, m.seq, (err, repeated) => (err ? done(err) : sendCopies(d, mine, from, repeated, done)));
 }
 
 /** What every copy of one event is made from: the event as routed, its stored body, store sequence and config revision. */
@@ -176,6 +176,13 @@ function orderedCopies(
     if (chains) chains.publish(c.subject, msg).then(counted, one);
     else Promise.resolve(msg).then((ready) => publish(d, ready, (err) => (err ? one(err) : counted())), one);
   }
+}
+
+function indexEvent(d: DeliveryDeps, index: IndexWriter, e: Event, seq: number, done: Recorded): void {
+  index.submit(e.id, e.correlationid, seq, (err, repeated) => {
+    if (!err) d.routed.indexed();
+    done(err, repeated);
+  });
 }
 
 function quarantine(d: DeliveryDeps, m: StoredEventMsg, reason: string, done: Routed): void {

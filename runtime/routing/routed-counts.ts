@@ -3,11 +3,13 @@ import { TallyKeys, type Tally } from "../presence/mod.ts";
 
 /**
  * Copies routed, counted per rule and actor over one turn of the event loop and added to the
- * `routed` metric and the presence tally once each: a labelled metric update per copy (the
- * client hashes the labels every time) was a visible share of the router's time per event.
+ * `routed` metric and the presence tally once each (and events indexed, to the `indexed` metric):
+ * a labelled metric update per copy (the client hashes the labels every time) was a visible
+ * share of the router's time per event.
  */
 export class RoutedCounts {
   private readonly byRule = new Map<string, Map<string, number>>();
+  private indexedCount = 0;
   private scheduled = false;
 
   constructor(
@@ -19,10 +21,19 @@ export class RoutedCounts {
     let actors = this.byRule.get(rule);
     if (!actors) this.byRule.set(rule, (actors = new Map()));
     actors.set(actor, (actors.get(actor) ?? 0) + 1);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule();
+  }
+
+  /** One event's index entries are stored. */
+  indexed(): void {
+    this.indexedCount++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** Adds what was counted since the last flush (the router's stop calls it last). */
@@ -37,5 +48,7 @@ export class RoutedCounts {
     }
     this.byRule.clear();
     for (const [actor, n] of perActor) this.metrics.routed.inc({ actor }, n);
+    if (this.indexedCount > 0) this.metrics.indexed.inc(this.indexedCount);
+    this.indexedCount = 0;
   }
 }

@@ -26,4 +26,19 @@ test("any other layout is read as JSON: a domain, spaces, an error", () => {
   assert.is(answer('{"stream":"X","seq":}').kind, AnswerKind.Refused, "unreadable");
 });
 
+test("stream names kept from earlier answers never stand in for another name", () => {
+  // same length (JETBUS_INBOX/JETBUS_INDEX alternate on the router), more names than kept slots, and back again
+  const names = ["JETBUS_INBOX", "JETBUS_INDEX", "JETBUS_INBOX", "A", "B", "CC", "DD", "EE", "JETBUS_INDEX", "A", "JETBUS_INBOY"];
+  names.forEach((name, seq) => {
+    assert.equal(answer(`{"stream":"${name}","seq":${seq + 1}}`), {
+      kind: AnswerKind.Acked,
+      ack: { stream: name, seq: seq + 1, duplicate: false },
+    });
+  });
+  assert.equal(answer('{"stream":"JETBUS_INBOX_LONGER","seq":5,"duplicate":true}'), {
+    kind: AnswerKind.Acked,
+    ack: { stream: "JETBUS_INBOX_LONGER", seq: 5, duplicate: true },
+  });
+});
+
 test.run();

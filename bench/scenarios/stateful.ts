@@ -143,6 +143,8 @@ const scenario: Scenario = {
           jetbus: median(withState),
           raw: median(withMarkers),
           higherIsBetter: true,
+          target: ">= 0.7x",
+          reference: "markers only",
         },
         {
           metric: `raw probe, 8 writers on one file stream: one guarded write (jetbus) vs a two-message atomic batch (raw)`,

@@ -1,6 +1,8 @@
 import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
-import { startActors, type RunningActors } from "../actor/mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { prepareActors, type PreparedActors, type RunningActors } from "../actor/mod.ts";
+import { ensureStore } from "../store/stream.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
 import { readinessGate, type ObservabilityServer } from "../observability/mod.ts";
@@ -47,14 +49,20 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     if (sel.http) {
       ({ http, ui } = await serveHttpWithConsole(rt));
     }
+    let prepared: PreparedActors | undefined;
+    if (sel.actors === undefined || sel.actors.length > 0) {
+      await registerBuiltinHandlers();
+      // the store first (a direct actor's durable reads it), as the router would create it
+      if (sel.router ?? true) await ensureStore(await jetstreamManager(rt.nc), rt.config.store);
+      // before the router routes: an actor whose durables change layout files its waiting copies into
+      // their partitions first, so no copy the router publishes now lands in front of an older one
+      prepared = await prepareActors(rt, sel.actors);
+    }
     if (sel.router ?? true) {
       router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
-    if (sel.actors === undefined || sel.actors.length > 0) {
-      await registerBuiltinHandlers();
-      actors = await startActors(rt, sel.actors);
-    }
+    if (prepared) actors = await prepared.start();
     ready.open();
   } catch (err) {
     await stop(0).catch(() => undefined);

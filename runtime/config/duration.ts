@@ -49,6 +49,19 @@ export function durationMillis(value: number | string): number | undefined {
   }
 }
 
+/**
+ * A duration as a config file writes it, for people: the largest unit that divides it (500ms, 30s,
+ * 5m, 24h, 7d). Days start at 2d: the README and the defaults say `24h`, not `1d`.
+ * parseDuration(formatDuration(ms)) === ms for every whole ms >= 0.
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ["d", "h", "m", "s"] as const) {
+    const size = DURATION_UNITS_MS[unit];
+    if (ms >= (unit === "d" ? 2 * size : size) && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** Nanoseconds, as JetStream's API wants them, from milliseconds. */
 export function msToNanos(ms: number): number {
   return ms * 1_000_000;

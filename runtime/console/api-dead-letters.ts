@@ -1,6 +1,5 @@
 import { listDeadLetters, replayDeadLetters } from "../actor/dead-letter.ts";
 import { UsageError } from "../errors.ts";
-import { Streams } from "../topology.ts";
 import type { ConsoleContext } from "./context.ts";
 import { readHeld } from "./held-messages.ts";
 import { listSetAside, SetAsideKind } from "../operations/set-aside.ts";
@@ -21,8 +20,8 @@ export async function listHeld(ctx: ConsoleContext, q: URLSearchParams) {
     const rows = await listDeadLetters(ctx.nc, { actor: q.get("actor") || undefined, limit: LIST_LIMIT });
     return { kind, items: rows.map((d) => ({ ...d, time: d.time.toISOString() })) };
   }
-  if (kind === HeldKind.Unrouted) return { kind, items: await readHeld(ctx, Streams.Unrouted, "unrouted.>", LIST_LIMIT) };
-  if (kind === HeldKind.Quarantine) return { kind, items: await readHeld(ctx, Streams.Quarantine, "quarantine.>", LIST_LIMIT) };
+  if (kind === HeldKind.Unrouted) return { kind, items: await readHeld(ctx, SetAsideKind.Unrouted, LIST_LIMIT) };
+  if (kind === HeldKind.Quarantine) return { kind, items: await readHeld(ctx, SetAsideKind.Quarantine, LIST_LIMIT) };
   throw new UsageError(`kind must be one of ${Object.values(HeldKind).join(", ")}, got ${JSON.stringify(kind)}`);
 }
 

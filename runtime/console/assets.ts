@@ -42,3 +42,22 @@ export function serveAsset(assets: ReadonlyMap<string, Asset>, path: string, res
   res.end(a.body);
   return true;
 }
+
+/**
+ * The page with a snapshot inside it (`<script id="first-snapshot" type="application/json">`): the
+ * page draws it while it loads, so its first paint shows the deployment, not "connecting…". Every
+ * `<` is escaped so no value (an event type, a rule name) can close the script element.
+ */
+export function pageWith(assets: ReadonlyMap<string, Asset>, snapshot: unknown): Buffer {
+  const page = assets.get("/index.html")!.body.toString("utf8");
+  if (snapshot === undefined) return Buffer.from(page);
+  const data = JSON.stringify(snapshot).replace(/</g, "\\u003c");
+  // a function, not a string: `$&` in the data must stay as it is
+  return Buffer.from(page.replace("</body>", () => `<script id="first-snapshot" type="application/json">${data}</script>\n</body>`));
+}
+
+export function servePage(res: ServerResponse, body: Buffer): void {
+  // the page carries live data now: never cached
+  res.writeHead(200, { "content-type": TYPES[".html"]!, "content-length": body.length, "cache-control": "no-store" });
+  res.end(body);
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { checkAdmin } from "./auth.ts";
-import { loadAssets, serveAsset } from "./assets.ts";
+import { loadAssets, pageWith, serveAsset, servePage } from "./assets.ts";
 import { ConsoleContext, type ConsoleDeps } from "./context.ts";
 import { isLoopback, readJson, sendError, sendJson } from "./http-util.ts";
 import { gatherLiveFacts } from "./live-facts.ts";
@@ -20,6 +20,12 @@ export type ConsoleHandlerOptions = Readonly<{
   liveEveryMs?: number;
 }>;
 
+/**
+ * Longest the page waits for a reading of the deployment to carry (one is usually tens of ms); past
+ * it the page is served without one and draws from the live stream's first tick.
+ */
+const FIRST_PAINT_WAIT_MS = 1500;
+
 /** The console: static assets at `/`, the live event stream at /api/live, and the JSON API under /api/. */
 export function createConsoleHandler(deps: ConsoleDeps, opts: ConsoleHandlerOptions = {}): ConsoleHandler {
   const assets = loadAssets();
@@ -27,6 +33,12 @@ export function createConsoleHandler(deps: ConsoleDeps, opts: ConsoleHandlerOpti
   const jsm = jetstreamManager(deps.nc);
   const feed = new LiveFeed(async () => gatherLiveFacts(deps.nc, await jsm, deps.config), deps.logger, opts.liveEveryMs);
   const log = deps.logger.child({ component: "console" });
+
+  const page = async (res: ServerResponse) => {
+    // a failed read is the live feed's to report (it logs and the page shows it); the page comes without data then
+    const snapshot = await feed.forPage(FIRST_PAINT_WAIT_MS).catch(() => undefined);
+    servePage(res, pageWith(assets, snapshot));
+  };
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const route = ROUTES.find((r) => r.path === url.pathname);
@@ -80,6 +92,10 @@ export function createConsoleHandler(deps: ConsoleDeps, opts: ConsoleHandlerOpti
       }
       if (url.pathname.startsWith("/api/")) {
         void api(req, res, url);
+        return true;
+      }
+      if (url.pathname === "/" || url.pathname === "/index.html") {
+        void page(res);
         return true;
       }
       const path = url.pathname.startsWith("/assets/") ? url.pathname.slice("/assets".length) : url.pathname;

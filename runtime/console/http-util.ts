@@ -17,6 +17,7 @@ const STATUS_OF: Partial<Record<string, number>> = {
   [ErrorCode.EventInvalid]: 400,
   [ErrorCode.SchemaViolation]: 422,
   [ErrorCode.Timeout]: 504,
+  [ErrorCode.NotReady]: 503,
 };
 
 /** A typed error as JSON with its code (and, for config errors, every problem with its JSON path). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { NotReadyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { LiveFacts } from "./live-facts.ts";
 import { RateTracker, Series } from "./rates.ts";
@@ -20,6 +21,7 @@ export class LiveFeed {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private last?: LiveSnapshot;
+  private lastReadAt = 0;
   private stopped = false;
 
   constructor(
@@ -28,10 +30,31 @@ export class LiveFeed {
     private readonly everyMs = LIVE_EVERY_MS,
   ) {}
 
-  /** The latest snapshot, reading one now when there is none yet. */
+  /**
+   * A snapshot at most one tick old: the latest one, or one read now (the feed pauses while no
+   * page is open, so the latest may be minutes old).
+   */
   async snapshot(): Promise<LiveSnapshot> {
-    if (!this.last) await this.tick();
-    return this.last!;
+    if (!this.fresh()) await this.tick();
+    if (!this.last) throw new NotReadyError("the console could not read the deployment yet (see its log); try again");
+    return this.last;
+  }
+
+  /**
+   * The snapshot the page is served with, so its first paint shows data rather than waiting up to
+   * a tick for the event stream; undefined when no reading succeeds within `waitMs` (a slow or
+   * unreachable server): the page then waits for the stream as before.
+   */
+  async forPage(waitMs: number): Promise<LiveSnapshot | undefined> {
+    if (this.fresh()) return this.last;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, waitMs)));
+    await Promise.race([this.tick(), late]).finally(() => clearTimeout(timer));
+    return this.fresh() ? this.last : undefined;
+  }
+
+  private fresh(): boolean {
+    return this.last !== undefined && Date.now() - this.lastReadAt < this.everyMs;
   }
 
   subscribe(req: IncomingMessage, res: ServerResponse): void {
@@ -45,7 +68,8 @@ export class LiveFeed {
       if (this.clients.size === 0) this.pause();
     });
     if (!this.timer) {
-      void this.tick();
+      // a reading made for the page a moment ago is this tick's; another now would measure rates over a few ms
+      if (!this.fresh()) void this.tick();
       this.timer = setInterval(() => void this.tick(), this.everyMs);
     }
   }
@@ -93,6 +117,7 @@ export class LiveFeed {
       ]),
     );
     this.last = { ...pending, history };
+    this.lastReadAt = Date.now();
     for (const c of this.clients) this.send(c, this.last);
   }
 

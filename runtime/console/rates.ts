@@ -10,6 +10,10 @@ export type CounterSample = Readonly<{ at: number; values: ReadonlyMap<string, n
  */
 export class RateTracker {
   private prevAt?: number;
+  /** When the first reading was taken: totals count from here. */
+  firstAt?: number;
+  /** Milliseconds between the last two readings: what the rates are averaged over (undefined before the second). */
+  windowMs?: number;
   private readonly lastSeen = new Map<string, number>();
   private readonly totals = new Map<string, number>();
   private readonly rates = new Map<string, number>();
@@ -17,7 +21,8 @@ export class RateTracker {
   sample(s: CounterSample): void {
     this.rates.clear();
     if (this.prevAt !== undefined) {
-      const dt = Math.max(0.001, (s.at - this.prevAt) / 1000);
+      this.windowMs = Math.max(1, s.at - this.prevAt);
+      const dt = this.windowMs / 1000;
       for (const [key, value] of s.values) {
         const delta = Math.max(0, value - (this.lastSeen.get(key) ?? 0));
         this.rates.set(key, delta / dt);
@@ -25,6 +30,7 @@ export class RateTracker {
       }
     }
     for (const [key, value] of s.values) this.lastSeen.set(key, value);
+    this.firstAt ??= s.at;
     this.prevAt = s.at;
   }
 

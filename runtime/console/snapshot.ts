@@ -1,4 +1,5 @@
 import type { ActorSettings } from "../config/types.ts";
+import { formatDuration } from "../config/duration.ts";
 import { buildStatusReport } from "../operations/mod.ts";
 import type { PresenceFact, StatusReport } from "../operations/types.ts";
 import { DEFAULT_STALE_AFTER_MS } from "../operations/status.ts";
@@ -19,13 +20,34 @@ export type ActorView = Readonly<{
   rate: Readonly<{ handled: number; failed: number }>;
   /** Counted since the console started watching. */
   total: Readonly<{ handled: number; failed: number }>;
-  settings: Readonly<
-    Pick<
-      ActorSettings,
-      "concurrency" | "replicas" | "max_ack_pending" | "ack_wait" | "timeout" | "retry" | "dead_letter" | "idempotency" | "ordered"
-    >
-  >;
+  settings: SettingsView;
 }>;
+
+/** An actor's settings as its config file would write them: durations in the config's units (30s, 24h), not milliseconds. */
+export type SettingsView = Readonly<
+  Pick<ActorSettings, "concurrency" | "replicas" | "max_ack_pending" | "dead_letter" | "ordered"> & {
+    ack_wait: string;
+    /** null: no limit (`timeout: 0`). */
+    timeout: string | null;
+    retry: Readonly<{ max_attempts: number; backoff: readonly string[] }>;
+    idempotency: Readonly<{ enabled: boolean; ttl: string }>;
+  }
+>;
+
+/** Durations through the config's one formatter (config/duration.ts), so the page shows what a config file says. */
+function settingsView(a: ActorSettings): SettingsView {
+  return {
+    concurrency: a.concurrency,
+    replicas: a.replicas,
+    max_ack_pending: a.max_ack_pending,
+    ack_wait: formatDuration(a.ack_wait),
+    timeout: a.timeout === 0 ? null : formatDuration(a.timeout),
+    retry: { max_attempts: a.retry.max_attempts, backoff: a.retry.backoff.map(formatDuration) },
+    dead_letter: a.dead_letter,
+    idempotency: { enabled: a.idempotency.enabled, ttl: formatDuration(a.idempotency.ttl) },
+    ...(a.ordered ? { ordered: a.ordered } : {}),
+  };
+}
 
 /** What the page receives on every tick of the live feed. */
 export type LiveSnapshot = Readonly<{
@@ -33,6 +55,10 @@ export type LiveSnapshot = Readonly<{
   revision: number | null;
   configSource: string;
   actors: readonly ActorView[];
+  /** Rates are per second averaged over this many ms (the time between the last two readings); null before the second reading. */
+  rateWindowMs: number | null;
+  /** When the console's first reading was taken: totals (handled, copies per edge) count from here. */
+  countingSince: string | null;
   /** Per actor: handled and failed per second, one point per tick, oldest first. */
   history: Readonly<Record<string, Readonly<{ handled: readonly number[]; failed: readonly number[] }>>>;
   flows: FlowGraph;
@@ -96,17 +122,7 @@ export function buildSnapshot(f: LiveFacts, rates: RateTracker, history: LiveSna
       dlq: s?.dlq ?? null,
       rate: { handled: rates.rate(actorKey(a.name, TallyKeys.handled)), failed: rates.rate(actorKey(a.name, TallyKeys.failed)) },
       total: { handled: rates.total(actorKey(a.name, TallyKeys.handled)), failed: rates.total(actorKey(a.name, TallyKeys.failed)) },
-      settings: {
-        concurrency: a.concurrency,
-        replicas: a.replicas,
-        max_ack_pending: a.max_ack_pending,
-        ack_wait: a.ack_wait,
-        timeout: a.timeout,
-        retry: a.retry,
-        dead_letter: a.dead_letter,
-        idempotency: a.idempotency,
-        ...(a.ordered ? { ordered: a.ordered } : {}),
-      },
+      settings: settingsView(a),
     };
   });
   const flows = buildFlowGraph(f.config, {
@@ -123,6 +139,8 @@ export function buildSnapshot(f: LiveFacts, rates: RateTracker, history: LiveSna
     at: f.at.toISOString(),
     revision: f.revision,
     configSource: f.configSource,
+    rateWindowMs: rates.windowMs ?? null,
+    countingSince: rates.firstAt === undefined ? null : new Date(rates.firstAt).toISOString(),
     actors,
     history,
     flows,

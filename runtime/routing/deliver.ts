@@ -10,6 +10,7 @@ import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
 import type { RoutedCounts } from "./routed-counts.ts";
+import type { SetAsideLog } from "./set-aside-log.ts";
 import type { RouteCopy, RuleSet } from "./types.ts";
 
 /** Which copies of an event a lane publishes. */
@@ -32,6 +33,8 @@ export type DeliveryDeps = Readonly<{
   orderedLaneReady: () => boolean;
   /** An event has ordered copies but the lane is not there yet: create it. */
   orderedLaneNeeded: () => void;
+  /** Says in the log what was quarantined or unrouted (rate-limited: set-aside-log.ts). */
+  setAside?: SetAsideLog;
 }>;
 
 /**
@@ -100,7 +103,10 @@ export function deliverEvent(
     const unrouted = unroutedMessage(m, event, rules.revision);
     const send = () =>
       publish(d, unrouted, (err) => {
-        if (!err) d.metrics.unrouted.inc();
+        if (!err) {
+          d.metrics.unrouted.inc();
+          d.setAside?.unrouted(m, event, rules.revision);
+        }
         done(err);
       });
     if (!index) return send();
@@ -187,7 +193,10 @@ function indexEvent(d: DeliveryDeps, index: IndexWriter, e: Event, seq: number, 
 
 function quarantine(d: DeliveryDeps, m: StoredEventMsg, reason: string, done: Routed): void {
   publish(d, quarantineMessage(m, reason), (err) => {
-    if (!err) d.metrics.quarantined.inc();
+    if (!err) {
+      d.metrics.quarantined.inc();
+      d.setAside?.quarantined(m, reason);
+    }
     done(err);
   });
 }

@@ -18,6 +18,7 @@ import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
 import { LiveRules } from "./live-rules.ts";
 import { RoutedCounts } from "./routed-counts.ts";
 import { routerHeartbeat } from "./router-presence.ts";
+import { SetAsideLog } from "./set-aside-log.ts";
 import { ensureRouterTopology } from "./router-startup.ts";
 import { newReplicaId, Tally, type Heartbeat } from "../presence/mod.ts";
 
@@ -92,6 +93,8 @@ export class Router {
   private readonly maxInFlight: number;
   /** Data schemas of event types, compiled once per type and shared by both lanes. */
   private readonly schemas = new EventSchemas();
+  /** Log lines for quarantined and unrouted events, rate-limited. */
+  private readonly setAside: SetAsideLog;
   private stopping = false;
   private stopLag?: () => void;
   private delivery?: DeliveryDeps;
@@ -105,6 +108,7 @@ export class Router {
     this.replicaId = opts.replicaId ?? newReplicaId();
     this.routed = new RoutedCounts(deps.metrics, () => this.tally);
     this.maxInFlight = opts.maxInFlight ?? 512;
+    this.setAside = new SetAsideLog(deps.logger);
   }
 
   get revision(): number {
@@ -211,6 +215,7 @@ export class Router {
     this.indexReads?.close();
     this.routed.flush();
     await this.presence?.stop(cutShort);
+    this.setAside.flush();
     const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
     this.deps.logger.info({ replica: this.replicaId, ...(unacked > 0 ? { unacked } : {}) }, "router stopped");
   }
@@ -237,6 +242,7 @@ export class Router {
       routed: this.routed,
       orderedLaneReady: () => this.ordered?.ready ?? false,
       orderedLaneNeeded: () => this.ordered?.startInBackground(),
+      setAside: this.setAside,
     };
     deliverEvent(this.delivery, m, this.live.current, lane, chains, possibleDup, done);
   }

@@ -78,8 +78,11 @@ test("a dead letter is replayed from the page", async () => {
   await fixEvent(d.env.nc, dead.id);
   await b.page.fill("#token", TOKEN);
   await b.page.dispatchEvent("#token", "change");
+  assert.is(await b.page.locator("[data-needs-token]").count(), 0, "the 'not allowed' note goes once a token is typed");
   await b.page.waitForSelector(row, { timeout: 20_000 });
   await b.page.check(`${row} input[type=checkbox]`);
+  // the dead letter with its error, selected, before it is replayed
+  await b.page.screenshot({ path: join(shots, "dead-letters.png") });
   await b.page.click("#replay-selected");
   await b.page.waitForSelector(`[data-replayed="1"]`, { timeout: 20_000 });
   await b.page.waitForSelector(`[data-empty="dlq"]`, { timeout: 20_000 });
@@ -89,7 +92,6 @@ test("a dead letter is replayed from the page", async () => {
     30_000,
   );
   assert.is((await listDeadLetters(d.env.nc, { actor: "fragile" })).length, 0);
-  await b.page.screenshot({ path: join(shots, "dead-letters.png") });
   assert.equal(b.errors, []);
 });
 

@@ -6,7 +6,7 @@ import { openBrowser, screenshotDir, type HeadlessBrowser } from "../helpers/bro
 import { waitFor } from "../helpers/wait.ts";
 import { startConsoleDeployment, type ConsoleDeployment } from "../fixtures/console-deployment.ts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { findSetAside } from "../../runtime/operations/set-aside.ts";
+import { findSetAside, listSetAside, SetAsideKind } from "../../runtime/operations/set-aside.ts";
 
 let d: ConsoleDeployment;
 let b: HeadlessBrowser;
@@ -76,11 +76,24 @@ test("handled counts rise live after publishing, without reloading the page", as
       undefined,
       { timeout: 20_000 },
     );
-    await b.page.screenshot({ path: join(shots, "flows.png") });
+    // the README's flows.png is the busier graph of console-flows.e2e.test.ts
   } finally {
     flowing = false;
     await traffic;
   }
+});
+
+test("actor settings read in the config's units, not milliseconds", async () => {
+  await b.page.goto(`${d.url}#/actors`);
+  // the settings line beside the actor's name and replica count
+  const line = `[data-actor="billing"] .bar span.muted`;
+  await b.page.waitForSelector(line, { timeout: 20_000 });
+  const settings = (await text(line)) ?? "";
+  // as `jetbus init` and the README write them: backoff 100ms, ttl 24h, ack_wait 30s, timeout 5m
+  for (const part of ["3 attempt(s), backoff 100ms", "idempotent (ttl 24h)", "ack_wait 30s", "timeout 5m"])
+    assert.ok(settings.includes(part), `"${part}" in ${JSON.stringify(settings)}`);
+  assert.not.match(settings, /\d{4,}/, "no raw milliseconds");
+  assert.equal(b.errors, []);
 });
 
 test("an event found by its correlation id shows where it went and its causal trace", async () => {
@@ -132,6 +145,20 @@ test("an event the router set aside says so: unrouted with its revision, quarant
     assert.match((await b.page.textContent(`[data-set-aside="${kind}"]`)) ?? "", text);
   }
   assert.ok(bad.seq > 0);
+  // the quarantine list names it by its event id, as `jetbus quarantine list` does (not by the quarantine's own EVENTS:<seq> dedup id)
+  const cli = await listSetAside(d.env.nc, await jetstreamManager(d.env.nc), SetAsideKind.Quarantine, "EVENTS");
+  assert.equal(
+    cli.map((q) => q.eventId),
+    ["bad-user-1"],
+  );
+  await b.page.goto(`${d.url}#/held?kind=quarantine`);
+  await b.page.waitForSelector(`tr[data-event-id="bad-user-1"]`, { timeout: 20_000 });
+  assert.equal(
+    await b.page.locator("tr[data-held-seq] td:nth-child(4)").allTextContents(),
+    ["bad-user-1"],
+    "the event column holds the event id",
+  );
+  await b.page.screenshot({ path: join(shots, "quarantined.png") });
   assert.equal(b.errors, []);
 });
 

@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { configFrom } from "../../runtime/config/load.ts";
 import { buildFlowGraph, type FlowNumbers } from "../../runtime/console/flows.ts";
 import { RateTracker, Series } from "../../runtime/console/rates.ts";
+import { loadAssets, pageWith } from "../../runtime/console/assets.ts";
 import { checkAdmin, consoleToken } from "../../runtime/console/auth.ts";
 import { checkConfigText } from "../../runtime/console/api-config.ts";
 import { isLoopback } from "../../runtime/console/http-util.ts";
@@ -78,6 +79,8 @@ test("rates: per second from cumulative counts, new keys count from zero, drops 
   const all = () => true;
   r.sample({ at: 0, values: new Map([["a", 100]]) });
   assert.is(r.rate(all), 0, "the first reading is the baseline");
+  assert.is(r.windowMs, undefined, "no rate is known before the second reading");
+  assert.is(r.firstAt, 0);
   r.sample({
     at: 2000,
     values: new Map([
@@ -120,9 +123,20 @@ test("rates: per second from cumulative counts, new keys count from zero, drops 
     r.total((k) => k === "a"),
     10,
   );
+  assert.is(r.windowMs, 2000, "rates are over the time between the last two readings");
   const s = new Series(3);
   [1, 2, 3, 4].forEach((v) => s.push(v));
   assert.equal(s.list(), [2, 3, 4]);
+});
+
+test("the page carries its first snapshot; no value in it can end the script element or be read as a replacement pattern", () => {
+  const assets = loadAssets();
+  assert.is(pageWith(assets, undefined).toString(), assets.get("/index.html")!.body.toString(), "no reading: the page as it is");
+  const snapshot = { flows: { nodes: [{ id: "type:</script><script>alert(1)</script>", label: "$& $' <!--" }] } };
+  const page = pageWith(assets, snapshot).toString();
+  assert.is(page.split("</script>").length, 3, "the app's script element and the snapshot's: none from the data");
+  const inner = /<script id="first-snapshot" type="application\/json">(.*?)<\/script>/s.exec(page)![1]!;
+  assert.equal(JSON.parse(inner), snapshot, "the data reads back as it was");
 });
 
 const req = (authorization?: string) => ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;

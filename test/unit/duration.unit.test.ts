@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseDuration, parseTimePoint } from "../../runtime/config/duration.ts";
+import { formatDuration, parseDuration, parseTimePoint } from "../../runtime/config/duration.ts";
 import { InvalidTimeError } from "../../runtime/errors.ts";
 import { parseReplayPoint } from "../../runtime/operations/replay-range.ts";
 
@@ -39,6 +39,25 @@ test("a bad duration is an InvalidTimeError naming where it came from, the value
         err.message,
       );
     }
+  }
+});
+
+test("durations are shown as a config writes them, and read back to the same milliseconds", () => {
+  const cases: Array<[number, string]> = [
+    [0, "0ms"],
+    [250, "250ms"],
+    [1500, "1500ms"],
+    [30_000, "30s"],
+    [90_000, "90s"],
+    [300_000, "5m"],
+    [86_400_000, "24h"],
+    [172_800_000, "2d"],
+    [604_800_000, "7d"],
+    [129_600_000, "36h"],
+  ];
+  for (const [ms, text] of cases) {
+    assert.is(formatDuration(ms), text, String(ms));
+    assert.is(parseDuration(text, "round trip"), ms, text);
   }
 });
 

@@ -6,6 +6,7 @@ import { checkRegisteredHandlers } from "../../actor/handler-check.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { dirname, resolve } from "node:path";
 import { checkActorModules } from "../../actor/module-loader.ts";
+import { resolveStateOrdering, stateOrderingProblems } from "../../actor/state/ordering-default.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
 import { Buckets } from "../../topology.ts";
@@ -37,10 +38,14 @@ export function registerConfig(program: Command): void {
       const wellFormed = Array.isArray(actors) && actors.every((a) => typeof a === "object" && a !== null && !Array.isArray(a));
       if (wellFormed) {
         problems.push(...checkRegisteredHandlers(actors as ActorSettings[]));
-        problems.push(...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
+        // and a stateful module's settings: ordered on its state key (the default), never on another
+        problems.push(
+          ...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file)), stateOrderingProblems).catch(() => [])),
+        );
       }
       if (problems.length || !valid) throw new ConfigError(file, problems);
-      const c = valid;
+      // what `up` runs: a stateful actor without "ordered" is shown ordered on its state key
+      const c = await resolveStateOrdering(valid, dirname(resolve(file)), { mode: "lenient", source: file });
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
       else process.stdout.write(`${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules)\n`);
@@ -52,8 +57,13 @@ export function registerConfig(program: Command): void {
     )
     .action(async function (this: Command, file: string) {
       const o = allOptions(this);
-      // validated before connecting: an invalid file never reaches the bucket
-      const checked = loadConfig(file);
+      // validated before connecting: an invalid file never reaches the bucket. The routers get a
+      // stateful actor without "ordered" ordered on its state key (its module says which)
+      const checked = await resolveStateOrdering(loadConfig(file), dirname(resolve(file)), {
+        mode: "lenient",
+        source: file,
+        onSkipped: (actor, reason) => process.stderr.write(`warning: actor "${actor}" applied as written: ${reason}\n`),
+      });
       const stored = await withStore(o, (s) => s.apply(checked, file));
       out(o, { applied: file, revision: stored.revision }, `applied ${file}: ${summary(stored)}`);
     });

@@ -10,6 +10,7 @@ import { untilSignal } from "./up.ts";
 import { serveHttpWithConsole } from "../../app/console.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { startTimerRelay, type TimerRelay } from "../../actor/state/mod.ts";
+import { startWithRetry } from "../../app/startup-retry.ts";
 
 type RouterCliOptions = CommonOptions & {
   replicas: string;
@@ -50,18 +51,35 @@ export function registerRouter(program: Command): void {
         name: "jetbus-router",
         durability: durabilityModeOf(o),
         waitForServer: true,
+        // a stateful actor without "ordered" is ordered on its state key: its copies go to its partitions
+        actorModules: "lenient",
       });
       const routers: RouterHandle[] = [];
       let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
       let ui: Awaited<ReturnType<typeof serveHttpWithConsole>>["ui"];
       const ready = readinessGate(rt.health, "router");
-      try {
+      /** One attempt: every replica and the timer relay, or (on failure) none of them. */
+      const startAll = async () => {
+        const started: RouterHandle[] = [];
+        let r: TimerRelay | undefined;
         // the id and correlation indexes are written on the router's own delivery of each event
         const index = o.indexer !== false;
-        for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs, index }));
-        // fired timers of stateful actors become events in a router process (README, Stateful actors)
-        relay = await startTimerRelay(rt);
+        try {
+          for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs, index }));
+          // fired timers of stateful actors become events in a router process (README, Stateful actors)
+          r = await startTimerRelay(rt);
+        } catch (err) {
+          await r?.stop().catch(() => undefined);
+          await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
+          throw err;
+        }
+        routers.push(...started);
+        relay = r;
+      };
+      try {
+        // a step that times out (a cluster electing leaders) starts it again, logging each attempt
+        await startWithRetry(rt.logger, "jetbus router", startAll);
         const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {

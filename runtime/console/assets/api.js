@@ -6,6 +6,12 @@ export const token = {
   set: (v) => (v ? sessionStorage.setItem(TOKEN_KEY, v) : sessionStorage.removeItem(TOKEN_KEY)),
 };
 
+/** A note that a change was refused for want of the admin token: the page removes it once a token is typed. */
+export function errorNote(h, err) {
+  const refused = err.status === 401 || err.status === 403;
+  return h("p", { class: "msg bad", "data-needs-token": refused ? "" : undefined }, `${refused ? "not allowed: " : ""}${err.message}`);
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.error ?? `HTTP ${status}`);
@@ -32,7 +38,9 @@ export async function post(path, body) {
 }
 
 const listeners = new Set();
-let last = null;
+// the snapshot the page was served with: views draw it at once, before the live stream's first tick
+const served = document.getElementById("first-snapshot");
+let last = served ? JSON.parse(served.textContent) : null;
 let source = null;
 
 /** Calls `fn` with every snapshot of /api/live (the latest one at once); returns the unsubscribe. */
@@ -43,6 +51,7 @@ export function onSnapshot(fn) {
 }
 
 export function connectLive(onState) {
+  if (last) onState("live", last);
   source = new EventSource("/api/live");
   source.addEventListener("snapshot", (e) => {
     last = JSON.parse(e.data);

@@ -42,7 +42,11 @@ function show() {
 
 const tokenInput = document.getElementById("token");
 tokenInput.value = token.get();
-tokenInput.addEventListener("change", () => token.set(tokenInput.value.trim()));
+tokenInput.addEventListener("change", () => {
+  token.set(tokenInput.value.trim());
+  // "not allowed" no longer holds once a token is typed; the next change says whether it is the right one
+  for (const n of document.querySelectorAll("[data-needs-token]")) n.remove();
+});
 
 const state = document.getElementById("live-state");
 connectLive((s, snap) => {

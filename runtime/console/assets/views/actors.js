@@ -16,16 +16,18 @@ function spark(handled, failed) {
   );
 }
 
+// durations arrive as the config writes them (30s, 24h): the server formats them with the config's one formatter
 const settingsText = (c) =>
   [
     c.ordered ? `ordered by ${c.ordered.key} (${c.ordered.partitions} partitions)` : "unordered",
-    `retry ${c.retry.max_attempts}× [${c.retry.backoff.join(", ")}]`,
+    `${c.retry.max_attempts} attempt(s), backoff ${c.retry.backoff.join(", ")}`,
     c.idempotency.enabled ? `idempotent (ttl ${c.idempotency.ttl})` : "no idempotency",
     `concurrency ${c.concurrency}`,
     `ack_wait ${c.ack_wait}`,
+    c.timeout === null ? "no timeout" : `timeout ${c.timeout}`,
   ].join(" · ");
 
-function card(a, hist, redraw) {
+function card(a, hist, redraw, rate) {
   return h(
     "div",
     { class: "card", "data-actor": a.name },
@@ -38,7 +40,7 @@ function card(a, hist, redraw) {
         { class: a.replicas.live >= a.replicas.desired ? "pill ok" : "pill warn" },
         `${a.replicas.live}/${a.replicas.desired} replicas`,
       ),
-      h("span", { class: "muted" }, settingsText(a.settings)),
+      h("span", { class: "muted", "data-field": "settings" }, settingsText(a.settings)),
     ),
     h(
       "table",
@@ -53,8 +55,8 @@ function card(a, hist, redraw) {
       h(
         "tr",
         {},
-        h("td", { class: "num", "data-field": "handled-rate" }, fmtRate(a.rate.handled)),
-        h("td", { class: "num" + (a.rate.failed > 0 ? " bad" : ""), "data-field": "failed-rate" }, fmtRate(a.rate.failed)),
+        h("td", { class: "num", "data-field": "handled-rate" }, rate(a.rate.handled)),
+        h("td", { class: "num" + (a.rate.failed > 0 ? " bad" : ""), "data-field": "failed-rate" }, rate(a.rate.failed)),
         h("td", { class: "num", "data-field": "handled-total" }, fmtNum(a.total.handled)),
         h("td", { class: "num", "data-field": "failed-total" }, fmtNum(a.total.failed)),
         h("td", { class: "num", "data-field": "lag" }, fmtNum(a.lag)),
@@ -99,15 +101,24 @@ export function render(root) {
   let last = null;
   const draw = () => {
     if (!last) return;
+    // before the console's second reading no rate is known yet: "–", not a zero that did not happen
+    const rate = (r) => (last.rateWindowMs ? fmtRate(r) : "–/s");
     mount(
       root,
       h(
         "h2",
         {},
         "Actors ",
-        h("span", { class: "muted" }, "handled and failed per second (blue, red); totals counted since this console started watching"),
+        h(
+          "span",
+          { class: "muted" },
+          `handled and failed per second${last.rateWindowMs ? ` over the last ${fmtAge(last.rateWindowMs)}` : ""} (blue, red); ` +
+            `totals since this console began counting${last.countingSince ? ` (${fmtTime(last.countingSince).slice(11)})` : ""}`,
+        ),
       ),
-      last.actors.length ? last.actors.map((a) => card(a, last.history[a.name], draw)) : h("p", { class: "muted" }, "no actors configured"),
+      last.actors.length
+        ? last.actors.map((a) => card(a, last.history[a.name], draw, rate))
+        : h("p", { class: "muted" }, "no actors configured"),
     );
   };
   const stop = onSnapshot((snap) => {

@@ -1,5 +1,5 @@
 import { h, mount, fmtTime, json } from "../dom.js";
-import { get, post } from "../api.js";
+import { errorNote, get, post } from "../api.js";
 
 /** Line diff by longest common subsequence: fine for config documents of a few hundred lines. */
 function diffLines(a, b) {
@@ -115,7 +115,7 @@ export function render(root) {
       editor.value = "";
       await load();
     } catch (err) {
-      mount(note, err.body?.problems ? problemsView(err.body.problems) : h("p", { class: "msg bad" }, err.message));
+      mount(note, err.body?.problems ? problemsView(err.body.problems) : errorNote(h, err));
     }
   };
   const validate = async () => {

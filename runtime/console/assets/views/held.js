@@ -1,5 +1,5 @@
 import { h, mount, fmtTime, json } from "../dom.js";
-import { get, post } from "../api.js";
+import { errorNote, get, post } from "../api.js";
 
 const KINDS = [
   ["dlq", "Dead letters"],
@@ -30,7 +30,7 @@ function dlqTable(items, picked) {
         ),
         h("td", { class: "num" }, d.dlqSeq),
         h("td", {}, d.actor),
-        h("td", {}, d.eventId),
+        h("td", { class: "id" }, d.eventId),
         h("td", {}, d.type),
         h("td", { class: "num" }, d.attempts),
         h("td", {}, d.errorCode),
@@ -57,7 +57,7 @@ function heldTable(items, picked) {
         h("td", {}, h("input", { type: "checkbox", onchange: (e) => (e.target.checked ? picked.add(m.seq) : picked.delete(m.seq)) })),
         h("td", { class: "num" }, m.seq),
         h("td", {}, m.subject),
-        h("td", {}, m.eventId ?? "–"),
+        h("td", { class: "id" }, m.eventId),
         h("td", {}, m.reason ? h("span", { class: "bad" }, m.reason) : `no rule matched (revision ${m.configRevision ?? "?"})`),
         h("td", {}, fmtTime(m.time)),
         h(
@@ -105,7 +105,7 @@ export function render(root, params) {
         h("p", { class: "msg ok", "data-replayed": replayed.length }, `replayed ${replayed.length}: ${replayed.map(what).join(", ")}`),
       );
     } catch (err) {
-      mount(note, h("p", { class: "msg bad" }, `${err.status === 401 || err.status === 403 ? "not allowed: " : ""}${err.message}`));
+      mount(note, errorNote(h, err));
     }
     await load();
   };

@@ -18,14 +18,14 @@ export type Jetbus = Readonly<{
   bus: EventBus;
   store: EventStore;
   services: Services;
-  /** Stops actors (in-flight handlings finish within `graceMs`), router and indexer, then the connection (and the embedded server if one was started). */
+  /** Stops actors (in-flight handlings finish within `graceMs`), and router (which indexes), then the connection (and the embedded server if one was started). */
   stop(graceMs?: number): Promise<void>;
 }>;
 
 /**
  * Embeds jetbus in an existing service: loads the config, connects (an embedded nats-server when
- * no servers are named), and starts the indexer, the router and the actors in this process, as
- * `jetbus up` does. `actors: []`, `router: false`, `indexer: false` leave parts to other processes.
+ * no servers are named), and starts the router (which writes the indexes) and the actors in this process, as
+ * `jetbus up` does. `actors: []` and `router: false` leave parts to other processes; `indexer: false` keeps no index.
  * Nothing here installs signal handlers: the host service decides when to call `stop()`.
  */
 export async function startJetbus(opts: StartJetbusOptions = {}): Promise<Jetbus> {

@@ -4,13 +4,13 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { prepareActors, type PreparedActors, type RunningActors } from "../actor/mod.ts";
 import { ensureStore } from "../store/stream.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
-import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
 import { readinessGate, type ObservabilityServer } from "../observability/mod.ts";
 import { serveHttpWithConsole } from "./console.ts";
 import type { ConsoleHandler } from "../console/mod.ts";
 
 export type ServiceSelection = Readonly<{
+  /** The router writes the store's id and correlation indexes as it routes (default true; nothing to run without a router). */
   indexer?: boolean;
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
@@ -21,17 +21,15 @@ export type ServiceSelection = Readonly<{
 
 /** The long-running parts of a jetbus process, started together and stopped in reverse order. */
 export type Services = Readonly<{
-  indexer?: Indexer;
   router?: RouterHandle;
   actors?: RunningActors;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
-  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's and indexer's drain. */
+  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's drain. */
   stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
 export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
-  let indexer: Indexer | undefined;
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
@@ -43,7 +41,6 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     await actors?.stop(graceMs, cutShort);
     await timerRelay?.stop(cutShort);
     await router?.stop(cutShort);
-    await indexer?.stop(cutShort);
     ui?.close();
     await http?.close();
     rt.health.unregister("services");
@@ -51,10 +48,6 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   try {
     if (sel.http) {
       ({ http, ui } = await serveHttpWithConsole(rt));
-    }
-    if (sel.indexer ?? true) {
-      indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
-      await indexer.start();
     }
     let prepared: PreparedActors | undefined;
     if (sel.actors === undefined || sel.actors.length > 0) {
@@ -66,7 +59,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       prepared = await prepareActors(rt, sel.actors);
     }
     if (sel.router ?? true) {
-      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
     if (prepared) actors = await prepared.start();
@@ -75,5 +68,5 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { indexer, router, actors, http, console: ui, stop };
+  return { router, actors, http, console: ui, stop };
 }

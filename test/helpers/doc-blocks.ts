@@ -130,6 +130,19 @@ export function shellWords(line: string): string[] {
   return words;
 }
 
+/** A line up to its `# comment` (a `#` that starts a word outside quotes). */
+function withoutComment(line: string): string {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+  }
+  return line;
+}
+
 /**
  * The commands of a shell block, each as its words: comment lines dropped, `\` continuations
  * joined, and `a && b` or `a; b` split into separate commands.
@@ -138,6 +151,7 @@ export function shellCommands(text: string): string[][] {
   const joined = text.replace(/\\\n\s*/g, " ");
   return joined
     .split("\n")
+    .map(withoutComment)
     .flatMap((line) => line.split(/\s*(?:&&|;)\s+(?=(?:[^'"]|'[^']*'|"[^"]*")*$)/))
     .map(shellWords)
     .filter((w) => w.length > 0);

@@ -1,0 +1,171 @@
+// The docs' code blocks that need no NATS server, run from the docs' own text (docBlock, see
+// test/helpers/doc-blocks.ts): TypeScript blocks through tsc --strict against the package's types,
+// the routing example through the config validator and the router's dry run, and every shell
+// block's commands checked against the CLI and package.json. The shell blocks named below are only
+// checked that way, not run: `npm ci` and `npm test` cannot run inside the test suite (CI runs them:
+// .ci/run), and the one-machine cluster binds the fixed ports 4222-4224 that parallel tests on a
+// shared machine cannot promise (test/e2e/cluster-local-restart.e2e.test.ts runs its steps on free ports).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildProgram } from "../../runtime/cli/program.ts";
+import { configFrom } from "../../runtime/config/load.ts";
+import { dryRun, eventForDryRun } from "../../runtime/routing/dry-run.ts";
+import { REPO_ROOT } from "../helpers/cli.ts";
+import { allDocBlocks, docBlock, jetbusUsageProblem, jsonFragment, shellCommands } from "../helpers/doc-blocks.ts";
+
+test("the TypeScript blocks type-check under --strict against the package's types (and a wrong one does not)", () => {
+  mkdirSync(join(REPO_ROOT, ".jetbus"), { recursive: true });
+  // inside the repository, so that "jetbus" (mapped to runtime/mod.ts) and its dependencies resolve as in a project
+  const dir = mkdtempSync(join(REPO_ROOT, ".jetbus", "docs-ts-"));
+  try {
+    const files: Record<string, string> = {
+      // the block uses a connection `nc` the reader already has
+      "store-api.ts": `${docBlock("store-api")}\nimport type { NatsConnection } from "@nats-io/transport-node";\ndeclare const nc: NatsConnection;\n`,
+      "embedding.ts": `${docBlock("embedding")}\n`,
+      "stateful-actor.ts": `${docBlock("stateful-actor")}\n`,
+      "wrong.ts": `import { defineActor } from "jetbus";\nexport default defineActor<{ n: number }>({ async handle(event) { event.data.n.toUpperCase(); } });\n`,
+    };
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          experimentalDecorators: true,
+          allowImportingTsExtensions: true,
+          esModuleInterop: true,
+          resolveJsonModule: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ["node"],
+          paths: { jetbus: ["../../runtime/mod.ts"] },
+        },
+        files: Object.keys(files),
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    const errors = tsc.stdout.split("\n").filter((l) => /error TS\d+/.test(l));
+    assert.equal(
+      errors.filter((l) => !l.startsWith("wrong.ts")),
+      [],
+      `the docs' TypeScript does not compile:\n${tsc.stdout}${tsc.stderr}`,
+    );
+    assert.equal(errors.length, 1, tsc.stdout);
+    assert.match(errors[0]!, /^wrong\.ts\(2,\d+\): error TS2339: Property 'toUpperCase' does not exist on type 'number'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the routing example validates as a config and routes as the Routing section says", () => {
+  const doc = jsonFragment(docBlock("routing-rules")) as { routes: { rules: Array<{ to: string[] }> } };
+  const actors = [...new Set(doc.routes.rules.flatMap((r) => r.to))].map((name) => ({ name, handler: "noop" }));
+  const config = configFrom({ ...doc, actors }, "README routing example");
+  const route = (event: unknown) => dryRun(config, eventForDryRun(event)).copies.map((c) => ({ actor: c.actor, data: c.data }));
+
+  // a big order in EUR: to fraud-check, with only the picked paths and the constant set
+  assert.equal(route({ type: "OrderPlaced", data: { order_id: "o-1", total: 250, currency: "EUR", note: "gift" } }), [
+    { actor: "fraud-check", data: { order_id: "o-1", total: 250, tier: "gold" } },
+  ]);
+  assert.equal(route({ type: "OrderPlaced", data: { order_id: "o-2", total: 99, currency: "EUR" } }), [], "under 100: no rule");
+  assert.equal(route({ type: "OrderPlaced", data: { order_id: "o-3", total: 250, currency: "GBP" } }), [], "another currency: no rule");
+  // User.> from user-service: to both targets, data unchanged
+  assert.equal(route({ type: "User.Created", source: "user-service", data: { user_id: "u1" } }), [
+    { actor: "user-handler-1", data: { user_id: "u1" } },
+    { actor: "email-handler", data: { user_id: "u1" } },
+  ]);
+  assert.equal(route({ type: "User.Created", source: "shell", data: { user_id: "u1" } }), [], "another source: no rule");
+});
+
+/** Programs a shell block may run that this test does not check: shell built-ins, and the nats CLI (run by test/e2e/nats-cli-compat). */
+const NOT_CHECKED = new Set(["set", "export", ".", "cd", "mkdir", "kill", "nats"]);
+const NPM_BUILTIN = new Set(["ci", "i", "install", "init"]);
+
+/** What is wrong with one command of a shell block; `vars` holds the block's own `NAME=value` assignments. */
+function commandProblem(words: readonly string[], vars: Map<string, string>, scripts: Record<string, string>): string | undefined {
+  const expanded = words.flatMap((w) => (/^\$[A-Za-z_]\w*$/.test(w) && vars.has(w.slice(1)) ? vars.get(w.slice(1))!.split(/\s+/) : [w]));
+  // leading VAR=value words set the environment of this one command
+  let i = 0;
+  while (i < expanded.length && /^[A-Za-z_]\w*=/.test(expanded[i]!)) i++;
+  const argv = expanded.slice(i);
+  if (argv.length === 0) {
+    for (const w of expanded) vars.set(w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1));
+    return undefined;
+  }
+  const [program, ...args] = argv as [string, ...string[]];
+  const line = argv.join(" ");
+  const cli = (jetbusArgs: readonly string[]) => {
+    const problem = jetbusUsageProblem(buildProgram(), jetbusArgs);
+    if (problem) return problem;
+    const c = jetbusArgs.findIndex((a) => a === "--config" || a === "-c");
+    if (c >= 0 && jetbusArgs[c + 1]?.startsWith("deploy/") && !existsSync(join(REPO_ROOT, jetbusArgs[c + 1]!)))
+      return `${line}: ${jetbusArgs[c + 1]} does not exist`;
+    return undefined;
+  };
+  if (program === "jetbus") return cli(args);
+  if (program === "npx" && args[0] === "jetbus") return cli(args.slice(1));
+  if (program === "deploy/local-cluster") {
+    const script = join(REPO_ROOT, program);
+    if (!existsSync(script) || !/exec node bin\/jetbus\.js cluster "\$@"/.test(readFileSync(script, "utf8")))
+      return `${line}: ${program} is not \`jetbus cluster\``;
+    return cli(["cluster", ...args]);
+  }
+  if (program === "npm") {
+    const [sub, name] = args;
+    if (NPM_BUILTIN.has(sub!)) return undefined;
+    const script = sub === "run" ? name : sub;
+    return script && scripts[script] ? undefined : `${line}: package.json has no script "${script}"`;
+  }
+  return NOT_CHECKED.has(program)
+    ? undefined
+    : `${line}: no check for "${program}" (teach test/unit/docs-examples.unit.test.ts, or run the block in a test)`;
+}
+
+test("every command of every shell block names a CLI command, its options and arguments, an npm script, or a file that exist", () => {
+  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  // the blocks only this test checks (see the top of the file), read by name so their markers point here
+  const checkedHere = [
+    docBlock("install-from-checkout"),
+    docBlock("run-from-checkout"),
+    docBlock("test-command"),
+    docBlock("cluster-on-one-machine"),
+  ];
+  const shell = allDocBlocks().filter((b) => ["sh", "bash", "shell"].includes(b.lang));
+  for (const text of checkedHere) assert.ok(shell.some((b) => b.text === text));
+  const problems: string[] = [];
+  let checked = 0;
+  for (const b of shell) {
+    const vars = new Map<string, string>();
+    for (const words of shellCommands(b.text)) {
+      const problem = commandProblem(words, vars, scripts);
+      if (problem) problems.push(`${b.file}:${b.line}: ${problem}`);
+      else checked++;
+    }
+  }
+  assert.equal(problems, []);
+  assert.ok(checked > 30, `checked the commands (${checked})`);
+  // and it can fail
+  const none = new Map<string, string>();
+  assert.match(commandProblem(["npx", "jetbus", "history", "--tpye", "A"], none, scripts) ?? "", /unknown option --tpye/);
+  assert.match(commandProblem(["npm", "run", "gen:dosc"], none, scripts) ?? "", /no script "gen:dosc"/);
+  assert.match(
+    commandProblem(["jetbus", "up", "--config", "deploy/nowhere.json"], none, scripts) ?? "",
+    /deploy\/nowhere\.json does not exist/,
+  );
+  assert.match(commandProblem(["curl", "localhost"], none, scripts) ?? "", /no check for "curl"/);
+  const vars = new Map<string, string>();
+  assert.is(commandProblem(["C=--config deploy/jetbus.cluster.json"], vars, scripts), undefined);
+  assert.match(commandProblem(["jetbus", "status", "$C", "--wacth"], vars, scripts) ?? "", /unknown option --wacth/);
+});
+
+test.run();

@@ -15,7 +15,7 @@ export { ActorTokens } from "./actor/tokens.ts";
 export { Tokens } from "./app/tokens.ts";
 
 // events
-export type { Event, NewEvent, EventMap, EventData } from "./events/types.ts";
+export type { Event, NewEvent, EventMap, EventData, EventType } from "./events/types.ts";
 export { createEvent } from "./events/codec.ts";
 
 // producing and querying

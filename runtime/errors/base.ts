@@ -58,6 +58,7 @@ export const ErrorCode = {
   InboxLayout: "INBOX_LAYOUT",
   /** A service (`up`, `router`, `actor`) kept failing to start for a normally brief reason (JetStream API timeouts while a cluster elects leaders) and gave up. */
   StartupTimeout: "STARTUP_TIMEOUT",
+  ProcessFailed: "PROCESS_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,4 +1,5 @@
-// The nats-server itself: not installed, failed to start, too old, unreachable, or refusing this user.
+// The nats-server itself: not installed, failed to start, too old, unreachable, or refusing this user;
+// and the jetbus processes a local cluster starts beside it.
 import { ErrorCode, JetbusError } from "./base.ts";
 
 export class NatsServerMissingError extends JetbusError {
@@ -12,6 +13,18 @@ export class NatsServerFailedError extends JetbusError {
   override name = "NatsServerFailedError";
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.NatsServerFailed, message, { cause });
+  }
+}
+
+/** Router or actor processes `jetbus cluster up` started that died or never became ready; `failed` names each. */
+export class ProcessFailedError extends JetbusError {
+  override name = "ProcessFailedError";
+  constructor(
+    readonly failed: readonly string[],
+    message: string,
+    hint?: string,
+  ) {
+    super(ErrorCode.ProcessFailed, message, { hint });
   }
 }
 

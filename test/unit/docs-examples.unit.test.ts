@@ -4,7 +4,9 @@
 // block's commands checked against the CLI and package.json. The shell blocks named below are only
 // checked that way, not run: `npm ci` and `npm test` cannot run inside the test suite (CI runs them:
 // .ci/run), and the one-machine cluster binds the fixed ports 4222-4224 that parallel tests on a
-// shared machine cannot promise (test/e2e/cluster-local-restart.e2e.test.ts runs its steps on free ports).
+// shared machine cannot promise (test/e2e/package-cluster.e2e.test.ts runs its steps on free ports, from
+// the installed package). The benchmark blocks of docs/benchmarks.md are checked, not run: a benchmark
+// takes minutes of both cores, and its figures belong in that file, not in a test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -88,7 +90,7 @@ test("the routing example validates as a config and routes as the Routing sectio
 });
 
 /** Programs a shell block may run that this test does not check: shell built-ins, and the nats CLI (run by test/e2e/nats-cli-compat). */
-const NOT_CHECKED = new Set(["set", "export", ".", "cd", "mkdir", "kill", "nats"]);
+const NOT_CHECKED = new Set(["set", "export", ".", "cd", "mkdir", "cp", "kill", "nats"]);
 const NPM_BUILTIN = new Set(["ci", "i", "install", "init"]);
 
 /** What is wrong with one command of a shell block; `vars` holds the block's own `NAME=value` assignments. */
@@ -124,7 +126,12 @@ function commandProblem(words: readonly string[], vars: Map<string, string>, scr
     const [sub, name] = args;
     if (NPM_BUILTIN.has(sub!)) return undefined;
     const script = sub === "run" ? name : sub;
-    return script && scripts[script] ? undefined : `${line}: package.json has no script "${script}"`;
+    if (!script || !scripts[script]) return `${line}: package.json has no script "${script}"`;
+    // `npm run bench -- NAME ...`: NAME is a scenario of bench/run.ts (a file of bench/scenarios/)
+    const scenario = script === "bench" ? args[args.indexOf("--") + 1] : undefined;
+    if (scenario !== undefined && !existsSync(join(REPO_ROOT, "bench", "scenarios", `${scenario}.ts`)))
+      return `${line}: bench/scenarios/ has no scenario "${scenario}"`;
+    return undefined;
   }
   return NOT_CHECKED.has(program)
     ? undefined
@@ -139,6 +146,10 @@ test("every command of every shell block names a CLI command, its options and ar
     docBlock("run-from-checkout"),
     docBlock("test-command"),
     docBlock("cluster-on-one-machine"),
+    docBlock("bench-peers"),
+    docBlock("bench-memory"),
+    docBlock("bench-api-calls"),
+    docBlock("bench-pipeline-stateful-latency"),
   ];
   const shell = allDocBlocks().filter((b) => ["sh", "bash", "shell"].includes(b.lang));
   for (const text of checkedHere) assert.ok(shell.some((b) => b.text === text));
@@ -158,6 +169,8 @@ test("every command of every shell block names a CLI command, its options and ar
   const none = new Map<string, string>();
   assert.match(commandProblem(["npx", "jetbus", "history", "--tpye", "A"], none, scripts) ?? "", /unknown option --tpye/);
   assert.match(commandProblem(["npm", "run", "gen:dosc"], none, scripts) ?? "", /no script "gen:dosc"/);
+  assert.match(commandProblem(["npm", "run", "bench", "--", "peer", "100"], none, scripts) ?? "", /no scenario "peer"/);
+  assert.is(commandProblem(["npm", "run", "bench", "--", "peers", "100"], none, scripts), undefined);
   assert.match(
     commandProblem(["jetbus", "up", "--config", "deploy/nowhere.json"], none, scripts) ?? "",
     /deploy\/nowhere\.json does not exist/,

@@ -4,9 +4,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, normalize } from "node:path";
 import { REPO_ROOT } from "../helpers/cli.ts";
-import { allDocBlocks, blocksOf, jsonFragment, shellCommands, shellWords, type DocBlock } from "../helpers/doc-blocks.ts";
+import { allDocBlocks, blocksOf, docFiles, jsonFragment, shellCommands, shellWords, type DocBlock } from "../helpers/doc-blocks.ts";
 
 /** How a line a reader would paste into a shell starts (a `$ ` prompt marks a transcript instead). */
 const COMMAND = /^(?:(?:jetbus|npx|npm|node|nats|nats-server|tsx|docker|kubectl|curl|export|cd|mkdir)(?:\s|$)|deploy\/)/;
@@ -126,6 +126,74 @@ test("shell blocks split into commands as a shell would; JSON fragments parse as
     ["set", "+a"],
   ]);
   assert.equal(jsonFragment('// file (abridged)\n"a": [ ..., { "b": 1 } ],\n"c": { "d": [ ..., 2 ] }'), { a: [{ b: 1 }], c: { d: [2] } });
+});
+
+/** The anchor GitHub gives a heading: lower case, punctuation other than `-` and `_` dropped, spaces to `-`. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+
+/** The anchors of a Markdown text: one per heading outside code fences. */
+function anchorsOf(markdown: string): Set<string> {
+  const out = new Set<string>();
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const h = fenced ? null : /^#{1,6} (.*)$/.exec(line);
+    if (h) out.add(slug(h[1]!));
+  }
+  return out;
+}
+
+/** Relative links of one doc file (`[text](path#anchor)`, images too) that name no file, or no heading in it. */
+function brokenLinks(file: string, markdown: string, read: (file: string) => string | undefined): string[] {
+  const problems: string[] = [];
+  const prose = markdown.replace(/^\s*(```|~~~)[\s\S]*?^\s*\1\s*$/gm, "");
+  for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1]!;
+    if (/^[a-z]+:/.test(target)) continue;
+    const [path, anchor] = target.split("#") as [string, string | undefined];
+    const to =
+      path === ""
+        ? file
+        : normalize(join(dirname(file), path))
+            .split("\\")
+            .join("/");
+    const text = read(to);
+    if (text === undefined) problems.push(`${file}: (${target}): no file ${to}`);
+    else if (anchor !== undefined && to.endsWith(".md") && !anchorsOf(text).has(anchor))
+      problems.push(`${file}: (${target}): no heading "#${anchor}" in ${to}`);
+  }
+  return problems;
+}
+
+const readRepo = (file: string) => {
+  const p = join(REPO_ROOT, file);
+  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+};
+
+test("every relative link of README.md and docs/ names a file that exists, and a heading in it", () => {
+  const files = docFiles();
+  assert.ok(files.includes("docs/concepts/actors.md") && files.includes("docs/guides/cluster.md"), files.join(", "));
+  const problems = files.flatMap((f) => brokenLinks(f, readRepo(f)!, readRepo));
+  assert.equal(problems, []);
+  // the README links every file under docs/ (its map of the docs), images aside
+  const readme = readRepo("README.md")!;
+  const unmapped = files.filter((f) => f !== "README.md" && !readme.includes(`](${f})`));
+  assert.equal(unmapped, [], "files of docs/ the README's Documentation section does not link");
+  // and it can fail
+  const fake = (f: string) => ({ "a.md": "# A\n## Two words, here\n", "img/x.png": "" })[f];
+  assert.equal(
+    brokenLinks(
+      "b.md",
+      "[ok](a.md#two-words-here) ![i](img/x.png) [x](a.md#three) [y](c.md) [z](https://e.x/#q)\n```\n[code](nope.md)\n```",
+      fake,
+    ),
+    ['b.md: (a.md#three): no heading "#three" in a.md', "b.md: (c.md): no file c.md"],
+  );
 });
 
 test.run();

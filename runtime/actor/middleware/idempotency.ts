@@ -39,7 +39,7 @@ export function primeMarker(markers: MarkerStore, h: Handling, readNow: boolean)
 
 /**
  * Idempotency: a delivery whose processed marker exists is acked without the handler; after the
- * handler succeeds, the marker is written before the ack (see the README's exact guarantee).
+ * handler succeeds, the marker is written before the ack (see the exact guarantee in docs/concepts/actors.md).
  */
 export function idempotency(markers: MarkerStore, o: IdempotencyOptions): Policy {
   const duplicate: Outcome = { kind: "ack", result: "duplicate" };

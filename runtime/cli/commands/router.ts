@@ -70,7 +70,7 @@ export function registerRouter(program: Command): void {
         const ix = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
         try {
           for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
-          // fired timers of stateful actors become events in a router process (README, Stateful actors)
+          // fired timers of stateful actors become events in a router process (docs/concepts/state.md)
           r = await startTimerRelay(rt);
           await ix?.start();
         } catch (err) {

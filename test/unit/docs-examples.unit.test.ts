@@ -1,12 +1,12 @@
 // The docs' code blocks that need no NATS server, run from the docs' own text (docBlock, see
 // test/helpers/doc-blocks.ts): TypeScript blocks through tsc --strict against the package's types,
-// the routing example through the config validator and the router's dry run, and every shell
-// block's commands checked against the CLI and package.json. The shell blocks named below are only
-// checked that way, not run: `npm ci` and `npm test` cannot run inside the test suite (CI runs them:
-// .ci/run), and the one-machine cluster binds the fixed ports 4222-4224 that parallel tests on a
-// shared machine cannot promise (test/e2e/package-cluster.e2e.test.ts runs its steps on free ports, from
-// the installed package). The benchmark blocks of docs/benchmarks.md are checked, not run: a benchmark
-// takes minutes of both cores, and its figures belong in that file, not in a test.
+// the routing example through the config validator and the router's dry run, every shell block's
+// commands checked against the CLI, package.json and bench/scenarios/, and the checkout blocks'
+// `npx jetbus` commands run. What no test runs is reported on every run with the reason: `npm ci`
+// and `npm test` cannot run inside the suite (CI runs them: .ci/run); the one-machine cluster binds
+// the fixed ports 4222-4224 that parallel tests on a shared machine cannot promise
+// (test/e2e/package-cluster.e2e.test.ts runs its steps on free ports, from the installed package);
+// a benchmark takes minutes of both cores, and its figures belong in docs/benchmarks.md, not a test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { buildProgram } from "../../runtime/cli/program.ts";
 import { configFrom } from "../../runtime/config/load.ts";
 import { dryRun, eventForDryRun } from "../../runtime/routing/dry-run.ts";
-import { REPO_ROOT } from "../helpers/cli.ts";
+import { REPO_ROOT, runJetbus } from "../helpers/cli.ts";
 import { allDocBlocks, docBlock, jetbusUsageProblem, jsonFragment, shellCommands } from "../helpers/doc-blocks.ts";
 
 test("the TypeScript blocks type-check under --strict against the package's types (and a wrong one does not)", () => {
@@ -140,19 +140,21 @@ function commandProblem(words: readonly string[], vars: Map<string, string>, scr
 
 test("every command of every shell block names a CLI command, its options and arguments, an npm script, or a file that exist", () => {
   const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-  // the blocks only this test checks (see the top of the file), read by name so their markers point here
-  const checkedHere = [
-    docBlock("install-from-checkout"),
-    docBlock("run-from-checkout"),
-    docBlock("test-command"),
-    docBlock("cluster-on-one-machine"),
-    docBlock("bench-peers"),
-    docBlock("bench-memory"),
-    docBlock("bench-api-calls"),
-    docBlock("bench-pipeline-stateful-latency"),
-  ];
+  // the blocks no test runs whole (see the top of the file), read by name so their markers point
+  // here; reported on every run with the reason, so that none is accepted silently
+  const checkedOnly: Record<string, string> = {
+    "cluster-on-one-machine": "binds the fixed ports 4222-4224; test/e2e/package-cluster.e2e.test.ts runs its steps on free ports",
+    "bench-peers": "a benchmark (minutes of both cores)",
+    "bench-memory": "a benchmark (minutes of both cores)",
+    "bench-api-calls": "a benchmark",
+    "bench-pipeline-stateful-latency": "a benchmark (minutes of both cores)",
+  };
   const shell = allDocBlocks().filter((b) => ["sh", "bash", "shell"].includes(b.lang));
-  for (const text of checkedHere) assert.ok(shell.some((b) => b.text === text));
+  for (const [name, why] of Object.entries(checkedOnly)) {
+    const b = shell.find((x) => x.text === docBlock(name));
+    assert.ok(b, `${name} is a shell block`);
+    console.log(`  checked, not run: ${b.file}:${b.line} ${name}: ${why}`);
+  }
   const problems: string[] = [];
   let checked = 0;
   for (const b of shell) {
@@ -179,6 +181,34 @@ test("every command of every shell block names a CLI command, its options and ar
   const vars = new Map<string, string>();
   assert.is(commandProblem(["C=--config deploy/jetbus.cluster.json"], vars, scripts), undefined);
   assert.match(commandProblem(["jetbus", "status", "$C", "--wacth"], vars, scripts) ?? "", /unknown option --wacth/);
+});
+
+test("the checkout blocks: each `npx jetbus` command runs as written, the others are the scripts and CI steps the tests and CI run", async () => {
+  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
+  const commands = ["install-from-checkout", "run-from-checkout", "test-command"].flatMap((name) => shellCommands(docBlock(name)));
+  let ran = 0;
+  for (const argv of commands) {
+    const line = argv.join(" ");
+    if (argv[0] === "npx" && argv[1] === "jetbus" && argv[2] !== "up") {
+      const r = await runJetbus(argv.slice(2));
+      assert.is(r.code, 0, `${line}: exit ${r.code}\n${r.stderr}`);
+      assert.ok(r.stdout.trim().length > 0, `${line} printed nothing`);
+      ran++;
+    } else if (line === "npx jetbus up") {
+      console.log(`  run elsewhere: ${line} (test/e2e/package.e2e.test.ts runs the README's first-actor-run block)`);
+    } else if (line === "npm start") {
+      assert.is(scripts.start, "node bin/jetbus.js demo", "npm start is the demo");
+      console.log(`  run elsewhere: ${line} = jetbus demo (test/e2e/demo.e2e.test.ts compares its output with the README's)`);
+    } else if (line === "npm ci" || line === "npm test") {
+      // the suite cannot install itself or run itself; CI does both on a clean clone
+      assert.match(ci, new RegExp(`^${line}\\b`, "m"), `.ci/run runs ${line}`);
+      console.log(`  run by CI: ${line} (.ci/run)`);
+    } else {
+      assert.unreachable(`${line}: a checkout block's command this test neither runs nor knows to be run elsewhere`);
+    }
+  }
+  assert.ok(ran >= 2, `ran npx jetbus server and --help (${ran})`);
 });
 
 test.run();

@@ -5,6 +5,7 @@
  * between this file and the domain files would do that); this file only re-exports.
  */
 export * from "./errors/base.ts";
+export * from "./errors/aggregate-errors.ts";
 export * from "./errors/command-errors.ts";
 export * from "./errors/config-errors.ts";
 export * from "./errors/event-errors.ts";

@@ -15,6 +15,7 @@ const BAD_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.Durability,
   ErrorCode.HandlerInvalid,
   ErrorCode.PortInUse,
+  ErrorCode.AggregateInvalid,
 ]);
 
 const HINTS: Partial<Record<string, string>> = {

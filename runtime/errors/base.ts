@@ -27,6 +27,12 @@ export const ErrorCode = {
   NatsUnreachable: "NATS_UNREACHABLE",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
+  /** An old event that its upcasters cannot bring to the latest version (none from its version, or one threw). */
+  EventVersion: "EVENT_VERSION",
+  /** An aggregate command lost to other writers of its entity more times than its retries allow. */
+  AggregateConflict: "AGGREGATE_CONFLICT",
+  /** `defineAggregate` or a configured aggregate module is not usable (bad name, missing function, mismatched config). */
+  AggregateInvalid: "AGGREGATE_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -26,7 +26,7 @@ export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
     return { reason: (err as Error).message };
   }
   try {
-    schemas.check(event.type, event.data);
+    schemas.checkEvent(event);
   } catch (err) {
     if (err instanceof SchemaViolationError) return { reason: schemaReason(err) };
     throw err;

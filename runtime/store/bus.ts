@@ -48,7 +48,7 @@ export class EventBus {
 
   /** Stores an already-built event (actors' ctx.publish, the router). Its data is validated too. */
   async publishEvent(event: Event): Promise<PublishResult> {
-    this.schemas.check(event.type, event.data);
+    this.schemas.checkEvent(event);
     // with an OpenTelemetry SDK, the stored event names its publish span as its parent
     const span = startEventSpan(`publish ${event.type}`, {
       kind: SpanKind.Producer,

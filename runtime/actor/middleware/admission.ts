@@ -1,10 +1,11 @@
 import { SchemaViolationError } from "../../errors.ts";
+import type { Event } from "../../events/types.ts";
 import { Streams } from "../../topology.ts";
 import { decodeHandling } from "./decode.ts";
 import type { Outcome, Policy } from "./types.ts";
 
 /** What the admission policy needs of the event schemas (EventSchemas). */
-export type SchemaCheck = Readonly<{ check(type: string, data: unknown): void }>;
+export type SchemaCheck = Readonly<{ checkEvent(event: Event): void }>;
 
 const NOT_ADMITTED: Outcome = { kind: "ack", result: "not_admitted" };
 
@@ -20,7 +21,7 @@ export function storeAdmission(schemas: SchemaCheck): Policy {
     decodeHandling(h);
     if (!h.event) return Promise.resolve(NOT_ADMITTED);
     try {
-      schemas.check(h.event.type, h.event.data);
+      schemas.checkEvent(h.event);
     } catch (err) {
       if (err instanceof SchemaViolationError) return Promise.resolve(NOT_ADMITTED);
       throw err;

@@ -1,6 +1,7 @@
 import { decodeEvent, Header } from "../../events/codec.ts";
 import { headerOf } from "../../events/headers.ts";
 import type { WireMessage } from "../../events/types.ts";
+import { upcast } from "../../events/versions/upcast.ts";
 import { Delivery } from "../../nats/delivered.ts";
 import { Streams } from "../../topology.ts";
 import type { Handling, Policy } from "./types.ts";
@@ -12,11 +13,14 @@ export function wireOf(h: Handling): WireMessage {
   return h.wire;
 }
 
-/** Decodes the delivery's event once (early while it waits for a slot, or in the chain); never throws. */
+/**
+ * Decodes the delivery's event once (early while it waits for a slot, or in the chain); never
+ * throws. An event older than its type's latest version reaches the handler upcast (events/versions).
+ */
 export function decodeHandling(h: Handling): void {
   if (h.event || h.decodeError !== undefined) return;
   try {
-    h.event = decodeEvent(wireOf(h)).event;
+    h.event = upcast(decodeEvent(wireOf(h)).event);
   } catch (err) {
     h.decodeError = err ?? new Error("undecodable message");
   }

@@ -3,55 +3,19 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AckPolicy, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
-import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
-import { readSamples, wallNow } from "../latency-record.ts";
-import { startHelper, type Helper } from "../pipeline-support.ts";
+import { readSamples } from "../latency-record.ts";
+import { paced, startHelper, type Helper, type Outgoing } from "../pipeline-support.ts";
 
 const ACTOR_MODULE = fileURLToPath(new URL("../processes/latency-actor.ts", import.meta.url));
 const encoder = new TextEncoder();
 
-type Outgoing = Readonly<{ subject: string; data: Uint8Array; headers: MsgHdrs }>;
 type Stats = Readonly<{ p50: number; p99: number; max: number; n: number }>;
 type Pass = Readonly<{ label: string; run(url: string, nc: NatsConnection, out: string): Promise<Helper[]> }>;
-
-/**
- * Publishes `rate` events/s for `seconds`: every 5 ms the events due by then, each stamped with
- * wallNow() just before its publish (a core publish with a reply subject for the PubAck and a
- * Nats-Msg-Id, what the pipeline bench's loader does). Resolves with the number of error answers.
- */
-async function paced(nc: NatsConnection, rate: number, seconds: number, make: (i: number, t: number) => Outgoing): Promise<number> {
-  const inbox = createInbox();
-  const total = rate * seconds;
-  let answered = 0;
-  let errors = 0;
-  const allAnswered = new Promise<void>((resolve) => {
-    const sub = nc.subscribe(`${inbox}.*`, {
-      callback: (_err, msg) => {
-        if (msg.data.length === 0 || msg.string().includes('"error"')) errors++;
-        if (++answered === total) {
-          sub.unsubscribe();
-          resolve();
-        }
-      },
-    });
-  });
-  const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.ceil(((performance.now() - start) / 1000) * rate));
-    for (; sent < due; sent++) {
-      const m = make(sent, wallNow());
-      nc.publish(m.subject, m.data, { reply: `${inbox}.${sent}`, headers: m.headers });
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await allAnswered;
-  return errors;
-}
 
 function rawMessage(i: number, t: number): Outgoing {
   const h = headers();

@@ -58,6 +58,19 @@ export const Subjects = {
   /** `timers.cancel.<actor>.<token>`: an actor's request to cancel its timer; the relay (router user) removes it. */
   timerCancel: (actor: string, timerToken: string) => `timers.cancel.${actor}.${timerToken}`,
   timerCancelAll: "timers.cancel.>",
+  /**
+   * `notify.<type>`: a notification (runtime/notify): published with a core NATS publish and
+   * handled by subscribers, never stored. Outside `events.>`, so the EVENTS store never captures one.
+   */
+  notify: (type: string) => `notify.${type}`,
+  /** Every notification subject. */
+  notifyAll: "notify.>",
+} as const;
+
+/** Queue groups of core NATS subscriptions: the server gives each message to one member of a group. */
+export const QueueGroups = {
+  /** Every process running an actor subscribes to its notification subjects in this group: each notification reaches one replica. */
+  notifications: (actor: string) => `jetbus-notify-${actor}`,
 } as const;
 
 export const Consumers = {
@@ -85,6 +98,10 @@ export const Buckets = {
   processed: (actor: string) => `jetbus-processed-${actor}`,
   /** State of a stateful actor: keys `s.<key token>` (state, with history), `m.<event token>` (processed markers), `f.<event token>` (outbox flushed). */
   state: (actor: string) => `jetbus-state-${actor}`,
+  /** Projections: key `<projection>` holds which version readers use (runtime/projection/registry.ts). */
+  Projections: "jetbus-projections",
+  /** Version N of a projection's read model: keys `k.<key token>`, each carrying the store sequence it reflects; `p.position` the resume point. */
+  projection: (name: string, version: number) => `jetbus-projection-${name}-v${version}`,
 } as const;
 
 /** Keys inside a stateful actor's bucket (tokens are base64url, see tokenFor). */

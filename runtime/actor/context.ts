@@ -71,22 +71,7 @@ class DeliveryContext implements ActorContext {
   }
 
   publish<K extends string>(type: K, data: EventData<K>, opts: FollowUpOptions = {}): Promise<PublishedEvent> {
-    const e = this.event;
-    try {
-      const next = createEvent({
-        type,
-        data,
-        id: opts.id,
-        source: opts.source ?? this.actor,
-        correlationid: e.correlationid,
-        causationid: e.id,
-        traceparent: e.traceparent,
-        dataversion: opts.dataVersion,
-      });
-      return this.deps.publishEvent(next);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return publishFollowUp(this.deps, this.event, type, data, opts);
   }
 
   working(): void {
@@ -95,6 +80,34 @@ class DeliveryContext implements ActorContext {
 
   withSignal(signalOf: () => AbortSignal): ActorContext {
     return new DeliveryContext(this.event, this.msg, this.deps, signalOf);
+  }
+}
+
+/**
+ * A handler's follow-up event, published with `deps.publishEvent`: correlation id and traceparent
+ * carried over from `cause`, causation id = its id, source = the actor unless given.
+ */
+export function publishFollowUp(
+  deps: Pick<ContextDeps, "actor" | "publishEvent">,
+  cause: Event,
+  type: string,
+  data: unknown,
+  opts: FollowUpOptions,
+): Promise<PublishedEvent> {
+  try {
+    const next = createEvent({
+      type,
+      data,
+      id: opts.id,
+      source: opts.source ?? deps.actor,
+      correlationid: cause.correlationid,
+      causationid: cause.id,
+      traceparent: cause.traceparent,
+      dataversion: opts.dataVersion,
+    });
+    return deps.publishEvent(next);
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 
@@ -107,6 +120,8 @@ export function createContext(event: Event, msg: JsMsg, deps: ContextDeps): Acto
  * may take), obtained from `signalOf` only when the handler reads ctx.signal.
  */
 export function withSignal(ctx: ActorContext, signalOf: () => AbortSignal): ActorContext {
-  if (ctx instanceof DeliveryContext) return ctx.withSignal(signalOf);
+  // a context class that copies itself with another signal (this file's, runtime/notify's)
+  const scoped = ctx as ActorContext & { withSignal?: (signalOf: () => AbortSignal) => ActorContext };
+  if (typeof scoped.withSignal === "function") return scoped.withSignal(signalOf);
   return Object.defineProperty({ ...ctx }, "signal", { get: signalOf, enumerable: true });
 }

@@ -5,6 +5,7 @@ import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
 import { UnknownActorError } from "../errors.ts";
 import { EventBus } from "../store/bus.ts";
+import { notificationTypesOf } from "../notify/declared.ts";
 import { ensureInbox } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
 import { openPresenceBucket } from "../presence/mod.ts";
@@ -60,7 +61,7 @@ export async function startActors(rt: Runtime, names?: readonly string[], opts: 
   const jsm = await jetstreamManager(rt.nc);
   await ensureInbox(jsm, rt.config);
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
-  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
+  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size, notifications: notificationTypesOf(rt.config) });
   const workers: ActorWorker[] = [];
   const stopLag = rt.metrics.addLagSampler(actorLagSampler(jsm, selected, rt.metrics));
   const stopAll = async (graceMs = DEFAULT_GRACE_MS, cutShort?: Promise<unknown>): Promise<StopResult> => {

@@ -2,6 +2,7 @@ import { startRuntime, type Runtime, type RuntimeOptions } from "./bootstrap.ts"
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startServices, type ServiceSelection, type Services } from "./services.ts";
 import { EventBus } from "../store/bus.ts";
+import { notificationTypesOf } from "../notify/declared.ts";
 import { EventStore } from "../store/queries.ts";
 import { DurabilityMode } from "./startup-durability.ts";
 
@@ -38,7 +39,11 @@ export async function startJetbus(opts: StartJetbusOptions = {}): Promise<Jetbus
     await runtime.dispose();
     throw err;
   }
-  const bus = new EventBus(runtime.nc, { source: opts.source, maxMsgSize: runtime.config.store.max_msg_size });
+  const bus = new EventBus(runtime.nc, {
+    source: opts.source,
+    maxMsgSize: runtime.config.store.max_msg_size,
+    notifications: notificationTypesOf(runtime.config),
+  });
   const store = new EventStore(runtime.nc, { stream: runtime.config.store.stream });
   let stopped: Promise<void> | undefined;
   return {

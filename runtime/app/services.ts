@@ -1,6 +1,7 @@
 import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
+import { withNotifications } from "../notify/start.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
@@ -60,7 +61,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     }
     if (sel.actors === undefined || sel.actors.length > 0) {
       await registerBuiltinHandlers();
-      actors = await startActors(rt, sel.actors);
+      actors = await withNotifications(rt, await startActors(rt, sel.actors), sel.actors);
     }
     ready.open();
   } catch (err) {

@@ -2,6 +2,8 @@ import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
 import { directProblems } from "../actor/direct.ts";
 import { checkRoutes } from "../routing/check.ts";
+import { notificationProblems } from "../notify/declared.ts";
+import { projectionProblems } from "../projection/check.ts";
 import { DURATION_FORMS } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
@@ -84,7 +86,7 @@ function semanticProblems(config: JetbusConfig): Problem[] {
     if (a.handler !== undefined && a.module !== undefined)
       problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
-  return problems.concat(checkRoutes(config), directProblems(config));
+  return problems.concat(checkRoutes(config), directProblems(config), notificationProblems(config), projectionProblems(config));
 }
 
 /**

@@ -5,7 +5,11 @@ import { EventTooLargeError } from "../errors.ts";
 import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { EventSchemas } from "./schemas.ts";
+import { Subjects } from "../topology.ts";
 import type { BulkPublisherOptions, PublishOptions, PublishResult } from "./types.ts";
+
+/** Which event types are notifications (runtime/notify/declared.ts builds it from `notifications.types`). */
+export type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
 
 export type EventBusOptions = BulkPublisherOptions &
   Readonly<{
@@ -14,6 +18,8 @@ export type EventBusOptions = BulkPublisherOptions &
     /** store.max_msg_size: bigger events are refused before they are sent. */
     maxMsgSize?: number;
     schemas?: EventSchemas;
+    /** Types sent as notifications (core NATS, not stored) by publish() and publishEvent(); none by default. */
+    notifications?: NotificationTypes;
   }>;
 
 export type NewEventInput<D = unknown> = Readonly<{ type: string; data: D } & PublishOptions>;
@@ -24,13 +30,19 @@ export type NewEventInput<D = unknown> = Readonly<{ type: string; data: D } & Pu
  * with the store's answer. Publishes share one pipelined BulkPublisher, so many concurrent
  * `publish` calls cost about what the bulk path costs; a publish retried inside the duplicate
  * window (same id) is stored once and reported `duplicate: true`.
+ *
+ * A notification type (`opts.notifications`, or `{ notify: true }` on one publish) takes the other
+ * way: the same envelope and schema check, sent with one core NATS publish on `notify.<type>`,
+ * never stored, resolved at once (fire-and-forget: see README "Notifications" for what is lost).
  */
 export class EventBus {
   private readonly bulk: BulkPublisher;
   private readonly schemas: EventSchemas;
+  /** A notification was sent since the last flush(): flush() then also flushes the connection. */
+  private notified = false;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly opts: EventBusOptions = {},
   ) {
     this.bulk = new BulkPublisher(nc, opts);
@@ -40,14 +52,61 @@ export class EventBus {
   /** Builds, validates and stores one event. `data` is checked against EventMap when `jetbus types` generated it. */
   publish<K extends string>(type: K, data: EventData<K>, o: PublishOptions = {}): Promise<PublishResult> {
     try {
-      return this.publishEvent(this.build({ type, data, ...o }));
+      const event = this.build({ type, data, ...o });
+      if (o.notify ?? this.opts.notifications?.includes(type)) return Promise.resolve(this.notifyEvent(event));
+      return this.storeEvent(event);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Stores an already-built event (actors' ctx.publish, the router). Its data is validated too. */
-  async publishEvent(event: Event): Promise<PublishResult> {
+  /** publish() as a notification, whatever the config declares: not stored, handled by whoever is subscribed now. */
+  notify<K extends string>(type: K, data: EventData<K>, o: Omit<PublishOptions, "notify"> = {}): Promise<PublishResult> {
+    return this.publish(type, data, { ...o, notify: true });
+  }
+
+  /**
+   * Publishes an already-built event (actors' ctx.publish, the router): stored, or sent as a
+   * notification when its type is one. Its data is validated too.
+   */
+  publishEvent(event: Event): Promise<PublishResult> {
+    try {
+      if (this.opts.notifications?.includes(event.type)) return Promise.resolve(this.notifyEvent(event));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.storeEvent(event);
+  }
+
+  /**
+   * One core publish on `notify.<type>`: no store, no ack, no retry. The client buffers it and
+   * writes it with the next flush of its socket; what happens after is the subscribers' affair.
+   */
+  private notifyEvent(event: Event): PublishResult {
+    this.schemas.checkEvent(event);
+    const span = startEventSpan(`notify ${event.type}`, {
+      kind: SpanKind.Producer,
+      traceparent: event.traceparent,
+      "event.id": event.id,
+      "event.type": event.type,
+    });
+    try {
+      const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event, {
+        subject: Subjects.notify(event.type),
+      });
+      const limit = this.opts.maxMsgSize;
+      if (limit !== undefined && limit > 0 && wire.data.length > limit) throw new EventTooLargeError(wire.data.length, limit);
+      this.nc.publish(wire.subject, wire.data, { headers: wire.headers });
+      this.notified = true;
+      span.end();
+      return { id: event.id, seq: 0, duplicate: false, notification: true };
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  private async storeEvent(event: Event): Promise<PublishResult> {
     this.schemas.checkEvent(event);
     // with an OpenTelemetry SDK, the stored event names its publish span as its parent
     const span = startEventSpan(`publish ${event.type}`, {
@@ -75,13 +134,22 @@ export class EventBus {
     return Promise.allSettled(inputs.map((i) => this.publish(i.type, i.data, i)));
   }
 
-  /** Waits for every publish in flight to settle. */
-  flush(): Promise<void> {
-    return this.bulk.flush();
+  /** Waits for every publish in flight to settle (and, after notifications, for the server to have read them). */
+  async flush(): Promise<void> {
+    await this.bulk.flush();
+    if (this.notified) {
+      this.notified = false;
+      await this.nc.flush();
+    }
   }
 
   /** Waits for publishes in flight (not past `cutShort`: see BulkPublisher.close), then stops. */
-  close(cutShort?: Promise<unknown>): Promise<void> {
+  async close(cutShort?: Promise<unknown>): Promise<void> {
+    if (this.notified && !this.nc.isClosed()) {
+      this.notified = false;
+      // a notification is written with the client's next socket flush: do not leave it in the buffer
+      await Promise.race([this.nc.flush().catch(() => undefined), ...(cutShort ? [cutShort] : [])]);
+    }
     return this.bulk.close(cutShort);
   }
 

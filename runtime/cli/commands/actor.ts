@@ -3,6 +3,7 @@ import { startRuntime } from "../../app/bootstrap.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
+import { withNotifications } from "../../notify/start.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
@@ -55,7 +56,7 @@ export function registerActor(program: Command): void {
             { actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` },
             "serving /metrics, /healthz and /readyz",
           );
-        const running = await startActors(rt, [name], { replicas });
+        const running = await withNotifications(rt, await startActors(rt, [name], { replicas }), [name], { replicas });
         const signalled = untilSignal();
         ready.open();
         rt.logger.info(

@@ -11,5 +11,6 @@ export * from "./errors/config-errors.ts";
 export * from "./errors/event-errors.ts";
 export * from "./errors/handler-errors.ts";
 export * from "./errors/nats-server-errors.ts";
+export * from "./errors/projection-errors.ts";
 export * from "./errors/store-errors.ts";
 export * from "./errors/transient-errors.ts";

@@ -112,6 +112,17 @@ export const StateKeys = {
   allStates: "s.>",
 } as const;
 
+/** Keys inside a projection's bucket (runtime/projection/model.ts). */
+export const ProjectionKeys = {
+  /** A read-model key that is a plain token (letters, digits, `_`, `-`), as it is: `k.acct-42`. */
+  plain: (key: string) => `k.${key}`,
+  /** Any other key: base64url of its UTF-8 bytes, `b.<token>`. */
+  encoded: (token: string) => `b.${token}`,
+  /** Where the runners resume: every event up to this store sequence is applied. */
+  position: "p.position",
+  allEntries: ["k.>", "b.>"],
+} as const;
+
 /** Keys inside KV jetbus-config. */
 export const ConfigKeys = {
   /** The applied config (whole document, defaults filled in); each apply or rollback is a new revision. */
@@ -126,6 +137,8 @@ export const PriorityGroups = {
 
 /** Headers jetbus adds besides the CloudEvents ones. */
 export const JetbusHeaders = {
+  /** Projections: the store sequence of the last event applied to a read-model key (the checkpoint committed with the change). */
+  ProjectionSeq: "jetbus-projection-seq",
   /** Store sequence of the event an inbox copy came from. */
   OriginSeq: "jetbus-origin-seq",
   /** Name of the routing rule that produced an inbox copy. */

@@ -18,7 +18,7 @@ let tsxRegistered: Promise<void> | undefined;
  * Hooks, not tsx's scoped tsImport: a scoped import loads a second copy of every dependency,
  * and a second tsyringe would not know the classes the first one builds.
  */
-function ensureTypeScriptLoader(): Promise<void> {
+export function ensureTypeScriptLoader(): Promise<void> {
   tsxRegistered ??= import("tsx/esm/api").then(({ register }) => {
     register();
   });

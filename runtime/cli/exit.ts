@@ -16,6 +16,7 @@ const BAD_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.HandlerInvalid,
   ErrorCode.PortInUse,
   ErrorCode.AggregateInvalid,
+  ErrorCode.ProjectionInvalid,
 ]);
 
 const HINTS: Partial<Record<string, string>> = {

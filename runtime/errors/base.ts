@@ -33,6 +33,8 @@ export const ErrorCode = {
   AggregateConflict: "AGGREGATE_CONFLICT",
   /** `defineAggregate` or a configured aggregate module is not usable (bad name, missing function, mismatched config). */
   AggregateInvalid: "AGGREGATE_INVALID",
+  /** `defineProjection` or a configured projection module is not usable (missing function, bad event types). */
+  ProjectionInvalid: "PROJECTION_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -26,7 +26,7 @@ test.after(async () => {
 
 test("jetbus pub of a declared notification type, and of any type with --notify, sends on notify.<type> and stores nothing (no store needed)", async () => {
   const got: Msg[] = [];
-  const sub = env.nc.subscribe("notify.>", { callback: (_err, m) => got.push(m) });
+  const sub = env.nc.subscribe("notify.>", { callback: (_err, m) => void got.push(m) });
   await env.nc.flush();
   const a = await runJetbus(["pub", "PriceTicked", '{"symbol":"X","price":3}', "--config", config, "--servers", env.server.url]);
   assert.is(a.code, 0, a.stderr);

@@ -292,7 +292,7 @@ test("notifications: the publisher sends them, an actor receives them in its own
   const pub = await as(Users.publisher);
   const h1 = await as(Users.actor("user-handler-1"));
   const got: string[] = [];
-  const sub = h1.subscribe("notify.>", { queue: "jetbus-notify-user-handler-1", callback: (_e, m) => got.push(m.subject) });
+  const sub = h1.subscribe("notify.>", { queue: "jetbus-notify-user-handler-1", callback: (_e, m) => void got.push(m.subject) });
   await h1.flush();
   await new EventBus(pub).notify("PriceTicked", { p: 1 });
   await pub.flush();

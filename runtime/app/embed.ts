@@ -34,7 +34,13 @@ export async function startJetbus(opts: StartJetbusOptions = {}): Promise<Jetbus
   let services: Services;
   try {
     await registerBuiltinHandlers();
-    services = await startServices(runtime, { indexer: opts.indexer, router: opts.router, actors: opts.actors, http: opts.http ?? false });
+    services = await startServices(runtime, {
+      indexer: opts.indexer,
+      router: opts.router,
+      actors: opts.actors,
+      projections: opts.projections,
+      http: opts.http ?? false,
+    });
   } catch (err) {
     await runtime.dispose();
     throw err;

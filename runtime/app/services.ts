@@ -2,6 +2,7 @@ import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { startActors, type RunningActors } from "../actor/mod.ts";
 import { withNotifications } from "../notify/start.ts";
+import { startProjections, type RunningProjections } from "../projection/start.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
@@ -14,6 +15,8 @@ export type ServiceSelection = Readonly<{
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
   actors?: readonly string[];
+  /** Projection names to keep live; undefined runs every configured projection, [] none. */
+  projections?: readonly string[];
   /** Serve /metrics, /healthz and /readyz on observability.http_port (and the console at /, unless observability.console.enabled is false). */
   http?: boolean;
 }>;
@@ -23,6 +26,7 @@ export type Services = Readonly<{
   indexer?: Indexer;
   router?: RouterHandle;
   actors?: RunningActors;
+  projections?: RunningProjections;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
   /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's and indexer's drain. */
@@ -33,12 +37,14 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
   let indexer: Indexer | undefined;
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
+  let projections: RunningProjections | undefined;
   let http: ObservabilityServer | undefined;
   let ui: ConsoleHandler | undefined;
   let timerRelay: TimerRelay | undefined;
   const ready = readinessGate(rt.health, "services");
   const stop = async (graceMs?: number, cutShort?: Promise<unknown>) => {
     ready.close();
+    await projections?.stop();
     await actors?.stop(graceMs, cutShort);
     await timerRelay?.stop(cutShort);
     await router?.stop(cutShort);
@@ -63,10 +69,11 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       await registerBuiltinHandlers();
       actors = await withNotifications(rt, await startActors(rt, sel.actors), sel.actors);
     }
+    if (sel.projections === undefined || sel.projections.length > 0) projections = await startProjections(rt, sel.projections);
     ready.open();
   } catch (err) {
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { indexer, router, actors, http, console: ui, stop };
+  return { indexer, router, actors, projections, http, console: ui, stop };
 }

@@ -6,6 +6,7 @@ import { checkRegisteredHandlers } from "../../actor/handler-check.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { dirname, resolve } from "node:path";
 import { checkActorModules } from "../../actor/module-loader.ts";
+import { checkProjectionModules } from "../../projection/module.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
 import { Buckets } from "../../topology.ts";
@@ -39,11 +40,17 @@ export function registerConfig(program: Command): void {
         problems.push(...checkRegisteredHandlers(actors as ActorSettings[]));
         problems.push(...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
       }
+      const projections = (doc as { projections?: unknown })?.projections;
+      if (Array.isArray(projections) && projections.every((p) => typeof p === "object" && p !== null && typeof p.module === "string"))
+        problems.push(...(await checkProjectionModules({ projections } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
       if (problems.length || !valid) throw new ConfigError(file, problems);
       const c = valid;
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
-      else process.stdout.write(`${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules)\n`);
+      else
+        process.stdout.write(
+          `${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules${c.projections.length ? `, ${c.projections.length} projections` : ""})\n`,
+        );
     });
 
   withCommonOptions(config.command("apply").argument("<file>", "config file to apply"))

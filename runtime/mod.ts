@@ -23,10 +23,28 @@ export { EventBus, type EventBusOptions, type NewEventInput } from "./store/bus.
 export { EventStore, type EventStoreOptions } from "./store/queries.ts";
 export type { PublishOptions, PublishResult, StoredEvent, HistoryFilter, TypeQuery } from "./store/types.ts";
 
+// notifications: event types sent with a core NATS publish on notify.<type>, never stored, handled by the
+// actors the rules route them to (one process of each), fire-and-forget (README "Notifications").
+// EventBus.notify(type, data) sends one; EventBus.publish sends the types its `notifications` option names.
+/** Which types a config declares notifications (`notifications.types`), for `new EventBus(nc, { notifications })`. */
+export { notificationTypesOf } from "./notify/declared.ts";
+export type { NotificationTypes } from "./store/bus.ts";
+
+// projections: keyed read models built from the store, exactly once per event, rebuilt on demand (README "Projections")
+/** A projection module's default export: `defineProjection({ events, key, initial, evolve })`. */
+export { defineProjection, type ProjectionDefinition, type ProjectionSpec, type ProjectionKey } from "./projection/define.ts";
+/** Reads a projection from code: `(await ProjectionReader.open(nc, "balances")).get("acct-1")`, following rebuilds. */
+export { ProjectionReader, type ProjectionEntry, type ProjectionReaderOptions } from "./projection/reader.ts";
+/** Each projection's version, position, lag and live runners, as `jetbus projection status` shows them. */
+export { projectionStatuses, type ProjectionStatus, type ProjectionRunnerFact } from "./projection/status.ts";
+/** Runs projections inside a service (what `jetbus projection run` does); startJetbus runs the configured ones already. */
+export { startProjections, type RunningProjections } from "./projection/start.ts";
+export type { RunnerProgress } from "./projection/runner.ts";
+
 // config
 export { loadConfig, configFrom, DEFAULT_CONFIG_FILE } from "./config/load.ts";
 export { validateConfig } from "./config/validate.ts";
-export type { JetbusConfig, ActorSettings } from "./config/types.ts";
+export type { JetbusConfig, ActorSettings, NotificationSettings, ProjectionSettings } from "./config/types.ts";
 
 // running jetbus inside a service
 export { startJetbus, type Jetbus, type StartJetbusOptions } from "./app/embed.ts";

@@ -23,6 +23,36 @@ export { EventBus, type EventBusOptions, type NewEventInput } from "./store/bus.
 export { EventStore, type EventStoreOptions } from "./store/queries.ts";
 export type { PublishOptions, PublishResult, StoredEvent, HistoryFilter, TypeQuery } from "./store/types.ts";
 
+// event sourcing: aggregates (decide/evolve deciders on per-entity subjects of the event store)
+/** `defineAggregate({ name, initial, evolve, decide, snapshots? })`: an event-sourced entity type (runtime/aggregate). */
+export {
+  defineAggregate,
+  type Aggregate,
+  type AggregateEvent,
+  type AggregateSpec,
+  type EntityRef,
+  type Recorded,
+} from "./aggregate/define.ts";
+/** `execute(nc, aggregate, id, command)` and time travel (`aggregateHistory`) on a connection; `AggregateStore` for store settings. */
+export {
+  AggregateStore,
+  aggregateHistory,
+  execute,
+  type AggregateStoreOptions,
+  type EntityHistory,
+  type EntityState,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type HistoryEntry,
+  type PointInTime,
+} from "./aggregate/aggregate-store.ts";
+
+// event versions: upcasters bring events of older versions up to their type's latest when they are read
+/** `defineUpcasters({ Type: { 1: (v1) => v2 } })`: the default export of the config's `upcasters` module. */
+export { defineUpcasters, type Upcaster, type UpcasterDefinition, type UpcasterTable } from "./events/versions/upcasters.ts";
+/** `useUpcasters(def)` sets this process's upcasters from code (an embedding service); `latestVersionOf(type)` is what new events are stamped with. */
+export { clearUpcasters, latestVersionOf, useUpcasters } from "./events/versions/registry.ts";
+
 // notifications: event types sent with a core NATS publish on notify.<type>, never stored, handled by the
 // actors the rules route them to (one process of each), fire-and-forget (README "Notifications").
 // EventBus.notify(type, data) sends one; EventBus.publish sends the types its `notifications` option names.

@@ -102,6 +102,8 @@ export const Buckets = {
   Projections: "jetbus-projections",
   /** Version N of a projection's read model: keys `k.<key token>`, each carrying the store sequence it reflects; `p.position` the resume point. */
   projection: (name: string, version: number) => `jetbus-projection-${name}-v${version}`,
+  /** Snapshots of one aggregate's entities: key = entity id token, value = state and the store sequence it covers (runtime/aggregate). */
+  snapshots: (aggregate: string) => `jetbus-snapshots-${aggregate}`,
 } as const;
 
 /** Keys inside a stateful actor's bucket (tokens are base64url, see tokenFor). */
@@ -161,6 +163,12 @@ export const JetbusHeaders = {
   EventId: "jetbus-event-id",
   /** State revisions: that handling's processed marker with its outbox (base64url JSON), committed with the state. */
   StateMarker: "jetbus-state-marker",
+  /** Aggregate events: the id of the command that decided them (`execute(..., { commandId })`), what makes a retried command apply once. */
+  Command: "jetbus-command",
+  /** Aggregate events of a decision of several: `<i>/<n>`, this event's place in it. */
+  Decision: "jetbus-decision",
+  /** The first event of a decision of several: the events after it (base64url JSON), so a reader can store what a crash left out. */
+  DecisionRest: "jetbus-decision-rest",
 } as const;
 
 /** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */

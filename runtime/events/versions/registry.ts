@@ -1,5 +1,12 @@
 import { ConfigError } from "../../errors.ts";
-import { chainsOf, isUpcasterDefinition, upcasterProblems, type UpcasterDefinition, type UpcasterTable, type VersionChain } from "./upcasters.ts";
+import {
+  chainsOf,
+  isUpcasterDefinition,
+  upcasterProblems,
+  type UpcasterDefinition,
+  type UpcasterTable,
+  type VersionChain,
+} from "./upcasters.ts";
 
 /**
  * The upcasters this process reads old events with, per event type. Process-wide, like the

@@ -24,7 +24,12 @@ export function upcast<E extends Event>(event: E): E {
     try {
       data = chain.steps[v - chain.first]!(data, { ...event, data, dataversion: v });
     } catch (err) {
-      throw new EventVersionError(event.type, event.dataversion, `the upcaster from version ${v} threw: ${(err as Error)?.message ?? String(err)}`, err);
+      throw new EventVersionError(
+        event.type,
+        event.dataversion,
+        `the upcaster from version ${v} threw: ${(err as Error)?.message ?? String(err)}`,
+        err,
+      );
     }
   }
   return { ...event, data, dataversion: chain.latest };

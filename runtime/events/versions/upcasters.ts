@@ -57,7 +57,10 @@ export function upcasterProblems(table: UpcasterTable): Problem[] {
       continue;
     }
     if (typeof steps !== "object" || steps === null || Array.isArray(steps)) {
-      problems.push({ path: type, message: "must be an object of upcasters keyed by the version they take an event from: { 1: (data) => ... }" });
+      problems.push({
+        path: type,
+        message: "must be an object of upcasters keyed by the version they take an event from: { 1: (data) => ... }",
+      });
       continue;
     }
     const versions: number[] = [];
@@ -66,7 +69,8 @@ export function upcasterProblems(table: UpcasterTable): Problem[] {
         problems.push({ path: `${type}.${key}`, message: "must be a whole number: the version the upcaster takes an event from" });
         continue;
       }
-      if (typeof fn !== "function") problems.push({ path: `${type}.${key}`, message: `must be a function (data, event) => data of version ${Number(key) + 1}` });
+      if (typeof fn !== "function")
+        problems.push({ path: `${type}.${key}`, message: `must be a function (data, event) => data of version ${Number(key) + 1}` });
       versions.push(Number(key));
     }
     if (versions.length === 0) problems.push({ path: type, message: "has no upcasters" });
@@ -88,7 +92,11 @@ export function chainsOf(table: UpcasterTable): Map<string, VersionChain> {
     const versions = Object.keys(steps)
       .map(Number)
       .sort((a, b) => a - b);
-    chains.set(type, { first: versions[0]!, latest: versions[versions.length - 1]! + 1, steps: versions.map((v) => steps[v] as Upcaster<unknown>) });
+    chains.set(type, {
+      first: versions[0]!,
+      latest: versions[versions.length - 1]! + 1,
+      steps: versions.map((v) => steps[v] as Upcaster<unknown>),
+    });
   }
   return chains;
 }

@@ -44,7 +44,7 @@ export class ProjectionReader<TState = unknown> {
       const jsm = await jetstreamManager(nc, { checkAPI: false });
       if (!(await orMissing(() => jsm.streams.info(`KV_${Buckets.Projections}`))))
         throw new NotFoundError(`projection "${name}" has not run yet: no projection has (KV ${Buckets.Projections} does not exist)`);
-      registry = await ProjectionRegistry.open(nc, { replicas: 1 });
+      registry = await ProjectionRegistry.bind(nc);
       version = (await registry.require(name)).version;
     }
     const reader = new ProjectionReader<TState>(name, await ReadModel.bind(nc, name, version));

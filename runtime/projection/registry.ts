@@ -1,4 +1,4 @@
-import type { KV } from "@nats-io/kv";
+import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { NotFoundError } from "../errors.ts";
 import { ensureBucket } from "../nats/buckets.ts";
@@ -36,6 +36,11 @@ export class ProjectionRegistry {
 
   static async open(nc: NatsConnection, opts: { replicas: number }): Promise<ProjectionRegistry> {
     return new ProjectionRegistry(await ensureBucket(nc, Buckets.Projections, { history: 8, replicas: opts.replicas }));
+  }
+
+  /** Binds to the bucket without creating or checking anything (readers: status, the console, ProjectionReader; check it exists first). */
+  static async bind(nc: NatsConnection): Promise<ProjectionRegistry> {
+    return new ProjectionRegistry(await new Kvm(nc).open(Buckets.Projections, { bindOnly: true }));
   }
 
   async get(name: string): Promise<ProjectionRecord | null> {

@@ -1,6 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
+import { NotFoundError } from "../errors.ts";
 import { orMissing } from "../nats/missing.ts";
 import { parseJsonObject, readKvEntries } from "../operations/kv-read.ts";
 import { PRESENCE_TTL_MS } from "../presence/mod.ts";
@@ -39,16 +40,18 @@ export type ProjectionStatus = Readonly<{
  * Every configured projection (or the named ones) with its version, position and lag: the
  * registry record, the position of the version readers use (the newest of its position key and
  * what its live runners report), and the lag counted by the server (an ordered consumer from
- * that position over the projection's subjects, made and deleted here).
+ * that position over the projection's subjects, made and deleted here), or with `countLag: false`
+ * as the most advanced live runner last reported it (undefined without one). Creates nothing else.
  */
 export async function projectionStatuses(
   nc: NatsConnection,
   config: Pick<JetbusConfig, "projections" | "store">,
   names?: readonly string[],
+  opts: { countLag?: boolean } = {},
 ): Promise<ProjectionStatus[]> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const registryExists = await orMissing(() => jsm.streams.info(`KV_${Buckets.Projections}`));
-  const records = registryExists ? await (await ProjectionRegistry.open(nc, { replicas: config.store.replicas })).list() : [];
+  const records = registryExists ? await (await ProjectionRegistry.bind(nc)).list() : [];
   const presence = (await readKvEntries(nc, jsm, Buckets.Presence, "projection.>")) ?? [];
   const now = Date.now();
   const configured = new Set(config.projections.map((p) => p.name));
@@ -68,10 +71,15 @@ export async function projectionStatuses(
           ...(p.value.projection as RunnerProgress),
         }));
       if (!record) return { name, configured: configured.has(name), started: false, events: [], runners };
-      const model = await orMissing(() => ReadModel.bind(nc, name, record.version));
+      const model = await ReadModel.bind(nc, name, record.version).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return null;
+        throw err;
+      });
       const live = runners.filter((r) => r.version === record.version);
       const position = Math.max(model ? await model.position() : 0, ...live.map((r) => r.position));
-      const lag = await countAfter(nc, config.store.stream, record.filters, position);
+      // counted by the server, or (the console, every 2 s) as the most advanced live runner last reported it
+      const ahead = live.reduce<ProjectionRunnerFact | undefined>((a, r) => (!a || r.position > a.position ? r : a), undefined);
+      const lag = opts.countLag === false ? ahead?.pending : await countAfter(nc, config.store.stream, record.filters, position);
       const stalled = live.find((r) => r.stalled)?.stalled;
       return {
         name,

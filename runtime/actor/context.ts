@@ -120,8 +120,6 @@ export function createContext(event: Event, msg: JsMsg, deps: ContextDeps): Acto
  * may take), obtained from `signalOf` only when the handler reads ctx.signal.
  */
 export function withSignal(ctx: ActorContext, signalOf: () => AbortSignal): ActorContext {
-  // a context class that copies itself with another signal (this file's, runtime/notify's)
-  const scoped = ctx as ActorContext & { withSignal?: (signalOf: () => AbortSignal) => ActorContext };
-  if (typeof scoped.withSignal === "function") return scoped.withSignal(signalOf);
+  if (ctx instanceof DeliveryContext) return ctx.withSignal(signalOf);
   return Object.defineProperty({ ...ctx }, "signal", { get: signalOf, enumerable: true });
 }

@@ -43,10 +43,11 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
 /** Binary mode: attributes in `ce-*` headers, the data as the JSON body. `Nats-Msg-Id` = id for dedupe. */
 export function encodeEvent(
   event: Event,
-  opts: { subject?: string; msgId?: string } = {},
+  /** `msgId: null` leaves Nats-Msg-Id out (a notification: no stream dedupes it, ce-id carries the id). */
+  opts: { subject?: string; msgId?: string | null } = {},
 ): { subject: string; headers: MsgHdrsImpl; data: Uint8Array } {
   const h = new MsgHdrsImpl();
-  putHeader(h, Header.MsgId, opts.msgId ?? event.id);
+  if (opts.msgId !== null) putHeader(h, Header.MsgId, opts.msgId ?? event.id);
   putHeader(h, Header.SpecVersion, "1.0");
   putHeader(h, Header.Id, event.id);
   putHeader(h, Header.Type, event.type);

@@ -4,10 +4,12 @@ import type { EventData, Event } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 
 /**
- * The ctx of one notification handling. A notification is delivered once and never stored:
- * `deliveryCount` is 1, `streamSeq` 0 and there is no `originSeq`; `working()` has no deadline to
- * extend. Follow-ups from `publish` are ordinary events (stored, or notifications when their type
- * is one), with correlation and causation carried over as for any handling.
+ * The ctx of one notification handling, and its deadline. A notification is delivered once and
+ * never stored: `deliveryCount` is 1, `streamSeq` 0 and there is no `originSeq`; `working()` has
+ * no ack deadline to extend. Follow-ups from `publish` are ordinary events (stored, or
+ * notifications when their type is one), with correlation and causation carried over.
+ * `ctx.signal` aborts when the actor's `timeout` passes or the shutdown grace period runs out;
+ * its AbortController is made only if the handler reads it.
  */
 export class NotificationContext implements ActorContext {
   readonly deliveryCount = 1;
@@ -16,12 +18,15 @@ export class NotificationContext implements ActorContext {
   readonly actor: string;
   readonly replica: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Deadline (ms since the epoch) of the handling; set by the subscriber while it runs. */
+  at = 0;
   private childLogger?: Logger;
+  private controller?: AbortController;
+  private unlink?: () => void;
 
   constructor(
     private readonly event: Event,
     private readonly deps: ContextDeps,
-    private readonly signalOf?: () => AbortSignal,
   ) {
     this.actor = deps.actor;
     this.replica = deps.replica;
@@ -29,7 +34,30 @@ export class NotificationContext implements ActorContext {
   }
 
   get signal(): AbortSignal {
-    return this.signalOf ? this.signalOf() : this.deps.signal;
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const outer = this.deps.signal;
+      if (outer.aborted) controller.abort(outer.reason);
+      else {
+        const forward = () => controller.abort(outer.reason);
+        outer.addEventListener("abort", forward, { once: true });
+        this.unlink = () => outer.removeEventListener("abort", forward);
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** The handling ran past its deadline: its signal aborts (if the handler took it). */
+  expire(reason: Error): void {
+    this.controller?.abort(reason);
+    this.settled();
+  }
+
+  /** The handling is over: stop listening on the process's shutdown signal. */
+  settled(): void {
+    this.unlink?.();
+    this.unlink = undefined;
   }
 
   get logger(): Logger {
@@ -49,9 +77,5 @@ export class NotificationContext implements ActorContext {
 
   working(): void {
     // nothing to keep alive: a notification has no ack deadline
-  }
-
-  withSignal(signalOf: () => AbortSignal): ActorContext {
-    return new NotificationContext(this.event, this.deps, signalOf);
   }
 }

@@ -1,33 +1,49 @@
 import type { JetbusConfig } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
 import { parsePattern, patternCovers, PatternKind, type Pattern } from "../routing/match.ts";
-import { compileRuleSet } from "../routing/plan.ts";
+import { compileRule } from "../routing/plan.ts";
+import type { CompiledRule } from "../routing/types.ts";
 import { Subjects } from "../topology.ts";
 
 type RoutesConfig = Pick<JetbusConfig, "actors" | "routes">;
 
-/** What one actor makes of a notification: the event as its rule shapes it (transform) and the rule's name, or nothing. */
-export type NotificationPlan = (event: Event) => Readonly<{ event: Event; rule: string }> | undefined;
+/** The rule that selects a notification for one actor (its name, its transform), or undefined. */
+export type NotificationPlan = (event: Event) => CompiledRule | undefined;
+
+/** Type-match results per event type; bounded, as the router's. */
+const TYPE_CACHE_LIMIT = 10_000;
 
 /**
  * The routing rules of one actor, applied in the actor's own process to each notification it
  * receives (there is no router hop for notifications: see README "Notifications"). Same rule
- * semantics as the router's: in all-matches mode only the rules naming this actor can select it,
- * and the first matching one shapes its copy; in first-match mode an earlier rule naming other
- * actors can take the event away, so every rule is evaluated, as the router does.
+ * semantics as the router's (routing/plan.ts): in all-matches mode only the rules naming this
+ * actor can select it, and the first matching one shapes its copy (its transform and rule name);
+ * in first-match mode the first matching rule of all decides, so an earlier rule naming other
+ * actors takes the event away. Compiled with the router's compileRule; the candidates of each
+ * type are found once, and no copy object is made per event.
  */
 export function notificationPlanOf(actor: string, config: RoutesConfig): NotificationPlan {
   const { mode, rules } = config.routes;
-  const mine =
-    mode === "first-match"
-      ? rules
-      : rules.flatMap((r, index) => (r.to.includes(actor) ? [{ ...r, name: r.name ?? `rules[${index}]`, to: [actor] }] : []));
-  const set = compileRuleSet({ routes: { mode, rules: mine }, actors: config.actors }, 0);
+  const compiled = rules.map(compileRule).filter((r) => mode === "first-match" || r.targets.includes(actor));
+  const byType = new Map<string, readonly CompiledRule[]>();
   return (event) => {
-    const copies = set.plan(event);
-    for (const c of copies) if (c.actor === actor) return { event: c.event, rule: c.rule };
+    let candidates = byType.get(event.type);
+    if (!candidates) {
+      if (byType.size >= TYPE_CACHE_LIMIT) byType.clear();
+      candidates = compiled.filter((r) => r.matchesType(event.type));
+      byType.set(event.type, candidates);
+    }
+    for (const rule of candidates) {
+      if (!rule.matchesRest(event)) continue;
+      return rule.targets.includes(actor) ? rule : undefined;
+    }
     return undefined;
   };
+}
+
+/** The event as the rule hands it to the actor: its data transformed when the rule has a transform. */
+export function routedEvent(rule: CompiledRule, event: Event): Event {
+  return rule.transform ? { ...event, data: rule.transform(event.data) } : event;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Runtime } from "../app/bootstrap.ts";
-import { isStatefulDefinition } from "../actor/define.ts";
+import { isActorDefinition, isStatefulDefinition } from "../actor/define.ts";
+import type { HandlerFn } from "../actor/types.ts";
 import { handlerSourceFor } from "../actor/module-loader.ts";
 import { resolveHandler } from "../actor/resolve.ts";
 import { selectActors, type RunningActors } from "../actor/start.ts";
@@ -62,7 +63,8 @@ export async function startNotifications(
       const sub = new NotificationSubscriber({
         nc: rt.nc,
         settings,
-        handler: resolveHandler(rt.container, settings, source),
+        // a defineActor handler is called as it is: one that returns without a promise is done in the same turn
+        handler: isActorDefinition(source) ? (source.handle as HandlerFn) : resolveHandler(rt.container, settings, source),
         config,
         maxPending: rt.config.notifications.max_pending,
         concurrency: settings.concurrency * (opts.replicas ?? settings.replicas),

@@ -1,10 +1,10 @@
 import { setMaxListeners } from "node:events";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { ContextDeps } from "../actor/context.ts";
-import { compose, timeout } from "../actor/middleware/mod.ts";
 import { errorCodeOf } from "../actor/retry.ts";
 import type { HandlerFn } from "../actor/types.ts";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
+import { TimeoutError } from "../errors.ts";
 import { decodeEvent } from "../events/codec.ts";
 import type { Event, WireMessage } from "../events/types.ts";
 import { upcast } from "../events/versions/upcast.ts";
@@ -14,7 +14,8 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import { QueueGroups } from "../topology.ts";
 import { NotificationContext } from "./context.ts";
-import { notificationPlanOf, notificationSubjectsOf, type NotificationPlan } from "./routes.ts";
+import { NotificationCounts } from "./counts.ts";
+import { notificationPlanOf, notificationSubjectsOf, routedEvent, type NotificationPlan } from "./routes.ts";
 
 const NOTIFY_PREFIX = "notify";
 /** Failed handlings logged per actor and second; the rest are counted and summed up in one line. */
@@ -59,8 +60,6 @@ class NotificationMessage implements WireMessage {
   }
 }
 
-type Series = Readonly<{ ok: { inc(): void }; handled: { inc(): void }; seconds: { observe(v: number): void } }>;
-
 /**
  * One actor's notifications in one process: core NATS subscriptions on `notify.<type pattern>` of
  * its rules, all in the actor's queue group (`jetbus-notify-<actor>`), so each notification reaches
@@ -72,6 +71,11 @@ type Series = Readonly<{ ok: { inc(): void }; handled: { inc(): void }; seconds:
  * busy wait in memory up to `maxPending`, and later ones are dropped and counted, rather than
  * letting the server cut the connection as a slow consumer (which would also stop this process's
  * JetStream consumers).
+ *
+ * Per notification this costs what the codec and the rules cost, one ctx, the handler, and one
+ * histogram observation; a handler that returns without a promise is finished in the same turn
+ * (no promise, no deadline entry), one that returns a promise gets a deadline entry swept by one
+ * timer. Counters are added up here and handed to prom-client once a second (counts.ts).
  */
 export class NotificationSubscriber {
   private readonly subs = new Map<string, Subscription>();
@@ -79,22 +83,26 @@ export class NotificationSubscriber {
   private queueHead = 0;
   private inFlight = 0;
   private plan: NotificationPlan;
-  private readonly invoke: HandlerFn;
   private readonly abort = new AbortController();
   private readonly ctxDeps: ContextDeps;
-  private readonly series = new Map<string, Series>();
+  private readonly counts: NotificationCounts;
+  private readonly seconds = new Map<string, { observe(v: number): void }>();
   private readonly stream = `notify-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly timeoutMs: number;
+  /** Handlings whose handler returned a promise that has not settled: their deadlines. */
+  private readonly running = new Map<NotificationContext, Readonly<{ event: Event; rule: string; t0: number }>>();
+  private sweeper?: NodeJS.Timeout;
   private received = 0;
   private stopping = false;
   private idle?: () => void;
   private logWindow = { start: 0, lines: 0, suppressed: 0 };
 
   constructor(private readonly o: NotificationSubscriberOptions) {
-    const limitMs = o.settings.timeout;
-    this.invoke = limitMs > 0 ? compose(o.handler, timeout(limitMs)) : o.handler;
+    this.timeoutMs = o.settings.timeout;
     this.plan = notificationPlanOf(o.settings.name, o.config);
     setMaxListeners(0, this.abort.signal);
     this.ctxDeps = { ...o.ctx, signal: this.abort.signal };
+    this.counts = new NotificationCounts(o.metrics, o.settings.name);
   }
 
   get actor(): string {
@@ -113,7 +121,10 @@ export class NotificationSubscriber {
 
   /** Subscribes; the subscriptions are registered with the server when this resolves. */
   async start(): Promise<void> {
+    // the metrics' registry (prom-client, ~80 modules) is built now, not by the first notification
+    void this.o.metrics.handlerSeconds;
     this.resubscribe(notificationSubjectsOf(this.actor, this.o.config));
+    this.counts.start();
     await this.o.nc.flush();
   }
 
@@ -144,21 +155,18 @@ export class NotificationSubscriber {
       return;
     }
     if (this.inFlight < this.o.concurrency) {
-      this.run(msg);
+      this.inFlight++;
+      this.handle(msg);
       return;
     }
     if (this.queue.length - this.queueHead >= this.o.maxPending) {
-      this.o.metrics.notificationsDropped.labels(this.actor, "overflow").inc();
+      this.counts.dropped("overflow");
       return;
     }
     this.queue.push(msg);
   }
 
-  private run(msg: Msg): void {
-    this.inFlight++;
-    void this.handle(msg).finally(() => this.next());
-  }
-
+  /** A handling is over (its slot is free): the next waiting notification takes it. */
   private next(): void {
     this.inFlight--;
     if (this.queueHead < this.queue.length) {
@@ -172,60 +180,99 @@ export class NotificationSubscriber {
         this.queue.splice(0, this.queueHead);
         this.queueHead = 0;
       }
-      this.run(msg);
+      this.inFlight++;
+      this.handle(msg);
       return;
     }
     if (this.inFlight === 0) this.idle?.();
   }
 
-  private async handle(msg: Msg): Promise<void> {
+  /** Decodes, routes and runs one notification; calls next() exactly once, now or when its handler settles. */
+  private handle(msg: Msg): void {
     let event: Event;
     try {
-      event = upcast(
-        decodeEvent(new NotificationMessage(msg, this.stream, ++this.received), { subjectPrefix: NOTIFY_PREFIX, maxBytes: this.o.maxBytes })
-          .event,
-      );
+      const wire = new NotificationMessage(msg, this.stream, ++this.received);
+      event = upcast(decodeEvent(wire, { subjectPrefix: NOTIFY_PREFIX, maxBytes: this.o.maxBytes }).event);
       this.o.schemas.checkEvent(event);
     } catch (err) {
-      this.o.metrics.notificationsDropped.labels(this.actor, "invalid").inc();
-      this.logFailure({ subject: msg.subject, err: (err as Error)?.message ?? String(err) }, "notification dropped: not a valid event");
+      this.counts.dropped("invalid");
+      this.logFailure(
+        { actor: this.actor, subject: msg.subject, err: (err as Error)?.message ?? String(err) },
+        "notification dropped: not a valid event",
+      );
+      return this.next();
+    }
+    const rule = this.plan(event);
+    // a subject a rule listens on, but not a notification its rules select (a data filter, first-match)
+    if (!rule) return this.next();
+    const routed = routedEvent(rule, event);
+    const ctx = new NotificationContext(routed, this.ctxDeps);
+    const t0 = performance.now();
+    let result: unknown;
+    try {
+      result = this.o.handler(routed, ctx);
+    } catch (err) {
+      this.done(ctx, routed, rule.name, t0, err);
       return;
     }
-    const routed = this.plan(event);
-    // a subject a rule listens on, but not a notification its rules select (a data filter, first-match)
-    if (!routed) return;
-    const series = this.seriesOf(event.type, routed.rule);
-    const t0 = performance.now();
-    try {
-      await this.invoke(routed.event, new NotificationContext(routed.event, this.ctxDeps));
-      series.ok.inc();
-      series.handled.inc();
-    } catch (err) {
+    if (typeof (result as Promise<void> | undefined)?.then !== "function") {
+      this.done(ctx, routed, rule.name, t0);
+      return;
+    }
+    if (this.timeoutMs > 0) {
+      ctx.at = Date.now() + this.timeoutMs;
+      this.running.set(ctx, { event: routed, rule: rule.name, t0 });
+      this.armSweeper();
+    }
+    (result as Promise<void>).then(
+      () => this.done(ctx, routed, rule.name, t0),
+      (err: unknown) => this.done(ctx, routed, rule.name, t0, err ?? new Error("handler rejected")),
+    );
+  }
+
+  /** The first outcome of a handling counts (its handler settling, or its deadline); the slot is freed once. */
+  private done(ctx: NotificationContext, event: Event, rule: string, t0: number, err?: unknown): void {
+    if (ctx.at < 0) return; // expired before: counted and freed then
+    if (ctx.at > 0) this.running.delete(ctx);
+    ctx.at = -1;
+    ctx.settled();
+    this.secondsOf(event.type).observe((performance.now() - t0) / 1000);
+    if (err === undefined) this.counts.handled(event.type, rule);
+    else {
       const code = errorCodeOf(err);
-      this.o.metrics.attempts.labels(this.actor, event.type, routed.rule, "error", code).inc();
-      this.o.metrics.handlings.labels(this.actor, event.type, routed.rule, "dropped").inc();
+      this.counts.failed(event.type, rule, code);
       this.logFailure(
         { actor: this.actor, eventId: event.id, eventType: event.type, correlationId: event.correlationid, code, err },
         "notification handling failed; not retried (notifications are fire-and-forget)",
       );
-    } finally {
-      series.seconds.observe((performance.now() - t0) / 1000);
     }
+    this.next();
   }
 
-  private seriesOf(type: string, rule: string): Series {
-    const key = `${type}\u0000${rule}`;
-    let s = this.series.get(key);
+  private secondsOf(type: string): { observe(v: number): void } {
+    let s = this.seconds.get(type);
     if (!s) {
-      const m = this.o.metrics;
-      s = {
-        ok: m.attempts.labels(this.actor, type, rule, "ok", ""),
-        handled: m.handlings.labels(this.actor, type, rule, "handled"),
-        seconds: m.handlerSeconds.labels(this.actor, type),
-      };
-      if (this.series.size < 10_000) this.series.set(key, s);
+      s = this.o.metrics.handlerSeconds.labels(this.actor, type);
+      if (this.seconds.size < 10_000) this.seconds.set(type, s);
     }
     return s;
+  }
+
+  /** One timer while any handling with a promise runs: fails the late ones (TimeoutError, their signal aborted) and frees their slots. */
+  private armSweeper(): void {
+    if (this.sweeper || this.running.size === 0) return;
+    const period = Math.min(1000, Math.max(10, Math.floor(this.timeoutMs / 10)));
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined;
+      const now = Date.now();
+      for (const [ctx, h] of [...this.running]) {
+        if (ctx.at > now) continue;
+        const err = new TimeoutError(`handler ran longer than its timeout of ${this.timeoutMs} ms`);
+        ctx.expire(err);
+        this.done(ctx, h.event, h.rule, h.t0, err);
+      }
+      this.armSweeper();
+    }, period);
   }
 
   /** One error line per failure, up to ERROR_LINES_PER_SECOND a second; past that one line says how many were not logged. */
@@ -271,6 +318,8 @@ export class NotificationSubscriber {
         "stopped with notifications unfinished (lost: notifications are not redelivered)",
       );
     }
+    clearTimeout(this.sweeper);
+    this.counts.stop();
     return unfinished;
   }
 }

@@ -1,4 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../events/codec.ts";
 import type { Event, EventData } from "../events/types.ts";
 import { EventTooLargeError } from "../errors.ts";
@@ -40,6 +40,9 @@ export class EventBus {
   private readonly schemas: EventSchemas;
   /** A notification was sent since the last flush(): flush() then also flushes the connection. */
   private notified = false;
+  /** Notifications waiting for the end of this macrotask (sendSoon). */
+  private outgoing: Array<{ subject: string; data: Uint8Array; headers: MsgHdrs }> = [];
+  private sending?: NodeJS.Immediate;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -93,16 +96,44 @@ export class EventBus {
     try {
       const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event, {
         subject: Subjects.notify(event.type),
+        msgId: null,
       });
       const limit = this.opts.maxMsgSize;
       if (limit !== undefined && limit > 0 && wire.data.length > limit) throw new EventTooLargeError(wire.data.length, limit);
-      this.nc.publish(wire.subject, wire.data, { headers: wire.headers });
-      this.notified = true;
+      this.sendSoon(wire);
       span.end();
       return { id: event.id, seq: 0, duplicate: false, notification: true };
     } catch (err) {
       span.end(err);
       throw err;
+    }
+  }
+
+  /**
+   * Notifications are handed to the client together at the end of the current macrotask: the
+   * client writes its socket once per microtask turn, so a caller awaiting each publish would
+   * otherwise cost one write (and one read on the server) per notification. In the notify bench
+   * that was a fifth of the publisher's CPU, and four times the server's of a raw publisher. The
+   * delay is one turn of the event loop.
+   */
+  private sendSoon(wire: { subject: string; data: Uint8Array; headers: MsgHdrs }): void {
+    this.outgoing.push(wire);
+    this.notified = true;
+    if (this.sending) return;
+    this.sending = setImmediate(() => this.sendNow());
+  }
+
+  private sendNow(): void {
+    clearImmediate(this.sending);
+    this.sending = undefined;
+    const batch = this.outgoing;
+    this.outgoing = [];
+    for (const w of batch) {
+      try {
+        this.nc.publish(w.subject, w.data, { headers: w.headers });
+      } catch {
+        // a closed connection: fire-and-forget, the notification is lost (README "Notifications")
+      }
     }
   }
 
@@ -137,6 +168,7 @@ export class EventBus {
   /** Waits for every publish in flight to settle (and, after notifications, for the server to have read them). */
   async flush(): Promise<void> {
     await this.bulk.flush();
+    this.sendNow();
     if (this.notified) {
       this.notified = false;
       await this.nc.flush();
@@ -145,6 +177,7 @@ export class EventBus {
 
   /** Waits for publishes in flight (not past `cutShort`: see BulkPublisher.close), then stops. */
   async close(cutShort?: Promise<unknown>): Promise<void> {
+    if (!this.nc.isClosed()) this.sendNow();
     if (this.notified && !this.nc.isClosed()) {
       this.notified = false;
       // a notification is written with the client's next socket flush: do not leave it in the buffer

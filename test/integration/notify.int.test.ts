@@ -45,6 +45,22 @@ registerHandler(
   }),
 );
 
+/** The slow actor's handlings: each waits for ctx.signal, which the actor's timeout aborts. */
+const slowAborted: string[] = [];
+registerHandler(
+  "notify-slow",
+  defineActor({
+    handle(event, ctx) {
+      return new Promise<void>((_resolve, reject) =>
+        ctx.signal.addEventListener("abort", () => {
+          slowAborted.push(event.id);
+          reject(ctx.signal.reason as Error);
+        }),
+      );
+    },
+  }),
+);
+
 const CONFIG: JetbusConfig = configFrom(
   {
     actors: [
@@ -52,6 +68,7 @@ const CONFIG: JetbusConfig = configFrom(
       { name: "dash-b", handler: "notify-dash-b" },
       { name: "dash-c", handler: "notify-dash-c", concurrency: 2 },
       { name: "flaky", handler: "notify-flaky" },
+      { name: "slow", handler: "notify-slow", concurrency: 1, timeout: "300ms" },
     ],
     routes: {
       rules: [
@@ -64,9 +81,10 @@ const CONFIG: JetbusConfig = configFrom(
         },
         { name: "users", match: { type: "UserCreated" }, to: ["dash-a"] },
         { name: "flaky", match: { type: "Flaky.*" }, to: ["flaky"] },
+        { name: "slow", match: { type: "SlowTick" }, to: ["slow"] },
       ],
     },
-    notifications: { types: ["PriceTicked", "Flaky.>"] },
+    notifications: { types: ["PriceTicked", "Flaky.>"], max_pending: 3 },
     observability: { log_level: "warn" },
   },
   "(test)",
@@ -96,7 +114,8 @@ test.before(async () => {
   for (const name of ["replica-1", "replica-2"]) {
     const rt = await startRuntime({ servers: env.server.url, config: CONFIG, name, logger: capturingLogger() });
     runtimes.push(rt);
-    running.push(await startNotifications(rt));
+    // the slow actor runs in the first process only, so which notifications wait or are dropped is known
+    running.push(await startNotifications(rt, name === "replica-1" ? undefined : ["dash-a", "dash-b", "dash-c", "flaky"]));
   }
 });
 
@@ -194,16 +213,38 @@ test("a handler error is logged and not retried", async () => {
   assert.is(line.eventType, "Flaky.Signal");
   assert.match(String(line.msg), /not retried/);
   assert.match(JSON.stringify(line.err), /the dashboard is down/);
-  let dropped = 0;
-  for (const rt of runtimes) {
-    const m = await rt.metrics.handlings.get();
-    dropped += m.values.filter((v) => v.labels.actor === "flaky" && v.labels.outcome === "dropped").reduce((a, v) => a + v.value, 0);
-  }
-  assert.is(dropped, 1, "counted once as dropped");
+  // counts reach prom-client once a second (runtime/notify/counts.ts)
+  const dropped = async () => {
+    let n = 0;
+    for (const rt of runtimes) {
+      const m = await rt.metrics.handlings.get();
+      n += m.values.filter((v) => v.labels.actor === "flaky" && v.labels.outcome === "dropped").reduce((a, v) => a + v.value, 0);
+    }
+    return n;
+  };
+  await waitFor(async () => (await dropped()) === 1, "counted once as dropped");
   // the handler ran once; a retry would run it again after a backoff: give one a chance to show (no fixed sleep:
   // a round trip through both replicas' connections orders us after anything they were about to process)
   for (const rt of runtimes) await rt.nc.flush();
   assert.is(failures, 1, "the failing handler ran exactly once");
+});
+
+test("a handler past its timeout is failed and its ctx.signal aborted; past max_pending, notifications are dropped and counted", async () => {
+  logLines.length = 0;
+  const bus = new EventBus(env.nc);
+  const ids: string[] = [];
+  // one sync burst: the first takes the one slot, three wait (max_pending 3), six are dropped
+  for (let i = 0; i < 10; i++) ids.push((await bus.notify("SlowTick", { i })).id);
+  await bus.flush();
+  await waitFor(() => slowAborted.length === 4, "the four admitted handlings timed out one after another", 20_000);
+  assert.equal(slowAborted, ids.slice(0, 4), "the first four, in order");
+  const timeouts = logLines.filter((l) => l.actor === "slow" && l.code === "TIMEOUT");
+  assert.is(timeouts.length, 4, "each timeout logged with its code");
+  const overflow = async () => {
+    const m = await runtimes[0]!.metrics.notificationsDropped.get();
+    return m.values.filter((v) => v.labels.actor === "slow" && v.labels.reason === "overflow").reduce((a, v) => a + v.value, 0);
+  };
+  await waitFor(async () => (await overflow()) === 6, "six dropped for overflow");
 });
 
 test("bus.notify sends a type the config does not declare; publish({ notify: false }) stores a declared one", async () => {

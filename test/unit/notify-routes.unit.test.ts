@@ -4,7 +4,7 @@ import { configFrom } from "../../runtime/config/load.ts";
 import { validateConfig } from "../../runtime/config/validate.ts";
 import { createEvent } from "../../runtime/events/codec.ts";
 import { notificationProblems, notificationTypesOf } from "../../runtime/notify/declared.ts";
-import { notificationPlanOf, notificationSubjectsOf } from "../../runtime/notify/routes.ts";
+import { notificationPlanOf, notificationSubjectsOf, routedEvent } from "../../runtime/notify/routes.ts";
 
 const actors = [{ name: "a" }, { name: "b" }, { name: "c" }];
 
@@ -76,12 +76,15 @@ test("notificationPlanOf: all-matches takes the first matching rule naming the a
     "(t)",
   );
   const plan = notificationPlanOf("a", config);
-  const cheap = plan(createEvent({ type: "Tick", data: { price: 1 } }))!;
-  assert.is(cheap.rule, "cheap");
-  assert.equal(cheap.event.data, { price: 1, cheap: true });
-  const dear = plan(createEvent({ type: "Tick", data: { price: 50 } }))!;
-  assert.is(dear.rule, "rules[1]", "unnamed rules are named by their index in the config");
-  assert.equal(dear.event.data, { price: 50 });
+  const cheapEvent = createEvent({ type: "Tick", data: { price: 1 } });
+  const cheap = plan(cheapEvent)!;
+  assert.is(cheap.name, "cheap");
+  assert.equal(routedEvent(cheap, cheapEvent).data, { price: 1, cheap: true });
+  assert.equal(cheapEvent.data, { price: 1 }, "the event itself is left as it was");
+  const dearEvent = createEvent({ type: "Tick", data: { price: 50 } });
+  const dear = plan(dearEvent)!;
+  assert.is(dear.name, "rules[1]", "unnamed rules are named by their index in the config");
+  assert.is(routedEvent(dear, dearEvent), dearEvent, "no transform: the same event");
   assert.is(plan(createEvent({ type: "Other", data: {} })), undefined);
 });
 

@@ -23,6 +23,7 @@ import { registerServer } from "./commands/server.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerConsole } from "./commands/console.ts";
 import { registerState } from "./commands/state.ts";
+import { registerAggregate } from "./commands/aggregate.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerUnrouted(program);
   registerConsole(program);
   registerState(program);
+  registerAggregate(program);
   addExamples(program);
   return program;
 }

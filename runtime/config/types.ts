@@ -89,6 +89,13 @@ export type RouteSettings = {
   rules: RouteRule[];
 };
 
+/** One event-sourced aggregate: its name and the module whose default export defines it (runtime/aggregate). */
+export type AggregateSettings = {
+  name: string;
+  /** Relative to the config file. */
+  module: string;
+};
+
 export type ObservabilitySettings = {
   http_port: number;
   http_host: string;
@@ -106,5 +113,8 @@ export type JetbusConfig = {
   store: StoreSettings;
   actors: ActorSettings[];
   routes: RouteSettings;
+  aggregates: AggregateSettings[];
+  /** A module exporting defineUpcasters(...), relative to the config file (events/versions). */
+  upcasters?: string;
   observability: ObservabilitySettings;
 };

@@ -71,6 +71,9 @@ export function resolveServers(opts: RuntimeOptions, config: JetbusConfig): stri
 export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const config = opts.config ?? withEnvironment(loadConfig(opts.configPath));
   const logger = opts.logger ?? createLogger({ level: config.observability.log_level });
+  const projectDir = opts.projectDir ?? (opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd());
+  // event versions are process-wide: every producer stamps the latest, every reader upcasts to it
+  if (config.upcasters !== undefined) await (await import("../events/versions/module.ts")).useConfiguredUpcasters(config, projectDir);
   let servers = resolveServers(opts, config);
   let embedded: EmbeddedServer | undefined;
   if (servers.length === 0) {
@@ -137,7 +140,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     },
     embedded,
     servers,
-    projectDir: opts.projectDir ?? (opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd()),
+    projectDir,
     async dispose() {
       if (disposed) return;
       disposed = true;

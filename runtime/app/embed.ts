@@ -4,6 +4,8 @@ import { startServices, type ServiceSelection, type Services } from "./services.
 import { EventBus } from "../store/bus.ts";
 import { notificationTypesOf } from "../notify/declared.ts";
 import { EventStore } from "../store/queries.ts";
+import { AggregateStore, type ExecuteOptions, type ExecuteResult } from "../aggregate/aggregate-store.ts";
+import type { Aggregate, AggregateEvent } from "../aggregate/define.ts";
 import { DurabilityMode } from "./startup-durability.ts";
 
 export type StartJetbusOptions = RuntimeOptions &
@@ -18,6 +20,15 @@ export type Jetbus = Readonly<{
   runtime: Runtime;
   bus: EventBus;
   store: EventStore;
+  /** Event-sourced entities on this store: `aggregates.history(...)` (time travel), `aggregates.load(...)`. */
+  aggregates: AggregateStore;
+  /** Runs a command on an aggregate's entity (AggregateStore.execute). */
+  execute<S, C, E extends AggregateEvent>(
+    aggregate: Aggregate<S, C, E>,
+    id: string,
+    command: C,
+    opts?: ExecuteOptions,
+  ): Promise<ExecuteResult<S, E>>;
   services: Services;
   /** Stops actors (in-flight handlings finish within `graceMs`), router and indexer, then the connection (and the embedded server if one was started). */
   stop(graceMs?: number): Promise<void>;
@@ -51,11 +62,20 @@ export async function startJetbus(opts: StartJetbusOptions = {}): Promise<Jetbus
     notifications: notificationTypesOf(runtime.config),
   });
   const store = new EventStore(runtime.nc, { stream: runtime.config.store.stream });
+  const aggregates = new AggregateStore(runtime.nc, {
+    stream: runtime.config.store.stream,
+    source: opts.source,
+    maxMsgSize: runtime.config.store.max_msg_size,
+    snapshotReplicas: runtime.config.store.replicas,
+    logger: runtime.logger,
+  });
   let stopped: Promise<void> | undefined;
   return {
     runtime,
     bus,
     store,
+    aggregates,
+    execute: (aggregate, id, command, o) => aggregates.execute(aggregate, id, command, o),
     services,
     stop(graceMs?: number) {
       stopped ??= (async () => {

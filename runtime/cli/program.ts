@@ -24,6 +24,7 @@ import { registerStore } from "./commands/store.ts";
 import { registerConsole } from "./commands/console.ts";
 import { registerState } from "./commands/state.ts";
 import { registerProjection } from "./commands/projection.ts";
+import { registerAggregate } from "./commands/aggregate.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerConsole(program);
   registerState(program);
   registerProjection(program);
+  registerAggregate(program);
   addExamples(program);
   return program;
 }

@@ -104,6 +104,13 @@ export type ProjectionSettings = {
   module: string;
 };
 
+/** One event-sourced aggregate: its name and the module whose default export defines it (runtime/aggregate). */
+export type AggregateSettings = {
+  name: string;
+  /** Relative to the config file. */
+  module: string;
+};
+
 export type ObservabilitySettings = {
   http_port: number;
   http_host: string;
@@ -123,5 +130,8 @@ export type JetbusConfig = {
   routes: RouteSettings;
   notifications: NotificationSettings;
   projections: ProjectionSettings[];
+  aggregates: AggregateSettings[];
+  /** A module exporting defineUpcasters(...), relative to the config file (events/versions). */
+  upcasters?: string;
   observability: ObservabilitySettings;
 };

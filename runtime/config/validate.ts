@@ -86,6 +86,13 @@ function semanticProblems(config: JetbusConfig): Problem[] {
     if (a.handler !== undefined && a.module !== undefined)
       problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
+  const aggregateIndex = new Map<string, number>();
+  (config.aggregates ?? []).forEach((a, i) => {
+    const seen = aggregateIndex.get(a.name);
+    if (seen !== undefined)
+      problems.push({ path: `aggregates[${i}].name`, message: `duplicate aggregate name "${a.name}" (also aggregates[${seen}])` });
+    else aggregateIndex.set(a.name, i);
+  });
   return problems.concat(checkRoutes(config), directProblems(config), notificationProblems(config), projectionProblems(config));
 }
 

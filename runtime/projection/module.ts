@@ -1,35 +1,20 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { extname, isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { ensureTypeScriptLoader } from "../actor/module-loader.ts";
+import { importProjectModule, projectPath } from "../config/project-module.ts";
 import type { JetbusConfig, ProjectionSettings } from "../config/types.ts";
 import { ProjectionInvalidError, type Problem } from "../errors.ts";
 import { assertProjectionDefinition, type ProjectionDefinition } from "./define.ts";
 import { projectionFilters } from "./filters.ts";
 
-const require = createRequire(import.meta.url);
-const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
-
 /** A configured projection with its definition and the store subjects it reads. */
 export type LoadedProjection = Readonly<{ settings: ProjectionSettings; definition: ProjectionDefinition; filters: string[] }>;
 
-/** Where a projection's module is: relative to the config file's directory. */
-export function projectionModulePath(settings: ProjectionSettings, projectDir: string): string {
-  return isAbsolute(settings.module) ? settings.module : resolve(projectDir, settings.module);
-}
-
 /** Imports a projection's module (`.ts` through tsx, as actor modules) and checks its default export and event types. */
 export async function loadProjection(settings: ProjectionSettings, projectDir: string): Promise<LoadedProjection> {
-  const file = projectionModulePath(settings, projectDir);
-  if (!existsSync(file)) throw new ProjectionInvalidError(settings.name, `module ${file} does not exist`);
-  if (TYPESCRIPT.has(extname(file))) await ensureTypeScriptLoader();
-  require("reflect-metadata");
+  const file = projectPath(settings.module, projectDir);
   let ns: Record<string, unknown>;
   try {
-    ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    ns = await importProjectModule(file);
   } catch (err) {
-    throw new ProjectionInvalidError(settings.name, `module ${file} failed to load: ${(err as Error)?.message ?? String(err)}`, err);
+    throw new ProjectionInvalidError(settings.name, (err as Error).message, err);
   }
   const definition = assertProjectionDefinition(settings.name, ns.default, file);
   return { settings, definition, filters: projectionFilters(settings.name, definition.events) };

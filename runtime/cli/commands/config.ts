@@ -7,6 +7,9 @@ import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { dirname, resolve } from "node:path";
 import { checkActorModules } from "../../actor/module-loader.ts";
 import { checkProjectionModules } from "../../projection/module.ts";
+import { checkAggregateModules } from "../../aggregate/modules.ts";
+import { eventVersionProblems } from "../../events/versions/module.ts";
+import { defaultEventSchemaDir } from "../../store/schemas.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
 import { Buckets } from "../../topology.ts";
@@ -43,6 +46,10 @@ export function registerConfig(program: Command): void {
       const projections = (doc as { projections?: unknown })?.projections;
       if (Array.isArray(projections) && projections.every((p) => typeof p === "object" && p !== null && typeof p.module === "string"))
         problems.push(...(await checkProjectionModules({ projections } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
+      // aggregate modules load and define the configured names; upcasters load and fit schemas/events/<Type>@<N>.json
+      const aggregates = (doc as { aggregates?: unknown })?.aggregates;
+      if (Array.isArray(aggregates)) problems.push(...(await checkAggregateModules({ aggregates }, dirname(resolve(file)))));
+      problems.push(...(await eventVersionProblems(doc, dirname(resolve(file)), defaultEventSchemaDir())));
       if (problems.length || !valid) throw new ConfigError(file, problems);
       const c = valid;
       const o = allOptions(this);

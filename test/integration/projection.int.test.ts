@@ -14,6 +14,7 @@ import { startProjections, type RunningProjections } from "../../runtime/project
 import { ProjectionReader } from "../../runtime/projection/reader.ts";
 import { projectionStatuses } from "../../runtime/projection/status.ts";
 import { ReadModel } from "../../runtime/projection/model.ts";
+import { clearUpcasters, useUpcasters } from "../../runtime/events/versions/registry.ts";
 import { expectedBalances, type Balance, type Moved } from "../fixtures/projection-modules/balances.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/projection-modules/", import.meta.url));
@@ -163,6 +164,26 @@ test("status: version, position and lag; a failing evolve stalls the projection 
   assert.is(balances!.lag, 3);
   assert.ok(balances!.position! >= lastSeq);
   assert.equal(balances!.runners, []);
+});
+
+test("a projection reads old events through their upcasters: a v1 event reaches evolve as v2", async () => {
+  // version 1 of Deposited carried cents; version 2 (what balances.ts folds) an amount
+  useUpcasters({ Deposited: { 1: (v1: { account: string; cents: number }) => ({ account: v1.account, amount: v1.cents / 100 }) } });
+  const rt = await runtime(config([{ name: "balances", module: "./balances.ts" }]), "proj-upcast");
+  const running = await startProjections(rt);
+  try {
+    const bus = new EventBus(env.nc);
+    const old = await bus.publish("Deposited", { account: "legacy-1", cents: 250 }, { dataVersion: 1 });
+    const now = await bus.publish("Deposited", { account: "legacy-1", amount: 1 });
+    await reached(running, now.seq);
+    const entry = await (await ProjectionReader.open<Balance>(env.nc, "balances")).get("legacy-1");
+    assert.equal(entry!.value, { balance: 3.5, events: 2 }, "2.50 from the upcast v1 event, plus 1");
+    assert.ok(old.seq < now.seq);
+  } finally {
+    clearUpcasters();
+    await running.stop();
+    await rt.dispose();
+  }
 });
 
 test.run();

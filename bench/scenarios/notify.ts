@@ -6,6 +6,41 @@ import { ALL_HANDLED, readTally, type Tally } from "../event-count.ts";
 import type { Comparison, Scenario } from "../harness.ts";
 import { NOTIFY_SIDES, SINKS, type NotifyProcs, type NotifySide } from "../notify-sides.ts";
 import { CpuMeter, type Helper } from "../pipeline-support.ts";
+import { opsPerSecond } from "../harness.ts";
+import { configFrom } from "../../runtime/config/load.ts";
+import { createEvent } from "../../runtime/events/codec.ts";
+import { notificationPlanOf, routedEvent } from "../../runtime/notify/routes.ts";
+import { tickData } from "../notify-sides.ts";
+
+/**
+ * What applying the rules in the actor costs per notification (where a router hop would cost a
+ * process receiving each notification and publishing a copy per actor): the bench's type-only
+ * rule, and a rule with a data filter and a transform. In-process, no server.
+ */
+function ruleCost(): { typeOnly: number; filtered: number } {
+  const config = configFrom(
+    {
+      actors: [{ name: "a" }, { name: "b" }],
+      routes: {
+        rules: [
+          { name: "ticks", match: { type: "BenchTick" }, to: ["a"] },
+          {
+            name: "big",
+            match: { type: "BenchTick", data: { all: [{ gte: { i: 10 } }, { prefix: { user_id: "user" } }] } },
+            to: ["b"],
+            transform: { pick: ["i", "user_id"], set: { big: true } },
+          },
+        ],
+      },
+    },
+    "(bench)",
+  );
+  const event = createEvent({ type: "BenchTick", data: tickData(12345) });
+  const a = notificationPlanOf("a", config);
+  const b = notificationPlanOf("b", config);
+  const us = (fn: () => void) => 1e6 / opsPerSecond(fn, 300);
+  return { typeOnly: us(() => routedEvent(a(event)!, event)), filtered: us(() => routedEvent(b(event)!, event)) };
+}
 
 type Cpu = Readonly<{ publisher?: number; consumer?: number; server?: number }>;
 type Pass = Readonly<{ rate: number; seconds: number; cpu: Cpu; idle: Cpu; load: string }>;
@@ -175,6 +210,10 @@ const scenario: Scenario = {
           rows.push({ metric: `cpu per notification, ${what}`, unit: "us", jetbus: j, raw: o, higherIsBetter: false, reference });
       }
     }
+    const rules = ruleCost();
+    process.stderr.write(
+      `rules in the actor, per notification: ${rules.typeOnly.toFixed(2)} us (type only), ${rules.filtered.toFixed(2)} us (data filter + transform)\n`,
+    );
     process.stderr.write(`load average at end: ${load()}\n`);
     return rows;
   },

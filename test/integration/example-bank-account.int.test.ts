@@ -9,7 +9,7 @@ import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { clearUpcasters, ProjectionReader, startJetbus, type Jetbus } from "../../runtime/mod.ts";
 import type { Logger } from "../../runtime/log.ts";
-import bankAccount from "../../examples/bank-account/bank-account.ts";
+import bankAccount, { type AccountCommand } from "../../examples/bank-account/bank-account.ts";
 import type { AccountBalance } from "../../examples/bank-account/balances.ts";
 
 // The example of issue 25 item 6, its projection and notification parts: BankAccount's stored
@@ -47,7 +47,7 @@ test.after(async () => {
 });
 
 test("the balances projection follows each account's state, and every money event reaches the live dashboard as a notification, not stored", async () => {
-  const plan: Record<string, Array<Parameters<typeof jetbus.execute>[2]>> = {
+  const plan: Record<string, AccountCommand[]> = {
     "acct-1": [
       { type: "Open", owner: "ada", overdraft_limit: 50 },
       { type: "Deposit", amount: 100 },

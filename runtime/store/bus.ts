@@ -86,23 +86,29 @@ export class EventBus {
    * writes it with the next flush of its socket; what happens after is the subscribers' affair.
    */
   private notifyEvent(event: Event): PublishResult {
+    const { span, wire } = this.envelope(event, "notify", { subject: Subjects.notify(event.type), msgId: null });
+    this.sendSoon(wire);
+    span.end();
+    return { id: event.id, seq: 0, duplicate: false, notification: true };
+  }
+
+  /**
+   * Checks the data, opens the span (with an OpenTelemetry SDK the sent event names it as its
+   * parent) and encodes the event; too large an event is an EventTooLargeError (the span ends with it).
+   */
+  private envelope(event: Event, verb: string, opts: Parameters<typeof encodeEvent>[1] = {}) {
     this.schemas.checkEvent(event);
-    const span = startEventSpan(`notify ${event.type}`, {
+    const span = startEventSpan(`${verb} ${event.type}`, {
       kind: SpanKind.Producer,
       traceparent: event.traceparent,
       "event.id": event.id,
       "event.type": event.type,
     });
     try {
-      const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event, {
-        subject: Subjects.notify(event.type),
-        msgId: null,
-      });
+      const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event, opts);
       const limit = this.opts.maxMsgSize;
       if (limit !== undefined && limit > 0 && wire.data.length > limit) throw new EventTooLargeError(wire.data.length, limit);
-      this.sendSoon(wire);
-      span.end();
-      return { id: event.id, seq: 0, duplicate: false, notification: true };
+      return { span, wire };
     } catch (err) {
       span.end(err);
       throw err;
@@ -138,21 +144,7 @@ export class EventBus {
   }
 
   private async storeEvent(event: Event): Promise<PublishResult> {
-    this.schemas.checkEvent(event);
-    // with an OpenTelemetry SDK, the stored event names its publish span as its parent
-    const span = startEventSpan(`publish ${event.type}`, {
-      kind: SpanKind.Producer,
-      traceparent: event.traceparent,
-      "event.id": event.id,
-      "event.type": event.type,
-    });
-    const wire = encodeEvent(span.traceparent ? { ...event, traceparent: span.traceparent } : event);
-    const limit = this.opts.maxMsgSize;
-    if (limit !== undefined && limit > 0 && wire.data.length > limit) {
-      const err = new EventTooLargeError(wire.data.length, limit);
-      span.end(err);
-      throw err;
-    }
+    const { span, wire } = this.envelope(event, "publish");
     const ack = await endWith(span, this.bulk.publish(wire));
     return { id: event.id, seq: ack.seq, duplicate: ack.duplicate };
   }

@@ -1,4 +1,3 @@
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AggregateConflictError, AggregateInvalidError, EventTooLargeError } from "../errors.ts";
 import { createEvent } from "../events/codec.ts";
@@ -27,8 +26,10 @@ export type AggregateStoreOptions = Readonly<{
   /**
    * Entities whose state after this process's last command is kept (the most recently used ones;
    * default 1,000, 0: none). A command on a kept entity is decided on that state and appended at
-   * once: if another writer appended meanwhile, the server refuses the append and the command is
-   * decided again on a fresh load. Treat states as immutable: `evolve` returns a new one, and a
+   * once, without a load: if another writer appended meanwhile, the server refuses the append and
+   * the command is decided again on a fresh load. A refusal (decide throws) or an empty decision
+   * on a kept state is checked on a fresh load too, and the command ids of the entity are kept
+   * with it, so a command id is recognised as a load would. Treat states as immutable: `evolve` returns a new one, and a
    * result's `state` is the one kept.
    */
   cacheSize?: number;
@@ -38,9 +39,11 @@ export type AggregateStoreOptions = Readonly<{
 export type ExecuteOptions = Readonly<{
   /**
    * The command's own id. A command run again with the same id (a client retrying after a
-   * timeout, a handler running again after a crash) stores nothing new and answers `duplicate`
-   * with what the first run stored: found among the entity's events a load reads (all of them
-   * without snapshots; those after the snapshot with them).
+   * timeout, a handler running again after a crash) stores nothing new and answers `duplicate`:
+   * recognised among the entity's events a load reads (all of them without snapshots, those after
+   * the snapshot with them), and by the store's duplicate window (`store.duplicate_window`, 2
+   * minutes by default), which knows the command's event ids (`<aggregate>/<entity>/<command id>/<n>`).
+   * Past both, a command id older than the entity's snapshot is not recognised.
    */
   commandId?: string;
   /** Correlation id of every event of the command; default the id of its first event. */
@@ -61,7 +64,7 @@ export type ExecuteResult<S, E extends AggregateEvent> = EntityState<S> &
   Readonly<{
     /** The events the command stored (none when decide returned none). */
     events: readonly Recorded<E>[];
-    /** The command id was applied before: nothing new stored; `events` are those it stored then. */
+    /** The command id was applied before: nothing new stored; `events` are those it stored then, when a load read them (none when only the duplicate window knew it). */
     duplicate: boolean;
     /** 1, plus one per conflict with another writer. */
     attempts: number;
@@ -87,6 +90,14 @@ export type EntityHistory<S, E extends AggregateEvent> = EntityState<S> &
   }>;
 
 const DEFAULT_RETRIES = 10;
+/** Command ids kept per entity at most; an entity with more is loaded for each command (as without the cache). */
+const MAX_KEPT_COMMANDS = 10_000;
+
+/**
+ * An entity's state after this process's last command on it, and the ids of the commands among
+ * the events a load would read (those after its snapshot): what a load would have found.
+ */
+type Kept = EntityState<unknown> & Readonly<{ commands: Set<string> }>;
 const DEFAULT_CACHE = 1000;
 /** Re-reads of an entity that trails a sequence the server reported (a replica behind its leader), 20 ms apart. */
 const STALE_READS = 25;
@@ -96,6 +107,8 @@ const COMPLETE_ROUNDS = 10;
 type AnyAggregate = Aggregate<unknown, unknown, AggregateEvent>;
 type Appended =
   | Readonly<{ kind: "stored"; seqs: readonly number[] }>
+  /** The store already held the decision's first event id (a command id run again inside the duplicate window). */
+  | Readonly<{ kind: "duplicate"; seq: number }>
   | Readonly<{ kind: "conflict"; lastSeq?: number }>
   /** The first event of a decision of several was stored, a later one met another writer (completing it). */
   | Readonly<{ kind: "partial"; seq: number }>;
@@ -114,14 +127,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class AggregateStore {
   readonly stream: string;
-  private readonly jsm: Promise<JetStreamManager>;
   private readonly schemas: EventSchemas;
   private readonly logger: Logger;
   private readonly snapshots = new Map<string, Snapshots>();
   /** Commands on one entity in this process, one after another: they would only conflict with each other. */
   private readonly queues = new Map<string, Promise<void>>();
   /** The state after this process's last command per entity, most recently used last. */
-  private readonly cache = new Map<string, EntityState<unknown>>();
+  private readonly cache = new Map<string, Kept>();
   private readonly cacheSize: number;
 
   constructor(
@@ -129,7 +141,6 @@ export class AggregateStore {
     private readonly opts: AggregateStoreOptions = {},
   ) {
     this.stream = opts.stream ?? Streams.Events;
-    this.jsm = jetstreamManager(nc, { checkAPI: false });
     this.schemas = opts.schemas ?? new EventSchemas();
     this.logger = opts.logger ?? createLogger({ level: "silent" });
     this.cacheSize = opts.cacheSize ?? DEFAULT_CACHE;
@@ -174,14 +185,34 @@ export class AggregateStore {
     // ids of events this call sent that may be stored (a resend after a timeout answers as a conflict)
     const mine = new Set<string>();
     let minSeq = 0;
-    // a command id is looked for among the entity's events: only a load has them
-    let kept = o.commandId === undefined ? this.cache.get(key) : undefined;
+    const kept = this.cache.get(key);
+    // the state the next decision starts from, and whether the events after it must be read first:
+    // a kept state is decided on as it is (the append checks it); after a conflict only the events
+    // since are read and folded on, not the whole entity
+    let base: Folded<S> | undefined = kept ? { ...(kept as Kept & { state: S }), events: [], commands: new Map(), after: 0 } : undefined;
+    let known = kept ? kept.commands : new Set<string>();
+    let stale = false;
     for (let attempt = 1; ; attempt++) {
-      const cur = (kept ? { ...kept, events: [], commands: new Map(), after: 0 } : await this.loadForWrite(agg, id, minSeq)) as Folded<S>;
-      const fromCache = kept !== undefined;
-      kept = undefined;
+      let cur: Folded<S>;
+      if (base === undefined) {
+        cur = (await this.loadForWrite(agg, id, minSeq)) as Folded<S>;
+        known = new Set(cur.commands.keys());
+      } else if (stale) {
+        const caught = await this.catchUp(agg, id, base, minSeq);
+        cur = caught.folded as Folded<S>;
+        // a whole load read every command after the entity's snapshot: what is known is exactly those
+        if (caught.whole) known = new Set();
+        for (const c of cur.commands.keys()) known.add(c);
+      } else cur = base;
+      const fresh = base === undefined || stale;
       const found = this.stored(cur, mine, o.commandId);
       if (found) return { ...stateOf(cur), events: found.events as Recorded<E>[], duplicate: found.duplicate, attempts: attempt };
+      if (o.commandId !== undefined && known.has(o.commandId)) {
+        // run before, its events before those just read: a whole load has them to answer with
+        base = undefined;
+        attempt--;
+        continue;
+      }
       let list: readonly E[];
       try {
         if (o.expectedVersion !== undefined && cur.version !== o.expectedVersion)
@@ -194,16 +225,16 @@ export class AggregateStore {
         const decided = await aggregate.decide(command, cur.state, { id, version: cur.version });
         list = (Array.isArray(decided) ? decided : [decided]) as readonly E[];
       } catch (err) {
-        // a refusal on the kept state is checked on a fresh load: the server never saw that state
-        if (!fromCache) throw err;
-        this.cache.delete(key);
+        if (fresh) throw err;
+        // a refusal on the kept state is checked on a fresh read: the server never saw that state
+        [base, stale] = [cur, true];
         attempt--;
         continue;
       }
       if (list.length === 0) {
+        if (fresh) return { ...stateOf(cur), events: [], duplicate: false, attempts: attempt };
         // as is "nothing to do": no append confirms the kept state
-        if (!fromCache) return { ...stateOf(cur), events: [], duplicate: false, attempts: attempt };
-        this.cache.delete(key);
+        [base, stale] = [cur, true];
         attempt--;
         continue;
       }
@@ -218,9 +249,13 @@ export class AggregateStore {
       );
       this.checkSize(wires);
       const appended = await this.append(agg.name, id, wires, cur.seq);
-      if (appended.kind === "stored") return this.remember(key, await this.committed(aggregate, id, cur, events, appended.seqs, attempt));
+      if (appended.kind === "stored")
+        return this.remember(key, await this.committed(aggregate, id, cur, events, appended.seqs, attempt), known, o.commandId);
+      // the command's events are stored already, before the entity's last sequence: in the state just decided on
+      if (appended.kind === "duplicate") return { ...stateOf(cur), events: [], duplicate: true, attempts: attempt };
       this.cache.delete(key);
       for (const e of events) mine.add(e.id);
+      [base, stale] = [cur, true];
       if (appended.kind === "partial") {
         minSeq = appended.seq;
         continue;
@@ -228,7 +263,7 @@ export class AggregateStore {
       minSeq = appended.lastSeq ?? cur.seq + 1;
       if (attempt > retries) {
         // a conflict after a resend may be this call's own event: look once more before saying nothing was stored
-        const last = (await this.loadForWrite(agg, id, minSeq)) as Folded<S>;
+        const last = (await this.catchUp(agg, id, cur, minSeq)).folded as Folded<S>;
         const mineAfterAll = this.stored(last, mine, o.commandId);
         if (mineAfterAll) return { ...stateOf(last), events: mineAfterAll.events as Recorded<E>[], duplicate: false, attempts: attempt };
         throw new AggregateConflictError(
@@ -243,10 +278,25 @@ export class AggregateStore {
     }
   }
 
-  private remember<R extends EntityState<unknown>>(key: string, r: R): R {
-    if (this.cacheSize <= 0) return r;
+  /**
+   * The entity's events after `base` folded onto it: what a conflict costs instead of a whole
+   * load. An unfinished decision among them is a whole load's business (loadForWrite stores its rest).
+   */
+  private async catchUp(
+    agg: AnyAggregate,
+    id: string,
+    base: Folded<unknown>,
+    minSeq: number,
+  ): Promise<{ folded: Folded<unknown>; whole: boolean }> {
+    const cur = await this.read(agg, id, stateOf(base), minSeq);
+    return cur.open ? { folded: await this.loadForWrite(agg, id, minSeq), whole: true } : { folded: cur, whole: false };
+  }
+
+  private remember<R extends EntityState<unknown>>(key: string, r: R, commands: Set<string>, commandId: string | undefined): R {
     this.cache.delete(key);
-    this.cache.set(key, { state: r.state, version: r.version, seq: r.seq });
+    if (commandId !== undefined) commands.add(commandId);
+    if (this.cacheSize <= 0 || commands.size > MAX_KEPT_COMMANDS) return r;
+    this.cache.set(key, { state: r.state, version: r.version, seq: r.seq, commands });
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     return r;
   }
@@ -305,7 +355,7 @@ export class AggregateStore {
       minSeq =
         appended.kind === "stored"
           ? appended.seqs[appended.seqs.length - 1]!
-          : appended.kind === "partial"
+          : appended.kind === "partial" || appended.kind === "duplicate"
             ? appended.seq
             : (appended.lastSeq ?? 0);
       // read again from where the fold started: the stored rest folds like any event
@@ -327,7 +377,7 @@ export class AggregateStore {
   }
 
   private async messages(aggregate: string, id: string, fromSeq: number): Promise<EntityMessage[]> {
-    const raw = await readEntityMessages(await this.jsm, this.stream, entityFilter(aggregate, id), fromSeq);
+    const raw = await readEntityMessages(this.nc, this.stream, entityFilter(aggregate, id), fromSeq);
     return raw.map((m) => entityMessageOf(m, this.stream));
   }
 
@@ -365,6 +415,7 @@ export class AggregateStore {
       const out = await publishGuarded(this.nc, wire, filter, expected);
       if (out.kind === "conflict")
         return seqs.length === 0 ? { kind: "conflict", lastSeq: out.lastSeq } : { kind: "partial", seq: seqs[0]! };
+      if (out.duplicate && seqs.length === 0) return { kind: "duplicate", seq: out.seq };
       seqs.push(out.seq);
       expected = out.seq;
     }
@@ -379,6 +430,8 @@ export class AggregateStore {
       const event = createEvent({
         type: d.type,
         data: d.data,
+        // with a command id, ids the store's duplicate window recognises when the command runs again
+        id: o.commandId === undefined ? undefined : `${agg.name}/${id}/${o.commandId}/${i + 1}`,
         subject: id,
         source: o.source ?? this.opts.source,
         correlationid: o.correlationId ?? events[0]?.correlationid,

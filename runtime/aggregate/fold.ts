@@ -41,7 +41,21 @@ export function foldEntity<S, C, E extends AggregateEvent>(
     if (stop?.(m, version + 1)) break;
     version++;
     seq = m.seq;
-    const recorded = { ...m.event, seq: m.seq, version } as unknown as Recorded<E>;
+    const e = m.event;
+    // one shape for every recorded event (a spread of the envelope measured a tenth of a load's CPU)
+    const recorded = {
+      type: e.type,
+      data: e.data,
+      id: e.id,
+      time: e.time,
+      source: e.source,
+      subject: e.subject,
+      correlationid: e.correlationid,
+      causationid: e.causationid,
+      dataversion: e.dataversion,
+      seq: m.seq,
+      version,
+    } as unknown as Recorded<E>;
     state = aggregate.evolve(state, recorded);
     events.push(recorded);
     if (m.command) {

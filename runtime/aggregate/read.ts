@@ -1,10 +1,11 @@
-import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent, eventFromJson } from "../events/codec.ts";
 import type { Event } from "../events/types.ts";
 import { upcast } from "../events/versions/upcast.ts";
 import { InvalidEventError } from "../errors.ts";
-import { directBatch } from "../nats/direct-batch.ts";
-import { wireOf } from "../store/reader.ts";
+import type { DirectMessage } from "../nats/direct.ts";
+import { directRange, storedTimeOf } from "../nats/direct-range.ts";
+import { retryTransient } from "../nats/connect.ts";
 import { JetbusHeaders } from "../topology.ts";
 
 /** One stored event of an entity, as a load folds it. */
@@ -36,15 +37,14 @@ const READ_BATCH = 4096;
  * may answer a direct get, so on a cluster the read can trail the leader by a moment: a caller
  * that knows a sequence must be there passes `minSeq` (see AggregateStore.load).
  */
-export async function readEntityMessages(jsm: JetStreamManager, stream: string, filter: string, fromSeq: number): Promise<StoredMsg[]> {
-  const out: StoredMsg[] = [];
+export async function readEntityMessages(nc: NatsConnection, stream: string, filter: string, fromSeq: number): Promise<DirectMessage[]> {
+  const out: DirectMessage[] = [];
   let seq = Math.max(1, fromSeq);
   for (;;) {
-    const got = await directBatch(jsm, stream, { seq, batch: READ_BATCH, next_by_subj: filter });
-    for (const m of got) out.push(m);
-    const last = got[got.length - 1];
-    if (!last || last.pending <= 0) return out;
-    seq = last.seq + 1;
+    const got = await retryTransient(() => directRange(nc, stream, { seq, batch: READ_BATCH, next_by_subj: filter }));
+    for (const m of got.messages) out.push(m);
+    if (got.pending <= 0 || got.messages.length === 0) return out;
+    seq = got.messages[got.messages.length - 1]!.seq + 1;
   }
 }
 
@@ -53,22 +53,35 @@ export async function readEntityMessages(jsm: JetStreamManager, stream: string, 
  * is an InvalidEventError naming it: an entity's state cannot be computed past a hole, so the
  * load stops rather than skip it (remove or fix it with `nats stream rmm`, then load again).
  */
-export function entityMessageOf(m: StoredMsg, stream: string): EntityMessage {
+export function entityMessageOf(m: DirectMessage, stream: string): EntityMessage {
+  const seq = m.seq;
+  const subject = m.subject;
+  const time = storedTimeOf(m);
   let stored: Event;
   try {
-    stored = decodeEvent(wireOf(m, stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+    stored = decodeEvent(
+      {
+        subject,
+        data: m.data,
+        headerBlock: m.headerBlock,
+        headers: m.headerBlock === undefined ? m.headers : undefined,
+        seq,
+        timestamp: time,
+        stream,
+      },
+      { maxBytes: Number.MAX_SAFE_INTEGER },
+    ).event;
   } catch (err) {
-    throw new InvalidEventError(`${stream} message ${m.seq} on ${m.subject} is not a valid event: ${(err as Error).message}`, err);
+    throw new InvalidEventError(`${stream} message ${seq} on ${subject} is not a valid event: ${(err as Error).message}`, err);
   }
-  const h = m.header;
-  const decision = h?.get(JetbusHeaders.Decision);
-  const rest = h?.get(JetbusHeaders.DecisionRest);
+  const decision = m.header(JetbusHeaders.Decision);
+  const rest = m.header(JetbusHeaders.DecisionRest);
   return {
     event: upcast(stored),
     storedVersion: stored.dataversion,
-    seq: m.seq,
-    time: m.time,
-    command: h?.get(JetbusHeaders.Command) || undefined,
+    seq,
+    time,
+    command: m.header(JetbusHeaders.Command) || undefined,
     decision: decision ? parseDecision(decision) : undefined,
     rest: rest ? decodeRest(rest) : undefined,
   };

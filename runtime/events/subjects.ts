@@ -92,13 +92,16 @@ export function parseEntitySubject(
   subject: string,
   prefix = EVENTS_PREFIX,
 ): Readonly<{ aggregate: string; id: string; type: string }> | undefined {
-  const head = `${prefix}.${ENTITY_MARK}.`;
-  if (!subject.startsWith(head)) return undefined;
-  const parts = subject.slice(head.length).split(".");
-  if (parts.length < 3 || !NAME_PATTERN.test(parts[0]!) || parts[1]!.length === 0) return undefined;
-  const type = parts.slice(2).join(".");
-  if (!TYPE_PATTERN.test(type)) return undefined;
-  return { aggregate: parts[0]!, id: entityIdOf(parts[1]!), type };
+  const head = prefix.length + ENTITY_MARK.length + 2;
+  if (!subject.startsWith(`${prefix}.${ENTITY_MARK}.`)) return undefined;
+  // events.@.<aggregate>.<entity>.<type...>: found by position, no split (the codec reads every stored event's subject)
+  const a = subject.indexOf(".", head);
+  const b = a < 0 ? -1 : subject.indexOf(".", a + 1);
+  if (b < 0 || a === head || b === a + 1) return undefined;
+  const aggregate = subject.slice(head, a);
+  const type = subject.slice(b + 1);
+  if (!NAME_PATTERN.test(aggregate) || !TYPE_PATTERN.test(type)) return undefined;
+  return { aggregate, id: entityIdOf(subject.slice(a + 1, b)), type };
 }
 
 /**

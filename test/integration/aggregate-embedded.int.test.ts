@@ -68,7 +68,11 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
     h.set("ce-subject", "acct-legacy");
     await env.nc.request("events.MoneyDeposited", new TextEncoder().encode(JSON.stringify({ amount: 3 })), { headers: h, timeout: 5000 });
 
-    await waitFor(() => seen.length === 3 && seenDirect.length === 2, "both deposits and the fee handled by the copied and the direct actor", 30_000);
+    await waitFor(
+      () => seen.length === 3 && seenDirect.length === 2,
+      "both deposits and the fee handled by the copied and the direct actor",
+      30_000,
+    );
     const byId = new Map(seen.map((e) => [e.id, e]));
     const legacy = byId.get("legacy-deposit-1")!;
     assert.equal(legacy.data, { amount: 3, currency: "EUR" }, "upcast on delivery");

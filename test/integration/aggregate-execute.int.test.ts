@@ -168,6 +168,24 @@ test("execute: a command id makes a command apply once; expectedVersion is check
   }
 });
 
+test("execute: a command id older than the entity's snapshot is recognised by the store's duplicate window (its event ids)", async () => {
+  const counter = defineAggregate<{ n: number }, "inc", { type: "Incremented"; data: Record<string, never> }>({
+    name: "SnapCounter",
+    initial: () => ({ n: 0 }),
+    evolve: (s) => ({ n: s.n + 1 }),
+    decide: () => ({ type: "Incremented", data: {} }),
+    snapshots: { every: 5 },
+  });
+  const first = await aggregates.execute(counter, "s1", "inc", { commandId: "old-1" });
+  assert.is(first.events[0]!.id, "SnapCounter/s1/old-1/1");
+  for (let i = 0; i < 12; i++) await aggregates.execute(counter, "s1", "inc");
+  // another process (no kept state) loads from the snapshot at 10: old-1 is not among the events it reads
+  const again = await new AggregateStore(env.nc).execute(counter, "s1", "inc", { commandId: "old-1" });
+  assert.is(again.duplicate, true);
+  assert.equal(again.state, { n: 13 });
+  assert.equal((await new AggregateStore(env.nc, { cacheSize: 0 }).load(counter, "s1")).state, { n: 13 });
+});
+
 test("execute: past its retries a command fails with AggregateConflictError and stores nothing", async () => {
   // a decider that lets another writer (another process: its own store) in between its own load and append, every time
   const otherWriter = new AggregateStore(env.nc);

@@ -29,6 +29,8 @@ export type SideCtx = Readonly<{
   countFile: string;
   /** Live passes: where the handler appends its latency samples. */
   latencyFile?: string;
+  /** The server's monitoring endpoint (http://127.0.0.1:PORT). */
+  monitor: string;
 }>;
 
 /** A process of a side: the one running the handler, or jetbus's router. */

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { isTransient } from "../runtime/nats/errors.ts";
 import { wallNow } from "./latency-record.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -219,9 +220,16 @@ export async function settledAt(jsm: JetStreamManager, streams: readonly string[
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const busy: string[] = [];
-    for (const s of streams)
-      for await (const ci of jsm.consumers.list(s))
-        if (ci.num_pending > 0 || ci.num_ack_pending > 0) busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
+    try {
+      for (const s of streams)
+        for await (const ci of jsm.consumers.list(s))
+          if (ci.num_pending > 0 || ci.num_ack_pending > 0)
+            busy.push(`${s}/${ci.name} (${ci.num_pending} pending, ${ci.num_ack_pending} unacked)`);
+    } catch (err) {
+      // a busy server (a loaded machine, a million messages) can let a listing time out: ask again
+      if (!isTransient(err)) throw err;
+      busy.push(`(no answer: ${(err as Error).message})`);
+    }
     if (busy.length === 0) return performance.now();
     if (Date.now() > deadline) throw new Error(`still busy after ${timeoutMs / 1000} s: ${busy.join(", ")}`);
     await new Promise((r) => setTimeout(r, pollMs));

@@ -35,7 +35,10 @@ const broker = new moleculer.ServiceBroker({
   logger: false,
   middlewares: [
     Channels({
-      adapter: { type: "NATS", options: { nats: { url: url.split(",")[0] }, maxInFlight: MAX_IN_FLIGHT } },
+      adapter: {
+        type: "NATS",
+        options: { nats: { url: url.split(",")[0], connectionOptions: { name: "peers-consumer" } }, maxInFlight: MAX_IN_FLIGHT },
+      },
     }),
   ],
 });

@@ -31,7 +31,7 @@ const handle = latency
       m.ack();
     };
 
-const nc = await connect({ servers: url.split(",") });
+const nc = await connect({ servers: url.split(","), name: "peers-consumer" });
 const consumer = await jetstream(nc).consumers.get(stream, durable);
 if (form === "callback") {
   const messages = await consumer.consume({ callback: handle });

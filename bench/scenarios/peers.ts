@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
-import { NatsServer } from "../../runtime/nats/server.ts";
+import { isTransient } from "../../runtime/nats/errors.ts";
+import { freePort, NatsServer } from "../../runtime/nats/server.ts";
 import { exactlyOnceProblem, readTally, type Tally } from "../event-count.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
 import { readSamples } from "../latency-record.ts";
@@ -20,8 +21,11 @@ import { CpuMeter, paced, publishWindowed, settledAt } from "../pipeline-support
 const RELEASE_MS = 200;
 
 type Cpu = Readonly<{ consumer?: number; router?: number; server?: number }>;
-type DrainResult = Readonly<{ rate: number; cpu: Cpu; seconds: number; load: string; tally: Tally }>;
-type LiveResult = Readonly<{ p50: number; p99: number; max: number; samples: number; cpu: Cpu; load: string; tally: Tally }>;
+/** Messages per event a process sent to the server (publishes, acks, pulls, API requests) and got from it (deliveries, replies). */
+type Traffic = Readonly<{ in: number; out: number }>;
+type Msgs = Readonly<{ consumer?: Traffic; router?: Traffic }>;
+type DrainResult = Readonly<{ rate: number; cpu: Cpu; msgs: Msgs; seconds: number; load: string; tally: Tally }>;
+type LiveResult = Readonly<{ p50: number; p99: number; max: number; samples: number; cpu: Cpu; msgs: Msgs; load: string; tally: Tally }>;
 type Outcome<R> = { side: Side; result?: R; failure?: string };
 
 function load(): string {
@@ -44,7 +48,11 @@ async function consumerNames(jsm: JetStreamManager, stream: string): Promise<str
 async function firstDelivery(jsm: JetStreamManager, stream: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for await (const ci of jsm.consumers.list(stream)) if (ci.delivered.stream_seq > 0) return performance.now();
+    try {
+      for await (const ci of jsm.consumers.list(stream)) if (ci.delivered.stream_seq > 0) return performance.now();
+    } catch (err) {
+      if (!isTransient(err)) throw err; // a loaded server's late answer: ask again
+    }
     if (Date.now() > deadline) throw new Error(`nothing delivered from ${stream} ${timeoutMs / 1000} s after the gate opened`);
     await sleep(2);
   }
@@ -55,15 +63,56 @@ function cpuOf(meter: CpuMeter, events: number): Cpu {
   return { consumer: us.consumer, router: us.router, server: us["nats-server"] };
 }
 
+/** The role of a client connection by its name: jetbus names its connections after the command; the bench's own consumers call theirs "peers-consumer". */
+function roleOfConnection(name: string | undefined): Proc["role"] | undefined {
+  if (name === undefined) return undefined;
+  if (name.startsWith("jetbus-router")) return "router";
+  if (name.startsWith("jetbus-actor") || name === "peers-consumer") return "consumer";
+  return undefined;
+}
+
+type ConnCounts = Map<Proc["role"], { in: number; out: number }>;
+
+/** Messages each role's open connections have sent to and received from the server so far (the server's /connz). */
+async function connectionCounts(monitor: string): Promise<ConnCounts> {
+  const res = await fetch(`${monitor}/connz?limit=1024`);
+  const body = (await res.json()) as { connections?: Array<{ name?: string; in_msgs: number; out_msgs: number }> };
+  const out: ConnCounts = new Map();
+  for (const c of body.connections ?? []) {
+    const role = roleOfConnection(c.name);
+    if (!role) continue;
+    const t = out.get(role) ?? { in: 0, out: 0 };
+    out.set(role, { in: t.in + c.in_msgs, out: t.out + c.out_msgs });
+  }
+  return out;
+}
+
+function msgsPerEvent(before: ConnCounts, after: ConnCounts, events: number): Msgs {
+  const per = (role: Proc["role"]): Traffic | undefined => {
+    const a = after.get(role);
+    if (!a) return undefined;
+    const b = before.get(role) ?? { in: 0, out: 0 };
+    return { in: (a.in - b.in) / events, out: (a.out - b.out) / events };
+  };
+  return { consumer: per("consumer"), router: per("router") };
+}
+
 function meterFor(procs: readonly Proc[], serverPid: number | undefined): CpuMeter {
   const pids: Record<string, number | undefined> = { "nats-server": serverPid };
   for (const p of procs) pids[p.role] = p.helper.child.pid;
   return new CpuMeter(pids);
 }
 
-async function stopAll(procs: readonly Proc[]): Promise<void> {
-  // the consumer first: a router stopped before it would leave copies it never made
-  for (const p of [...procs].sort((a, b) => (a.role === "consumer" ? -1 : b.role === "consumer" ? 1 : 0))) await p.helper.stop();
+/** Stops the consumer, then the router; PEERS_LOG_DIR=DIR keeps each process's output as DIR/<side>-<role>.log. */
+async function stopAll(side: Side, procs: readonly Proc[]): Promise<void> {
+  for (const p of [...procs].sort((a, b) => (a.role === "consumer" ? -1 : b.role === "consumer" ? 1 : 0))) {
+    await p.helper.stop();
+    const logs = process.env.PEERS_LOG_DIR;
+    if (logs) {
+      mkdirSync(logs, { recursive: true });
+      writeFileSync(join(logs, `${side.key}-${p.role}.log`), p.helper.output());
+    }
+  }
 }
 
 /** Every event handled exactly once, and the stream holding exactly the n published. */
@@ -78,7 +127,8 @@ async function verify(side: Side, ctx: SideCtx): Promise<Tally> {
 
 /** One side on a fresh server: its own streams and durables, its own processes. */
 async function onFreshServer<R>(side: Side, n: number, live: boolean, fn: (ctx: SideCtx, serverPid?: number) => Promise<R>): Promise<R> {
-  const server = await NatsServer.start({ serverName: `peers-${side.key}` });
+  const monitorPort = await freePort();
+  const server = await NatsServer.start({ serverName: `peers-${side.key}`, extraConfig: `http: "127.0.0.1:${monitorPort}"` });
   const dir = mkdtempSync(join(tmpdir(), `jetbus-peers-${side.key}-`));
   const nc: NatsConnection = await connectNats({ servers: server.url, name: "bench-peers" });
   try {
@@ -92,6 +142,7 @@ async function onFreshServer<R>(side: Side, n: number, live: boolean, fn: (ctx: 
       n,
       countFile: join(dir, "tally.json"),
       latencyFile: live ? join(dir, "latency") : undefined,
+      monitor: `http://127.0.0.1:${monitorPort}`,
     };
     return await fn(ctx, server.pid);
   } finally {
@@ -122,6 +173,8 @@ async function drainPass(side: Side, n: number): Promise<DrainResult> {
       for await (const ci of ctx.jsm.consumers.list(side.stream))
         if (ci.delivered.stream_seq > 0)
           throw new Error(`${side.label}: ${ci.name} delivered before the gate opened (did a start-up recreate a paused durable?)`);
+      // messages from the gate's opening on (the first deliveries' acks happen before the first poll sees them)
+      const counts = await connectionCounts(ctx.monitor);
       const openAt = new Date(Date.now() + RELEASE_MS);
       for (const name of gated) await ctx.jsm.consumers.pause(side.stream, name, openAt);
       const t0 = await firstDelivery(ctx.jsm, side.stream);
@@ -130,13 +183,14 @@ async function drainPass(side: Side, n: number): Promise<DrainResult> {
       await untilAllHandled(procs, ctx.countFile);
       const t1 = await settledAt(ctx.jsm, side.settled);
       const cpu = cpuOf(meter, n);
+      const msgs = msgsPerEvent(counts, await connectionCounts(ctx.monitor), n);
       await sleep(500); // a late duplicate would show in the tally
-      await stopAll(procs);
+      await stopAll(side, procs);
       const tally = await verify(side, ctx);
       const seconds = (t1 - t0) / 1000;
-      return { rate: n / seconds, cpu, seconds, load: `${loadBefore} -> ${load()}`, tally };
+      return { rate: n / seconds, cpu, msgs, seconds, load: `${loadBefore} -> ${load()}`, tally };
     } finally {
-      await stopAll(procs);
+      await stopAll(side, procs);
     }
   });
 }
@@ -154,13 +208,15 @@ async function livePass(side: Side, n: number, rate: number, warmup: number): Pr
     try {
       await sleep(1000); // let start-up work finish before the clock runs
       const meter = meterFor(procs, serverPid);
+      const counts = await connectionCounts(ctx.monitor);
       const errors = await paced(ctx.nc, rate, n / rate, (i, t) => benchMessage(side.subject, i, t));
       if (errors > 0) throw new Error(`${side.label}: ${errors} of ${n} publishes were refused`);
       await untilAllHandled(procs, ctx.countFile);
       await settledAt(ctx.jsm, side.settled);
       const cpu = cpuOf(meter, n);
+      const msgs = msgsPerEvent(counts, await connectionCounts(ctx.monitor), n);
       await sleep(500);
-      await stopAll(procs);
+      await stopAll(side, procs);
       const tally = await verify(side, ctx);
       const all = readSamples(ctx.latencyFile!);
       if (all.length !== n) throw new Error(`${side.label}: ${all.length} latency samples for ${n} events`);
@@ -171,11 +227,12 @@ async function livePass(side: Side, n: number, rate: number, warmup: number): Pr
         max: kept[kept.length - 1]!,
         samples: kept.length,
         cpu,
+        msgs,
         load: `${loadBefore} -> ${load()}`,
         tally,
       };
     } finally {
-      await stopAll(procs);
+      await stopAll(side, procs);
     }
   });
 }
@@ -196,6 +253,7 @@ async function runAll<R>(sides: readonly Side[], pass: (s: Side) => Promise<R>):
 }
 
 const us = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(1));
+const traffic = (t: Traffic | undefined) => (t === undefined ? "-" : `${t.in.toFixed(2)} / ${t.out.toFixed(2)}`);
 const x = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? "-" : `${(a / b).toFixed(2)}x`);
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -234,7 +292,7 @@ async function drainMode(sides: readonly Side[], n: number): Promise<Comparison[
   const raw = byKey.get("raw-callback");
   report("drain", n, version);
   const rows = outcomes.map(({ side, result: r }) => {
-    if (!r) return [side.label, `FAILED (see below)`, "", "", "", "", "", "", ""];
+    if (!r) return [side.label, `FAILED (see below)`, "", "", "", "", "", "", "", "", ""];
     const cpuTarget = side.cpuTargets;
     return [
       side.label,
@@ -244,6 +302,8 @@ async function drainMode(sides: readonly Side[], n: number): Promise<Comparison[
       `${us(r.cpu.consumer)}${cpuTarget?.consumer ? ` (${cpuTarget.consumer})` : ""}`,
       `${us(r.cpu.router)}${cpuTarget?.router ? ` (${cpuTarget.router})` : ""}`,
       `${us(r.cpu.server)}${cpuTarget?.server ? ` (${cpuTarget.server})` : ""}`,
+      traffic(r.msgs.consumer),
+      traffic(r.msgs.router),
       r.seconds.toFixed(2),
       r.load,
     ];
@@ -258,13 +318,18 @@ async function drainMode(sides: readonly Side[], n: number): Promise<Comparison[
         "consumer us/ev (target)",
         "router us/ev (target)",
         "nats-server us/ev (target)",
+        "consumer msgs in/out per ev",
+        "router msgs in/out per ev",
         "drain s",
         "load (1 5 15 min, before -> after)",
       ],
       rows,
     ) + "\n",
   );
-  process.stderr.write(`every pass: ${n} events each handled exactly once (counted by the handler), stream held exactly ${n}\n`);
+  process.stderr.write(
+    `every pass: ${n} events each handled exactly once (counted by the handler), stream held exactly ${n}; ` +
+      `msgs in/out: messages the process sent to the server (publishes, acks, pulls, API requests) / got from it (deliveries, replies), per event, from /connz\n`,
+  );
   const comparisons: Comparison[] = [];
   for (const { side, result: r } of outcomes) {
     if (!r || !side.key.startsWith("jetbus")) continue;
@@ -292,7 +357,7 @@ async function liveMode(sides: readonly Side[], n: number, rate: number, warmup:
   const raw = byKey.get("raw-callback");
   report(`live at ${rate}/s (first ${warmup} events left out)`, n, version);
   const rows = outcomes.map(({ side, result: r }) => {
-    if (!r) return [side.label, `FAILED (see below)`, "", "", "", "", "", "", "", ""];
+    if (!r) return [side.label, `FAILED (see below)`, "", "", "", "", "", "", "", "", "", ""];
     const jetbus = side.key.startsWith("jetbus");
     return [
       side.label,
@@ -304,6 +369,8 @@ async function liveMode(sides: readonly Side[], n: number, rate: number, warmup:
       us(r.cpu.consumer),
       us(r.cpu.router),
       us(r.cpu.server),
+      traffic(r.msgs.consumer),
+      traffic(r.msgs.router),
       r.load,
     ];
   });
@@ -319,6 +386,8 @@ async function liveMode(sides: readonly Side[], n: number, rate: number, warmup:
         "consumer us/ev",
         "router us/ev",
         "nats-server us/ev",
+        "consumer msgs in/out per ev",
+        "router msgs in/out per ev",
         "load (before -> after)",
       ],
       rows,

@@ -101,16 +101,16 @@ function sameSubjects(a: readonly string[] | undefined, b: readonly string[]): b
  * or at the store's start before any router ran. With `update` (routers, which run the live
  * config revision) an existing one keeps its position and gets the current filter_subjects,
  * ack_wait and max_ack_pending; an actor process, whose config file may be older than the live
- * revision, only creates missing ones.
+ * revision, only creates missing ones (`only`: of the actors it runs).
  */
 export async function ensureDirectConsumers(
   jsm: JetStreamManager,
   stream: string,
   config: DirectConfig,
-  opts: { update: boolean },
+  opts: { update: boolean; only?: ReadonlySet<string> },
 ): Promise<void> {
   for (const [i, actor] of config.actors.entries()) {
-    if (!isDirect(actor)) continue;
+    if (!isDirect(actor) || (opts.only && !opts.only.has(actor.name))) continue;
     const { subjects } = directFilterOf(i, config);
     if (subjects.length === 0) continue; // an invalid config never gets here (validation)
     const want = directConsumerConfig(actor, subjects);

@@ -1,8 +1,16 @@
 export type * from "./types.ts";
-export { ensureInbox, ensureActorConsumers, inboxStreamConfig, deadLetterStreamConfig, actorConsumerConfigs } from "./inbox.ts";
+export {
+  ensureInbox,
+  ensureInboxStreams,
+  ensureActorConsumers,
+  InboxLayout,
+  inboxStreamConfig,
+  deadLetterStreamConfig,
+  actorConsumerConfigs,
+} from "./inbox.ts";
 export { inboxSubjectFor, partitionFor, orderingKeyOf, consumersOf } from "./ordering.ts";
 export { ActorWorker, DEFAULT_GRACE_MS, type ActorWorkerOptions, type StopResult } from "./worker.ts";
-export { startActors, selectActors, type RunningActors, type StartActorsOptions } from "./start.ts";
+export { startActors, prepareActors, selectActors, type PreparedActors, type RunningActors, type StartActorsOptions } from "./start.ts";
 export { registerHandler, registeredHandler, registeredHandlers, type HandlerSource } from "./registry.ts";
 export { defineActor, isActorDefinition, type ActorDefinition, type ActorSpec } from "./define.ts";
 export { loadActorModule, handlerSourceFor, checkActorModules } from "./module-loader.ts";

@@ -50,14 +50,22 @@ export async function handlerSourceFor(settings: ActorSettings, projectDir: stri
   return registeredHandler(settings.handler ?? settings.name);
 }
 
-/** Loads every actor module of a config and lists each one that is missing or exports no handler, with its JSON path. */
-export async function checkActorModules(config: JetbusConfig, projectDir: string): Promise<Problem[]> {
+/**
+ * Loads every actor module of a config and lists each one that is missing or exports no handler,
+ * and each stateful one whose settings contradict its state (`checkHandler`), with its JSON path.
+ */
+export async function checkActorModules(
+  config: JetbusConfig,
+  projectDir: string,
+  checkHandler?: (index: number, settings: ActorSettings, source: HandlerSource) => Problem[],
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   for (const [i, settings] of config.actors.entries()) {
     const file = modulePathOf(settings, projectDir);
     if (file === undefined) continue;
     try {
-      await loadActorModule(settings.name, file);
+      const source = await loadActorModule(settings.name, file);
+      if (checkHandler) problems.push(...checkHandler(i, settings, source));
     } catch (err) {
       if (!(err instanceof HandlerInvalidError)) throw err;
       problems.push({ path: `actors[${i}].module`, message: err.message.replace(/^actor "[^"]*": /, "") });

@@ -1,12 +1,15 @@
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { Runtime } from "../app/bootstrap.ts";
 import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
-import { UnknownActorError } from "../errors.ts";
+import { StoreMissingError, UnknownActorError } from "../errors.ts";
+import { retryTransient } from "../nats/connect.ts";
+import { orMissing } from "../nats/missing.ts";
 import { EventBus } from "../store/bus.ts";
 import { notificationTypesOf } from "../notify/declared.ts";
-import { ensureInbox } from "./inbox.ts";
+import { ensureDirectConsumers, isDirect } from "./direct.ts";
+import { ensureActorConsumers, ensureInboxStreams, InboxLayout } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
 import { openPresenceBucket } from "../presence/mod.ts";
 import { resolveHandler } from "./resolve.ts";
@@ -15,6 +18,7 @@ import type { HandlerSource } from "./registry.ts";
 import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
 import { isStatefulDefinition } from "./define.ts";
 import { attachState } from "./state/attach.ts";
+import { withStateOrdering } from "./state/ordering-default.ts";
 import { StateSchemas } from "./state/schema.ts";
 import { Timers } from "./state/timers.ts";
 import type { HandlerFn } from "./types.ts";
@@ -48,18 +52,60 @@ export function selectActors(all: readonly ActorSettings[], names?: readonly str
   });
 }
 
+/** Actors whose durables are ready, not yet consuming: see prepareActors. */
+export type PreparedActors = Readonly<{
+  /** The settings each actor runs with (a stateful actor ordered on its state key, see withStateOrdering). */
+  settings: readonly ActorSettings[];
+  start(): Promise<RunningActors>;
+}>;
+
+/**
+ * The first half of startActors: loads every selected actor's handler, settles its settings, and
+ * brings its durables to the layout they need (InboxLayout.Switch: an actor made ordered or
+ * unordered, or given another partition count, gets new durables with everything that waited in
+ * the old ones). Nothing consumes yet. `up` runs this before its router starts, so the copies the
+ * inbox held are filed into their partitions before the router publishes a new one behind them.
+ * A direct actor needs the store: without it this fails (StoreMissingError) before anything is created.
+ */
+export async function prepareActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<PreparedActors> {
+  const selected = selectActors(rt.config.actors, names);
+  // every handler before anything is created: a missing module stops the start, not the third actor
+  const sources = new Map<string, HandlerSource>();
+  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir, { version: opts.moduleVersion }));
+  const settings = selected.map((s) => withStateOrdering(s, sources.get(s.name)));
+  const jsm = await jetstreamManager(rt.nc);
+  const stream = rt.config.store.stream;
+  const direct = settings.filter(isDirect);
+  if (direct.length > 0 && !(await retryTransient(() => orMissing(() => jsm.streams.info(stream)))))
+    throw new StoreMissingError(stream, `actor "${direct[0]!.name}" has delivery "direct" (its durable reads the store)`);
+  await ensureInboxStreams(jsm, rt.config);
+  const actorNames = new Set(rt.config.actors.map((a) => a.name));
+  for (const s of settings)
+    await ensureActorConsumers(jsm, s, {
+      actorNames,
+      layout: InboxLayout.Switch,
+      onRefiled: (r) => rt.logger.info(r, "actor's durables changed layout; waiting copies filed into the new partitions"),
+    });
+  if (direct.length > 0) await ensureDirectConsumers(jsm, stream, rt.config, { update: false, only: new Set(direct.map((a) => a.name)) });
+  return { settings, start: () => startPrepared(rt, settings, sources, jsm, opts) };
+}
+
 /**
  * Runs actors in this process: the named ones (default every configured actor), each with
  * `replicas` workers. Creates the inbox, dead-letter stream and durables when missing.
  * `jetbus up` and `jetbus actor` both call this.
  */
 export async function startActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<RunningActors> {
-  const selected = selectActors(rt.config.actors, names);
-  // every handler before anything is created: a missing module stops the start, not the third actor
-  const sources = new Map<string, HandlerSource>();
-  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir, { version: opts.moduleVersion }));
-  const jsm = await jetstreamManager(rt.nc);
-  await ensureInbox(jsm, rt.config);
+  return (await prepareActors(rt, names, opts)).start();
+}
+
+async function startPrepared(
+  rt: Runtime,
+  selected: readonly ActorSettings[],
+  sources: ReadonlyMap<string, HandlerSource>,
+  jsm: JetStreamManager,
+  opts: StartActorsOptions,
+): Promise<RunningActors> {
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
   const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size, notifications: notificationTypesOf(rt.config) });
   const workers: ActorWorker[] = [];

@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from "node:path";
 import { startActors, type RunningActors } from "../actor/start.ts";
 import { withNotifications } from "../notify/start.ts";
 import { handlerSourceFor, modulePathOf } from "../actor/module-loader.ts";
+import { resolveStateOrdering } from "../actor/state/ordering-default.ts";
 import { loadConfig } from "../config/load.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import type { Runtime } from "./bootstrap.ts";
@@ -63,8 +64,9 @@ export async function watchActors(rt: Runtime, configPath: string, graceMs?: num
     const next = version + 1;
     let fresh: JetbusConfig;
     try {
-      fresh = loadConfig(configPath);
-      // every module before anything stops: a syntax error keeps the running actors
+      // every module before anything stops: a syntax error keeps the running actors. A stateful
+      // actor without "ordered" is ordered on its state key, for the router too (synced below)
+      fresh = await resolveStateOrdering(loadConfig(configPath), rt.projectDir, { mode: "strict", source: configPath, version: next });
       for (const a of fresh.actors) await handlerSourceFor(a, rt.projectDir, { version: next });
     } catch (err) {
       rt.logger.error({ err }, "reload skipped: the running actors stay as they were");

@@ -17,6 +17,11 @@ import { childContainer } from "./container.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Health } from "../observability/health.ts";
 import { checkDurabilityAtStartup, DurabilityMode } from "./startup-durability.ts";
+import { startWithRetry } from "./startup-retry.ts";
+import type { ActorModules } from "../actor/state/ordering-default.ts";
+
+/** One wait for the JetStream API of a long-running process; each one that times out is a log line. */
+const JETSTREAM_ATTEMPT_MS = 5_000;
 
 export type RuntimeOptions = Readonly<{
   configPath?: string;
@@ -35,6 +40,14 @@ export type RuntimeOptions = Readonly<{
    * logging each attempt; one-shot commands (the default) give up after a few seconds.
    */
   waitForServer?: boolean;
+  /**
+   * Read the actors' modules so that a stateful actor without `ordered` is ordered on its state key
+   * (resolveStateOrdering): strict for `up` (a module that fails stops it), lenient for a router (that
+   * actor keeps its settings as written, with a warning). Off by default: one-shot commands load no actor code.
+   */
+  actorModules?: ActorModules;
+  /** Long-running processes: how long start-up steps that time out are retried (startWithRetry). */
+  startupGiveUpMs?: number;
 }>;
 
 /** Everything a jetbus process holds: config, connection, logger, and the embedded server if it started one. */
@@ -69,9 +82,19 @@ export function resolveServers(opts: RuntimeOptions, config: JetbusConfig): stri
  * registers both in a child container. `dispose()` drains the connection and stops the server.
  */
 export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
-  const config = opts.config ?? withEnvironment(loadConfig(opts.configPath));
-  const logger = opts.logger ?? createLogger({ level: config.observability.log_level });
   const projectDir = opts.projectDir ?? (opts.configPath ? dirname(resolve(opts.configPath)) : process.cwd());
+  let config = opts.config ?? withEnvironment(loadConfig(opts.configPath));
+  const logger = opts.logger ?? createLogger({ level: config.observability.log_level });
+  if (opts.actorModules) {
+    // imported here: a one-shot command never loads the module loader
+    const { resolveStateOrdering } = await import("../actor/state/ordering-default.ts");
+    config = await resolveStateOrdering(config, projectDir, {
+      mode: opts.actorModules,
+      source: opts.configPath,
+      onSkipped: (actor, reason) =>
+        logger.warn({ actor, reason }, "actor settings used as written (its module could not tell whether it keeps state)"),
+    });
+  }
   // event versions are process-wide: every producer stamps the latest, every reader upcasts to it
   if (config.upcasters !== undefined) await (await import("../events/versions/module.ts")).useConfiguredUpcasters(config, projectDir);
   let servers = resolveServers(opts, config);
@@ -98,13 +121,18 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
         ),
     });
     logConnection(nc, logger, servers);
-    await waitForJetStream(nc);
   } catch (err) {
     await embedded?.stop();
     throw err;
   }
   try {
-    await checkDurabilityAtStartup(nc, config, logger, opts.durability ?? DurabilityMode.Off);
+    const ready = async () => {
+      // a long-running process asks again every few seconds, saying so (a cluster electing its meta leader)
+      await waitForJetStream(nc, opts.waitForServer ? JETSTREAM_ATTEMPT_MS : undefined);
+      await checkDurabilityAtStartup(nc, config, logger, opts.durability ?? DurabilityMode.Off);
+    };
+    if (opts.waitForServer) await startWithRetry(logger, opts.name ?? "jetbus", ready, { giveUpMs: opts.startupGiveUpMs });
+    else await ready();
   } catch (err) {
     await nc.close().catch(() => undefined);
     await embedded?.stop();

@@ -1,8 +1,10 @@
 import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
-import { startActors, type RunningActors } from "../actor/mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { prepareActors, type PreparedActors, type RunningActors } from "../actor/mod.ts";
 import { withNotifications } from "../notify/start.ts";
 import { startProjections, type RunningProjections } from "../projection/start.ts";
+import { ensureStore } from "../store/stream.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { Indexer } from "../store/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
@@ -61,14 +63,20 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
       await indexer.start();
     }
+    let prepared: PreparedActors | undefined;
+    if (sel.actors === undefined || sel.actors.length > 0) {
+      await registerBuiltinHandlers();
+      // the store first (a direct actor's durable reads it), as the router would create it
+      if (sel.router ?? true) await ensureStore(await jetstreamManager(rt.nc), rt.config.store);
+      // before the router routes: an actor whose durables change layout files its waiting copies into
+      // their partitions first, so no copy the router publishes now lands in front of an older one
+      prepared = await prepareActors(rt, sel.actors);
+    }
     if (sel.router ?? true) {
       router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
       timerRelay = await startTimerRelay(rt);
     }
-    if (sel.actors === undefined || sel.actors.length > 0) {
-      await registerBuiltinHandlers();
-      actors = await withNotifications(rt, await startActors(rt, sel.actors), sel.actors);
-    }
+    if (prepared) actors = await withNotifications(rt, await prepared.start(), sel.actors);
     if (sel.projections === undefined || sel.projections.length > 0) projections = await startProjections(rt, sel.projections);
     ready.open();
   } catch (err) {

@@ -34,6 +34,14 @@ export function depthProblem(doc: unknown): Problem | undefined {
   return undefined;
 }
 
+/**
+ * A stream's max_age and duplicate window, when set, must be at least this (nats-server refuses
+ * less: "max age needs to be >= 100ms", "duplicates window needs to be >= 100ms"; both found by
+ * test/integration/config-starts). store.max_age and idempotency.ttl (the marker bucket's max_age)
+ * are streams' max_age, store.duplicate_window the store's window; 0 is "forever" / the default.
+ */
+export const MIN_STREAM_AGE_MS = 100;
+
 /** Durations the schema accepts in form but that no timer or JetStream field can hold. */
 export function durationProblems(config: JetbusConfig): Problem[] {
   const problems: Problem[] = [];
@@ -47,8 +55,17 @@ export function durationProblems(config: JetbusConfig): Problem[] {
     if (d !== undefined && !(typeof d === "number" && d <= max))
       problems.push({ path, message: `${typeof d === "number" ? `${d} ms` : JSON.stringify(d)} is longer than ${max} ms, ${why}` });
   };
+  const atLeast = (path: string, d: Millis | undefined) => {
+    if (typeof d === "number" && d > 0 && d < MIN_STREAM_AGE_MS)
+      problems.push({
+        path,
+        message: `${d} ms is shorter than ${MIN_STREAM_AGE_MS} ms, the least JetStream takes for a stream's age or duplicate window`,
+      });
+  };
   check("store.max_age", config.store.max_age);
+  atLeast("store.max_age", config.store.max_age);
   check("store.duplicate_window", config.store.duplicate_window);
+  atLeast("store.duplicate_window", config.store.duplicate_window);
   config.actors.forEach((a, i) => {
     check(
       `actors[${i}].ack_wait`,
@@ -58,6 +75,7 @@ export function durationProblems(config: JetbusConfig): Problem[] {
     );
     check(`actors[${i}].timeout`, a.timeout);
     check(`actors[${i}].idempotency.ttl`, a.idempotency.ttl);
+    atLeast(`actors[${i}].idempotency.ttl`, a.idempotency.ttl);
     a.retry.backoff.forEach((b, j) => check(`actors[${i}].retry.backoff[${j}]`, b));
   });
   return problems;

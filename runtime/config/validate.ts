@@ -93,6 +93,17 @@ function semanticProblems(config: JetbusConfig): Problem[] {
       problems.push({ path: `aggregates[${i}].name`, message: `duplicate aggregate name "${a.name}" (also aggregates[${seen}])` });
     else aggregateIndex.set(a.name, i);
   });
+  // an ordered actor's durables are <actor>-p<k>, and any actor may become ordered (a stateful one
+  // is by default): an actor named like that would share a durable with it (found by config-starts.int)
+  config.actors.forEach((a, i) => {
+    const m = /^(.+)-p\d+$/.exec(typeof a.name === "string" ? a.name : "");
+    const owner = m ? config.actors.find((o) => o.name === m[1]) : undefined;
+    if (owner)
+      problems.push({
+        path: `actors[${i}].name`,
+        message: `"${a.name}" is the name of a partition durable of actor "${owner.name}" (<actor>-p<k> when ordered); choose another name`,
+      });
+  });
   return problems.concat(checkRoutes(config), directProblems(config), notificationProblems(config), projectionProblems(config));
 }
 

@@ -25,6 +25,7 @@ export const ErrorCode = {
   NotReady: "NOT_READY",
   StateConflict: "STATE_CONFLICT",
   NatsUnreachable: "NATS_UNREACHABLE",
+  NatsUrlInvalid: "NATS_URL_INVALID",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
   /** An old event that its upcasters cannot bring to the latest version (none from its version, or one threw). */
@@ -35,6 +36,8 @@ export const ErrorCode = {
   AggregateInvalid: "AGGREGATE_INVALID",
   /** `defineProjection` or a configured projection module is not usable (missing function, bad event types). */
   ProjectionInvalid: "PROJECTION_INVALID",
+  InboxLayout: "INBOX_LAYOUT",
+  StartupTimeout: "STARTUP_TIMEOUT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

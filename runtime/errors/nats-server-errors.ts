@@ -34,13 +34,51 @@ export class NatsUnreachableError extends JetbusError {
     readonly servers: readonly string[],
     readonly reason: string,
     readonly attempts: number,
+    /** How long it tried, in ms. */
+    readonly elapsedMs: number,
     cause?: unknown,
   ) {
     super(
       ErrorCode.NatsUnreachable,
-      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s): ${reason}`,
       { cause, retryable: true },
     );
+  }
+}
+
+/**
+ * A service (`up`, `router`, `actor`) kept failing to start for a reason that is normally brief
+ * (JetStream API requests timing out while a cluster elects leaders, a node paused or restarting)
+ * and gave up. It retried the whole time, logging each attempt.
+ */
+export class StartupTimeoutError extends JetbusError {
+  override name = "StartupTimeoutError";
+  constructor(
+    readonly service: string,
+    readonly waitedMs: number,
+    readonly attempts: number,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCode.StartupTimeout,
+      `${service} did not start within ${Math.round(waitedMs / 1000)} s (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      {
+        cause,
+        hint: "the JetStream API did not answer in time: a cluster without a meta leader (nodes down, paused or partitioned) or an overloaded server; `jetbus status` shows the nodes, and the process can simply be started again once the cluster answers",
+      },
+    );
+  }
+}
+
+/** A server address that is no URL the client can connect to (from --servers, NATS_URL or nats.servers). */
+export class NatsUrlInvalidError extends JetbusError {
+  override name = "NatsUrlInvalidError";
+  constructor(
+    readonly value: string,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.NatsUrlInvalid, `not a NATS server URL: ${JSON.stringify(value)}: ${problem}`);
   }
 }
 

@@ -11,11 +11,32 @@ export class StoreConflictError extends JetbusError {
   }
 }
 
-/** A one-shot command found no store to use: only `jetbus store apply`, `up` or `router` create it. */
+/** A one-shot command (or a direct actor) found no store to use: only `jetbus store apply`, `up` or `router` create it. */
 export class StoreMissingError extends JetbusError {
   override name = "StoreMissingError";
-  constructor(readonly stream: string) {
-    super(ErrorCode.StoreMissing, `stream ${stream} does not exist on this server`);
+  constructor(
+    readonly stream: string,
+    /** Who needed it, when that is not the command itself: `actor "x" has delivery "direct": ...`. */
+    why?: string,
+  ) {
+    super(ErrorCode.StoreMissing, `${why ? `${why}: ` : ""}stream ${stream} does not exist on this server`);
+  }
+}
+
+/**
+ * An actor's durables on JETBUS_INBOX could not be brought to the layout its settings need
+ * (unordered, or N ordered partitions): the user may not change them, or a consumer jetbus does
+ * not own overlaps them. The hint names the fix; nothing waiting in the inbox is lost either way.
+ */
+export class InboxLayoutError extends JetbusError {
+  override name = "InboxLayoutError";
+  constructor(
+    readonly actor: string,
+    message: string,
+    hint: string,
+    cause?: unknown,
+  ) {
+    super(ErrorCode.InboxLayout, `actor "${actor}": ${message}`, { cause, hint });
   }
 }
 

@@ -17,6 +17,8 @@ export const ApiCode = {
   ClusterNotLeader: 10009,
   ConsumerNameInUse: 10013,
   ConsumerNotFound: 10014,
+  /** "filtered consumer not unique on workqueue stream": two consumers of a work queue may not share a subject. */
+  ConsumerFilterOverlap: 10100,
   InsufficientResources: 10023,
   MemoryResourcesExceeded: 10028,
   NoMessageFound: 10037,

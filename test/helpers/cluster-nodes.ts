@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../../runtime/config/types.ts";
@@ -59,4 +61,34 @@ export async function retryPlacement<T>(fn: () => Promise<T>, timeoutMs = 90_000
 /** The shared streams at the config's replicas, once the cluster can place them. */
 export function provisionCluster(nc: NatsConnection, config: JetbusConfig): Promise<void> {
   return retryPlacement(() => provisionStreams(nc, config));
+}
+
+/** The monitoring URL of a node started with `http_port: -1` (nats-server writes it to its ports file). */
+function monitoringUrl(node: NatsServer): string {
+  const dir = join(node.workDir, "ports");
+  const ports = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), "utf8")) as { monitoring?: string[] };
+  const url = ports.monitoring?.[0];
+  if (!url) throw new Error(`node ${node.url} has no monitoring port: start the cluster with extraConfig "http_port: -1"`);
+  return url;
+}
+
+/**
+ * The node that leads the JetStream meta group now, from a node's /jsz (loopback monitoring port;
+ * the cluster must be started with `extraConfig: "http_port: -1"`).
+ */
+export async function metaLeaderNode(nodes: readonly NatsServer[]): Promise<NatsServer> {
+  const leader = await waitFor(
+    async () => {
+      for (const n of nodes) {
+        if (!n.running) continue;
+        const jsz = (await (await fetch(`${monitoringUrl(n)}/jsz`)).json()) as { meta_cluster?: { leader?: string } };
+        if (jsz.meta_cluster?.leader) return jsz.meta_cluster.leader;
+      }
+      return undefined;
+    },
+    "a JetStream meta leader",
+    30_000,
+    100,
+  );
+  return nodeNamed(nodes, leader);
 }

@@ -7,7 +7,15 @@ import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { ensureLogStream, readLog } from "../fixtures/probe-handler.ts";
 import { feed, probeConfig, probeEvent, testRuntime } from "../fixtures/actor-harness.ts";
-import { ensureInbox, listDeadLetters, markerKeyOf, replayDeadLetters, startActors } from "../../runtime/actor/mod.ts";
+import {
+  ensureActorConsumers,
+  ensureInbox,
+  InboxLayout,
+  listDeadLetters,
+  markerKeyOf,
+  replayDeadLetters,
+  startActors,
+} from "../../runtime/actor/mod.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";
 import { Buckets, Streams } from "../../runtime/topology.ts";
 import type { Runtime } from "../../runtime/app/bootstrap.ts";
@@ -84,8 +92,9 @@ test("ensureInbox creates the work-queue inbox, the DLQ and per-partition durabl
   const p2 = await jsm.consumers.info(Streams.Inbox, "inbox-b-p2");
   assert.is(p2.config.filter_subject, "actors.inbox-b.2");
   assert.is(p2.config.max_ack_pending, 1);
-  // switching inbox-b to unordered removes its partition durables instead of failing on overlap
-  await ensureInbox(jsm, probeConfig([{ name: "inbox-b" }]));
+  // the actor's own process (InboxLayout.Switch) switching inbox-b to unordered replaces its partition
+  // durables instead of failing on overlap (actor-inbox-layout.int: with events waiting)
+  await ensureActorConsumers(jsm, probeConfig([{ name: "inbox-b" }]).actors[0]!, { layout: InboxLayout.Switch });
   const names: string[] = [];
   for await (const c of jsm.consumers.list(Streams.Inbox)) names.push(c.name);
   assert.ok(names.includes("inbox-b"));

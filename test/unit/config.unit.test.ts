@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
 import { ConfigError, ConfigUnreadableError } from "../../runtime/errors.ts";
+import { DEFAULT_PARTITIONS } from "../../runtime/actor/state/ordering-default.ts";
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -93,6 +94,34 @@ test("every duration is converted to milliseconds once, at load; loading a loade
   const a = c.actors[0]!;
   assert.equal([a.ack_wait, a.timeout, a.retry.backoff, a.idempotency.ttl], [250, 120_000, [1000, 500, 3_600_000], 604_800_000]);
   assert.equal(configFrom(JSON.parse(JSON.stringify(c))), c);
+});
+
+test("what nats-server refuses is a config problem, not a start-up failure (found by config-starts.int)", () => {
+  const problems = problemsOf(() =>
+    configFrom({
+      store: { max_age: "50ms", duplicate_window: 1 },
+      actors: [{ name: "a", idempotency: { ttl: "99ms" } }, { name: "a-p1" }],
+    }),
+  );
+  assert.equal(problems.sort(), [
+    "actors[0].idempotency.ttl: 99 ms is shorter than 100 ms, the least JetStream takes for a stream's age or duplicate window",
+    'actors[1].name: "a-p1" is the name of a partition durable of actor "a" (<actor>-p<k> when ordered); choose another name',
+    "store.duplicate_window: 1 ms is shorter than 100 ms, the least JetStream takes for a stream's age or duplicate window",
+    "store.max_age: 50 ms is shorter than 100 ms, the least JetStream takes for a stream's age or duplicate window",
+  ]);
+  // JetStream holds max_msg_size as an int32
+  assert.equal(
+    problemsOf(() => configFrom({ store: { max_msg_size: 2 ** 31 } })),
+    ["store.max_msg_size: must be <= 2147483647"],
+  );
+  // the limits themselves, and 0 (forever, the default window), are fine
+  const c = configFrom({ store: { max_age: "100ms", duplicate_window: "100ms", max_msg_size: 2 ** 31 - 1 }, actors: [{ name: "a-p" }] });
+  assert.is(c.store.max_age, 100);
+  assert.is(configFrom({ store: { max_age: 0, duplicate_window: 0 } }).store.max_age, 0);
+});
+
+test("a stateful actor's default partitions are the schema's default for ordered.partitions", () => {
+  assert.is(configFrom({ actors: [{ name: "a", ordered: {} }] }).actors[0]!.ordered!.partitions, DEFAULT_PARTITIONS);
 });
 
 test.run();

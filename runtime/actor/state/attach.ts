@@ -19,9 +19,11 @@ export type AttachDeps = Readonly<{
 }>;
 
 /**
- * A stateful actor needs its events of one key one at a time across every replica: that is
- * `ordered` on the same key (one partition's durable has max_ack_pending 1). Without it the
- * commit guard still keeps the state right, but handlings of one key would keep conflicting.
+ * A stateful actor needs its events of one key one at a time across every replica: `ordered` on
+ * the same key (one partition's durable has max_ack_pending 1), which startActors fills in when the
+ * config has no `ordered` (withStateOrdering). A config naming another key is refused here as
+ * `config validate` refuses it; without the check the commit guard would still keep the state
+ * right, but handlings of one key would keep conflicting.
  */
 export function checkStatefulSettings(settings: ActorSettings, definition: StatefulActorDefinition): void {
   const key = definition.state.key;
@@ -29,7 +31,7 @@ export function checkStatefulSettings(settings: ActorSettings, definition: State
     const now = settings.ordered ? `its "ordered.key" is "${settings.ordered.key}"` : `it has no "ordered"`;
     throw new HandlerInvalidError(
       settings.name,
-      `keeps state by key "${key}" but ${now}: set "ordered": { "key": "${key}" } in its config so that events of one key are handled one at a time`,
+      `keeps state by key "${key}" but ${now}: set "ordered": { "key": "${key}" } in its config, or leave "ordered" out (a stateful actor is ordered on its state key by default)`,
     );
   }
 }

@@ -10,6 +10,7 @@ import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type
 import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
 import { untilSignal } from "./up.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
+import { startWithRetry } from "../../app/startup-retry.ts";
 
 type ActorOptions = CommonOptions & { replicas?: string; grace?: string; strict?: boolean; http?: boolean };
 
@@ -56,7 +57,13 @@ export function registerActor(program: Command): void {
             { actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` },
             "serving /metrics, /healthz and /readyz",
           );
-        const running = await withNotifications(rt, await startActors(rt, [name], { replicas }), [name], { replicas });
+        // a step that times out (a cluster electing leaders) starts it again, logging each attempt
+        const running = await withNotifications(
+          rt,
+          await startWithRetry(rt.logger, `jetbus actor ${name}`, () => startActors(rt, [name], { replicas })),
+          [name],
+          { replicas },
+        );
         const signalled = untilSignal();
         ready.open();
         rt.logger.info(

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/mod.ts";
 import { UsageError } from "../../errors.ts";
@@ -24,6 +24,7 @@ import { checkDurability } from "../../cluster/durability.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { withCommonOptions, allOptions, withRuntime, type CommonOptions } from "../options.ts";
 import type { JetbusConfig } from "../../config/types.ts";
+import { resolveStateOrdering } from "../../actor/state/ordering-default.ts";
 
 /** As the admin: wait for the new cluster's meta leader, then create the shared streams the roles may only bind to. */
 async function provisionAsAdmin(
@@ -121,7 +122,10 @@ export function registerCluster(program: Command): void {
       const base = Number(o.portBase);
       if (!Number.isInteger(base) || base < 1 || base > 60000)
         throw new UsageError(`--port-base must be a port number, got "${o.portBase}"`);
-      const config = loadConfig(o.config);
+      // a stateful actor without "ordered" is ordered on its state key: its users need its partition durables
+      const config = await resolveStateOrdering(loadConfig(o.config), o.config ? dirname(resolve(o.config)) : process.cwd(), {
+        mode: "lenient",
+      });
       const users = roleUsers(config.actors, { eventsStream: config.store.stream });
       const spec = parseProcessSpec(o.actors);
       for (const [name] of spec)
@@ -231,9 +235,11 @@ export function registerCluster(program: Command): void {
     .command("accounts")
     .description("print the nats-server accounts block (users by role, least-privilege permissions) for the config's actors")
     .option("-c, --config <file>", "jetbus config (its actors and store.stream)")
-    .action(function (this: Command) {
+    .action(async function (this: Command) {
       const o = this.opts<{ config?: string }>();
-      const config = loadConfig(o.config);
+      const config = await resolveStateOrdering(loadConfig(o.config), o.config ? dirname(resolve(o.config)) : process.cwd(), {
+        mode: "lenient",
+      });
       process.stdout.write(renderAccountsConf(roleUsers(config.actors, { eventsStream: config.store.stream })));
     });
 }

@@ -10,6 +10,7 @@ import { checkProjectionModules } from "../../projection/module.ts";
 import { checkAggregateModules } from "../../aggregate/modules.ts";
 import { eventVersionProblems } from "../../events/versions/module.ts";
 import { defaultEventSchemaDir } from "../../store/schemas.ts";
+import { resolveStateOrdering, stateOrderingProblems } from "../../actor/state/ordering-default.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
 import { Buckets } from "../../topology.ts";
@@ -41,7 +42,10 @@ export function registerConfig(program: Command): void {
       const wellFormed = Array.isArray(actors) && actors.every((a) => typeof a === "object" && a !== null && !Array.isArray(a));
       if (wellFormed) {
         problems.push(...checkRegisteredHandlers(actors as ActorSettings[]));
-        problems.push(...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
+        // and a stateful module's settings: ordered on its state key (the default), never on another
+        problems.push(
+          ...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file)), stateOrderingProblems).catch(() => [])),
+        );
       }
       const projections = (doc as { projections?: unknown })?.projections;
       if (Array.isArray(projections) && projections.every((p) => typeof p === "object" && p !== null && typeof p.module === "string"))
@@ -51,7 +55,8 @@ export function registerConfig(program: Command): void {
       if (Array.isArray(aggregates)) problems.push(...(await checkAggregateModules({ aggregates }, dirname(resolve(file)))));
       problems.push(...(await eventVersionProblems(doc, dirname(resolve(file)), defaultEventSchemaDir())));
       if (problems.length || !valid) throw new ConfigError(file, problems);
-      const c = valid;
+      // what `up` runs: a stateful actor without "ordered" is shown ordered on its state key
+      const c = await resolveStateOrdering(valid, dirname(resolve(file)), { mode: "lenient", source: file });
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
       else
@@ -66,8 +71,13 @@ export function registerConfig(program: Command): void {
     )
     .action(async function (this: Command, file: string) {
       const o = allOptions(this);
-      // validated before connecting: an invalid file never reaches the bucket
-      const checked = loadConfig(file);
+      // validated before connecting: an invalid file never reaches the bucket. The routers get a
+      // stateful actor without "ordered" ordered on its state key (its module says which)
+      const checked = await resolveStateOrdering(loadConfig(file), dirname(resolve(file)), {
+        mode: "lenient",
+        source: file,
+        onSkipped: (actor, reason) => process.stderr.write(`warning: actor "${actor}" applied as written: ${reason}\n`),
+      });
       const stored = await withStore(o, (s) => s.apply(checked, file));
       out(o, { applied: file, revision: stored.revision }, `applied ${file}: ${summary(stored)}`);
     });

@@ -11,6 +11,7 @@ import { untilSignal } from "./up.ts";
 import { serveHttpWithConsole } from "../../app/console.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { startTimerRelay, type TimerRelay } from "../../actor/state/mod.ts";
+import { startWithRetry } from "../../app/startup-retry.ts";
 
 type RouterCliOptions = CommonOptions & {
   replicas: string;
@@ -51,20 +52,40 @@ export function registerRouter(program: Command): void {
         name: "jetbus-router",
         durability: durabilityModeOf(o),
         waitForServer: true,
+        // a stateful actor without "ordered" is ordered on its state key: its copies go to its partitions
+        actorModules: "lenient",
       });
       const routers: RouterHandle[] = [];
-      // the id and correlation indexes need a running indexer; the router's process is where the
-      // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
-      const indexer = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+      let indexer: Indexer | undefined;
       let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
       let ui: Awaited<ReturnType<typeof serveHttpWithConsole>>["ui"];
       const ready = readinessGate(rt.health, "router");
+      /** One attempt: every replica, the timer relay and the indexer, or (on failure) none of them. */
+      const startAll = async () => {
+        const started: RouterHandle[] = [];
+        let r: TimerRelay | undefined;
+        // the id and correlation indexes need a running indexer; the router's process is where the
+        // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
+        const ix = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+        try {
+          for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
+          // fired timers of stateful actors become events in a router process (README, Stateful actors)
+          r = await startTimerRelay(rt);
+          await ix?.start();
+        } catch (err) {
+          await ix?.stop().catch(() => undefined);
+          await r?.stop().catch(() => undefined);
+          await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
+          throw err;
+        }
+        routers.push(...started);
+        relay = r;
+        indexer = ix;
+      };
       try {
-        for (let i = 0; i < replicas; i++) routers.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
-        // fired timers of stateful actors become events in a router process (README, Stateful actors)
-        relay = await startTimerRelay(rt);
-        await indexer?.start();
+        // a step that times out (a cluster electing leaders) starts it again, logging each attempt
+        await startWithRetry(rt.logger, "jetbus router", startAll);
         const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {

@@ -9,6 +9,7 @@ import { watchActors, type ActorReloader } from "../../app/actor-reload.ts";
 import { DEFAULT_CONFIG_FILE } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
+import { startWithRetry } from "../../app/startup-retry.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption } from "../options.ts";
 
 /**
@@ -52,16 +53,21 @@ export function registerUp(program: Command): void {
         name: "jetbus-up",
         durability: durabilityModeOf(o),
         waitForServer: true,
+        // a stateful actor without "ordered" is ordered on its state key: the router must know it too
+        actorModules: "strict",
       });
       try {
-        // before the router starts: on the embedded server it then runs the file's rules, not an older revision
-        if (file) {
-          const sync = await syncLiveConfig(rt, rt.config, file);
-          const message = describeSync(sync, file, rt.servers);
-          if (message && sync.kind === "differs") process.stderr.write(message + "\n");
-          else if (message) rt.logger.info(message);
-        }
-        const services = await startServices(rt, { http: o.http !== false, actors: o.watch ? [] : undefined });
+        // a step that times out (a cluster electing leaders) starts it again, logging each attempt
+        const services = await startWithRetry(rt.logger, "jetbus up", async () => {
+          // before the router starts: on the embedded server it then runs the file's rules, not an older revision
+          if (file) {
+            const sync = await syncLiveConfig(rt, rt.config, file);
+            const message = describeSync(sync, file, rt.servers);
+            if (message && sync.kind === "differs") process.stderr.write(message + "\n");
+            else if (message) rt.logger.info(message);
+          }
+          return startServices(rt, { http: o.http !== false, actors: o.watch ? [] : undefined });
+        });
         let reloader: ActorReloader | undefined;
         if (o.watch) {
           await registerBuiltinHandlers();

@@ -142,7 +142,7 @@ test("defineAggregate: a spec that cannot work is an AggregateInvalidError namin
   }
 });
 
-test("aggregate show's point: --at a time or a duration ago, --seq or --version a whole number, at most one", () => {
+test("aggregate show's point: --at a time or a duration ago, --seq or --entity-version a whole number, at most one", () => {
   const now = new Date("2026-01-01T12:00:00Z");
   assert.equal(pointOf({ at: "2h" }, now), { at: new Date("2026-01-01T10:00:00Z") });
   assert.equal(pointOf({ at: "2026-01-01T00:00:00Z" }), { at: new Date("2026-01-01T00:00:00Z") });
@@ -154,6 +154,7 @@ test("aggregate show's point: --at a time or a duration ago, --seq or --version 
     (e: Error) => e instanceof UsageError && /not --at and --seq/.test(e.message),
   );
   assert.throws(() => pointOf({ seq: "x" }), /--seq must be a whole number/);
+  assert.throws(() => pointOf({ version: "1.5" }), /--entity-version must be a whole number/);
   assert.throws(() => pointOf({ at: "yesterday" }), /--at/);
 });
 

@@ -6,15 +6,20 @@ import { parseTimePoint } from "../../config/duration.ts";
 import { NotFoundError, UsageError } from "../../errors.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
-type ShowOptions = CommonOptions & { at?: string; seq?: string; version?: string };
+type ShowOptions = CommonOptions & { at?: string; seq?: string; entityVersion?: string };
+type PointOptions = Readonly<{ at?: string; seq?: string; version?: string }>;
 
-/** `--at TIME | --seq N | --version N`: at most one, each checked. */
-export function pointOf(o: Pick<ShowOptions, "at" | "seq" | "version">, now = new Date()): PointInTime {
+// not `--version`: the program's own --version would take it wherever it stands and print jetbus's version
+const FLAGS = { at: "--at", seq: "--seq", version: "--entity-version" } as const;
+
+/** `--at TIME | --seq N | --entity-version N`: at most one, each checked. */
+export function pointOf(o: PointOptions, now = new Date()): PointInTime {
   const given = (["at", "seq", "version"] as const).filter((k) => o[k] !== undefined);
-  if (given.length > 1) throw new UsageError(`give one of --at, --seq and --version, not ${given.map((k) => `--${k}`).join(" and ")}`);
-  const whole = (flag: string, v: string) => {
+  if (given.length > 1)
+    throw new UsageError(`give one of --at, --seq and --entity-version, not ${given.map((k) => FLAGS[k]).join(" and ")}`);
+  const whole = (key: "seq" | "version", v: string) => {
     if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)))
-      throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
+      throw new UsageError(`${FLAGS[key]} must be a whole number, got ${JSON.stringify(v)}`);
     return Number(v);
   };
   if (o.at !== undefined) return { at: parseTimePoint(o.at, "--at", now) };
@@ -79,7 +84,7 @@ export function registerAggregate(program: Command): void {
   withCommonOptions(aggregate.command("show").argument("<type>", "aggregate name (aggregates[].name)").argument("<id>", "entity id"))
     .option("--at <time>", "the state as of this time (ISO timestamp, or a duration ago: 2h, 7d), as the store recorded the events")
     .option("--seq <n>", "the state after the entity's events up to this store sequence")
-    .option("--version <n>", "the state after the entity's first N events")
+    .option("--entity-version <n>", "the state after the entity's first N events")
     .description("an entity's state, now or as of a point in its history, and the events that made it (exit 1 when it has none)")
     .addHelpText(
       "after",
@@ -87,7 +92,7 @@ export function registerAggregate(program: Command): void {
     )
     .action(async function (this: Command, type: string, id: string) {
       const o = allOptions<ShowOptions>(this);
-      const point = pointOf(o);
+      const point = pointOf({ at: o.at, seq: o.seq, version: o.entityVersion });
       await withRuntime(
         o,
         async (rt) => {

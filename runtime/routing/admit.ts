@@ -1,6 +1,7 @@
 import { decodeEvent } from "../events/codec.ts";
 import type { Event } from "../events/types.ts";
-import { SchemaViolationError } from "../errors.ts";
+import { EventVersionError, SchemaViolationError } from "../errors.ts";
+import { upcast } from "../events/versions/upcast.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
@@ -17,6 +18,10 @@ export function schemaReason(err: SchemaViolationError): string {
  * published it (`jetbus pub` checks before publishing; `nats pub` and other clients do not).
  * Anything that fails is never routed to an actor: it goes to quarantine with the reason.
  * Cost: types without a schema are one cached map lookup; a schema is compiled once per type.
+ * An event stored at an older version is brought to its type's latest (upcasters) before the
+ * rules see it: filters and transforms are written against the latest version, as the actors'
+ * handlers are, and a notification is upcast before its rules too. A latest-version event is
+ * returned as it is (no copy). One no upcaster takes is quarantined with the reason.
  */
 export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
   let event: Event;
@@ -27,9 +32,10 @@ export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
   }
   try {
     schemas.checkEvent(event);
+    return { event: upcast(event) };
   } catch (err) {
     if (err instanceof SchemaViolationError) return { reason: schemaReason(err) };
+    if (err instanceof EventVersionError) return { reason: err.message };
     throw err;
   }
-  return { event };
 }

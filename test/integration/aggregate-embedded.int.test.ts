@@ -27,6 +27,15 @@ registerHandler(
     },
   }),
 );
+const seenEur: Event[] = [];
+registerHandler(
+  "eur-recorder",
+  defineActor({
+    async handle(event) {
+      seenEur.push(event);
+    },
+  }),
+);
 const seenDirect: Event[] = [];
 registerHandler(
   "direct-recorder",
@@ -37,7 +46,7 @@ registerHandler(
   }),
 );
 
-test("embedded: an aggregate's events are ordinary events (routed to actors, found by id and correlation); a v1 event reaches a v2 handler as v2", async () => {
+test("embedded: an aggregate's events are ordinary events (routed to actors, found by id and correlation); a v1 event reaches a v2 handler and a v2 rule as v2", async () => {
   // the example's config: its aggregate and its upcasters module (MoneyDeposited 1 -> 2 adds currency EUR)
   const config = configFrom({
     aggregates: [{ name: "BankAccount", module: "./bank-account.ts" }],
@@ -45,11 +54,19 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
     actors: [
       { name: "recorder", handler: "recorder" },
       { name: "direct-recorder", handler: "direct-recorder", delivery: "direct" },
+      { name: "eur-recorder", handler: "eur-recorder" },
     ],
     routes: {
       rules: [
         { name: "money", match: { type: "MoneyDeposited" }, to: ["recorder", "direct-recorder"] },
         { name: "fees", match: { type: "OverdraftFeeCharged" }, to: ["recorder"] },
+        // written against version 2: a v1 deposit has no currency until its upcaster gives it one
+        {
+          name: "eur",
+          match: { type: "MoneyDeposited", data: { exists: ["currency"] } },
+          to: ["eur-recorder"],
+          transform: { pick: ["currency"] },
+        },
       ],
     },
     observability: { log_level: "warn" },
@@ -69,7 +86,7 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
     await env.nc.request("events.MoneyDeposited", new TextEncoder().encode(JSON.stringify({ amount: 3 })), { headers: h, timeout: 5000 });
 
     await waitFor(
-      () => seen.length === 3 && seenDirect.length === 2,
+      () => seen.length === 3 && seenDirect.length === 2 && seenEur.length === 2,
       "both deposits and the fee handled by the copied and the direct actor",
       30_000,
     );
@@ -78,6 +95,9 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
     assert.equal(legacy.data, { amount: 3, currency: "EUR" }, "upcast on delivery");
     assert.is(legacy.dataversion, 2);
     assert.equal(seenDirect.find((e) => e.id === "legacy-deposit-1")?.data, { amount: 3, currency: "EUR" }, "a direct actor too");
+    // the router upcasts before its rules: the v2 filter selects the v1 deposit, the transform sees v2 data
+    const legacyEur = seenEur.find((e) => e.id === "legacy-deposit-1");
+    assert.equal([legacyEur?.data, legacyEur?.dataversion], [{ currency: "EUR" }, 2]);
     const routed = byId.get(dep.events[0]!.id)!;
     assert.is(routed.subject, "acct-1", "the entity id travels as the CloudEvents subject");
     assert.equal(routed.data, { amount: 10, currency: "EUR" });

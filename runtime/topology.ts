@@ -60,6 +60,19 @@ export const Subjects = {
   /** `timers.cancel.<actor>.<token>`: an actor's request to cancel its timer; the relay (router user) removes it. */
   timerCancel: (actor: string, timerToken: string) => `timers.cancel.${actor}.${timerToken}`,
   timerCancelAll: "timers.cancel.>",
+  /**
+   * `notify.<type>`: a notification (runtime/notify): published with a core NATS publish and
+   * handled by subscribers, never stored. Outside `events.>`, so the EVENTS store never captures one.
+   */
+  notify: (type: string) => `notify.${type}`,
+  /** Every notification subject. */
+  notifyAll: "notify.>",
+} as const;
+
+/** Queue groups of core NATS subscriptions: the server gives each message to one member of a group. */
+export const QueueGroups = {
+  /** Every process running an actor subscribes to its notification subjects in this group: each notification reaches one replica. */
+  notifications: (actor: string) => `jetbus-notify-${actor}`,
 } as const;
 
 export const Consumers = {
@@ -88,6 +101,12 @@ export const Buckets = {
   processed: (actor: string) => `jetbus-processed-${actor}`,
   /** State of a stateful actor: keys `s.<key token>` (state, with history), `m.<event token>` (processed markers), `f.<event token>` (outbox flushed). */
   state: (actor: string) => `jetbus-state-${actor}`,
+  /** Projections: key `<projection>` holds which version readers use (runtime/projection/registry.ts). */
+  Projections: "jetbus-projections",
+  /** Version N of a projection's read model: keys `k.<key token>`, each carrying the store sequence it reflects; `p.position` the resume point. */
+  projection: (name: string, version: number) => `jetbus-projection-${name}-v${version}`,
+  /** Snapshots of one aggregate's entities: key = entity id token, value = state and the store sequence it covers (runtime/aggregate). */
+  snapshots: (aggregate: string) => `jetbus-snapshots-${aggregate}`,
 } as const;
 
 /** Keys inside a stateful actor's bucket (tokens are base64url, see tokenFor). */
@@ -96,6 +115,17 @@ export const StateKeys = {
   marker: (eventToken: string) => `m.${eventToken}`,
   flushed: (eventToken: string) => `f.${eventToken}`,
   allStates: "s.>",
+} as const;
+
+/** Keys inside a projection's bucket (runtime/projection/model.ts). */
+export const ProjectionKeys = {
+  /** A read-model key that is a plain token (letters, digits, `_`, `-`), as it is: `k.acct-42`. */
+  plain: (key: string) => `k.${key}`,
+  /** Any other key: base64url of its UTF-8 bytes, `b.<token>`. */
+  encoded: (token: string) => `b.${token}`,
+  /** Where the runners resume: every event up to this store sequence is applied. */
+  position: "p.position",
+  allEntries: ["k.>", "b.>"],
 } as const;
 
 /** Keys inside KV jetbus-config. */
@@ -112,6 +142,8 @@ export const PriorityGroups = {
 
 /** Headers jetbus adds besides the CloudEvents ones. */
 export const JetbusHeaders = {
+  /** Projections: the store sequence of the last event applied to a read-model key (the checkpoint committed with the change). */
+  ProjectionSeq: "jetbus-projection-seq",
   /** Store sequence of the event an inbox copy came from. */
   OriginSeq: "jetbus-origin-seq",
   /** Name of the routing rule that produced an inbox copy. */
@@ -141,6 +173,12 @@ export const JetbusHeaders = {
   EventId: "jetbus-event-id",
   /** State revisions: that handling's processed marker with its outbox (base64url JSON), committed with the state. */
   StateMarker: "jetbus-state-marker",
+  /** Aggregate events: the id of the command that decided them (`execute(..., { commandId })`), what makes a retried command apply once. */
+  Command: "jetbus-command",
+  /** Aggregate events of a decision of several: `<i>/<n>`, this event's place in it. */
+  Decision: "jetbus-decision",
+  /** The first event of a decision of several: the events after it (base64url JSON), so a reader can store what a crash left out. */
+  DecisionRest: "jetbus-decision-rest",
 } as const;
 
 /** FNV-1a: a stable, fast string hash, so every router on every node picks the same partition. */

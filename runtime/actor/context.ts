@@ -75,22 +75,7 @@ class DeliveryContext implements ActorContext {
   }
 
   publish<K extends string>(type: K, data: EventData<K>, opts: FollowUpOptions = {}): Promise<PublishedEvent> {
-    const e = this.event;
-    try {
-      const next = createEvent({
-        type,
-        data,
-        id: opts.id,
-        source: opts.source ?? this.actor,
-        correlationid: e.correlationid,
-        causationid: e.id,
-        traceparent: e.traceparent,
-        dataversion: opts.dataVersion,
-      });
-      return this.deps.publishEvent(next);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return publishFollowUp(this.deps, this.event, type, data, opts);
   }
 
   working(): void {
@@ -123,6 +108,34 @@ export function deliveredBy(ctx: ActorContext): DeliveredBy | undefined {
  */
 export function screeningOf(ctx: ActorContext): Screening | undefined {
   return ctx instanceof DeliveryContext ? ctx.screening : undefined;
+}
+
+/**
+ * A handler's follow-up event, published with `deps.publishEvent`: correlation id and traceparent
+ * carried over from `cause`, causation id = its id, source = the actor unless given.
+ */
+export function publishFollowUp(
+  deps: Pick<ContextDeps, "actor" | "publishEvent">,
+  cause: Event,
+  type: string,
+  data: unknown,
+  opts: FollowUpOptions,
+): Promise<PublishedEvent> {
+  try {
+    const next = createEvent({
+      type,
+      data,
+      id: opts.id,
+      source: opts.source ?? deps.actor,
+      correlationid: cause.correlationid,
+      causationid: cause.id,
+      traceparent: cause.traceparent,
+      dataversion: opts.dataVersion,
+    });
+    return deps.publishEvent(next);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Problem } from "../errors.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
-import { parsePattern, patternCovers, PatternError, subjectFilterOf, subjectsOverlap, type Pattern } from "../routing/match.ts";
+import { parsePattern, patternCovers, PatternError, PatternKind, storeFiltersOf, subjectsOverlap, type Pattern } from "../routing/match.ts";
 import { Consumers } from "../topology.ts";
 
 type DirectConfig = Pick<JetbusConfig, "actors" | "routes">;
@@ -16,8 +16,9 @@ export function isDirect(actor: Pick<ActorSettings, "delivery">): boolean {
 }
 
 /**
- * The store subjects a direct actor's durable filters on: one per rule naming it
- * (`events.<type pattern>`), minus those another one covers. The router would give the actor
+ * The store subjects a direct actor's durable filters on: two per rule naming it
+ * (`events.<type pattern>` and `events.@.*.*.<type pattern>`, the entity subjects of aggregates'
+ * events), minus those another one covers. The router would give the actor
  * exactly these events only if every such rule decides on the type alone, so anything else
  * (a data or source match, a transform, first-match mode, ordering, a prefix glob no subject
  * filter can express, or filters NATS refuses as overlapping) is a problem naming its path.
@@ -46,10 +47,13 @@ export function directFilterOf(actorIndex: number, config: DirectConfig): Direct
       if (err instanceof PatternError) return; // reported by the route checks
       throw err;
     }
-    if (subjectFilterOf(p, EVENTS_PREFIX) === undefined)
+    if (storeFiltersOf(p, EVENTS_PREFIX) === undefined)
       problems.push({
         path: `${here}.match.type`,
-        message: `${why}: "${p.text}" is a prefix glob no subject filter expresses; use an exact type or whole-token wildcards ("User.*", "User.>")`,
+        message:
+          p.kind === PatternKind.Prefix
+            ? `${why}: "${p.text}" is a prefix glob no subject filter expresses; use an exact type or whole-token wildcards ("User.*", "User.>")`
+            : `${why}: "${p.text}" starts with a wildcard that would also match aggregates' entity subjects (events.@.<aggregate>.<entity>.<type>); start it with a literal token ("User.>")`,
       });
     else patterns.push(p);
   });
@@ -57,7 +61,8 @@ export function directFilterOf(actorIndex: number, config: DirectConfig): Direct
     problems.push({ path: at, message: `${why}: no rule routes to it, and a durable without a filter would get every event` });
   // a pattern another one covers adds nothing (and NATS refuses overlapping filters)
   const kept = patterns.filter((p, i) => !patterns.some((q, j) => j !== i && patternCovers(q, p) && (!patternCovers(p, q) || j < i)));
-  const subjects = kept.map((p) => subjectFilterOf(p, EVENTS_PREFIX)!);
+  // each type on its plain subject and on aggregates' entity subjects (runtime/events/subjects.ts)
+  const subjects = kept.flatMap((p) => storeFiltersOf(p, EVENTS_PREFIX)!);
   for (let i = 0; i < subjects.length; i++)
     for (let j = i + 1; j < subjects.length; j++)
       if (subjectsOverlap(subjects[i]!, subjects[j]!))

@@ -1,29 +1,8 @@
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { extname, isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importProjectModule, projectPath, type ImportOptions } from "../config/project-module.ts";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { HandlerInvalidError, type Problem } from "../errors.ts";
 import { isActorDefinition } from "./define.ts";
 import { registeredHandler, type HandlerSource } from "./registry.ts";
-
-const require = createRequire(import.meta.url);
-const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
-
-let tsxRegistered: Promise<void> | undefined;
-
-/**
- * TypeScript actor modules load through tsx's loader hooks, registered once and only when a `.ts`
- * module is first configured: a project of `.js` modules never pays for tsx (~100 ms of start-up).
- * Hooks, not tsx's scoped tsImport: a scoped import loads a second copy of every dependency,
- * and a second tsyringe would not know the classes the first one builds.
- */
-function ensureTypeScriptLoader(): Promise<void> {
-  tsxRegistered ??= import("tsx/esm/api").then(({ register }) => {
-    register();
-  });
-  return tsxRegistered;
-}
 
 function isHandlerClass(value: unknown): boolean {
   return typeof value === "function" && typeof (value as { prototype?: { handle?: unknown } }).prototype?.handle === "function";
@@ -37,27 +16,15 @@ function handlerExportOf(ns: Record<string, unknown>): HandlerSource | undefined
   return undefined;
 }
 
-export type LoadOptions = Readonly<{
-  /** Appended to the module URL as a query: a new value loads the file again instead of the cached module (`up --watch`). */
-  version?: number;
-}>;
+export type LoadOptions = ImportOptions;
 
 /** Imports an actor module (an absolute path) and returns its handler, or throws HandlerInvalidError naming what is wrong. */
 export async function loadActorModule(actor: string, file: string, opts: LoadOptions = {}): Promise<HandlerSource> {
-  if (!existsSync(file)) throw new HandlerInvalidError(actor, `module ${file} does not exist`);
-  if (TYPESCRIPT.has(extname(file))) await ensureTypeScriptLoader();
-  // the Reflect metadata polyfill before the module: its decorators may record metadata, and its
-  // tsyringe import refuses to load without it (the CLI loads it only for commands that run actors)
-  require("reflect-metadata");
-  // a module of a project without "type": "module" is CommonJS: tsx loads it through require, whose
-  // cache is keyed by file name and ignores the URL query, so a reload has to drop it there too
-  if (opts.version !== undefined) delete require.cache[file];
-  const url = pathToFileURL(file).href + (opts.version === undefined ? "" : `?v=${opts.version}`);
   let ns: Record<string, unknown>;
   try {
-    ns = (await import(url)) as Record<string, unknown>;
+    ns = await importProjectModule(file, opts);
   } catch (err) {
-    throw new HandlerInvalidError(actor, `module ${file} failed to load: ${(err as Error)?.message ?? String(err)}`, err);
+    throw new HandlerInvalidError(actor, (err as Error).message, (err as Error).cause ?? err);
   }
   const handler = handlerExportOf(ns);
   if (!handler) {
@@ -73,7 +40,7 @@ export async function loadActorModule(actor: string, file: string, opts: LoadOpt
 /** Where an actor's module is: `module` is relative to the config file's directory. */
 export function modulePathOf(settings: ActorSettings, projectDir: string): string | undefined {
   if (settings.module === undefined) return undefined;
-  return isAbsolute(settings.module) ? settings.module : resolve(projectDir, settings.module);
+  return projectPath(settings.module, projectDir);
 }
 
 /** The handler of one configured actor: its module when it names one, else the handler registered under `handler` (default: its name). */

@@ -7,6 +7,7 @@ import { StoreMissingError, UnknownActorError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
 import { EventBus } from "../store/bus.ts";
+import { notificationTypesOf } from "../notify/declared.ts";
 import { ensureDirectConsumers, isDirect } from "./direct.ts";
 import { ensureActorConsumers, ensureInboxStreams, InboxLayout } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
@@ -106,7 +107,7 @@ async function startPrepared(
   opts: StartActorsOptions,
 ): Promise<RunningActors> {
   const presence = await openPresenceBucket(rt.nc, rt.config.store.replicas);
-  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
+  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size, notifications: notificationTypesOf(rt.config) });
   const workers: ActorWorker[] = [];
   const stopLag = rt.metrics.addLagSampler(actorLagSampler(jsm, selected, rt.metrics));
   const stopAll = async (graceMs = DEFAULT_GRACE_MS, cutShort?: Promise<unknown>): Promise<StopResult> => {

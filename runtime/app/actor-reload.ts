@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { startActors, type RunningActors } from "../actor/start.ts";
+import { withNotifications } from "../notify/start.ts";
 import { handlerSourceFor, modulePathOf } from "../actor/module-loader.ts";
 import { resolveStateOrdering } from "../actor/state/ordering-default.ts";
 import { loadConfig } from "../config/load.ts";
@@ -36,7 +37,9 @@ function watchedFiles(configPath: string, config: JetbusConfig, projectDir: stri
 export async function watchActors(rt: Runtime, configPath: string, graceMs?: number): Promise<ActorReloader> {
   let version = 0;
   let config = rt.config;
-  let running: RunningActors = await startActors(rt, undefined, { moduleVersion: version });
+  let running: RunningActors = await withNotifications(rt, await startActors(rt, undefined, { moduleVersion: version }), undefined, {
+    moduleVersion: version,
+  });
   let watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -75,7 +78,10 @@ export async function watchActors(rt: Runtime, configPath: string, graceMs?: num
     config = { ...rt.config, actors: fresh.actors, routes: fresh.routes };
     const message = describeSync(await syncLiveConfig(rt, config, configPath), configPath, rt.servers);
     if (message) rt.logger.info(message);
-    running = await startActors({ ...rt, config }, undefined, { moduleVersion: version });
+    const withConfig = { ...rt, config };
+    running = await withNotifications(withConfig, await startActors(withConfig, undefined, { moduleVersion: version }), undefined, {
+      moduleVersion: version,
+    });
     rewatch();
     rt.logger.info({ actors: config.actors.map((a) => a.name), version }, "reloaded actors");
   };

@@ -97,6 +97,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
         logger.warn({ actor, reason }, "actor settings used as written (its module could not tell whether it keeps state)"),
     });
   }
+  // event versions are process-wide: every producer stamps the latest, every reader upcasts to it
+  if (config.upcasters !== undefined) await (await import("../events/versions/module.ts")).useConfiguredUpcasters(config, projectDir);
   let servers = resolveServers(opts, config);
   let embedded: EmbeddedServer | undefined;
   if (servers.length === 0) {

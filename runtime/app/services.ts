@@ -2,6 +2,8 @@ import type { Runtime } from "./bootstrap.ts";
 import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { prepareActors, type PreparedActors, type RunningActors } from "../actor/mod.ts";
+import { withNotifications } from "../notify/start.ts";
+import { startProjections, type RunningProjections } from "../projection/start.ts";
 import { ensureStore } from "../store/stream.ts";
 import { startRouter, type RouterHandle } from "../routing/mod.ts";
 import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
@@ -15,6 +17,8 @@ export type ServiceSelection = Readonly<{
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
   actors?: readonly string[];
+  /** Projection names to keep live; undefined runs every configured projection, [] none. */
+  projections?: readonly string[];
   /** Serve /metrics, /healthz and /readyz on observability.http_port (and the console at /, unless observability.console.enabled is false). */
   http?: boolean;
 }>;
@@ -23,6 +27,7 @@ export type ServiceSelection = Readonly<{
 export type Services = Readonly<{
   router?: RouterHandle;
   actors?: RunningActors;
+  projections?: RunningProjections;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
   /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's drain. */
@@ -32,12 +37,14 @@ export type Services = Readonly<{
 export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
+  let projections: RunningProjections | undefined;
   let http: ObservabilityServer | undefined;
   let ui: ConsoleHandler | undefined;
   let timerRelay: TimerRelay | undefined;
   const ready = readinessGate(rt.health, "services");
   const stop = async (graceMs?: number, cutShort?: Promise<unknown>) => {
     ready.close();
+    await projections?.stop();
     await actors?.stop(graceMs, cutShort);
     await timerRelay?.stop(cutShort);
     await router?.stop(cutShort);
@@ -62,11 +69,12 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
       router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
-    if (prepared) actors = await prepared.start();
+    if (prepared) actors = await withNotifications(rt, await prepared.start(), sel.actors);
+    if (sel.projections === undefined || sel.projections.length > 0) projections = await startProjections(rt, sel.projections);
     ready.open();
   } catch (err) {
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { router, actors, http, console: ui, stop };
+  return { router, actors, projections, http, console: ui, stop };
 }

@@ -21,6 +21,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   pub: [
     'jetbus pub UserCreated \'{"user_id":"u1"}\' --correlation-id signup-9',
     'jetbus pub UserCreated \'{"user_id":"u1"}\' --id evt-42 --source shell',
+    'jetbus pub PriceTicked \'{"symbol":"EUR","price":1.08}\' --notify   # a notification: not stored',
   ],
   history: ["jetbus history --type UserCreated --since 2h", "jetbus history --correlation-id signup-9 --json"],
   "index status": ["jetbus index status"],

@@ -22,6 +22,8 @@ const BAD_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.Durability,
   ErrorCode.HandlerInvalid,
   ErrorCode.PortInUse,
+  ErrorCode.AggregateInvalid,
+  ErrorCode.ProjectionInvalid,
   ErrorCode.NatsUrlInvalid,
 ]);
 

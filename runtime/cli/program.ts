@@ -23,6 +23,8 @@ import { registerServer } from "./commands/server.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerConsole } from "./commands/console.ts";
 import { registerState } from "./commands/state.ts";
+import { registerProjection } from "./commands/projection.ts";
+import { registerAggregate } from "./commands/aggregate.ts";
 
 /**
  * The whole `jetbus` command tree, built without parsing anything: main.ts parses argv with it,
@@ -54,6 +56,8 @@ export function buildProgram(): Command {
   registerUnrouted(program);
   registerConsole(program);
   registerState(program);
+  registerProjection(program);
+  registerAggregate(program);
   addExamples(program);
   return program;
 }

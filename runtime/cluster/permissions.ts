@@ -1,4 +1,4 @@
-import { Buckets, Consumers, Streams, Subjects, indexStreamFor } from "../topology.ts";
+import { Buckets, Consumers, QueueGroups, Streams, Subjects, indexStreamFor } from "../topology.ts";
 
 /** The roles of a jetbus deployment, each with its own NATS user and the least it needs. */
 export const Roles = { Admin: "admin", Publisher: "publisher", Router: "router", Actor: "actor" } as const;
@@ -79,6 +79,20 @@ function kvUse(bucket: string, keys = ">"): string[] {
   ];
 }
 
+/** Read and watch KV jetbus-config, never write it: the stream's info, direct gets, and the ordered consumer of a watch. */
+function configRead(): string[] {
+  const s = `KV_${Buckets.Config}`;
+  return [
+    `${API}.STREAM.INFO.${s}`,
+    `${API}.DIRECT.GET.${s}`,
+    `${API}.DIRECT.GET.${s}.>`,
+    `${API}.STREAM.MSG.GET.${s}`,
+    `${API}.CONSUMER.CREATE.${s}`,
+    `${API}.CONSUMER.CREATE.${s}.>`,
+    `$JS.FC.${s}.>`,
+  ];
+}
+
 /**
  * A stateful actor's own bucket on top of kvUse: the store turns on atomic batches and TTLs at open
  * (STREAM.UPDATE), and list/history pull ONE ordered consumer over `s.>` (next, info on reset, delete).
@@ -140,7 +154,8 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
   const users: RoleUser[] = [
     { user: Users.admin, role: Roles.Admin, passwordVar: passwordVarFor(Users.admin) },
     // publish events, plus two read-only API calls jetbus's own publishers make (is JetStream there, is the store there)
-    user(Roles.Publisher, Users.publisher, [`${Subjects.events}.>`, `${API}.INFO`, `${API}.STREAM.INFO.${events}`]),
+    // ... and notifications (core NATS on notify.<type>, never stored)
+    user(Roles.Publisher, Users.publisher, [`${Subjects.events}.>`, Subjects.notifyAll, `${API}.INFO`, `${API}.STREAM.INFO.${events}`]),
     user(Roles.Router, Users.router, [
       `${API}.INFO`,
       `${API}.STREAM.INFO.${events}`,
@@ -208,8 +223,13 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
           ...stateUse(a.name),
           ...timersUse(a.name),
           ...presenceUse(`${Roles.Actor}.${a.name}`),
+          // follow-ups of a notification type are notifications
+          Subjects.notifyAll,
+          // notifications are routed in the actor's process: it reads and follows the live config (read only)
+          ...configRead(),
         ],
-        [],
+        // its notifications, in its queue group (each reaches one process of the actor)
+        [`${Subjects.notifyAll} ${QueueGroups.notifications(a.name)}`],
         a.name,
       ),
     );

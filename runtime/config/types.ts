@@ -89,6 +89,28 @@ export type RouteSettings = {
   rules: RouteRule[];
 };
 
+/** Event types sent as notifications: core NATS on `notify.<type>`, never stored (runtime/notify). */
+export type NotificationSettings = {
+  /** Exact types or whole-token wildcards (`Metrics.*`, `Metrics.>`). */
+  types: string[];
+  /** Notifications one process holds per actor while its handler slots are busy; past it they are dropped and counted. */
+  max_pending: number;
+};
+
+/** A read model built from the store (runtime/projection); its events, key and evolve come from `module`. */
+export type ProjectionSettings = {
+  name: string;
+  /** A file exporting defineProjection(...), relative to the config file. */
+  module: string;
+};
+
+/** One event-sourced aggregate: its name and the module whose default export defines it (runtime/aggregate). */
+export type AggregateSettings = {
+  name: string;
+  /** Relative to the config file. */
+  module: string;
+};
+
 export type ObservabilitySettings = {
   http_port: number;
   http_host: string;
@@ -106,5 +128,10 @@ export type JetbusConfig = {
   store: StoreSettings;
   actors: ActorSettings[];
   routes: RouteSettings;
+  notifications: NotificationSettings;
+  projections: ProjectionSettings[];
+  aggregates: AggregateSettings[];
+  /** A module exporting defineUpcasters(...), relative to the config file (events/versions). */
+  upcasters?: string;
   observability: ObservabilitySettings;
 };

@@ -2,6 +2,8 @@ import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
 import { directProblems } from "../actor/direct.ts";
 import { checkRoutes } from "../routing/check.ts";
+import { notificationProblems } from "../notify/declared.ts";
+import { projectionProblems } from "../projection/check.ts";
 import { DURATION_FORMS } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";
@@ -84,6 +86,13 @@ function semanticProblems(config: JetbusConfig): Problem[] {
     if (a.handler !== undefined && a.module !== undefined)
       problems.push({ path: `actors[${i}].module`, message: "handler and module exclude each other: a module brings its own handler" });
   });
+  const aggregateIndex = new Map<string, number>();
+  (config.aggregates ?? []).forEach((a, i) => {
+    const seen = aggregateIndex.get(a.name);
+    if (seen !== undefined)
+      problems.push({ path: `aggregates[${i}].name`, message: `duplicate aggregate name "${a.name}" (also aggregates[${seen}])` });
+    else aggregateIndex.set(a.name, i);
+  });
   // an ordered actor's durables are <actor>-p<k>, and any actor may become ordered (a stateful one
   // is by default): an actor named like that would share a durable with it (found by config-starts.int)
   config.actors.forEach((a, i) => {
@@ -95,7 +104,7 @@ function semanticProblems(config: JetbusConfig): Problem[] {
         message: `"${a.name}" is the name of a partition durable of actor "${owner.name}" (<actor>-p<k> when ordered); choose another name`,
       });
   });
-  return problems.concat(checkRoutes(config), directProblems(config));
+  return problems.concat(checkRoutes(config), directProblems(config), notificationProblems(config), projectionProblems(config));
 }
 
 /**

@@ -5,6 +5,7 @@ import { orMissing } from "../nats/missing.ts";
 import { gatherStatusFacts, liveConfig } from "../operations/mod.ts";
 import type { StatusFacts } from "../operations/types.ts";
 import { Streams } from "../topology.ts";
+import { projectionStatuses, type ProjectionStatus } from "../projection/status.ts";
 
 /** Everything one tick of the live feed reads from NATS, before any interpretation. */
 export type LiveFacts = Readonly<{
@@ -18,6 +19,8 @@ export type LiveFacts = Readonly<{
   /** Unrouted events per type (subject `unrouted.<type>`); null when the stream does not exist. */
   unroutedCounts: Readonly<Record<string, number>> | null;
   quarantined: number | null;
+  /** Configured and started projections, lag as their live runners report it (runtime/projection/status.ts). */
+  projections: readonly ProjectionStatus[];
 }>;
 
 /** Per-subject message counts of a stream, keyed by the subject after `prefix.`; null when the stream is missing. */
@@ -33,11 +36,13 @@ async function subjectCounts(jsm: JetStreamManager, stream: string, prefix: stri
 /** One read of the whole deployment for the console; never creates anything. */
 export async function gatherLiveFacts(nc: NatsConnection, jsm: JetStreamManager, local: JetbusConfig): Promise<LiveFacts> {
   const live = await liveConfig(jsm, local);
-  const [status, typeCounts, unroutedCounts, quarantine] = await Promise.all([
+  const [status, typeCounts, unroutedCounts, quarantine, projections] = await Promise.all([
     gatherStatusFacts(nc, jsm, live.config),
     subjectCounts(jsm, live.config.store.stream, "events"),
     subjectCounts(jsm, Streams.Unrouted, "unrouted"),
     orMissing(() => jsm.streams.info(Streams.Quarantine)),
+    // lag from the runners' heartbeats: counting it on the server would make a consumer per projection every tick
+    projectionStatuses(nc, live.config, undefined, { countLag: false }).catch(() => []),
   ]);
   return {
     at: status.at,
@@ -48,5 +53,6 @@ export async function gatherLiveFacts(nc: NatsConnection, jsm: JetStreamManager,
     typeCounts,
     unroutedCounts,
     quarantined: quarantine ? quarantine.state.messages : null,
+    projections,
   };
 }

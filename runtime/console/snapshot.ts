@@ -7,6 +7,7 @@ import { TallyKeys } from "../presence/tally.ts";
 import { buildFlowGraph, type FlowGraph } from "./flows.ts";
 import type { LiveFacts } from "./live-facts.ts";
 import type { CounterSample, RateTracker } from "./rates.ts";
+import type { ProjectionStatus } from "../projection/status.ts";
 
 export type ReplicaView = Readonly<{ id: string; host?: string; pid?: number; startedAt?: string; inFlight?: number; ageMs: number }>;
 
@@ -67,6 +68,8 @@ export type LiveSnapshot = Readonly<{
   store: StatusReport["store"];
   unrouted: number | null;
   quarantined: number | null;
+  /** Each projection with its version, position, lag (as its most advanced live runner reported it) and runners. */
+  projections: readonly ProjectionStatus[];
 }>;
 
 const live = (p: PresenceFact, at: number) => at - p.at.getTime() <= DEFAULT_STALE_AFTER_MS;
@@ -149,5 +152,6 @@ export function buildSnapshot(f: LiveFacts, rates: RateTracker, history: LiveSna
     store: report.store,
     unrouted: f.unroutedCounts === null ? null : Object.values(f.unroutedCounts).reduce((s, v) => s + v, 0),
     quarantined: f.quarantined,
+    projections: f.projections ?? [],
   };
 }

@@ -54,6 +54,14 @@ export const ErrorCode = {
   PortInUse: "PORT_IN_USE",
   /** An actor's handler cannot be loaded or built: a missing module, no handler export, a constructor parameter without `@inject`. */
   HandlerInvalid: "HANDLER_INVALID",
+  /** An old event that its upcasters cannot bring to the latest version (none from its version, or one threw). */
+  EventVersion: "EVENT_VERSION",
+  /** An aggregate command lost to other writers of its entity more times than its retries allow. */
+  AggregateConflict: "AGGREGATE_CONFLICT",
+  /** `defineAggregate` or a configured aggregate module is not usable (bad name, missing function, mismatched config). */
+  AggregateInvalid: "AGGREGATE_INVALID",
+  /** `defineProjection` or a configured projection module is not usable (missing function, bad event types). */
+  ProjectionInvalid: "PROJECTION_INVALID",
   /** An actor's inbox durables could not be switched to the layout its settings need (the user may not change them, or a foreign consumer overlaps them). */
   InboxLayout: "INBOX_LAYOUT",
   /** A service (`up`, `router`, `actor`) kept failing to start for a normally brief reason (JetStream API timeouts while a cluster elects leaders) and gave up. */

@@ -32,3 +32,20 @@ export class SchemaViolationError extends JetbusError {
     );
   }
 }
+
+/**
+ * An event older than its type's latest version that cannot be upcast: no upcaster from its
+ * version, or an upcaster threw (the cause). Raised where old events are read (actor delivery,
+ * aggregate loads); an actor dead-letters such a delivery at once, as it does an undecodable one.
+ */
+export class EventVersionError extends JetbusError {
+  override name = "EventVersionError";
+  constructor(
+    readonly eventType: string,
+    readonly version: number,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(ErrorCode.EventVersion, `${eventType} version ${version}: ${message}`, { cause });
+  }
+}

@@ -13,6 +13,7 @@ export type Fields = {
   type: string;
   source: string;
   time: string;
+  subject?: string | undefined;
   datacontenttype: string;
   data: unknown;
   correlationid: string;
@@ -35,6 +36,7 @@ export function build(f: Fields): Event {
     data: f.data,
     correlationid: f.correlationid,
   };
+  if (f.subject !== undefined) e.subject = f.subject;
   if (f.causationid !== undefined) e.causationid = f.causationid;
   e.dataversion = f.dataversion;
   if (f.traceparent !== undefined) e.traceparent = f.traceparent;
@@ -46,6 +48,7 @@ function checkAttributes(e: Fields): void {
   checkId("source", e.source);
   checkId("correlationid", e.correlationid);
   if (e.causationid !== undefined) checkId("causationid", e.causationid);
+  if (e.subject !== undefined) checkId("subject", e.subject);
   assertEventType(e.type);
   if (!RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time)))
     throw new InvalidEventError(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(e.time)}`);

@@ -4,8 +4,9 @@ import { build, type Fields } from "./attributes.ts";
 import { isJson, JSON_CONTENT_TYPE, MAX_JSON_DEPTH, nestsTooDeep, parseData, parseJson } from "./body.ts";
 import { Header, putHeader, readHeaderBlock, readHeaders, type Attrs } from "./headers.ts";
 import { EventTooLargeError, InvalidEventError } from "../errors.ts";
-import { EVENTS_PREFIX, assertEventType, subjectForType, typeFromSubject } from "./subjects.ts";
+import { EVENTS_PREFIX, assertEventType, parseEntitySubject, subjectForType, typeFromSubject } from "./subjects.ts";
 import { EventForm, type Event, type NewEvent, type WireMessage } from "./types.ts";
+import { latestVersionOf } from "./versions/registry.ts";
 
 export { Header } from "./headers.ts";
 export { JSON_CONTENT_TYPE } from "./body.ts";
@@ -19,7 +20,7 @@ const encoder = new TextEncoder();
 export type DecodeOptions = Readonly<{ maxBytes?: number; subjectPrefix?: string }>;
 export type Decoded = Readonly<{ event: Event; form: EventForm }>;
 
-/** Fills in what a producer left out: a fresh id, the current time, correlation = own id. */
+/** Fills in what a producer left out: a fresh id, the current time, correlation = own id, the type's latest version (events/versions). */
 export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {}): Event<D> {
   assertEventType(e.type);
   const id = e.id ?? randomUUID();
@@ -28,12 +29,13 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
     type: e.type,
     source: e.source ?? defaults.source ?? DEFAULT_SOURCE,
     time: e.time ?? new Date().toISOString(),
+    subject: e.subject,
     datacontenttype: JSON_CONTENT_TYPE,
     data: e.data,
     correlationid: e.correlationid ?? id,
     // an empty causation or trace id means "none" for a producer
     causationid: e.causationid || undefined,
-    dataversion: e.dataversion ?? 1,
+    dataversion: e.dataversion ?? latestVersionOf(e.type),
     traceparent: e.traceparent || undefined,
   }) as Event<D>;
 }
@@ -41,15 +43,17 @@ export function createEvent<D>(e: NewEvent<D>, defaults: { source?: string } = {
 /** Binary mode: attributes in `ce-*` headers, the data as the JSON body. `Nats-Msg-Id` = id for dedupe. */
 export function encodeEvent(
   event: Event,
-  opts: { subject?: string; msgId?: string } = {},
+  /** `msgId: null` leaves Nats-Msg-Id out (a notification: no stream dedupes it, ce-id carries the id). */
+  opts: { subject?: string; msgId?: string | null } = {},
 ): { subject: string; headers: MsgHdrsImpl; data: Uint8Array } {
   const h = new MsgHdrsImpl();
-  putHeader(h, Header.MsgId, opts.msgId ?? event.id);
+  if (opts.msgId !== null) putHeader(h, Header.MsgId, opts.msgId ?? event.id);
   putHeader(h, Header.SpecVersion, "1.0");
   putHeader(h, Header.Id, event.id);
   putHeader(h, Header.Type, event.type);
   putHeader(h, Header.Source, event.source);
   putHeader(h, Header.Time, event.time);
+  if (event.subject !== undefined) putHeader(h, Header.Subject, event.subject);
   putHeader(h, Header.CorrelationId, event.correlationid);
   if (event.causationid) putHeader(h, Header.CausationId, event.causationid);
   putHeader(h, Header.DataVersion, String(event.dataversion));
@@ -114,6 +118,7 @@ function structured(doc: unknown, msg: WireMessage | undefined, opts: DecodeOpti
     type: doc.type as string,
     source: doc.source as string,
     time: optionalString(doc, "time") ?? fallbackTime(msg),
+    subject: optionalString(doc, "subject"),
     datacontenttype: optionalString(doc, "datacontenttype") ?? JSON_CONTENT_TYPE,
     data: doc.data ?? null,
     correlationid: optionalString(doc, "correlationid") ?? id,
@@ -122,7 +127,7 @@ function structured(doc: unknown, msg: WireMessage | undefined, opts: DecodeOpti
     traceparent: optionalString(doc, "traceparent"),
   };
   if (typeof fields.dataversion !== "number") throw new InvalidEventError(`"dataversion" must be a number`);
-  matchSubject(fields.type, msg, opts);
+  fields.subject = matchSubject(fields.type, fields.subject, msg, opts);
   return build(fields as Fields);
 }
 
@@ -133,12 +138,13 @@ function binary(h: Attrs, msg: WireMessage, opts: DecodeOptions): Event {
   const type = h.type ?? typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX);
   const id = h.id ?? h.msgId ?? positionalId(msg);
   const contentType = h.contentType || JSON_CONTENT_TYPE;
-  matchSubject(type, msg, opts);
+  const subject = matchSubject(type, h.subject, msg, opts);
   return build({
     id,
     type,
     source: h.source ?? DEFAULT_SOURCE,
     time: h.time ?? fallbackTime(msg),
+    subject,
     datacontenttype: contentType,
     data: parseData(msg.data, contentType),
     correlationid: h.correlationid ?? id,
@@ -150,9 +156,11 @@ function binary(h: Attrs, msg: WireMessage, opts: DecodeOptions): Event {
 
 function raw(h: Attrs, data: unknown, contentType: string, msg: WireMessage, opts: DecodeOptions): Event {
   const id = h.msgId ?? positionalId(msg);
+  const type = typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX);
   return build({
     id,
-    type: typeFromSubject(msg.subject, opts.subjectPrefix ?? EVENTS_PREFIX),
+    type,
+    subject: matchSubject(type, h.subject, msg, opts),
     // `nats pub -H ce-source:...` names the producer without switching to binary mode
     source: h.source ?? DEFAULT_SOURCE,
     // a publisher's own time wins (validated as RFC 3339 like every other form); else when it was stored
@@ -166,11 +174,27 @@ function raw(h: Attrs, data: unknown, contentType: string, msg: WireMessage, opt
   });
 }
 
-function matchSubject(type: string, msg: WireMessage | undefined, opts: DecodeOptions): void {
-  const prefix = (opts.subjectPrefix ?? EVENTS_PREFIX) + ".";
-  if (msg && msg.subject.startsWith(prefix) && msg.subject !== prefix + type) {
-    throw new InvalidEventError(`event type "${type}" does not match subject "${msg.subject}" (expected ${prefix}${type})`);
-  }
+/**
+ * An event stored under `events.` must be on its type's subject: `events.<type>`, or an entity
+ * subject `events.@.<aggregate>.<entity>.<type>` (runtime/events/subjects.ts), whose entity id is
+ * the event's CloudEvents `subject` (a differing `subject` attribute is refused). Returns the
+ * event's subject attribute.
+ */
+function matchSubject(type: string, subject: string | undefined, msg: WireMessage | undefined, opts: DecodeOptions): string | undefined {
+  const prefix = opts.subjectPrefix ?? EVENTS_PREFIX;
+  // not stored under events. (an inbox copy, a file, an HTTP body), or on its type's plain subject
+  if (!msg || !msg.subject.startsWith(prefix + ".") || msg.subject === `${prefix}.${type}`) return subject;
+  const entity = parseEntitySubject(msg.subject, prefix);
+  if (!entity || entity.type !== type) mismatch(type, msg, prefix);
+  if (subject !== undefined && subject !== entity.id)
+    throw new InvalidEventError(
+      `event subject ${JSON.stringify(subject)} does not match the entity of its NATS subject "${msg.subject}" (${JSON.stringify(entity.id)})`,
+    );
+  return entity.id;
+}
+
+function mismatch(type: string, msg: WireMessage, prefix: string): never {
+  throw new InvalidEventError(`event type "${type}" does not match subject "${msg.subject}" (expected ${prefix}.${type})`);
 }
 
 function positionalId(msg: WireMessage): string {

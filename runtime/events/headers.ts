@@ -10,6 +10,7 @@ export const Header = {
   Type: "ce-type",
   Source: "ce-source",
   Time: "ce-time",
+  Subject: "ce-subject",
   CorrelationId: "ce-correlationid",
   CausationId: "ce-causationid",
   DataVersion: "ce-dataversion",
@@ -25,6 +26,7 @@ export type Attrs = {
   type?: string;
   source?: string;
   time?: string;
+  subject?: string;
   correlationid?: string;
   causationid?: string;
   dataversion?: string;
@@ -180,6 +182,8 @@ function attrOf(name: string): keyof Attrs | undefined {
       return "source";
     case Header.Time:
       return "time";
+    case Header.Subject:
+      return "subject";
     case Header.CorrelationId:
       return "correlationid";
     case Header.CausationId:

@@ -10,6 +10,11 @@ export type Event<D = unknown> = Readonly<{
   source: string;
   /** RFC 3339 timestamp. */
   time: string;
+  /**
+   * The CloudEvents `subject` (not the NATS subject): what the event is about within its source.
+   * An aggregate's events carry their entity's id here (runtime/aggregate).
+   */
+  subject?: string;
   datacontenttype: string;
   data: D;
   /** Groups every event of one business flow; defaults to the id of the flow's first event. */
@@ -29,6 +34,7 @@ export type NewEvent<D = unknown> = Readonly<{
   id?: string;
   source?: string;
   time?: string;
+  subject?: string;
   correlationid?: string;
   causationid?: string;
   dataversion?: number;

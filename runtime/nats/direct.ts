@@ -13,7 +13,7 @@ export class DirectMessage {
 
   constructor(
     private readonly msg: Msg,
-    private readonly headerBlock: string | undefined,
+    readonly headerBlock: string | undefined,
   ) {
     this.data = msg.data;
   }

@@ -74,6 +74,13 @@ function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void
       help: "Events written to the id and correlation indexes",
       registers,
     }),
+    /** Notifications an actor's process received and let go without running its handler (runtime/notify). */
+    notificationsDropped: new prom.Counter({
+      name: "jetbus_notifications_dropped_total",
+      help: "Notifications received and not handled, by actor and reason: overflow (max_pending full), invalid (undecodable or against its schema)",
+      labelNames: ["actor", "reason"],
+      registers,
+    }),
     malformed: new prom.Counter({
       name: "jetbus_malformed_total",
       help: "Stored messages that could not be decoded (skipped, still readable raw)",
@@ -143,6 +150,9 @@ export class Metrics {
   }
   get indexed() {
     return this.all.indexed;
+  }
+  get notificationsDropped() {
+    return this.all.notificationsDropped;
   }
   get malformed() {
     return this.all.malformed;

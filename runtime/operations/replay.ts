@@ -3,6 +3,7 @@ import { DeliverPolicy, jetstream, type JetStreamManager, type JsMsg, type PubAc
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EVENTS_PREFIX, decodeEvent, encodeEvent } from "../events/mod.ts";
 import type { Event } from "../events/types.ts";
+import { upcast } from "../events/versions/mod.ts";
 import { NotFoundError, PublishError } from "../errors.ts";
 import { JetbusHeaders, Streams } from "../topology.ts";
 import { orMissing } from "../nats/missing.ts";
@@ -131,7 +132,8 @@ export async function replayToActor(
       lastSeq = m.seq;
       let event: Event;
       try {
-        event = decodeEvent(wire(m, opts.storeStream)).event;
+        // brought to its latest version before the current rules select and transform it, as the router does
+        event = upcast(decodeEvent(wire(m, opts.storeStream)).event);
       } catch {
         malformed++;
         return;

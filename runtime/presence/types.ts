@@ -1,6 +1,6 @@
 /** Value of a `jetbus-presence` entry (key `<role>.<name>.<replica>`), refreshed every few seconds. */
 export type PresenceValue = Readonly<{
-  role: "actor" | "router";
+  role: "actor" | "router" | "projection";
   name: string;
   replica: string;
   host: string;
@@ -15,6 +15,8 @@ export type PresenceValue = Readonly<{
   configRevision?: number;
   /** Routers: whether this replica is pinned to the ordered lane right now. */
   orderedLane?: boolean;
+  /** Projection runners: the version they keep up to date, their position and lag (runtime/projection). */
+  projection?: Readonly<{ version: number; position: number; pending: number; applied: number; stalled?: { seq: number; error: string } }>;
   /** Cumulative counts since the replica started (see Tally): rates come from their differences. */
   counts?: Readonly<Record<string, number>>;
 }>;

@@ -1,6 +1,7 @@
 import { decodeEvent } from "../events/codec.ts";
-import type { Event, EventForm } from "../events/types.ts";
-import { SchemaViolationError } from "../errors.ts";
+import { EventForm, type Event } from "../events/types.ts";
+import { EventVersionError, SchemaViolationError } from "../errors.ts";
+import { upcast } from "../events/versions/upcast.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
@@ -23,6 +24,10 @@ export function schemaReason(err: SchemaViolationError): string {
  * published it (`jetbus pub` checks before publishing; `nats pub` and other clients do not).
  * Anything that fails is never routed to an actor: it goes to quarantine with the reason.
  * Cost: types without a schema are one cached map lookup; a schema is compiled once per type.
+ * An event stored at an older version is brought to its type's latest (upcasters) before the
+ * rules see it: filters and transforms are written against the latest version, as the actors'
+ * handlers are, and a notification is upcast before its rules too. A latest-version event is
+ * returned as it is (no copy). One no upcaster takes is quarantined with the reason.
  */
 export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
   let event: Event;
@@ -33,10 +38,13 @@ export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
     return { reason: (err as Error).message };
   }
   try {
-    schemas.check(event.type, event.data);
+    schemas.checkEvent(event);
+    const latest = upcast(event);
+    // an upcast event's stored body is its old data: its copies are encoded from the event
+    return { event: latest, form: latest === event ? form : EventForm.Structured };
   } catch (err) {
     if (err instanceof SchemaViolationError) return { reason: schemaReason(err), decoded: event, form };
+    if (err instanceof EventVersionError) return { reason: err.message, decoded: event, form };
     throw err;
   }
-  return { event, form };
 }

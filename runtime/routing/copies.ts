@@ -39,6 +39,7 @@ export function copyMessage(copy: RouteCopy, originSeq: number, revision: number
   const e = copy.event;
   let h = `\r\n${Header.MsgId}: ${copyMsgId(e.id, copy.actor)}\r\n${Header.SpecVersion}: 1.0\r\n${Header.Id}: ${e.id}\r\n${Header.Type}: ${e.type}\r\n${Header.Source}: ${e.source}\r\n${Header.Time}: ${e.time}\r\n${Header.CorrelationId}: ${e.correlationid}`;
   if (e.causationid) h += `\r\n${Header.CausationId}: ${e.causationid}`;
+  if (e.subject !== undefined) h += `\r\n${Header.Subject}: ${e.subject}`;
   h += `\r\n${Header.DataVersion}: ${e.dataversion}\r\n${Header.ContentType}: ${e.datacontenttype}`;
   if (e.traceparent) h += `\r\n${Header.TraceParent}: ${e.traceparent}`;
   h += `\r\n${JetbusHeaders.OriginSeq}: ${originSeq}\r\n${JetbusHeaders.Rule}: ${copy.rule}\r\n${JetbusHeaders.ConfigRevision}: ${revision}`;
@@ -46,9 +47,18 @@ export function copyMessage(copy: RouteCopy, originSeq: number, revision: number
   return { subject: copy.subject, data: body ?? encodeData(e), headers: headerBlock(h) };
 }
 
+/**
+ * The stored headers, less the publisher's `Nats-Expected-*` guards: an aggregate's append carried
+ * `Nats-Expected-Last-Subject-Sequence` for its entity's subjects, which the unrouted or quarantine
+ * stream would check against its own subjects and refuse (err_code 10071).
+ */
 function copyHeaders(m: StoredEventMsg): MsgHdrs {
   const h = natsHeaders();
-  if (m.headers) for (const k of m.headers.keys()) for (const v of m.headers.values(k)) h.append(k, v);
+  if (m.headers)
+    for (const k of m.headers.keys()) {
+      if (/^nats-expected-/i.test(k)) continue;
+      for (const v of m.headers.values(k)) h.append(k, v);
+    }
   return h;
 }
 

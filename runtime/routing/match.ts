@@ -1,3 +1,4 @@
+import { typeSubjectFilters } from "../events/subjects.ts";
 import type { Predicate } from "./types.ts";
 
 /**
@@ -74,13 +75,14 @@ export function compilePattern(p: Pattern): Predicate<string> {
 }
 
 /**
- * The NATS subject filter (under `prefix.`) matching exactly the types `p` matches, or undefined
- * when no filter can: a prefix glob (`User*`) is not a whole-token wildcard.
+ * The event store's subject filters (under `prefix.`) holding exactly the events whose type `p`
+ * matches: the plain subjects and the aggregates' entity subjects (typeSubjectFilters). Undefined
+ * when none can: a prefix glob, or a leading `*` that could reach into entity subjects.
  */
-export function subjectFilterOf(p: Pattern, prefix: string): string | undefined {
-  if (p.kind === PatternKind.Any) return `${prefix}.>`;
+export function storeFiltersOf(p: Pattern, prefix: string): string[] | undefined {
+  if (p.kind === PatternKind.Any) return [`${prefix}.>`];
   if (p.kind === PatternKind.Prefix) return undefined;
-  return `${prefix}.${p.text}`;
+  return typeSubjectFilters(p.text, prefix);
 }
 
 /** Can two subject filters match one subject? (Token by token; a `>` matches any rest.) NATS refuses overlapping filters in one consumer. */

@@ -1,12 +1,13 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent } from "../events/codec.ts";
-import { subjectForType } from "../events/subjects.ts";
+import { assertEventType, typeSubjectFilters } from "../events/subjects.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { indexStreamFor } from "../topology.ts";
 import { correlationSeqs, IndexSubjects, parseEntry, type IdEntry } from "./index-entries.ts";
 import { StreamReader, wireOf, type ReadMessage } from "./reader.ts";
+import { mergeBySeq } from "./merge-by-seq.ts";
 import { EVENT_SUBJECTS } from "./stream.ts";
 import type { HistoryFilter, RawStoredMessage, StoredEvent, TypeQuery } from "./types.ts";
 
@@ -106,9 +107,10 @@ export class EventStore {
       }
       return;
     }
-    const subject = f.type ? subjectForType(f.type) : undefined;
+    // a type is stored on `events.<type>` and, for aggregates' events, on entity subjects: both read, merged in stream order
+    const subjects = f.type ? typeFilters(f.type) : [EVENT_SUBJECTS];
     const batch = Math.min(HISTORY_BATCH, limit);
-    const messages = this.events.read({ filter: subject ?? EVENT_SUBJECTS, fromSeq: f.fromSeq, since: f.since, batch });
+    const messages = mergeBySeq(subjects.map((filter) => this.events.read({ filter, fromSeq: f.fromSeq, since: f.since, batch })));
     for await (const m of messages) {
       if (f.until && m.time > f.until) return;
       // a start sequence wins over a start time: the time still filters
@@ -133,6 +135,12 @@ export class EventStore {
       return undefined;
     }
   }
+}
+
+/** The subjects one exact type is stored on (an invalid type is an InvalidEventError). */
+function typeFilters(type: string): string[] {
+  assertEventType(type);
+  return typeSubjectFilters(type)!;
 }
 
 function matches(e: StoredEvent, q: { since?: Date; until?: Date; type?: string }): boolean {

@@ -4,8 +4,11 @@ import type { Event } from "../events/types.ts";
 /** The server's answer to one JetStream publish. */
 export type PubAck = Readonly<{ stream: string; seq: number; duplicate: boolean }>;
 
-/** What `EventBus.publish` reports: the event id, its store sequence, and whether the store already held it (a retry inside the duplicate window). */
-export type PublishResult = Readonly<{ id: string; seq: number; duplicate: boolean }>;
+/**
+ * What `EventBus.publish` reports: the event id, its store sequence, and whether the store already held it (a retry
+ * inside the duplicate window). A notification (never stored) has `seq` 0 and `notification: true`.
+ */
+export type PublishResult = Readonly<{ id: string; seq: number; duplicate: boolean; notification?: true }>;
 
 export type PublishOptions = Readonly<{
   id?: string;
@@ -14,6 +17,11 @@ export type PublishOptions = Readonly<{
   causationId?: string;
   traceparent?: string;
   dataVersion?: number;
+  /**
+   * Send it as a notification (core NATS on `notify.<type>`, not stored, fire-and-forget) even when the config does
+   * not declare its type one (`notifications.types`); `false` stores it even when it does.
+   */
+  notify?: boolean;
 }>;
 
 /** One message for the bulk path: where it goes, its bytes, and its headers (Nats-Msg-Id makes retries safe). */

@@ -28,7 +28,7 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["types", ["[dir]", "--json"]],
   ["actor", [...COMMON, "--replicas", "--grace"]],
   ["router", [...COMMON, "--replicas", "--max-in-flight", "--ack-wait"]],
-  ["pub", [...COMMON, "--id", "--source", "--correlation-id", "--causation-id"]],
+  ["pub", [...COMMON, "--id", "--source", "--correlation-id", "--causation-id", "--notify"]],
   ["get", COMMON],
   ["history", [...COMMON, "--type", "--correlation-id", "--since", "--until", "--from", "--limit"]],
   ["trace", COMMON],
@@ -70,6 +70,12 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["state get", COMMON],
   ["state list", COMMON],
   ["state history", COMMON],
+  ["projection", ["run", "rebuild", "get", "list", "status"]],
+  ["projection run", [...COMMON, "[names...]", "--no-http"]],
+  ["projection rebuild", [...COMMON, "<name>"]],
+  ["projection get", [...COMMON, "<name>", "<key>", "--model-version"]],
+  ["projection list", [...COMMON, "<name>", "--model-version"]],
+  ["projection status", [...COMMON, "[names...]"]],
 ];
 
 function find(program: Command, path: string): Command | undefined {

@@ -69,7 +69,7 @@ test("a direct actor gets exactly its rules' types from the store, no inbox copy
   try {
     const jsm = await jetstreamManager(e.env.nc);
     const ci = await jsm.consumers.info(Streams.Events, Consumers.direct("direct"));
-    assert.equal(ci.config.filter_subjects, ["events.ProbeA", "events.ProbeB"]);
+    assert.equal(ci.config.filter_subjects, ["events.ProbeA", "events.@.*.*.ProbeA", "events.ProbeB", "events.@.*.*.ProbeB"]);
 
     const [a, b, c, d] = ["ProbeA", "ProbeB", "ProbeC", "ProbeD"].map((type) => probeEvent({}, { type }));
     await publishEvents(e.env.nc, [a!, b!, c!, d!]);
@@ -88,14 +88,17 @@ test("a direct actor gets exactly its rules' types from the store, no inbox copy
     // live: rule c now also names the direct actor; the router updates the durable's filter
     await e.store.apply(configOf(true));
     await waitFor(
-      async () => (await jsm.consumers.info(Streams.Events, Consumers.direct("direct"))).config.filter_subjects?.length === 3,
+      async () => (await jsm.consumers.info(Streams.Events, Consumers.direct("direct"))).config.filter_subjects?.length === 6,
       "filter_subjects updated by the router",
       30_000,
     );
     assert.equal((await jsm.consumers.info(Streams.Events, Consumers.direct("direct"))).config.filter_subjects, [
       "events.ProbeA",
+      "events.@.*.*.ProbeA",
       "events.ProbeB",
+      "events.@.*.*.ProbeB",
       "events.ProbeC",
+      "events.@.*.*.ProbeC",
     ]);
     const c2 = probeEvent({}, { type: "ProbeC" });
     await publishEvents(e.env.nc, [c2]);

@@ -8,6 +8,8 @@ import { Kvm } from "@nats-io/kv";
 import { Buckets, JetbusHeaders, Streams, partitionOf } from "../../runtime/topology.ts";
 import { ROUTES_KEY, liveConfig, replayMsgId, replayTargetFor, replayToActor } from "../../runtime/operations/mod.ts";
 import { UnknownActorError } from "../../runtime/errors.ts";
+import { clearUpcasters, useUpcasters } from "../../runtime/events/versions/registry.ts";
+import { defineUpcasters } from "../../runtime/events/versions/upcasters.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -161,6 +163,38 @@ test("without --all the current rules decide: only events routed to the actor, t
     assert.equal([s2.replayed, s2.skipped], [1, 2]);
     assert.is(await inboxCount(jsm, "actors.projector.>"), 3);
   } finally {
+    await stop();
+  }
+});
+
+test("an event stored at an old version is replayed at the latest: the rules (written for it) select and transform it upcast", async () => {
+  const { nc, stop } = await startServer();
+  useUpcasters(defineUpcasters({ Deposited: { 1: (d: { amount: number }) => ({ ...d, currency: "EUR" }) } }));
+  try {
+    const jsm = await setUp(nc);
+    const js = jetstream(nc);
+    const local = configFrom({
+      actors: [{ name: "projector" }],
+      routes: {
+        rules: [
+          {
+            name: "eur",
+            match: { type: "Deposited", data: { exists: ["currency"] } },
+            to: ["projector"],
+            transform: { pick: ["currency"] },
+          },
+        ],
+      },
+    });
+    const old = encodeEvent(createEvent({ type: "Deposited", data: { amount: 3 }, dataversion: 1 }));
+    await js.publish(old.subject, old.data, { headers: old.headers });
+    const s = await replayToActor(nc, jsm, replayTargetFor(local, "projector"), { storeStream: local.store.stream, from: { seq: 1 } });
+    assert.equal([s.scanned, s.replayed, s.skipped, s.malformed], [1, 1, 0, 0]);
+    const copy = await jsm.streams.getMessage(Streams.Inbox, { last_by_subj: "actors.projector.0" });
+    assert.equal(JSON.parse(new TextDecoder().decode(copy!.data)), { currency: "EUR" });
+    assert.is(copy!.header.get(Header.DataVersion), "2");
+  } finally {
+    clearUpcasters();
     await stop();
   }
 });

@@ -288,6 +288,31 @@ test("the router user brings a timer relay durable from before cancel requests u
   }
 });
 
+test("notifications: the publisher sends them, an actor receives them in its own queue group only, and follows the live config read-only", async () => {
+  const pub = await as(Users.publisher);
+  const h1 = await as(Users.actor("user-handler-1"));
+  const got: string[] = [];
+  const sub = h1.subscribe("notify.>", { queue: "jetbus-notify-user-handler-1", callback: (_e, m) => void got.push(m.subject) });
+  await h1.flush();
+  await new EventBus(pub).notify("PriceTicked", { p: 1 });
+  await pub.flush();
+  await waitFor(() => got.length === 1, "the notification received");
+  sub.unsubscribe();
+  // without its queue group (snooping on every notification) or in another actor's group: refused
+  for (const queue of [undefined, "jetbus-notify-user-handler-2"]) {
+    const s = h1.subscribe("notify.>", queue ? { queue } : {});
+    const closedWith = (await s.closed) as Error | void;
+    assert.match((closedWith as Error)?.message ?? "", /Permissions Violation for Subscription/, `queue ${queue}`);
+  }
+  // the actor reads the stored config (a watch) but cannot apply one
+  const admin = await as(Users.admin);
+  await new Kvm(jetstream(admin)).create(Buckets.Config, { history: 64 });
+  const kv = await new Kvm(jetstream(h1)).open(Buckets.Config, { bindOnly: true });
+  const watch = await kv.watch({ key: "routes" });
+  watch.stop();
+  await denied(kv.put("routes", "{}"), "$KV.jetbus-config.routes");
+});
+
 test("the start-up durability check works for role users, who may not list streams: it judges what they may read", async () => {
   const router = await as(Users.router);
   // EVENTS was added with server defaults, so it differs from the config's store settings

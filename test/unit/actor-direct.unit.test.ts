@@ -17,7 +17,7 @@ function problemsOf(d: unknown): string[] {
   return validateConfig(structuredClone(d)).problems.map((p) => `${p.path}: ${p.message}`);
 }
 
-test("direct filter: one subject per rule naming the actor, covered ones dropped", () => {
+test("direct filter: per rule naming the actor its plain and its entity subjects, covered ones dropped", () => {
   const { config } = validateConfig(
     doc([
       { match: { type: "OrderPlaced" }, to: ["d"] },
@@ -28,7 +28,12 @@ test("direct filter: one subject per rule naming the actor, covered ones dropped
     ]),
   );
   assert.ok(config);
-  assert.equal(directFilterOf(0, config!).subjects, ["events.OrderPlaced", "events.User.>"]);
+  assert.equal(directFilterOf(0, config!).subjects, [
+    "events.OrderPlaced",
+    "events.@.*.*.OrderPlaced",
+    "events.User.>",
+    "events.@.*.*.User.>",
+  ]);
 });
 
 test("direct filter: a rule without a type match is every event", () => {
@@ -43,13 +48,16 @@ test("direct delivery: every rule naming the actor must decide on the type alone
       { match: { type: "B", source: "shop" }, to: ["d"] },
       { match: { type: "C" }, to: ["d"], transform: { pick: ["x"] } },
       { match: { type: "User*" }, to: ["d"] },
+      { match: { type: "*.>" }, to: ["d"] },
     ]),
   );
-  assert.equal(found.length, 4, found.join("\n"));
+  assert.equal(found.length, 5, found.join("\n"));
   assert.ok(found[0]!.startsWith("routes.rules[0].match.data: "));
   assert.ok(found[1]!.startsWith("routes.rules[1].match.source: "));
   assert.ok(found[2]!.startsWith("routes.rules[2].transform: "));
   assert.match(found[3]!, /^routes\.rules\[3\]\.match\.type: .*prefix glob/);
+  // events.*.> would also take every aggregate's events (events.@.<aggregate>.<entity>.<type>)
+  assert.match(found[4]!, /^routes\.rules\[4\]\.match\.type: .*entity subjects/);
 });
 
 test("direct delivery: refused for ordered actors, first-match mode, no rule, and overlapping types", () => {

@@ -2,13 +2,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { storeAdmission } from "../../runtime/actor/middleware/mod.ts";
 import { SchemaViolationError } from "../../runtime/errors.ts";
+import type { Event } from "../../runtime/events/types.ts";
 import { handlingOf, inboxMessage, innerStep, sampleEvent } from "../fixtures/handling.ts";
 
 /** Refuses data without user_id, as a compiled event schema would. */
 const schemas = {
-  check(type: string, data: unknown) {
-    if (!(data as { user_id?: string } | null)?.user_id)
-      throw new SchemaViolationError(type, [{ path: "user_id", message: "is required" }]);
+  checkEvent(event: Event) {
+    if (!(event.data as { user_id?: string } | null)?.user_id)
+      throw new SchemaViolationError(event.type, [{ path: "user_id", message: "is required" }]);
   },
 };
 

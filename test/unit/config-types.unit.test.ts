@@ -11,6 +11,8 @@ import type {
   DataFilter,
   JetbusConfig,
   NatsSettings,
+  NotificationSettings,
+  ProjectionSettings,
   ObservabilitySettings,
   RouteRule,
   RouteSettings,
@@ -44,6 +46,8 @@ sameType<Same<RouteSettings, Schema.Routes>>();
 sameType<Same<RouteRule, Schema.RoutesRule>>();
 sameType<Same<DataFilter, Schema.RoutesFilter>>();
 sameType<Same<Transform, Schema.RoutesTransform>>();
+sameType<Same<NotificationSettings, Schema.ConfigNotifications>>();
+sameType<Same<ProjectionSettings, Schema.ConfigProjection>>();
 
 test("runtime/config/schema-types.ts is what the schemas generate now", () => {
   const committed = readFileSync(OUTPUT, "utf8");

@@ -14,11 +14,11 @@ test("one user per role and per actor; only the admin is unrestricted", () => {
   for (const u of users.slice(1)) assert.ok(u.publish && u.subscribe, `${u.user} has allow lists`);
 });
 
-test("the publisher may publish events (plus two read-only API calls) and subscribe only to its own replies", () => {
+test("the publisher may publish events and notifications (plus two read-only API calls) and subscribe only to its own replies", () => {
   const p = of(Users.publisher);
   assert.equal(
     p.publish!.filter((s) => !s.startsWith("$JS.API.INFO") && !s.startsWith("$JS.API.STREAM.INFO.")),
-    ["events.>"],
+    ["events.>", "notify.>"],
   );
   assert.equal(p.subscribe, ["_INBOX.jetbus-publisher.>"]);
 });
@@ -47,6 +47,16 @@ test("an actor pulls and acks only its own durables; an ordered actor's partitio
         (s.includes("CONSUMER.DELETE") && !s.includes(".KV_jetbus-state-a1.")),
     ),
   );
+});
+
+test("an actor subscribes to notifications only in its own queue group, and reads the live config without writing it", () => {
+  const a1 = of("a1");
+  assert.equal(
+    a1.subscribe!.filter((s) => s.startsWith("notify.")),
+    ["notify.> jetbus-notify-a1"],
+  );
+  assert.ok(a1.publish!.includes("$JS.API.CONSUMER.CREATE.KV_jetbus-config.>"), "watches jetbus-config");
+  assert.not.ok(a1.publish!.includes("$KV.jetbus-config.>"), "never puts into it");
 });
 
 test("every actor may use its own state bucket and schedule only its own timers", () => {

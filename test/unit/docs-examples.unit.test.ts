@@ -156,6 +156,7 @@ test("every command of every shell block names a CLI command, its options and ar
       text: docBlock("bench-pipeline-stateful-latency"),
       why: "a benchmark (minutes of both cores)",
     },
+    { name: "bench-aggregate-notify", text: docBlock("bench-aggregate-notify"), why: "a benchmark (minutes of both cores)" },
   ];
   const shell = allDocBlocks().filter((b) => ["sh", "bash", "shell"].includes(b.lang));
   for (const { name, text, why } of checkedOnly) {
@@ -217,6 +218,19 @@ test("the checkout blocks: each `npx jetbus` command runs as written, the others
     }
   }
   assert.ok(ran >= 2, `ran npx jetbus server and --help (${ran})`);
+});
+
+test("the event-sourcing, projection and notification pages show the bank-account example as it is, and configs that validate", () => {
+  const example = (f: string) => readFileSync(join(REPO_ROOT, "examples", "bank-account", f), "utf8").trimEnd();
+  assert.fixture(docBlock("bank-account-aggregate"), example("bank-account.ts"));
+  assert.fixture(docBlock("balances-projection"), example("balances.ts"));
+  const config = JSON.parse(example("jetbus.config.json")) as Record<string, unknown>;
+  const aggregates = jsonFragment(docBlock("bank-account-config")) as Record<string, unknown>;
+  assert.equal(aggregates, { aggregates: config.aggregates, upcasters: config.upcasters });
+  assert.equal(jsonFragment(docBlock("projections-config")), { projections: config.projections });
+  const notifications = jsonFragment(docBlock("notifications-config")) as { notifications: { types: string[] } };
+  const checked = configFrom(notifications, "docs notifications example");
+  assert.equal(checked.notifications.types, notifications.notifications.types);
 });
 
 test.run();

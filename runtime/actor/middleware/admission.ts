@@ -1,9 +1,10 @@
 import { SchemaViolationError } from "../../errors.ts";
+import type { Event } from "../../events/types.ts";
 import { Streams } from "../../topology.ts";
 import type { Delivered, Outcome, Policy } from "./types.ts";
 
 /** What the admission policy needs of the event schemas (EventSchemas). */
-export type SchemaCheck = Readonly<{ check(type: string, data: unknown): void }>;
+export type SchemaCheck = Readonly<{ checkEvent(event: Event): void }>;
 
 const NOT_ADMITTED: Outcome = { kind: "ack", result: "not_admitted" };
 
@@ -19,7 +20,7 @@ export function storeAdmission(schemas: SchemaCheck): Policy<Delivered> {
     const event = h.event;
     if (!event) return Promise.resolve(NOT_ADMITTED);
     try {
-      schemas.check(event.type, event.data);
+      schemas.checkEvent(h.event);
     } catch (err) {
       if (err instanceof SchemaViolationError) return Promise.resolve(NOT_ADMITTED);
       throw err;

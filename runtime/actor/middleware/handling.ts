@@ -1,5 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeEvent } from "../../events/codec.ts";
+import { upcast } from "../../events/versions/upcast.ts";
 import type { Event, WireMessage } from "../../events/types.ts";
 import { Delivery } from "../../nats/delivered.ts";
 import type { Taken } from "../../consumer/runner.ts";
@@ -81,7 +82,8 @@ export class Handling implements Delivered {
   private decode(): void {
     this.tried = true;
     try {
-      this.decoded = decodeEvent(this.wire).event;
+      // an event older than its type's latest version reaches the handler upcast (events/versions)
+      this.decoded = upcast(decodeEvent(this.wire).event);
     } catch (err) {
       this.failure = err ?? new Error("undecodable message");
     }

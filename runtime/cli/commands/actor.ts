@@ -3,6 +3,7 @@ import { startRuntime } from "../../app/bootstrap.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { startActors } from "../../actor/start.ts";
+import { withNotifications } from "../../notify/start.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { DEFAULT_GRACE_MS } from "../../actor/worker.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
@@ -57,7 +58,12 @@ export function registerActor(program: Command): void {
             "serving /metrics, /healthz and /readyz",
           );
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
-        const running = await startWithRetry(rt.logger, `jetbus actor ${name}`, () => startActors(rt, [name], { replicas }));
+        const running = await withNotifications(
+          rt,
+          await startWithRetry(rt.logger, `jetbus actor ${name}`, () => startActors(rt, [name], { replicas })),
+          [name],
+          { replicas },
+        );
         const signalled = untilSignal();
         ready.open();
         rt.logger.info(

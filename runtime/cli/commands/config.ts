@@ -6,6 +6,10 @@ import { checkRegisteredHandlers } from "../../actor/handler-check.ts";
 import { registerBuiltinHandlers } from "../../app/builtin-handlers.ts";
 import { dirname, resolve } from "node:path";
 import { checkActorModules } from "../../actor/module-loader.ts";
+import { checkProjectionModules } from "../../projection/module.ts";
+import { checkAggregateModules } from "../../aggregate/modules.ts";
+import { eventVersionProblems } from "../../events/versions/module.ts";
+import { defaultEventSchemaDir } from "../../store/schemas.ts";
 import { resolveStateOrdering, stateOrderingProblems } from "../../actor/state/ordering-default.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 import { ConfigStore, type StoredConfig } from "../../routing/config-store.ts";
@@ -43,12 +47,22 @@ export function registerConfig(program: Command): void {
           ...(await checkActorModules({ actors } as JetbusConfig, dirname(resolve(file)), stateOrderingProblems).catch(() => [])),
         );
       }
+      const projections = (doc as { projections?: unknown })?.projections;
+      if (Array.isArray(projections) && projections.every((p) => typeof p === "object" && p !== null && typeof p.module === "string"))
+        problems.push(...(await checkProjectionModules({ projections } as JetbusConfig, dirname(resolve(file))).catch(() => [])));
+      // aggregate modules load and define the configured names; upcasters load and fit schemas/events/<Type>@<N>.json
+      const aggregates = (doc as { aggregates?: unknown })?.aggregates;
+      if (Array.isArray(aggregates)) problems.push(...(await checkAggregateModules({ aggregates }, dirname(resolve(file)))));
+      problems.push(...(await eventVersionProblems(doc, dirname(resolve(file)), defaultEventSchemaDir())));
       if (problems.length || !valid) throw new ConfigError(file, problems);
       // what `up` runs: a stateful actor without "ordered" is shown ordered on its state key
       const c = await resolveStateOrdering(valid, dirname(resolve(file)), { mode: "lenient", source: file });
       const o = allOptions(this);
       if (o.json) process.stdout.write(JSON.stringify({ valid: true, file, config: c }) + "\n");
-      else process.stdout.write(`${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules)\n`);
+      else
+        process.stdout.write(
+          `${file}: valid (${c.actors.length} actors, ${c.routes.rules.length} rules${c.projections.length ? `, ${c.projections.length} projections` : ""})\n`,
+        );
     });
 
   withCommonOptions(config.command("apply").argument("<file>", "config file to apply"))

@@ -38,7 +38,7 @@ function configFileOf(given: string | undefined): string | undefined {
 export function registerUp(program: Command): void {
   withStrictOption(withCommonOptions(program.command("up")))
     .description(
-      "run the router (which writes the indexes) and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops",
+      "run the router (which writes the indexes), every configured actor and projection in one process (embedded NATS unless --servers); Ctrl-C stops",
     )
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console")
     .option("-w, --watch", "restart the actors when the config file or an actor module changes (in-flight handlings finish first)")
@@ -78,6 +78,7 @@ export function registerUp(program: Command): void {
           {
             servers: rt.servers,
             actors: rt.config.actors.map((a) => a.name),
+            ...(rt.config.projections.length ? { projections: rt.config.projections.map((p) => p.name) } : {}),
             watch: o.watch === true,
             http: services.http ? urlOf(services.http, "/metrics") : undefined,
             listen: services.http ? `${services.http.host}:${services.http.port}` : undefined,

@@ -7,10 +7,12 @@ import * as trace from "./views/trace.js";
 import * as held from "./views/held.js";
 import * as config from "./views/config.js";
 import * as cluster from "./views/cluster.js";
+import * as projections from "./views/projections.js";
 
 const VIEWS = [
   ["flows", "Flows", flows],
   ["actors", "Actors", actors],
+  ["projections", "Projections", projections],
   ["events", "Events", events],
   ["trace", "Trace", trace],
   ["held", "Dead letters", held],

@@ -1,0 +1,11 @@
+export { defineProjection, isProjectionDefinition, type ProjectionDefinition, type ProjectionKey, type ProjectionSpec } from "./define.ts";
+export { ReadModel, modelKeyOf, keyOfModelKey, type ModelEntry } from "./model.ts";
+export { ProjectionRegistry, type ProjectionRecord } from "./registry.ts";
+export { ProjectionRunner, type RunnerProgress, type ProjectionRunnerOptions } from "./runner.ts";
+export { LiveProjection } from "./live.ts";
+export { rebuildProjection, type RebuildOptions, type RebuildResult } from "./rebuild.ts";
+export { ProjectionReader, type ProjectionEntry, type ProjectionReaderOptions } from "./reader.ts";
+export { projectionStatuses, renderProjectionStatus, countAfter, type ProjectionStatus, type ProjectionRunnerFact } from "./status.ts";
+export { loadProjection, checkProjectionModules, projectionSettings, type LoadedProjection } from "./module.ts";
+export { projectionFilters } from "./filters.ts";
+export { startProjections, loadProjections, type RunningProjections } from "./start.ts";

@@ -2,7 +2,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import { orMissing } from "../nats/missing.ts";
-import { gatherStatusFacts, liveConfig } from "../operations/mod.ts";
+import { gatherStatusFacts } from "../operations/status-facts.ts";
+import { liveConfig } from "../operations/live-config.ts";
 import type { StatusFacts } from "../operations/types.ts";
 import { Streams } from "../topology.ts";
 

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { buildStatusReport, renderStatus, NOT_CREATED, type StatusFacts } from "../../runtime/operations/mod.ts";
+import { buildStatusReport, renderStatus } from "../../runtime/operations/status.ts";
+import { NOT_CREATED, type StatusFacts } from "../../runtime/operations/types.ts";
 
 const at = new Date("2026-01-01T00:00:30Z");
 const ago = (s: number) => new Date(at.getTime() - s * 1000);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/mod.ts";
+import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
 import {

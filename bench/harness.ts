@@ -11,6 +11,8 @@ export type Comparison = Readonly<{
   higherIsBetter: boolean;
   /** The issue's target, as text, e.g. ">= 2.5x". */
   target?: string;
+  /** What `raw` measured when it is not the raw client (e.g. a peer library); "raw" by default. */
+  reference?: string;
 }>;
 
 export type Scenario = Readonly<{ name: string; description: string; run(args: string[]): Promise<Comparison[]> }>;
@@ -24,7 +26,8 @@ export function formatReport(name: string, rows: readonly Comparison[]): string 
   const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
   const lines = rows.map((r) => {
     const x = r.jetbus / r.raw;
-    return `${r.metric.padEnd(44)} jetbus ${fmt(r.jetbus).padStart(10)} ${r.unit.padEnd(8)} raw ${fmt(r.raw).padStart(10)} ${r.unit.padEnd(8)} jetbus/raw ${x.toFixed(2)}x${r.target ? `  (target ${r.target})` : ""}`;
+    const ref = r.reference ?? "raw";
+    return `${r.metric.padEnd(44)} jetbus ${fmt(r.jetbus).padStart(10)} ${r.unit.padEnd(8)} ${ref} ${fmt(r.raw).padStart(10)} ${r.unit.padEnd(8)} jetbus/${ref} ${x.toFixed(2)}x${r.target ? `  (target ${r.target})` : ""}`;
   });
   return [`# ${name}`, ...lines].join("\n");
 }

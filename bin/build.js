@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run build` (and `prepare`): compiles runtime/ and actors/ to dist/ with tsc, copies the
-// files tsc does not emit but the compiled code reads beside itself (the console's assets/), and
-// writes the config validator as ajv standalone code (runtime/config/config-validator.ts says why).
+// `npm run build`, and `prepack` (`npm pack` and `npm publish` ship a fresh dist/; not `prepare`,
+// which npm 11 lists as an install-time script when the tarball is installed): compiles runtime/
+// and actors/ to dist/ with tsc, copies the files tsc does not emit but the compiled code reads
+// beside itself (the console's assets/), and writes the config validator as ajv standalone code
+// (runtime/config/config-validator.ts says why).
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -3,7 +3,8 @@
 // closing line "N passed, N failed". Arguments narrow the run: `unit`, `integration`, `e2e`,
 // or any substring of a file path.
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -36,6 +37,23 @@ if (!process.env.NATS_SERVER_BIN && files.some((f) => !f.includes(".unit.test.")
   process.stdout.write(`nats-server ${version} at ${path}\n`);
   process.env.NATS_SERVER_BIN = path;
 }
+
+// Chromium for the console tests likewise: found, or on Debian installed once into .jetbus/chromium
+// (test/helpers/chromium.ts says how; no system change), before files that drive a browser run.
+const usesBrowser = (f) => readFileSync(join(root, f), "utf8").includes("helpers/browser.ts");
+if (!process.env.JETBUS_CHROMIUM && files.some(usesBrowser)) {
+  const found = spawnSync(process.execPath, ["--import", "tsx", "test/helpers/chromium.ts"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (found.status !== 0) process.exit(found.status ?? 1);
+  process.env.JETBUS_CHROMIUM = found.stdout.trim();
+  process.stdout.write(`chromium at ${process.env.JETBUS_CHROMIUM}\n`);
+}
+
+// shared by the files of this run: the package tests pack the tarball once (test/helpers/package.ts)
+process.env.JETBUS_TEST_RUN_DIR = mkdtempSync(join(tmpdir(), "jetbus-test-run-"));
 
 let passed = 0,
   failed = 0,
@@ -81,6 +99,7 @@ await Promise.all(
     while (queue.length) await runFile(queue.shift());
   }),
 );
+rmSync(process.env.JETBUS_TEST_RUN_DIR, { recursive: true, force: true });
 if (broken.length) process.stdout.write(`\nfailed files:\n${broken.map((f) => "  " + f).join("\n")}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);

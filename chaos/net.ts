@@ -1,12 +1,17 @@
 // The chaos run's network: a bridge in the root namespace and one network namespace per NATS node
-// (plus one for the delaying proxy), joined by veth pairs on 10.213.0.0/24. No namespace gets a
+// (plus one for the delaying proxy), joined by veth pairs on 198.18.213.0/24. No namespace gets a
 // default route, nothing is forwarded or NATed: traffic stays on these veths and loopback.
+// Why that subnet: 198.18.0.0/15 is reserved for benchmarking (RFC 2544) and is routed nowhere,
+// while a private range such as 10.213.0.0/24 (the harness's first choice) may be a real network
+// on a user's machine: its hosts would be shadowed by the bridge for the length of the run.
 // Faults are nftables rules inside the namespaces (one table per namespace, gone with it).
 import { execFileSync } from "node:child_process";
 
 /** Every namespace, link and table the harness creates starts with this: a crashed run's leftovers are found by it. */
 export const PREFIX = "jbchaos";
-export const SUBNET = "10.213.0";
+/** The first three octets of the run's /24, inside the benchmarking range 198.18.0.0/15 (RFC 2544). */
+export const SUBNET = "198.18.213";
+export const SUBNET_CIDR = `${SUBNET}.0/24`;
 export const BRIDGE = `${PREFIX}-br`;
 /** The root namespace's address on the bridge: where the jetbus processes (clients) connect from. */
 export const HOST_ADDR = `${SUBNET}.1`;
@@ -44,11 +49,38 @@ export function missingPrerequisite(): string | undefined {
   return undefined;
 }
 
-/** Our subnet must not overlap any address the machine already has (eth0 holds 192.0.2.0/24 here). */
-export function subnetTaken(): string | undefined {
-  const line = sh("ip", ["-br", "-4", "addr"])
+/** An IPv4 address as a 32-bit number; undefined when `text` is not one. */
+function ipv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+/** Whether two CIDR blocks (`a.b.c.d/len`) share an address; false when either does not parse. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const block = (cidr: string) => {
+    const [addr = "", len = "32"] = cidr.split("/");
+    const ip = ipv4(addr);
+    const bits = Number(len);
+    if (ip === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return undefined;
+    const size = 2 ** (32 - bits);
+    const start = Math.floor(ip / size) * size;
+    return { start, end: start + size - 1 };
+  };
+  const x = block(a);
+  const y = block(b);
+  return x !== undefined && y !== undefined && x.start <= y.end && y.start <= x.end;
+}
+
+/**
+ * The interface line of `ip -br -4 addr` whose network overlaps the run's subnet (an interface
+ * of ours left by a crashed run excepted), or undefined when there is none.
+ */
+export function subnetTaken(ipBrief = sh("ip", ["-br", "-4", "addr"])): string | undefined {
+  const line = ipBrief
     .split("\n")
-    .find((l) => l.includes(` ${SUBNET}.`) && !l.startsWith(`${PREFIX}-`));
+    .filter((l) => !l.startsWith(`${PREFIX}-`))
+    .find((l) => l.split(/\s+/).some((w) => w.includes("/") && cidrsOverlap(w, SUBNET_CIDR)));
   return line?.trim();
 }
 
@@ -121,7 +153,7 @@ export function createNamespace(short: string, addr: string): Ns {
 
 /**
  * Replaces every rule of a namespace's table at once (one `nft -f` transaction). Rules are nft
- * statements for the input and output filter chains, e.g. `ip saddr 10.213.0.12 drop`.
+ * statements for the input and output filter chains, e.g. `ip saddr 198.18.213.12 drop`.
  */
 export function setRules(ns: Ns, rules: readonly { chain: "input" | "output"; rule: string }[]): void {
   const script = [

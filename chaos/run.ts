@@ -15,7 +15,7 @@ import { drain } from "./drain.ts";
 import { runFaults } from "./fault-schedule.ts";
 import { FaultInjector } from "./faults.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
-import { cleanupLeftovers, missingPrerequisite, subnetTaken, teardown, type Ns } from "./net.ts";
+import { cleanupLeftovers, missingPrerequisite, SUBNET_CIDR, subnetTaken, teardown, type Ns } from "./net.ts";
 import { Processes } from "./processes.ts";
 import { verdict } from "./verdict.ts";
 import { provisionStore, startWorkload } from "./workload.ts";
@@ -33,7 +33,7 @@ const args: Args = parsed;
 const prerequisite = missingPrerequisite();
 if (prerequisite) fail2(prerequisite);
 const taken = subnetTaken();
-if (taken) fail2(`the chaos subnet 10.213.0.0/24 overlaps an interface of this machine: ${taken}`);
+if (taken) fail2(`the chaos subnet ${SUBNET_CIDR} overlaps an interface of this machine: ${taken}`);
 const lockProblem = acquireLock();
 if (lockProblem) fail2(lockProblem);
 

@@ -37,7 +37,15 @@ export type WorkloadSpec = Readonly<{
   log(line: string): void;
 }>;
 
-/** Starts the routers, the actors and the publisher; resolves once events are acked and handled, throws after 120 s without. */
+/**
+ * How long the workload may take to handle its first events. It only guards against a workload
+ * that never starts (the faults begin after it), so it is sized for a loaded machine: 9 processes
+ * start at once on 2 cores, and at a load average of 33-50 two short runs (2026-12-03) had every
+ * event acked and routed but none handled after 120 s; 8 of them alone took ~90 s to a first handling.
+ */
+const WARM_UP_MS = 300_000;
+
+/** Starts the routers, the actors and the publisher; resolves once events are acked and handled, throws after WARM_UP_MS without. */
 export async function startWorkload({ dir, configFile, cluster, processes, profile, seed, log }: WorkloadSpec): Promise<void> {
   const env = { JETBUS_CHAOS_DIR: dir, JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn" };
   const common = ["--config", configFile, "--no-http"];
@@ -64,8 +72,8 @@ export async function startWorkload({ dir, configFile, cluster, processes, profi
   log(`workload: ${profile.rate} events/s over ${profile.keys} keys; waiting for the first handlings`);
   const warm = await progress(
     dir,
-    120_000,
+    WARM_UP_MS,
     (p) => p.acked >= profile.rate && (p.handled[Actors.Plain] ?? 0) > 0 && (p.handled[Actors.Ordered] ?? 0) > 0,
   );
-  if (!warm.ok) throw new Error(`the workload did not start within 120 s: ${JSON.stringify(warm.last)}`);
+  if (!warm.ok) throw new Error(`the workload did not start within ${WARM_UP_MS / 1000} s: ${JSON.stringify(warm.last)}`);
 }

@@ -16,7 +16,7 @@ export type { StatefulContext, StateSpec } from "./actor/state/types.ts";
 export type { Middleware as ActorMiddleware } from "./actor/middleware/types.ts";
 
 // events
-export type { Event, EventData, EventMap } from "./events/types.ts";
+export type { Event, EventData, EventMap, EventType } from "./events/types.ts";
 export type { HistoryFilter, PublishOptions, PublishResult, StoredEvent, TypeQuery } from "./store/types.ts";
 
 // config

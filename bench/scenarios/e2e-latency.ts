@@ -1,57 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AckPolicy, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
-import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { percentile, type Comparison, type Scenario } from "../harness.ts";
-import { readSamples, wallNow } from "../latency-record.ts";
-import { startHelper, type Helper } from "../pipeline-support.ts";
+import { readSamples } from "../latency-record.ts";
+import { CpuMeter, paced, startHelper, type Helper, type Outgoing } from "../pipeline-support.ts";
 
 const ACTOR_MODULE = fileURLToPath(new URL("../processes/latency-actor.ts", import.meta.url));
 const encoder = new TextEncoder();
 
-type Outgoing = Readonly<{ subject: string; data: Uint8Array; headers: MsgHdrs }>;
 type Stats = Readonly<{ p50: number; p99: number; max: number; n: number }>;
 type Pass = Readonly<{ label: string; run(url: string, nc: NatsConnection, out: string): Promise<Helper[]> }>;
-
-/**
- * Publishes `rate` events/s for `seconds`: every 5 ms the events due by then, each stamped with
- * wallNow() just before its publish (a core publish with a reply subject for the PubAck and a
- * Nats-Msg-Id, what the pipeline bench's loader does). Resolves with the number of error answers.
- */
-async function paced(nc: NatsConnection, rate: number, seconds: number, make: (i: number, t: number) => Outgoing): Promise<number> {
-  const inbox = createInbox();
-  const total = rate * seconds;
-  let answered = 0;
-  let errors = 0;
-  const allAnswered = new Promise<void>((resolve) => {
-    const sub = nc.subscribe(`${inbox}.*`, {
-      callback: (_err, msg) => {
-        if (msg.data.length === 0 || msg.string().includes('"error"')) errors++;
-        if (++answered === total) {
-          sub.unsubscribe();
-          resolve();
-        }
-      },
-    });
-  });
-  const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.ceil(((performance.now() - start) / 1000) * rate));
-    for (; sent < due; sent++) {
-      const m = make(sent, wallNow());
-      nc.publish(m.subject, m.data, { reply: `${inbox}.${sent}`, headers: m.headers });
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await allAnswered;
-  return errors;
-}
 
 function rawMessage(i: number, t: number): Outgoing {
   const h = headers();
@@ -132,6 +96,9 @@ async function measure(pass: Pass, rate: number, seconds: number, warmupSeconds:
     await waitForJetStream(nc, 60_000);
     helpers.push(...(await pass.run(server.url, nc, out)));
     const make = pass.label.startsWith("raw") ? rawMessage : jetbusMessage;
+    const pids: Record<string, number | undefined> = { "nats-server": server.pid };
+    for (const h of helpers) pids[roleOf(h)] = h.child.pid;
+    const cpu = new CpuMeter(pids);
     const errors = await paced(nc, rate, seconds, make);
     if (errors > 0) throw new Error(`${pass.label}: ${errors} publishes were refused`);
     const total = rate * seconds;
@@ -141,18 +108,15 @@ async function measure(pass: Pass, rate: number, seconds: number, warmupSeconds:
       await new Promise((r) => setTimeout(r, 200));
     }
     const samples = readSamples(out);
+    const cpuLine = cpu.report(total);
     if (process.env.LATENCY_TRACE) {
       const perSecond = [];
       for (let i = 0; i < samples.length; i += rate) perSecond.push(stats(samples.slice(i, i + rate), 0).p50.toFixed(1));
       process.stderr.write(`${pass.label}: p50 per second of publishing: ${perSecond.join(" ")}\n`);
     }
     const s = stats(samples, rate * warmupSeconds);
-    if (process.env.LATENCY_TRACE) {
-      const cpu = helpers.map((h) => `${h.child.spawnargs.slice(3, 5).join(" ")}: ${cpuSeconds(h.child.pid!).toFixed(1)} s`);
-      process.stderr.write(`${pass.label}: CPU used by ${cpu.join(", ")}\n`);
-    }
     process.stderr.write(
-      `${pass.label.padEnd(22)} p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  max ${s.max.toFixed(1)} ms  (${s.n} events, load ${loadavg()[0]!.toFixed(1)})\n`,
+      `${pass.label.padEnd(22)} p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  max ${s.max.toFixed(1)} ms  (${s.n} events, load ${loadavg()[0]!.toFixed(1)}); ${cpuLine} (while publishing and catching up)\n`,
     );
     return s;
   } finally {
@@ -163,10 +127,13 @@ async function measure(pass: Pass, rate: number, seconds: number, warmupSeconds:
   }
 }
 
-/** User + system CPU seconds a process used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** What a helper process is, for the CPU line: router, actor, relay or consumer. */
+function roleOf(h: Helper): string {
+  const a = h.child.spawnargs;
+  const script = a.findIndex((x) => x.endsWith(".ts") || x.endsWith(".js"));
+  if (a[script] === "bin/jetbus.js") return a[script + 1] ?? "jetbus";
+  if (a[script]?.includes("raw-hop")) return a[script + 2] === "relay" ? "relay" : "consumer";
+  return "consumer";
 }
 
 function median(xs: readonly number[]): number {

@@ -16,6 +16,7 @@ import { NatsServer } from "../../runtime/nats/server.ts";
 import { Metrics } from "../../runtime/observability/metrics.ts";
 import { Consumers, Streams } from "../../runtime/topology.ts";
 import { percentile, type Scenario } from "../harness.ts";
+import { CpuMeter } from "../pipeline-support.ts";
 import { commitProbe } from "./atomic-probe.ts";
 
 const KEYS = 64;
@@ -51,7 +52,14 @@ async function drained(jsm: JetStreamManager, actor: string): Promise<void> {
   }
 }
 
-/** Events/s of one worker draining a pre-filled ordered inbox with `handler`. */
+/** The server's pid, for the CPU line of each pass (the worker runs in this process). */
+let serverPid: number | undefined;
+
+/**
+ * Events/s of one worker draining a pre-filled ordered inbox with `handler`; prints the CPU per
+ * event of this process (the worker, and the poll of the partitions' durables every 20 ms) and of
+ * the server over the drain.
+ */
 async function run(nc: NatsConnection, jsm: JetStreamManager, settings: ActorSettings, n: number, handler: HandlerFn): Promise<number> {
   await ensureInbox(jsm, configFrom({ actors: [{ name: settings.name, ordered: settings.ordered }] }));
   await prefill(nc, settings, n);
@@ -63,10 +71,12 @@ async function run(nc: NatsConnection, jsm: JetStreamManager, settings: ActorSet
     metrics: new Metrics(),
     publishEvent: () => Promise.reject(new Error("not used")),
   });
+  const cpu = new CpuMeter({ "bench (worker)": process.pid, "nats-server": serverPid });
   const t0 = performance.now();
   await worker.start();
   await drained(jsm, settings.name);
   const secs = (performance.now() - t0) / 1000;
+  if (n >= 1000) process.stderr.write(`  ${settings.name}: ${Math.round(n / secs)} ev/s, ${cpu.report(n)}\n`);
   await worker.stop(10_000);
   return n / secs;
 }
@@ -104,6 +114,7 @@ const scenario: Scenario = {
   async run(args) {
     const n = Number(args[0] ?? 5000);
     const server = await NatsServer.start();
+    serverPid = server.pid;
     try {
       const nc = await connectNats({ servers: server.url, name: "bench-stateful" });
       const jsm = await jetstreamManager(nc);
@@ -132,6 +143,8 @@ const scenario: Scenario = {
           jetbus: median(withState),
           raw: median(withMarkers),
           higherIsBetter: true,
+          target: ">= 0.7x",
+          reference: "markers only",
         },
         {
           metric: `raw probe, 8 writers on one file stream: one guarded write (jetbus) vs a two-message atomic batch (raw)`,

@@ -1,4 +1,4 @@
-import type { Event, EventData } from "../events/types.ts";
+import type { Event, EventData, EventType } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 
 /** What a handler may do besides returning: everything about the delivery it is working on. */
@@ -21,7 +21,7 @@ export type ActorContext = Readonly<{
    * Publishes a follow-up event to the store: correlation id and traceparent are carried over,
    * causation id = this event's id.
    */
-  publish<K extends string>(type: K, data: EventData<K>, opts?: FollowUpOptions): Promise<PublishedEvent>;
+  publish<K extends EventType>(type: K, data: EventData<K>, opts?: FollowUpOptions): Promise<PublishedEvent>;
   /** Resets the ack deadline (ack_wait): call it during long work so the event is not redelivered elsewhere. */
   working(): void;
   /** Aborted when the worker's shutdown grace period runs out: stop and throw, the event will be redelivered. */

@@ -4,7 +4,7 @@ import type { HandlerSource } from "../actor/registry.ts";
 import type { HandlerClass } from "../actor/types.ts";
 import { configFrom } from "../config/load.ts";
 import type { JetbusConfig, JetbusConfigInput } from "../config/types.ts";
-import type { EventData } from "../events/types.ts";
+import type { EventData, EventType } from "../events/types.ts";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { EventBus } from "../store/bus.ts";
@@ -87,7 +87,7 @@ export type Jetbus = Readonly<{
    * with its id and store sequence. The same id again inside the store's duplicate window is
    * stored once and answered `duplicate: true`.
    */
-  publish<K extends string>(type: K, data: EventData<K>, opts?: PublishOptions): Promise<PublishResult>;
+  publish<K extends EventType>(type: K, data: EventData<K>, opts?: PublishOptions): Promise<PublishResult>;
   /** Queries of the event store. */
   store: EventStore;
   /** Starts the indexer, the router and the actors in this process, as `jetbus up` does (see StartOptions). Once. */

@@ -15,17 +15,20 @@ const BAD_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.Durability,
   ErrorCode.HandlerInvalid,
   ErrorCode.PortInUse,
+  ErrorCode.NatsUrlInvalid,
 ]);
 
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.ConfigInvalid]: "fix the listed keys; `jetbus config validate FILE` checks a file without starting anything",
   [ErrorCode.ConfigUnreadable]: "pass an existing file with --config",
   [ErrorCode.NotFound]:
-    "check the name, id or sequence: the matching list command shows what exists (`jetbus history`, `dlq list`, `quarantine list`, `config history`)",
+    "check the name, id or sequence: the matching list command shows what exists (`jetbus history`, `dlq list`, `quarantine list`, `state list`, `config history`)",
   [ErrorCode.Timeout]: "is the NATS server reachable? pass --servers or set NATS_URL",
   [ErrorCode.NatsServerTooOld]: "upgrade that server (Debian: the `nats-server` package of the current suite; Docker: nats:2.12 or later)",
   [ErrorCode.NatsUnreachable]:
     "start a server there, or point jetbus at one with --servers URLS or NATS_URL (with neither, jetbus starts its own)",
+  [ErrorCode.NatsUrlInvalid]:
+    "write each server as host:port, nats://host:port or tls://host:port, comma-separated, in --servers, NATS_URL or the config's nats.servers",
   [ErrorCode.StoreConflict]: "change the setting back, or migrate the stream by hand (jetbus never deletes data implicitly)",
   [ErrorCode.HandlerInvalid]: "`jetbus config validate` loads every actor module and lists each problem with its JSON path",
   [ErrorCode.StoreMissing]:

@@ -1,7 +1,9 @@
 import { CommanderError } from "commander";
 import { programFor } from "./one-command.ts";
 import { ExitCode, exitCodeFor, reportError } from "./exit.ts";
+import { stopQuietlyWhenOutputCloses } from "./closed-pipe.ts";
 
+stopQuietlyWhenOutputCloses();
 // the command tree lives in program.ts (importable without side effects); this file only runs it
 const program = await programFor(process.argv);
 

@@ -14,7 +14,8 @@ const PASSWORDS_FILE = "passwords.env";
 
 export type { LocalNode, NodePorts } from "./local-node.ts";
 export { alive } from "./local-node.ts";
-export type LocalProcess = Readonly<{ name: string; pid: number; log: string }>;
+/** A router or actor process of the cluster; `http`: the port of its /metrics, /healthz and /readyz. */
+export type LocalProcess = Readonly<{ name: string; pid: number; log: string; http?: number }>;
 
 export type LocalClusterState = Readonly<{
   dir: string;

@@ -25,10 +25,12 @@ export const ErrorCode = {
   NotReady: "NOT_READY",
   StateConflict: "STATE_CONFLICT",
   NatsUnreachable: "NATS_UNREACHABLE",
+  NatsUrlInvalid: "NATS_URL_INVALID",
   PortInUse: "PORT_IN_USE",
   HandlerInvalid: "HANDLER_INVALID",
   InboxLayout: "INBOX_LAYOUT",
   StartupTimeout: "STARTUP_TIMEOUT",
+  ProcessFailed: "PROCESS_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

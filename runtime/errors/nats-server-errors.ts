@@ -1,4 +1,5 @@
-// The nats-server itself: not installed, failed to start, too old, unreachable, or refusing this user.
+// The nats-server itself: not installed, failed to start, too old, unreachable, or refusing this user;
+// and the jetbus processes a local cluster starts beside it.
 import { ErrorCode, JetbusError } from "./base.ts";
 
 export class NatsServerMissingError extends JetbusError {
@@ -12,6 +13,18 @@ export class NatsServerFailedError extends JetbusError {
   override name = "NatsServerFailedError";
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.NatsServerFailed, message, { cause });
+  }
+}
+
+/** Router or actor processes `jetbus cluster up` started that died or never became ready; `failed` names each. */
+export class ProcessFailedError extends JetbusError {
+  override name = "ProcessFailedError";
+  constructor(
+    readonly failed: readonly string[],
+    message: string,
+    hint?: string,
+  ) {
+    super(ErrorCode.ProcessFailed, message, { hint });
   }
 }
 
@@ -34,11 +47,13 @@ export class NatsUnreachableError extends JetbusError {
     readonly servers: readonly string[],
     readonly reason: string,
     readonly attempts: number,
+    /** How long it tried, in ms. */
+    readonly elapsedMs: number,
     cause?: unknown,
   ) {
     super(
       ErrorCode.NatsUnreachable,
-      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"}): ${reason}`,
+      `no NATS server answered at ${servers.join(", ")} (${attempts} attempt${attempts === 1 ? "" : "s"} in ${(elapsedMs / 1000).toFixed(1)} s): ${reason}`,
       { cause, retryable: true },
     );
   }
@@ -66,6 +81,17 @@ export class StartupTimeoutError extends JetbusError {
         hint: "the JetStream API did not answer in time: a cluster without a meta leader (nodes down, paused or partitioned) or an overloaded server; `jetbus status` shows the nodes, and the process can simply be started again once the cluster answers",
       },
     );
+  }
+}
+
+/** A server address that is no URL the client can connect to (from --servers, NATS_URL or nats.servers). */
+export class NatsUrlInvalidError extends JetbusError {
+  override name = "NatsUrlInvalidError";
+  constructor(
+    readonly value: string,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.NatsUrlInvalid, `not a NATS server URL: ${JSON.stringify(value)}: ${problem}`);
   }
 }
 

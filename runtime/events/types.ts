@@ -67,5 +67,13 @@ export type EventForm = (typeof EventForm)[keyof typeof EventForm];
 // eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled in by declaration merging
 export interface EventMap {}
 
+/**
+ * The event types code may publish: EventMap's keys once the project has generated them (`jetbus
+ * types`), so a misspelt or unknown type is a compile error; any string while the map is empty.
+ * A type without a schema is published from typed code by naming it in EventMap yourself
+ * (`declare module "jetbus" { interface EventMap { Pinged: unknown } }`).
+ */
+export type EventType = [keyof EventMap] extends [never] ? string : Extract<keyof EventMap, string>;
+
 /** The data of event type `K`: its EventMap entry, or `unknown` for types the map does not name. */
 export type EventData<K extends string> = K extends keyof EventMap ? EventMap[K] : unknown;

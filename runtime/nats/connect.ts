@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServerTooOldError, NatsUnreachableError, TimeoutError } from "../errors.ts";
 import { isPermission, isTransient } from "./errors.ts";
 import { reportStartupRetry } from "./startup-report.ts";
+import { checkServerUrls } from "./server-url.ts";
+import { connectClosingAttempts } from "./transport.ts";
 import { formatVersion, NATS_SERVER_FLOOR, parseVersion, versionAtLeast } from "./version.ts";
 
 export type NatsAuth = Readonly<{
@@ -38,8 +40,12 @@ export type ConnectOptions = NatsAuth &
     onRetry?: (a: ConnectAttempt) => void;
   }>;
 
-/** What one-shot commands allow a first connection: a refused port fails at once, a silent host after this. */
-export const ONE_SHOT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * What one-shot commands allow a first connection, retries included (a refused port is retried
+ * too: a server may be starting). 4.5 s leaves start-up and exit room within the 6 s a command
+ * that cannot reach its server may take (issue 22; test/e2e/connect-unreachable.e2e.test.ts).
+ */
+export const ONE_SHOT_CONNECT_TIMEOUT_MS = 4_500;
 /** Per attempt: the client's default of 20s would leave a one-shot command silent for that long on a dropped SYN. */
 const ATTEMPT_TIMEOUT_MS = 2_000;
 /** Backoff between first-connection attempts: 250ms doubling to 5s, so a server that starts late is joined quickly. */
@@ -99,15 +105,17 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAuth {
 export async function connectNats(given: ConnectOptions): Promise<NatsConnection> {
   const opts = clientOptions(given);
   const servers = opts.servers as string[];
+  checkServerUrls(servers);
+  const started = Date.now();
   const deadline = given.firstConnectTimeoutMs === undefined ? Infinity : Date.now() + given.firstConnectTimeoutMs;
   let delay = FIRST_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     let nc: NatsConnection;
     try {
-      nc = await connect({ ...opts, timeout: Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
+      nc = await connectClosingAttempts({ ...opts, timeout: Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())) });
     } catch (err) {
       if (!unreachable(err)) throw err;
-      if (Date.now() + delay >= deadline) throw new NatsUnreachableError(servers, causeOf(err), attempt, err);
+      if (Date.now() + delay >= deadline) throw new NatsUnreachableError(servers, causeOf(err), attempt, Date.now() - started, err);
       given.onRetry?.({ attempt, servers, cause: causeOf(err), retryInMs: delay });
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, MAX_RETRY_MS);

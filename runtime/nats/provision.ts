@@ -39,23 +39,7 @@ export function installDebianNatsServer(destDir: string, log: (line: string) => 
         "",
       ].join("\n"),
     );
-    for (const d of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(work, d), { recursive: true });
-    const apt = [
-      "-q",
-      "-o",
-      `Dir::Etc::sourcelist=${sources}`,
-      "-o",
-      "Dir::Etc::sourceparts=-",
-      "-o",
-      `Dir::State::Lists=${join(work, "lists")}`,
-      "-o",
-      `Dir::Cache=${join(work, "cache")}`,
-      // the system's mirror may be a dated snapshot whose Release file is past its Valid-Until
-      "-o",
-      "Acquire::Check-Valid-Until=false",
-      "-o",
-      "Debug::NoLocking=1",
-    ];
+    const apt = ["-o", `Dir::Etc::sourcelist=${sources}`, "-o", "Dir::Etc::sourceparts=-", ...privateAptOptions(work)];
     run("apt-get", [...apt, "update"], work);
     run("apt-get", [...apt, "download", "nats-server"], work);
     const deb = readdirSync(work).find((f) => f.startsWith("nats-server_") && f.endsWith(".deb"));
@@ -73,6 +57,26 @@ export function installDebianNatsServer(destDir: string, log: (line: string) => 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * apt-get options that keep the package lists and the download cache under `work` (made here), so
+ * an update and a download change nothing of the system's apt state and need no lock on it.
+ */
+export function privateAptOptions(work: string): string[] {
+  for (const d of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(work, d), { recursive: true });
+  return [
+    "-q",
+    "-o",
+    `Dir::State::Lists=${join(work, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(work, "cache")}`,
+    // the system's mirror may be a dated snapshot whose Release file is past its Valid-Until
+    "-o",
+    "Acquire::Check-Valid-Until=false",
+    "-o",
+    "Debug::NoLocking=1",
+  ];
 }
 
 function run(cmd: string, args: string[], cwd: string): void {

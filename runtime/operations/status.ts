@@ -1,17 +1,33 @@
+import { isLive, staleAfterMs } from "../presence/liveness.ts";
 import { Consumers, Subjects } from "../topology.ts";
 import {
   NOT_CREATED,
   type ActorStatus,
   type ConsumerFact,
   type ConsumerStatus,
+  type NatsFact,
+  type NatsNodeStatus,
+  type NatsStatus,
   type PresenceFact,
   type ReplicaStatus,
   type StatusFacts,
   type StatusReport,
 } from "./types.ts";
 
-/** A heartbeat older than this is a replica that died without removing its entry (the KV TTL is ~10s). */
-export const DEFAULT_STALE_AFTER_MS = 15_000;
+/**
+ * A heartbeat older than this is a replica that died without removing its entry, for readers
+ * that judge by age alone (the console); status also reads each entry's own beat period and
+ * whether its process is gone (presence/liveness.ts).
+ */
+export const DEFAULT_STALE_AFTER_MS = staleAfterMs();
+
+/**
+ * A peer a replica group has not heard from for this long is down. Leaders send Raft heartbeats
+ * about every second (measured on 2.15.1: an idle R3 stream's live followers were last heard
+ * 0.1-0.8 s before, a killed node's age grew from its kill); `current` turns false only after
+ * ~10 s, and `offline` only on a clean shutdown.
+ */
+export const NODE_SILENT_MS = 5_000;
 
 /**
  * The durables one actor consumes from: `<actor>`, or `<actor>-p<k>` per partition for ordered
@@ -25,17 +41,19 @@ export function durablesOf(actor: Readonly<{ name: string; partitions?: number; 
 
 /** Pure: turns what was read from NATS into the status report. */
 export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: number } = {}): StatusReport {
-  const staleAfter = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const now = facts.at.getTime();
-  const live = (facts.presence ?? []).filter((p) => now - p.at.getTime() <= staleAfter);
+  const live = (facts.presence ?? []).filter((p) =>
+    opts.staleAfterMs === undefined ? isLive(p, now) : !p.gone && now - p.at.getTime() <= opts.staleAfterMs,
+  );
   const actors = facts.actors.map((a): ActorStatus => {
     const consumers = durablesOf(a).map((d) => consumerStatus(d, facts.inboxConsumers[d] ?? null));
     const existing = consumers.filter((c) => c.state === "ok");
     const sum = (k: keyof ConsumerFact) => (existing.length ? existing.reduce((n, c) => n + (c[k] ?? 0), 0) : null);
-    const replicas = live.filter((p) => roleOf(p) === "actor" && actorNameOf(p) === a.name).map((p) => replicaOf(p, now));
+    const mine = live.filter((p) => roleOf(p) === "actor" && actorNameOf(p) === a.name);
+    const replicas = mine.map((p) => replicaOf(p, now));
     return {
       name: a.name,
-      replicas: { live: replicas.length, desired: a.replicas, list: replicas },
+      replicas: { live: replicas.length, processes: processCount(mine), desired: a.replicas, list: replicas },
       lag: sum("pending"),
       inFlight: sum("ackPending"),
       redeliveries: sum("redelivered"),
@@ -79,7 +97,42 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
     ...(facts.setAside ? { setAside: { quarantined: facts.setAside.quarantine, unrouted: facts.setAside.unrouted } } : {}),
     deadLetter: facts.dlq === null ? NOT_CREATED : "ok",
     presence: facts.presence === null ? NOT_CREATED : "ok",
+    ...(facts.nats ? { nats: natsStatus(facts.nats) } : {}),
   };
+}
+
+/** Processes the entries come from: host and pid (the replica id when an entry has no pid). */
+function processCount(entries: readonly PresenceFact[]): number {
+  return new Set(
+    entries.map((p) => (typeof p.value.pid === "number" ? `${String(p.value.host)}/${String(p.value.pidns)}/${p.value.pid}` : p.key)),
+  ).size;
+}
+
+/** Every node a replica group names, judged by all that name it (see NatsNodeStatus). */
+export function natsStatus(f: NatsFact): NatsStatus {
+  const heard = new Map<string, { leader: boolean; silent: number[]; down: boolean[]; behind: boolean }>();
+  const node = (name: string) => {
+    let n = heard.get(name);
+    if (!n) heard.set(name, (n = { leader: false, silent: [], down: [], behind: false }));
+    return n;
+  };
+  for (const p of f.placements) {
+    if (p.leader) node(p.leader).leader = true;
+    for (const peer of p.peers) {
+      const n = node(peer.name);
+      n.silent.push(peer.activeMs);
+      n.down.push(peer.offline === true || peer.activeMs >= NODE_SILENT_MS);
+      n.behind ||= !peer.current;
+    }
+  }
+  const nodes = [...heard.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]): NatsNodeStatus => {
+      // a leader answered the request just made; a peer is down only if every group that has it says so
+      if (!n.leader && n.down.length > 0 && n.down.every(Boolean)) return { name, state: "down", silentMs: Math.min(...n.silent) };
+      return { name, state: !n.leader && n.behind ? "behind" : "ok" };
+    });
+  return { connectedTo: f.connectedTo, cluster: f.placements.find((p) => p.cluster)?.cluster ?? null, nodes };
 }
 
 function consumerStatus(name: string, fact: ConsumerFact | null): ConsumerStatus {
@@ -118,14 +171,15 @@ const n = (v: number | null | undefined) => (v === null || v === undefined ? "-"
 
 /** Human-readable status: one table of actors, then router, indexer and store lines. */
 export function renderStatus(r: StatusReport): string {
-  const rows: string[][] = [["ACTOR", "REPLICAS", "LAG", "IN-FLIGHT", "REDELIVERED", "DLQ", "CONSUMERS"]];
+  const rows: string[][] = [["ACTOR", "REPLICAS", "PROCESSES", "LAG", "IN-FLIGHT", "REDELIVERED", "DLQ", "CONSUMERS"]];
   for (const a of r.actors) {
     const missing = a.consumers.filter((c) => c.state !== "ok").length;
     const consumers =
       missing === 0 ? "ok" : missing === a.consumers.length ? NOT_CREATED : `${missing}/${a.consumers.length} ${NOT_CREATED}`;
     rows.push([
       a.name,
-      `${a.replicas.live}/${a.replicas.desired}`,
+      String(a.replicas.live),
+      String(a.replicas.processes),
       n(a.lag),
       n(a.inFlight),
       n(a.redeliveries),
@@ -165,6 +219,7 @@ export function renderStatus(r: StatusReport): string {
       ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes`
       : `store:   ${r.store.stream}: ${NOT_CREATED}`,
   );
+  if (r.nats) lines.push(natsLine(r.nats));
   if (r.setAside)
     lines.push(
       `set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`,
@@ -178,6 +233,19 @@ export function renderStatus(r: StatusReport): string {
     .map(([w]) => w);
   if (missing.length) lines.push(`${NOT_CREATED}: ${missing.join(", ")}`);
   return lines.join("\n") + "\n";
+}
+
+/** `nats:    connected to n2; cluster c1: n1 DOWN (no word for 12.3 s), n2 ok, n3 ok` */
+function natsLine(n: NatsStatus): string {
+  const on = n.connectedTo ? `connected to ${n.connectedTo}` : "connected";
+  // a single server (no cluster): its streams' leader is the server itself
+  if (!n.cluster && n.nodes.every((x) => x.name === n.connectedTo && x.state === "ok")) return `nats:    ${on}`;
+  const nodes = n.nodes.map((x) =>
+    x.state === "down"
+      ? `${x.name} DOWN (no word for ${((x.silentMs ?? 0) / 1000).toFixed(1)} s)`
+      : `${x.name} ${x.state === "behind" ? "catching up" : "ok"}`,
+  );
+  return `nats:    ${on}; ${n.cluster ? `cluster ${n.cluster}: ` : ""}${nodes.join(", ")}`;
 }
 
 function consumerText(c: ConsumerStatus): string {

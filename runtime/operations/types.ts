@@ -7,7 +7,20 @@ export type PresenceFact = Readonly<{
   value: Readonly<Record<string, unknown>>;
   /** When the entry was last written: the heartbeat time. */
   at: Date;
+  /** Its process is known to be gone (it ran on the reading host and its pid no longer exists): see presence/liveness.ts. */
+  gone?: boolean;
 }>;
+
+/** How one stream's replica group sees its peers (stream info `cluster`): the cluster's nodes, as far as JetStream knows them. */
+export type StreamPlacementFact = Readonly<{
+  stream: string;
+  cluster?: string;
+  leader?: string;
+  peers: readonly Readonly<{ name: string; current: boolean; offline?: boolean; activeMs: number }>[];
+}>;
+
+/** The NATS side: the server this connection is on, and the placement of the streams status reads. */
+export type NatsFact = Readonly<{ connectedTo: string | null; placements: readonly StreamPlacementFact[] }>;
 
 /** Counters of one durable consumer; `null` in the facts means the consumer does not exist. */
 export type ConsumerFact = Readonly<{
@@ -39,6 +52,7 @@ export type StatusFacts = Readonly<{
   configRevision: number | null;
   /** Messages in JETBUS_QUARANTINE and JETBUS_UNROUTED (null: stream not created yet). */
   setAside?: Readonly<{ quarantine: number | null; unrouted: number | null }>;
+  nats?: NatsFact;
 }>;
 
 export const NOT_CREATED = "not created yet" as const;
@@ -57,7 +71,11 @@ export type ReplicaStatus = Readonly<{
 
 export type ActorStatus = Readonly<{
   name: string;
-  replicas: Readonly<{ live: number; desired: number; list: readonly ReplicaStatus[] }>;
+  /**
+   * live: workers heartbeating now; processes: how many processes they run in; desired: the
+   * config's `replicas`, which is per process (`jetbus actor --replicas N` runs N).
+   */
+  replicas: Readonly<{ live: number; processes: number; desired: number; list: readonly ReplicaStatus[] }>;
   /** Sums over the actor's durables; null when none of them exists yet. */
   lag: number | null;
   inFlight: number | null;
@@ -86,7 +104,16 @@ export type StatusReport = Readonly<{
   setAside?: Readonly<{ quarantined: number | null; unrouted: number | null }>;
   deadLetter: "ok" | typeof NOT_CREATED;
   presence: "ok" | typeof NOT_CREATED;
+  /** The NATS servers as status sees them (absent when not read). */
+  nats?: NatsStatus;
 }>;
+
+/**
+ * A NATS node as the replica groups of the streams status reads see it: ok, down (offline, or no
+ * word from it for NODE_SILENT_MS in every group it is in), or behind (answering, not caught up).
+ */
+export type NatsNodeStatus = Readonly<{ name: string; state: "ok" | "down" | "behind"; silentMs?: number }>;
+export type NatsStatus = Readonly<{ connectedTo: string | null; cluster: string | null; nodes: readonly NatsNodeStatus[] }>;
 
 /** An event as trace sees it: the event plus where it sits in the store. */
 export type StoredEvent = Readonly<{ event: Event; seq?: number }>;

@@ -1,14 +1,19 @@
 import { hostname } from "node:os";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import { Buckets } from "../topology.ts";
 import type { Logger } from "../log.ts";
 import { ensureBucket } from "../nats/buckets.ts";
 import { unlessCutShort } from "../nats/cut-short.ts";
+import { HEARTBEAT_EVERY_MS, processGone, thisPlace } from "./liveness.ts";
 import type { PresenceState, PresenceValue } from "./types.ts";
 
+export { HEARTBEAT_EVERY_MS };
 export const PRESENCE_TTL_MS = 10_000;
-export const HEARTBEAT_EVERY_MS = 2_000;
+
+/** The manager each opened presence bucket was opened with: a starting heartbeat lists its actor's keys with it. */
+const managers = new WeakMap<KV, JetStreamManager>();
 
 export function presenceKey(role: PresenceValue["role"], name: string, replica: string): string {
   return `${role}.${name}.${replica}`;
@@ -21,8 +26,19 @@ export function newReplicaId(): string {
 }
 
 /** The presence bucket: entries vanish ~10s after their replica stops heartbeating. */
-export function openPresenceBucket(nc: NatsConnection, replicas: number): Promise<KV> {
-  return ensureBucket(nc, Buckets.Presence, { history: 1, ttl: PRESENCE_TTL_MS, replicas });
+export async function openPresenceBucket(nc: NatsConnection, replicas: number): Promise<KV> {
+  const kv = await ensureBucket(nc, Buckets.Presence, { history: 1, ttl: PRESENCE_TTL_MS, replicas });
+  managers.set(kv, await jetstreamManager(nc, { checkAPI: false }));
+  return kv;
+}
+
+function parse(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -50,6 +66,7 @@ export class Heartbeat {
       this.logger.warn({ err: (err as Error).message }, "presence bucket unavailable; heartbeats disabled");
       return;
     }
+    await this.removeGone(this.kv);
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.everyMs);
     this.timer.unref();
@@ -58,11 +75,45 @@ export class Heartbeat {
   /** Writes at once (a router calls it after switching config revision). */
   async beat(): Promise<void> {
     if (!this.kv) return;
-    const value: PresenceValue = { ...this.state(), host: hostname(), pid: process.pid, startedAt: this.startedAt };
+    const { pidns } = thisPlace();
+    const value: PresenceValue = {
+      ...this.state(),
+      host: hostname(),
+      pid: process.pid,
+      ...(pidns ? { pidns } : {}),
+      startedAt: this.startedAt,
+      everyMs: this.everyMs,
+    };
     try {
       await this.kv.put(this.key, JSON.stringify(value));
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, "presence heartbeat missed");
+    }
+  }
+
+  /**
+   * Removes the entries of this actor (or of the routers) left by processes of this host that are
+   * gone (see liveness.ts): a replica restarted after a kill -9 replaces its predecessor at once
+   * instead of both being listed until the entry expires. Only keys under this heartbeat's own
+   * prefix, the ones its user may write. Best effort: any failure leaves them to expire.
+   */
+  private async removeGone(kv: KV): Promise<void> {
+    const jsm = managers.get(kv);
+    if (!jsm) return;
+    const subjectPrefix = `$KV.${Buckets.Presence}.`;
+    const keyPrefix = this.key.slice(0, this.key.lastIndexOf(".") + 1);
+    try {
+      const info = await jsm.streams.info(`KV_${Buckets.Presence}`, { subjects_filter: `${subjectPrefix}${keyPrefix}>` });
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const key = subject.slice(subjectPrefix.length);
+        if (key === this.key) continue;
+        const entry = await kv.get(key);
+        if (entry?.operation !== "PUT" || !processGone(parse(entry.value))) continue;
+        await kv.delete(key);
+        this.logger.info({ key }, "removed the presence entry of a replica whose process is gone");
+      }
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, "could not look for presence entries of gone replicas");
     }
   }
 

@@ -5,7 +5,11 @@ export type PresenceValue = Readonly<{
   replica: string;
   host: string;
   pid: number;
+  /** The pid namespace (Linux `/proc/self/ns/pid`): pids are compared only within one (see liveness.ts). */
+  pidns?: string;
   startedAt: string;
+  /** The beat period: readers judge an entry stale after a few missed beats (see liveness.ts). */
+  everyMs?: number;
   inFlight: number;
   /** Routers: the config revision they route with. */
   configRevision?: number;
@@ -16,4 +20,4 @@ export type PresenceValue = Readonly<{
 }>;
 
 /** What the process reports on each beat; host, pid and start time are added by the heartbeat. */
-export type PresenceState = Omit<PresenceValue, "host" | "pid" | "startedAt">;
+export type PresenceState = Omit<PresenceValue, "host" | "pid" | "pidns" | "startedAt" | "everyMs">;

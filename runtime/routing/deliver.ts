@@ -8,6 +8,7 @@ import type { EventSchemas } from "../store/schemas.ts";
 import { admit } from "./admit.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import { copyMessage, quarantineMessage, unroutedMessage, type StoredEventMsg } from "./copies.ts";
+import type { SetAsideLog } from "./set-aside-log.ts";
 import type { RouteCopy, RuleSet } from "./types.ts";
 
 /** Which copies of an event a lane publishes. */
@@ -24,6 +25,8 @@ export type DeliveryDeps = Readonly<{
   orderedLaneReady: () => boolean;
   /** An event has ordered copies but the lane is not there yet: create it. */
   orderedLaneNeeded: () => void;
+  /** Says in the log what was quarantined or unrouted (rate-limited: set-aside-log.ts). */
+  setAside?: SetAsideLog;
 }>;
 
 /**
@@ -40,7 +43,10 @@ export function deliverEvent(d: DeliveryDeps, m: StoredEventMsg, rules: RuleSet,
     return d
       .publisher()
       .publish(quarantineMessage(m, admitted.reason ?? "undecodable"))
-      .then(() => d.metrics.quarantined.inc());
+      .then(() => {
+        d.metrics.quarantined.inc();
+        d.setAside?.quarantined(m, admitted.reason ?? "undecodable");
+      });
   }
   // with an OpenTelemetry SDK, routing is a span and the copies name it as their parent
   const span = startEventSpan(`route ${event.type}`, {
@@ -68,7 +74,10 @@ function publishCopies(
     return d
       .publisher()
       .publish(unroutedMessage(m, event, rules.revision))
-      .then(() => d.metrics.unrouted.inc());
+      .then(() => {
+        d.metrics.unrouted.inc();
+        d.setAside?.unrouted(m, event, rules.revision);
+      });
   }
   if (lane === Lane.Competing && !d.orderedLaneReady() && copies.some((c) => c.ordered)) {
     d.orderedLaneNeeded();

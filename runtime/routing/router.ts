@@ -15,6 +15,7 @@ import { RoutingLane } from "./lane.ts";
 import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
 import { LiveRules } from "./live-rules.ts";
 import { routerHeartbeat } from "./router-presence.ts";
+import { SetAsideLog } from "./set-aside-log.ts";
 import { ensureRouterTopology } from "./router-startup.ts";
 import { newReplicaId, Tally, type Heartbeat } from "../presence/mod.ts";
 
@@ -79,6 +80,8 @@ export class Router {
   private readonly maxInFlight: number;
   /** Data schemas of event types, compiled once per type and shared by both lanes. */
   private readonly schemas = new EventSchemas();
+  /** Log lines for quarantined and unrouted events, rate-limited. */
+  private readonly setAside: SetAsideLog;
   private stopping = false;
   private stopLag?: () => void;
   private delivery?: DeliveryDeps;
@@ -89,6 +92,7 @@ export class Router {
   ) {
     this.replicaId = opts.replicaId ?? newReplicaId();
     this.maxInFlight = opts.maxInFlight ?? 512;
+    this.setAside = new SetAsideLog(deps.logger);
   }
 
   get revision(): number {
@@ -173,6 +177,7 @@ export class Router {
     const left = await Promise.all([this.competing?.stop(cutShort), this.ordered?.stop(cutShort)]);
     await this.publisher?.close(cutShort);
     await this.presence?.stop(cutShort);
+    this.setAside.flush();
     const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
     this.deps.logger.info({ replica: this.replicaId, ...(unacked > 0 ? { unacked } : {}) }, "router stopped");
   }
@@ -198,6 +203,7 @@ export class Router {
       tally: () => this.tally,
       orderedLaneReady: () => this.ordered?.ready ?? false,
       orderedLaneNeeded: () => this.ordered?.startInBackground(),
+      setAside: this.setAside,
     };
     return deliverEvent(this.delivery, m, this.live.current, lane, chains);
   }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createEvent, encodeEvent } from "../events/codec.ts";
-import type { Event, EventData } from "../events/types.ts";
+import type { Event, EventData, EventType } from "../events/types.ts";
 import { EventTooLargeError } from "../errors.ts";
 import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
 import { BulkPublisher } from "./bulk.ts";
@@ -38,7 +38,7 @@ export class EventBus {
   }
 
   /** Builds, validates and stores one event. `data` is checked against EventMap when `jetbus types` generated it. */
-  publish<K extends string>(type: K, data: EventData<K>, o: PublishOptions = {}): Promise<PublishResult> {
+  publish<K extends EventType>(type: K, data: EventData<K>, o: PublishOptions = {}): Promise<PublishResult> {
     try {
       return this.publishEvent(this.build({ type, data, ...o }));
     } catch (err) {

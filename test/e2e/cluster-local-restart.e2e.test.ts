@@ -3,7 +3,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -13,23 +12,8 @@ import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { EventBus } from "../../runtime/store/mod.ts";
 import { runJetbus } from "../helpers/cli.ts";
 import { waitCaughtUp } from "../helpers/cluster-nodes.ts";
+import { freePortBase } from "../helpers/ports.ts";
 import { waitFor } from "../helpers/wait.ts";
-
-const bindable = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = createServer()
-      .once("error", () => res(false))
-      .listen(port, "127.0.0.1", () => s.close(() => res(true)));
-  });
-
-/** A --port-base whose nine ports (clients base.., routes base+2000.., monitoring base+4000..) are all free. */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 9_000);
-    const ports = [0, 1, 2].flatMap((i) => [base + i, base + 2000 + i, base + 4000 + i]);
-    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
-  }
-}
 
 test("cluster up --config with other actors and an R3 store; a SIGKILLed node comes back with `cluster restart` and nothing is lost", async () => {
   const dir = mkdtempSync(join(tmpdir(), "jetbus-local-restart-"));

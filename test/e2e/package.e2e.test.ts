@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { startServer } from "../helpers/nats.ts";
-import { REPO_ROOT } from "../helpers/cli.ts";
+import { packedTarball, quietEnv } from "../helpers/package.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { tokenFor } from "../../runtime/events/subjects.ts";
 
@@ -19,16 +19,7 @@ const app = join(work, "app");
 const handledLog = join(work, "handled.log");
 let env: Awaited<ReturnType<typeof startServer>>;
 let installOutput = "";
-const quiet = {
-  ...process.env,
-  NATS_URL: "",
-  FORCE_COLOR: "0",
-  JETBUS_LOG_JSON: "1",
-  JETBUS_LOG_LEVEL: "warn",
-  npm_config_fund: "false",
-  npm_config_audit: "false",
-  npm_config_update_notifier: "false",
-};
+const quiet = quietEnv();
 
 function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { cwd, env: quiet, encoding: "utf8", timeout });
@@ -40,19 +31,10 @@ test.before(async () => {
   env = await startServer();
   mkdirSync(app);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "e2e-app", version: "1.0.0", private: true }, null, 2));
-  // prepare builds dist/ first; the tarball is what `npm publish` would upload
-  const packed = run("npm", ["pack", "--pack-destination", work, "--silent"], REPO_ROOT, 600_000).stdout.trim().split("\n").at(-1)!;
+  const tarball = await packedTarball();
   // dependencies come from the npm cache the repository's own install filled (--prefer-offline);
-  // typescript and @types/node are what a project type-checking its actors adds
-  const install = run("npm", [
-    "install",
-    "--prefer-offline",
-    "--no-audit",
-    "--no-fund",
-    join(work, packed),
-    "typescript@5",
-    "@types/node@20",
-  ]);
+  // TypeScript comes later, as the README's typing step adds it
+  const install = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball]);
   installOutput = install.stdout + install.stderr;
 });
 
@@ -61,11 +43,27 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test("installing the tarball warns of no engine on this Node (the README names Node 20+)", () => {
+/** npm's warnings in an install's output, less its notice of esbuild's postinstall (README: Install). */
+function warningsBesidesEsbuild(output: string): string[] {
+  const warns = output.split("\n").filter((l) => l.startsWith("npm warn"));
+  const notice = warns.filter((l) => l.startsWith("npm warn install-scripts"));
+  const listed = notice.filter((l) => /^npm warn install-scripts {3}\S/.test(l));
+  // the notice lists each package with an install script in a line of its own
+  assert.ok(
+    listed.every((l) => /^npm warn install-scripts {3}esbuild@[\d.]+ \(postinstall: node install\.js\)$/.test(l)),
+    `only esbuild's postinstall may be listed:\n${output}`,
+  );
+  return warns.filter((l) => !l.startsWith("npm warn install-scripts"));
+}
+
+test("installing the tarball: no warning but npm 11's notice of esbuild's postinstall (no engine, no install script of jetbus's)", () => {
+  assert.match(installOutput, /added \d+ packages/, "the install output was captured");
   // every package of the tree must accept the running Node: the NATS client is pinned to a release
   // whose @nats-io/nuid (2.0.3) declares Node >= 18, where 3.4.0's nuid 3 declares Node >= 22
   assert.not.match(installOutput, /EBADENGINE/, installOutput);
-  assert.match(installOutput, /added \d+ packages/, "the install output was captured");
+  // dist/ is built by `prepack` when the tarball is made: installing it runs nothing of jetbus's
+  assert.not.match(installOutput, /jetbus@[\d.]+ \(/, installOutput);
+  assert.equal(warningsBesidesEsbuild(installOutput), [], installOutput);
 });
 
 test("the tarball ships the compiled runtime, not the TypeScript sources", () => {
@@ -187,7 +185,59 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
   assert.is(await exited, 0, `jetbus up exits 0 on SIGTERM:\n${upOut}`);
 });
 
-test('a file importing the public API from "jetbus" type-checks under --strict, and wrong event data does not', () => {
+test("the README's typing step with the TypeScript npm installs today: `npx tsc` passes, a type error or an unknown event type fails it", () => {
+  // README (Install): npm 11 lists esbuild's postinstall until the project records a choice; with it
+  // recorded, installing more prints no warning at all
+  run("npm", ["install-scripts", "deny", "esbuild"]);
+  // no --prefer-offline: the version npm picks today, as a user gets it
+  const added = run("npm", ["install", "--no-audit", "--no-fund", "-D", "typescript", "@types/node"]);
+  assert.not.match(added.stdout + added.stderr, /npm warn/, added.stdout + added.stderr);
+  const latest = run("npm", ["view", "typescript", "version"]).stdout.trim();
+  const installed = JSON.parse(readFileSync(join(app, "node_modules", "typescript", "package.json"), "utf8")).version as string;
+  assert.is(installed, latest, "npm installed the registry's latest TypeScript");
+  console.log(`  TypeScript ${installed}`);
+
+  const tsc = (args: string[] = []) =>
+    spawnSync("npx", ["--no-install", "tsc", ...args], { cwd: app, env: quiet, encoding: "utf8", timeout: 300_000 });
+  const clean = tsc();
+  assert.is(clean.status, 0, `npx tsc on the project jetbus init made:\n${clean.stdout}${clean.stderr}`);
+
+  writeFileSync(
+    join(app, "actors", "typos.ts"),
+    [
+      `import { defineActor } from "jetbus";`,
+      `import type { OrderPlaced } from "../types/events.js";`,
+      ``,
+      `export default defineActor<OrderPlaced>({`,
+      `  async handle(event, ctx) {`,
+      `    const id: number = event.data.order_id;`,
+      `    await ctx.publish("NoSuchType", { order_id: "o1" });`,
+      `    await ctx.publish("OrderPlaced", { order_id: "o2", total: "ten" });`,
+      `    await ctx.publish("UserSignedUp", { user_id: "u1", email: "a@b.co" });`,
+      `    ctx.logger.info({ id });`,
+      `  },`,
+      `});`,
+    ].join("\n"),
+  );
+  try {
+    // --pretty false: one line per error to match (TypeScript 7 colours its output when FORCE_COLOR is set, even to 0)
+    const wrong = tsc(["--pretty", "false"]);
+    const out = wrong.stdout + wrong.stderr;
+    assert.ok(wrong.status !== 0 && wrong.status !== null, out);
+    assert.match(out, /actors\/typos\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    // generated event types make the type itself checked: a misspelt or unknown type does not compile
+    assert.match(out, /actors\/typos\.ts\(7,\d+\): error TS2345: Argument of type '"NoSuchType"' is not assignable/);
+    assert.match(out, /actors\/typos\.ts\(8,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    assert.not.match(out, /typos\.ts\(9,/, "a known type with its data compiles");
+    assert.is(out.match(/error TS/g)?.length, 3, out);
+  } finally {
+    rmSync(join(app, "actors", "typos.ts"));
+  }
+  // the file gone, the project checks clean again
+  assert.is(tsc().status, 0);
+});
+
+test('a file importing the public API from "jetbus" type-checks under --strict, and wrong event data or an unknown type does not', () => {
   writeFileSync(
     join(app, "embed.ts"),
     [
@@ -208,7 +258,6 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
       `  const config: JetbusConfig = jetbus.config;`,
       `  await jetbus.start({ actors: config.actors.map((a) => a.name) });`,
       `  await jetbus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
-      `  await jetbus.publish("SomethingUntyped", { anything: true });`,
       `  const store: EventStore = jetbus.store;`,
       `  for await (const e of store.history({ limit: 1 })) console.log(e.event.id);`,
       `  await jetbus.stop();`,
@@ -223,6 +272,7 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
       `declare const jetbus: Jetbus;`,
       `await jetbus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
       `defineActor<OrderPlaced>({ async handle(event) { event.data.missing.toString(); } });`,
+      `await jetbus.publish("SomethingUntyped", { anything: true });`,
     ].join("\n"),
   );
   const tsconfig = (files: string[]) =>
@@ -244,10 +294,17 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
   const tsc = join(app, "node_modules", "typescript", "bin", "tsc");
   const ok = spawnSync(process.execPath, [tsc, "-p", "tsconfig.ok.json"], { cwd: app, encoding: "utf8", timeout: 300_000 });
   assert.is(ok.status, 0, `strict type-check failed:\n${ok.stdout}${ok.stderr}`);
-  const wrong = spawnSync(process.execPath, [tsc, "-p", "tsconfig.wrong.json"], { cwd: app, encoding: "utf8", timeout: 300_000 });
-  assert.is(wrong.status, 2, wrong.stdout);
-  assert.match(wrong.stdout, /wrong\.ts\(4,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
-  assert.match(wrong.stdout, /wrong\.ts\(5,\d+\): error TS2339: Property 'missing' does not exist on type 'OrderPlaced'/);
+  // --pretty false: TypeScript 7 colours its output when FORCE_COLOR is set, even to 0 (bin/test.js sets it)
+  const wrong = spawnSync(process.execPath, [tsc, "-p", "tsconfig.wrong.json", "--pretty", "false"], {
+    cwd: app,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  assert.ok(wrong.status !== 0 && wrong.status !== null, wrong.stdout); // 2 from TypeScript 5, 1 from 7
+  assert.match(wrong.stdout, /wrong\.ts\(4,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/, wrong.stdout);
+  assert.match(wrong.stdout, /wrong\.ts\(5,\d+\): error TS2339: Property 'missing' does not exist on type 'OrderPlaced'/, wrong.stdout);
+  // jetbus.publish as ctx.publish: with generated event types, a type they do not name is refused
+  assert.match(wrong.stdout, /wrong\.ts\(6,\d+\): error TS2345: Argument of type '"SomethingUntyped"' is not assignable/, wrong.stdout);
   assert.is(readdirSync(app).filter((f) => f.endsWith(".js")).length, 0, "noEmit: nothing compiled into the project");
 });
 

@@ -54,12 +54,38 @@ async function replaySeqs(from: string): Promise<number[]> {
   return Array.from({ length: s.scanned }, (_, i) => s.firstSeq + i);
 }
 
-test("replay --from 1w selects what history --since 1w lists, and so does an ISO time between events", async () => {
+/** The store time of one event, as the server holds it (nanoseconds) and as jetbus prints and compares it (milliseconds). */
+async function storedTime(seq: number): Promise<{ raw: string; ms: Date }> {
+  const m = await (await jetstreamManager(server.nc)).streams.getMessage(configFrom({}).store.stream, { seq });
+  assert.ok(m, `event ${seq} is stored`);
+  return { raw: m.timestamp, ms: m.time };
+}
+
+// The time flags compare an event's store time at the millisecond `history` prints (the server
+// keeps nanoseconds; an ISO time on the command line has milliseconds at most): `--since T`
+// includes every event of T's millisecond, so the printed time of an event selects that event.
+// This test once took its mark with `new Date()` right after event 2 was acked: when the mark
+// fell in the millisecond of event 2 (stored at .123456 ns, mark .123), `--since mark` rightly
+// listed event 2 and the test, expecting [3,4,5], failed. The boundary is now placed from the
+// stored times themselves, on both sides.
+test("replay --from 1w selects what history --since 1w lists, and so does an ISO time at and after an event's millisecond", async () => {
   await ensureStore(await jetstreamManager(server.nc), configFrom({}).store);
-  await publish(2);
-  const mark = new Date();
+  await publish(1);
+  // event 2 in a later millisecond than event 1, so that its own millisecond selects it alone
+  const first = await storedTime(1);
+  await waitFor(() => Date.now() > first.ms.getTime() + 1, "the clock past event 1's millisecond");
+  await publish(1);
+  const second = await storedTime(2);
+  assert.ok(second.ms > first.ms, `event 2 (${second.raw}) is stored in a later millisecond than event 1 (${first.raw})`);
+  // the first millisecond after event 2's: past everything stored so far, whatever its nanoseconds
+  const mark = new Date(second.ms.getTime() + 1);
   await waitFor(() => Date.now() > mark.getTime() + 5, "the clock past the mark");
   await publish(3);
+  const third = await storedTime(3);
+  assert.ok(
+    third.ms >= mark,
+    `event 3 (${third.raw}) is stored at or after the mark (${mark.toISOString()}): the server's clock is this machine's`,
+  );
 
   const week = await historySeqs("1w");
   assert.equal(week, [1, 2, 3, 4, 5]);
@@ -67,6 +93,22 @@ test("replay --from 1w selects what history --since 1w lists, and so does an ISO
   const later = await historySeqs(mark.toISOString());
   assert.equal(later, [3, 4, 5]);
   assert.equal(await replaySeqs(mark.toISOString()), later, "replay --from an ISO time");
+
+  // event 2's own millisecond (what `history` prints for it) selects it, though it was stored some nanoseconds after
+  assert.match(second.raw, /\.\d{3}/, "the server's time has sub-second digits");
+  const atSecond = second.ms.toISOString();
+  assert.equal(await historySeqs(atSecond), [2, 3, 4, 5], `--since ${atSecond} (event 2 at ${second.raw})`);
+  assert.equal(await replaySeqs(atSecond), [2, 3, 4, 5], `replay --from ${atSecond}`);
+  const until = await runJetbus(["history", "--until", atSecond, ...common()]);
+  assert.is(until.code, 0, until.stderr);
+  assert.equal(
+    until.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    [1, 2],
+    `--until ${atSecond} includes event 2 too`,
+  );
 });
 
 test("a time neither understands exits 2 naming the flag, the value and the accepted forms", async () => {

@@ -1,9 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startServer } from "../helpers/nats.ts";
-import { tokenFor } from "../../runtime/events/subjects.ts";
 import { StateStore } from "../../runtime/actor/state/store.ts";
-import type { StagedChange } from "../../runtime/actor/state/types.ts";
+import { commitChange } from "../fixtures/state-change.ts";
 
 let env: Awaited<ReturnType<typeof startServer>>;
 test.before(async () => {
@@ -13,23 +12,7 @@ test.after(async () => {
   await env?.stop();
 });
 
-let events = 0;
-/** Commits one change of `key` as a handling of a new event would; returns the event id. */
-async function change(store: StateStore, key: string, next: StagedChange<unknown>): Promise<string> {
-  const eventId = `ev-${++events}`;
-  const { revision } = await store.read(key);
-  const result = await store.commit({
-    eventToken: tokenFor(eventId),
-    eventId,
-    key,
-    revision,
-    change: next,
-    marker: { at: new Date().toISOString(), replica: "r1", key, outbox: [] },
-    markerTtlMs: 3_600_000,
-  });
-  assert.equal(result, { kind: "committed" });
-  return eventId;
-}
+const change = commitChange;
 
 test("list reads every key's state, revision and event in one pass; deleted keys are left out", async () => {
   const store = await StateStore.open(env.nc, "list-a", { replicas: 1 });

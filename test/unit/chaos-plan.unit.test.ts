@@ -7,6 +7,8 @@ import { ALL_KINDS, baseRules, killTarget, planFaults } from "../../chaos/faults
 import { Rng } from "../../chaos/rng.ts";
 import { PROFILES } from "../../chaos/profiles.ts";
 import { Actors, actorProcesses } from "../../chaos/workload-config.ts";
+import { HOST_ADDR, NODE_ADDR, PROXY_ADDR } from "../../chaos/cluster.ts";
+import { cidrsOverlap, SUBNET_CIDR, subnetTaken } from "../../chaos/net.ts";
 
 test("a seed replays the same fault plan; another seed gives another", () => {
   const a = planFaults(new Rng(42), PROFILES.long.extraFaults);
@@ -60,12 +62,33 @@ test("the proxied pair refuses each other's direct address; the third node has n
   assert.equal(baseRules("n3"), []);
   assert.equal(
     baseRules("n1").map((r) => r.rule),
-    ["ip saddr 10.213.0.12 reject with tcp reset", "ip daddr 10.213.0.12 reject with tcp reset"],
+    ["ip saddr 198.18.213.12 reject with tcp reset", "ip daddr 198.18.213.12 reject with tcp reset"],
   );
   assert.equal(
     baseRules("n2").map((r) => r.rule),
-    ["ip saddr 10.213.0.11 reject with tcp reset", "ip daddr 10.213.0.11 reject with tcp reset"],
+    ["ip saddr 198.18.213.11 reject with tcp reset", "ip daddr 198.18.213.11 reject with tcp reset"],
   );
+});
+
+test("every harness address is in the benchmarking range 198.18.0.0/15 (RFC 2544), none in a private range", () => {
+  const addrs = [HOST_ADDR, PROXY_ADDR, ...Object.values(NODE_ADDR)];
+  assert.is(addrs.length, 5);
+  for (const a of [...addrs, SUBNET_CIDR]) {
+    assert.ok(cidrsOverlap(a, "198.18.0.0/15"), `${a} is in 198.18.0.0/15`);
+    for (const privateRange of ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
+      assert.not.ok(cidrsOverlap(a, privateRange), `${a} in ${privateRange}`);
+  }
+  assert.is(new Set(addrs).size, addrs.length, "distinct addresses");
+});
+
+test("the run refuses a machine whose interfaces overlap its subnet, by any prefix length; its own leftovers do not count", () => {
+  const lo = "lo               UNKNOWN        127.0.0.1/8 ";
+  assert.is(subnetTaken(`${lo}\neth0             UP             192.0.2.2/24 `), undefined);
+  assert.match(subnetTaken(`${lo}\nbench0           UP             198.18.0.1/15 `) ?? "", "bench0");
+  assert.match(subnetTaken(`${lo}\nlab              UP             198.18.213.77/28 `) ?? "", "lab");
+  assert.is(subnetTaken(`${lo}\nlab              UP             198.18.214.1/24 `), undefined);
+  assert.is(subnetTaken(`${lo}\njbchaos-br       UP             198.18.213.1/24 `), undefined);
+  assert.not.ok(cidrsOverlap("not-an-address/24", SUBNET_CIDR));
 });
 
 test("Rng: values in range, deterministic", () => {

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { buildStatusReport, renderStatus } from "../../runtime/operations/status.ts";
 import { NOT_CREATED, type StatusFacts } from "../../runtime/operations/types.ts";
+import { isLive, processGone, staleAfterMs } from "../../runtime/presence/liveness.ts";
 
 const at = new Date("2026-01-01T00:00:30Z");
 const ago = (s: number) => new Date(at.getTime() - s * 1000);
@@ -104,6 +105,96 @@ test("only recent heartbeats count as live replicas; router replicas with an old
   );
   assert.equal(r.router.staleReplicas, ["rb"]);
   assert.match(renderStatus(r), /rb: config revision 3.*STALE/);
+});
+
+test("a killed replica stops counting at once when its process is known gone, else after 3 missed beats of its own period", () => {
+  const r = buildStatusReport(
+    facts({
+      presence: [
+        // the replica killed with kill -9 (status runs on its host: its pid is gone), and the one restarted after it
+        { key: "actor.users.h-10-0", value: { role: "actor", name: "users", host: "h", pid: 10 }, at: ago(1), gone: true },
+        { key: "actor.users.h-11-0", value: { role: "actor", name: "users", host: "h", pid: 11 }, at: ago(1) },
+        // a fast beater (0.5 s) silent for 3 s: gone (3 x 0.5 s + 1 s); a default one (2 s) silent for 6 s: still live
+        { key: "actor.orders.f", value: { role: "actor", name: "orders", host: "x", pid: 5, everyMs: 500 }, at: ago(3) },
+        { key: "actor.orders.d", value: { role: "actor", name: "orders", host: "x", pid: 6 }, at: ago(6) },
+      ],
+    }),
+  );
+  assert.equal(
+    r.actors[0]!.replicas.list.map((x) => x.id),
+    ["h-11-0"],
+  );
+  assert.equal(
+    r.actors[1]!.replicas.list.map((x) => x.id),
+    ["d"],
+  );
+  assert.is(staleAfterMs(), 7_000);
+  assert.not.ok(isLive({ value: {}, at: ago(8) }, at.getTime()));
+});
+
+test("REPLICAS counts live workers and PROCESSES the processes they run in: two processes of one replica read 2 and 2", () => {
+  const worker = (name: string, host: string, pid: number, n: number) => ({
+    key: `actor.${name}.${host}-${pid}-${n}`,
+    value: { role: "actor", name, host, pid, pidns: "pid:[1]" },
+    at: ago(1),
+  });
+  const r = buildStatusReport(
+    facts({ presence: [worker("users", "a", 1, 0), worker("users", "b", 1, 0), worker("orders", "a", 1, 1), worker("orders", "a", 1, 2)] }),
+  );
+  assert.equal(
+    r.actors.map((a) => [a.name, a.replicas.live, a.replicas.processes, a.replicas.desired]),
+    [
+      ["users", 2, 2, 2],
+      ["orders", 2, 1, 1],
+    ],
+  );
+  const text = renderStatus(r);
+  assert.match(text, /^ACTOR\s+REPLICAS\s+PROCESSES\s+LAG/m);
+  assert.match(text, /^users\s+2\s+2\s/m);
+  assert.match(text, /^orders\s+2\s+1\s/m);
+  assert.not.match(text, /\d\/\d\s/, "no live/desired fraction: the config's replicas is per process");
+});
+
+test("processGone: only an entry of this host and pid namespace whose pid is gone", () => {
+  const place = { host: "h", pidns: "pid:[7]" };
+  const dead = () => false;
+  const alive = () => true;
+  assert.ok(processGone({ host: "h", pidns: "pid:[7]", pid: 42 }, place, dead));
+  assert.not.ok(processGone({ host: "h", pidns: "pid:[7]", pid: 42 }, place, alive), "alive");
+  assert.not.ok(processGone({ host: "other", pidns: "pid:[7]", pid: 42 }, place, dead), "another host");
+  assert.not.ok(processGone({ host: "h", pidns: "pid:[8]", pid: 42 }, place, dead), "another container on the host");
+  assert.not.ok(processGone({ host: "h", pid: 42 }, place, dead), "an entry without a pid namespace");
+  assert.not.ok(processGone({ host: "h", pidns: "pid:[7]" }, place, dead), "no pid");
+  assert.not.ok(processGone({ host: "h", pidns: "pid:[7]", pid: 42 }, { host: "h" }, dead), "a reader that cannot compare pids");
+});
+
+test("nats: a node every replica group has not heard from for 5 s is DOWN; a leader is up; a lagging follower catches up", () => {
+  const peer = (name: string, activeMs: number, current = true) => ({ name, current, activeMs });
+  const r = buildStatusReport(
+    facts({
+      nats: {
+        connectedTo: "n2",
+        placements: [
+          { stream: "EVENTS", cluster: "c1", leader: "n2", peers: [peer("n1", 12_300, false), peer("n3", 300)] },
+          { stream: "JETBUS_INBOX", cluster: "c1", leader: "n3", peers: [peer("n1", 12_100, false), peer("n2", 200)] },
+          { stream: "JETBUS_DLQ", cluster: "c1", leader: "n2", peers: [peer("n4", 400, false), peer("n3", 100)] },
+        ],
+      },
+    }),
+  );
+  assert.equal(r.nats, {
+    connectedTo: "n2",
+    cluster: "c1",
+    nodes: [
+      { name: "n1", state: "down", silentMs: 12_100 },
+      { name: "n2", state: "ok" },
+      { name: "n3", state: "ok" },
+      { name: "n4", state: "behind" },
+    ],
+  });
+  assert.match(renderStatus(r), "nats:    connected to n2; cluster c1: n1 DOWN (no word for 12.1 s), n2 ok, n3 ok, n4 catching up");
+  const single = buildStatusReport(facts({ nats: { connectedTo: "solo", placements: [{ stream: "EVENTS", leader: "solo", peers: [] }] } }));
+  assert.match(renderStatus(single), /^nats: {4}connected to solo$/m);
 });
 
 test("the ordered lane shows its lease holder and lag once it exists; nothing about it before", () => {

@@ -1,4 +1,4 @@
-import type { Event, EventData } from "../../events/types.ts";
+import type { Event, EventData, EventType } from "../../events/types.ts";
 import type { ActorContext, FollowUpOptions } from "../types.ts";
 
 /**
@@ -30,9 +30,9 @@ export type StatefulContext<TState> = Omit<ActorContext, "publish"> &
   Readonly<{
     state: StateHandle<TState>;
     /** Stages a follow-up event, published once the state change commits (id derived from this event's id). */
-    publish<K extends string>(type: K, data: EventData<K>, opts?: FollowUpOptions): Promise<StagedEvent>;
+    publish<K extends EventType>(type: K, data: EventData<K>, opts?: FollowUpOptions): Promise<StagedEvent>;
     /** Stages a durable timer; returns its id (also the id of the event it publishes). */
-    schedule<K extends string>(type: K, data: EventData<K>, when: TimerWhen): string;
+    schedule<K extends EventType>(type: K, data: EventData<K>, when: TimerWhen): string;
     /** Stages the cancellation of a timer scheduled earlier (by any handling of this actor). */
     cancel(timerId: string): void;
   }>;

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from "../../config/load.ts";
-import { UsageError } from "../../errors.ts";
+import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.ts";
+import { parseDuration } from "../../config/duration.ts";
+import { ProcessFailedError, UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
 import {
   addProcesses,
@@ -13,8 +14,8 @@ import {
   restartNode,
   DEFAULT_LOCAL_DIR,
   type LocalClusterState,
-  type LocalProcess,
 } from "../../cluster/local.ts";
+import { freePorts, waitUntilReady, type StartingProcess } from "../../cluster/local-process.ts";
 import { untilSignal } from "./up.ts";
 import { jetbusNodeArgs } from "../self.ts";
 import { connectNats, waitForJetStream } from "../../nats/connect.ts";
@@ -22,6 +23,7 @@ import { isNoPeers } from "../../nats/errors.ts";
 import { provisionStreams } from "../../cluster/provision.ts";
 import { checkDurability } from "../../cluster/durability.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { withCommonOptions, allOptions, withRuntime, type CommonOptions } from "../options.ts";
 import type { JetbusConfig } from "../../config/types.ts";
 import { resolveStateOrdering } from "../../actor/state/ordering-default.ts";
@@ -41,14 +43,37 @@ async function provisionAsAdmin(
     for (;;) {
       try {
         await provisionStreams(nc, config);
-        return;
+        break;
       } catch (err) {
         if (!isNoPeers(err) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+    await waitForLeaders(nc, 60_000);
   } finally {
     await nc.close();
+  }
+}
+
+/**
+ * Until every stream and durable has an elected leader (or `timeoutMs` passes: the processes then
+ * meet the election themselves). A just-created R3 stream answers only once its own group has
+ * elected one; role processes started before that were seen to die at start-up with "stream not
+ * found" on a loaded machine.
+ */
+async function waitForLeaders(nc: NatsConnection, timeoutMs: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + timeoutMs;
+  const led = async (leader: () => Promise<string | undefined>) => {
+    while (Date.now() < deadline) {
+      if (await leader().catch(() => undefined)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  for await (const si of jsm.streams.list()) {
+    const stream = si.config.name;
+    await led(async () => (await jsm.streams.info(stream)).cluster?.leader);
+    for await (const ci of jsm.consumers.list(stream)) await led(async () => (await jsm.consumers.info(stream, ci.name)).cluster?.leader);
   }
 }
 
@@ -66,15 +91,11 @@ export function parseProcessSpec(spec: string | undefined): Array<[string, numbe
     });
 }
 
-/** A copy of the user's config pointing at the cluster with one role's user (file mode 0600: it holds a password). */
-function configFor(state: LocalClusterState, configPath: string | undefined, user: RoleUser, passwords: Record<string, string>): string {
-  const file = configPath ?? DEFAULT_CONFIG_FILE;
-  const doc = (existsSync(file) ? parseConfigText(readFileSync(file, "utf8"), file) : {}) as { nats?: Record<string, unknown> };
-  doc.nats = { ...(doc.nats ?? {}), servers: state.natsUrl.split(","), user: user.user, pass: passwords[user.passwordVar] };
-  const out = join(state.dir, `config-${user.user}.json`);
-  writeFileSync(out, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
-  return out;
-}
+const indent = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
 
 function readPasswords(file: string): Record<string, string> {
   return Object.fromEntries(
@@ -86,19 +107,61 @@ function readPasswords(file: string): Record<string, string> {
   );
 }
 
-function spawnJetbus(state: LocalClusterState, label: string, args: string[]): LocalProcess {
+/** Connection settings a parent shell may have set for another server or user: the child gets only its role's. */
+const NATS_AUTH_VARS = [
+  "NATS_URL",
+  "NATS_USER",
+  "NATS_PASSWORD",
+  "NATS_TOKEN",
+  "NATS_NKEY_SEED_FILE",
+  "NATS_CREDS_FILE",
+  "NATS_TLS_CA",
+  "NATS_TLS_CERT",
+  "NATS_TLS_KEY",
+];
+
+/**
+ * One router or actor process on the cluster as its role's user. It runs the user's own config
+ * file where it is (relative actor modules and schemas/ resolve from its folder, as under `up`);
+ * the cluster's URLs, the role's user and password and the process's HTTP port come from the
+ * environment, which wins over the file's `nats` and `observability.http_port`.
+ */
+function spawnJetbus(
+  state: LocalClusterState,
+  label: string,
+  args: string[],
+  env: { user: string; pass: string; http: number },
+): StartingProcess {
   const log = join(state.dir, `${label}.log`);
   const out = openSync(log, "a");
-  const child = spawn(process.execPath, jetbusNodeArgs(args), {
-    detached: true,
-    stdio: ["ignore", out, out],
-    env: { ...process.env, JETBUS_LOG_JSON: "1" },
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const v of NATS_AUTH_VARS) delete childEnv[v];
+  Object.assign(childEnv, {
+    NATS_URL: state.natsUrl,
+    NATS_USER: env.user,
+    NATS_PASSWORD: env.pass,
+    JETBUS_HTTP_PORT: String(env.http),
+    JETBUS_LOG_JSON: "1",
   });
+  const child = spawn(process.execPath, jetbusNodeArgs(args), { detached: true, stdio: ["ignore", out, out], env: childEnv });
+  closeSync(out);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once("exit", (code, signal) => res({ code, signal })),
+  );
   child.unref();
-  return { name: label, pid: child.pid!, log };
+  return { name: label, pid: child.pid!, log, http: env.http, exited };
 }
 
-type UpOptions = { config?: string; dir: string; portBase: string; actors?: string; routers: string; detach?: boolean; json?: boolean };
+type UpOptions = {
+  config?: string;
+  dir: string;
+  portBase: string;
+  actors?: string;
+  routers: string;
+  readyTimeout: string;
+  detach?: boolean;
+  json?: boolean;
+};
 
 export function registerCluster(program: Command): void {
   const cluster = program
@@ -115,6 +178,11 @@ export function registerCluster(program: Command): void {
     .option("--port-base <port>", "client ports base..base+2, routes base+2000.., monitoring base+4000..", "4222")
     .option("--actors <spec>", "actor processes to start: NAME[:COUNT],... (each as its own NATS user)")
     .option("--routers <n>", "router processes to start (with --actors)", "0")
+    .option(
+      "--ready-timeout <duration>",
+      "how long router and actor processes may take to answer /readyz; one that exits or is not ready by then fails `up` (exit 1), which stops everything it started",
+      "120s",
+    )
     .option("--detach", "return once the cluster is up; stop it later with `jetbus cluster down`")
     .option("--json", "print the state as JSON")
     .action(async function (this: Command) {
@@ -122,6 +190,7 @@ export function registerCluster(program: Command): void {
       const base = Number(o.portBase);
       if (!Number.isInteger(base) || base < 1 || base > 60000)
         throw new UsageError(`--port-base must be a port number, got "${o.portBase}"`);
+      const readyTimeoutMs = parseDuration(o.readyTimeout, "--ready-timeout");
       // a stateful actor without "ordered" is ordered on its state key: its users need its partition durables
       const config = await resolveStateOrdering(loadConfig(o.config), o.config ? dirname(resolve(o.config)) : process.cwd(), {
         mode: "lenient",
@@ -146,39 +215,41 @@ export function registerCluster(program: Command): void {
         await clusterDown(o.dir);
         throw err;
       }
-      const started: LocalProcess[] = [];
+      // the config the processes run: the user's file where it is, so relative paths mean what they mean under `up`
+      const configPath = o.config ? resolve(o.config) : existsSync(DEFAULT_CONFIG_FILE) ? resolve(DEFAULT_CONFIG_FILE) : undefined;
+      const withConfig = (args: string[]) => (configPath ? [...args, "--config", configPath] : args);
+      const roles: Array<{ label: string; args: string[]; user: RoleUser }> = [];
       const routers = Number(o.routers);
-      if (routers > 0 || spec.length > 0) {
-        for (let i = 0; i < routers; i++)
-          started.push(
-            spawnJetbus(state, `router-${i + 1}`, [
-              "router",
-              "--config",
-              configFor(
-                state,
-                o.config,
-                users.find((u) => u.user === Users.router)!,
-                passwords,
-              ),
-            ]),
-          );
-        for (const [name, count] of spec) {
-          const cfg = configFor(
-            state,
-            o.config,
-            users.find((u) => u.actor === name)!,
-            passwords,
-          );
-          for (let i = 0; i < count; i++) started.push(spawnJetbus(state, `${name}-${i + 1}`, ["actor", name, "--config", cfg]));
-        }
-        state = addProcesses(state, started);
+      for (let i = 0; i < routers; i++)
+        roles.push({ label: `router-${i + 1}`, args: withConfig(["router"]), user: users.find((u) => u.user === Users.router)! });
+      for (const [name, count] of spec)
+        for (let i = 0; i < count; i++)
+          roles.push({ label: `${name}-${i + 1}`, args: withConfig(["actor", name]), user: users.find((u) => u.actor === name)! });
+      const ports = await freePorts(roles.length);
+      const started = roles.map((r, i) =>
+        spawnJetbus(state, r.label, r.args, { user: r.user.user, pass: passwords[r.user.passwordVar]!, http: ports[i]! }),
+      );
+      if (started.length > 0)
+        state = addProcesses(
+          state,
+          started.map(({ name, pid, log, http }) => ({ name, pid, log, http })),
+        );
+      const failures = await waitUntilReady(started, config.observability.http_host, readyTimeoutMs);
+      if (failures.length > 0) {
+        // all or nothing: a half-started cluster would look up while an actor's events pile up unhandled
+        await clusterDown(o.dir);
+        throw new ProcessFailedError(
+          failures.map((f) => f.name),
+          failures.map((f) => `${f.name} (pid ${f.pid}) ${f.reason}; log ${f.log}${f.logTail ? `:\n${indent(f.logTail)}` : ""}`).join("\n"),
+          `\`cluster up\` stopped the nodes and processes it had started (stores and logs are kept in ${o.dir}); fix the cause and run it again`,
+        );
       }
       if (o.json) process.stdout.write(JSON.stringify(state) + "\n");
       else {
         process.stdout.write(`cluster up: ${state.nodes.map((n) => `${n.name} pid ${n.pid}`).join(", ")}\n`);
         process.stdout.write(`export NATS_URL=${state.natsUrl}\n`);
         process.stdout.write(`passwords (admin: ${Users.admin}): ${state.passwordsFile}\n`);
-        for (const p of started) process.stdout.write(`started ${p.name} pid ${p.pid} (log ${p.log})\n`);
+        for (const p of started) process.stdout.write(`started ${p.name} pid ${p.pid}, ready (http :${p.http}, log ${p.log})\n`);
       }
       if (o.detach) return;
       const signalled = untilSignal();

@@ -3,10 +3,11 @@ import { listDeadLetters, replayDeadLetters } from "../../actor/dead-letter.ts";
 import type { DeadLetter } from "../../actor/types.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 import { createProgress } from "../progress.ts";
+import { renderTable } from "../table.ts";
 
 type DlqOptions = CommonOptions & { actor?: string; limit?: string };
 
-function renderTable(rows: readonly DeadLetter[]): string {
+function deadLetterTable(rows: readonly DeadLetter[]): string {
   if (rows.length === 0) return "no dead letters\n";
   const table = [
     ["SEQ", "ACTOR", "EVENT ID", "TYPE", "ATTEMPTS", "CODE", "ERROR", "TIME"],
@@ -21,17 +22,7 @@ function renderTable(rows: readonly DeadLetter[]): string {
       d.time.toISOString(),
     ]),
   ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return (
-    table
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return renderTable(table);
 }
 
 export function registerDlq(program: Command): void {
@@ -45,7 +36,7 @@ export function registerDlq(program: Command): void {
       await withRuntime(o, async (rt) => {
         const rows = await listDeadLetters(rt.nc, { actor: o.actor, limit: o.limit ? Number(o.limit) : undefined });
         if (o.json) for (const d of rows) process.stdout.write(JSON.stringify({ ...d, time: d.time.toISOString() }) + "\n");
-        else process.stdout.write(renderTable(rows));
+        else process.stdout.write(deadLetterTable(rows));
       });
     });
   withCommonOptions(dlq.command("replay").argument("[id]", "event id (or DLQ sequence) of the dead letter to replay"))

@@ -11,6 +11,7 @@ import { parseTimePoint } from "../../config/duration.ts";
 import { Streams } from "../../topology.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 import { createProgress } from "../progress.ts";
+import { renderTable } from "../table.ts";
 import type { Runtime } from "../../app/bootstrap.ts";
 
 type SelectOptions = CommonOptions & { type?: string; since?: string; until?: string; limit?: string; all?: boolean; force?: boolean };
@@ -56,9 +57,7 @@ function table(kind: SetAsideKind, rows: readonly SetAside[]): string {
       kind === SetAsideKind.Quarantine ? s.reason! : String(s.revision ?? "-"),
     ]),
   ];
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  // the last column (a reason can be long) is not padded
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return renderTable(cells);
 }
 
 /** Sequences named on the command line, or everything the filters select; --all when there are neither. */

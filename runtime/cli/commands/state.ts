@@ -1,12 +1,29 @@
 import type { Command } from "commander";
-import { stateHistoryReport, stateListReport } from "../../actor/state/report.ts";
+import { stateHistoryReport, stateListReport, type StateListReport } from "../../actor/state/report.ts";
 import { StateStore } from "../../actor/state/store.ts";
 import { NotFoundError } from "../../errors.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
+import { renderTable } from "../table.ts";
 
 type StateOptions = CommonOptions;
 
 const show = (v: unknown) => JSON.stringify(v);
+
+/** Where to look when a key holds nothing: the keys that do. */
+const listHint = (actor: string) => `\`jetbus state list ${actor}\` shows the keys that hold a state`;
+
+/** A state wider than this is cut in the table (`--json` and `state get` print it whole). */
+const STATE_COLUMN = 80;
+
+/** `state list` for a person: one row per key with its revision, when it changed, the event that changed it, and the state. */
+function stateTable(report: StateListReport): string {
+  if (report.keys.length === 0) return `actor "${report.actor}" holds no state\n`;
+  const cut = (text: string) => (text.length > STATE_COLUMN ? text.slice(0, STATE_COLUMN - 3) + "..." : text);
+  return renderTable([
+    ["KEY", "REVISION", "CHANGED", "EVENT", "STATE"],
+    ...report.keys.map((r) => [r.key, String(r.revision), r.changed, r.event ?? "-", cut(show(r.state))]),
+  ]);
+}
 
 export function registerState(program: Command): void {
   const state = program.command("state").description("per-key state of stateful actors (KV jetbus-state-<actor>)");
@@ -19,7 +36,7 @@ export function registerState(program: Command): void {
         o,
         async (rt) => {
           const read = await (await StateStore.bind(rt.nc, actor)).read(key);
-          if (!read.exists) throw new NotFoundError(`actor "${actor}" holds no state for key ${show(key)}`);
+          if (!read.exists) throw new NotFoundError(`actor "${actor}" holds no state for key ${show(key)}`, listHint(actor));
           process.stdout.write(
             o.json
               ? show({ actor, key, revision: read.revision, state: read.value }) + "\n"
@@ -30,7 +47,9 @@ export function registerState(program: Command): void {
       );
     });
   withCommonOptions(state.command("list").argument("<actor>"))
-    .description("the keys that hold a state (--json: each with its state, revision and the event that last changed it)")
+    .description(
+      "the keys that hold a state, each with its revision, time, the event that last changed it and the state (cut at 80 characters; --json: whole)",
+    )
     .addHelpText("after", "\nExample:\n  jetbus state list order-saga --json\n")
     .action(async function (this: Command, actor: string) {
       const o = allOptions<StateOptions>(this);
@@ -39,10 +58,7 @@ export function registerState(program: Command): void {
         async (rt) => {
           const report = stateListReport(actor, await (await StateStore.bind(rt.nc, actor)).list());
           if (o.json) for (const row of report.keys) process.stdout.write(show({ actor, ...row }) + "\n");
-          else
-            process.stdout.write(
-              report.keys.length ? report.keys.map((r) => r.key).join("\n") + "\n" : `actor "${actor}" holds no state\n`,
-            );
+          else process.stdout.write(stateTable(report));
         },
         "jetbus-state",
       );
@@ -56,7 +72,7 @@ export function registerState(program: Command): void {
         o,
         async (rt) => {
           const revisions = await (await StateStore.bind(rt.nc, actor)).history(key);
-          if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`);
+          if (revisions.length === 0) throw new NotFoundError(`actor "${actor}" has no revisions for key ${show(key)}`, listHint(actor));
           for (const row of stateHistoryReport(actor, key, revisions).revisions)
             process.stdout.write(
               o.json

@@ -60,6 +60,8 @@ export function tsconfigTemplate(): object {
       skipLibCheck: true,
       // class handlers use tsyringe's decorators (@injectable, @inject)
       experimentalDecorators: true,
+      // named, not left to the default: TypeScript 6 and later default `types` to none
+      types: ["node"],
     },
     include: ["actors", "types"],
   };

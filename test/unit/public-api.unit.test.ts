@@ -1,6 +1,6 @@
 // The package's public files: what `import "jetbus"` hands out, and what importing it does (nothing
-// global). The types are covered by the API report (docs/api/, test/unit/api-report.unit.test.ts);
-// the same checks against the packed tarball are in test/e2e/package.e2e.test.ts.
+// global). The types are covered by the API report (docs/api/*.api.md, `npm run api-report` in npm
+// test); test/e2e/package.e2e.test.ts type-checks a user's file against the installed tarball.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";

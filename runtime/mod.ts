@@ -10,10 +10,16 @@
 export { createJetbus, type EventStore, type Jetbus, type JetbusOptions, type StartOptions } from "./app/embed.ts";
 
 // writing actors
-export { defineActor, type ActorDefinition, type ActorSpec, type StatefulActorDefinition, type StatefulActorSpec } from "./actor/define.ts";
+export {
+  defineActor,
+  type ActorDefinition,
+  type ActorMiddleware,
+  type ActorSpec,
+  type StatefulActorDefinition,
+  type StatefulActorSpec,
+} from "./actor/define.ts";
 export type { ActorContext, ActorHandler, HandlerClass, HandlerFn } from "./actor/types.ts";
 export type { StatefulContext, StateSpec } from "./actor/state/types.ts";
-export type { Middleware as ActorMiddleware } from "./actor/middleware/types.ts";
 
 // events
 export type { Event, EventData, EventMap, EventType } from "./events/types.ts";

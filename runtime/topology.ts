@@ -119,6 +119,13 @@ export const JetbusHeaders = {
   Reason: "jetbus-reason",
   /** Run id of `jetbus replay` on a replayed inbox copy: actors key idempotency on (event id, run id) when present. */
   Replay: "jetbus-replay",
+  /**
+   * `1` on an inbox copy that may be a second handling of its event: the router's delivery was a
+   * redelivery, the event is older than the inbox's duplicate window, or its id is already stored
+   * under another sequence; also on dead letters sent back. The actor reads its processed marker
+   * for such a copy (and for its own redeliveries), and for no other first delivery.
+   */
+  DupCheck: "jetbus-dup-check",
   /** Dead letters: the actor that gave up on the event. */
   Actor: "jetbus-actor",
   /** Dead letters: deliveries made before giving up. */

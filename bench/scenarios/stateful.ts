@@ -110,7 +110,7 @@ async function markersOnly(nc: NatsConnection, jsm: JetStreamManager, name: stri
 const scenario: Scenario = {
   name: "stateful",
   description:
-    "stateful counter (state with its marker in one guarded write, then the marker) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
+    "stateful counter (its keys' states kept in memory: one guarded write per handling, the previous writer's marker in the same socket write) vs the same ordered actor with processed markers only; 'raw' is the markers-only actor",
   async run(args) {
     const n = Number(args[0] ?? 5000);
     const server = await NatsServer.start();

@@ -3,6 +3,7 @@ import { createEvent } from "../events/codec.ts";
 import type { Event, EventData } from "../events/types.ts";
 import type { Logger } from "../log.ts";
 import { JetbusHeaders } from "../topology.ts";
+import type { Screening } from "./middleware/types.ts";
 import type { ActorContext, FollowUpOptions, PublishedEvent } from "./types.ts";
 
 /** Stores one event; the worker passes the store's EventBus.publishEvent. */
@@ -39,20 +40,23 @@ class DeliveryContext implements ActorContext {
 
   constructor(
     private readonly event: Event,
-    private readonly msg: JsMsg,
+    /** The delivery (deliveredBy reads its consumer and delivery sequence). */
+    readonly delivery: JsMsg,
     private readonly deps: ContextDeps,
+    /** Whether this delivery may be a second handling (screen): what a stateful actor's duplicate check goes by. */
+    readonly screening: Screening | undefined,
     /** A middleware's narrower signal, built only if the handler asks for it. */
     private readonly signalOf?: () => AbortSignal,
   ) {
     this.actor = deps.actor;
     this.replica = deps.replica;
-    this.deliveryCount = msg.info.deliveryCount;
-    this.streamSeq = msg.seq;
+    this.deliveryCount = delivery.info.deliveryCount;
+    this.streamSeq = delivery.seq;
     this.options = deps.options;
   }
 
   get originSeq(): number | undefined {
-    return originSeqOf(this.msg);
+    return originSeqOf(this.delivery);
   }
 
   get signal(): AbortSignal {
@@ -90,16 +94,35 @@ class DeliveryContext implements ActorContext {
   }
 
   working(): void {
-    this.msg.working();
+    this.delivery.working();
   }
 
   withSignal(signalOf: () => AbortSignal): ActorContext {
-    return new DeliveryContext(this.event, this.msg, this.deps, signalOf);
+    return new DeliveryContext(this.event, this.delivery, this.deps, this.screening, signalOf);
   }
 }
 
-export function createContext(event: Event, msg: JsMsg, deps: ContextDeps): ActorContext {
-  return new DeliveryContext(event, msg, deps);
+export function createContext(event: Event, msg: JsMsg, deps: ContextDeps, screening?: Screening): ActorContext {
+  return new DeliveryContext(event, msg, deps, screening);
+}
+
+/** Which durable delivered the message behind `ctx`, and its delivery sequence there (counts every delivery, redeliveries too). */
+export type DeliveredBy = Readonly<{ consumer: string; deliverySequence: number }>;
+
+/** The durable and delivery sequence of the delivery behind `ctx`; undefined for a ctx made elsewhere. */
+export function deliveredBy(ctx: ActorContext): DeliveredBy | undefined {
+  if (!(ctx instanceof DeliveryContext)) return undefined;
+  const info = ctx.delivery.info;
+  return { consumer: info.consumer, deliverySequence: info.deliverySequence };
+}
+
+/**
+ * What the worker's screen found for the delivery behind `ctx` (middleware that rebuild the ctx
+ * keep it through withSignal); undefined for a ctx made elsewhere: the caller must then assume
+ * a duplicate is possible.
+ */
+export function screeningOf(ctx: ActorContext): Screening | undefined {
+  return ctx instanceof DeliveryContext ? ctx.screening : undefined;
 }
 
 /**

@@ -116,6 +116,8 @@ export async function replayDeadLetters(
     if (stored.header)
       for (const k of stored.header.keys())
         if (!DEAD_LETTER_HEADERS.includes(k as never) && k !== Header.MsgId) h.set(k, stored.header.get(k));
+    // the event may have been handled since by another copy (a replay, the router's copy of an id stored again): the actor checks its marker
+    h.set(JetbusHeaders.DupCheck, "1");
     const { event } = decodeEvent({ subject: stored.subject, data: stored.data, headers: stored.header });
     const subject = inboxSubjectFor(settings, event);
     const ack = await js.publish(subject, stored.data, { headers: h, msgID: `${event.id}:${d.actor}:replay:${d.dlqSeq}` });

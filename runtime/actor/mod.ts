@@ -12,7 +12,7 @@ export { inboxSubjectFor, partitionFor, orderingKeyOf, consumersOf } from "./ord
 export { ActorWorker, DEFAULT_GRACE_MS, type ActorWorkerOptions, type StopResult } from "./worker.ts";
 export { startActors, prepareActors, selectActors, type PreparedActors, type RunningActors, type StartActorsOptions } from "./start.ts";
 export { registerHandler, registeredHandler, registeredHandlers, type HandlerSource } from "./registry.ts";
-export { defineActor, isActorDefinition, type ActorDefinition, type ActorSpec } from "./define.ts";
+export { defineActor, isActorDefinition, type ActorDefinition, type ActorMiddleware, type ActorSpec } from "./define.ts";
 export { loadActorModule, handlerSourceFor, checkActorModules } from "./module-loader.ts";
 export { resolveHandler } from "./resolve.ts";
 export { ActorTokens } from "./tokens.ts";

@@ -1,7 +1,8 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ActorSettings } from "../config/types.ts";
 import { HandlerInvalidError } from "../errors.ts";
-import { isActorDefinition, isStatefulDefinition } from "./define.ts";
+import { isActorDefinition, isStatefulDefinition, type ActorDefinition } from "./define.ts";
+import { compose } from "./middleware/compose.ts";
 import type { HandlerSource } from "./registry.ts";
 import { ActorTokens } from "./tokens.ts";
 import type { HandlerClass, HandlerFn } from "./types.ts";
@@ -41,8 +42,23 @@ function buildInstance(container: DependencyContainer, settings: ActorSettings, 
 }
 
 /**
- * An actor's handler as a function: a defineActor object is called as is; a class is built in its
- * own child container (ActorTokens.Settings / Options injectable).
+ * A defineActor handler as a HandlerFn without an async wrapper (a promise of its own per event):
+ * a returned promise is passed on as it is, a synchronous throw becomes a rejection, so the actor's
+ * own middleware sees every failure the same way.
+ */
+function definedHandler(source: ActorDefinition): HandlerFn {
+  return (event, ctx) => {
+    try {
+      return Promise.resolve(source.handle(event, ctx));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  };
+}
+
+/**
+ * An actor's handler as a function: a defineActor object is called as is, inside its own
+ * middleware (`use`); a class is built in its own child container (ActorTokens.Settings / Options injectable).
  */
 export function resolveHandler(container: DependencyContainer, settings: ActorSettings, source: HandlerSource): HandlerFn {
   if (isStatefulDefinition(source))
@@ -50,6 +66,6 @@ export function resolveHandler(container: DependencyContainer, settings: ActorSe
       settings.name,
       "a stateful handler (defineActor with state) runs through startActors, which opens its state bucket",
     );
-  if (isActorDefinition(source)) return async (event, ctx) => source.handle(event, ctx);
+  if (isActorDefinition(source)) return compose(definedHandler(source), ...(source.use ?? []));
   return buildInstance(container, settings, source);
 }

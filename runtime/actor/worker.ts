@@ -1,13 +1,13 @@
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
-import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
 import type { ActorSettings } from "../config/types.ts";
 import { TimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { ConsumerRunner, type StopResult } from "../consumer/runner.ts";
+import { ConsumerRunner, type StopResult, type Taken } from "../consumer/runner.ts";
 import { Heartbeat, presenceKey, Tally } from "../presence/mod.ts";
 import { tallyOutcome } from "./outcome-tally.ts";
 import { EventSchemas } from "../store/schemas.ts";
@@ -18,7 +18,7 @@ import { ProcessedMarkers } from "./idempotency.ts";
 import { consumersOf } from "./ordering.ts";
 import { buildPipeline } from "./pipeline.ts";
 import type { HandlerFn } from "./types.ts";
-import { decodeHandling, primeMarker, type Handling, type Outcome, type Step } from "./middleware/mod.ts";
+import { Handling, type Delivered, type Settled, type Step } from "./middleware/mod.ts";
 
 export type { StopResult } from "../consumer/runner.ts";
 export const DEFAULT_GRACE_MS = 30_000;
@@ -69,8 +69,7 @@ export class ActorWorker {
   private readonly abort = new AbortController();
   private readonly ackWaitMs: number;
   private readonly log: Logger;
-  private runner?: ConsumerRunner<Handling>;
-  private pipeline?: Step;
+  private runner?: ConsumerRunner;
   private markers?: ProcessedMarkers;
   private heartbeat?: Heartbeat;
   private stopped?: Promise<StopResult>;
@@ -99,7 +98,8 @@ export class ActorWorker {
   async start(): Promise<void> {
     const s = this.o.settings;
     if (s.idempotency.enabled) this.markers = await ProcessedMarkers.open(this.o.nc, s, this.o.storeReplicas ?? 1, this.replica);
-    this.pipeline = buildPipeline({
+    const storeStream = this.o.storeStream ?? Streams.Events;
+    const pipeline = buildPipeline({
       settings: s,
       handler: this.o.handler,
       logger: this.log,
@@ -107,6 +107,7 @@ export class ActorWorker {
       js: jetstream(this.o.nc),
       markers: this.markers,
       schemas: isDirect(s) ? new EventSchemas() : undefined,
+      storeWindowMs: isDirect(s) ? await this.storeWindowMs(storeStream) : undefined,
       ctx: {
         actor: s.name,
         replica: this.replica,
@@ -127,52 +128,52 @@ export class ActorWorker {
       await this.heartbeat.start();
     }
     const durables = consumersOf(s).map((c) => c.durable);
-    this.runner = new ConsumerRunner<Handling>({
+    const runner: ConsumerRunner = new ConsumerRunner({
       nc: this.o.nc,
       stream: Streams.Inbox,
       durables,
       // one hop: the actor's own durable on the store, besides its inbox (replays, copies from before it was direct)
-      alsoFrom: isDirect(s) ? [{ stream: this.o.storeStream ?? Streams.Events, durable: Consumers.direct(s.name) }] : undefined,
+      alsoFrom: isDirect(s) ? [{ stream: storeStream, durable: Consumers.direct(s.name) }] : undefined,
       concurrency: s.concurrency,
       pullBatch: pullBatchOf(s),
       expiresMs: this.o.expiresMs,
       ackWaitMs: this.ackWaitMs,
       logger: this.log,
-      prepare: (msg) => this.prepare(msg),
-      handle: (msg, early, waitedMs, freeSlot) => this.handle(msg, early, waitedMs, freeSlot),
+      handle: (msg, taken) => this.handle(pipeline, runner, msg, taken),
     });
-    await this.runner.start();
+    this.runner = runner;
+    await runner.start();
     this.log.info({ consumers: durables.length, concurrency: s.concurrency, delivery: s.delivery }, "actor worker started");
   }
 
-  /** A delivery waiting for a slot: decode it and send its marker read now, so the answer is there when the slot frees. */
-  private prepare(msg: JsMsg): Handling {
-    const h: Handling = { msg, attempt: msg.info.deliveryCount };
-    decodeHandling(h);
-    if (this.markers) primeMarker(this.markers, h, true);
-    return h;
-  }
-
-  private async handle(msg: JsMsg, early: Handling | undefined, waitedMs: number, freeSlot: () => void): Promise<void> {
-    const h = early ?? { msg, attempt: msg.info.deliveryCount };
-    h.freeSlot = freeSlot;
-    // a wait past half of ack_wait relied on renewals; if one was lost (a consumer leader change)
-    // another replica may have handled the event meanwhile: ask again, and ask the leader
-    if (waitedMs > this.ackWaitMs / 2 && h.markerKey !== undefined) {
-      h.markerSeen = undefined;
-      h.askLeader = true;
+  /**
+   * The store's duplicate window, for a direct actor's rule of when a store message may be a
+   * second storing of its event (see screen). Unknown (no right to read the stream's info): every
+   * store message is then treated as a possible duplicate, which costs a marker read each.
+   */
+  private async storeWindowMs(stream: string): Promise<number | undefined> {
+    try {
+      const info = await (await jetstreamManager(this.o.nc)).streams.info(stream);
+      return info.config.duplicate_window / 1e6;
+    } catch (err) {
+      this.log.warn(
+        { stream, err: (err as Error).message },
+        "cannot read the store's duplicate window: every store message reads its marker",
+      );
+      return undefined;
     }
-    const out = await this.pipeline!(h);
-    tallyOutcome(this.tally, out);
-    this.settle(msg, out);
   }
 
-  private settle(msg: JsMsg, out: Outcome): void {
-    const r = this.runner!;
+  private handle(pipeline: Step<Delivered, Settled>, runner: ConsumerRunner, msg: JsMsg, taken: Taken): Promise<void> {
+    return pipeline(new Handling(msg, taken)).then((out) => this.settle(runner, msg, out));
+  }
+
+  private settle(r: ConsumerRunner, msg: JsMsg, out: Settled): void {
+    tallyOutcome(this.tally, out);
     if (out.kind === "ack") r.ack(msg);
     else if (out.kind === "nak") r.nak(msg, out.delayMs);
     else if (out.kind === "term") r.term(msg);
-    else if (out.kind === "dead-letter") r.nak(msg, 0); // not reached: the dead-letter policy turns it into term or nak
+    // leave: a copy of a delivery still running here; whichever ack the server keeps settles it
   }
 
   /**

@@ -19,8 +19,9 @@ export class AckKeepalive {
     this.periodMs = Math.max(50, Math.floor(ackWaitMs / 3));
   }
 
-  hold(msg: JsMsg): void {
-    this.held.set(msg, Date.now());
+  /** `now`: Date.now() of the batch the delivery came in (one clock read per batch, not per delivery). */
+  hold(msg: JsMsg, now: number): void {
+    this.held.set(msg, now);
     this.arm();
   }
 

@@ -1,11 +1,16 @@
 /**
- * A counting semaphore: at most `size` handlers run at once in one worker. `close()` releases
- * every waiter with `false`, so a loop blocked on a full worker notices shutdown at once.
+ * A counting semaphore without promises: at most `size` holders at once, the others wait in
+ * arrival order. A released slot passes straight to the first waiter, which `release` returns
+ * (the caller starts it); `close()` refuses new holders and returns every waiter, so a stopping
+ * consumer can hand them back at once. No promise per acquisition: on a consumer's hot path each
+ * one was a microtask per delivery.
  */
-export class Slots {
+export class Slots<T> {
   private used = 0;
   private closed = false;
-  private readonly waiters: Array<(ok: boolean) => void> = [];
+  /** FIFO of waiters; `head` avoids Array.shift, which copies the whole array. */
+  private waiting: T[] = [];
+  private head = 0;
 
   constructor(readonly size: number) {}
 
@@ -13,31 +18,46 @@ export class Slots {
     return this.used;
   }
 
-  /** Takes a free slot now if there is one (no promise, no wait). */
+  /** Waiters not yet holding a slot. */
+  get queued(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /** Takes a free slot now if there is one and nobody waits for it. */
   tryAcquire(): boolean {
-    if (this.closed || this.used >= this.size) return false;
+    if (this.closed || this.used >= this.size || this.queued > 0) return false;
     this.used++;
     return true;
   }
 
-  acquire(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.used < this.size) {
-      this.used++;
-      return Promise.resolve(true);
+  /** Takes a slot for `item` now (true), or queues it for the next released slot (false). Closed: neither (false, not queued). */
+  offer(item: T): boolean {
+    if (this.tryAcquire()) return true;
+    if (!this.closed) this.waiting.push(item);
+    return false;
+  }
+
+  /** Gives a slot back; the waiter it passes to, if any (it now holds the slot). */
+  release(): T | undefined {
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head]!;
+      this.waiting[this.head++] = undefined as T; // let it be collected
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      return next;
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    this.used--;
+    return undefined;
   }
 
-  release(): void {
-    const next = this.waiters.shift();
-    if (next)
-      next(true); // the slot passes straight to the waiter
-    else this.used--;
-  }
-
-  close(): void {
+  /** Refuses new holders; returns the waiters (they never got a slot). */
+  close(): T[] {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w(false);
+    const left = this.waiting.slice(this.head);
+    this.waiting = [];
+    this.head = 0;
+    return left;
   }
 }

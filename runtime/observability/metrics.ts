@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { LocalHistogram } from "./local-histogram.ts";
 
 /** prom-client, loaded when the first instrument is built (see buildInstruments). */
 export function loadPromClient(): typeof import("prom-client") {
@@ -15,11 +16,19 @@ const LAG_SAMPLE_TIMEOUT_MS = 2000;
  * dependencies are ~80 modules, and a one-shot command (history, get, trace) counts nothing
  * anyone scrapes; it never touches them, so it never loads them.
  */
-function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void>) {
+function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void>, flush: () => void) {
   const prom = loadPromClient();
   const registry = new prom.Registry();
   const registers = [registry];
   if (defaultMetrics) prom.collectDefaultMetrics({ register: registry });
+  const handlerSeconds = new LocalHistogram(
+    "jetbus_handler_duration_seconds",
+    "Time spent in handle(), per attempt",
+    ["actor", "type"],
+    // up to the default handler timeout (5m): a handler near its limit shows in a bucket, not only in +Inf
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+  );
+  registry.registerMetric(handlerSeconds as never);
   return {
     registry,
     /** Each event an actor is done with, once: handled, dead_lettered, dropped (dead letters off) or duplicate (acked without the handler). */
@@ -28,6 +37,8 @@ function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void
       help: "Deliveries an actor settled for good, by outcome: handled, dead_lettered, dropped, duplicate",
       labelNames: ["actor", "type", "rule", "outcome"],
       registers,
+      // counts kept by hot paths (see addFlush) are added when read
+      collect: flush,
     }),
     /** Each run of a handler: outcome ok or error, with the error's code (a retried event counts once per attempt). */
     attempts: new prom.Counter({
@@ -35,15 +46,10 @@ function buildInstruments(defaultMetrics: boolean, sampleLag: () => Promise<void
       help: "Handler runs, by outcome (ok, error) and error code",
       labelNames: ["actor", "type", "rule", "outcome", "code"],
       registers,
+      collect: flush,
     }),
-    handlerSeconds: new prom.Histogram({
-      name: "jetbus_handler_duration_seconds",
-      help: "Time spent in handle(), per attempt",
-      labelNames: ["actor", "type"],
-      // up to the default handler timeout (5m): a handler near its limit shows in a bucket, not only in +Inf
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-      registers,
-    }),
+    /** Fed per event by the actors' metrics policy: series looked up once, not per observation (see LocalHistogram). */
+    handlerSeconds,
     routed: new prom.Counter({
       name: "jetbus_router_routed_total",
       help: "Event copies delivered to actor inboxes",
@@ -88,12 +94,17 @@ export class Metrics {
   /** Read from NATS when scraped (see addLagSampler), so the lag is as fresh as the scrape. */
   private readonly lagSamplers = new Set<LagSampler>();
   private readonly onBuild: ((m: Metrics) => void)[] = [];
+  private readonly flushers = new Set<() => void>();
 
   constructor(private readonly opts: { defaultMetrics?: boolean } = {}) {}
 
   private get all(): Instruments {
     if (!this.built) {
-      this.built = buildInstruments(this.opts.defaultMetrics ?? false, () => this.sampleLag());
+      this.built = buildInstruments(
+        this.opts.defaultMetrics ?? false,
+        () => this.sampleLag(),
+        () => this.flush(),
+      );
       for (const fn of this.onBuild.splice(0)) fn(this);
     }
     return this.built;
@@ -135,6 +146,21 @@ export class Metrics {
   }
   get malformed() {
     return this.all.malformed;
+  }
+
+  /**
+   * Registers `fn`, which adds counts a hot path kept in plain numbers to the counters
+   * (`handlings`, `attempts`); run whenever they are read (a scrape, a test's get()). A labelled
+   * prom-client `inc` hashes its label set each time, about 1 us: once per read instead of once
+   * per event. Returns its removal.
+   */
+  addFlush(fn: () => void): () => void {
+    this.flushers.add(fn);
+    return () => this.flushers.delete(fn);
+  }
+
+  private flush(): void {
+    for (const fn of this.flushers) fn();
   }
 
   /** Registers a lag reader run on every scrape; returns its removal. */

@@ -42,6 +42,7 @@ type OtelApi = {
     setSpan(ctx: unknown, span: OtelSpan): unknown;
   };
   context: { active(): unknown; with<T>(ctx: unknown, fn: () => T): T };
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
 };
 
 let otel: OtelApi | null | undefined;
@@ -53,6 +54,23 @@ function loadOtel(): OtelApi | null {
     otel = null;
   }
   return otel;
+}
+
+let noopProvider: unknown;
+
+/**
+ * Whether an OpenTelemetry SDK is registered (the global tracer provider is not the API's no-op).
+ * Hot paths ask this first: without an SDK, starting a span still builds a non-recording span
+ * and a context per event.
+ */
+export function tracingActive(): boolean {
+  const api = loadOtel();
+  if (!api) return false;
+  const provider = (api.trace as unknown as { getTracerProvider(): { getDelegate?(): unknown } }).getTracerProvider();
+  if (typeof provider.getDelegate !== "function" || !api.ProxyTracerProvider) return true;
+  // a fresh proxy's delegate is the API's one no-op provider
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  return provider.getDelegate() !== noopProvider;
 }
 
 /** One recorded span, or nothing when no SDK records. */

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { Runtime } from "../../runtime/app/bootstrap.ts";
 import { listDeadLetters, markerKeyOf, startActors, type RunningActors } from "../../runtime/actor/mod.ts";
@@ -11,6 +11,7 @@ import { ConfigStore } from "../../runtime/routing/config-store.ts";
 import { startRouter, type RouterHandle } from "../../runtime/routing/router.ts";
 import { Buckets, Consumers, Streams } from "../../runtime/topology.ts";
 import { configFrom } from "../../runtime/config/load.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { probeEvent, testRuntime } from "../fixtures/actor-harness.ts";
 import { ensureLogStream, readLog } from "../fixtures/probe-handler.ts";
 import { messageCount, publishEvents, routerDeps } from "../fixtures/router-support.ts";
@@ -138,6 +139,56 @@ test("a direct actor keeps retries, dead letters and processed markers", async (
         ["jetbus-direct-direct", "ok"],
       ],
     );
+  } finally {
+    await stop(e);
+  }
+});
+
+/** Markers of `actor` read from its bucket, as the server sees them asked (single and batched direct gets, leader gets). */
+async function markerReads(e: Env, actor: string): Promise<{ count(): number; stop(): void }> {
+  const stream = `KV_${Buckets.processed(actor)}`;
+  let n = 0;
+  const keysIn = (data: Uint8Array): number =>
+    data.length ? ((JSON.parse(new TextDecoder().decode(data)) as { multi_last?: string[] }).multi_last?.length ?? 1) : 1;
+  const subs = [
+    e.env.nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, { callback: (_err, m) => void (n += keysIn(m.data)) }),
+    e.env.nc.subscribe(`$JS.API.DIRECT.GET.${stream}.>`, { callback: () => void n++ }),
+    e.env.nc.subscribe(`$JS.API.STREAM.MSG.GET.${stream}`, { callback: () => void n++ }),
+  ];
+  await e.env.nc.flush();
+  return { count: () => n, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+test("a direct actor reads its marker only for a store message that may be a second storing of its event", async () => {
+  const e = await start();
+  try {
+    const js = jetstream(e.env.nc);
+    const store = async (ev: ReturnType<typeof createEvent>, msgId: string) => {
+      const w = encodeEvent(ev, { msgId });
+      await js.publish(w.subject, w.data, { headers: w.headers });
+    };
+    const reads = await markerReads(e, "direct");
+    // fresh events, stored within the store's duplicate window of their ce-time: no read, however many
+    const fresh = Array.from({ length: 5 }, (_, n) => probeEvent({ n }, { type: "ProbeB" }));
+    for (const ev of fresh) await store(ev, ev.id);
+    await waitFor(async () => (await handled(e, "direct")).length === 5, "five fresh events handled", 30_000);
+    await e.env.nc.flush();
+    assert.is(reads.count(), 0, "a first storing reads no marker");
+    // an event created 10 minutes ago, stored now (past the 2-minute window): the store cannot rule out an
+    // earlier storing, so the marker is read (none yet: handled)
+    const old = createEvent({ type: "ProbeB", data: {}, source: "test", time: new Date(Date.now() - 600_000).toISOString() });
+    await store(old, old.id);
+    await waitFor(async () => (await handled(e, "direct")).includes(old.id), "the old event handled", 30_000);
+    assert.is(reads.count(), 1);
+    // the same id stored again (a producer's retry after the window: another Nats-Msg-Id gets past dedupe): read, found, skipped
+    await store(old, `${old.id}:retry`);
+    const skipped = async () =>
+      ((await e.rt.metrics.handlings.get()).values.find((v) => v.labels.actor === "direct" && v.labels.outcome === "duplicate")?.value ??
+        0) === 1;
+    await waitFor(skipped, "the second storing acked as a duplicate", 30_000);
+    assert.is(reads.count(), 2);
+    assert.is((await handled(e, "direct")).filter((id) => id === old.id).length, 1, "handled once");
+    reads.stop();
   } finally {
     await stop(e);
   }

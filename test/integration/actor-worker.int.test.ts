@@ -17,7 +17,7 @@ import {
   startActors,
 } from "../../runtime/actor/mod.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";
-import { Buckets, Streams } from "../../runtime/topology.ts";
+import { Buckets, JetbusHeaders, Streams } from "../../runtime/topology.ts";
 import type { Runtime } from "../../runtime/app/bootstrap.ts";
 
 let env: Awaited<ReturnType<typeof startServer>>;
@@ -322,10 +322,58 @@ test("an event redelivered after its marker was written is acked without running
     "skipped copy acked",
     10_000,
   );
-  // a second copy of the same event (the router re-publishing it later) is skipped as well
-  await feed(env.nc, actor, event, { msgId: `${event.id}:once:again` });
+  // a second copy of the same event (the router re-publishing it after the inbox's duplicate window says so) is skipped as well
+  await feed(env.nc, actor, event, { msgId: `${event.id}:once:again`, headers: { [JetbusHeaders.DupCheck]: "1" } });
   await waitFor(async () => (await count(rt, "skipped", "once")) === 2, "second copy skipped", 30_000);
   assert.is(await count(rt, "handled", "once"), 0);
+  await running.stop(5000);
+});
+
+/**
+ * Counts the markers read from an actor's bucket, as the server sees them asked: direct gets of
+ * one key, batched direct gets (each key of `multi_last`), and the leader's API gets.
+ */
+async function markerReads(actor: string): Promise<{ count(): number; stop(): void }> {
+  const stream = `KV_${Buckets.processed(actor)}`;
+  let n = 0;
+  const keysIn = (data: Uint8Array): number => {
+    const body = data.length ? (JSON.parse(new TextDecoder().decode(data)) as { multi_last?: string[] }) : {};
+    return body.multi_last?.length ?? 1;
+  };
+  const subs = [
+    env.nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, { callback: (_e, m) => void (n += keysIn(m.data)) }),
+    env.nc.subscribe(`$JS.API.DIRECT.GET.${stream}.>`, { callback: () => void n++ }),
+    env.nc.subscribe(`$JS.API.STREAM.MSG.GET.${stream}`, { callback: () => void n++ }),
+  ];
+  await env.nc.flush();
+  return { count: () => n, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+test("markers are read only where a duplicate is possible: a first copy is handled without a read, a dup-check copy or a redelivery reads and is skipped", async () => {
+  const config = probeConfig([{ name: "reads", ack_wait: "2s" }]);
+  const actor = config.actors[0]!;
+  const rt = await runtime(config);
+  const running = await startActors(rt, ["reads"], { replicas: 1 });
+  const reads = await markerReads("reads");
+  // ten first copies: handled, their markers written, not one read
+  const events = Array.from({ length: 10 }, (_, n) => probeEvent({ n }));
+  for (const e of events) await feed(env.nc, actor, e);
+  await waitFor(async () => (await count(rt, "handled", "reads")) === 10, "ten first copies handled", 30_000);
+  // counted handled once its marker is stored
+  await env.nc.flush();
+  assert.is(reads.count(), 0, "a first copy reads no marker");
+  // the router's second copies of three of them, each marked as a possible duplicate: one read each, none handled
+  for (const e of events.slice(0, 3))
+    await feed(env.nc, actor, e, { msgId: `${e.id}:reads:late`, headers: { [JetbusHeaders.DupCheck]: "1" } });
+  await waitFor(async () => (await count(rt, "skipped", "reads")) === 3, "three possible duplicates skipped", 30_000);
+  assert.is(reads.count(), 3);
+  // a dup-check copy of an event never handled runs
+  const fresh = probeEvent({ n: 99 });
+  await feed(env.nc, actor, fresh, { headers: { [JetbusHeaders.DupCheck]: "1" } });
+  await waitFor(async () => (await count(rt, "handled", "reads")) === 11, "possible duplicate without a marker handled", 30_000);
+  assert.is(reads.count(), 4);
+  assert.is((await readLog(env.nc)).filter((l) => l.actor === "reads" && l.phase === "end").length, 11, "the handler ran 11 times");
+  reads.stop();
   await running.stop(5000);
 });
 

@@ -1,6 +1,6 @@
-// The one consume loop of actors, router lanes and the indexer: at most `concurrency` deliveries
-// in flight (the waiting ones prepared early), acks batched, and a stop that lets deliveries
-// finish within the grace period and reports what it had to abandon.
+// The one consumer of actors, router lanes, the indexer and the timer relay: at most `concurrency`
+// deliveries in flight (the others wait in arrival order), acks batched, and a stop that lets
+// deliveries finish within the grace period and reports what it had to abandon.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
@@ -25,12 +25,13 @@ async function withStream(n: number, fn: (env: Awaited<ReturnType<typeof startSe
   }
 }
 
-test("at most `concurrency` deliveries run at once; those waiting are prepared first; every one is acked", async () => {
+test("at most `concurrency` deliveries run at once; those waiting start in arrival order and know how long they waited; every one is acked", async () => {
   await withStream(10, async (env) => {
     let running = 0;
     let peak = 0;
-    const prepared: number[] = [];
-    const runner: ConsumerRunner<number> = new ConsumerRunner<number>({
+    const order: number[] = [];
+    const waited: number[] = [];
+    const runner: ConsumerRunner = new ConsumerRunner({
       nc: env.nc,
       stream: "RUN",
       durables: ["w"],
@@ -38,12 +39,9 @@ test("at most `concurrency` deliveries run at once; those waiting are prepared f
       pullBatch: 10,
       ackWaitMs: 60_000,
       logger,
-      prepare: (m) => {
-        prepared.push(m.seq);
-        return m.seq;
-      },
-      handle: async (m: JsMsg, early) => {
-        if (early !== undefined) assert.is(early, m.seq, "the prepared value comes with its delivery");
+      handle: async (m: JsMsg, taken) => {
+        order.push(m.seq);
+        waited.push(taken.waitedMs);
         peak = Math.max(peak, ++running);
         await new Promise((r) => setTimeout(r, 20));
         running--;
@@ -54,7 +52,11 @@ test("at most `concurrency` deliveries run at once; those waiting are prepared f
     const jsm = await jetstreamManager(env.nc);
     await waitFor(async () => (await jsm.consumers.info("RUN", "w")).ack_floor.stream_seq === 10, "all ten acked");
     assert.is(peak, 2);
-    assert.ok(prepared.length >= 1, "deliveries that found every slot busy were prepared while they waited");
+    assert.equal(order, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "one durable, one client: started in stream order");
+    assert.ok(
+      waited.slice(2).some((ms) => ms >= 15),
+      `deliveries that found every slot busy waited (${waited.join(" ")})`,
+    );
     assert.equal(await runner.stop(1000), { finished: true, abandoned: 0 });
   });
 });
@@ -72,10 +74,10 @@ test("freeSlot: a delivery that gives its slot back lets the next one run before
       pullBatch: 3,
       ackWaitMs: 60_000,
       logger,
-      handle: async (m: JsMsg, _p, _w, freeSlot) => {
+      handle: async (m: JsMsg, taken) => {
         started.push(m.seq);
-        freeSlot();
-        freeSlot(); // a second call must not free a slot it no longer holds
+        taken.freeSlot();
+        taken.freeSlot(); // a second call must not free a slot it no longer holds
         await settled; // what follows the slot's part (an actor's marker write) is still in flight
         runner.ack(m);
       },
@@ -102,12 +104,12 @@ test("freeSlot called twice frees one slot: the limit holds", async () => {
       concurrency: 2,
       pullBatch: 6,
       logger,
-      handle: async (m: JsMsg, _p, _w, freeSlot) => {
+      handle: async (m: JsMsg, taken) => {
         peak = Math.max(peak, ++running);
         await new Promise((r) => setTimeout(r, 20));
         running--;
-        freeSlot();
-        freeSlot();
+        taken.freeSlot();
+        taken.freeSlot();
         runner.ack(m);
       },
     });

@@ -42,6 +42,35 @@ test("a .js module exporting a class is loaded natively and built by the contain
   await fn(createEvent({ type: "X", data: {} }) as Event, ctx);
 });
 
+test("defineActor: a synchronous throw reaches the actor's own middleware as a rejection, a returned value as a resolved promise", async () => {
+  const seen: string[] = [];
+  const use = [
+    (next: (e: Event, c: ActorContext) => Promise<void>) => (e: Event, c: ActorContext) =>
+      next(e, c).then(
+        () => void seen.push("resolved"),
+        (err: unknown) => {
+          seen.push(`rejected: ${(err as Error).message}`);
+          throw err;
+        },
+      ),
+  ];
+  const throwing = resolveHandler(
+    container,
+    settings("sync-throw"),
+    defineActor({
+      handle: () => {
+        throw new Error("boom");
+      },
+      use,
+    }),
+  );
+  const err = await rejection(throwing(createEvent({ type: "X", data: {} }) as Event, ctx));
+  assert.is(err.message, "boom");
+  const plain = resolveHandler(container, settings("sync-ok"), defineActor({ handle: () => undefined, use }));
+  await plain(createEvent({ type: "X", data: {} }) as Event, ctx);
+  assert.equal(seen, ["rejected: boom", "resolved"]);
+});
+
 test("a missing module and a module without a default export are typed errors naming the file", async () => {
   const missing = await rejection(loadActorModule("ghost", `${DIR}nope.ts`));
   assert.instance(missing, HandlerInvalidError);

@@ -52,9 +52,7 @@ test("pipeline: the slot is given back as the handler returns, while the marker 
   const steps: string[] = [];
   const markers = slowMarkers(steps);
   const run = pipelineWith(async () => void steps.push("handler"), markers.store);
-  const h = handlingOf(inboxMessage(sampleEvent()));
-  h.freeSlot = () => steps.push("slot freed");
-  const outcome = run(h);
+  const outcome = run(handlingOf(inboxMessage(sampleEvent()), { waitedMs: 0, freeSlot: () => void steps.push("slot freed") }));
   await new Promise((r) => setImmediate(r));
   assert.equal(steps, ["handler", "slot freed", "marker write sent"]);
   markers.finish();
@@ -69,9 +67,7 @@ test("pipeline: a handler that throws gives its slot back too (the retry is a de
     steps.push("handler");
     throw new Error("boom");
   }, markers.store);
-  const h = handlingOf(inboxMessage(sampleEvent()));
-  h.freeSlot = () => steps.push("slot freed");
-  const outcome = await run(h);
+  const outcome = await run(handlingOf(inboxMessage(sampleEvent()), { waitedMs: 0, freeSlot: () => void steps.push("slot freed") }));
   assert.is(outcome.kind, "nak");
   assert.equal(steps, ["handler", "slot freed"]);
 });

@@ -2,7 +2,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { deadLetter, type DeadLetterSink } from "../../runtime/actor/middleware/mod.ts";
 import { handlingOf, inboxMessage, innerStep, recordingLogger, sampleEvent } from "../fixtures/handling.ts";
-import { decodeHandling } from "../../runtime/actor/middleware/decode.ts";
 
 const giveUp = (error: unknown) =>
   innerStep(() => Promise.resolve({ kind: "dead-letter", attempts: 3, error, ran: true, reason: "exhausted" }));
@@ -12,7 +11,6 @@ test("dead letter: the letter is stored first, then the original is terminated",
   const sink: DeadLetterSink = async (_m, o) => void stored.push({ eventId: o.eventId, attempts: o.attempts });
   const e = sampleEvent();
   const h = handlingOf(inboxMessage(e));
-  decodeHandling(h);
   const err = new Error("boom");
   const out = await deadLetter({ enabled: true, sink, logger: recordingLogger().logger, retryDelayMs: 30_000 })(giveUp(err))(h);
   assert.equal(out, { kind: "term", result: "dead_lettered", error: err, ran: true });

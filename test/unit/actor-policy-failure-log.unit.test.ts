@@ -1,7 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { failureLog } from "../../runtime/actor/middleware/mod.ts";
-import { decodeHandling } from "../../runtime/actor/middleware/decode.ts";
 import { handlingOf, inboxMessage, innerStep, recordingLogger, sampleEvent } from "../fixtures/handling.ts";
 
 function buggyHandler(): never {
@@ -20,7 +19,6 @@ test("failure log: one error-level line with the stack (a TypeError names its fi
   const { logger, lines } = recordingLogger();
   const e = sampleEvent();
   const h = handlingOf(inboxMessage(e, { deliveryCount: 2 }));
-  decodeHandling(h);
   await failureLog(
     logger,
     5,
@@ -44,7 +42,6 @@ test("failure log: one error-level line with the stack (a TypeError names its fi
 test("failure log: dead letters say why; successes, duplicates and marker-read retries log nothing", async () => {
   const { logger, lines } = recordingLogger();
   const h = handlingOf(inboxMessage(sampleEvent()));
-  decodeHandling(h);
   await failureLog(
     logger,
     3,

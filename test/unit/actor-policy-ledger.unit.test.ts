@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { deliveryLedger, type Outcome } from "../../runtime/actor/middleware/mod.ts";
+import { deliveryLedger, type Delivered, type Settled } from "../../runtime/actor/middleware/mod.ts";
 import { handlingOf, inboxMessage, innerStep, sampleEvent } from "../fixtures/handling.ts";
 
 test("ledger: a second copy of a message handled here is acked as a duplicate without the inner steps", async () => {
-  const inner = innerStep();
+  const inner = innerStep<Delivered, Settled>();
   const step = deliveryLedger()(inner);
   const e = sampleEvent();
   assert.equal(await step(handlingOf(inboxMessage(e, { seq: 5, stamp: 9 }))), { kind: "ack", result: "handled" });
@@ -13,8 +13,8 @@ test("ledger: a second copy of a message handled here is acked as a duplicate wi
 });
 
 test("ledger: a copy of a message still running here is left alone; a recreated inbox's same sequence is a new message", async () => {
-  let finish!: (o: Outcome) => void;
-  const inner = innerStep(() => new Promise<Outcome>((r) => (finish = r)));
+  let finish!: (o: Settled) => void;
+  const inner = innerStep<Delivered, Settled>(() => new Promise<Settled>((r) => (finish = r)));
   const step = deliveryLedger()(inner);
   const e = sampleEvent();
   const first = step(handlingOf(inboxMessage(e, { seq: 5, stamp: 9 })));
@@ -29,7 +29,7 @@ test("ledger: a copy of a message still running here is left alone; a recreated 
 });
 
 test("ledger: a delivery that was naked is not remembered as handled: its redelivery runs", async () => {
-  const inner = innerStep(() => Promise.resolve({ kind: "nak", delayMs: 10 }));
+  const inner = innerStep<Delivered, Settled>(() => Promise.resolve({ kind: "nak", delayMs: 10 }));
   const step = deliveryLedger()(inner);
   const e = sampleEvent();
   await step(handlingOf(inboxMessage(e, { seq: 3 })));

@@ -21,6 +21,11 @@ const blocks: Record<string, string> = {
   "empty value": "NATS/1.0\r\nce-causationid:\r\n\r\n",
   "utf-8 value": "NATS/1.0\r\nce-source: caf\u00e9\r\n\r\n",
   "no trailing blank line": "NATS/1.0\r\nce-id: z",
+  "names passed over by their first letter (jetbus-*, x-*) and near misses":
+    "NATS/1.0\r\njetbus-rule: r\r\nx-ce-id: no\r\nce-idx: no\r\ncontent-typ: no\r\nce-type: T\r\n\r\n",
+  "lower-cased nats-msg-id, capitalised Traceparent": "NATS/1.0\r\nnats-msg-id: m\r\nTraceparent: 00-a-b-01\r\n\r\n",
+  "values padded with tabs and spaces, no space after the colon":
+    "NATS/1.0\r\nce-id:\tx\t\r\nce-type:T\r\nce-source:  s \r\nce-time: \r\n\r\n",
 };
 
 for (const [name, block] of Object.entries(blocks)) {

@@ -1,7 +1,6 @@
 import { SchemaViolationError } from "../../errors.ts";
 import { Streams } from "../../topology.ts";
-import { decodeHandling } from "./decode.ts";
-import type { Outcome, Policy } from "./types.ts";
+import type { Delivered, Outcome, Policy } from "./types.ts";
 
 /** What the admission policy needs of the event schemas (EventSchemas). */
 export type SchemaCheck = Readonly<{ check(type: string, data: unknown): void }>;
@@ -14,13 +13,13 @@ const NOT_ADMITTED: Outcome = { kind: "ack", result: "not_admitted" };
  * copy of it never exists; a direct actor reads the store itself, so it acks such a message
  * without handling it (the quarantine and its count stay the router's). Inbox deliveries pass.
  */
-export function storeAdmission(schemas: SchemaCheck): Policy {
+export function storeAdmission(schemas: SchemaCheck): Policy<Delivered> {
   return (next) => (h) => {
     if (h.msg.info.stream === Streams.Inbox) return next(h);
-    decodeHandling(h);
-    if (!h.event) return Promise.resolve(NOT_ADMITTED);
+    const event = h.event;
+    if (!event) return Promise.resolve(NOT_ADMITTED);
     try {
-      schemas.check(h.event.type, h.event.data);
+      schemas.check(event.type, event.data);
     } catch (err) {
       if (err instanceof SchemaViolationError) return Promise.resolve(NOT_ADMITTED);
       throw err;

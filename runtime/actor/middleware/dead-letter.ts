@@ -2,7 +2,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../log.ts";
 import { errorMessageOf } from "../retry.ts";
 import { eventIdOf } from "./decode.ts";
-import type { Policy } from "./types.ts";
+import type { DeadLetterOutcome, Delivered, Outcome, Policy, Settled } from "./types.ts";
 
 /** Stores a dead letter and resolves once it is stored (publishDeadLetter). */
 export type DeadLetterSink = (msg: JsMsg, o: { eventId: string; attempts: number; error: unknown }) => Promise<void>;
@@ -18,12 +18,11 @@ export type DeadLetterOptions = Readonly<{
 
 /**
  * Dead letter: a delivery the chain gives up on is stored on `dlq.<actor>` and only then
- * terminated; if the store fails, the original stays (nak) and comes back to try again.
+ * terminated; if the store fails, the original stays (nak) and comes back to try again. What it
+ * hands out the worker can carry out as is (Settled: no "dead-letter" left).
  */
-export function deadLetter(o: DeadLetterOptions): Policy {
-  return (next) => async (h) => {
-    const out = await next(h);
-    if (out.kind !== "dead-letter") return out;
+export function deadLetter(o: DeadLetterOptions): Policy<Delivered, Delivered, Outcome, Settled> {
+  const giveUp = async (h: Delivered, out: DeadLetterOutcome): Promise<Settled> => {
     const eventId = eventIdOf(h);
     if (!o.enabled) {
       o.logger.error({ eventId, attempts: out.attempts, err: errorMessageOf(out.error) }, "dead letters disabled: event dropped");
@@ -37,4 +36,5 @@ export function deadLetter(o: DeadLetterOptions): Policy {
     }
     return { kind: "term", result: "dead_lettered", error: out.error, ran: out.ran };
   };
+  return (next) => (h) => next(h).then((out) => (out.kind === "dead-letter" ? giveUp(h, out) : out));
 }

@@ -1,16 +1,15 @@
 import type { Logger } from "../../log.ts";
 import { errorCodeOf } from "../retry.ts";
 import { eventIdOf } from "./decode.ts";
-import type { Policy } from "./types.ts";
+import type { Delivered, Outcome, Policy } from "./types.ts";
 
 /**
  * Failure log: one line at error level per failed handling, with the error itself (pino writes
  * its type, message and stack, so a TypeError shows its file and line), what failed, which
  * attempt, and what happens next (retry in N ms, dead letter and why).
  */
-export function failureLog(logger: Logger, maxAttempts: number): Policy {
-  return (next) => async (h) => {
-    const out = await next(h);
+export function failureLog(logger: Logger, maxAttempts: number): Policy<Delivered, Delivered, Outcome, Outcome> {
+  const log = (h: Delivered, out: Outcome): Outcome => {
     if ((out.kind !== "nak" && out.kind !== "dead-letter") || out.error === undefined) return out;
     const then = out.kind === "nak" ? (out.next ?? `retry in ${out.delayMs} ms`) : `dead-letter (${out.reason})`;
     const e = h.event;
@@ -30,4 +29,5 @@ export function failureLog(logger: Logger, maxAttempts: number): Policy {
     );
     return out;
   };
+  return (next) => (h) => next(h).then((out) => log(h, out));
 }

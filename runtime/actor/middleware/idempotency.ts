@@ -1,11 +1,9 @@
 import type { Logger } from "../../log.ts";
-import { headerOf } from "../../events/headers.ts";
 import { retryTransient } from "../../nats/connect.ts";
-import { JetbusHeaders } from "../../topology.ts";
+import { isTransient } from "../../nats/errors.ts";
 import { markerKeyOf } from "../idempotency.ts";
 import { errorMessageOf } from "../retry.ts";
-import { wireOf } from "./decode.ts";
-import type { Handling, Outcome, Policy } from "./types.ts";
+import type { Outcome, Policy, Screened } from "./types.ts";
 
 /** What the idempotency policy needs of a marker bucket (ProcessedMarkers). */
 export type MarkerStore = Readonly<{
@@ -22,49 +20,50 @@ export type IdempotencyOptions = Readonly<{
   writeRetryMs: number;
 }>;
 
-/**
- * The marker key of a decoded delivery and, with `readNow`, its read already on its way (a
- * delivery waiting for a slot asks early, so the answer is there when the slot frees).
- * Redeliveries read from the bucket's leader, when their slot comes (see ProcessedMarkers.hasOnLeader).
- */
-export function primeMarker(markers: MarkerStore, h: Handling, readNow: boolean): void {
-  if (!h.event || h.markerKey !== undefined) return;
-  h.markerKey = markerKeyOf(h.event, headerOf(wireOf(h), JetbusHeaders.Replay));
-  if (h.attempt > 1) h.askLeader = true;
-  else if (readNow) {
-    h.markerSeen = markers.has(h.markerKey);
-    h.markerSeen.catch(() => undefined); // read in the chain, or dropped with the delivery at shutdown
-  }
+/** The marker key of a delivery: its event id, or (id, run) for a `jetbus replay` copy. */
+function keyOf(h: Screened): string {
+  return markerKeyOf(h.event, h.copy.replay);
 }
 
 /**
- * Idempotency: a delivery whose processed marker exists is acked without the handler; after the
- * handler succeeds, the marker is written before the ack (see the README's exact guarantee).
+ * Idempotency: where a duplicate is possible (see screen), a delivery whose processed marker
+ * exists is acked without the handler; every other delivery goes straight on, without a read.
+ * After the handler succeeds the marker is written, off the concurrency slot and before the ack,
+ * so a later copy that may be a duplicate finds it (see the README's exact guarantee).
  */
-export function idempotency(markers: MarkerStore, o: IdempotencyOptions): Policy {
+export function idempotency(markers: MarkerStore, o: IdempotencyOptions): Policy<Screened> {
   const duplicate: Outcome = { kind: "ack", result: "duplicate" };
   const readFailed: Outcome = { kind: "nak", delayMs: o.readRetryDelayMs };
-  return (next) => async (h) => {
-    primeMarker(markers, h, false);
-    const key = h.markerKey!;
-    let seen: boolean;
+  const writeRetry = async (h: Screened, key: string, first: unknown): Promise<void> => {
     try {
-      seen = await (h.markerSeen ?? (h.askLeader ? markers.hasOnLeader(key) : markers.has(key)));
-    } catch (err) {
-      o.logger.warn({ eventId: h.event?.id, err: errorMessageOf(err) }, "cannot read the processed marker; retrying later");
-      return readFailed;
-    }
-    if (seen) return duplicate;
-    const out = await next(h);
-    if (out.kind !== "ack" || out.result !== "handled") return out;
-    try {
-      // a leader election of the marker bucket fails the put for a few seconds; the ack sent
-      // next may be lost in the same election, and a redelivery without a marker runs twice
+      if (!isTransient(first)) throw first;
       await retryTransient(() => markers.mark(key, h.attempt), { timeoutMs: o.writeRetryMs });
     } catch (err) {
       // the ack still prevents redelivery; only a redelivery racing it could run twice
-      o.logger.warn({ eventId: h.event?.id, err: errorMessageOf(err) }, "processed marker not written");
+      o.logger.warn({ eventId: h.event.id, err: errorMessageOf(err) }, "processed marker not written");
     }
-    return out;
   };
+  // a leader election of the marker bucket fails the put for a few seconds; the ack sent next may
+  // be lost in the same election, and a redelivery without a marker runs twice: retried
+  const written = (h: Screened, out: Outcome): Outcome | Promise<Outcome> => {
+    if (out.kind !== "ack" || out.result !== "handled") return out;
+    const key = keyOf(h);
+    return markers.mark(key, h.attempt).then(
+      () => out,
+      (err: unknown) => writeRetry(h, key, err).then(() => out),
+    );
+  };
+  const checked = async (h: Screened, next: (h: Screened) => Promise<Outcome>): Promise<Outcome> => {
+    const key = keyOf(h);
+    let seen: boolean;
+    try {
+      seen = await (h.askLeader ? markers.hasOnLeader(key) : markers.has(key));
+    } catch (err) {
+      o.logger.warn({ eventId: h.event.id, err: errorMessageOf(err) }, "cannot read the processed marker; retrying later");
+      return readFailed;
+    }
+    if (seen) return duplicate;
+    return written(h, await next(h));
+  };
+  return (next) => (h) => (h.duplicatePossible ? checked(h, next) : next(h).then((out) => written(h, out)));
 }

@@ -1,10 +1,12 @@
-export type { Handling, Middleware, Outcome, Policy, Step } from "./types.ts";
-export { compose, composePolicies } from "./compose.ts";
+export type { DeadLetterOutcome, Decoded, Delivered, Middleware, Outcome, Policy, Screened, Screening, Settled, Step } from "./types.ts";
+export { Chain, compose } from "./compose.ts";
+export { Handling, copyHeadersOf, isDecoded } from "./handling.ts";
 export { timeout } from "./timeout.ts";
-export { decode, decodeHandling, eventIdOf } from "./decode.ts";
+export { decode, eventIdOf } from "./decode.ts";
 export { storeAdmission, type SchemaCheck } from "./admission.ts";
 export { deliveryLedger } from "./ledger.ts";
-export { idempotency, primeMarker, type MarkerStore } from "./idempotency.ts";
+export { screen, clockMarginMs, type ScreenOptions } from "./screen.ts";
+export { idempotency, type MarkerStore } from "./idempotency.ts";
 export { retry } from "./retry.ts";
 export { deadLetter, type DeadLetterSink } from "./dead-letter.ts";
 export { failureLog } from "./failure-log.ts";

@@ -1,7 +1,7 @@
 import type { ActorSettings } from "../../config/types.ts";
 import { TimeoutError } from "../../errors.ts";
 import { decideFailure } from "../retry.ts";
-import type { Policy } from "./types.ts";
+import type { Delivered, Outcome, Policy } from "./types.ts";
 
 /**
  * Retry: a handler that throws is retried with a delayed nak (JetStream redelivers later;
@@ -9,20 +9,18 @@ import type { Policy } from "./types.ts";
  * letters. A delivery past max_attempts whose earlier attempts never answered (worker killed,
  * ack_wait passed) goes to the dead letters without running again.
  */
-export function retry(settings: ActorSettings["retry"]): Policy {
-  return (next) => async (h) => {
+export function retry<H extends Delivered>(settings: ActorSettings["retry"]): Policy<H> {
+  return (next) => (h) => {
     if (h.attempt > settings.max_attempts) {
       const error = new TimeoutError(
         `delivered ${h.attempt} times; earlier attempts ended without an answer (worker killed or ack_wait expired)`,
       );
-      return { kind: "dead-letter", attempts: h.attempt - 1, error, reason: "unanswered" };
+      return Promise.resolve<Outcome>({ kind: "dead-letter", attempts: h.attempt - 1, error, reason: "unanswered" });
     }
-    try {
-      return await next(h);
-    } catch (error) {
+    return next(h).catch((error: unknown): Outcome => {
       const d = decideFailure(settings, h.attempt, error);
       if (d.kind === "retry") return { kind: "nak", delayMs: d.delayMs, error, ran: true, next: `retry in ${d.delayMs} ms` };
       return { kind: "dead-letter", attempts: h.attempt, error, ran: true, reason: d.reason };
-    }
+    });
   };
 }

@@ -3,6 +3,7 @@ import type { ActorSettings } from "../../config/types.ts";
 import type { Event } from "../../events/types.ts";
 import { HandlerInvalidError } from "../../errors.ts";
 import type { StatefulActorDefinition } from "../define.ts";
+import { compose } from "../middleware/compose.ts";
 import type { HandlerFn, PublishedEvent } from "../types.ts";
 import { StateSchemas } from "./schema.ts";
 import { statefulHandler } from "./stateful.ts";
@@ -37,9 +38,9 @@ export function checkStatefulSettings(settings: ActorSettings, definition: State
 }
 
 /**
- * The worker's handler for a stateful definition, and the settings the worker runs with: the
- * state bucket keeps this actor's processed markers (committed with the state), so the worker's
- * own marker bucket is not used.
+ * The worker's handler for a stateful definition (inside its own middleware, `use`), and the
+ * settings the worker runs with: the state bucket keeps this actor's processed markers
+ * (committed with the state), so the worker's own marker bucket is not used.
  */
 export async function attachState(
   settings: ActorSettings,
@@ -57,5 +58,8 @@ export async function attachState(
     markerTtlMs: settings.idempotency.ttl,
     schemas: deps.schemas,
   });
-  return { handler, settings: { ...settings, idempotency: { ...settings.idempotency, enabled: false } } };
+  return {
+    handler: compose(handler, ...(definition.use ?? [])),
+    settings: { ...settings, idempotency: { ...settings.idempotency, enabled: false } },
+  };
 }

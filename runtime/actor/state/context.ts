@@ -5,20 +5,27 @@ import type { Event, EventData } from "../../events/types.ts";
 import { UsageError } from "../../errors.ts";
 import type { OutboxItem, StagedChange, StagedEvent, StateHandle, StatefulContext, TimerWhen } from "./types.ts";
 
-/** The state a handler sees and changes: read before it runs, staged until the commit. */
+/**
+ * The state a handler sees and changes, staged until the commit. `read` gives the revision's state
+ * as a fresh value (parsed from its JSON on the first get): the handler may change the object it
+ * gets without touching the copy a worker keeps in memory.
+ */
 export class StagedState<TState> implements StateHandle<TState> {
   change: StagedChange<TState> = { kind: "unchanged" };
+  private current?: { value: TState };
 
   constructor(
     readonly key: string,
     readonly revision: number,
-    private readonly current: TState,
+    private readonly read: () => TState,
     private readonly initial: () => TState,
   ) {}
 
   get(): TState {
     if (this.change.kind === "set") return this.change.value;
-    return this.change.kind === "delete" ? this.initial() : this.current;
+    if (this.change.kind === "delete") return this.initial();
+    this.current ??= { value: this.read() };
+    return this.current.value;
   }
 
   set(next: TState): void {

@@ -1,12 +1,14 @@
 import type { HandlerFn } from "../types.ts";
+import { deliveredBy, screeningOf } from "../context.ts";
 import { orderingKeyOf } from "../ordering.ts";
 import { tokenFor } from "../../events/subjects.ts";
 import type { Event } from "../../events/types.ts";
 import { StateConflictError } from "../../errors.ts";
 import { StagedState, StatefulDelivery } from "./context.ts";
+import { OwnedStates, type Owned } from "./owned.ts";
 import { flushOutbox, type OutboxDeps } from "./outbox.ts";
 import type { StateSchemas } from "./schema.ts";
-import type { StateStore } from "./store.ts";
+import type { StateRead, StateStore } from "./store.ts";
 import type { StatefulHandleFn, StateMarker, StateSpec } from "./types.ts";
 
 /** Commits lost to a concurrent change of the key before the delivery is failed (and retried after its backoff). */
@@ -18,43 +20,76 @@ export type StatefulDeps = OutboxDeps &
     /** How long markers (and outbox-flushed flags) are kept: idempotency.ttl. */
     markerTtlMs: number;
     schemas?: StateSchemas;
+    /** Keys whose state is kept in memory at most (the least recently used go first); 10,000 by default. */
+    maxKeysInMemory?: number;
   }>;
 
 /**
- * A stateful handler as a plain handler the worker runs. The processed marker and the key's state
- * are read first (at once): a handling that committed is never run again (its outbox is finished
- * if needed, and the delivery acked); the key's last state message answers for a marker not yet
- * written (a crash between the two writes). Else the handler runs on a staged copy and its new
- * state, marker and outbox are committed at once (StateStore.commit). A lost commit re-runs the
- * handler on fresh state; only after the commit are follow-ups published and timers stored, and
- * the worker acks only after that.
+ * A stateful handler as a plain handler the worker runs. The keys of an ordered partition come
+ * one at a time, so the worker that takes a partition's deliveries in a row owns their state: it
+ * keeps it in memory (OwnedStates) and reads the bucket only on a key's first touch, when another
+ * worker may have had the partition in between, or after a lost commit. A handling is then ONE
+ * guarded write (StateStore.commit): the state with its marker, checked against the revision the
+ * handler saw, so a stale memory can cost a re-run, never a lost update.
+ *
+ * Where a duplicate is possible (the worker's screen: a redelivery, a dup-check copy, a replay;
+ * always when the ctx comes from elsewhere) the processed marker and the key's state are read
+ * first (at once): a handling that committed is never run again (its outbox is finished if
+ * needed, and the delivery acked); the key's last state message answers for a marker not written
+ * on its own yet. Only after the commit are follow-ups published and timers stored, and the
+ * worker acks only after that.
  */
 export function statefulHandler<TState>(spec: StateSpec<TState>, handle: StatefulHandleFn<TState>, deps: StatefulDeps): HandlerFn {
   const initial = typeof spec.initial === "function" ? (spec.initial as () => TState) : () => structuredClone(spec.initial as TState);
+  const owned = new OwnedStates(deps.maxKeysInMemory ?? 10_000);
+  const reread = async (key: string, by: ReturnType<typeof deliveredBy>): Promise<Owned> =>
+    owned.fromRead(key, await deps.store.read(key), by);
   return async (event, ctx) => {
     const eventToken = tokenFor(event.id);
     const key = orderingKeyOf(spec.key, event);
-    const [done, first] = await Promise.all([deps.store.marker(eventToken), deps.store.read(key)]);
-    if (done) return finish(deps, eventToken, done);
-    if (first.writtenBy?.eventId === event.id && first.writtenBy.marker) return processed(deps, eventToken, first.writtenBy.marker);
-    let read = first;
+    const by = deliveredBy(ctx);
+    owned.observe(by);
+    let entry: Owned | undefined;
+    if (screeningOf(ctx)?.duplicatePossible !== false) {
+      const [done, read] = await Promise.all([deps.store.marker(eventToken), deps.store.read(key)]);
+      if (done) return finish(deps, eventToken, done);
+      if (read.writtenBy?.eventId === event.id && read.writtenBy.marker) return processed(deps, eventToken, read.writtenBy.marker);
+      entry = owned.fromRead(key, read, by);
+    } else entry = owned.get(key, by) ?? (await reread(key, by));
     for (let attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
-      if (attempt > 1) read = await deps.store.read(key);
-      const state = new StagedState<TState>(key, read.revision, read.exists ? (read.value as TState) : initial(), initial);
+      if (attempt > 1) entry = await reread(key, by);
+      const current = entry;
+      const stored = current.text;
+      const state = new StagedState<TState>(
+        key,
+        current.revision,
+        stored === undefined ? initial : () => JSON.parse(stored) as TState,
+        initial,
+      );
       const staged = new StatefulDelivery<TState>(event, ctx, state);
       await handle(event, staged);
-      if (state.change.kind === "set") deps.schemas?.check(deps.actor, state.change.value);
+      const change = state.change;
+      if (change.kind === "set") deps.schemas?.check(deps.actor, change.value);
+      const text = change.kind === "set" ? JSON.stringify(change.value) : undefined;
       const marker: StateMarker = { at: new Date().toISOString(), replica: ctx.replica, key, outbox: staged.outbox };
       const result = await deps.store.commit({
         eventToken,
         eventId: event.id,
         key,
-        revision: read.revision,
-        change: state.change,
+        revision: current.revision,
+        change,
+        text,
         marker,
         markerTtlMs: deps.markerTtlMs,
+        pending: current.pending,
       });
-      if (result.kind === "committed") return finish(deps, eventToken, marker, true);
+      if (result.kind === "committed") {
+        if (result.pendingError !== undefined)
+          ctx.logger.warn({ key, err: (result.pendingError as Error)?.message }, "the previous handling's processed marker was not stored");
+        if (change.kind !== "unchanged") owned.committed(key, current, result.revision, text, { eventToken, marker });
+        return finish(deps, eventToken, marker, true);
+      }
+      owned.forget(key);
       if (result.kind === "processed") return processed(deps, eventToken, result.marker);
       ctx.logger.debug({ key, attempt }, "state changed under the handling; running it again on fresh state");
     }
@@ -76,4 +111,4 @@ async function finish(deps: StatefulDeps, eventToken: string, marker: StateMarke
   await deps.store.markFlushed(eventToken, deps.markerTtlMs);
 }
 
-export type { Event };
+export type { Event, StateRead };

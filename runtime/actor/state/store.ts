@@ -20,36 +20,53 @@ const MAX_MARKER_HEADER = 16 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A key's state; `writtenBy` is the handling that wrote this revision (its event id and marker). */
+/** A key's state (`text`: as stored, JSON); `writtenBy` is the handling that wrote this revision (its event id and marker). */
 export type StateRead = Readonly<{
   value: unknown;
+  text?: string;
   revision: number;
   exists: boolean;
   writtenBy?: Readonly<{ eventId: string; marker?: StateMarker }>;
 }>;
+/** A handling's marker that so far only its state message carries (in a header): see StateStore. */
+export type PendingMarker = Readonly<{ eventToken: string; marker: StateMarker }>;
 export type Commit = Readonly<{
   eventToken: string;
   eventId: string;
   key: string;
   revision: number;
   change: StagedChange<unknown>;
+  /** The new state as JSON, when the caller has it already (else written from `change`). */
+  text?: string;
   marker: StateMarker;
   markerTtlMs: number;
+  /**
+   * The marker of the key's last writer when only the state message being replaced holds it: stored
+   * on its own just before the new state (one socket write, one stream, in order), so that it
+   * outlives its state message.
+   */
+  pending?: PendingMarker;
 }>;
-/** "processed": another handling of this event committed first; its marker says what it left to do. */
+/**
+ * "committed" with the key's new revision (unchanged state: the one read); "processed": another
+ * handling of this event committed first, its marker says what it left to do.
+ */
 export type CommitResult =
-  Readonly<{ kind: "committed" }> | Readonly<{ kind: "processed"; marker: StateMarker }> | Readonly<{ kind: "conflict" }>;
+  | Readonly<{ kind: "committed"; revision: number; pendingError?: unknown }>
+  | Readonly<{ kind: "processed"; marker: StateMarker }>
+  | Readonly<{ kind: "conflict" }>;
 
 /**
  * One stateful actor's bucket (`jetbus-state-<actor>`): key states with history, processed
  * markers and outbox-flushed flags, in ONE stream. A handling that changes the state commits
- * with ONE write: the state message, guarded by the revision the handler read
+ * with ONE guarded write: the state message, guarded by the revision the handler read
  * (Nats-Expected-Last-Subject-Sequence), carries the event id and the marker (with the outbox) in
  * its headers, so the state and "this event is processed" are stored together or not at all.
- * The separate marker (`m.<event>`, guarded by "none yet") follows before the ack, for later
- * redeliveries and replays; until it exists, the key's last state message answers for it (events
- * of a key come one at a time, so a redelivery of the last handled event finds its own id there).
- * A marker too large for a header is written with the state by one atomic batch instead.
+ * As long as it is the key's last state message, it answers for the marker (a duplicate check
+ * reads both); the separate marker (`m.<event>`) is written only when the key's next state
+ * replaces it, in the same socket write just before that state (`pending`). A handling that
+ * leaves the state unchanged commits its marker alone (guarded by "none yet"). A marker too large
+ * for a header is written with the state by one atomic batch instead.
  */
 export class StateStore {
   private constructor(
@@ -88,7 +105,8 @@ export class StateStore {
     const m = await this.last(StateKeys.state(tokenFor(key)));
     const writtenBy = m ? writerOf(m) : undefined;
     if (!m || isDelete(m)) return { value: undefined, revision: m?.seq ?? 0, exists: false, writtenBy };
-    return { value: JSON.parse(decoder.decode(m.data)), revision: m.seq, exists: true, writtenBy };
+    const text = decoder.decode(m.data);
+    return { value: JSON.parse(text), text, revision: m.seq, exists: true, writtenBy };
   }
 
   async marker(eventToken: string): Promise<StateMarker | null> {
@@ -108,17 +126,29 @@ export class StateStore {
 
   /**
    * Writes a handling's outcome: its marker alone when the state is unchanged, else the state
-   * message carrying the marker, then the marker itself. A refused write is told apart by reading
-   * back: the key's state or the marker written by this event (another handling of it committed
-   * first), or a newer revision (a conflict: run again on fresh state).
+   * message carrying the marker (after the replaced writer's pending marker). A refused write is
+   * told apart by reading back: the key's state or the marker written by this event (another
+   * handling of it committed first), or a newer revision (a conflict: run again on fresh state).
    */
   async commit(c: Commit): Promise<CommitResult> {
     try {
+      if (c.change.kind === "unchanged") {
+        await this.writeMarker(c.eventToken, c.marker, c.markerTtlMs);
+        return { kind: "committed", revision: c.revision };
+      }
+      const pending = c.pending;
+      const before = pending && this.storeMarker(pending, c.markerTtlMs);
+      before?.catch(() => undefined); // awaited below, once the state's answer is in
       // a leader election or a node's lost routes answer "no responders" for seconds: wait it out here
       // rather than fail the handling (retried as a handler error, dead-lettered after its attempts)
-      if (c.change.kind !== "unchanged") await retryTransient(() => this.writeState(c));
-      await this.writeMarker(c.eventToken, c.marker, c.markerTtlMs);
-      return { kind: "committed" };
+      const revision = await retryTransient(() => this.writeState(c));
+      let pendingError: unknown;
+      if (before && pending)
+        await before.catch(() =>
+          // the state no longer names that writer: its marker must exist on its own
+          retryTransient(() => this.storeMarker(pending, c.markerTtlMs)).catch((err: unknown) => (pendingError = err)),
+        );
+      return pendingError === undefined ? { kind: "committed", revision } : { kind: "committed", revision, pendingError };
     } catch (err) {
       const read = await this.read(c.key);
       if (read.writtenBy?.eventId === c.eventId && read.writtenBy.marker) return { kind: "processed", marker: read.writtenBy.marker };
@@ -142,24 +172,31 @@ export class StateStore {
     }
   }
 
-  private async writeState(c: Commit): Promise<void> {
+  /** A pending marker on its own, unguarded: its content is fixed, a second copy is harmless. */
+  private async storeMarker(p: PendingMarker, ttlMs: number): Promise<void> {
+    const h = headers();
+    h.set("Nats-TTL", ttlHeader(ttlMs));
+    await this.js.publish(this.prefix + StateKeys.marker(p.eventToken), encoder.encode(JSON.stringify(p.marker)), { headers: h });
+  }
+
+  /** Writes the state guarded by the revision read; resolves with the new revision (0 when the server did not say). */
+  private async writeState(c: Commit): Promise<number> {
     const h = headers();
     h.set("Nats-Expected-Last-Subject-Sequence", String(c.revision));
     h.set(JetbusHeaders.EventId, c.eventId);
     if (c.change.kind === "delete") h.set("KV-Operation", "DEL");
-    const body = c.change.kind === "set" ? encoder.encode(JSON.stringify(c.change.value)) : new Uint8Array(0);
+    const body = c.change.kind === "set" ? encoder.encode(c.text ?? JSON.stringify(c.change.value)) : new Uint8Array(0);
     const subject = this.prefix + StateKeys.state(tokenFor(c.key));
     const marker = Buffer.from(JSON.stringify(c.marker)).toString("base64url");
     if (marker.length <= MAX_MARKER_HEADER) {
       h.set(JetbusHeaders.StateMarker, marker);
-      await this.js.publish(subject, body, { headers: h });
-      return;
+      return (await this.js.publish(subject, body, { headers: h })).seq;
     }
     const mh = headers();
     mh.set("Nats-Expected-Last-Subject-Sequence", "0");
     mh.set("Nats-TTL", ttlHeader(c.markerTtlMs));
     const markerSubject = this.prefix + StateKeys.marker(c.eventToken);
-    await publishAtomicPair(
+    return publishAtomicPair(
       this.nc,
       { subject: markerSubject, data: encoder.encode(JSON.stringify(c.marker)), headers: mh },
       { subject, data: body, headers: h },

@@ -1,18 +1,10 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-  type ConsumerMessages,
-  type JetStreamManager,
-  type JsMsg,
-} from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { ConsumerRunner } from "../../consumer/runner.ts";
 import { decodeEvent } from "../../events/codec.ts";
 import type { Event } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import { retryTransient } from "../../nats/connect.ts";
-import { unlessCutShort } from "../../nats/cut-short.ts";
 import { orMissing } from "../../nats/missing.ts";
 import { Consumers, Streams, Subjects } from "../../topology.ts";
 import type { PublishedEvent } from "../types.ts";
@@ -27,19 +19,22 @@ const RELAY_SUBJECTS = [Subjects.timerFireAll, Subjects.timerCancelAll];
 /** Cancelled timers remembered, so a fired copy already pulled into this relay's buffer is dropped too. */
 const CANCELLED_KEPT = 10_000;
 
+/** Timers moved at once: each is a publish to the store and its ack, a round trip the others need not wait for. */
+const IN_FLIGHT = 32;
+
 /**
  * Moves fired timers into the event store: consumes `timers.fire.>` (durable `jetbus-timers`,
- * shared by every router replica), publishes each as the event it carries (Nats-Msg-Id = timer
- * id), and acks only after the store's ack. A relay that dies between the two makes the timer
- * come back after ACK_WAIT_MS, well inside the store's duplicate window (2 minutes by default),
- * so the event is stored once: the timer fires once. The same durable takes `timers.cancel.>`:
- * an actor's request to cancel one of its timers, carried out here with the router's right to
- * purge (see Timers.cancel).
+ * shared by every router replica) on a ConsumerRunner, publishes each as the event it carries
+ * (Nats-Msg-Id = timer id), and acks only after the store's ack. A relay that dies between the
+ * two makes the timer come back after ACK_WAIT_MS, well inside the store's duplicate window
+ * (2 minutes by default), so the event is stored once: the timer fires once. The same durable
+ * takes `timers.cancel.>`: an actor's request to cancel one of its timers, carried out here with
+ * the router's right to purge (see Timers.cancel). Deliveries start in stream order; a cancel
+ * counts from its start, so a fired copy taken after the request is dropped even while the purge
+ * is still on its way.
  */
 export class TimerRelay {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
-  private jsm?: JetStreamManager;
+  private runner?: ConsumerRunner;
   /** `<actor>.<token>` of timers cancelled here lately (insertion order: the oldest go first). */
   private readonly cancelled = new Set<string>();
 
@@ -53,7 +48,6 @@ export class TimerRelay {
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
-    this.jsm = jsm;
     const info = await orMissing(() => retryTransient(() => jsm.consumers.info(Streams.Timers, Consumers.timerRelay)));
     if (!info) {
       const config = {
@@ -71,20 +65,25 @@ export class TimerRelay {
         jsm.consumers.update(Streams.Timers, Consumers.timerRelay, { filter_subject: undefined, filter_subjects: RELAY_SUBJECTS } as never),
       );
     }
-    const consumer = await retryTransient(() => jetstream(this.nc).consumers.get(Streams.Timers, Consumers.timerRelay));
-    this.messages = await consumer.consume({ max_messages: 256, expires: 5000 });
-    this.loop = this.run(this.messages);
+    const runner: ConsumerRunner = new ConsumerRunner({
+      nc: this.nc,
+      stream: Streams.Timers,
+      durables: [Consumers.timerRelay],
+      concurrency: IN_FLIGHT,
+      pullBatch: 256,
+      ackWaitMs: ACK_WAIT_MS,
+      logger: this.logger,
+      handle: (m) => this.relay(runner, jsm, m),
+    });
+    this.runner = runner;
+    await runner.start();
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) await this.relay(m);
-  }
-
-  private async relay(m: JsMsg): Promise<void> {
-    const [, kind, actor, token] = m.subject.split(".");
-    if (kind === "cancel") return this.cancel(m, actor!, token!);
+  private async relay(r: ConsumerRunner, jsm: JetStreamManager, m: JsMsg): Promise<void> {
+    const [, kind, actor = "", token = ""] = m.subject.split(".");
+    if (kind === "cancel") return this.cancel(r, jsm, m, actor, token);
     if (this.cancelled.has(`${actor}.${token}`)) {
-      m.term(); // fired, pulled here, then cancelled before its turn: the purge removed it from the stream
+      r.term(m); // fired, pulled here, then cancelled before its turn: the purge removes it from the stream
       return;
     }
     let event: Event;
@@ -93,37 +92,39 @@ export class TimerRelay {
     } catch (err) {
       // a fired timer jetbus did not write: nothing to publish, and it must not block the others
       this.logger.error({ err, subject: m.subject }, "fired timer does not hold an event; dropped");
-      m.term();
+      r.term(m);
       return;
     }
     try {
       await this.publishEvent(event);
-      m.ack();
+      r.ack(m);
     } catch (err) {
       this.logger.warn({ err, eventId: event.id }, "fired timer not stored yet; retrying");
-      m.nak(1000);
+      r.nak(m, 1000);
     }
   }
 
-  private async cancel(m: JsMsg, actor: string, token: string): Promise<void> {
+  private async cancel(r: ConsumerRunner, jsm: JetStreamManager, m: JsMsg, actor: string, token: string): Promise<void> {
+    const id = `${actor}.${token}`;
+    // from now on a fired copy of it taken here is dropped, even before the purge is through
+    this.cancelled.delete(id);
+    this.cancelled.add(id);
+    if (this.cancelled.size > CANCELLED_KEPT) this.cancelled.delete(this.cancelled.values().next().value!);
     try {
-      await purgeTimer(this.jsm!, actor, token);
-      this.cancelled.add(`${actor}.${token}`);
-      if (this.cancelled.size > CANCELLED_KEPT) this.cancelled.delete(this.cancelled.values().next().value!);
-      m.ack();
+      await purgeTimer(jsm, actor, token);
+      r.ack(m);
     } catch (err) {
       this.logger.warn({ err, subject: m.subject }, "timer not cancelled yet; retrying");
-      m.nak(1000);
+      r.nak(m, 1000);
     }
   }
 
   /**
-   * Stops pulling and lets the timer being moved finish; not past `cutShort` (the connection is
+   * Stops pulling and lets the timers being moved finish; not past `cutShort` (the connection is
    * gone): an unacked timer comes back after ACK_WAIT_MS and is stored once (its id is the event's).
    */
   async stop(cutShort?: Promise<unknown>): Promise<void> {
-    this.messages?.stop();
-    await unlessCutShort(this.loop?.catch(() => undefined) ?? Promise.resolve(), cutShort);
+    await this.runner?.stop(Number.POSITIVE_INFINITY, undefined, cutShort);
     await this.onStop(cutShort).catch(() => undefined);
   }
 }

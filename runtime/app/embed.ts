@@ -1,5 +1,4 @@
-import type { ActorDefinition, StatefulActorDefinition } from "../actor/define.ts";
-import type { Middleware } from "../actor/middleware/types.ts";
+import type { ActorDefinition, ActorMiddleware, StatefulActorDefinition } from "../actor/define.ts";
 import type { HandlerSource } from "../actor/registry.ts";
 import type { HandlerClass } from "../actor/types.ts";
 import { configFrom } from "../config/load.ts";
@@ -43,7 +42,7 @@ export type JetbusOptions = Readonly<{
    * (and outside an actor's own); the worker's policies (retries, dead letters, idempotency,
    * timeout) see what it does as the handler's outcome.
    */
-  use?: readonly Middleware[];
+  use?: readonly ActorMiddleware[];
   /** Base directory of relative actor `module` paths (default: the config file's directory, else the working directory). */
   projectDir?: string;
   /** The logger for jetbus's own lines and `ctx.logger` (a pino logger; default: one at `observability.log_level`). */

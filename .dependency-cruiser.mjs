@@ -83,7 +83,7 @@ export const PENDING = [
   },
   { from: "runtime/actor/pipeline.ts", to: ["runtime/actor/middleware/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
   { from: "runtime/routing/router.ts", to: ["runtime/presence/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
-  { from: "runtime/routing/deliver.ts", to: ["runtime/presence/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
+  { from: "runtime/routing/routed-counts.ts", to: ["runtime/presence/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
 ];
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -133,6 +133,10 @@ type JetbusVariant = Readonly<{
   peerGuarantees?: boolean;
   target?: string;
   cpuTargets?: Side["cpuTargets"];
+  /** The jetbus command the side runs (default: this checkout's bin/jetbus.js). */
+  bin?: string;
+  /** Environment of its processes (another checkout's tsconfig, so tsx compiles its decorators). */
+  env?: Record<string, string>;
 }>;
 
 /** `jetbus store apply --yes`: the store for a side that runs no router (routers create it themselves). */
@@ -183,11 +187,11 @@ function jetbusSide(v: JetbusVariant): Side {
       const procs: Proc[] = [];
       try {
         if (v.router) {
-          const args = ["bin/jetbus.js", "router", ...common(ctx), "--no-http", ...(v.indexer ? [] : ["--no-indexer"])];
-          procs.push({ role: "router", helper: await startHelper(args, /router running/) });
+          const args = [v.bin ?? "bin/jetbus.js", "router", ...common(ctx), "--no-http", ...(v.indexer ? [] : ["--no-indexer"])];
+          procs.push({ role: "router", helper: await startHelper(args, /router running/, v.env) });
         }
-        const env = { PEER_COUNT_OUT: ctx.countFile, PEER_N: String(ctx.n), ...latencyEnv(ctx) };
-        const args = ["bin/jetbus.js", "actor", "sink", ...common(ctx), "--no-http"];
+        const env = { ...v.env, PEER_COUNT_OUT: ctx.countFile, PEER_N: String(ctx.n), ...latencyEnv(ctx) };
+        const args = [v.bin ?? "bin/jetbus.js", "actor", "sink", ...common(ctx), "--no-http"];
         procs.push({ role: "consumer", helper: await startHelper(args, /actor running/, env) });
         return procs;
       } catch (err) {
@@ -199,11 +203,8 @@ function jetbusSide(v: JetbusVariant): Side {
   return side;
 }
 
-export const PEER_SIDES: readonly Side[] = [
-  rawSide("callback"),
-  rawSide("iterate"),
-  moleculerSide(),
-  jetbusSide({
+const JETBUS_VARIANTS: readonly JetbusVariant[] = [
+  {
     key: "jetbus-defaults",
     label: "jetbus defaults (router + indexer, copy, markers)",
     markers: true,
@@ -212,8 +213,8 @@ export const PEER_SIDES: readonly Side[] = [
     router: true,
     target: ">= 0.35x",
     cpuTargets: { consumer: "<= 15", router: "<= 20", server: "<= 40" },
-  }),
-  jetbusSide({
+  },
+  {
     key: "jetbus-direct",
     label: 'jetbus "delivery": "direct", defaults',
     markers: true,
@@ -221,16 +222,16 @@ export const PEER_SIDES: readonly Side[] = [
     direct: true,
     router: true,
     target: ">= 0.45x",
-  }),
-  jetbusSide({
+  },
+  {
     key: "jetbus-lean",
     label: "jetbus markers + indexer off (copies)",
     markers: false,
     indexer: false,
     direct: false,
     router: true,
-  }),
-  jetbusSide({
+  },
+  {
     key: "jetbus-peer",
     label: "jetbus at the peer's guarantees (direct; no markers, indexer, router, DLQ, timeout)",
     markers: false,
@@ -239,7 +240,30 @@ export const PEER_SIDES: readonly Side[] = [
     router: false,
     peerGuarantees: true,
     target: ">= 1.0x",
-  }),
+  },
+];
+
+/**
+ * JETBUS_BENCH_BASE=DIR (another checkout, e.g. `git archive main | tar -x -C DIR` with a
+ * node_modules link) adds a twin of each jetbus side running DIR's jetbus: before and after a
+ * change, side by side in one run (`--only=jetbus-defaults,jetbus-defaults@base`).
+ */
+const base = process.env.JETBUS_BENCH_BASE;
+const baseVariants = base
+  ? JETBUS_VARIANTS.map((v) => ({
+      ...v,
+      key: `${v.key}@base`,
+      label: `${v.label} [${base}]`,
+      bin: join(base, "bin", "jetbus.js"),
+      env: { TSX_TSCONFIG_PATH: join(base, "tsconfig.json") },
+    }))
+  : [];
+
+export const PEER_SIDES: readonly Side[] = [
+  rawSide("callback"),
+  rawSide("iterate"),
+  moleculerSide(),
+  ...[...JETBUS_VARIANTS, ...baseVariants].map(jetbusSide),
 ];
 
 export function sideKeys(): string[] {

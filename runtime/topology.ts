@@ -40,12 +40,14 @@ export const Subjects = {
   indexAll: (eventStream: string) => `index.${eventStream}.>`,
   /** `index.<stream>.id.<token>`: the last message holds the store sequence of the event with that id. */
   indexById: (eventStream: string, idToken: string) => `index.${eventStream}.id.${idToken}`,
-  /** `index.<stream>.corr.<token>.<seq>`: one entry per event of a correlation (store sequence `seq`). */
+  /** `index.<stream>.corr.<token>.<seq>`: one entry per event of a correlation (store sequence `seq`) that did not start it (correlation != id). */
   indexCorrelationEntry: (eventStream: string, corrToken: string, seq: number) => `index.${eventStream}.corr.${corrToken}.${seq}`,
   /** `index.<stream>.corr.<token>.>`: every entry of one correlation, read in one batched direct get. */
   indexCorrelationEntries: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}.>`,
   /** `index.<stream>.corr.<token>`: the head of a correlation's chain, as indexes written before 0.2 held it (read, never written). */
   indexByCorrelation: (eventStream: string, corrToken: string) => `index.${eventStream}.corr.${corrToken}`,
+  /** `index.<stream>.through`: every event up to this store sequence was indexed by a one-shot catch-up (`Indexer.catchUp`, `index rebuild`). */
+  indexThrough: (eventStream: string) => `index.${eventStream}.through`,
   /** `index.<stream>.link.<seq>`: the event before store sequence `seq` in a legacy chain (read, never written). */
   indexLink: (eventStream: string, seq: number) => `index.${eventStream}.link.${seq}`,
   /** Every subject of JETBUS_TIMERS. */
@@ -65,6 +67,7 @@ export const Consumers = {
   router: "jetbus-router",
   /** The router's ordered lane: copies for ordered actors, delivered by the server to one pinned router at a time. */
   routerOrdered: "jetbus-router-ordered",
+  /** The indexer's own durable before 0.3 (routers index now): read while it exists, deleted by the first router that indexes. */
   indexer: "jetbus-indexer",
   /** Moves fired timers into the event store (run by routers). */
   timerRelay: "jetbus-timers",

@@ -5,8 +5,8 @@ import type { StoreSettings } from "../../runtime/config/types.ts";
 import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
-import { BulkPublisher, Indexer, ensureStore, rebuildIndex } from "../../runtime/store/mod.ts";
-import { Consumers, indexStreamFor } from "../../runtime/topology.ts";
+import { BulkPublisher, ensureStore, rebuildIndex } from "../../runtime/store/mod.ts";
+import { indexStreamFor } from "../../runtime/topology.ts";
 import type { Scenario } from "../harness.ts";
 
 const PER_FLOW = 3;
@@ -27,16 +27,10 @@ async function fill(nc: NatsConnection, n: number): Promise<void> {
   await bulk.close();
 }
 
-/** A fresh index: no durable, empty index stream (what `jetbus index rebuild` starts from). */
-async function resetIndex(jsm: JetStreamManager, store: StoreSettings): Promise<void> {
-  await jsm.consumers.delete(store.stream, Consumers.indexer).catch(() => undefined);
-  await jsm.streams.delete(indexStreamFor(store.stream)).catch(() => undefined);
-  await ensureStore(jsm, store);
-}
-
 /**
- * The raw client doing the indexer's work shape: one durable over the event stream, consume()
- * + ack, and per event 3 js.publish writes (id, link, head) awaited before the ack.
+ * The raw client doing the index's work shape for these events (each inside another's flow): one
+ * durable over the event stream, consume() + ack, and per event 2 js.publish writes (id,
+ * correlation) awaited before the ack.
  */
 async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run: number): Promise<number> {
   await jsm.streams.delete("BENCH_IDX").catch(() => undefined);
@@ -61,11 +55,7 @@ async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run:
       const seq = m.seq;
       const body = new TextEncoder().encode(JSON.stringify({ seq }));
       // a failed write rejects unhandled and ends the bench run: the raw baseline has no retry
-      void Promise.all([
-        js.publish(`benchidx.id.${seq}`, body),
-        js.publish(`benchidx.link.${seq}`, body),
-        js.publish(`benchidx.corr.${(seq - 1) % flows}`, body),
-      ]).then(() => {
+      void Promise.all([js.publish(`benchidx.id.${seq}`, body), js.publish(`benchidx.corr.${(seq - 1) % flows}.${seq}`, body)]).then(() => {
         m.ack();
         if (++acked === n) finished();
       });
@@ -79,19 +69,6 @@ async function rawRun(nc: NatsConnection, jsm: JetStreamManager, n: number, run:
   return n / secs;
 }
 
-/** The live indexer (`jetbus up`): start(), wait until the durable has nothing pending or unacked. */
-async function liveRun(nc: NatsConnection, jsm: JetStreamManager, store: StoreSettings, n: number): Promise<number> {
-  await resetIndex(jsm, store);
-  const indexer = new Indexer(nc, store);
-  const t0 = performance.now();
-  await indexer.start();
-  await indexer.waitCaughtUp(30 * 60_000);
-  const secs = (performance.now() - t0) / 1000;
-  await indexer.stop();
-  await check(jsm, store, n);
-  return n / secs;
-}
-
 /** The one-shot path (`jetbus index rebuild`, the CLI's catch-up, the queries bench). */
 async function rebuildRun(nc: NatsConnection, jsm: JetStreamManager, store: StoreSettings, n: number): Promise<number> {
   const t0 = performance.now();
@@ -101,9 +78,9 @@ async function rebuildRun(nc: NatsConnection, jsm: JetStreamManager, store: Stor
   return n / secs;
 }
 
-/** Every event got an id entry and a link, every flow a head. */
+/** Every event got an id entry and a correlation entry (none starts its flow), plus the catch-up's position. */
 async function check(jsm: JetStreamManager, store: StoreSettings, n: number): Promise<void> {
-  const want = n * 2 + Math.ceil(n / PER_FLOW);
+  const want = n * 2 + 1;
   const got = (await jsm.streams.info(indexStreamFor(store.stream))).state.messages;
   if (got !== want) throw new Error(`index holds ${got} entries, expected ${want}`);
 }
@@ -111,7 +88,7 @@ async function check(jsm: JetStreamManager, store: StoreSettings, n: number): Pr
 const scenario: Scenario = {
   name: "index",
   description:
-    "indexer catch-up events/s over N pre-filled events (default 100k, 3 per flow) vs raw consume()+ack with 3 js.publish per event",
+    "index rebuild (one-shot catch-up) events/s over N pre-filled events (default 100k, 3 per flow) vs raw consume()+ack with 2 js.publish per event (routers index as they route: see the pipeline bench)",
   async run(args) {
     const n = Number(args[0] ?? 100_000);
     const server = await NatsServer.start();
@@ -126,14 +103,9 @@ const scenario: Scenario = {
       log(`filled ${n} events`);
       const raw = await rawRun(nc, jsm, n, 1);
       log(`raw: ${Math.round(raw)} ev/s`);
-      const live = await liveRun(nc, jsm, store, n);
-      log(`live indexer: ${Math.round(live)} ev/s`);
       const rebuild = await rebuildRun(nc, jsm, store, n);
       log(`rebuild: ${Math.round(rebuild)} ev/s`);
-      return [
-        { metric: `indexer start() catching up ${n} events`, unit: "ev/s", jetbus: live, raw, higherIsBetter: true },
-        { metric: `index rebuild (catchUp) of ${n} events`, unit: "ev/s", jetbus: rebuild, raw, higherIsBetter: true },
-      ];
+      return [{ metric: `index rebuild (catchUp) of ${n} events`, unit: "ev/s", jetbus: rebuild, raw, higherIsBetter: true }];
     } finally {
       await nc.close().catch(() => undefined);
       await server.stop();

@@ -40,6 +40,8 @@ export type RuntimeOptions = Readonly<{
    * logging each attempt; one-shot commands (the default) give up after a few seconds.
    */
   waitForServer?: boolean;
+  /** Ask the JetStream API once before returning, waiting for a fresh cluster's meta leader (default true). */
+  jetStreamCheck?: boolean;
   /**
    * Read the actors' modules so that a stateful actor without `ordered` is ordered on its state key
    * (resolveStateOrdering): strict for `up` (a module that fails stops it), lenient for a router (that
@@ -126,7 +128,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   try {
     const ready = async () => {
       // a long-running process asks again every few seconds, saying so (a cluster electing its meta leader)
-      await waitForJetStream(nc, opts.waitForServer ? JETSTREAM_ATTEMPT_MS : undefined);
+      if (opts.jetStreamCheck !== false) await waitForJetStream(nc, opts.waitForServer ? JETSTREAM_ATTEMPT_MS : undefined);
       await checkDurabilityAtStartup(nc, config, logger, opts.durability ?? DurabilityMode.Off);
     };
     if (opts.waitForServer) await startWithRetry(logger, opts.name ?? "jetbus", ready, { giveUpMs: opts.startupGiveUpMs });

@@ -55,7 +55,7 @@ export type StartOptions = Readonly<{
   actors?: readonly string[];
   /** The router (and the timer relay of stateful actors): default `true`. */
   router?: boolean;
-  /** The indexer, which by-id and by-correlation queries read: default `true`. */
+  /** Whether the router writes the id and correlation indexes, which by-id and by-correlation queries read, as it routes: default `true`. */
   indexer?: boolean;
   /** Serve `/metrics`, `/healthz`, `/readyz` and the console on `observability.http_port`: default `false`. */
   http?: boolean;
@@ -89,7 +89,7 @@ export type Jetbus = Readonly<{
   publish<K extends EventType>(type: K, data: EventData<K>, opts?: PublishOptions): Promise<PublishResult>;
   /** Queries of the event store. */
   store: EventStore;
-  /** Starts the indexer, the router and the actors in this process, as `jetbus up` does (see StartOptions). Once. */
+  /** Starts the router (which writes the indexes) and the actors in this process, as `jetbus up` does (see StartOptions). Once. */
   start(parts?: StartOptions): Promise<void>;
   /**
    * Stops what `start()` started (in-flight handlings finish within `graceMs`, 30 s by default),

@@ -3,7 +3,6 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { prepareActors, type PreparedActors, type RunningActors, type StartActorsOptions } from "../actor/start.ts";
 import { ensureStore } from "../store/stream.ts";
 import { startRouter, type RouterHandle } from "../routing/router.ts";
-import { Indexer } from "../store/indexer.ts";
 import type { TimerRelay } from "../actor/state/timer-relay.ts";
 import { startTimerRelay } from "./timer-relay.ts";
 import { readinessGate } from "../observability/health.ts";
@@ -12,6 +11,7 @@ import { serveHttpWithConsole } from "./console.ts";
 import type { ConsoleHandler } from "../console/handler.ts";
 
 export type ServiceSelection = Readonly<{
+  /** The router writes the store's id and correlation indexes as it routes (default true; nothing to run without a router). */
   indexer?: boolean;
   router?: boolean;
   /** Actor names to run; undefined runs every configured actor, [] none. */
@@ -22,12 +22,11 @@ export type ServiceSelection = Readonly<{
 
 /** The long-running parts of a jetbus process, started together and stopped in reverse order. */
 export type Services = Readonly<{
-  indexer?: Indexer;
   router?: RouterHandle;
   actors?: RunningActors;
   http?: ObservabilityServer;
   console?: ConsoleHandler;
-  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's and indexer's drain. */
+  /** `cutShort` (the connection is gone) ends every wait: the actors' grace period, the router's drain. */
   stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
@@ -39,7 +38,6 @@ export type ActorExtras = Pick<StartActorsOptions, "handlers" | "use">;
  * (`registerBuiltinHandlers` for the CLI's `up`, `extras.handlers` for an embedding service).
  */
 export async function startServices(rt: Runtime, sel: ServiceSelection = {}, extras: ActorExtras = {}): Promise<Services> {
-  let indexer: Indexer | undefined;
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let http: ObservabilityServer | undefined;
@@ -51,7 +49,6 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}, ext
     await actors?.stop(graceMs, cutShort);
     await timerRelay?.stop(cutShort);
     await router?.stop(cutShort);
-    await indexer?.stop(cutShort);
     ui?.close();
     await http?.close();
     rt.health.unregister("services");
@@ -59,10 +56,6 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}, ext
   try {
     if (sel.http) {
       ({ http, ui } = await serveHttpWithConsole(rt));
-    }
-    if (sel.indexer ?? true) {
-      indexer = new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
-      await indexer.start();
     }
     let prepared: PreparedActors | undefined;
     if (sel.actors === undefined || sel.actors.length > 0) {
@@ -73,7 +66,7 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}, ext
       prepared = await prepareActors(rt, sel.actors, extras);
     }
     if (sel.router ?? true) {
-      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics });
+      router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
     if (prepared) actors = await prepared.start();
@@ -82,5 +75,5 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}, ext
     await stop(0).catch(() => undefined);
     throw err;
   }
-  return { indexer, router, actors, http, console: ui, stop };
+  return { router, actors, http, console: ui, stop };
 }

@@ -14,11 +14,21 @@ export function withCommonOptions(cmd: Command): Command {
     .option("--debug", "print stack traces on errors");
 }
 
-/** Runs `fn` with a started runtime and always disposes it; first says once on stderr when the store differs from the config. */
-export async function withRuntime<T>(opts: CommonOptions, fn: (rt: Runtime) => Promise<T>, name = "jetbus-cli", notice = true): Promise<T> {
-  const rt = await startRuntime({ configPath: opts.config, servers: opts.servers, name });
+/**
+ * Runs `fn` with a started runtime and always disposes it; first says once on stderr when the store
+ * differs from the config. `readOnly`: a read that asks the server only what it needs (`history`:
+ * one request), without the drift notice (the store is read as it is) or the JetStream check (its
+ * own requests are retried while a cluster elects a leader).
+ */
+export async function withRuntime<T>(
+  opts: CommonOptions,
+  fn: (rt: Runtime) => Promise<T>,
+  name = "jetbus-cli",
+  readOnly = false,
+): Promise<T> {
+  const rt = await startRuntime({ configPath: opts.config, servers: opts.servers, name, jetStreamCheck: !readOnly });
   try {
-    if (notice) await noticeStoreDrift(rt.nc, rt.config);
+    if (!readOnly) await noticeStoreDrift(rt.nc, rt.config);
     return await fn(rt);
   } finally {
     await rt.dispose();

@@ -154,11 +154,13 @@ export function roleUsers(actors: readonly ActorShape[], opts: { eventsStream?: 
       // a lane taking over re-reads the delivered-but-unacked events straight from the store, in order (batched direct gets)
       `${API}.STREAM.MSG.GET.${events}`,
       `${API}.DIRECT.GET.${events}`,
-      // the indexer runs beside the router: it reads the store through its own durable and writes the index stream
-      ...durableUse(events, Consumers.indexer),
+      // the router writes the index stream on its own delivery of each event
       `${API}.STREAM.INFO.${indexStreamFor(events)}`,
       `${API}.STREAM.CREATE.${indexStreamFor(events)}`,
-      // reading a correlation's chain head before appending to it (direct get, or the API get where direct is off)
+      // the indexer durable of jetbus before 0.3, in an upgraded deployment: its position read, then deleted
+      `${API}.CONSUMER.INFO.${events}.${Consumers.indexer}`,
+      `${API}.CONSUMER.DELETE.${events}.${Consumers.indexer}`,
+      // an id entry that exists already is read once (direct get, or the API get where direct is off)
       `${API}.DIRECT.GET.${indexStreamFor(events)}`,
       `${API}.DIRECT.GET.${indexStreamFor(events)}.>`,
       `${API}.STREAM.MSG.GET.${indexStreamFor(events)}`,

@@ -12,6 +12,7 @@ import { liveConfig } from "../operations/live-config.ts";
 import { dryRun } from "../routing/dry-run.ts";
 import { EventBus } from "../store/bus.ts";
 import { EventStore } from "../store/queries.ts";
+import { Indexer } from "../store/indexer.ts";
 import type { Logger } from "../log.ts";
 import { createEvent } from "../events/codec.ts";
 import { SEED_CORRELATION, SEED_EVENTS, SEED_SOURCE } from "./seed.ts";
@@ -75,7 +76,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
         expected.filter((e) => observable.has(e.actor)),
         o.timeoutMs ?? 60_000,
       );
-      await services.indexer?.waitCaughtUp(o.timeoutMs ?? 60_000);
+      // the router indexes each event as it routes it
+      await new Indexer(rt.nc, config.store).waitCaughtUp(o.timeoutMs ?? 60_000);
       say("Querying events from store...");
       const store = new EventStore(rt.nc, { stream: config.store.stream });
       const createdCount = (await store.getByType("UserCreated", { limit: 10_000 })).length;

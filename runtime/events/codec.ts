@@ -55,11 +55,15 @@ export function encodeEvent(
   putHeader(h, Header.DataVersion, String(event.dataversion));
   putHeader(h, Header.ContentType, event.datacontenttype);
   if (event.traceparent) putHeader(h, Header.TraceParent, event.traceparent);
+  return { subject: opts.subject ?? subjectForType(event.type), headers: h, data: encodeData(event) };
+}
+
+/** An event's data as its binary-mode body. */
+export function encodeData(event: Pick<Event, "data" | "datacontenttype">): Uint8Array {
   const json = isJson(event.datacontenttype);
   // no data is an empty body; for text, "null" would come back as the string "null"
   const empty = event.data === undefined || (event.data === null && !json);
-  const data = empty ? new Uint8Array(0) : typeof event.data === "string" && !json ? encoder.encode(event.data) : jsonBody(event.data);
-  return { subject: opts.subject ?? subjectForType(event.type), headers: h, data };
+  return empty ? new Uint8Array(0) : typeof event.data === "string" && !json ? encoder.encode(event.data) : jsonBody(event.data);
 }
 
 /** Data as a JSON body the decoder accepts again; data that cannot be one (cycles, BigInt, too deep) is an InvalidEventError. */

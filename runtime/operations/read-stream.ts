@@ -1,49 +1,37 @@
-import { DeliverPolicy, jetstream, type JetStreamManager, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { readBounded, type BoundedMsg } from "../nats/bounded-read.ts";
 
-export type ReadOptions = Partial<Pick<OrderedConsumerOptions, "deliver_policy" | "opt_start_seq" | "opt_start_time" | "headers_only">> & {
+export type ReadOptions = Readonly<{
   filter: string;
-  /** Stop after this stream sequence (inclusive). Defaults to the stream's last sequence when the read starts. */
+  deliver_policy?: DeliverPolicy;
+  opt_start_seq?: number;
+  opt_start_time?: string;
+  headers_only?: boolean;
+  /** Stop after this stream sequence (inclusive). Defaults to the end of what was there when the read started. */
   untilSeq?: number;
   batch?: number;
-};
+}>;
 
 /**
- * Reads a bounded slice of a stream with an ordered (ephemeral, flow-controlled) consumer and
- * stops at the end of what was there when it started: an operator command must finish even
- * while producers keep publishing. `onMsg` returning false stops early.
+ * A bounded slice of a stream for an operator command (readBounded: what was there when it
+ * started, so the command finishes while producers keep publishing). `onMsg` returning false
+ * stops early. A missing stream is the server's not-found error (callers use orMissing).
  */
 export async function readStream(
   nc: NatsConnection,
-  jsm: JetStreamManager,
+  _jsm: JetStreamManager,
   stream: string,
   opts: ReadOptions,
-  onMsg: (m: JsMsg) => boolean | void | Promise<boolean | void>,
+  onMsg: (m: BoundedMsg) => boolean | void | Promise<boolean | void>,
 ): Promise<void> {
-  const info = await jsm.streams.info(stream);
-  const lastSeq = Math.min(opts.untilSeq ?? Number.MAX_SAFE_INTEGER, info.state.last_seq);
-  if (info.state.messages === 0 || lastSeq < Math.max(1, opts.opt_start_seq ?? 1)) return;
-  const consumer = await jetstream(nc).consumers.get(stream, {
-    filter_subjects: opts.filter,
-    deliver_policy: opts.deliver_policy ?? DeliverPolicy.All,
-    ...(opts.opt_start_seq !== undefined ? { opt_start_seq: opts.opt_start_seq } : {}),
-    ...(opts.opt_start_time !== undefined ? { opt_start_time: opts.opt_start_time } : {}),
-    ...(opts.headers_only ? { headers_only: true } : {}),
+  const reads = readBounded(nc, stream, {
+    filter: opts.filter,
+    fromSeq: opts.deliver_policy === DeliverPolicy.StartSequence ? opts.opt_start_seq : undefined,
+    since: opts.deliver_policy === DeliverPolicy.StartTime && opts.opt_start_time ? new Date(opts.opt_start_time) : undefined,
+    toSeq: opts.untilSeq,
+    headersOnly: opts.headers_only,
+    batch: opts.batch,
   });
-  try {
-    for (;;) {
-      // a fetch that comes back empty means nothing (more) matches the filter in range
-      const batch = await consumer.fetch({ max_messages: opts.batch ?? 256, expires: 1000 });
-      let got = 0;
-      for await (const m of batch) {
-        got++;
-        if (m.seq > lastSeq) return;
-        if ((await onMsg(m)) === false) return;
-        if (m.seq >= lastSeq || m.info.pending === 0) return;
-      }
-      if (got === 0) return;
-    }
-  } finally {
-    await consumer.delete().catch(() => undefined);
-  }
+  for await (const m of reads) if ((await onMsg(m)) === false) return;
 }

@@ -58,7 +58,7 @@ export function newReplayRunId(): string {
 /** Nats-Msg-Id of a replayed copy: unique per run, so inbox dedupe keeps the original copy's id free. */
 export const replayMsgId = (eventId: string, actor: string, runId: string) => `${eventId}:${actor}:replay:${runId}`;
 
-function wire(m: JsMsg, stream: string) {
+function wire(m: Pick<JsMsg, "subject" | "data" | "headers" | "seq" | "time">, stream: string) {
   return { subject: m.subject, data: m.data, headers: m.headers, seq: m.seq, timestamp: m.time, stream };
 }
 

@@ -213,7 +213,12 @@ export function renderStatus(r: StatusReport): string {
     lines.push(
       `  ordered lane: ${lane.holder ? `held by ${lane.holder}` : "no holder (a standby takes over within ~10s)"}, lag ${consumerText(lane.consumer)}`,
     );
-  lines.push(`indexer: lag ${consumerText(r.indexer.consumer)}`);
+  // routers index as they route (0.3); a durable of the indexer before that shows while an upgrade is under way
+  lines.push(
+    r.indexer.consumer.state === "ok"
+      ? `indexer: lag ${consumerText(r.indexer.consumer)} (the durable of jetbus before 0.3; the next router that indexes retires it)`
+      : "indexer: written by the routers as they route (lag: the router's)",
+  );
   lines.push(
     r.store.state === "ok"
       ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes`

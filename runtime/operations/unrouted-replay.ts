@@ -65,7 +65,8 @@ export async function replayUnrouted(
     }
     await Promise.all(
       copies.map((c) => {
-        const msg = copyMessage(c, u.originSeq ?? 0, rules.revision);
+        // a replay may repeat an earlier one: the actor checks its marker
+        const msg = copyMessage(c, u.originSeq ?? 0, rules.revision, true);
         return js.publish(msg.subject, msg.data, { headers: msg.headers });
       }),
     );

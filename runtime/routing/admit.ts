@@ -1,11 +1,17 @@
 import { decodeEvent } from "../events/codec.ts";
-import type { Event } from "../events/types.ts";
+import type { Event, EventForm } from "../events/types.ts";
 import { SchemaViolationError } from "../errors.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
-/** What the router does with a stored message: route the event, or quarantine the message with a reason. */
-export type Admission = { event: Event; reason?: undefined } | { event?: undefined; reason: string };
+/**
+ * What the router does with a stored message: route the event, or quarantine the message with a
+ * reason. `decoded` is the event of a message that decodes but breaks its schema (it is indexed
+ * like every decodable message, and quarantined).
+ */
+export type Admission =
+  | { event: Event; reason?: undefined; decoded?: undefined; form: EventForm }
+  | { event?: undefined; reason: string; decoded?: Event; form?: EventForm };
 
 /** `schema schemas/events/UserCreated.json: user_id: must be string; email: is required` (one header line). */
 export function schemaReason(err: SchemaViolationError): string {
@@ -20,16 +26,17 @@ export function schemaReason(err: SchemaViolationError): string {
  */
 export function admit(m: StoredEventMsg, schemas: EventSchemas): Admission {
   let event: Event;
+  let form: EventForm;
   try {
-    event = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+    ({ event, form } = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }));
   } catch (err) {
     return { reason: (err as Error).message };
   }
   try {
     schemas.check(event.type, event.data);
   } catch (err) {
-    if (err instanceof SchemaViolationError) return { reason: schemaReason(err) };
+    if (err instanceof SchemaViolationError) return { reason: schemaReason(err), decoded: event, form };
     throw err;
   }
-  return { event };
+  return { event, form };
 }

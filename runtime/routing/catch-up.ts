@@ -1,45 +1,11 @@
-import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { readBounded } from "../nats/bounded-read.ts";
 import { retryTransient } from "../nats/connect.ts";
-import { directBatch } from "../nats/direct-batch.ts";
-import { orMissing } from "../nats/missing.ts";
 import type { StoredEventMsg } from "./copies.ts";
 
-/** Messages per batched direct get: one request instead of one per event. */
-const BATCH = 256;
-
-/**
- * The stored messages from `from` to `to` in stream order. With direct gets allowed on the
- * stream, a batched direct get (nats-server 2.11+) returns up to BATCH messages per request;
- * otherwise one get per sequence. Only "no message" means acked and gone (or a gap): a read that
- * timed out is retried, never skipped, as a skipped event would come back out of order.
- */
-async function* storedRange(
-  jsm: JetStreamManager,
-  stream: string,
-  from: number,
-  to: number,
-  stopped: () => boolean,
-): AsyncGenerator<StoredMsg> {
-  const info = await retryTransient(() => jsm.streams.info(stream));
-  if (!info.config.allow_direct) {
-    for (let seq = from; seq <= to && !stopped(); seq++) {
-      const sm = await retryTransient(() => orMissing(() => jsm.streams.getMessage(stream, { seq })));
-      if (sm) yield sm;
-    }
-    return;
-  }
-  for (let seq = from; seq <= to && !stopped();) {
-    const batch = await retryTransient(() => directBatch(jsm, stream, { seq, batch: Math.min(BATCH, to - seq + 1) }));
-    // "not found": nothing left from seq on (retention removed it)
-    if (batch.length === 0) return;
-    const inRange = batch.filter((m) => m.seq <= to);
-    for (const m of inRange) yield m;
-    if (inRange.length < batch.length) return;
-    seq = batch[batch.length - 1]!.seq + 1;
-    // let the client's socket work run between batches: a pinned lane keeps its pin only by pulling
-    await new Promise((r) => setImmediate(r));
-  }
-}
+/** Events handed to `route` between two turns of the event loop: a pinned lane keeps its pin only by pulling. */
+const YIELD_EVERY = 256;
 
 export type CatchUpResult = Readonly<{
   from: number;
@@ -60,6 +26,7 @@ export type CatchUpResult = Readonly<{
  * `route`, not when the copies are acked (`settled`), so a caller's chains can go on at once.
  */
 export async function rerouteUnacked(
+  nc: NatsConnection,
   jsm: JetStreamManager,
   stream: string,
   durable: string,
@@ -71,8 +38,12 @@ export async function rerouteUnacked(
   const to = ci.delivered.stream_seq;
   if (ci.num_ack_pending === 0) return { from, to: from - 1, rerouted: 0, settled: Promise.resolve(0) };
   const pending: Array<Promise<unknown>> = [];
-  for await (const sm of storedRange(jsm, stream, from, to, stopped)) {
-    pending.push(route({ subject: sm.subject, data: sm.data, headers: sm.header, seq: sm.seq, stream, timestamp: sm.time }));
+  // only "no message" means acked and gone (or a gap): a read that timed out is asked again, never
+  // skipped, as a skipped event would come back out of order
+  for await (const sm of readBounded(nc, stream, { fromSeq: from, toSeq: to })) {
+    if (stopped()) break;
+    pending.push(route({ subject: sm.subject, data: sm.data, headers: sm.headers, seq: sm.seq, stream, timestamp: sm.time }));
+    if (pending.length % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
   }
   const settled = Promise.allSettled(pending).then((results) => results.filter((r) => r.status === "rejected").length);
   return { from, to, rerouted: pending.length, settled };

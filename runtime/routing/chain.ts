@@ -23,14 +23,17 @@ export class ChainedPublisher {
     private readonly guard?: SendGuard,
   ) {}
 
-  publish(subject: string, msg: OutgoingMessage): Promise<PubAck> {
+  /** `msg` may still be in the making (its headers wait for the index): its place in the chain is taken now. */
+  publish(subject: string, msg: OutgoingMessage | Promise<OutgoingMessage>): Promise<PubAck> {
     let chain = this.chains.get(subject);
     if (!chain) {
       chain = { tail: Promise.resolve(), length: 0 };
       this.chains.set(subject, chain);
     }
     const c = chain;
-    const acked = c.tail.then(() => this.publisher.publish(msg, this.guard));
+    // a message that fails to be made after an earlier link failed is never read: its error must not go unhandled
+    if (msg instanceof Promise) msg.catch(() => undefined);
+    const acked = c.tail.then(() => msg).then((m) => this.publisher.publish(m, this.guard));
     c.tail = acked;
     c.length++;
     const release = () => {

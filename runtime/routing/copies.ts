@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
-import { encodeEvent, Header } from "../events/codec.ts";
-import { putHeader } from "../events/headers.ts";
+import { encodeData, Header } from "../events/codec.ts";
+import { headerBlock } from "../nats/header-block.ts";
 import type { Event } from "../events/types.ts";
 import type { OutgoingMessage } from "../store/types.ts";
 import { JetbusHeaders, Subjects } from "../topology.ts";
@@ -25,13 +25,25 @@ export function copyMsgId(eventId: string, actor: string): string {
   return `${eventId}:${actor}`;
 }
 
-/** An inbox copy: binary-mode CloudEvent plus the routing headers of contracts.md. */
-export function copyMessage(copy: RouteCopy, originSeq: number, revision: number): OutgoingMessage {
-  const wire = encodeEvent(copy.event, { subject: copy.subject, msgId: copyMsgId(copy.event.id, copy.actor) });
-  putHeader(wire.headers, JetbusHeaders.OriginSeq, String(originSeq));
-  putHeader(wire.headers, JetbusHeaders.Rule, copy.rule);
-  putHeader(wire.headers, JetbusHeaders.ConfigRevision, String(revision));
-  return wire;
+/**
+ * An inbox copy: binary-mode CloudEvent plus the routing headers of the README. `dupCheck`: a
+ * duplicate is possible (JetbusHeaders.DupCheck), so the actor reads its processed marker.
+ * `body`: the stored message's body when it is the copy's data as it is (a binary or raw event,
+ * data not transformed), sent as it is instead of encoded again.
+ *
+ * The headers are written as text (headerBlock): the event's attributes were checked when it was
+ * decoded (no control characters, no surrounding whitespace: attributes.ts), actor and rule names
+ * by the config schema. Actors read such a copy exactly as one made with the client's headers.
+ */
+export function copyMessage(copy: RouteCopy, originSeq: number, revision: number, dupCheck: boolean, body?: Uint8Array): OutgoingMessage {
+  const e = copy.event;
+  let h = `\r\n${Header.MsgId}: ${copyMsgId(e.id, copy.actor)}\r\n${Header.SpecVersion}: 1.0\r\n${Header.Id}: ${e.id}\r\n${Header.Type}: ${e.type}\r\n${Header.Source}: ${e.source}\r\n${Header.Time}: ${e.time}\r\n${Header.CorrelationId}: ${e.correlationid}`;
+  if (e.causationid) h += `\r\n${Header.CausationId}: ${e.causationid}`;
+  h += `\r\n${Header.DataVersion}: ${e.dataversion}\r\n${Header.ContentType}: ${e.datacontenttype}`;
+  if (e.traceparent) h += `\r\n${Header.TraceParent}: ${e.traceparent}`;
+  h += `\r\n${JetbusHeaders.OriginSeq}: ${originSeq}\r\n${JetbusHeaders.Rule}: ${copy.rule}\r\n${JetbusHeaders.ConfigRevision}: ${revision}`;
+  if (dupCheck) h += `\r\n${JetbusHeaders.DupCheck}: 1`;
+  return { subject: copy.subject, data: body ?? encodeData(e), headers: headerBlock(h) };
 }
 
 function copyHeaders(m: StoredEventMsg): MsgHdrs {

@@ -9,13 +9,22 @@ import { Consumers, PriorityGroups } from "../topology.ts";
 import { rerouteUnacked } from "./catch-up.ts";
 import { ChainedPublisher } from "./chain.ts";
 import type { StoredEventMsg } from "./copies.ts";
-import { RoutingLane } from "./lane.ts";
+import type { Routed } from "./deliver.ts";
+import { dupAgeLimitMs, RoutingLane } from "./lane.ts";
 import { ORDERED_MAX_ACK_PENDING, ORDERED_PULL_EXPIRES_MS } from "./lane-consumers.ts";
 
-/** Routes one event's ordered copies through the given chains. */
-export type RouteOrdered = (m: StoredEventMsg, chains: ChainedPublisher) => Promise<unknown>;
+/** Routes one event's ordered copies through the given chains; `possibleDup` as for RouteOne. */
+export type RouteOrdered = (m: StoredEventMsg, chains: ChainedPublisher, possibleDup: boolean) => Promise<unknown>;
 
-export type OrderedLaneDeps = Readonly<{ nc: NatsConnection; stream: string; logger: Logger; replicaId: string; publisher: BulkPublisher }>;
+export type OrderedLaneDeps = Readonly<{
+  nc: NatsConnection;
+  stream: string;
+  logger: Logger;
+  replicaId: string;
+  publisher: BulkPublisher;
+  /** See LaneOptions.dupWindowMs. */
+  dupWindowMs: number;
+}>;
 
 const PIN_HEADER = "Nats-Pin-Id";
 /**
@@ -42,6 +51,12 @@ type PinnedInfo = ConsumerInfo & { priority_groups?: Array<{ group: string; pinn
  */
 type Holding = {
   readonly pin: string;
+  /**
+   * Store sequence of the first delivery of this holding when that was a first delivery (not a
+   * redelivery): every event from it on was delivered to this replica alone, so its catch-up
+   * route says a duplicate is possible only for what lies before. Infinity otherwise.
+   */
+  readonly ownFrom: number;
   readonly fence: { lost: boolean };
   readonly chains: ChainedPublisher;
   readonly caughtUp: Map<number, Promise<unknown>>;
@@ -88,7 +103,9 @@ export class OrderedLane {
 
   async start(): Promise<void> {
     void this.watchConnection();
-    this.lane = new RoutingLane(this.deps.nc, (m) => this.routeDelivered(m), this.deps.logger, {
+    const route = (m: StoredEventMsg, possibleDup: boolean, done: Routed) =>
+      void this.routeDelivered(m, possibleDup).then(() => done(), done);
+    this.lane = new RoutingLane(this.deps.nc, route, this.deps.logger, {
       stream: this.deps.stream,
       durable: Consumers.routerOrdered,
       // above the durable's max_ack_pending: the lane never stops taking messages, so pulls (which keep the pin) never stop
@@ -97,6 +114,7 @@ export class OrderedLane {
       group: PriorityGroups.orderedRouter,
       catchUpOnStart: false,
       onStatus: (s) => this.onPullStatus(s),
+      dupWindowMs: this.deps.dupWindowMs,
     });
     await this.lane.start();
   }
@@ -125,26 +143,26 @@ export class OrderedLane {
       await jsm.consumers.unpin(this.deps.stream, Consumers.routerOrdered, PriorityGroups.orderedRouter).catch(() => undefined);
   }
 
-  private routeDelivered(m: StoredEventMsg): Promise<unknown> {
+  private routeDelivered(m: StoredEventMsg, possibleDup: boolean): Promise<unknown> {
     const pin = headerOf(m, PIN_HEADER) ?? "";
     let h = this.current;
-    if (!h || h.fence.lost || h.pin !== pin) h = this.takeOver(pin);
+    if (!h || h.fence.lost || h.pin !== pin) h = this.takeOver(pin, possibleDup ? Number.POSITIVE_INFINITY : m.seq);
     const holding = h;
     return holding.ready.then(() => {
       const routed = holding.caughtUp.get(m.seq);
       holding.caughtUp.delete(m.seq); // once: a redelivery (this one failed) is routed anew
-      return routed ?? this.route(m, holding.chains);
+      return routed ?? this.route(m, holding.chains, possibleDup);
     });
   }
 
   /** Pinned (again): the previous holding is fenced, the new one re-routes what is unacked before any delivery. */
-  private takeOver(pin: string): Holding {
+  private takeOver(pin: string, ownFrom: number): Holding {
     if (this.current && !this.current.fence.lost) this.end("pinned again under a new id");
     const fence = { lost: false };
     const chains = new ChainedPublisher(this.deps.publisher, () => this.guard(fence));
     // the server (re)started its TTL when it pinned us, just before this delivery
     this.lastPinnedPullAt = performance.now();
-    const h: Holding = { pin, fence, chains, caughtUp: new Map(), ready: Promise.resolve() };
+    const h: Holding = { pin, ownFrom, fence, chains, caughtUp: new Map(), ready: Promise.resolve() };
     h.ready = this.catchUp(h);
     this.current = h;
     this.deps.logger.info({ replica: this.deps.replicaId, pin }, "router is pinned to the ordered lane");
@@ -153,9 +171,12 @@ export class OrderedLane {
 
   /** Everything delivered and unacked, this holding's first deliveries included, in stream order before anything else. */
   private async catchUp(h: Holding): Promise<void> {
-    const { fence, chains, caughtUp } = h;
+    const { fence, chains, caughtUp, ownFrom } = h;
+    const ageLimitMs = dupAgeLimitMs(this.deps.dupWindowMs);
     const route = (m: StoredEventMsg) => {
-      const routed = this.route(m, chains);
+      // what the previous holder may have published says a duplicate is possible; what only this one took, as its delivery would
+      const possibleDup = m.seq < ownFrom || Date.now() - m.timestamp.getTime() > ageLimitMs;
+      const routed = this.route(m, chains, possibleDup);
       // only a delivery of this holding awaits it: when the holding is fenced first (unpinned,
       // pinned again), nothing does, and its PinLostError must not end the process as an
       // unhandled rejection (both routers of a chaos run crashed so; npm run chaos, seed 2026)
@@ -166,7 +187,14 @@ export class OrderedLane {
     try {
       const jsm = await jetstreamManager(this.deps.nc);
       // deliveries go on once the catch-up is handed to the chains (they publish after it); its acks come in their time
-      const { settled, ...result } = await rerouteUnacked(jsm, this.deps.stream, Consumers.routerOrdered, route, () => fence.lost);
+      const { settled, ...result } = await rerouteUnacked(
+        this.deps.nc,
+        jsm,
+        this.deps.stream,
+        Consumers.routerOrdered,
+        route,
+        () => fence.lost,
+      );
       if (result.rerouted > 0)
         void settled.then((failed) =>
           this.deps.logger.info({ durable: Consumers.routerOrdered, ...result, failed }, "ordered lane re-routed unacked events"),

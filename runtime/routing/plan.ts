@@ -1,5 +1,6 @@
 import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
+import { Subjects } from "../topology.ts";
 import { compileFilter } from "./filter.ts";
 import { inboxSubjectFor } from "../actor/ordering.ts";
 import { compilePattern, parsePattern } from "./match.ts";
@@ -53,14 +54,33 @@ export function compileRuleSet(config: RoutingConfig, revision: number): RuleSet
     }
     return c;
   };
-  const copyFor = (event: Event, actor: string, rule: CompiledRule, data: unknown): RouteCopy => ({
-    actor,
-    rule: rule.name,
-    subject: inboxSubjectFor(actors.get(actor) ?? { name: actor }, event),
-    ordered: actors.get(actor)?.ordered !== undefined,
-    direct: actors.get(actor)?.delivery === "direct",
-    event: rule.transform ? { ...event, data } : event,
-  });
+  // Each target actor's settings, looked up once per revision rather than three times per copy; an
+  // unordered actor's inbox subject does not depend on the event, so it is built once here too.
+  type Target = Readonly<{ settings: Pick<ActorSettings, "name" | "ordered">; subject?: string; ordered: boolean; direct: boolean }>;
+  const targets = new Map<string, Target>();
+  const targetOf = (actor: string): Target => {
+    let t = targets.get(actor);
+    if (!t) {
+      const found = actors.get(actor);
+      const settings = found ?? { name: actor };
+      const ordered = found?.ordered !== undefined;
+      const direct = found?.delivery === "direct";
+      t = ordered ? { settings, ordered, direct } : { settings, ordered, direct, subject: Subjects.inbox(actor, 0) };
+      targets.set(actor, t);
+    }
+    return t;
+  };
+  const copyFor = (event: Event, actor: string, rule: CompiledRule, data: unknown): RouteCopy => {
+    const t = targetOf(actor);
+    return {
+      actor,
+      rule: rule.name,
+      subject: t.subject ?? inboxSubjectFor(t.settings, event),
+      ordered: t.ordered,
+      direct: t.direct,
+      event: rule.transform ? { ...event, data } : event,
+    };
+  };
   const plan = (event: Event): RouteCopy[] => {
     const copies: RouteCopy[] = [];
     const candidates = candidatesFor(event.type);

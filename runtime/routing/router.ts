@@ -4,16 +4,19 @@ import type { JetbusConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { BulkPublisher } from "../store/bulk.ts";
+import { IndexWriter, indexReads, type IndexReads } from "../store/index-entries.ts";
+import { retireLegacyIndexer } from "../store/indexer.ts";
 import { EventSchemas } from "../store/schemas.ts";
-import { Consumers } from "../topology.ts";
+import { Consumers, indexStreamFor, Streams } from "../topology.ts";
 import type { ChainedPublisher } from "./chain.ts";
 import type { StoredConfig } from "./config-store.ts";
 import type { StoredEventMsg } from "./copies.ts";
-import { deliverEvent, Lane, type DeliveryDeps } from "./deliver.ts";
+import { deliverEvent, Lane, type DeliveryDeps, type Routed } from "./deliver.ts";
 import { ensureDirectDurables, followDirectDurables } from "./direct-durables.ts";
 import { RoutingLane } from "./lane.ts";
 import { LazyOrderedLane } from "./lazy-ordered-lane.ts";
 import { LiveRules } from "./live-rules.ts";
+import { RoutedCounts } from "./routed-counts.ts";
 import { routerHeartbeat } from "./router-presence.ts";
 import { SetAsideLog } from "./set-aside-log.ts";
 import { ensureRouterTopology } from "./router-startup.ts";
@@ -29,7 +32,16 @@ export type RouterOptions = Readonly<{
   ackWaitMs?: number;
   /** Presence heartbeat period. */
   heartbeatMs?: number;
+  /**
+   * Write the store's id and correlation indexes on the competing lane, with each event's routing
+   * (default true). Off (`--no-indexer`), no index is kept and every inbox copy says a duplicate
+   * is possible: nothing tells a repeated id.
+   */
+  index?: boolean;
 }>;
+
+/** A server's duplicate window when a stream does not say (nats-server's default): 2 minutes. */
+const SERVER_DUPLICATE_WINDOW_MS = 120_000;
 
 export type RouterHandle = Readonly<{
   replicaId: string;
@@ -77,6 +89,7 @@ export class Router {
   private presence?: Heartbeat;
   /** Copies per rule and actor, reported in the heartbeat for the console's flow rates. */
   private readonly tally = new Tally();
+  private readonly routed: RoutedCounts;
   private readonly maxInFlight: number;
   /** Data schemas of event types, compiled once per type and shared by both lanes. */
   private readonly schemas = new EventSchemas();
@@ -85,12 +98,15 @@ export class Router {
   private stopping = false;
   private stopLag?: () => void;
   private delivery?: DeliveryDeps;
+  private indexReads?: IndexReads;
+  private index?: IndexWriter;
 
   constructor(
     private readonly deps: RouterDeps,
     private readonly opts: RouterOptions = {},
   ) {
     this.replicaId = opts.replicaId ?? newReplicaId();
+    this.routed = new RoutedCounts(deps.metrics, () => this.tally);
     this.maxInFlight = opts.maxInFlight ?? 512;
     this.setAside = new SetAsideLog(deps.logger);
   }
@@ -112,10 +128,24 @@ export class Router {
     const stream = config.store.stream;
     const jsm = await jetstreamManager(nc);
     await ensureRouterTopology(jsm, config, this.opts.ackWaitMs);
+    // how long the inbox drops a repeated copy: beyond it, a copy of an event routed before may be stored again
+    const inbox = await jsm.streams.info(Streams.Inbox);
+    const dupWindowMs = inbox.config.duplicate_window ? inbox.config.duplicate_window / 1_000_000 : SERVER_DUPLICATE_WINDOW_MS;
 
     this.live = await LiveRules.load(nc, config, logger);
     const initial = this.live.initial.config;
     this.publisher = new BulkPublisher(nc, { window: 4096, ackTimeoutMs: 5000 });
+    if (this.opts.index !== false) {
+      this.indexReads = await indexReads(nc, indexStreamFor(stream));
+      this.index = new IndexWriter(this.publisher, this.indexReads, stream);
+      // a deployment from before 0.3 has an indexer durable of its own: index its gap, then drop it
+      void retireLegacyIndexer(nc, config.store, logger).catch((err: unknown) =>
+        logger.warn(
+          { err: (err as Error).message },
+          "could not retire the indexer durable of jetbus before 0.3; retried at the next start",
+        ),
+      );
+    }
     this.ordered = new LazyOrderedLane(
       {
         nc,
@@ -125,8 +155,12 @@ export class Router {
         publisher: this.publisher,
         ackWaitMs: this.opts.ackWaitMs,
         stopping: () => this.stopping,
+        dupWindowMs,
       },
-      (m, chains) => this.deliver(m, Lane.Ordered, chains),
+      (m, chains, possibleDup) =>
+        new Promise<void>((resolve, reject) =>
+          this.deliver(m, Lane.Ordered, possibleDup, (err) => (err ? reject(err) : resolve()), chains),
+        ),
     );
     await ensureDirectDurables(jsm, stream, initial);
     await this.ordered.startIfNeeded(jsm, initial);
@@ -141,10 +175,11 @@ export class Router {
     }));
     await this.presence.start();
 
-    this.competing = new RoutingLane(nc, (m) => this.deliver(m, Lane.Competing), logger, {
+    this.competing = new RoutingLane(nc, (m, possibleDup, done) => this.deliver(m, Lane.Competing, possibleDup, done), logger, {
       stream,
       durable: Consumers.router,
       maxInFlight: this.maxInFlight,
+      dupWindowMs,
     });
     await this.competing.start();
     this.stopLag = this.deps.metrics.addLagSampler(async () => {
@@ -158,6 +193,7 @@ export class Router {
         rules: this.live.current.rules.length,
         mode: this.live.current.mode,
         orderedLane: this.ordered.ready,
+        index: this.index !== undefined,
       },
       "router started",
     );
@@ -176,6 +212,8 @@ export class Router {
     await this.ordered?.started(cutShort);
     const left = await Promise.all([this.competing?.stop(cutShort), this.ordered?.stop(cutShort)]);
     await this.publisher?.close(cutShort);
+    this.indexReads?.close();
+    this.routed.flush();
     await this.presence?.stop(cutShort);
     this.setAside.flush();
     const unacked = left.reduce<number>((a, n) => a + (n ?? 0), 0);
@@ -195,17 +233,18 @@ export class Router {
    * Starts every publish of one event for one lane synchronously (order matters for chains), resolves when all are acked.
    * The event is routed with the rule set current when its lane takes it.
    */
-  private deliver(m: StoredEventMsg, lane: Lane, chains?: ChainedPublisher): Promise<unknown> {
+  private deliver(m: StoredEventMsg, lane: Lane, possibleDup: boolean, done: Routed, chains?: ChainedPublisher): void {
     this.delivery ??= {
       publisher: () => this.publisher,
+      index: () => this.index,
       schemas: () => this.schemas,
       metrics: this.deps.metrics,
-      tally: () => this.tally,
+      routed: this.routed,
       orderedLaneReady: () => this.ordered?.ready ?? false,
       orderedLaneNeeded: () => this.ordered?.startInBackground(),
       setAside: this.setAside,
     };
-    return deliverEvent(this.delivery, m, this.live.current, lane, chains);
+    deliverEvent(this.delivery, m, this.live.current, lane, chains, possibleDup, done);
   }
 }
 

@@ -8,8 +8,8 @@ import type { StoredEvent } from "./types.ts";
 
 /**
  * What every store command does first: find both streams, used as they are (a missing one is a
- * StoreMissingError). The indexer (with its consumer machinery, a dozen modules) is loaded only
- * by a command that asks for it: `history` without --correlation-id never does.
+ * StoreMissingError). The indexer is loaded only by a command that asks for it: `history`
+ * without --correlation-id never does.
  */
 export async function openStore(rt: Runtime): Promise<{ store: EventStore; indexer: () => Promise<Indexer>; quietLogger: Logger }> {
   await ensureStore(await jetstreamManager(rt.nc, { checkAPI: false }), rt.config.store, StoreAccess.Use);
@@ -24,12 +24,13 @@ export async function openStore(rt: Runtime): Promise<{ store: EventStore; index
   return { store, indexer: indexerOf, quietLogger };
 }
 
-/** Index lookups from a CLI should see what was just published: index whatever is pending first. */
+/**
+ * Index lookups from a CLI should see what was just published: with a router running, wait for it
+ * to index what is pending; without one, index it here (see Indexer.catchUp).
+ */
 export async function indexPending(indexer: Indexer): Promise<void> {
   if ((await indexer.lag()) === 0) return;
-  // a running indexer (`jetbus up`) has pull requests waiting: let it finish rather than race it
-  if (await indexer.othersRunning()) await indexer.waitCaughtUp(60_000);
-  else await indexer.catchUp({ timeoutMs: 60_000 });
+  await indexer.catchUp({ timeoutMs: 60_000 });
 }
 
 /** `--json`: the structured CloudEvent plus its store sequence (a CloudEvents extension attribute). */

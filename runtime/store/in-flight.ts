@@ -4,12 +4,14 @@ import type { OutgoingMessage, PubAck } from "./types.ts";
 /** Runs right before a message goes out, first send and every resend; throwing refuses it (the publish fails with that error). */
 export type SendGuard = () => void;
 
+/** How a message ends: its PubAck, or the error that settles it. Called once. */
+export type Settle = (outcome: PubAck | Error) => void;
+
 /** A caller's message waiting for a slot in the window. */
 export type Waiting = {
   readonly msg: OutgoingMessage;
   readonly guard: SendGuard | undefined;
-  readonly resolve: (ack: PubAck) => void;
-  readonly reject: (err: Error) => void;
+  readonly done: Settle;
 };
 
 /** A message sent and not answered yet. */

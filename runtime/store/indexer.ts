@@ -1,64 +1,46 @@
-import { jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
+import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import { decodeEvent } from "../events/codec.ts";
 import { TimeoutError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { readBounded } from "../nats/bounded-read.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
 import { Metrics } from "../observability/metrics.ts";
-import { Consumers, indexStreamFor } from "../topology.ts";
-import { AckBatcher } from "../consumer/acks.ts";
-import { ConsumerRunner } from "../consumer/runner.ts";
+import { Consumers, indexStreamFor, Subjects } from "../topology.ts";
 import { BulkPublisher } from "./bulk.ts";
-import { IndexWriter } from "./index-entries.ts";
-import { ensureIndexerConsumer } from "./indexer-consumer.ts";
-
-export { ensureIndexerConsumer } from "./indexer-consumer.ts";
-import { Delivery } from "../nats/delivered.ts";
+import { IndexWriter, indexReads, parseEntry, type IdEntry } from "./index-entries.ts";
+import { wireOf } from "./reader.ts";
 import { ensureStore, StoreAccess } from "./stream.ts";
 import type { IndexStatus } from "./types.ts";
 
-/**
- * Events the running indexer has in flight at most. More is slower: with 4,096 (the durable's
- * max_ack_pending) and pulls of 1,024, the pipeline bench's indexer cost the router process
- * 115-137 us of CPU per event and the server 102-124 us (each in-flight event's objects outlive
- * young-generation collections: 144 scavenges of 10-15 ms per 50k events); with 256 and pulls of
- * 128, 91-101 us and 89-105 us (nats-server 2.15.1, two runs each, machine under load).
- */
-const INDEXER_IN_FLIGHT = 256;
+/** Index writes in flight at most during a one-shot catch-up (the publisher's window bounds the socket; this bounds memory). */
+const CATCH_UP_IN_FLIGHT = 4096;
 
 export type IndexerOptions = Readonly<{
   logger?: Logger;
   metrics?: Metrics;
-  /** Events delivered but not yet acked, across the durable (bounds memory and in-flight writes). */
-  maxAckPending?: number;
-  /** How often the lag gauge is refreshed while running. */
-  lagEveryMs?: number;
-  /** May it create a missing store (`up`, `router`) or only use one (one-shot commands)? Create by default. */
+  /** May a catch-up create a missing store stream (a missing index of a hand-made store: `trace`) or only use them (the CLI's store commands)? Create by default. */
   storeAccess?: StoreAccess;
 }>;
 
 /**
- * The indexer actor: consumes the event stream durably (`jetbus-indexer`) and writes the id
- * and correlation indexes. Any decodable message is indexed, whoever published it (SDK,
- * `nats pub` raw bytes, structured CloudEvents). A message that does not decode is logged,
- * counted (metrics.malformed) and acked: it must not block the events behind it, and it stays
- * in the store, readable with `EventStore.getRaw(seq)`.
+ * The id and correlation indexes outside the router. Routers index every event they route, on
+ * the same delivery (durable `jetbus-router`, before its ack), so the router's ack floor is where
+ * the indexes stand. This class reads that position (`status`, `lag`), and brings the indexes up
+ * to date without a router (`catchUp`: a one-shot read of the events after it, for the CLI's
+ * read-your-writes and `index rebuild`), remembering how far it got in `index.<stream>.through`.
+ * Indexers before 0.3 had a durable of their own (`jetbus-indexer`): while it exists (a
+ * deployment not upgraded yet; routers delete it, see retireLegacyIndexer) its ack floor counts.
+ *
+ * Any decodable message is indexed, whoever published it. A message that does not decode is
+ * logged, counted (metrics.malformed) and skipped: it stays readable with `EventStore.getRaw(seq)`.
  */
 export class Indexer {
   private readonly logger: Logger;
   readonly metrics: Metrics;
   private readonly indexStream: string;
-  private bulk?: BulkPublisher;
-  /** The durable's max_ack_pending as the server has it (another process may have created it). */
-  private maxAckPending = 1;
-  private writer?: IndexWriter;
-  private runner?: ConsumerRunner;
-  private lagTimer?: NodeJS.Timeout;
-  private inFlight = 0;
-  /** Acks of the bounded pulls of catchUp (the runner batches its own). */
-  private readonly acks = new AckBatcher();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -70,89 +52,53 @@ export class Indexer {
     this.indexStream = indexStreamFor(store.stream);
   }
 
-  get running(): boolean {
-    return this.runner !== undefined;
+  private jsm(): Promise<JetStreamManager> {
+    return jetstreamManager(this.nc, { checkAPI: false });
   }
 
-  async start(): Promise<void> {
-    if (this.runner) return;
-    await this.prepare();
-    const runner: ConsumerRunner = new ConsumerRunner({
-      nc: this.nc,
-      stream: this.store.stream,
-      durables: [Consumers.indexer],
-      concurrency: Math.min(this.maxAckPending, INDEXER_IN_FLIGHT),
-      pullBatch: INDEXER_IN_FLIGHT / 2,
-      logger: this.logger,
-      handle: (m): Promise<void> => this.handle(m, runner),
-    });
-    this.runner = runner;
-    try {
-      await runner.start();
-    } catch (err) {
-      this.runner = undefined;
-      await this.release();
-      throw err;
-    }
-    this.lagTimer = setInterval(() => void this.lag().catch(() => undefined), this.opts.lagEveryMs ?? 5000);
-    this.lagTimer.unref();
-    this.logger.info({ stream: this.store.stream, index: this.indexStream }, "indexer started");
-  }
-
-  /**
-   * Stops pulling, lets the events already being indexed finish (up to 30 s), then releases the
-   * publisher. Not past `cutShort` (the connection is gone): unfinished events come back after ack_wait.
-   */
-  async stop(cutShort?: Promise<unknown>): Promise<void> {
-    if (!this.runner) return;
-    clearInterval(this.lagTimer);
-    await this.runner.stop(30_000, undefined, cutShort);
-    this.runner = undefined;
-    await this.release(cutShort);
-  }
-
-  /** Streams, durable and the index writer: what both running modes need. */
-  private async prepare(): Promise<Consumer> {
-    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
-    await ensureStore(jsm, this.store, this.opts.storeAccess ?? StoreAccess.Create);
-    const ci = await ensureIndexerConsumer(jsm, this.store, this.opts.maxAckPending);
-    this.maxAckPending = ci.config.max_ack_pending && ci.config.max_ack_pending > 0 ? ci.config.max_ack_pending : 4096;
-    const consumer = await jetstream(this.nc).consumers.get(this.store.stream, Consumers.indexer);
-    this.bulk = new BulkPublisher(this.nc, { window: 2048, coalesce: true });
-    this.writer = new IndexWriter(this.bulk, this.store.stream);
-    return consumer;
-  }
-
-  private async release(cutShort?: Promise<unknown>): Promise<void> {
-    const bulk = this.bulk;
-    this.bulk = undefined;
-    await bulk?.close(cutShort);
-  }
-
-  /** Where the indexer stands (also sets the consumerPending gauge). */
+  /** Where the indexes stand (also sets the consumerPending gauge of the router durable). */
   async status(): Promise<IndexStatus> {
-    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
-    const [ci, events, index] = await Promise.all([
+    const jsm = await this.jsm();
+    const [router, legacy, events, index] = await Promise.all([
+      retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.router))),
       retryTransient(() => orMissing(() => jsm.consumers.info(this.store.stream, Consumers.indexer))),
       retryTransient(() => jsm.streams.info(this.store.stream)),
       retryTransient(() => orMissing(() => jsm.streams.info(this.indexStream))),
     ]);
-    const pending = ci ? ci.num_pending : events.state.messages;
-    this.metrics.consumerPending.set({ consumer: Consumers.indexer }, pending + (ci?.num_ack_pending ?? 0));
-    return {
-      pending,
-      ackPending: ci?.num_ack_pending ?? 0,
-      indexedThrough: ci?.ack_floor.stream_seq ?? 0,
-      lastSeq: events.state.last_seq,
-      indexEntries: index?.state.messages ?? 0,
-    };
+    const through = index ? await this.caughtUpThrough(jsm, index.config.allow_direct === true) : 0;
+    // a durable before 0.3 still indexing (not upgraded yet) is the position; else the routers'
+    const durable: ConsumerInfo | null = legacy ?? router;
+    const floor = durable?.ack_floor.stream_seq ?? 0;
+    const lastSeq = events.state.last_seq;
+    const indexedThrough = Math.min(lastSeq, Math.max(floor, through));
+    const fromDurable = durable !== null && floor >= through;
+    const pending = fromDurable ? durable.num_pending : Math.max(0, lastSeq - indexedThrough);
+    const ackPending = fromDurable ? durable.num_ack_pending : 0;
+    if (router) this.metrics.consumerPending.set({ consumer: Consumers.router }, router.num_pending + router.num_ack_pending);
+    return { pending, ackPending, indexedThrough, lastSeq, indexEntries: index?.state.messages ?? 0 };
   }
 
-  /** Does another process pull from the indexer's durable right now (its pull requests wait on the server)? */
+  /** How far one-shot catch-ups got: every event up to it is indexed. */
+  private async caughtUpThrough(jsm: JetStreamManager, direct: boolean): Promise<number> {
+    const q = { last_by_subj: this.throughSubject };
+    const m = await retryTransient(() =>
+      orMissing(() => (direct ? jsm.direct.getMessage(this.indexStream, q) : jsm.streams.getMessage(this.indexStream, q))),
+    );
+    return parseEntry<IdEntry>(m)?.seq ?? 0;
+  }
+
+  private get throughSubject(): string {
+    return Subjects.indexThrough(this.store.stream);
+  }
+
+  /** Does a process pull the durable that indexes right now (a router, or an indexer before 0.3)? */
   async othersRunning(): Promise<boolean> {
-    const jsm = await jetstreamManager(this.nc, { checkAPI: false });
-    const ci = await retryTransient(() => jsm.consumers.info(this.store.stream, Consumers.indexer)).catch(() => null);
-    return !this.running && (ci?.num_waiting ?? 0) > 0;
+    const jsm = await this.jsm();
+    const [router, legacy] = await Promise.all([
+      orMissing(() => jsm.consumers.info(this.store.stream, Consumers.router)).catch(() => null),
+      orMissing(() => jsm.consumers.info(this.store.stream, Consumers.indexer)).catch(() => null),
+    ]);
+    return ((legacy ?? router)?.num_waiting ?? 0) > 0;
   }
 
   /** Waits (without indexing) until the lag is 0. */
@@ -173,83 +119,93 @@ export class Indexer {
   }
 
   /**
-   * Returns once every event stored so far is indexed (the CLI's read-your-writes, and
-   * rebuilds). When the indexer is not running it pulls exactly the pending count in bounded
-   * fetches rather than starting a long-lived consume, so a one-shot command leaves no pull
-   * request behind on the server to swallow the next events.
+   * Returns once every event stored so far is indexed (the CLI's read-your-writes). With a router
+   * running it waits for it; without one it indexes the events after the current position itself,
+   * one bounded read, and remembers the new position.
    */
   async catchUp(opts: { timeoutMs?: number; onProgress?: (s: IndexStatus) => void } = {}): Promise<IndexStatus> {
     const timeoutMs = opts.timeoutMs ?? 60_000;
-    const deadline = Date.now() + timeoutMs;
-    const consumer = this.running ? undefined : await this.prepare();
-    try {
-      for (;;) {
-        const s = await this.status();
-        opts.onProgress?.(s);
-        if (s.pending === 0 && s.ackPending === 0 && this.inFlight === 0) return s;
-        if (Date.now() > deadline) throw new TimeoutError(`index still ${s.pending + s.ackPending} events behind after ${timeoutMs} ms`);
-        if (consumer && s.pending > 0) {
-          await this.pull(consumer, s.pending);
-        } else {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    } finally {
-      if (consumer) await this.release();
-    }
+    if (await this.othersRunning()) return this.waitCaughtUp(timeoutMs);
+    const s = await this.status();
+    opts.onProgress?.(s);
+    if (s.indexedThrough >= s.lastSeq) return s;
+    await this.indexRange(s.indexedThrough + 1, s.lastSeq, { timeoutMs });
+    const done = await this.status();
+    opts.onProgress?.(done);
+    return done;
   }
 
   /**
-   * Fetches `count` events in batches and indexes them, fetching the next batch while the
-   * writes of the earlier ones are still in flight (waiting for each batch's writes before the
-   * next fetch left the pipeline empty once per batch). The batches in flight stay within the
-   * durable's max_ack_pending, past which the server would hold a fetch until acks arrive.
+   * Indexes the stored events from `from` to `to` in stream order (one bounded read, writes
+   * pipelined) and records `to` as caught up with. Streams as they are unless `storeAccess` says create.
    */
-  private async pull(consumer: Consumer, count: number): Promise<void> {
-    const size = Math.min(1024, this.maxAckPending);
-    const maxBatches = Math.max(1, Math.floor(this.maxAckPending / size));
-    const open: Promise<unknown>[] = [];
-    let remaining = count;
+  async indexRange(
+    from: number,
+    to: number,
+    o: { timeoutMs?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<void> {
+    await ensureStore(await this.jsm(), this.store, this.opts.storeAccess ?? StoreAccess.Create);
+    const deadline = Date.now() + (o.timeoutMs ?? 30 * 60_000);
+    const bulk = new BulkPublisher(this.nc, { window: 2048, coalesce: true });
+    const reads = await indexReads(this.nc, this.indexStream);
+    const writer = new IndexWriter(bulk, reads, this.store.stream);
+    const total = Math.max(0, to - from + 1);
+    let open: Promise<unknown>[] = [];
+    let done = 0;
     try {
-      while (remaining > 0) {
-        if (open.length >= maxBatches) await open.shift();
-        const batch = await consumer.fetch({ max_messages: Math.min(remaining, size), expires: 2000 });
-        const writes: Promise<void>[] = [];
-        for await (const m of batch) writes.push(this.handle(m, this.acks));
-        // retention removed what status() counted: let the caller look again
-        if (writes.length === 0) break;
-        remaining -= writes.length;
-        open.push(Promise.all(writes));
+      for await (const m of readBounded(this.nc, this.store.stream, { fromSeq: from, toSeq: to, batch: 1000 })) {
+        if (Date.now() > deadline) throw new TimeoutError(`index catch-up still at seq ${m.seq} of ${to} after ${o.timeoutMs} ms`);
+        let event;
+        try {
+          event = decodeEvent(wireOf(m, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
+        } catch (err) {
+          this.malformed(m.seq, m.subject, err);
+          continue;
+        }
+        open.push(writer.record(event.id, event.correlationid, m.seq).then(() => this.metrics.indexed.inc()));
+        if (open.length >= CATCH_UP_IN_FLIGHT) {
+          await Promise.all(open);
+          done += open.length;
+          open = [];
+          o.onProgress?.(Math.min(done, total), total);
+        }
       }
-    } finally {
       await Promise.all(open);
+      await bulk.publish({ subject: this.throughSubject, data: new TextEncoder().encode(`{"seq":${to}}`) });
+      o.onProgress?.(total, total);
+    } finally {
+      await bulk.close();
+      reads.close();
     }
   }
 
-  /** Indexes one delivery; the promise settles (never rejects) once it is acked or nak'ed. */
-  private handle(m: JsMsg, settle: { ack(m: JsMsg): void }): Promise<void> {
-    let event;
-    try {
-      event = decodeEvent(new Delivery(m, this.store.stream), { maxBytes: Number.MAX_SAFE_INTEGER }).event;
-    } catch (err) {
-      this.metrics.malformed.inc({ component: "indexer" });
-      this.logger.warn(
-        { seq: m.seq, subject: m.subject, err: (err as Error).message },
-        "skipping a stored message that is not a valid event (still readable raw)",
-      );
-      settle.ack(m);
-      return Promise.resolve();
-    }
-    this.inFlight++;
-    return this.writer!.write(event.id, event.correlationid, m.seq)
-      .then(() => {
-        settle.ack(m);
-        this.metrics.indexed.inc();
-      })
-      .catch((err) => {
-        this.logger.warn({ seq: m.seq, err: (err as Error).message }, "index write failed; the event will be redelivered");
-        m.nak(1000);
-      })
-      .finally(() => this.inFlight--);
+  private malformed(seq: number, subject: string, err: unknown): void {
+    this.metrics.malformed.inc({ component: "indexer" });
+    this.logger.warn(
+      { seq, subject, err: (err as Error).message },
+      "skipping a stored message that is not a valid event (still readable raw)",
+    );
   }
+}
+
+/**
+ * A deployment upgraded from before 0.3 still has the indexer's own durable. Routers index every
+ * event they route now, so it only adds lag that nothing drains: the first router that indexes
+ * indexes what the old indexer had not reached among the events the routers already acked (its
+ * ack floor up to theirs), then deletes the durable. An old indexer process still running logs
+ * that its consumer is gone; several routers doing this at once write the same entries.
+ */
+export async function retireLegacyIndexer(nc: NatsConnection, store: StoreSettings, logger: Logger): Promise<void> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const legacy = await retryTransient(() => orMissing(() => jsm.consumers.info(store.stream, Consumers.indexer)));
+  if (!legacy) return;
+  const router = await retryTransient(() => orMissing(() => jsm.consumers.info(store.stream, Consumers.router)));
+  const from = legacy.ack_floor.stream_seq + 1;
+  const to = router?.ack_floor.stream_seq ?? 0;
+  if (from <= to) await new Indexer(nc, store, { logger }).indexRange(from, to);
+  await retryTransient(() => orMissing(() => jsm.consumers.delete(store.stream, Consumers.indexer)));
+  logger.info(
+    { durable: Consumers.indexer, indexed: Math.max(0, to - from + 1) },
+    "removed the indexer durable of jetbus before 0.3: routers index now",
+  );
 }

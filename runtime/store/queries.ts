@@ -13,18 +13,18 @@ import type { HistoryFilter, RawStoredMessage, StoredEvent, TypeQuery } from "./
 export type EventStoreOptions = Readonly<{ stream?: string; logger?: Logger; metrics?: Metrics }>;
 
 export const DEFAULT_PAGE = 100;
-/** Up to this many events, history reads by direct gets (a round trip each) rather than a consumer. */
-const SHORT_PAGE = 1000;
+/** Messages per request of a history read (one batched direct get each). */
+const HISTORY_BATCH = 256;
 
 /**
- * Reads of the event store. By type and by time: subject-filtered, short-lived consumers on the
- * event stream, or for short pages by position, direct gets of the next message on the subject.
- * By id and by correlation: the indexes (direct gets, never a scan). Index
+ * Reads of the event store. By type and by time: bounded reads of the event stream (batched direct
+ * gets of the next messages on the type's subject, from a sequence or a time: one request per
+ * page of up to 256). By id and by correlation: the indexes (direct gets, never a scan). Index
  * entries whose event is gone (retention) are skipped; stored messages that do not decode are
  * logged, counted and skipped, and stay readable with `getRaw`.
  *
- * The indexes trail the stream by the indexer's lag: an event is found by id once the indexer
- * has seen it (`Indexer.catchUp()` waits for that).
+ * The indexes trail the stream by the router's lag: an event is found by id once a router (or a
+ * one-shot catch-up, `Indexer.catchUp()`) has indexed it.
  */
 export class EventStore {
   readonly stream: string;
@@ -107,13 +107,12 @@ export class EventStore {
       return;
     }
     const subject = f.type ? subjectForType(f.type) : undefined;
-    // a short page by position: direct gets, whose cost does not grow with the store (see nextBySubject)
-    const messages =
-      limit <= SHORT_PAGE && !f.since
-        ? this.events.nextBySubject(subject ?? EVENT_SUBJECTS, f.fromSeq, limit)
-        : this.events.scan({ subject, fromSeq: f.fromSeq, since: f.since, batch: Math.min(256, Number.isFinite(limit) ? limit : 256) });
+    const batch = Math.min(HISTORY_BATCH, limit);
+    const messages = this.events.read({ filter: subject ?? EVENT_SUBJECTS, fromSeq: f.fromSeq, since: f.since, batch });
     for await (const m of messages) {
       if (f.until && m.time > f.until) return;
+      // a start sequence wins over a start time: the time still filters
+      if (f.since && m.time < f.since) continue;
       const e = this.decode(m);
       if (!e) continue;
       yield e;

@@ -56,7 +56,7 @@ async function events(jsm: JetStreamManager): Promise<{ max_age: number; max_msg
   };
 }
 
-test("the laptop-config purge: pub, get and history with store.max_age 2s leave the store untouched and say so once each", async () => {
+test("the laptop-config purge: pub, get and history with store.max_age 2s leave the store untouched; pub and get say so once each", async () => {
   const { server, nc, stop } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "jetbus-store-e2e-"));
   try {
@@ -76,7 +76,7 @@ test("the laptop-config purge: pub, get and history with store.max_age 2s leave 
     assert.match(pub.stderr, /jetbus store apply/);
     assert.equal(await events(jsm), { max_age: 0, max_msgs: -1, replicas: 1, messages: 3 }, "max_age untouched, nothing purged");
 
-    // get and history open the store twice (queries and the indexer): still one notice
+    // get opens the store twice (queries and the indexer): still one notice
     const get = await runJetbus(["get", first.id, "--json", ...s]);
     assert.is(get.code, 0, get.stderr);
     assert.is((JSON.parse(get.stdout) as { id: string }).id, first.id);
@@ -84,7 +84,8 @@ test("the laptop-config purge: pub, get and history with store.max_age 2s leave 
     const history = await runJetbus(["history", "--json", ...s]);
     assert.is(history.code, 0, history.stderr);
     assert.is(history.stdout.trim().split("\n").length, 3);
-    assert.is(history.stderr.match(DIFFERS)?.length, 1, history.stderr);
+    // history reads what is there with one request and compares nothing: no notice
+    assert.not.match(history.stderr, DIFFERS);
     assert.is((await events(jsm)).max_age, 0);
 
     // the default config matches: no notice at all

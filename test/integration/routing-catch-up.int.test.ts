@@ -7,11 +7,11 @@ import { waitFor } from "../helpers/wait.ts";
 
 /**
  * A lane taking a durable over re-routes every delivered-but-unacked event in stream order,
- * skipping only messages the stream no longer holds: read in batches (direct gets allowed) or
- * one by one (not allowed). 600 messages: more than one batch of 256.
+ * skipping only messages the stream no longer holds: read in batches (batched direct gets when
+ * allowed, an ordered consumer when not). 600 messages: more than one batch of 256.
  */
 for (const allowDirect of [true, false]) {
-  test(`re-routes the unacked range in stream order, gaps skipped (${allowDirect ? "batched direct gets" : "one get per sequence"})`, async () => {
+  test(`re-routes the unacked range in stream order, gaps skipped (${allowDirect ? "batched direct gets" : "an ordered consumer"})`, async () => {
     const { nc, stop } = await startServer();
     try {
       const jsm = await jetstreamManager(nc);
@@ -29,6 +29,7 @@ for (const allowDirect of [true, false]) {
       await jsm.streams.deleteMessage("S", 555);
       const seen: number[] = [];
       const result = await rerouteUnacked(
+        nc,
         jsm,
         "S",
         "d",

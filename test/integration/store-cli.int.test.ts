@@ -109,4 +109,28 @@ test("jetbus pub / get / history / index against a fresh server (after store app
   }
 });
 
+test("jetbus history asks the server once (one batched direct get for up to 256 events); a missing store is STORE_MISSING", async () => {
+  const { server, nc, stop } = await startServer();
+  const s = ["--servers", server.url];
+  try {
+    const none = await jetbus(["history", ...s]);
+    assert.is(none.code, 1, none.stderr);
+    assert.match(none.stderr, /^error \[STORE_MISSING\]: stream EVENTS does not exist/m);
+    assert.is((await jetbus(["store", "apply", "--yes", ...s])).code, 0);
+    for (let i = 0; i < 3; i++) assert.is((await jetbus(["pub", "UserCreated", `{"user_id":"u${i}"}`, ...s])).code, 0);
+    // every JetStream API request of the command, as the server receives it
+    const asked: string[] = [];
+    const sub = nc.subscribe("$JS.API.>", { callback: (_err, m) => void asked.push(m.subject) });
+    await nc.flush();
+    const history = await jetbus(["history", "--type", "UserCreated", ...s]);
+    assert.is(history.code, 0, history.stderr);
+    assert.is(history.stdout.trim().split("\n").length, 3);
+    await nc.flush();
+    sub.unsubscribe();
+    assert.equal(asked, ["$JS.API.DIRECT.GET.EVENTS"], "one request, as a bare client's direct get");
+  } finally {
+    await stop();
+  }
+});
+
 test.run();

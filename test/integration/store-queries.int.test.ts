@@ -19,20 +19,20 @@ async function withStore(fn: (c: Ctx) => Promise<void>): Promise<void> {
   const srv = await startServer();
   const metrics = new Metrics();
   const bus = new EventBus(srv.nc);
-  const indexer = new Indexer(srv.nc, settings, { metrics, lagEveryMs: 100 });
+  const indexer = new Indexer(srv.nc, settings, { metrics });
   try {
     await ensureStore(await jetstreamManager(srv.nc), settings);
-    await indexer.start();
     await fn({ nc: srv.nc, bus, store: new EventStore(srv.nc, { metrics }), indexer, metrics });
   } finally {
-    await indexer.stop();
     await bus.close();
     await srv.stop();
   }
 }
 
+/** No router runs here: a one-shot catch-up indexes what is stored (the routers' writes are the same). */
 async function indexed(indexer: Indexer): Promise<void> {
-  await waitFor(async () => (await indexer.lag()) === 0, "the indexer to catch up", 30_000);
+  await indexer.catchUp();
+  assert.is(await indexer.lag(), 0);
 }
 
 test("getById finds SDK events through the index; a missing id is NotFoundError", async () => {
@@ -54,10 +54,9 @@ test("getById finds SDK events through the index; a missing id is NotFoundError"
     const status = await indexer.status();
     assert.equal(
       [status.pending, status.ackPending, status.indexedThrough, status.lastSeq, status.indexEntries],
-      [0, 0, 2, 2, 4],
-      "per event: an id entry and a correlation entry",
+      [0, 0, 2, 2, 3],
+      "per event its id entry alone (each starts its own flow), plus the catch-up's position",
     );
-    assert.is((await metrics.consumerPending.get()).values.find((v) => v.labels.consumer === "jetbus-indexer")?.value, 0);
   });
 });
 
@@ -149,6 +148,39 @@ test("a flow is one batched read of its entries; a flow indexed as a linked chai
   });
 });
 
+test("an event that starts its flow has one index entry, which the flow's query reads; entries of indexes before 0.3 still count once", async () => {
+  await withStore(async ({ nc, bus, store, indexer }) => {
+    const root = await bus.publish("OrderPlaced", { order_id: "o1" }, { id: "root-1" });
+    const child = await bus.publish("OrderPaid", { order_id: "o1" }, { id: "child-1", correlationId: "root-1" });
+    await indexed(indexer);
+    const jsm = await jetstreamManager(nc);
+    const corr = `index.EVENTS.corr.${tokenFor("root-1")}`;
+    assert.is(
+      await jsm.streams.getMessage("JETBUS_INDEX", { last_by_subj: `${corr}.${root.seq}` }).catch(() => null),
+      null,
+      "no entry for the flow's first event",
+    );
+    assert.ok(await jsm.streams.getMessage("JETBUS_INDEX", { last_by_subj: `${corr}.${child.seq}` }), "one for the next");
+    assert.equal(
+      (await store.getByCorrelationId("root-1")).map((e) => e.event.id),
+      ["root-1", "child-1"],
+    );
+    // an indexer before 0.3 wrote a correlation entry for every event, the first one included
+    await jetstream(nc).publish(`${corr}.${root.seq}`, enc.encode(`{"seq":${root.seq}}`));
+    assert.equal(
+      (await store.getByCorrelationId("root-1")).map((e) => e.event.id),
+      ["root-1", "child-1"],
+    );
+    // an event whose id names another flow is not in it
+    await bus.publish("Unrelated", {}, { id: "other-1", correlationId: "elsewhere" });
+    await indexed(indexer);
+    assert.equal(
+      (await store.getByCorrelationId("other-1")).map((e) => e.event.id),
+      [],
+    );
+  });
+});
+
 test("time ranges: since/until select by store time, for type pages, history and correlations", async () => {
   await withStore(async ({ bus, store, indexer }) => {
     await bus.publish("Tick", { n: 1 }, { id: "t1", correlationId: "c" });
@@ -213,7 +245,8 @@ test("events from any client are indexed: raw bytes with and without headers, bi
       { headers: s },
     );
     await nc.flush();
-    await waitFor(async () => (await indexer.status()).indexedThrough === 4 && (await indexer.lag()) === 0, "4 raw events indexed", 30_000);
+    await waitFor(async () => (await indexer.status()).lastSeq === 4, "4 raw events stored", 30_000);
+    await indexed(indexer);
     assert.equal((await store.getById("EVENTS-1")).event.data, { user_id: "raw-no-headers" });
     assert.equal((await store.getById("raw-1")).event.data, { user_id: "raw-with-headers" });
     assert.is((await store.getById("bin-1")).event.source, "other-app");

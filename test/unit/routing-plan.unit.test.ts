@@ -89,6 +89,13 @@ test("ordered actors get the partition of their key; unordered partition 0", () 
   assert.is(copies.find((c) => c.actor === "c")!.subject, `actors.c.${partitionOf("u42", 4)}`);
   assert.ok(copies.find((c) => c.actor === "c")!.ordered);
   assert.is(copies.find((c) => c.actor === "a")!.subject, "actors.a.0");
+  // one RuleSet, many events: an ordered actor's partition follows each event's key, an unordered one stays 0
+  for (const user of ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"]) {
+    const next = rules.plan(ev("UserCreated", { user, vip: true }));
+    assert.is(next.find((c) => c.actor === "c")!.subject, `actors.c.${partitionOf(user, 4)}`, user);
+    assert.is(next.find((c) => c.actor === "a")!.subject, "actors.a.0");
+    assert.not.ok(next.find((c) => c.actor === "a")!.ordered);
+  }
 });
 
 test("dry run accepts the short form and a structured CloudEvent", () => {

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { parseTimePoint } from "../../config/duration.ts";
-import { UsageError } from "../../errors.ts";
+import { StoreMissingError, UsageError } from "../../errors.ts";
+import { isNotFound } from "../../nats/errors.ts";
 import { eventJsonLine, eventTextLine, indexPending, openStore } from "../../store/cli-support.ts";
+import { EventStore } from "../../store/queries.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
 type HistoryOptions = CommonOptions & {
@@ -38,10 +40,27 @@ export function registerHistory(program: Command): void {
         limit: positiveInt(o.limit, "--limit"),
         fromSeq: positiveInt(o.from, "--from"),
       };
-      await withRuntime(o, async (rt) => {
-        const { store, indexer } = await openStore(rt);
-        if (filter.correlationId !== undefined) await indexPending(await indexer());
-        for await (const e of store.history(filter)) process.stdout.write(o.json ? eventJsonLine(e) : eventTextLine(e));
-      });
+      if (filter.correlationId !== undefined)
+        return withRuntime(o, async (rt) => {
+          const { store, indexer } = await openStore(rt);
+          await indexPending(await indexer());
+          for await (const e of store.history(filter)) process.stdout.write(o.json ? eventJsonLine(e) : eventTextLine(e));
+        });
+      // by type and time: the store as it is, read in batched direct gets (one request up to 256 events)
+      await withRuntime(
+        o,
+        async (rt) => {
+          const quiet = rt.logger.child({ component: "store" }, { level: "warn" });
+          const store = new EventStore(rt.nc, { stream: rt.config.store.stream, logger: quiet, metrics: rt.metrics });
+          try {
+            for await (const e of store.history(filter)) process.stdout.write(o.json ? eventJsonLine(e) : eventTextLine(e));
+          } catch (err) {
+            if (isNotFound(err)) throw new StoreMissingError(rt.config.store.stream);
+            throw err;
+          }
+        },
+        "jetbus-cli",
+        true,
+      );
     });
 }

@@ -12,7 +12,7 @@ function statusLine(s: IndexStatus): string {
 export function registerIndex(program: Command): void {
   const index = program.command("index").description("the event store's id and correlation indexes");
   withCommonOptions(index.command("status"))
-    .description("show the indexer's lag")
+    .description("show how far the indexes are behind the event store (the routers index each event as they route it)")
     .action(async function (this: Command) {
       const o = allOptions(this);
       await withRuntime(o, async (rt) => {

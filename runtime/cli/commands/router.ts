@@ -5,7 +5,6 @@ import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
-import { Indexer } from "../../store/indexer.ts";
 import { readinessGate } from "../../observability/health.ts";
 import type { ObservabilityServer } from "../../observability/http.ts";
 import { untilSignal } from "./up.ts";
@@ -40,7 +39,7 @@ export function registerRouter(program: Command): void {
     .option("--ack-wait <duration>", "ack_wait of the router durables if this process creates them (e.g. 30s)")
     .option(
       "--no-indexer",
-      "do not run the store's indexer in this process (by default it runs beside the router, competing on durable jetbus-indexer)",
+      "do not write the store's id and correlation indexes (by default the router writes them as it routes each event); every inbox copy then says a duplicate is possible",
     )
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console on observability.http_port")
     .action(async function (this: Command) {
@@ -58,32 +57,27 @@ export function registerRouter(program: Command): void {
         actorModules: "lenient",
       });
       const routers: RouterHandle[] = [];
-      let indexer: Indexer | undefined;
       let relay: TimerRelay | undefined;
       let http: ObservabilityServer | undefined;
       let ui: Awaited<ReturnType<typeof serveHttpWithConsole>>["ui"];
       const ready = readinessGate(rt.health, "router");
-      /** One attempt: every replica, the timer relay and the indexer, or (on failure) none of them. */
+      /** One attempt: every replica and the timer relay, or (on failure) none of them. */
       const startAll = async () => {
         const started: RouterHandle[] = [];
         let r: TimerRelay | undefined;
-        // the id and correlation indexes need a running indexer; the router's process is where the
-        // deploy/ permissions allow it, so a cluster needs no separate indexer deployment
-        const ix = o.indexer === false ? undefined : new Indexer(rt.nc, rt.config.store, { logger: rt.logger, metrics: rt.metrics });
+        // the id and correlation indexes are written on the router's own delivery of each event
+        const index = o.indexer !== false;
         try {
-          for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs }));
+          for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs, index }));
           // fired timers of stateful actors become events in a router process (README, Stateful actors)
           r = await startTimerRelay(rt);
-          await ix?.start();
         } catch (err) {
-          await ix?.stop().catch(() => undefined);
           await r?.stop().catch(() => undefined);
           await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
           throw err;
         }
         routers.push(...started);
         relay = r;
-        indexer = ix;
       };
       try {
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
@@ -96,7 +90,7 @@ export function registerRouter(program: Command): void {
         const line = {
           replicas: routers.map((r) => r.replicaId),
           revision: routers[0]!.revision,
-          indexer: indexer !== undefined,
+          indexer: o.indexer !== false,
           http: http?.port,
           listen: http ? `${http.host}:${http.port}` : undefined,
           console: http && ui ? urlOf(http) : undefined,
@@ -112,7 +106,6 @@ export function registerRouter(program: Command): void {
         await stopUnlessUnreachable(rt, async (lost) => {
           await relay?.stop(lost);
           await Promise.all(routers.map((r) => r.stop(lost)));
-          await indexer?.stop(lost);
         });
         ui?.close();
         await http?.close();

@@ -37,7 +37,9 @@ function configFileOf(given: string | undefined): string | undefined {
 
 export function registerUp(program: Command): void {
   withStrictOption(withCommonOptions(program.command("up")))
-    .description("run the indexer, the router and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops")
+    .description(
+      "run the router (which writes the indexes) and every configured actor in one process (embedded NATS unless --servers); Ctrl-C stops",
+    )
     .option("--no-http", "do not serve /metrics, /healthz, /readyz and the console")
     .option("-w, --watch", "restart the actors when the config file or an actor module changes (in-flight handlings finish first)")
     .action(async function (this: Command) {

@@ -2,7 +2,7 @@
 // per second: on the shared development machine (load average ~30) the ordered actor handled 5 to
 // 37 events/s (its partitions take one event at a time, each with a marker read and write); at
 // 150/s it fell minutes behind, at 40/s the short run took 8.3 min, most of it draining. long: the
-// README's results, every kind at least once plus 20 more faults of random kinds.
+// results in docs/guides/faults.md, every kind at least once plus 20 more faults of random kinds.
 export type Profile = Readonly<{
   name: string;
   /** Events per second, all keys together. */

@@ -1,6 +1,6 @@
 /**
  * Every stream, subject, consumer and bucket name jetbus uses, in one place. The security
- * config in deploy/ and the README's subject contract are written from this file.
+ * config in deploy/ and the subject contract of docs/concepts/events.md are written from this file.
  */
 export const Streams = {
   /** The event store (name configurable: store.stream). */

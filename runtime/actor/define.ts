@@ -42,7 +42,7 @@ export type StatefulActorDefinition<TData = unknown, TState = unknown> = Statefu
  *
  *   export default defineActor<UserCreated>({ async handle(event, ctx) { ctx.logger.info(event.data.email) } });
  *
- * With `state: { key, initial }` the actor keeps state per key (`TState`), see README "Stateful actors":
+ * With `state: { key, initial }` the actor keeps state per key (`TState`), see docs/concepts/state.md:
  *
  *   export default defineActor<Counted, { n: number }>({ state: { key: "data.key", initial: { n: 0 } },
  *     async handle(event, ctx) { ctx.state.set({ n: ctx.state.get().n + 1 }) } });

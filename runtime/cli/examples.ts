@@ -7,7 +7,7 @@ import type { Command } from "commander";
  */
 const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   init: ["jetbus init                    # jetbus.config.json, an actor module and a schema in this directory"],
-  "new actor": ["jetbus new actor order-audit"],
+  "new actor": ["jetbus new actor order-audit --type OrderPlaced"],
   types: ["jetbus types"],
   demo: ["jetbus demo", "jetbus demo --servers nats://127.0.0.1:4222 --timeout 2m --json"],
   up: ["jetbus up", "jetbus up --config prod.json --strict --servers nats://n1:4222,nats://n2:4222"],
@@ -31,7 +31,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   replay: ["jetbus replay email-handler --from 2h", "jetbus replay email-handler --from 1200 --to 1300"],
   "cluster up": ["jetbus cluster up --detach --routers 1 --actors email-handler:2,user-handler-1"],
   "cluster down": ["jetbus cluster down --purge"],
-  "cluster restart": ["jetbus cluster restart"],
+  "cluster restart": ["jetbus cluster restart nats-2   # after kill -9 of that node"],
   "cluster durability": ["jetbus cluster durability --json"],
   "cluster accounts": ["jetbus cluster accounts"],
   actor: ["jetbus actor email-handler -r 4 --grace 1m", "jetbus actor email-handler --strict --no-http"],

@@ -1,7 +1,14 @@
 import { ErrorCode, JetbusError } from "../errors.ts";
 
-/** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config. */
-export const ExitCode = { Ok: 0, Failed: 1, BadInput: 2 } as const;
+/** Exit codes: 0 ok, 1 not found or failed, 2 bad input or config (docs/reference/cli.md lists them from these comments). */
+export const ExitCode = {
+  /** Done as asked. */
+  Ok: 0,
+  /** Not found, or failed: a server that cannot be reached or refuses, a timeout, a check that found anomalies; trying again later (or elsewhere) may help. */
+  Failed: 1,
+  /** Bad input or config: the command line, the config file, an event or a setting must change before it can work. */
+  BadInput: 2,
+} as const;
 
 const BAD_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.ConfigInvalid,
@@ -40,6 +47,11 @@ const HINTS: Partial<Record<string, string>> = {
     "raise the listed streams and buckets to 3 replicas (store.replicas: 3, `nats stream edit`), or make the config match the deployed store; without --strict these are warnings",
 };
 
+/** The hint printed under an error of this code when the error carries none of its own. */
+export function hintFor(code: string): string | undefined {
+  return HINTS[code];
+}
+
 export function exitCodeFor(err: unknown): number {
   return err instanceof JetbusError && BAD_INPUT.has(err.code) ? ExitCode.BadInput : ExitCode.Failed;
 }
@@ -50,7 +62,7 @@ export function reportError(err: unknown, debug: boolean): void {
   const code = err instanceof JetbusError ? ` [${err.code}]` : "";
   process.stderr.write(`error${code}: ${e?.message ?? String(err)}\n`);
   // the error's own hint (it knows which command it came from), else the one of its code
-  const hint = err instanceof JetbusError ? (err.hint ?? HINTS[err.code]) : undefined;
+  const hint = err instanceof JetbusError ? (err.hint ?? hintFor(err.code)) : undefined;
   if (hint) process.stderr.write(`hint: ${hint}\n`);
   if (debug && e?.stack) process.stderr.write(e.stack + "\n");
 }

@@ -1,7 +1,7 @@
 /**
  * The one-line verdict of a fault run (`jetbus check --json`, `npm run chaos`): the checker's
  * counts summed over the store and the actors, the faults injected, the longest stretch without an
- * ack, and every duplicate placed in one of the README's idempotency windows (Actors ->
+ * ack, and every duplicate placed in one of the idempotency windows of docs/concepts/actors.md (Actors ->
  * Idempotency) or counted as unexplained. Pure: the inputs are read by checker-input.ts.
  */
 import { STORE_TARGET, type AckedRecord, type CheckResult, type SeenRecord } from "./checker.ts";

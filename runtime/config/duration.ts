@@ -51,7 +51,7 @@ export function durationMillis(value: number | string): number | undefined {
 
 /**
  * A duration as a config file writes it, for people: the largest unit that divides it (500ms, 30s,
- * 5m, 24h, 7d). Days start at 2d: the README and the defaults say `24h`, not `1d`.
+ * 5m, 24h, 7d). Days start at 2d: the docs and the defaults say `24h`, not `1d`.
  * parseDuration(formatDuration(ms)) === ms for every whole ms >= 0.
  */
 export function formatDuration(ms: number): string {

@@ -28,7 +28,7 @@ export function loadAssets(dir = ASSET_DIR): Map<string, Asset> {
   return out;
 }
 
-/** Total bytes of the shipped assets (the README reports it). */
+/** Total bytes of the shipped assets (docs/guides/console.md reports it). */
 export function assetBytes(assets: ReadonlyMap<string, Asset>): number {
   let n = 0;
   for (const a of assets.values()) n += a.body.length;

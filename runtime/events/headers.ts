@@ -1,7 +1,7 @@
 import { MsgHdrsImpl } from "@nats-io/transport-node";
 import type { ReadonlyHeaders } from "./types.ts";
 
-/** The headers of the subject and header contract (README): CloudEvents binary mode plus NATS dedupe. */
+/** The headers of the subject and header contract (docs/concepts/events.md): CloudEvents binary mode plus NATS dedupe. */
 export const Header = {
   MsgId: "Nats-Msg-Id",
   ContentType: "content-type",

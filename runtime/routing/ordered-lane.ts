@@ -77,7 +77,7 @@ type Holding = {
  * is older than FENCE_AFTER_MS (a paused process that wakes up publishes nothing more). Copies already sent keep
  * their Nats-Msg-Id, so what two replicas both publish around a handover is stored once, and
  * each replica publishes a subject's copies in stream order, each after the previous one's ack:
- * the partition's order holds either way (see the README, Routing).
+ * the partition's order holds either way (see docs/concepts/routing.md).
  */
 export class OrderedLane {
   private lane?: RoutingLane;

@@ -1,4 +1,4 @@
-// The one-machine cluster as the README runs it: `cluster up --config` with actors other than the
+// The one-machine cluster as docs/guides/cluster.md runs it: `cluster up --config` with actors other than the
 // seed's, an R3 store, one node killed with SIGKILL and started again with `cluster restart`.
 import { test } from "uvu";
 import * as assert from "uvu/assert";

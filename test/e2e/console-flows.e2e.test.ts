@@ -37,7 +37,7 @@ async function atLoad(hash: string): Promise<AtLoad> {
     );
     await page.goto(`${d.url}${hash}`, { waitUntil: "load" });
     const seen = await page.evaluate(() => (window as unknown as { atLoad: AtLoad }).atLoad);
-    // kept out of docs/console (the README shows the busy graph): for a person checking this test
+    // kept out of docs/console (docs/guides/console.md shows the busy graph): for a person checking this test
     if (hash === "#/flows") await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), "jetbus-first-paint-")), "first-paint.png") });
     return seen;
   } finally {

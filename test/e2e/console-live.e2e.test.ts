@@ -76,7 +76,7 @@ test("handled counts rise live after publishing, without reloading the page", as
       undefined,
       { timeout: 20_000 },
     );
-    // the README's flows.png is the busier graph of console-flows.e2e.test.ts
+    // docs/guides/console.md's flows.png is the busier graph of console-flows.e2e.test.ts
   } finally {
     flowing = false;
     await traffic;
@@ -89,7 +89,7 @@ test("actor settings read in the config's units, not milliseconds", async () => 
   const line = `[data-actor="billing"] .bar span.muted`;
   await b.page.waitForSelector(line, { timeout: 20_000 });
   const settings = (await text(line)) ?? "";
-  // as `jetbus init` and the README write them: backoff 100ms, ttl 24h, ack_wait 30s, timeout 5m
+  // as `jetbus init` and the docs write them: backoff 100ms, ttl 24h, ack_wait 30s, timeout 5m
   for (const part of ["3 attempt(s), backoff 100ms", "idempotent (ttl 24h)", "ack_wait 30s", "timeout 5m"])
     assert.ok(settings.includes(part), `"${part}" in ${JSON.stringify(settings)}`);
   assert.not.match(settings, /\d{4,}/, "no raw milliseconds");

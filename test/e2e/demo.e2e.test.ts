@@ -3,8 +3,9 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { runJetbus } from "../helpers/cli.ts";
 import { startServer } from "../helpers/nats.ts";
+import { docBlock } from "../helpers/doc-blocks.ts";
 
-test("npm start's demo: the seed's lines from the real store, a handled table, exit 0", async () => {
+test("npm start's demo: the seed's lines from the real store, a handled table, exit 0; exactly what the README shows", async () => {
   const run = await runJetbus(["demo"]);
   assert.is(run.code, 0, run.stderr);
   const out = run.stdout;
@@ -15,6 +16,7 @@ test("npm start's demo: the seed's lines from the real store, a handled table, e
   assert.match(out, /^UserCreated\s+handled \(attempt 1\)\s+handled \(attempt 1\)\s+handled \(attempt 1\)$/m);
   assert.match(out, /^UserUpdated\s+handled \(attempt 1\)\s+-\s+handled \(attempt 1\)$/m);
   assert.match(out, /^UserDeleted\s+handled \(attempt 1\)\s+-\s+handled \(attempt 1\)$/m);
+  assert.fixture(out.trimEnd(), docBlock("demo-output"), "the README's demo output (README: The demo)");
 });
 
 test("demo --servers --json on an existing server: seven handled deliveries, counts from that store", async () => {

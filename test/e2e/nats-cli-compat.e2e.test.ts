@@ -26,6 +26,7 @@ import type { StoredEvent } from "../../runtime/store/types.ts";
 import { Buckets } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { docBlock, shellCommands } from "../helpers/doc-blocks.ts";
 
 let env: Awaited<ReturnType<typeof startServer>>;
 let rt: Runtime;
@@ -154,6 +155,78 @@ test("raw JSON with -H Nats-Msg-Id, ce-correlationid and ce-source: that id, tha
   const quarantined = await rt.metrics.quarantined.get();
   assert.is(unrouted.values[0]?.value ?? 0, 0);
   assert.is(quarantined.values[0]?.value ?? 0, 0);
+});
+
+/** `-H K:V` flags of a nats CLI command line, and the words left. */
+function headerFlags(words: readonly string[]): { rest: string[]; hdrs: Record<string, string> } {
+  const rest: string[] = [];
+  const hdrs: Record<string, string> = {};
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== "-H") {
+      rest.push(words[i]!);
+      continue;
+    }
+    const kv = words[++i]!;
+    hdrs[kv.slice(0, kv.indexOf(":"))] = kv.slice(kv.indexOf(":") + 1);
+  }
+  return { rest, hdrs };
+}
+
+test("the README's nats CLI block, each command done as the nats CLI does it: events stored, routed and handled; what the views name exists", async () => {
+  // no nats CLI on the test machines: each command is sent as that CLI sends it (a core publish or
+  // request with the body's bytes and -H headers), and each view is checked to find what it names
+  const jsm = await jetstreamManager(rt.nc);
+  const kvm = new Kvm(rt.nc);
+  const enc = new TextEncoder();
+  const stored: string[] = [];
+  const commands = shellCommands(docBlock("nats-cli"));
+  for (const words of commands) {
+    assert.is(words[0], "nats", words.join(" "));
+    const { rest, hdrs } = headerFlags(words.slice(1));
+    const h = headers();
+    for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+    const opts = Object.keys(hdrs).length ? { headers: h } : undefined;
+    const [verb, a, b] = rest;
+    const what = words.join(" ");
+    if (verb === "pub") {
+      const before = (await jsm.streams.info(rt.config.store.stream)).state.last_seq;
+      cli.publish(a!, enc.encode(b!), opts);
+      await cli.flush();
+      const seq = await waitFor(async () => {
+        const s = (await jsm.streams.info(rt.config.store.stream)).state.last_seq;
+        return s > before ? s : 0;
+      }, `${what}: stored`);
+      stored.push(hdrs["Nats-Msg-Id"] ?? (JSON.parse(b!) as { id?: string }).id ?? `${rt.config.store.stream}-${seq}`);
+    } else if (verb === "req") {
+      const ack = (await cli.request(a!, enc.encode(b!), { ...opts, timeout: 10_000 })).json<{ stream: string; seq: number }>();
+      assert.is(ack.stream, rt.config.store.stream, `${what}: the reply is the store's JetStream ack`);
+      stored.push(hdrs["Nats-Msg-Id"] ?? `${rt.config.store.stream}-${ack.seq}`);
+    } else if (verb === "stream" && a === "view") {
+      assert.ok(await jsm.streams.info(b!), `${what}: stream ${b} exists`);
+    } else if (verb === "consumer" && a === "report") {
+      const names = (await jsm.consumers.list(b!).next()).map((c) => c.name);
+      assert.ok(names.length > 0, `${what}: stream ${b} has consumers`);
+    } else if (verb === "kv" && a === "get") {
+      const entry = await (await kvm.open(b!)).get(rest[3]!);
+      assert.is(entry?.operation, "PUT", `${what}: the key holds a value`);
+    } else if (verb === "kv" && a === "ls") {
+      const keys: string[] = [];
+      for await (const k of await (await kvm.open(b!)).keys()) keys.push(k);
+      assert.ok(keys.length > 0, `${what}: the bucket has keys`);
+    } else {
+      assert.unreachable(`${what}: not emulated here; add it to this test`);
+    }
+  }
+  assert.is(stored.length, 4, "the block publishes four events");
+  for (const id of stored) {
+    const e = await found(id);
+    assert.ok((await handledByRoutedActors(e.event)).length > 0, `${id} handled`);
+  }
+  const byId = async (id: string) => (await store.getById(id)).event;
+  assert.is((await byId("evt-42")).correlationid, "signup-9");
+  assert.is((await byId("evt-42")).source, "shell");
+  assert.is((await byId("evt-44")).type, "UserDeleted");
+  assert.equal((await byId("evt-44")).data, { user_id: "u1" });
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// The README's one-machine cluster from the installed package: the tarball installed in an empty
+// The one-machine cluster of docs/guides/cluster.md from the installed package: the tarball installed in an empty
 // project, `npx jetbus init`, the project's own actor modules (relative `module` paths), and
 // `npx jetbus cluster up --detach` running them as processes on a 3-node cluster; then an actor
 // whose module fails at start-up, which `cluster up` must report by name (exit 1) and clean up.
@@ -83,7 +83,7 @@ test.before(async () => {
     { name: "break", match: { type: "Breaking" }, to: ["broken"] },
   );
   writeFileSync(join(app, "jetbus.config.json"), JSON.stringify(config, null, 2));
-  // README (Run a cluster): the same config with a 3-replica store
+  // docs/guides/cluster.md: the same config with a 3-replica store
   writeFileSync(join(app, "jetbus.cluster.json"), JSON.stringify({ ...config, store: { replicas: 3 } }, null, 2));
   portBase = await freePortBase();
   mark("packed, installed, init");
@@ -95,7 +95,7 @@ test.after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** The README's `npx jetbus cluster up` on this test's ports, detached, with the R3 copy of the project's config. */
+/** The cluster guide's `npx jetbus cluster up` on this test's ports, detached, with the R3 copy of the project's config. */
 const clusterUp = (...args: string[]) =>
   npx(["cluster", "up", "--config", "jetbus.cluster.json", "--port-base", String(portBase), "--detach", ...args]);
 
@@ -145,7 +145,7 @@ async function clusterWithOwnActors(): Promise<void> {
   const counters = new Set(state.processes.filter((p) => p.name.startsWith("counter-")).map((p) => p.pid));
   for (const l of lines) assert.ok(counters.has(Number(l.split(" ")[1])), `handled in a counter process: ${l}`);
 
-  // the README's next steps, as the admin: status lists the actors' replicas, history finds the events by correlation
+  // the guide's next steps, as the admin: status lists the actors' replicas, history finds the events by correlation
   const admin = { NATS_URL: state.natsUrl, NATS_USER: "jetbus-admin", NATS_PASSWORD: passwords.JETBUS_PASS_ADMIN! };
   mark("handled");
   const status = jetbus(["status", "--config", "jetbus.cluster.json", "--json"], admin);

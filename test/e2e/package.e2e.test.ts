@@ -1,10 +1,12 @@
 // jetbus as a user gets it: `npm pack`, installed from the tarball into an empty project, the
 // project scaffolded by `npx jetbus init`, an actor module of the project's own routed by a data
 // predicate, and a strict type-check of code that imports the public API from "jetbus".
+// The README's first-actor blocks are run from the README's own text (docBlock): its commands, its
+// actor module and config entries, and init's output and files compared with what it shows.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -12,29 +14,34 @@ import { Kvm } from "@nats-io/kv";
 import { startServer } from "../helpers/nats.ts";
 import { packedTarball, quietEnv } from "../helpers/package.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { docBlock, jsonFragment, shellCommands } from "../helpers/doc-blocks.ts";
 import { tokenFor } from "../../runtime/events/subjects.ts";
 
 const work = mkdtempSync(join(tmpdir(), "jetbus-package-"));
-const app = join(work, "app");
-const handledLog = join(work, "handled.log");
+/** The README's install block, run as written (the tarball `npm pack` made in place of the registry's jetbus). */
+const INSTALL = docBlock("first-actor-install");
+/** The project folder that block makes and enters. */
+const app = join(work, shellCommands(INSTALL).find((w) => w[0] === "cd")![1]!);
 let env: Awaited<ReturnType<typeof startServer>>;
 let installOutput = "";
 const quiet = quietEnv();
 
-function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, env: quiet, encoding: "utf8", timeout });
+function run(cmd: string, args: readonly string[], cwd = app, timeout = 300_000, vars = quiet): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, { cwd, env: vars, encoding: "utf8", timeout });
   assert.is(r.status, 0, `${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
   return r;
 }
 
 test.before(async () => {
   env = await startServer();
-  mkdirSync(app);
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "e2e-app", version: "1.0.0", private: true }, null, 2));
   const tarball = await packedTarball();
-  // dependencies come from the npm cache the repository's own install filled (--prefer-offline);
+  assert.match(INSTALL, /^npm i jetbus\b/m, "the README installs jetbus with `npm i jetbus`");
+  // dependencies come from the npm cache the repository's own install filled (prefer offline);
   // TypeScript comes later, as the README's typing step adds it
-  const install = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball]);
+  const install = run("bash", ["-ec", INSTALL.replace(/^npm i jetbus\b/m, `npm i ${tarball}`)], work, 300_000, {
+    ...quiet,
+    npm_config_prefer_offline: "true",
+  });
   installOutput = install.stdout + install.stderr;
 });
 
@@ -79,10 +86,17 @@ test("the tarball ships the compiled runtime, not the TypeScript sources", () =>
   assert.not.ok(existsSync(join(pkg, "schemas", "events")), "event schemas are the project's, not the package's");
 });
 
-test("npx jetbus init, an own defineActor module routed by a data predicate, and the event is handled", async () => {
-  const init = run("npx", ["--no-install", "jetbus", "init"]);
-  assert.match(init.stdout, /created jetbus\.config\.json/);
-  assert.match(init.stdout, /created actors\/welcome\.ts/);
+test("the README's first actor: init's output and files as shown, the big-orders module and entries, every command run; the events handled or unrouted", async () => {
+  // `npx jetbus init` ran in the install block: what it printed and wrote is what the README shows
+  assert.ok(installOutput.includes(docBlock("first-actor-init-output")), `init printed the README's lines:\n${installOutput}`);
+  assert.is(
+    readFileSync(join(app, "actors", "welcome.ts"), "utf8"),
+    docBlock("welcome-actor") + "\n",
+    "actors/welcome.ts as the README shows it",
+  );
+  const configFile = join(app, "jetbus.config.json");
+  const config = JSON.parse(readFileSync(configFile, "utf8"));
+  assertWithin(jsonFragment(docBlock("welcome-config")), config, "jetbus.config.json");
   assert.is(JSON.parse(readFileSync(join(app, "package.json"), "utf8")).type, "module");
 
   writeFileSync(
@@ -95,74 +109,59 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
     }),
   );
   run("npx", ["--no-install", "jetbus", "types"]);
-  mkdirSync(join(app, "actors"), { recursive: true });
-  writeFileSync(
-    join(app, "actors", "big-orders.ts"),
-    [
-      `import { appendFileSync } from "node:fs";`,
-      `import { defineActor } from "jetbus";`,
-      `import type { OrderPlaced } from "../types/events.js";`,
-      ``,
-      `export default defineActor<OrderPlaced>({`,
-      `  async handle(event, ctx) {`,
-      `    appendFileSync(String(ctx.options.log), \`\${event.data.order_id} \${event.data.total}\\n\`);`,
-      `  },`,
-      `});`,
-    ].join("\n"),
-  );
-  const configFile = join(app, "jetbus.config.json");
-  const config = JSON.parse(readFileSync(configFile, "utf8"));
-  config.actors.push({ name: "big-orders", module: "./actors/big-orders.ts", options: { log: handledLog } });
-  config.routes.rules.push({ name: "big-orders", match: { type: "OrderPlaced", data: { gte: { total: 100 } } }, to: ["big-orders"] });
+  writeFileSync(join(app, "actors", "big-orders.ts"), docBlock("big-orders-actor") + "\n");
+  const added = jsonFragment(docBlock("big-orders-config")) as { actors: unknown[]; routes: { rules: unknown[] } };
+  config.actors.push(...added.actors);
+  config.routes.rules.push(...added.routes.rules);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  run("npx", ["--no-install", "jetbus", "config", "validate"]);
 
-  // the installed bin directly (what npx runs), so the test can stop exactly the process it started
-  const up = spawn(
-    process.execPath,
-    [join(app, "node_modules", "jetbus", "bin", "jetbus.js"), "up", "--servers", env.server.url, "--no-http"],
-    { cwd: app, env: quiet, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  // the README's commands in its order, against the test's server (NATS_URL); `up` runs once, started
+  // where the README first starts it, from the installed bin (what npx runs) so the test stops exactly that process
+  const withServer = { ...quiet, NATS_URL: env.server.url };
+  const commands = [...shellCommands(docBlock("first-actor-run")), ...shellCommands(docBlock("big-orders-run"))];
+  let up: ReturnType<typeof spawn> | undefined;
   let upOut = "";
-  up.stdout.on("data", (d) => (upOut += d));
-  up.stderr.on("data", (d) => (upOut += d));
-  const exited = new Promise<number | null>((resolve) => up.on("exit", (code) => resolve(code)));
+  let exited: Promise<number | null> | undefined;
+  const published: Array<{ type: string; data: { order_id?: string; total?: number }; id: string }> = [];
+  const jsm = await jetstreamManager(env.nc);
   try {
-    const jsm = await jetstreamManager(env.nc);
-    await waitFor(
-      async () =>
-        (await jsm.consumers.info("JETBUS_INBOX", "big-orders").catch(() => null)) &&
-        (await jsm.consumers.info("EVENTS", "jetbus-router").catch(() => null)),
-      `jetbus up consuming (output: ${upOut})`,
-      120_000,
-    );
+    for (const argv of commands) {
+      assert.equal(argv.slice(0, 2), ["npx", "jetbus"], `a README command: ${argv.join(" ")}`);
+      if (argv[2] === "up") {
+        if (up) continue;
+        up = spawn(process.execPath, [join(app, "node_modules", "jetbus", "bin", "jetbus.js"), ...argv.slice(2), "--no-http"], {
+          cwd: app,
+          env: withServer,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        up.stdout!.on("data", (d) => (upOut += d));
+        up.stderr!.on("data", (d) => (upOut += d));
+        const child = up;
+        exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+        await waitFor(
+          async () =>
+            (await jsm.consumers.info("JETBUS_INBOX", "big-orders").catch(() => null)) &&
+            (await jsm.consumers.info("EVENTS", "jetbus-router").catch(() => null)),
+          `jetbus up consuming (output: ${upOut})`,
+          120_000,
+        );
+        continue;
+      }
+      const r = run("npx", ["--no-install", ...argv.slice(1)], app, 300_000, withServer);
+      if (argv[2] === "pub") published.push({ type: argv[3]!, data: JSON.parse(argv[4]!), id: r.stdout.trim().split(" ")[0]! });
+    }
+    assert.ok(up, "the README starts `npx jetbus up`");
 
-    run("npx", ["--no-install", "jetbus", "pub", "OrderPlaced", '{"order_id":"o-small","total":5}', "--servers", env.server.url]);
-    run("npx", [
-      "--no-install",
-      "jetbus",
-      "pub",
-      "OrderPlaced",
-      '{"order_id":"o-big","total":250,"currency":"EUR"}',
-      "--servers",
-      env.server.url,
-    ]);
-    const welcome = run("npx", [
-      "--no-install",
-      "jetbus",
-      "pub",
-      "UserSignedUp",
-      '{"user_id":"u1","email":"ada@example.com"}',
-      "--servers",
-      env.server.url,
-    ]);
-    const idOf = (r: SpawnSyncReturns<string>) => r.stdout.trim().split(" ")[0]!;
-
-    await waitFor(
-      () => existsSync(handledLog) && readFileSync(handledLog, "utf8").includes("o-big 250"),
-      "the project's actor handled the big order",
-      60_000,
-    );
+    const orders = published.filter((p) => p.type === "OrderPlaced").sort((a, b) => b.data.total! - a.data.total!);
+    assert.is(orders.length, 2, "the README publishes a big and a small order");
+    const [big, small] = orders as [(typeof orders)[0], (typeof orders)[0]];
+    const signup = published.find((p) => p.type === "UserSignedUp");
+    assert.ok(signup, "the README publishes UserSignedUp");
+    // a processed marker is written after the handler succeeds
+    const handled = async (actor: string, id: string) =>
+      (await (await new Kvm(env.nc).open(`jetbus-processed-${actor}`)).get(tokenFor(id)))?.operation === "PUT";
+    await waitFor(() => handled("big-orders", big.id), `big-orders handled ${big.data.order_id} (output: ${upOut})`, 60_000);
+    await waitFor(() => handled("welcome", signup!.id), `welcome handled UserSignedUp (output: ${upOut})`, 60_000);
     // the small order matched no rule: the router sent it to JETBUS_UNROUTED, never to the actor
     await waitFor(
       async () => (await jsm.streams.info("JETBUS_UNROUTED").catch(() => null))?.state.messages === 1,
@@ -170,20 +169,27 @@ test("npx jetbus init, an own defineActor module routed by a data predicate, and
       60_000,
     );
     const unrouted = await jsm.streams.getMessage("JETBUS_UNROUTED", { last_by_subj: "unrouted.OrderPlaced" });
-    assert.match(unrouted!.string(), /"order_id":"o-small"/, "the unrouted message is the small order");
-    assert.is(readFileSync(handledLog, "utf8"), "o-big 250\n");
-    // the scaffolded example actor handled its event too: its processed marker is written after the handler succeeds
-    const markers = await new Kvm(env.nc).open("jetbus-processed-welcome");
-    await waitFor(
-      async () => (await markers.get(tokenFor(idOf(welcome))))?.operation === "PUT",
-      `the init example actor handled UserSignedUp (output: ${upOut})`,
-      60_000,
-    );
+    assert.match(unrouted!.string(), new RegExp(`"order_id":"${small.data.order_id}"`), "the unrouted message is the small order");
+    assert.not.ok(await handled("big-orders", small.id), "the small order never reached big-orders");
+    assert.match(upOut, /big order/, "the README's actor logged");
   } finally {
-    up.kill("SIGTERM");
+    up?.kill("SIGTERM");
   }
   assert.is(await exited, 0, `jetbus up exits 0 on SIGTERM:\n${upOut}`);
 });
+
+/** Every key and array element of `part` is in `whole` (the README shows an abridged config). */
+function assertWithin(part: unknown, whole: unknown, at: string): void {
+  if (Array.isArray(part)) {
+    assert.ok(Array.isArray(whole), `${at} is an array`);
+    part.forEach((p, i) => assertWithin(p, (whole as unknown[])[i], `${at}[${i}]`));
+  } else if (part && typeof part === "object") {
+    assert.ok(whole && typeof whole === "object", `${at} is an object`);
+    for (const [k, v] of Object.entries(part)) assertWithin(v, (whole as Record<string, unknown>)[k], `${at}.${k}`);
+  } else {
+    assert.is(whole, part, at);
+  }
+}
 
 test("the README's typing step with the TypeScript npm installs today: `npx tsc` passes, a type error or an unknown event type fails it", () => {
   // README (Install): npm 11 lists esbuild's postinstall until the project records a choice; with it

@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { findChromium } from "./chromium.ts";
 import { REPO_ROOT } from "./cli.ts";
 
-/** The README's screenshots: 1280x800, written to docs/console when JETBUS_SCREENSHOTS=1, else to a temp dir. */
+/** The console screenshots of docs/guides/console.md: 1280x800, written to docs/console when JETBUS_SCREENSHOTS=1, else to a temp dir. */
 export const VIEWPORT = { width: 1280, height: 800 } as const;
 
 export function screenshotDir(): string {

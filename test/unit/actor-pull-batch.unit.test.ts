@@ -1,4 +1,4 @@
-// How many messages one pull of an actor worker asks for (README, Actors: "up to 4 x concurrency, 64 by default").
+// How many messages one pull of an actor worker asks for (docs/concepts/actors.md: "up to 4 x concurrency, 64 by default").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { configFrom } from "../../runtime/config/load.ts";

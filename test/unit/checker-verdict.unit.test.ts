@@ -45,7 +45,7 @@ test("max_unavailable_ms is the longest gap between acks", () => {
   assert.is(maxUnavailableMs([{ id: "x" }]), 0);
 });
 
-test("duplicates are placed in the README's windows: process killed, cluster fault, or unexplained", () => {
+test("duplicates are placed in the windows of docs/concepts/actors.md: process killed, cluster fault, or unexplained", () => {
   const seen: SeenRecord[] = [
     { actor: "plain", id: "e1", pid: 10, at: 1000 },
     { actor: "plain", id: "e1", pid: 11, at: 3000 }, // pid 10 killed at 2000

@@ -29,7 +29,7 @@ function keyOf(h: Screened): string {
  * Idempotency: where a duplicate is possible (see screen), a delivery whose processed marker
  * exists is acked without the handler; every other delivery goes straight on, without a read.
  * After the handler succeeds the marker is written, off the concurrency slot and before the ack,
- * so a later copy that may be a duplicate finds it (see the README's exact guarantee).
+ * so a later copy that may be a duplicate finds it (see the exact guarantee in docs/concepts/actors.md).
  */
 export function idempotency(markers: MarkerStore, o: IdempotencyOptions): Policy<Screened> {
   const duplicate: Outcome = { kind: "ack", result: "duplicate" };

@@ -47,7 +47,7 @@ export function registerCheck(program: Command): void {
     .option("--sent <file>", 'every publish tried: {"id"} per line (the verdict\'s "events")')
     .option(
       "--faults <file>",
-      'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the README\'s windows',
+      'faults injected: {"kind","target"?,"start","end"?,"pid"?} per line (ms); duplicates are placed in the idempotency windows of docs/concepts/actors.md',
     )
     .option("--seed <n>", "the fault schedule's seed, repeated in the verdict")
     .option(

@@ -11,7 +11,7 @@ export function registerPub(program: Command): void {
   withCommonOptions(program.command("pub").argument("<type>", "event type, e.g. UserCreated").argument("<json>", "the event data as JSON"))
     .description("publish one event to the store and print its id and sequence")
     .option("--id <id>", "event id (default: a new UUID); the same id again inside the duplicate window is stored once")
-    .option("--source <source>", "event source")
+    .option("--source <source>", "event source, the CloudEvents `source` (default: nats)")
     .option("--correlation-id <id>", "correlation id (default: the event id)")
     .option("--causation-id <id>", "id of the event that caused this one")
     .action(async function (this: Command, type: string, json: string) {

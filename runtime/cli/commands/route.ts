@@ -20,7 +20,7 @@ function readJson(file: string): unknown {
 }
 
 export function registerRoute(program: Command): void {
-  const route = program.command("route").description("work with routing rules");
+  const route = program.command("route").description("routing rules: see which actors an event would reach, without publishing");
   withCommonOptions(
     route
       .command("test")

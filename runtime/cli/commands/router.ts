@@ -69,7 +69,7 @@ export function registerRouter(program: Command): void {
         const index = o.indexer !== false;
         try {
           for (let i = 0; i < replicas; i++) started.push(await startRouter(rt, { maxInFlight, ackWaitMs, index }));
-          // fired timers of stateful actors become events in a router process (README, Stateful actors)
+          // fired timers of stateful actors become events in a router process (docs/concepts/state.md)
           r = await startTimerRelay(rt);
         } catch (err) {
           await r?.stop().catch(() => undefined);

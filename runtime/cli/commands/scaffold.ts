@@ -30,7 +30,7 @@ export function registerScaffold(program: Command): void {
 
   program
     .command("new")
-    .description("add to a jetbus project")
+    .description("add to a project made by `jetbus init` (so far: an actor)")
     .command("actor")
     .argument("<name>", "actor name (lower-case letters, digits, - and _)")
     .requiredOption("-t, --type <type>", "event type (or pattern) the new rule routes to it")

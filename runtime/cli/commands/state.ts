@@ -12,6 +12,9 @@ const show = (v: unknown) => JSON.stringify(v);
 /** Where to look when a key holds nothing: the keys that do. */
 const listHint = (actor: string) => `\`jetbus state list ${actor}\` shows the keys that hold a state`;
 
+const ACTOR = "name of a stateful actor (its state is in KV jetbus-state-<actor>)";
+const KEY = "state key: the value the actor's state.key reads from an event, e.g. order-42 for data.order_id";
+
 /** A state wider than this is cut in the table (`--json` and `state get` print it whole). */
 const STATE_COLUMN = 80;
 
@@ -27,7 +30,7 @@ function stateTable(report: StateListReport): string {
 
 export function registerState(program: Command): void {
   const state = program.command("state").description("per-key state of stateful actors (KV jetbus-state-<actor>)");
-  withCommonOptions(state.command("get").argument("<actor>").argument("<key>"))
+  withCommonOptions(state.command("get").argument("<actor>", ACTOR).argument("<key>", KEY))
     .description("one key's current state and revision (exit 1 when the key has none)")
     .addHelpText("after", "\nExample:\n  jetbus state get order-saga order-42\n")
     .action(async function (this: Command, actor: string, key: string) {
@@ -46,7 +49,7 @@ export function registerState(program: Command): void {
         "jetbus-state",
       );
     });
-  withCommonOptions(state.command("list").argument("<actor>"))
+  withCommonOptions(state.command("list").argument("<actor>", ACTOR))
     .description(
       "the keys that hold a state, each with its revision, time, the event that last changed it and the state (cut at 80 characters; --json: whole)",
     )
@@ -63,7 +66,7 @@ export function registerState(program: Command): void {
         "jetbus-state",
       );
     });
-  withCommonOptions(state.command("history").argument("<actor>").argument("<key>"))
+  withCommonOptions(state.command("history").argument("<actor>", ACTOR).argument("<key>", KEY))
     .description("the stored revisions of one key (the newest 64), each with the event that wrote it")
     .addHelpText("after", "\nExample:\n  jetbus state history order-saga order-42\n")
     .action(async function (this: Command, actor: string, key: string) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The API report (`npm run api-report`, part of `npm test`): the public surface of each package entry
 // ("jetbus", "jetbus/errors", "jetbus/di") as api-extractor sees it in the compiled declarations,
-// compared with the checked-in docs/api/<entry>.api.md. A change to what users can import fails
+// compared with the checked-in api/<entry>.api.md. A change to what users can import fails
 // here until `npm run api-report -- --update` writes the new report, so the diff shows up in review.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +34,7 @@ try {
         projectFolder: root,
         mainEntryPointFilePath: join(out, "dts", `${entry}.d.ts`),
         compiler: { tsconfigFilePath: join(root, "tsconfig.json") },
-        apiReport: { enabled: true, reportFileName: name, reportFolder: join(root, "docs/api"), reportTempFolder: join(out, "report") },
+        apiReport: { enabled: true, reportFileName: name, reportFolder: join(root, "api"), reportTempFolder: join(out, "report") },
         docModel: { enabled: false },
         dtsRollup: { enabled: false },
         tsdocMetadata: { enabled: false },
@@ -52,7 +52,7 @@ try {
     if (!result.succeeded) {
       failed = true;
       process.stdout.write(
-        `api-report: ${name} (${entry}.ts) differs from docs/api/${name}.api.md: ` +
+        `api-report: ${name} (${entry}.ts) differs from api/${name}.api.md: ` +
           "the public surface changed. Review it, then `npm run api-report -- --update`.\n",
       );
     } else process.stdout.write(`api-report: ${name} ${update && result.apiReportChanged ? "updated" : "unchanged"}\n`);

@@ -3,7 +3,7 @@
  * Two functions and the types that go with them; the error classes are `jetbus/errors`, the
  * tsyringe tokens for class handlers `jetbus/di`. Everything else under runtime/ is internal and
  * may change between versions. Importing this module changes no global (no Reflect polyfill,
- * no handler registered): docs/api/jetbus.api.md is the surface, checked by the API report test.
+ * no handler registered): api/jetbus.api.md is the surface, checked by `npm run api-report`.
  */
 
 // embedding: one factory returning publish, the store's queries, start and stop

@@ -1,5 +1,5 @@
 // The package's public files: what `import "jetbus"` hands out, and what importing it does (nothing
-// global). The types are covered by the API report (docs/api/*.api.md, `npm run api-report` in npm
+// global). The types are covered by the API report (api/*.api.md, `npm run api-report` in npm
 // test); test/e2e/package.e2e.test.ts type-checks a user's file against the installed tarball.
 import { test } from "uvu";
 import * as assert from "uvu/assert";

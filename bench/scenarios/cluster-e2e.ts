@@ -2,7 +2,8 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JetStream
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startRuntime } from "../../runtime/app/bootstrap.ts";
 import { startServices } from "../../runtime/app/services.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { registerBuiltinHandlers } from "../../runtime/app/builtin-handlers.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsCluster, NatsServer } from "../../runtime/nats/server.ts";
@@ -31,6 +32,8 @@ async function jetbusPass(servers: string[], replicas: 1 | 3, n: number, markers
     servers: servers.join(","),
     logger: createLogger({ level: "warn", pretty: false }),
   });
+  // the seed's handlers (actors/) that the config names; startServices registers none
+  await registerBuiltinHandlers();
   const services = await startServices(rt, { indexer: false, http: false });
   try {
     const jsm = await jetstreamManager(rt.nc);

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { connectNats, retryTransient, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsCluster, NatsServer } from "../../runtime/nats/server.ts";
 import { EventBus } from "../../runtime/store/mod.ts";

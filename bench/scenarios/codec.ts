@@ -1,5 +1,5 @@
 import { headers } from "@nats-io/transport-node";
-import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { opsPerSecond, percentile, type Scenario } from "../harness.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import type { StoreSettings } from "../../runtime/config/types.ts";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { BulkPublisher, ensureStore, rebuildIndex } from "../../runtime/store/mod.ts";

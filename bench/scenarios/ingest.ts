@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { BulkPublisher, EventBus, ensureEventStream } from "../../runtime/store/mod.ts";

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { connectNats, waitForJetStream } from "../../runtime/nats/connect.ts";
 import { NatsServer } from "../../runtime/nats/server.ts";
 import { BulkPublisher, EventStore, Indexer, ensureStore } from "../../runtime/store/mod.ts";

@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { loadConfig } from "../../runtime/config/mod.ts";
+import { loadConfig } from "../../runtime/config/load.ts";
 import { roleUsers, JetbusAccount } from "../../runtime/cluster/permissions.ts";
 import { Streams } from "../../runtime/topology.ts";
 

@@ -43,11 +43,19 @@ export function modulePathOf(settings: ActorSettings, projectDir: string): strin
   return projectPath(settings.module, projectDir);
 }
 
-/** The handler of one configured actor: its module when it names one, else the handler registered under `handler` (default: its name). */
-export async function handlerSourceFor(settings: ActorSettings, projectDir: string, opts: LoadOptions = {}): Promise<HandlerSource> {
+/**
+ * The handler of one configured actor: its module when it names one, else the handler registered
+ * under `handler` (default: its name), in `own` first (see registeredHandler).
+ */
+export async function handlerSourceFor(
+  settings: ActorSettings,
+  projectDir: string,
+  opts: LoadOptions = {},
+  own?: ReadonlyMap<string, HandlerSource>,
+): Promise<HandlerSource> {
   const file = modulePathOf(settings, projectDir);
   if (file !== undefined) return loadActorModule(settings.name, file, opts);
-  return registeredHandler(settings.handler ?? settings.name);
+  return registeredHandler(settings.handler ?? settings.name, own);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { TallyKeys, type Tally } from "../presence/tally.ts";
-import type { Outcome } from "./middleware/mod.ts";
+import type { Outcome } from "./middleware/types.ts";
 
 /**
  * Counts one settled delivery into the replica's heartbeat tally, the way the handling metrics

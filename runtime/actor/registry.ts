@@ -19,10 +19,11 @@ export function registerHandler(name: string, handler: HandlerSource): void {
   handlers.set(name, handler);
 }
 
-export function registeredHandler(name: string): HandlerSource {
-  const handler = handlers.get(name);
+/** The handler registered as `name`: one of `own` (an embedding service's, createJetbus's `handlers`) first, else the process-wide one. */
+export function registeredHandler(name: string, own?: ReadonlyMap<string, HandlerSource>): HandlerSource {
+  const handler = own?.get(name) ?? handlers.get(name);
   if (!handler) {
-    const known = [...handlers.keys()].sort();
+    const known = [...new Set([...(own?.keys() ?? []), ...handlers.keys()])].sort();
     // a config problem (exit 2), not a missing record: the hint points at `config validate`
     throw new HandlerInvalidError(
       name,

@@ -1,27 +1,44 @@
 import { join } from "node:path";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import type { Runtime } from "../app/bootstrap.ts";
-import type { ActorSettings } from "../config/types.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { DependencyContainer } from "tsyringe";
+import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
 import { StoreMissingError, UnknownActorError } from "../errors.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { orMissing } from "../nats/missing.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { EventBus } from "../store/bus.ts";
 import { notificationTypesOf } from "../notify/declared.ts";
 import { ensureDirectConsumers, isDirect } from "./direct.ts";
 import { ensureActorConsumers, ensureInboxStreams, InboxLayout } from "./inbox.ts";
 import { actorLagSampler } from "./lag.ts";
-import { openPresenceBucket } from "../presence/mod.ts";
+import { openPresenceBucket } from "../presence/heartbeat.ts";
 import { resolveHandler } from "./resolve.ts";
 import { handlerSourceFor } from "./module-loader.ts";
 import type { HandlerSource } from "./registry.ts";
 import { ActorWorker, DEFAULT_GRACE_MS, type StopResult } from "./worker.ts";
 import { isStatefulDefinition } from "./define.ts";
+import { compose } from "./middleware/compose.ts";
+import type { Middleware } from "./middleware/types.ts";
 import { attachState } from "./state/attach.ts";
 import { withStateOrdering } from "./state/ordering-default.ts";
 import { StateSchemas } from "./state/schema.ts";
 import { Timers } from "./state/timers.ts";
 import type { HandlerFn } from "./types.ts";
+
+/** What starting actors needs of the process (app/bootstrap.ts's Runtime holds it). */
+export type ActorHost = Readonly<{
+  nc: NatsConnection;
+  config: JetbusConfig;
+  /** Where relative actor `module` paths start. */
+  projectDir: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Builds handler classes (read only for a class handler's actor). */
+  container: DependencyContainer;
+}>;
 
 export type StartActorsOptions = Readonly<{
   /** Workers per actor in this process; defaults to each actor's `replicas`. */
@@ -30,6 +47,10 @@ export type StartActorsOptions = Readonly<{
   expiresMs?: number;
   /** Loads actor modules under this version (a URL query) instead of the cached import: `up --watch` after an edit. */
   moduleVersion?: number;
+  /** Handlers by name, looked up before the process-wide registry (an embedding service's own: createJetbus's `handlers`). */
+  handlers?: ReadonlyMap<string, HandlerSource>;
+  /** Middleware around every actor's handler, the first listed outermost (outside an actor's own). */
+  use?: readonly Middleware[];
 }>;
 
 export type RunningActors = Readonly<{
@@ -67,11 +88,11 @@ export type PreparedActors = Readonly<{
  * inbox held are filed into their partitions before the router publishes a new one behind them.
  * A direct actor needs the store: without it this fails (StoreMissingError) before anything is created.
  */
-export async function prepareActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<PreparedActors> {
+export async function prepareActors(rt: ActorHost, names?: readonly string[], opts: StartActorsOptions = {}): Promise<PreparedActors> {
   const selected = selectActors(rt.config.actors, names);
   // every handler before anything is created: a missing module stops the start, not the third actor
   const sources = new Map<string, HandlerSource>();
-  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir, { version: opts.moduleVersion }));
+  for (const s of selected) sources.set(s.name, await handlerSourceFor(s, rt.projectDir, { version: opts.moduleVersion }, opts.handlers));
   const settings = selected.map((s) => withStateOrdering(s, sources.get(s.name)));
   const jsm = await jetstreamManager(rt.nc);
   const stream = rt.config.store.stream;
@@ -95,12 +116,12 @@ export async function prepareActors(rt: Runtime, names?: readonly string[], opts
  * `replicas` workers. Creates the inbox, dead-letter stream and durables when missing.
  * `jetbus up` and `jetbus actor` both call this.
  */
-export async function startActors(rt: Runtime, names?: readonly string[], opts: StartActorsOptions = {}): Promise<RunningActors> {
+export async function startActors(rt: ActorHost, names?: readonly string[], opts: StartActorsOptions = {}): Promise<RunningActors> {
   return (await prepareActors(rt, names, opts)).start();
 }
 
 async function startPrepared(
-  rt: Runtime,
+  rt: ActorHost,
   selected: readonly ActorSettings[],
   sources: ReadonlyMap<string, HandlerSource>,
   jsm: JetStreamManager,
@@ -136,7 +157,7 @@ async function startPrepared(
         const worker = new ActorWorker({
           nc: rt.nc,
           settings,
-          handler: stateful ?? resolveHandler(rt.container, settings, source),
+          handler: compose(stateful ?? resolveHandler(rt.container, settings, source), ...(opts.use ?? [])),
           logger: rt.logger,
           metrics: rt.metrics,
           publishEvent: (e) => bus.publishEvent(e),

@@ -1,6 +1,7 @@
 import type { Runtime } from "./bootstrap.ts";
-import { consoleToken, createConsoleHandler, type ConsoleHandler } from "../console/mod.ts";
-import { serveObservability, type ObservabilityServer } from "../observability/mod.ts";
+import { consoleToken } from "../console/auth.ts";
+import { createConsoleHandler, type ConsoleHandler } from "../console/handler.ts";
+import { serveObservability, type ObservabilityServer } from "../observability/http.ts";
 
 /** The console beside /metrics on a long-running process's HTTP port, unless observability.console.enabled is false. */
 export function consoleOn(rt: Runtime): ConsoleHandler | undefined {

@@ -1,15 +1,16 @@
 import type { Runtime } from "./bootstrap.ts";
-import { registerBuiltinHandlers } from "./builtin-handlers.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { prepareActors, type PreparedActors, type RunningActors } from "../actor/mod.ts";
+import { prepareActors, type PreparedActors, type RunningActors, type StartActorsOptions } from "../actor/start.ts";
 import { withNotifications } from "../notify/start.ts";
 import { startProjections, type RunningProjections } from "../projection/start.ts";
 import { ensureStore } from "../store/stream.ts";
-import { startRouter, type RouterHandle } from "../routing/mod.ts";
-import { startTimerRelay, type TimerRelay } from "../actor/state/mod.ts";
-import { readinessGate, type ObservabilityServer } from "../observability/mod.ts";
+import { startRouter, type RouterHandle } from "../routing/router.ts";
+import type { TimerRelay } from "../actor/state/timer-relay.ts";
+import { startTimerRelay } from "./timer-relay.ts";
+import { readinessGate } from "../observability/health.ts";
+import type { ObservabilityServer } from "../observability/http.ts";
 import { serveHttpWithConsole } from "./console.ts";
-import type { ConsoleHandler } from "../console/mod.ts";
+import type { ConsoleHandler } from "../console/handler.ts";
 
 export type ServiceSelection = Readonly<{
   /** The router writes the store's id and correlation indexes as it routes (default true; nothing to run without a router). */
@@ -34,7 +35,14 @@ export type Services = Readonly<{
   stop(graceMs?: number, cutShort?: Promise<unknown>): Promise<void>;
 }>;
 
-export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Promise<Services> {
+/** What the actors of this process get besides their config: their handlers by name and middleware (see StartActorsOptions). */
+export type ActorExtras = Pick<StartActorsOptions, "handlers" | "use">;
+
+/**
+ * Starts the selected parts in this process. Registers no handler: the caller brings them
+ * (`registerBuiltinHandlers` for the CLI's `up`, `extras.handlers` for an embedding service).
+ */
+export async function startServices(rt: Runtime, sel: ServiceSelection = {}, extras: ActorExtras = {}): Promise<Services> {
   let router: RouterHandle | undefined;
   let actors: RunningActors | undefined;
   let projections: RunningProjections | undefined;
@@ -58,18 +66,17 @@ export async function startServices(rt: Runtime, sel: ServiceSelection = {}): Pr
     }
     let prepared: PreparedActors | undefined;
     if (sel.actors === undefined || sel.actors.length > 0) {
-      await registerBuiltinHandlers();
       // the store first (a direct actor's durable reads it), as the router would create it
       if (sel.router ?? true) await ensureStore(await jetstreamManager(rt.nc), rt.config.store);
       // before the router routes: an actor whose durables change layout files its waiting copies into
       // their partitions first, so no copy the router publishes now lands in front of an older one
-      prepared = await prepareActors(rt, sel.actors);
+      prepared = await prepareActors(rt, sel.actors, extras);
     }
     if (sel.router ?? true) {
       router = await startRouter({ nc: rt.nc, config: rt.config, logger: rt.logger, metrics: rt.metrics }, { index: sel.indexer ?? true });
       timerRelay = await startTimerRelay(rt);
     }
-    if (prepared) actors = await withNotifications(rt, await prepared.start(), sel.actors);
+    if (prepared) actors = await withNotifications(rt, await prepared.start(), sel.actors, { handlers: extras.handlers });
     if (sel.projections === undefined || sel.projections.length > 0) projections = await startProjections(rt, sel.projections);
     ready.open();
   } catch (err) {

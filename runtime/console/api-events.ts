@@ -1,8 +1,10 @@
 import { UsageError } from "../errors.ts";
-import { EventStore } from "../store/mod.ts";
+import { EventStore } from "../store/queries.ts";
 import type { StoredEvent } from "../store/types.ts";
 import { compileRuleSet } from "../routing/plan.ts";
-import { parseReplayPoint, readDeadLetters, readMarkers, storeCorrelationLookup } from "../operations/mod.ts";
+import { parseReplayPoint } from "../operations/replay-range.ts";
+import { readDeadLetters, readMarkers } from "../operations/trace-facts.ts";
+import { storeCorrelationLookup } from "../operations/store-lookup.ts";
 import { actorsWithMarkers } from "../operations/trace-facts.ts";
 import { orMissing } from "../nats/missing.ts";
 import { findSetAside } from "../operations/set-aside.ts";

@@ -1,5 +1,8 @@
 import { UsageError } from "../errors.ts";
-import { buildTraceTree, gatherTraceFacts, routedActorsOf, storeCorrelationLookup } from "../operations/mod.ts";
+import { buildTraceTree } from "../operations/trace.ts";
+import { gatherTraceFacts } from "../operations/trace-facts.ts";
+import { routedActorsOf } from "../operations/routing-plan.ts";
+import { storeCorrelationLookup } from "../operations/store-lookup.ts";
 import type { ConsoleContext } from "./context.ts";
 
 /** GET /api/trace?correlation=ID: the causal tree, as `jetbus trace --json` prints it. */

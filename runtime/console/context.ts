@@ -2,7 +2,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetbusConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { liveConfig, type LiveConfig } from "../operations/mod.ts";
+import { liveConfig, type LiveConfig } from "../operations/live-config.ts";
 
 /** What every API handler may use: the connection, the local config, the logger, and the admin token. */
 export type ConsoleDeps = Readonly<{

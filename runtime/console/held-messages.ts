@@ -1,6 +1,6 @@
 import { DeliverPolicy } from "@nats-io/jetstream";
 import type { ConsoleContext } from "./context.ts";
-import { readStream } from "../operations/mod.ts";
+import { readStream } from "../operations/read-stream.ts";
 import { SET_ASIDE_STREAM, SetAsideKind, toSetAside } from "../operations/set-aside.ts";
 import { Subjects } from "../topology.ts";
 import { orMissing } from "../nats/missing.ts";

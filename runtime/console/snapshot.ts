@@ -1,6 +1,6 @@
 import type { ActorSettings } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
-import { buildStatusReport } from "../operations/mod.ts";
+import { buildStatusReport } from "../operations/status.ts";
 import type { PresenceFact, StatusReport } from "../operations/types.ts";
 import { DEFAULT_STALE_AFTER_MS } from "../operations/status.ts";
 import { TallyKeys } from "../presence/tally.ts";

@@ -5,11 +5,14 @@ import type { JetbusConfig } from "../config/types.ts";
 import { loadConfig } from "../config/load.ts";
 import { startRuntime } from "../app/bootstrap.ts";
 import { noticeStoreDrift } from "../app/store-notice.ts";
+import { registerBuiltinHandlers } from "../app/builtin-handlers.ts";
 import { startServices } from "../app/services.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { liveConfig } from "../operations/live-config.ts";
 import { dryRun } from "../routing/dry-run.ts";
-import { EventBus, EventStore, Indexer } from "../store/mod.ts";
+import { EventBus } from "../store/bus.ts";
+import { EventStore } from "../store/queries.ts";
+import { Indexer } from "../store/indexer.ts";
 import type { Logger } from "../log.ts";
 import { createEvent } from "../events/codec.ts";
 import { SEED_CORRELATION, SEED_EVENTS, SEED_SOURCE } from "./seed.ts";
@@ -51,6 +54,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoReport> {
   try {
     // against a deployment (--servers) the store is used as found, never changed; say so when it differs
     await noticeStoreDrift(rt.nc, config);
+    // the demo config's actors are the seed's handlers (actors/)
+    await registerBuiltinHandlers();
     const services = await startServices(rt, { http: false });
     try {
       // the rules the routers run: a revision applied with `jetbus config apply` wins over the file

@@ -2,6 +2,7 @@ import type { Runtime } from "../app/bootstrap.ts";
 import { isActorDefinition, isStatefulDefinition } from "../actor/define.ts";
 import type { HandlerFn } from "../actor/types.ts";
 import { handlerSourceFor } from "../actor/module-loader.ts";
+import type { HandlerSource } from "../actor/registry.ts";
 import { resolveHandler } from "../actor/resolve.ts";
 import { selectActors, type RunningActors } from "../actor/start.ts";
 import { DEFAULT_GRACE_MS } from "../actor/worker.ts";
@@ -23,6 +24,8 @@ export type StartNotificationsOptions = Readonly<{
   replicas?: number;
   /** Loads actor modules under this version (`up --watch` after an edit). */
   moduleVersion?: number;
+  /** Handlers by name for actors that name no module (an embedding service's `handlers`), as startActors takes them. */
+  handlers?: ReadonlyMap<string, HandlerSource>;
 }>;
 
 /**
@@ -52,7 +55,7 @@ export async function startNotifications(
   };
   try {
     for (const settings of selected) {
-      const source = await handlerSourceFor(settings, rt.projectDir, { version: opts.moduleVersion });
+      const source = await handlerSourceFor(settings, rt.projectDir, { version: opts.moduleVersion }, opts.handlers);
       if (isStatefulDefinition(source)) {
         rt.logger.debug(
           { actor: settings.name },

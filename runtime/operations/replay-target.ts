@@ -1,6 +1,6 @@
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { UnknownActorError } from "../errors.ts";
-import { inboxSubjectFor } from "../routing/mod.ts";
+import { inboxSubjectFor } from "../actor/ordering.ts";
 import type { ReplayTarget } from "./replay.ts";
 import { routeCopyFor } from "./routing-plan.ts";
 

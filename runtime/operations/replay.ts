@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { DeliverPolicy, jetstream, type JetStreamManager, type JsMsg, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EVENTS_PREFIX, decodeEvent, encodeEvent } from "../events/mod.ts";
+import { EVENTS_PREFIX } from "../events/subjects.ts";
+import { decodeEvent, encodeEvent } from "../events/codec.ts";
 import type { Event } from "../events/types.ts";
-import { upcast } from "../events/versions/mod.ts";
+import { upcast } from "../events/versions/upcast.ts";
 import { NotFoundError, PublishError } from "../errors.ts";
 import { JetbusHeaders, Streams } from "../topology.ts";
 import { orMissing } from "../nats/missing.ts";

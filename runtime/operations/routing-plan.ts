@@ -1,6 +1,6 @@
 import type { JetbusConfig } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
-import { compileRuleSet } from "../routing/mod.ts";
+import { compileRuleSet } from "../routing/plan.ts";
 import type { StoredEvent } from "./types.ts";
 
 /** Which actors the current rules send an event to: trace's "not handled yet" lines. */

@@ -7,7 +7,7 @@ import { orMissing } from "../nats/missing.ts";
 import { ROUTES_KEY } from "./live-config.ts";
 import { durablesOf } from "./status.ts";
 import { countSetAside } from "./set-aside.ts";
-import { processGone } from "../presence/mod.ts";
+import { processGone } from "../presence/liveness.ts";
 import type { ConsumerFact, NatsFact, StatusFacts, StreamPlacementFact } from "./types.ts";
 
 /** The router replica whose heartbeat says it is pinned to the ordered lane; null when none does. */

@@ -1,4 +1,4 @@
-import { isLive, staleAfterMs } from "../presence/mod.ts";
+import { isLive, staleAfterMs } from "../presence/liveness.ts";
 import { Consumers, Subjects } from "../topology.ts";
 import {
   NOT_CREATED,

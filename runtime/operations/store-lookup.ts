@@ -2,7 +2,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { StoreSettings } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { EventStore, Indexer } from "../store/mod.ts";
+import { EventStore } from "../store/queries.ts";
+import { Indexer } from "../store/indexer.ts";
 import { orMissing } from "../nats/missing.ts";
 import type { CorrelationLookup } from "./trace-facts.ts";
 

@@ -1,6 +1,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Header, tokenFor } from "../events/mod.ts";
+import { Header } from "../events/headers.ts";
+import { tokenFor } from "../events/subjects.ts";
 import { Buckets, JetbusHeaders, Streams, Subjects } from "../topology.ts";
 import { kvStream, parseJsonObject, readKvEntry } from "./kv-read.ts";
 import { orMissing } from "../nats/missing.ts";

@@ -1,7 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
-import { Heartbeat, newReplicaId, presenceKey } from "../presence/mod.ts";
+import { Heartbeat, newReplicaId, presenceKey } from "../presence/heartbeat.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import { ReadModel } from "./model.ts";
 import type { LoadedProjection } from "./module.ts";

@@ -4,7 +4,7 @@ import type { KV } from "@nats-io/kv";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { parseJsonObject, readKvEntries } from "../operations/kv-read.ts";
-import { Heartbeat, newReplicaId, presenceKey, PRESENCE_TTL_MS } from "../presence/mod.ts";
+import { Heartbeat, newReplicaId, presenceKey, PRESENCE_TTL_MS } from "../presence/heartbeat.ts";
 import type { EventSchemas } from "../store/schemas.ts";
 import { Buckets } from "../topology.ts";
 import { ReadModel } from "./model.ts";

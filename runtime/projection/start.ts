@@ -1,5 +1,5 @@
 import type { Runtime } from "../app/bootstrap.ts";
-import { openPresenceBucket } from "../presence/mod.ts";
+import { openPresenceBucket } from "../presence/heartbeat.ts";
 import { EventSchemas } from "../store/schemas.ts";
 import { LiveProjection } from "./live.ts";
 import { loadProjection, projectionSettings, type LoadedProjection } from "./module.ts";

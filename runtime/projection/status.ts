@@ -4,7 +4,7 @@ import type { JetbusConfig } from "../config/types.ts";
 import { NotFoundError } from "../errors.ts";
 import { orMissing } from "../nats/missing.ts";
 import { parseJsonObject, readKvEntries } from "../operations/kv-read.ts";
-import { PRESENCE_TTL_MS } from "../presence/mod.ts";
+import { PRESENCE_TTL_MS } from "../presence/heartbeat.ts";
 import { Buckets } from "../topology.ts";
 import { ReadModel } from "./model.ts";
 import { ProjectionRegistry, type ProjectionRecord } from "./registry.ts";

@@ -4,13 +4,8 @@ import { retryTransient } from "../nats/connect.ts";
 import { isAlreadyExists, isNotFound } from "../nats/errors.ts";
 import { Streams } from "../topology.ts";
 
-/*
- * The inbox itself (JETBUS_INBOX, subjects, partitions) belongs to the actor area
- * (runtime/actor/inbox.ts, runtime/actor/ordering.ts); re-exported here so routing code has one
- * import. Imported from the files, not runtime/actor/mod.ts, which loads tsyringe decorators.
- */
-export { ensureInbox } from "../actor/inbox.ts";
-export { inboxSubjectFor, orderingKeyOf } from "../actor/ordering.ts";
+// The inbox itself (JETBUS_INBOX, subjects, partitions) belongs to the actor area, one layer down
+// (runtime/actor/inbox.ts, ordering.ts); this file holds the router's own streams.
 
 /** Creates a stream when it is missing; an existing one is left exactly as it is (its owner configures it). */
 export async function ensureStreamExists(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {

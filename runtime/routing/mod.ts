@@ -7,5 +7,7 @@ export { compileRuleSet, compileRule, ruleName } from "./plan.ts";
 export { ConfigStore, CONFIG_HISTORY, type StoredConfig } from "./config-store.ts";
 export { Router, startRouter, type RouterDeps, type RouterHandle, type RouterOptions } from "./router.ts";
 export { copyMsgId, copyMessage } from "./copies.ts";
-export { inboxSubjectFor, ensureInbox, ensureRouterStreams, orderingKeyOf } from "./inbox.ts";
+export { inboxSubjectFor, orderingKeyOf } from "../actor/ordering.ts";
+export { ensureInbox } from "../actor/inbox.ts";
+export { ensureRouterStreams } from "./inbox.ts";
 export { dryRun, eventForDryRun, type DryRunResult } from "./dry-run.ts";

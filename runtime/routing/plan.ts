@@ -2,7 +2,7 @@ import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
 import { Subjects } from "../topology.ts";
 import { compileFilter } from "./filter.ts";
-import { inboxSubjectFor } from "./inbox.ts";
+import { inboxSubjectFor } from "../actor/ordering.ts";
 import { compilePattern, parsePattern } from "./match.ts";
 import { compileTransform } from "./transform.ts";
 import type { CompiledRule, Predicate, RouteCopy, RoutingConfig, RuleSet } from "./types.ts";

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../log.ts";
-import { Heartbeat, openPresenceBucket, presenceKey, type PresenceState } from "../presence/mod.ts";
+import { Heartbeat, openPresenceBucket, presenceKey } from "../presence/heartbeat.ts";
+import type { PresenceState } from "../presence/types.ts";
 
 const ROUTER_NAME = "jetbus-router";
 

@@ -2,7 +2,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { JetbusConfig } from "../config/types.ts";
 import { retryTransient } from "../nats/connect.ts";
 import { ensureStore } from "../store/stream.ts";
-import { ensureInbox, ensureRouterStreams } from "./inbox.ts";
+import { ensureInbox } from "../actor/inbox.ts";
+import { ensureRouterStreams } from "./inbox.ts";
 import { ensureRouterConsumer } from "./lane-consumers.ts";
 
 /** How long start-up keeps asking a busy or electing server to create the streams, durables and buckets. */

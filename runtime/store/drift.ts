@@ -1,5 +1,5 @@
 import type { StreamConfig } from "@nats-io/jetstream";
-import type { StreamWanted } from "./stream.ts";
+import { SETTING_OF, type StreamWanted } from "./stream.ts";
 
 /** What applying one changed setting does to the stored messages. */
 export const ChangeEffect = {
@@ -22,19 +22,6 @@ export type StreamChange = Readonly<{
   /** For DataLoss and Impossible: what the change would delete or why it cannot be made. */
   why?: string;
 }>;
-
-/** Where each server setting comes from in the config, so a difference names what the user wrote. */
-export const SETTING_OF: Readonly<Partial<Record<keyof StreamConfig, string>>> = {
-  storage: "store.storage",
-  num_replicas: "store.replicas",
-  max_age: "store.max_age",
-  max_bytes: "store.max_bytes",
-  max_msgs: "store.max_msgs",
-  max_msg_size: "store.max_msg_size",
-  duplicate_window: "store.duplicate_window",
-  subjects: "store.stream",
-  retention: "store.stream",
-};
 
 /** A limit where -1 or 0 means "none": is `to` stricter than `from`? */
 function tighter(from: unknown, to: unknown): boolean {

@@ -8,9 +8,21 @@ import { orMissing } from "../nats/missing.ts";
 import { naming, permissionDenied } from "../nats/permission.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
 import { Subjects, indexStreamFor } from "../topology.ts";
-import { SETTING_OF } from "./drift.ts";
 
 export const EVENT_SUBJECTS = `${EVENTS_PREFIX}.>`;
+
+/** Where each server setting comes from in the config, so a difference names what the user wrote. */
+export const SETTING_OF: Readonly<Partial<Record<keyof StreamConfig, string>>> = {
+  storage: "store.storage",
+  num_replicas: "store.replicas",
+  max_age: "store.max_age",
+  max_bytes: "store.max_bytes",
+  max_msgs: "store.max_msgs",
+  max_msg_size: "store.max_msg_size",
+  duplicate_window: "store.duplicate_window",
+  subjects: "store.stream",
+  retention: "store.stream",
+};
 
 /** The parts of a stream config jetbus decides; everything else keeps the server's value. */
 export type StreamWanted = Pick<

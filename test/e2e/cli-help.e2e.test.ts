@@ -13,7 +13,7 @@ import { buildProgram } from "../../runtime/cli/program.ts";
 import { startServer } from "../helpers/nats.ts";
 import { runJetbus } from "../helpers/cli.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { ensureStore } from "../../runtime/store/mod.ts";
 
 const COMMON = ["--servers", "--config", "--json", "--debug"];

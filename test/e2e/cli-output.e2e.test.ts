@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { StateStore } from "../../runtime/actor/state/store.ts";
 import { configFrom } from "../../runtime/config/load.ts";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { ensureStore } from "../../runtime/store/stream.ts";
 import { REPO_ROOT, runJetbus } from "../helpers/cli.ts";
 import { startServer } from "../helpers/nats.ts";

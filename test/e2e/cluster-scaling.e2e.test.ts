@@ -5,7 +5,7 @@ import "reflect-metadata";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { check, formatCheck, type AckedRecord } from "../../runtime/cluster/checker.ts";
 import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { retryTransient } from "../../runtime/nats/connect.ts";

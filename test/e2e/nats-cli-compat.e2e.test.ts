@@ -15,7 +15,8 @@ import { Kvm } from "@nats-io/kv";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { startRuntime, type Runtime } from "../../runtime/app/bootstrap.ts";
 import { startServices, type Services } from "../../runtime/app/services.ts";
-import { loadConfig } from "../../runtime/config/mod.ts";
+import { registerBuiltinHandlers } from "../../runtime/app/builtin-handlers.ts";
+import { loadConfig } from "../../runtime/config/load.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { markerKeyOf } from "../../runtime/actor/mod.ts";
 import { compileRuleSet } from "../../runtime/routing/plan.ts";
@@ -43,6 +44,8 @@ test.before(async () => {
     name: "test-nats-cli",
     logger: createLogger({ level: process.env.JETBUS_TEST_LOG ?? "silent", pretty: false }),
   });
+  // the seed's handlers (actors/) that the config names; startServices registers none
+  await registerBuiltinHandlers();
   services = await startServices(rt, { http: false });
   cli = await connect({ servers: env.server.url, name: "nats-cli" });
   store = new EventStore(rt.nc, { stream: config.store.stream });

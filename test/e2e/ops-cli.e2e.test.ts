@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { Streams } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";
 import { runJetbus } from "../helpers/cli.ts";

@@ -247,7 +247,8 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
   writeFileSync(
     join(app, "embed.ts"),
     [
-      `import { defineActor, EventBus, EventStore, TerminalError, loadConfig, startJetbus, type Event, type JetbusConfig, type ActorContext } from "jetbus";`,
+      `import { createJetbus, defineActor, type ActorContext, type Event, type EventStore, type Jetbus, type JetbusConfig } from "jetbus";`,
+      `import { TerminalError } from "jetbus/errors";`,
       `import type { OrderPlaced } from "./types/events.js";`,
       ``,
       `export const audit = defineActor<OrderPlaced>({`,
@@ -259,10 +260,10 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
       `});`,
       ``,
       `export async function main(): Promise<void> {`,
-      `  const config: JetbusConfig = loadConfig("jetbus.config.json");`,
-      `  const jetbus = await startJetbus({ config, source: "shop" });`,
-      `  const bus: EventBus = jetbus.bus;`,
-      `  await bus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
+      `  const jetbus: Jetbus = await createJetbus({ configPath: "jetbus.config.json", source: "shop", handlers: { audit } });`,
+      `  const config: JetbusConfig = jetbus.config;`,
+      `  await jetbus.start({ actors: config.actors.map((a) => a.name) });`,
+      `  await jetbus.publish("OrderPlaced", { order_id: "o1", total: 10, currency: "EUR" });`,
       `  const store: EventStore = jetbus.store;`,
       `  for await (const e of store.history({ limit: 1 })) console.log(e.event.id);`,
       `  await jetbus.stop();`,
@@ -272,12 +273,12 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
   writeFileSync(
     join(app, "wrong.ts"),
     [
-      `import { EventBus, defineActor } from "jetbus";`,
+      `import { defineActor, type Jetbus } from "jetbus";`,
       `import type { OrderPlaced } from "./types/events.js";`,
-      `declare const bus: EventBus;`,
-      `await bus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
+      `declare const jetbus: Jetbus;`,
+      `await jetbus.publish("OrderPlaced", { order_id: "o1", total: "ten" });`,
       `defineActor<OrderPlaced>({ async handle(event) { event.data.missing.toString(); } });`,
-      `await bus.publish("SomethingUntyped", { anything: true });`,
+      `await jetbus.publish("SomethingUntyped", { anything: true });`,
     ].join("\n"),
   );
   const tsconfig = (files: string[]) =>
@@ -308,7 +309,7 @@ test('a file importing the public API from "jetbus" type-checks under --strict, 
   assert.ok(wrong.status !== 0 && wrong.status !== null, wrong.stdout); // 2 from TypeScript 5, 1 from 7
   assert.match(wrong.stdout, /wrong\.ts\(4,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/, wrong.stdout);
   assert.match(wrong.stdout, /wrong\.ts\(5,\d+\): error TS2339: Property 'missing' does not exist on type 'OrderPlaced'/, wrong.stdout);
-  // bus.publish as ctx.publish: with generated event types, a type they do not name is refused
+  // jetbus.publish as ctx.publish: with generated event types, a type they do not name is refused
   assert.match(wrong.stdout, /wrong\.ts\(6,\d+\): error TS2345: Argument of type '"SomethingUntyped"' is not assignable/, wrong.stdout);
   assert.is(readdirSync(app).filter((f) => f.endsWith(".js")).length, 0, "noEmit: nothing compiled into the project");
 });

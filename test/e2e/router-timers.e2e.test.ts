@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Timers } from "../../runtime/actor/state/mod.ts";
-import { createEvent } from "../../runtime/events/mod.ts";
+import { createEvent } from "../../runtime/events/codec.ts";
 import { Streams } from "../../runtime/topology.ts";
 import { spawnJetbus, stopAll, type JetbusProcess } from "../fixtures/jetbus-process.ts";
 import { startServer } from "../helpers/nats.ts";

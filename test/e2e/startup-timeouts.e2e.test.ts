@@ -4,7 +4,7 @@
 import "reflect-metadata";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { retryTransient } from "../../runtime/nats/connect.ts";

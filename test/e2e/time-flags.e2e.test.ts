@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFrom } from "../../runtime/config/load.ts";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import { ensureStore } from "../../runtime/store/stream.ts";
 import { runJetbus } from "../helpers/cli.ts";
 import { startServer } from "../helpers/nats.ts";

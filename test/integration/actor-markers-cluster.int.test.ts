@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { ProcessedMarkers } from "../../runtime/actor/idempotency.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { retryTransient } from "../../runtime/nats/connect.ts";
 import { Buckets } from "../../runtime/topology.ts";
 import { streamLeaderNode, retryPlacement } from "../helpers/cluster-nodes.ts";

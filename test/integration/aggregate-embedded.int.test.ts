@@ -1,11 +1,11 @@
-import "reflect-metadata";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fileURLToPath } from "node:url";
 import { headers } from "@nats-io/transport-node";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { clearUpcasters, configFrom, defineActor, registerHandler, startJetbus, type Event } from "../../runtime/mod.ts";
+import { createJetbus, defineActor, type Event, type JetbusConfigInput } from "../../runtime/mod.ts";
+import { clearUpcasters } from "../../runtime/events/versions/registry.ts";
 import bankAccount from "../../examples/bank-account/bank-account.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/bank-account/", import.meta.url));
@@ -19,36 +19,12 @@ test.after(async () => {
 });
 
 const seen: Event[] = [];
-registerHandler(
-  "recorder",
-  defineActor({
-    async handle(event) {
-      seen.push(event);
-    },
-  }),
-);
 const seenEur: Event[] = [];
-registerHandler(
-  "eur-recorder",
-  defineActor({
-    async handle(event) {
-      seenEur.push(event);
-    },
-  }),
-);
 const seenDirect: Event[] = [];
-registerHandler(
-  "direct-recorder",
-  defineActor({
-    async handle(event) {
-      seenDirect.push(event);
-    },
-  }),
-);
 
 test("embedded: an aggregate's events are ordinary events (routed to actors, found by id and correlation); a v1 event reaches a v2 handler and a v2 rule as v2", async () => {
   // the example's config: its aggregate and its upcasters module (MoneyDeposited 1 -> 2 adds currency EUR)
-  const config = configFrom({
+  const config: JetbusConfigInput = {
     aggregates: [{ name: "BankAccount", module: "./bank-account.ts" }],
     upcasters: "./upcasters.ts",
     actors: [
@@ -70,9 +46,17 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
       ],
     },
     observability: { log_level: "warn" },
+  };
+  const recorder = (into: Event[]) => defineActor({ handle: async (event) => void into.push(event) });
+  const jetbus = await createJetbus({
+    config,
+    servers: env.server.url,
+    projectDir: EXAMPLE,
+    source: "bank",
+    handlers: { recorder: recorder(seen), "eur-recorder": recorder(seenEur), "direct-recorder": recorder(seenDirect) },
   });
-  const jetbus = await startJetbus({ config, servers: env.server.url, projectDir: EXAMPLE, source: "bank" });
   try {
+    await jetbus.start();
     await jetbus.execute(bankAccount, "acct-1", { type: "Open", owner: "ada", overdraft_limit: 50 }, { correlationId: "onboarding-1" });
     const dep = await jetbus.execute(bankAccount, "acct-1", { type: "Deposit", amount: 10 }, { correlationId: "onboarding-1" });
     const wd = await jetbus.execute(bankAccount, "acct-1", { type: "Withdraw", amount: 30 });
@@ -119,7 +103,7 @@ test("embedded: an aggregate's events are ordinary events (routed to actors, fou
       [dep.events[0]!.id, "legacy-deposit-1"],
     );
     // time travel through the embedding API
-    const before = await jetbus.aggregates.history(bankAccount, "acct-1", { version: 2 });
+    const before = await jetbus.history(bankAccount, "acct-1", { version: 2 });
     assert.is(before.state.balance, 10);
   } finally {
     await jetbus.stop();

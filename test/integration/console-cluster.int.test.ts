@@ -6,7 +6,7 @@ import { startCluster } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { configFrom } from "../../runtime/config/load.ts";
 import { createLogger } from "../../runtime/log.ts";
-import { serveConsole, type ConsoleServer } from "../../runtime/console/mod.ts";
+import { serveConsole, type ConsoleServer } from "../../runtime/console/serve.ts";
 
 let env: Awaited<ReturnType<typeof startCluster>>;
 let server: ConsoleServer;

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { checkDurability, FindingKind } from "../../runtime/cluster/durability.ts";
 import { DurabilityError, ErrorCode } from "../../runtime/errors.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";

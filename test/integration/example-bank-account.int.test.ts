@@ -1,4 +1,3 @@
-import "reflect-metadata";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Writable } from "node:stream";
@@ -7,7 +6,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import pino from "pino";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { clearUpcasters, ProjectionReader, startJetbus, type Jetbus } from "../../runtime/mod.ts";
+import { createJetbus, type Jetbus } from "../../runtime/mod.ts";
+import { clearUpcasters } from "../../runtime/events/versions/registry.ts";
 import type { Logger } from "../../runtime/log.ts";
 import bankAccount, { type AccountCommand } from "../../examples/bank-account/bank-account.ts";
 import type { AccountBalance } from "../../examples/bank-account/balances.ts";
@@ -38,7 +38,8 @@ let jetbus: Jetbus;
 
 test.before(async () => {
   env = await startServer();
-  jetbus = await startJetbus({ configPath: CONFIG, servers: env.server.url, logger: capturingLogger(), source: "example-test" });
+  jetbus = await createJetbus({ configPath: CONFIG, servers: env.server.url, logger: capturingLogger(), source: "example-test" });
+  await jetbus.start();
 });
 test.after(async () => {
   await jetbus?.stop();
@@ -60,20 +61,18 @@ test("the balances projection follows each account's state, and every money even
     ],
   };
   for (const [id, commands] of Object.entries(plan)) for (const c of commands) await jetbus.execute(bankAccount, id, c);
-  const reader = await ProjectionReader.open<AccountBalance>(jetbus.runtime.nc, "balances");
   for (const id of Object.keys(plan)) {
-    const state = (await jetbus.aggregates.history(bankAccount, id)).state;
+    const state = (await jetbus.history(bankAccount, id)).state;
     const entry = await waitFor(async () => {
-      const e = await reader.get(id);
+      const e = await jetbus.projection<AccountBalance>("balances", id);
       return e && e.value.balance === state.balance ? e : undefined;
     }, `balances of ${id} = the aggregate's`);
     assert.is(entry.value.owner, state.owner);
     assert.is(entry.value.open, true);
   }
   // acct-1: -30 and an overdraft fee of 5; acct-2: 25
-  assert.is((await reader.get("acct-1"))!.value.balance, -35);
-  assert.is((await reader.get("acct-1"))!.value.movements, 3, "deposit, withdrawal, fee");
-  reader.close();
+  assert.is((await jetbus.projection<AccountBalance>("balances", "acct-1"))!.value.balance, -35);
+  assert.is((await jetbus.projection<AccountBalance>("balances", "acct-1"))!.value.movements, 3, "deposit, withdrawal, fee");
   // money events: 3 deposits, 1 withdrawal, 1 fee
   await waitFor(() => ticks.length === 5, "five dashboard ticks");
   assert.equal(

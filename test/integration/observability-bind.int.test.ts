@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { networkInterfaces } from "node:os";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { withEnvironment } from "../../runtime/config/env.ts";
 import { PortInUseError } from "../../runtime/errors.ts";
 import { exitCodeFor, ExitCode } from "../../runtime/cli/exit.ts";

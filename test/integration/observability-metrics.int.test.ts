@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import pino from "pino";
 import { startRuntime, type Runtime } from "../../runtime/app/bootstrap.ts";
 import { startServices, type Services } from "../../runtime/app/services.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { listDeadLetters } from "../../runtime/actor/mod.ts";
 import { EventBus } from "../../runtime/store/mod.ts";
 import { startServer } from "../helpers/nats.ts";

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { startRuntime } from "../../runtime/app/bootstrap.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { Streams } from "../../runtime/topology.ts";
 import { startServer } from "../helpers/nats.ts";

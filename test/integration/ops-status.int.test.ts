@@ -2,9 +2,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AckPolicy, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { Buckets, Consumers, Streams, Subjects } from "../../runtime/topology.ts";
-import { buildStatusReport, gatherStatusFacts, NOT_CREATED } from "../../runtime/operations/mod.ts";
+import { buildStatusReport } from "../../runtime/operations/status.ts";
+import { gatherStatusFacts } from "../../runtime/operations/status-facts.ts";
+import { NOT_CREATED } from "../../runtime/operations/types.ts";
 import { startServer } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";
 

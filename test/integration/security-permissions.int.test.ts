@@ -10,12 +10,14 @@ import { Buckets, Consumers, Streams, Subjects } from "../../runtime/topology.ts
 import { waitFor } from "../helpers/wait.ts";
 import { BulkPublisher } from "../../runtime/store/bulk.ts";
 import { checkDurability, FindingKind } from "../../runtime/cluster/durability.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
-import { startTimerRelay, StateStore, Timers } from "../../runtime/actor/state/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
+import { startTimerRelay } from "../../runtime/app/timer-relay.ts";
+import { StateStore } from "../../runtime/actor/state/store.ts";
+import { Timers } from "../../runtime/actor/state/timers.ts";
 import { statefulHandler } from "../../runtime/actor/state/stateful.ts";
 import type { ActorContext } from "../../runtime/actor/types.ts";
 import { EventBus } from "../../runtime/store/mod.ts";
-import { createEvent, decodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, decodeEvent } from "../../runtime/events/codec.ts";
 import { createLogger } from "../../runtime/log.ts";
 
 // The same generator that wrote deploy/cluster/accounts.conf (a unit test keeps the two equal).

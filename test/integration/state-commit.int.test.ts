@@ -17,7 +17,7 @@ import { Timers } from "../../runtime/actor/state/timers.ts";
 import type { StatefulHandleFn, StateSpec } from "../../runtime/actor/state/types.ts";
 import { EventBus, EventStore } from "../../runtime/store/mod.ts";
 import { ensureEventStream } from "../../runtime/store/stream.ts";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

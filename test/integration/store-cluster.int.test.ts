@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { EventBus, EventStore, Indexer, ensureStore } from "../../runtime/store/mod.ts";
 import { startCluster } from "../helpers/nats.ts";
 import { waitFor } from "../helpers/wait.ts";

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { tokenFor } from "../../runtime/events/subjects.ts";
 import { BulkPublisher, ensureStore } from "../../runtime/store/mod.ts";
 import { IndexWriter, indexReads, parseEntry, type IdEntry } from "../../runtime/store/index-entries.ts";

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { NotFoundError } from "../../runtime/errors.ts";
 import { EventBus, EventStore, Indexer, ensureStore, rebuildIndex, type RebuildProgress } from "../../runtime/store/mod.ts";
 import { Streams } from "../../runtime/topology.ts";

@@ -1,9 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { NotFoundError } from "../../runtime/errors.ts";
-import { buildTraceTree, gatherTraceFacts, storeCorrelationLookup } from "../../runtime/operations/mod.ts";
+import { buildTraceTree } from "../../runtime/operations/trace.ts";
+import { gatherTraceFacts } from "../../runtime/operations/trace-facts.ts";
+import { storeCorrelationLookup } from "../../runtime/operations/store-lookup.ts";
 import { EventBus, EventStore, Indexer, ensureStore } from "../../runtime/store/mod.ts";
 import { indexStreamFor } from "../../runtime/topology.ts";
 import { planStore } from "../../runtime/cluster/store-plan.ts";

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { EventTooLargeError, PublishError, SchemaViolationError, TimeoutError } from "../../runtime/errors.ts";
 import { BulkPublisher, EventBus, ensureEventStream } from "../../runtime/store/mod.ts";
 import { startServer } from "../helpers/nats.ts";

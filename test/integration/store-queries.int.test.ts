@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { tokenFor } from "../../runtime/events/subjects.ts";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { NotFoundError } from "../../runtime/errors.ts";
 import { Metrics } from "../../runtime/observability/metrics.ts";
 import { EventBus, EventStore, Indexer, ensureStore } from "../../runtime/store/mod.ts";

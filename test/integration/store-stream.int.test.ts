@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { DataLossError, StoreConflictError, StoreMissingError } from "../../runtime/errors.ts";
 import { ensureEventStream, ensureStore, StoreAccess } from "../../runtime/store/mod.ts";
 import { planStore, StreamAction } from "../../runtime/cluster/store-plan.ts";

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { headerOf, readHeaderBlock, readHeaders, statusOf } from "../../runtime/events/headers.ts";
-import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/codec.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -6,7 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
-import { createEvent, decodeEvent, encodeEvent, type WireMessage } from "../../runtime/events/mod.ts";
+import { createEvent, decodeEvent, encodeEvent } from "../../runtime/events/codec.ts";
+import type { WireMessage } from "../../runtime/events/types.ts";
 import { readHeaderBlock, readHeaders } from "../../runtime/events/headers.ts";
 import { assertRoundTrip, checkMessage, clientHeaders, typed } from "../fixtures/codec-checks.ts";
 import { headerBlock, newEvent, wireMessage } from "../fixtures/event-arbitraries.ts";

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { headers } from "@nats-io/transport-node";
-import { createEvent, decodeEvent, encodeEvent, eventFromJson } from "../../runtime/events/mod.ts";
+import { createEvent, decodeEvent, encodeEvent, eventFromJson } from "../../runtime/events/codec.ts";
 import { EventTooLargeError, InvalidEventError } from "../../runtime/errors.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
+import { configFrom, loadConfig } from "../../runtime/config/load.ts";
 import { ConfigError, ConfigUnreadableError } from "../../runtime/errors.ts";
 import { DEFAULT_PARTITIONS } from "../../runtime/actor/state/ordering-default.ts";
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { configFrom, loadConfig } from "../../runtime/config/mod.ts";
+import { configFrom, loadConfig } from "../../runtime/config/load.ts";
 import { JetbusAccount, renderAccountsConf, roleUsers } from "../../runtime/cluster/permissions.ts";
 import { defaultPorts, passwordVarsIn, renderLocalNodeConfig } from "../../runtime/cluster/local.ts";
 import { withEnvironment } from "../../runtime/config/env.ts";

@@ -24,8 +24,7 @@ test("the TypeScript blocks type-check under --strict against the package's type
   const dir = mkdtempSync(join(REPO_ROOT, ".jetbus", "docs-ts-"));
   try {
     const files: Record<string, string> = {
-      // the block uses a connection `nc` the reader already has
-      "store-api.ts": `${docBlock("store-api")}\nimport type { NatsConnection } from "@nats-io/transport-node";\ndeclare const nc: NatsConnection;\n`,
+      "store-api.ts": `${docBlock("store-api")}\n`,
       "embedding.ts": `${docBlock("embedding")}\n`,
       "stateful-actor.ts": `${docBlock("stateful-actor")}\n`,
       "wrong.ts": `import { defineActor } from "jetbus";\nexport default defineActor<{ n: number }>({ async handle(event) { event.data.n.toUpperCase(); } });\n`,

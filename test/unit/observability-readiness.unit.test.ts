@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Health, readinessGate } from "../../runtime/observability/mod.ts";
+import { Health, readinessGate } from "../../runtime/observability/health.ts";
 
 test("a readiness gate is not ready while starting, ready once opened, and not ready again while draining", async () => {
   const health = new Health();

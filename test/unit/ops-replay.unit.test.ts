@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkRange, parseReplayPoint } from "../../runtime/operations/mod.ts";
+import { checkRange, parseReplayPoint } from "../../runtime/operations/replay-range.ts";
 import { UsageError } from "../../runtime/errors.ts";
 
 const now = new Date("2026-02-01T12:00:00Z");

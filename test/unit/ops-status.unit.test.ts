@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { buildStatusReport, renderStatus, NOT_CREATED, type StatusFacts } from "../../runtime/operations/mod.ts";
-import { isLive, processGone, staleAfterMs } from "../../runtime/presence/mod.ts";
+import { buildStatusReport, renderStatus } from "../../runtime/operations/status.ts";
+import { NOT_CREATED, type StatusFacts } from "../../runtime/operations/types.ts";
+import { isLive, processGone, staleAfterMs } from "../../runtime/presence/liveness.ts";
 
 const at = new Date("2026-01-01T00:00:30Z");
 const ago = (s: number) => new Date(at.getTime() - s * 1000);

@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createEvent } from "../../runtime/events/mod.ts";
-import { buildTraceTree, renderTrace, type TraceNode } from "../../runtime/operations/mod.ts";
+import { createEvent } from "../../runtime/events/codec.ts";
+import { buildTraceTree, renderTrace } from "../../runtime/operations/trace.ts";
+import type { TraceNode } from "../../runtime/operations/types.ts";
 
 const corr = "c-1";
 const ev = (id: string, type: string, causationid?: string, s = 0) =>

@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import pino from "pino";
 import { Writable } from "node:stream";
-import { createEvent, encodeEvent } from "../../runtime/events/mod.ts";
+import { createEvent, encodeEvent } from "../../runtime/events/codec.ts";
 import type { StoredEventMsg } from "../../runtime/routing/copies.ts";
 import { SET_ASIDE_LOG_POLICY, SetAsideLog } from "../../runtime/routing/set-aside-log.ts";
 

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { configFrom } from "../../runtime/config/mod.ts";
+import { configFrom } from "../../runtime/config/load.ts";
 import { SchemaViolationError } from "../../runtime/errors.ts";
 import { EventSchemas, eventStreamConfig, indexStreamConfig } from "../../runtime/store/mod.ts";
 

@@ -1,26 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "../../log.ts";
-import { EventBus } from "../../store/bus.ts";
-import { TimerRelay } from "./timer-relay.ts";
-import { Timers } from "./timers.ts";
-
 export { StateStore } from "./store.ts";
 export { Timers } from "./timers.ts";
 export { TimerRelay } from "./timer-relay.ts";
 export type { StatefulContext, StateHandle, StateSpec, TimerWhen, StagedEvent, StateRevision } from "./types.ts";
-
-/** The relay that moves fired timers into the store, as routers run it (creates JETBUS_TIMERS when missing). */
-export async function startTimerRelay(
-  rt: Readonly<{ nc: NatsConnection; logger: Logger; config: { store: { replicas: number; max_msg_size: number } } }>,
-): Promise<TimerRelay> {
-  await Timers.open(rt.nc, { replicas: rt.config.store.replicas });
-  const bus = new EventBus(rt.nc, { maxMsgSize: rt.config.store.max_msg_size });
-  const relay = new TimerRelay(
-    rt.nc,
-    (e) => bus.publishEvent(e),
-    rt.logger,
-    (cutShort) => bus.close(cutShort),
-  );
-  await relay.start();
-  return relay;
-}

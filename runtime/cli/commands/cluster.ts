@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_CONFIG_FILE, loadConfig, parseDuration } from "../../config/mod.ts";
+import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.ts";
+import { parseDuration } from "../../config/duration.ts";
 import { ProcessFailedError, UsageError } from "../../errors.ts";
 import { renderAccountsConf, roleUsers, Users, type RoleUser } from "../../cluster/permissions.ts";
 import {

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
 import { UsageError } from "../../errors.ts";
-import { consoleToken, serveConsole } from "../../console/mod.ts";
+import { consoleToken } from "../../console/auth.ts";
+import { serveConsole } from "../../console/serve.ts";
 import { allOptions, withCommonOptions, type CommonOptions } from "../options.ts";
 import { untilSignal } from "./up.ts";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openStore } from "../../store/cli-support.ts";
-import { rebuildIndex } from "../../store/mod.ts";
+import { rebuildIndex } from "../../store/rebuild.ts";
 import type { IndexStatus } from "../../store/types.ts";
 import { allOptions, withCommonOptions, withRuntime } from "../options.ts";
 import { createProgress } from "../progress.ts";

@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { startRuntime } from "../../app/bootstrap.ts";
 import { NotFoundError, UsageError } from "../../errors.ts";
-import { openPresenceBucket } from "../../presence/mod.ts";
+import { openPresenceBucket } from "../../presence/heartbeat.ts";
 import { EventSchemas } from "../../store/schemas.ts";
 import { loadProjections, startProjections } from "../../projection/start.ts";
 import { rebuildProjection } from "../../projection/rebuild.ts";
 import { ProjectionReader } from "../../projection/reader.ts";
 import { projectionStatuses, renderProjectionStatus } from "../../projection/status.ts";
-import { readinessGate, serveObservability, type ObservabilityServer } from "../../observability/mod.ts";
+import { readinessGate } from "../../observability/health.ts";
+import { serveObservability, type ObservabilityServer } from "../../observability/http.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
 import { createProgress } from "../progress.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withRuntime, withStrictOption, type CommonOptions } from "../options.ts";

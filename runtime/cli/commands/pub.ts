@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { UsageError } from "../../errors.ts";
-import { EventBus, ensureEventStream, StoreAccess } from "../../store/mod.ts";
+import { EventBus } from "../../store/bus.ts";
+import { ensureEventStream, StoreAccess } from "../../store/stream.ts";
 import { notificationTypesOf } from "../../notify/declared.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { UsageError } from "../../errors.ts";
-import { ensureInbox } from "../../routing/mod.ts";
-import { checkRange, liveConfig, parseReplayPoint, replayToActor, type ReplaySummary } from "../../operations/mod.ts";
+import { ensureInbox } from "../../actor/inbox.ts";
+import { checkRange, parseReplayPoint } from "../../operations/replay-range.ts";
+import { liveConfig } from "../../operations/live-config.ts";
+import { replayToActor, type ReplaySummary } from "../../operations/replay.ts";
 import { replayTargetFor } from "../../operations/replay-target.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 import { createProgress } from "../progress.ts";

@@ -5,11 +5,13 @@ import { UsageError } from "../../errors.ts";
 import { startRouter, type RouterHandle } from "../../routing/router.ts";
 import { urlOf } from "../../observability/http.ts";
 import { allOptions, durabilityModeOf, withCommonOptions, withStrictOption, type CommonOptions } from "../options.ts";
-import { readinessGate, type ObservabilityServer } from "../../observability/mod.ts";
+import { readinessGate } from "../../observability/health.ts";
+import type { ObservabilityServer } from "../../observability/http.ts";
 import { untilSignal } from "./up.ts";
 import { serveHttpWithConsole } from "../../app/console.ts";
 import { stopUnlessUnreachable } from "../../app/shutdown.ts";
-import { startTimerRelay, type TimerRelay } from "../../actor/state/mod.ts";
+import type { TimerRelay } from "../../actor/state/timer-relay.ts";
+import { startTimerRelay } from "../../app/timer-relay.ts";
 import { startWithRetry } from "../../app/startup-retry.ts";
 
 type RouterCliOptions = CommonOptions & {

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { buildStatusReport, gatherStatusFacts, liveConfig, renderStatus } from "../../operations/mod.ts";
+import { buildStatusReport, renderStatus } from "../../operations/status.ts";
+import { gatherStatusFacts } from "../../operations/status-facts.ts";
+import { liveConfig } from "../../operations/live-config.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
 const WATCH_EVERY_MS = 2000;

@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NotFoundError, UsageError } from "../../errors.ts";
-import { buildTraceTree, gatherTraceFacts, liveConfig, renderTrace, storeCorrelationLookup } from "../../operations/mod.ts";
+import { buildTraceTree, renderTrace } from "../../operations/trace.ts";
+import { gatherTraceFacts } from "../../operations/trace-facts.ts";
+import { liveConfig } from "../../operations/live-config.ts";
+import { storeCorrelationLookup } from "../../operations/store-lookup.ts";
 import { routedActorsOf } from "../../operations/routing-plan.ts";
 import { allOptions, withCommonOptions, withRuntime } from "../options.ts";
 

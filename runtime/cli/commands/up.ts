@@ -57,6 +57,8 @@ export function registerUp(program: Command): void {
         actorModules: "strict",
       });
       try {
+        // the seed's handlers (actors/), for configs that name them in `actors[].handler`
+        await registerBuiltinHandlers();
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
         const services = await startWithRetry(rt.logger, "jetbus up", async () => {
           // before the router starts: on the embedded server it then runs the file's rules, not an older revision
@@ -70,7 +72,6 @@ export function registerUp(program: Command): void {
         });
         let reloader: ActorReloader | undefined;
         if (o.watch) {
-          await registerBuiltinHandlers();
           reloader = await watchActors(rt, file!);
         }
         const signalled = untilSignal();

@@ -1,0 +1,234 @@
+// The layers of runtime/ (docs/architecture.md says why each sits where it does), as
+// dependency-cruiser rules. `npm run layers` (bin/layers.js, also run by `npm test`) checks them and
+// the folder cycles; `npx depcruise runtime actors examples` reads this file too.
+//
+// A folder (or a top-level file) may import only folders of the layers BELOW its own: never up,
+// never sideways into another folder of its layer. Nothing imports a barrel (`mod.ts`), the errors
+// folder is imported through its face (runtime/errors.ts), and the package's entry files
+// (runtime/mod.ts, runtime/di.ts) are imported by nothing in the tree.
+
+/** Bottom to top. `units`: folders of runtime/ (or runtime/<file>.ts, or a top-level folder ending in /). */
+export const LAYERS = [
+  {
+    name: "base",
+    units: ["topology.ts", "log.ts", "suggest.ts", "package-root.ts"],
+    why: "names of streams and subjects, the logger, spelling hints, the package's root: leaf files",
+  },
+  { name: "errors", units: ["errors", "errors.ts"], why: "typed errors with stable codes: every layer above may throw them" },
+  {
+    name: "model",
+    units: ["events", "config", "typegen"],
+    why: "the event and config languages and the JSON Schema to TypeScript translation: data and checks, no connection",
+  },
+  { name: "nats", units: ["nats"], why: "the NATS client: connecting, errors by class and API code, direct gets, the server binary" },
+  {
+    name: "machinery",
+    units: ["consumer", "presence", "observability"],
+    why: "the one consume loop, replica heartbeats, metrics, tracing and health: used by the store, the actors and the router",
+  },
+  { name: "store", units: ["store"], why: "the event store: stream, publishing, queries, indexer" },
+  {
+    name: "aggregate",
+    units: ["aggregate"],
+    why: "event-sourced entities: guarded appends on the store's entity subjects, snapshots, time travel",
+  },
+  { name: "actor", units: ["actor"], why: "the actor runtime: inbox, workers, policies, state, timers" },
+  { name: "routing", units: ["routing"], why: "the router actor: it routes into the actors' inboxes, so it sits on them" },
+  { name: "notify", units: ["notify"], why: "notifications: applies routing's rules in the actor's process and calls its handlers" },
+  {
+    name: "operations",
+    units: ["operations", "cluster", "../actors/"],
+    why: "what an operator asks of a running system (status, trace, replay), cluster checks, and the seed's sample actors",
+  },
+  {
+    name: "projection",
+    units: ["projection"],
+    why: "read models kept from the store: runners, rebuild, status (read by operations' KV helpers)",
+  },
+  { name: "console", units: ["console"], why: "the web console: reads through operations" },
+  { name: "app", units: ["app"], why: "a jetbus process assembled: runtime, services, embedding" },
+  {
+    name: "faces",
+    units: ["mod.ts", "di.ts", "demo"],
+    why: "the package's entry files (jetbus, jetbus/di) and the demo, each a user of the app layer",
+  },
+  { name: "cli", units: ["cli"], why: "the jetbus command: the top" },
+];
+
+/**
+ * Imports that break the layers today and are fixed by moving files inside runtime/actor,
+ * runtime/routing or runtime/store, which other branches change at the same time: each is allowed
+ * (and listed by `npm run layers`) until its move is made. docs/architecture.md "Pending moves"
+ * gives the exact steps. An entry that no import needs any more fails the check: delete it.
+ */
+export const PENDING = [
+  {
+    from: "runtime/config/validate.ts",
+    to: ["runtime/routing/check.ts", "runtime/actor/direct.ts", "runtime/notify/declared.ts", "runtime/projection/check.ts"],
+    move: "rules",
+    why: "config validation runs the route checks (routing/, actor/direct.ts), checks declared notification types (routing's patterns) and loads projection modules (move 1)",
+  },
+  {
+    from: "runtime/actor/direct.ts",
+    to: ["runtime/routing/match.ts"],
+    move: "rules",
+    why: "a direct actor's subject filters use routing's type patterns (move 1)",
+  },
+  {
+    from: "runtime/actor/inbox.ts",
+    to: ["runtime/routing/match.ts"],
+    move: "rules",
+    why: "the inbox's overlap check uses routing's subject matching (move 1)",
+  },
+  {
+    from: "runtime/store/cli-support.ts",
+    to: ["runtime/app/bootstrap.ts"],
+    move: "cli-support",
+    why: "the CLI's store helpers live in store/ and take the app's Runtime (move 2)",
+  },
+  {
+    from: "runtime/actor/worker.ts",
+    to: ["runtime/presence/mod.ts", "runtime/actor/middleware/mod.ts"],
+    move: "barrels",
+    why: "imports through barrels (move 3)",
+  },
+  { from: "runtime/actor/pipeline.ts", to: ["runtime/actor/middleware/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
+  { from: "runtime/routing/router.ts", to: ["runtime/presence/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
+  { from: "runtime/routing/routed-counts.ts", to: ["runtime/presence/mod.ts"], move: "barrels", why: "imports through a barrel (move 3)" },
+  {
+    from: "runtime/actor/start.ts",
+    to: ["runtime/notify/declared.ts"],
+    move: "rules",
+    why: "an actor's process tells its publisher the declared notification types, which use routing's patterns (move 1)",
+  },
+  {
+    from: "runtime/events/versions/module.ts",
+    to: ["runtime/config/project-module.ts"],
+    move: "rules",
+    why: "the upcasters module is loaded by config's project-module loader (moves down with the rules, move 1)",
+  },
+  {
+    from: "runtime/notify/start.ts",
+    to: ["runtime/app/bootstrap.ts"],
+    move: "cli-support",
+    why: "starting notifications takes the app's Runtime, as the CLI's store helpers do (move 2)",
+  },
+  {
+    from: "runtime/projection/start.ts",
+    to: ["runtime/app/bootstrap.ts"],
+    move: "cli-support",
+    why: "starting projections takes the app's Runtime, as the CLI's store helpers do (move 2)",
+  },
+];
+
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The paths a unit covers, as a regular expression on paths from the repository root. */
+export function unitPattern(unit) {
+  if (unit.startsWith("../")) return `^${esc(unit.slice(3))}`;
+  if (unit.endsWith(".ts")) return `^runtime/${esc(unit)}$`;
+  return `^runtime/${esc(unit)}/`;
+}
+const anyOf = (patterns) => (patterns.length === 1 ? patterns[0] : `(${patterns.join("|")})`);
+const exact = (paths) => paths.map((p) => `^${esc(p)}$`);
+
+/** One rule per unit: it may import nothing of its own layer's other units or of any layer above. */
+function layerRules() {
+  const rules = [];
+  LAYERS.forEach((layer, i) => {
+    const below = LAYERS.slice(0, i).map((l) => l.name);
+    for (const unit of layer.units) {
+      const forbidden = LAYERS.slice(i)
+        .flatMap((l) => l.units)
+        .filter((u) => u !== unit && !(unit === "errors" && u === "errors.ts") && !(unit === "errors.ts" && u === "errors"));
+      if (forbidden.length === 0) continue;
+      const name = `layer-${unit.replace(/^\.\.\//, "").replace(/\/$/, "")}`;
+      const comment =
+        `${unit} sits in layer "${layer.name}" (${layer.why}); it may import only ${below.length ? below.join(", ") : "nothing of jetbus"}. ` +
+        "Move the imported code down or the importing code up (docs/architecture.md).";
+      const pendingHere = PENDING.filter((p) => new RegExp(unitPattern(unit)).test(p.from));
+      rules.push({
+        name,
+        comment,
+        severity: "error",
+        from: { path: unitPattern(unit), ...(pendingHere.length ? { pathNot: exact(pendingHere.map((p) => p.from)) } : {}) },
+        to: { path: anyOf(forbidden.map(unitPattern)) },
+      });
+      for (const p of pendingHere)
+        rules.push({
+          name,
+          comment,
+          severity: "error",
+          from: { path: exact([p.from])[0] },
+          to: { path: anyOf(forbidden.map(unitPattern)), pathNot: exact(p.to) },
+        });
+    }
+  });
+  return rules;
+}
+
+const placed = anyOf(LAYERS.flatMap((l) => l.units).map(unitPattern));
+const barrelPending = PENDING.filter((p) => p.to.some((t) => t.endsWith("/mod.ts")));
+
+export default {
+  forbidden: [
+    ...layerRules(),
+    {
+      name: "no-barrel",
+      comment:
+        "A folder's mod.ts re-exports its files, so importing one name loads them all (and cycles hide behind it): import the file that defines the name.",
+      severity: "error",
+      from: { pathNot: exact(barrelPending.map((p) => p.from)) },
+      to: { path: "^runtime/.+/mod\\.ts$" },
+    },
+    ...barrelPending.map((p) => ({
+      name: "no-barrel",
+      comment: "see no-barrel above",
+      severity: "error",
+      from: { path: exact([p.from])[0] },
+      to: { path: "^runtime/.+/mod\\.ts$", pathNot: exact(p.to) },
+    })),
+    {
+      name: "errors-through-its-face",
+      comment: "The errors folder is imported through runtime/errors.ts (the jetbus/errors entry), never file by file.",
+      severity: "error",
+      from: { pathNot: "^runtime/errors(/|\\.ts$)" },
+      to: { path: "^runtime/errors/" },
+    },
+    {
+      name: "entries-are-the-top",
+      comment: "runtime/mod.ts and runtime/di.ts are the package's entries, for its users: nothing in the tree imports them.",
+      severity: "error",
+      from: { path: "^(runtime|actors)/" },
+      to: { path: "^runtime/(mod|di)\\.ts$" },
+    },
+    {
+      name: "examples-use-the-package",
+      comment: "An example imports what a user can: the entry files runtime/mod.ts, runtime/di.ts, runtime/errors.ts.",
+      severity: "error",
+      from: { path: "^examples/" },
+      to: { path: "^runtime/", pathNot: "^runtime/(mod|di|errors)\\.ts$" },
+    },
+    {
+      name: "not-in-a-layer",
+      comment: "Every folder and top-level file of runtime/ has a line in LAYERS (.dependency-cruiser.mjs) and in docs/architecture.md.",
+      severity: "error",
+      from: { path: "^runtime/", pathNot: placed },
+      to: {},
+    },
+    {
+      name: "no-circular",
+      comment: "Files that import each other in a loop: one of them holds what both need, or a third file should.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    includeOnly: "^(runtime|actors|examples)/",
+    exclude: { path: "\\.d\\.ts$" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+  },
+};

@@ -32,6 +32,8 @@ const HELP: ReadonlyArray<readonly [path: string, flags: readonly string[]]> = [
   ["get", COMMON],
   ["history", [...COMMON, "--type", "--correlation-id", "--since", "--until", "--from", "--limit"]],
   ["trace", COMMON],
+  ["aggregate", ["show"]],
+  ["aggregate show", [...COMMON, "<type>", "<id>", "--at", "--seq", "--entity-version"]],
   ["status", [...COMMON, "--watch"]],
   ["dlq", ["list", "replay"]],
   ["dlq list", [...COMMON, "--actor", "--limit"]],

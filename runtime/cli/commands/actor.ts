@@ -58,6 +58,10 @@ export function registerActor(program: Command): void {
             { actor: name, http: `:${http.port}`, listen: `${http.host}:${http.port}` },
             "serving /metrics, /healthz and /readyz",
           );
+        // listening before anything starts: a SIGTERM while it starts (its workers may already be taking events,
+        // e.g. while its notification subscribers are still being set up) stops it gracefully once started,
+        // instead of Node's default of dying on the spot with events in flight
+        const signalled = untilSignal();
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
         const running = await withNotifications(
           rt,
@@ -65,7 +69,6 @@ export function registerActor(program: Command): void {
           [name],
           { replicas },
         );
-        const signalled = untilSignal();
         ready.open();
         rt.logger.info(
           { actor: name, workers: running.workers.length, http: http ? `:${http.port}` : undefined },

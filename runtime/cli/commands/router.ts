@@ -80,9 +80,12 @@ export function registerRouter(program: Command): void {
         relay = r;
       };
       try {
+        // listening before anything starts: a SIGTERM while it starts (its workers may already be taking events,
+        // e.g. while its notification subscribers are still being set up) stops it gracefully once started,
+        // instead of Node's default of dying on the spot with events in flight
+        const signalled = untilSignal();
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
         await startWithRetry(rt.logger, "jetbus router", startAll);
-        const signalled = untilSignal();
         ready.open();
         if (o.http !== false) {
           ({ http, ui } = await serveHttpWithConsole(rt));

@@ -59,6 +59,10 @@ export function registerUp(program: Command): void {
       try {
         // the seed's handlers (actors/), for configs that name them in `actors[].handler`
         await registerBuiltinHandlers();
+        // listening before anything starts: a SIGTERM while it starts (its workers may already be taking events,
+        // e.g. while its notification subscribers are still being set up) stops it gracefully once started,
+        // instead of Node's default of dying on the spot with events in flight
+        const signalled = untilSignal();
         // a step that times out (a cluster electing leaders) starts it again, logging each attempt
         const services = await startWithRetry(rt.logger, "jetbus up", async () => {
           // before the router starts: on the embedded server it then runs the file's rules, not an older revision
@@ -74,7 +78,6 @@ export function registerUp(program: Command): void {
         if (o.watch) {
           reloader = await watchActors(rt, file!);
         }
-        const signalled = untilSignal();
         rt.logger.info(
           {
             servers: rt.servers,

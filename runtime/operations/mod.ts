@@ -1,5 +1,5 @@
 export type * from "./types.ts";
-export { NOT_CREATED } from "./types.ts";
+export { NOT_CREATED, NO_ANSWER } from "./types.ts";
 export { buildStatusReport, presenceEntries, renderStatus, durablesOf, DEFAULT_STALE_AFTER_MS } from "./status.ts";
 export { gatherStatusFacts } from "./status-facts.ts";
 export { liveConfig, ROUTES_KEY, type LiveConfig } from "./live-config.ts";

@@ -118,7 +118,8 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
       ...(isNoAnswer(facts.configRevision) ? { configRevisionUnknown: true as const } : {}),
       staleReplicas: stale,
       consumer: consumerStatus(Consumers.router, facts.router),
-      ...(facts.orderedRouter
+      // no answer about the lane's durable: whether the lane exists is unknown (listed under unanswered), so no line about it
+      ...(facts.orderedRouter && !isNoAnswer(facts.orderedRouter)
         ? {
             orderedLane: {
               holder: facts.orderedLaneHolder ?? null,
@@ -286,9 +287,11 @@ export function renderStatus(r: StatusReport): string {
     );
   // routers index as they route (0.3); a durable of the indexer before that shows while an upgrade is under way
   lines.push(
-    r.indexer.consumer.state !== NOT_CREATED
+    r.indexer.consumer.state === "ok"
       ? `indexer: lag ${consumerText(r.indexer.consumer)} (the durable of jetbus before 0.3; the next router that indexes retires it)`
-      : "indexer: written by the routers as they route (lag: the router's)",
+      : r.indexer.consumer.state === NO_ANSWER
+        ? `indexer: lag ${consumerText(r.indexer.consumer)}`
+        : "indexer: written by the routers as they route (lag: the router's)",
   );
   const noAnswer = `${NO_ANSWER} in ${seconds(r.unanswered?.waitedMs ?? 0)} (leader election?)`;
   lines.push(
@@ -297,9 +300,11 @@ export function renderStatus(r: StatusReport): string {
       : `store:   ${r.store.stream}: ${r.store.state === NO_ANSWER ? noAnswer : NOT_CREATED}`,
   );
   if (r.nats) lines.push(natsLine(r.nats));
+  // a null count is "stream not created" unless that stream got no answer
+  const asideText = (v: number | null, stream: string) => (v === null && r.unanswered?.parts.includes(`stream ${stream}`) ? "?" : n(v));
   if (r.setAside)
     lines.push(
-      `set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`,
+      `set aside: ${asideText(r.setAside.quarantined, Streams.Quarantine)} quarantined (jetbus quarantine list), ${asideText(r.setAside.unrouted, Streams.Unrouted)} unrouted (jetbus unrouted list)`,
     );
   const missing = [
     ["inbox stream", r.inbox],

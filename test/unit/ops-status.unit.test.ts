@@ -202,6 +202,8 @@ test("a read with no answer (leader election) is unknown, not missing: the rest 
     facts({
       store: { stream: "EVENTS", unanswered: noAnswer },
       router: noAnswer,
+      orderedRouter: noAnswer,
+      indexer: noAnswer,
       presence: noAnswer,
       inboxConsumers: { users: { pending: 3, ackPending: 0, redelivered: 0 } },
       configRevision: noAnswer,
@@ -219,7 +221,15 @@ test("a read with no answer (leader election) is unknown, not missing: the rest 
   assert.is(r.router.configRevisionUnknown, true);
   assert.equal(r.setAside, { quarantined: 2, unrouted: null });
   assert.equal(r.unanswered, {
-    parts: ["stream EVENTS", "KV jetbus-presence", "consumer jetbus-router", "KV jetbus-config", "stream JETBUS_UNROUTED"],
+    parts: [
+      "stream EVENTS",
+      "KV jetbus-presence",
+      "consumer jetbus-router",
+      "consumer jetbus-router-ordered",
+      "consumer jetbus-indexer",
+      "KV jetbus-config",
+      "stream JETBUS_UNROUTED",
+    ],
     waitedMs: 5_004,
   });
   assert.is(r.actors[0]!.lag, 3, "what answered is still reported");
@@ -228,12 +238,15 @@ test("a read with no answer (leader election) is unknown, not missing: the rest 
     { name: "n2", state: "ok" },
   ]);
   const text = renderStatus(r);
+  assert.match(text, /^indexer: lag \? \(consumer jetbus-indexer: no answer\)$/m);
   assert.match(text, /^store: {3}EVENTS: no answer in 5\.0 s \(leader election\?\)$/m);
   assert.match(text, /^users\s+\?\s+\?\s+3\s/m, "replicas unknown, not 0");
   assert.match(text, /router: .*config revision unknown \(no answer\), lag \? \(consumer jetbus-router: no answer\)/);
   assert.match(text, /^nats: {4}connected to n2; cluster c1: n1 DOWN \(no word for 6\.2 s\), n2 ok \(without EVENTS: no answer\)$/m);
   assert.match(text, /^no answer in 5\.0 s \(leader election\?\): stream EVENTS, KV jetbus-presence, .*; the rest is as read$/m);
   assert.not.match(text, /not created yet: .*presence/, "no answer is not 'not created'");
+  assert.match(text, /^set aside: 2 quarantined .*, \? unrouted/m);
+  assert.not.match(text, /ordered lane/);
   const blind = buildStatusReport(facts({ nats: { connectedTo: "n2", unanswered: ["EVENTS"], placements: [] } }));
   assert.match(renderStatus(blind), /^nats: {4}connected to n2; nodes unknown \(without EVENTS: no answer\)$/m);
 });

@@ -36,7 +36,7 @@ async function subjectCounts(jsm: JetStreamManager, stream: string, prefix: stri
 
 /** One read of the whole deployment for the console; never creates anything. */
 export async function gatherLiveFacts(nc: NatsConnection, jsm: JetStreamManager, local: JetbusConfig): Promise<LiveFacts> {
-  const live = await liveConfig(jsm, local);
+  const live = await liveConfig(jsm, local, { localWhenNoAnswer: true });
   const [status, typeCounts, unroutedCounts, quarantine, projections] = await Promise.all([
     gatherStatusFacts(nc, jsm, live.config),
     subjectCounts(jsm, live.config.store.stream, "events"),

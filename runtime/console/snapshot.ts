@@ -1,6 +1,6 @@
 import type { ActorSettings } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
-import { buildStatusReport } from "../operations/status.ts";
+import { buildStatusReport, presenceEntries } from "../operations/status.ts";
 import type { PresenceFact, StatusReport } from "../operations/types.ts";
 import { DEFAULT_STALE_AFTER_MS } from "../operations/status.ts";
 import { TallyKeys } from "../presence/tally.ts";
@@ -83,7 +83,7 @@ export function countersOf(f: LiveFacts): CounterSample {
   for (const [t, v] of Object.entries(f.unroutedCounts ?? {})) values.set(`unrouted|${t}`, v);
   if (f.quarantined !== null) values.set("quarantined", f.quarantined);
   const at = f.at.getTime();
-  for (const p of f.status.presence ?? []) {
+  for (const p of presenceEntries(f.status)) {
     if (!live(p, at)) continue;
     for (const [k, v] of Object.entries(countsOf(p))) if (typeof v === "number") values.set(`${p.key}|${k}`, v);
   }
@@ -95,7 +95,7 @@ const copyKey = (rule: string, actor: string) => (k: string) => k.startsWith("ro
 
 function replicasOf(f: LiveFacts, actor: string): ReplicaView[] {
   const at = f.at.getTime();
-  return (f.status.presence ?? [])
+  return presenceEntries(f.status)
     .filter((p) => live(p, at) && p.value.role === "actor" && p.value.name === actor)
     .map((p) => {
       const v = p.value;

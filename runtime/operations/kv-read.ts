@@ -1,4 +1,4 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { orMissing } from "../nats/missing.ts";
 
@@ -25,12 +25,21 @@ export async function readKvEntries(
   bucket: string,
   keyFilter = ">",
 ): Promise<KvEntryFact[] | null> {
+  return (await readKvBucket(jsm, bucket, keyFilter))?.entries ?? null;
+}
+
+/** readKvEntries, with the stream info the keys were listed from (its replica group, for status). */
+export async function readKvBucket(
+  jsm: JetStreamManager,
+  bucket: string,
+  keyFilter = ">",
+): Promise<{ info: StreamInfo; entries: KvEntryFact[] } | null> {
   const prefix = `$KV.${bucket}.`;
   const info = await orMissing(() => jsm.streams.info(kvStream(bucket), { subjects_filter: prefix + keyFilter }));
   if (!info) return null;
   const keys = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
   const entries = await Promise.all(keys.map((key) => readKvEntry(jsm, bucket, key)));
-  return entries.filter((e): e is KvEntryFact => e !== null);
+  return { info, entries: entries.filter((e): e is KvEntryFact => e !== null) };
 }
 
 /** One key's current entry, or null when the bucket or the key does not exist (or it was deleted). */

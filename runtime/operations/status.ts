@@ -1,7 +1,10 @@
 import { isLive, staleAfterMs } from "../presence/liveness.ts";
-import { Consumers, Subjects } from "../topology.ts";
+import { isNoAnswer, type NoAnswer } from "../nats/missing.ts";
+import { Buckets, Consumers, Streams, Subjects } from "../topology.ts";
 import {
   NOT_CREATED,
+  NO_ANSWER,
+  type PartState,
   type ActorStatus,
   type ConsumerFact,
   type ConsumerStatus,
@@ -12,6 +15,7 @@ import {
   type ReplicaStatus,
   type StatusFacts,
   type StatusReport,
+  type StreamPlacementFact,
 } from "./types.ts";
 
 /**
@@ -39,14 +43,42 @@ export function durablesOf(actor: Readonly<{ name: string; partitions?: number; 
   return Array.from({ length: actor.partitions }, (_, k) => Consumers.actorPartition(actor.name, k));
 }
 
+/** What status asked about and got no answer for, in the words the render uses. */
+function unansweredParts(facts: StatusFacts): { parts: string[]; waitedMs: number } | undefined {
+  const asked: [string, unknown][] = [
+    [`stream ${facts.store.stream}`, "unanswered" in facts.store ? facts.store.unanswered : null],
+    [`KV ${Buckets.Presence}`, facts.presence],
+    [`stream ${Streams.Inbox}`, facts.inboxExists],
+    [`stream ${Streams.DeadLetter}`, facts.dlq],
+    [`consumer ${Consumers.router}`, facts.router],
+    [`consumer ${Consumers.routerOrdered}`, facts.orderedRouter],
+    [`consumer ${Consumers.indexer}`, facts.indexer],
+    [`KV ${Buckets.Config}`, facts.configRevision],
+    [`stream ${Streams.Quarantine}`, facts.setAside?.quarantine],
+    [`stream ${Streams.Unrouted}`, facts.setAside?.unrouted],
+    ...Object.entries(facts.inboxConsumers).map(([d, c]): [string, unknown] => [`consumer ${d}`, c]),
+  ];
+  const none = asked.filter((a): a is [string, NoAnswer] => isNoAnswer(a[1]));
+  return none.length ? { parts: none.map(([what]) => what), waitedMs: Math.max(...none.map(([, a]) => a.waitedMs)) } : undefined;
+}
+
+/** The heartbeat entries read (none when the bucket is missing or did not answer). */
+export function presenceEntries(facts: Pick<StatusFacts, "presence">): readonly PresenceFact[] {
+  return isNoAnswer(facts.presence) ? [] : (facts.presence ?? []);
+}
+
+const stateOf = (v: unknown): PartState => (isNoAnswer(v) ? NO_ANSWER : v === null || v === false ? NOT_CREATED : "ok");
+
 /** Pure: turns what was read from NATS into the status report. */
 export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: number } = {}): StatusReport {
   const now = facts.at.getTime();
-  const live = (facts.presence ?? []).filter((p) =>
+  const live = presenceEntries(facts).filter((p) =>
     opts.staleAfterMs === undefined ? isLive(p, now) : !p.gone && now - p.at.getTime() <= opts.staleAfterMs,
   );
   const actors = facts.actors.map((a): ActorStatus => {
-    const consumers = durablesOf(a).map((d) => consumerStatus(d, facts.inboxConsumers[d] ?? null));
+    const consumers = durablesOf(a).map((d) =>
+      consumerStatus(d, facts.inboxConsumers[d] ?? (isNoAnswer(facts.inboxExists) ? facts.inboxExists : null)),
+    );
     const existing = consumers.filter((c) => c.state === "ok");
     const sum = (k: keyof ConsumerFact) => (existing.length ? existing.reduce((n, c) => n + (c[k] ?? 0), 0) : null);
     const mine = live.filter((p) => roleOf(p) === "actor" && actorNameOf(p) === a.name);
@@ -57,32 +89,37 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
       lag: sum("pending"),
       inFlight: sum("ackPending"),
       redeliveries: sum("redelivered"),
-      dlq: facts.dlq === null ? null : (facts.dlq[Subjects.deadLetter(a.name)] ?? 0),
+      dlq: facts.dlq === null || isNoAnswer(facts.dlq) ? null : (facts.dlq[Subjects.deadLetter(a.name)] ?? 0),
       consumers,
     };
   });
   const routers = live.filter((p) => roleOf(p) === "router").map((p) => replicaOf(p, now));
-  const latest = facts.configRevision;
+  const latest = isNoAnswer(facts.configRevision) ? null : facts.configRevision;
   const stale = latest === null ? [] : routers.filter((r) => r.configRevision !== undefined && r.configRevision < latest).map((r) => r.id);
   const store =
     "missing" in facts.store
       ? { stream: facts.store.stream, state: NOT_CREATED }
-      : {
-          stream: facts.store.stream,
-          state: "ok" as const,
-          messages: facts.store.messages,
-          lastSeq: facts.store.lastSeq,
-          bytes: facts.store.bytes,
-        };
+      : "unanswered" in facts.store
+        ? { stream: facts.store.stream, state: NO_ANSWER }
+        : {
+            stream: facts.store.stream,
+            state: "ok" as const,
+            messages: facts.store.messages,
+            lastSeq: facts.store.lastSeq,
+            bytes: facts.store.bytes,
+          };
+  const unanswered = unansweredParts(facts);
   return {
     at: facts.at.toISOString(),
     actors,
     router: {
       replicas: routers,
       latestConfigRevision: latest,
+      ...(isNoAnswer(facts.configRevision) ? { configRevisionUnknown: true as const } : {}),
       staleReplicas: stale,
       consumer: consumerStatus(Consumers.router, facts.router),
-      ...(facts.orderedRouter
+      // no answer about the lane's durable: whether the lane exists is unknown (listed under unanswered), so no line about it
+      ...(facts.orderedRouter && !isNoAnswer(facts.orderedRouter)
         ? {
             orderedLane: {
               holder: facts.orderedLaneHolder ?? null,
@@ -93,11 +130,12 @@ export function buildStatusReport(facts: StatusFacts, opts: { staleAfterMs?: num
     },
     indexer: { consumer: consumerStatus(Consumers.indexer, facts.indexer) },
     store,
-    inbox: facts.inboxExists ? "ok" : NOT_CREATED,
-    ...(facts.setAside ? { setAside: { quarantined: facts.setAside.quarantine, unrouted: facts.setAside.unrouted } } : {}),
-    deadLetter: facts.dlq === null ? NOT_CREATED : "ok",
-    presence: facts.presence === null ? NOT_CREATED : "ok",
-    ...(facts.nats ? { nats: natsStatus(facts.nats) } : {}),
+    inbox: stateOf(facts.inboxExists),
+    ...(facts.setAside ? { setAside: { quarantined: known(facts.setAside.quarantine), unrouted: known(facts.setAside.unrouted) } } : {}),
+    deadLetter: stateOf(facts.dlq),
+    presence: stateOf(facts.presence),
+    ...(unanswered ? { unanswered } : {}),
+    ...(facts.nats ? { nats: natsStatus(facts.nats, now) } : {}),
   };
 }
 
@@ -108,8 +146,24 @@ function processCount(entries: readonly PresenceFact[]): number {
   ).size;
 }
 
-/** Every node a replica group names, judged by all that name it (see NatsNodeStatus). */
-export function natsStatus(f: NatsFact): NatsStatus {
+const known = (v: number | null | NoAnswer | undefined): number | null => (isNoAnswer(v) ? null : (v ?? null));
+
+/**
+ * How long a group's leader has not heard from a peer. A leader elected after the node died has
+ * never heard from it: the server reports such a peer with active 0 and current false (measured
+ * on 2.15.1: kill -9 of an R3 stream's leader; the new leader, elected 3.4 s later, listed the
+ * dead node as "active 0, current false, lag 2" for the 33 s we watched, and never as offline).
+ * Read as "heard just now", that hid the dead node for good; it has been silent at least since
+ * the leader took over (leader_since). A live follower answers a new leader's first append within
+ * milliseconds (its active was 93-126 ms half a second after the election).
+ */
+function silentMsOf(peer: StreamPlacementFact["peers"][number], p: StreamPlacementFact, now: number): number {
+  if (peer.activeMs > 0 || peer.current || !p.leaderSince) return peer.activeMs;
+  return Math.max(0, now - p.leaderSince.getTime());
+}
+
+/** Every node a replica group names, judged by all that name it (see NatsNodeStatus); `now` is when the facts were read. */
+export function natsStatus(f: NatsFact, now: number): NatsStatus {
   const heard = new Map<string, { leader: boolean; silent: number[]; down: boolean[]; behind: boolean }>();
   const node = (name: string) => {
     let n = heard.get(name);
@@ -120,8 +174,9 @@ export function natsStatus(f: NatsFact): NatsStatus {
     if (p.leader) node(p.leader).leader = true;
     for (const peer of p.peers) {
       const n = node(peer.name);
-      n.silent.push(peer.activeMs);
-      n.down.push(peer.offline === true || peer.activeMs >= NODE_SILENT_MS);
+      const silent = silentMsOf(peer, p, now);
+      n.silent.push(silent);
+      n.down.push(peer.offline === true || silent >= NODE_SILENT_MS);
       n.behind ||= !peer.current;
     }
   }
@@ -132,10 +187,16 @@ export function natsStatus(f: NatsFact): NatsStatus {
       if (!n.leader && n.down.length > 0 && n.down.every(Boolean)) return { name, state: "down", silentMs: Math.min(...n.silent) };
       return { name, state: !n.leader && n.behind ? "behind" : "ok" };
     });
-  return { connectedTo: f.connectedTo, cluster: f.placements.find((p) => p.cluster)?.cluster ?? null, nodes };
+  return {
+    connectedTo: f.connectedTo,
+    cluster: f.placements.find((p) => p.cluster)?.cluster ?? null,
+    nodes,
+    ...(f.unanswered?.length ? { unanswered: f.unanswered } : {}),
+  };
 }
 
-function consumerStatus(name: string, fact: ConsumerFact | null): ConsumerStatus {
+function consumerStatus(name: string, fact: ConsumerFact | null | NoAnswer | undefined): ConsumerStatus {
+  if (isNoAnswer(fact)) return { name, state: NO_ANSWER };
   return fact ? { name, state: "ok", ...fact } : { name, state: NOT_CREATED };
 }
 
@@ -173,17 +234,24 @@ const n = (v: number | null | undefined) => (v === null || v === undefined ? "-"
 export function renderStatus(r: StatusReport): string {
   const rows: string[][] = [["ACTOR", "REPLICAS", "PROCESSES", "LAG", "IN-FLIGHT", "REDELIVERED", "DLQ", "CONSUMERS"]];
   for (const a of r.actors) {
-    const missing = a.consumers.filter((c) => c.state !== "ok").length;
-    const consumers =
-      missing === 0 ? "ok" : missing === a.consumers.length ? NOT_CREATED : `${missing}/${a.consumers.length} ${NOT_CREATED}`;
+    const missing = a.consumers.filter((c) => c.state === NOT_CREATED).length;
+    const consumers = a.consumers.some((c) => c.state === NO_ANSWER)
+      ? NO_ANSWER
+      : missing === 0
+        ? "ok"
+        : missing === a.consumers.length
+          ? NOT_CREATED
+          : `${missing}/${a.consumers.length} ${NOT_CREATED}`;
+    // no answer from the presence bucket: how many run is unknown, not 0
+    const presenceUnknown = r.presence === NO_ANSWER;
     rows.push([
       a.name,
-      String(a.replicas.live),
-      String(a.replicas.processes),
+      presenceUnknown ? "?" : String(a.replicas.live),
+      presenceUnknown ? "?" : String(a.replicas.processes),
       n(a.lag),
       n(a.inFlight),
       n(a.redeliveries),
-      a.dlq === null ? "-" : String(a.dlq),
+      a.dlq === null ? (r.deadLetter === NO_ANSWER ? "?" : "-") : String(a.dlq),
       consumers,
     ]);
   }
@@ -200,7 +268,11 @@ export function renderStatus(r: StatusReport): string {
       ),
     );
   lines.push("");
-  const rev = r.router.latestConfigRevision === null ? "no routing config stored" : `config revision ${r.router.latestConfigRevision}`;
+  const rev = r.router.configRevisionUnknown
+    ? `config revision unknown (${NO_ANSWER})`
+    : r.router.latestConfigRevision === null
+      ? "no routing config stored"
+      : `config revision ${r.router.latestConfigRevision}`;
   lines.push(`router:  ${r.router.replicas.length} live replica(s), ${rev}, lag ${consumerText(r.router.consumer)}`);
   for (const rep of r.router.replicas) {
     const stale = r.router.staleReplicas.includes(rep.id) ? "  (STALE config)" : "";
@@ -217,32 +289,40 @@ export function renderStatus(r: StatusReport): string {
   lines.push(
     r.indexer.consumer.state === "ok"
       ? `indexer: lag ${consumerText(r.indexer.consumer)} (the durable of jetbus before 0.3; the next router that indexes retires it)`
-      : "indexer: written by the routers as they route (lag: the router's)",
+      : r.indexer.consumer.state === NO_ANSWER
+        ? `indexer: lag ${consumerText(r.indexer.consumer)}`
+        : "indexer: written by the routers as they route (lag: the router's)",
   );
+  const noAnswer = `${NO_ANSWER} in ${seconds(r.unanswered?.waitedMs ?? 0)} (leader election?)`;
   lines.push(
     r.store.state === "ok"
       ? `store:   ${r.store.stream}: ${r.store.messages} events, last seq ${r.store.lastSeq}, ${r.store.bytes} bytes`
-      : `store:   ${r.store.stream}: ${NOT_CREATED}`,
+      : `store:   ${r.store.stream}: ${r.store.state === NO_ANSWER ? noAnswer : NOT_CREATED}`,
   );
   if (r.nats) lines.push(natsLine(r.nats));
+  // a null count is "stream not created" unless that stream got no answer
+  const asideText = (v: number | null, stream: string) => (v === null && r.unanswered?.parts.includes(`stream ${stream}`) ? "?" : n(v));
   if (r.setAside)
     lines.push(
-      `set aside: ${n(r.setAside.quarantined)} quarantined (jetbus quarantine list), ${n(r.setAside.unrouted)} unrouted (jetbus unrouted list)`,
+      `set aside: ${asideText(r.setAside.quarantined, Streams.Quarantine)} quarantined (jetbus quarantine list), ${asideText(r.setAside.unrouted, Streams.Unrouted)} unrouted (jetbus unrouted list)`,
     );
   const missing = [
     ["inbox stream", r.inbox],
     ["dead-letter stream", r.deadLetter],
     ["presence bucket", r.presence],
   ]
-    .filter(([, s]) => s !== "ok")
+    .filter(([, s]) => s === NOT_CREATED)
     .map(([w]) => w);
   if (missing.length) lines.push(`${NOT_CREATED}: ${missing.join(", ")}`);
+  if (r.unanswered) lines.push(`${noAnswer}: ${r.unanswered.parts.join(", ")}; the rest is as read`);
   return lines.join("\n") + "\n";
 }
 
 /** `nats:    connected to n2; cluster c1: n1 DOWN (no word for 12.3 s), n2 ok, n3 ok` */
 function natsLine(n: NatsStatus): string {
   const on = n.connectedTo ? `connected to ${n.connectedTo}` : "connected";
+  const without = n.unanswered?.length ? ` (without ${n.unanswered.join(", ")}: ${NO_ANSWER})` : "";
+  if (n.nodes.length === 0 && n.unanswered?.length) return `nats:    ${on}; nodes unknown${without}`;
   // a single server (no cluster): its streams' leader is the server itself
   if (!n.cluster && n.nodes.every((x) => x.name === n.connectedTo && x.state === "ok")) return `nats:    ${on}`;
   const nodes = n.nodes.map((x) =>
@@ -250,11 +330,14 @@ function natsLine(n: NatsStatus): string {
       ? `${x.name} DOWN (no word for ${((x.silentMs ?? 0) / 1000).toFixed(1)} s)`
       : `${x.name} ${x.state === "behind" ? "catching up" : "ok"}`,
   );
-  return `nats:    ${on}; ${n.cluster ? `cluster ${n.cluster}: ` : ""}${nodes.join(", ")}`;
+  return `nats:    ${on}; ${n.cluster ? `cluster ${n.cluster}: ` : ""}${nodes.join(", ")}${without}`;
 }
 
 function consumerText(c: ConsumerStatus): string {
+  if (c.state === NO_ANSWER) return `? (consumer ${c.name}: ${NO_ANSWER})`;
   return c.state === "ok"
     ? `${c.pending} pending, ${c.ackPending} in flight, ${c.redelivered} redelivered`
     : `- (consumer ${c.name} ${NOT_CREATED})`;
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

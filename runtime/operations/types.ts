@@ -1,4 +1,7 @@
 import type { Event } from "../events/types.ts";
+import type { NoAnswer } from "../nats/missing.ts";
+
+export type { NoAnswer };
 
 /** One heartbeat entry of KV `jetbus-presence` as read from the bucket. */
 export type PresenceFact = Readonly<{
@@ -16,11 +19,18 @@ export type StreamPlacementFact = Readonly<{
   stream: string;
   cluster?: string;
   leader?: string;
+  /** When the leader was elected (cluster.leader_since): a peer it has never heard from (activeMs 0, not current) has been silent at least since. */
+  leaderSince?: Date;
   peers: readonly Readonly<{ name: string; current: boolean; offline?: boolean; activeMs: number }>[];
 }>;
 
 /** The NATS side: the server this connection is on, and the placement of the streams status reads. */
-export type NatsFact = Readonly<{ connectedTo: string | null; placements: readonly StreamPlacementFact[] }>;
+export type NatsFact = Readonly<{
+  connectedTo: string | null;
+  placements: readonly StreamPlacementFact[];
+  /** Streams whose info got no answer (their group electing a leader): their view of the nodes is missing. */
+  unanswered?: readonly string[];
+}>;
 
 /** Counters of one durable consumer; `null` in the facts means the consumer does not exist. */
 export type ConsumerFact = Readonly<{
@@ -29,35 +39,45 @@ export type ConsumerFact = Readonly<{
   redelivered: number;
 }>;
 
-/** Everything `jetbus status` reads from NATS, before any interpretation. */
+/**
+ * Everything `jetbus status` reads from NATS, before any interpretation. A read the cluster did
+ * not answer in time is a NoAnswer, not an error: status is most needed while a node is down.
+ */
 export type StatusFacts = Readonly<{
   at: Date;
   actors: readonly Readonly<{ name: string; replicas: number; partitions?: number; direct?: boolean }>[];
   /** null: bucket jetbus-presence not created yet. */
-  presence: readonly PresenceFact[] | null;
-  inboxExists: boolean;
+  presence: readonly PresenceFact[] | null | NoAnswer;
+  inboxExists: boolean | NoAnswer;
   /** Durable name → counters (null: not created yet). */
   /** By durable name: the inbox durables, and direct actors' durables on the event store. */
-  inboxConsumers: Readonly<Record<string, ConsumerFact | null>>;
+  inboxConsumers: Readonly<Record<string, ConsumerFact | null | NoAnswer>>;
   /** null: JETBUS_DLQ not created yet; else subject → message count. */
-  dlq: Readonly<Record<string, number>> | null;
-  store: Readonly<{ stream: string; messages: number; lastSeq: number; bytes: number }> | Readonly<{ stream: string; missing: true }>;
-  router: ConsumerFact | null;
+  dlq: Readonly<Record<string, number>> | null | NoAnswer;
+  store:
+    | Readonly<{ stream: string; messages: number; lastSeq: number; bytes: number }>
+    | Readonly<{ stream: string; missing: true }>
+    | Readonly<{ stream: string; unanswered: NoAnswer }>;
+  router: ConsumerFact | null | NoAnswer;
   /** The router's ordered lane (durable jetbus-router-ordered); null or absent: not created (no ordered actor yet). */
-  orderedRouter?: ConsumerFact | null;
+  orderedRouter?: ConsumerFact | null | NoAnswer;
   /** The router replica pinned to the ordered lane (from its heartbeat), or null when none says so. */
   orderedLaneHolder?: string | null;
-  indexer: ConsumerFact | null;
+  indexer: ConsumerFact | null | NoAnswer;
   /** Latest revision of the routing config in KV jetbus-config (null: none stored). */
-  configRevision: number | null;
+  configRevision: number | null | NoAnswer;
   /** Messages in JETBUS_QUARANTINE and JETBUS_UNROUTED (null: stream not created yet). */
-  setAside?: Readonly<{ quarantine: number | null; unrouted: number | null }>;
+  setAside?: Readonly<{ quarantine: number | null | NoAnswer; unrouted: number | null | NoAnswer }>;
   nats?: NatsFact;
 }>;
 
 export const NOT_CREATED = "not created yet" as const;
+/** A part status asked about and got no answer for in time (see NoAnswer): unknown, not missing. */
+export const NO_ANSWER = "no answer" as const;
 
-export type ConsumerStatus = Readonly<{ name: string; state: "ok" | typeof NOT_CREATED } & Partial<ConsumerFact>>;
+export type PartState = "ok" | typeof NOT_CREATED | typeof NO_ANSWER;
+
+export type ConsumerStatus = Readonly<{ name: string; state: PartState } & Partial<ConsumerFact>>;
 
 export type ReplicaStatus = Readonly<{
   id: string;
@@ -92,18 +112,22 @@ export type StatusReport = Readonly<{
     replicas: readonly ReplicaStatus[];
     /** Latest config revision stored in jetbus-config; replicas running an older one are stale. */
     latestConfigRevision: number | null;
+    /** The config bucket did not answer: latestConfigRevision is unknown, not absent. */
+    configRevisionUnknown?: true;
     staleReplicas: readonly string[];
     consumer: ConsumerStatus;
     /** Present once the ordered lane exists: who consumes it (null: nobody, e.g. during a failover) and its counters. */
     orderedLane?: Readonly<{ holder: string | null; consumer: ConsumerStatus }>;
   }>;
   indexer: Readonly<{ consumer: ConsumerStatus }>;
-  store: Readonly<{ stream: string; state: "ok" | typeof NOT_CREATED; messages?: number; lastSeq?: number; bytes?: number }>;
-  inbox: "ok" | typeof NOT_CREATED;
-  /** Events the router set aside: quarantined (not routable) and unrouted (no rule matched); null: stream not created. */
+  store: Readonly<{ stream: string; state: PartState; messages?: number; lastSeq?: number; bytes?: number }>;
+  inbox: PartState;
+  /** Events the router set aside: quarantined (not routable) and unrouted (no rule matched); null: stream not created or no answer. */
   setAside?: Readonly<{ quarantined: number | null; unrouted: number | null }>;
-  deadLetter: "ok" | typeof NOT_CREATED;
-  presence: "ok" | typeof NOT_CREATED;
+  deadLetter: PartState;
+  presence: PartState;
+  /** What got no answer in time (e.g. "stream EVENTS", "consumer jetbus-router"), and the longest wait; absent when everything answered. */
+  unanswered?: Readonly<{ parts: readonly string[]; waitedMs: number }>;
   /** The NATS servers as status sees them (absent when not read). */
   nats?: NatsStatus;
 }>;
@@ -113,7 +137,13 @@ export type StatusReport = Readonly<{
  * word from it for NODE_SILENT_MS in every group it is in), or behind (answering, not caught up).
  */
 export type NatsNodeStatus = Readonly<{ name: string; state: "ok" | "down" | "behind"; silentMs?: number }>;
-export type NatsStatus = Readonly<{ connectedTo: string | null; cluster: string | null; nodes: readonly NatsNodeStatus[] }>;
+export type NatsStatus = Readonly<{
+  connectedTo: string | null;
+  cluster: string | null;
+  nodes: readonly NatsNodeStatus[];
+  /** Streams whose group did not answer: the nodes are judged without them. */
+  unanswered?: readonly string[];
+}>;
 
 /** An event as trace sees it: the event plus where it sits in the store. */
 export type StoredEvent = Readonly<{ event: Event; seq?: number }>;

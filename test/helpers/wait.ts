@@ -6,6 +6,8 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     try {
       const v = await check();
       if (v) return v as NonNullable<T>;
+      // the last error only while the checks still fail: an old one would name the wrong cause
+      last = undefined;
     } catch (err) {
       last = err;
     }

@@ -81,8 +81,9 @@ test("status on a 3-node cluster names a node that is down, within seconds of a 
   const env = await startCluster(3);
   try {
     const config = configFrom({ store: { replicas: 3 } });
+    const store = config.store.stream;
     const jsm = await jetstreamManager(env.nc);
-    await jsm.streams.add({ name: config.store.stream, subjects: ["events.>"], num_replicas: 3 });
+    await jsm.streams.add({ name: store, subjects: ["events.>"], num_replicas: 3 });
     const healthy = await waitFor(
       async () => {
         const r = buildStatusReport(await gatherStatusFacts(env.nc, jsm, config));
@@ -92,25 +93,42 @@ test("status on a 3-node cluster names a node that is down, within seconds of a 
       30_000,
     );
     const connectedTo = healthy.nats!.connectedTo!;
-    const victimName = healthy.nats!.nodes.map((n) => n.name).find((n) => n !== connectedTo)!;
-    const victim = await nodeNamed(env.cluster.nodes, victimName);
+    // the hard case, on purpose: the victim leads the store's group (a node other than ours). Its info
+    // gets no answer until the group elects a new leader, and that leader has never heard from it.
+    const leader = await waitFor(
+      async () => {
+        const l = (await jsm.streams.info(store)).cluster?.leader;
+        if (l && l !== connectedTo) return l;
+        await env.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${store}`, undefined, { timeout: 5000 }).catch(() => undefined);
+        return null;
+      },
+      `a leader of ${store} other than ${connectedTo}`,
+      30_000,
+      250,
+    );
+    const victim = await nodeNamed(env.cluster.nodes, leader);
     await victim.kill();
     const killedAt = Date.now();
+    const renders: string[] = [];
     const down = await waitFor(
       async () => {
         const r = buildStatusReport(await gatherStatusFacts(env.nc, jsm, config));
-        return r.nats?.nodes.find((n) => n.name === victimName && n.state === "down") ? r : null;
+        renders.push(renderStatus(r));
+        return r.nats?.nodes.find((n) => n.name === leader && n.state === "down") ? r : null;
       },
-      `${victimName} reported down`,
+      `${leader} reported down`,
       30_000,
       250,
     );
     const tookMs = Date.now() - killedAt;
     assert.ok(tookMs < 15_000, `reported down ${tookMs} ms after the kill`);
+    // the first read after the kill asked the dead leader: the store is unknown, the status still renders
+    assert.match(renders[0]!, new RegExp(`store: {3}${store}: no answer in \\d+\\.\\d s \\(leader election\\?\\)`));
+    assert.match(renders[0]!, /^router: .*\n[^]*^nats: {4}connected to /m, "the rest still renders");
     assert.equal(down.nats!.nodes.filter((n) => n.state === "ok").length, 2, "the others are up");
     assert.match(
       renderStatus(down),
-      new RegExp(`nats: {4}connected to \\S+; cluster \\S+: .*${victimName} DOWN \\(no word for \\d+\\.\\d s\\)`),
+      new RegExp(`nats: {4}connected to \\S+; cluster \\S+: .*${leader} DOWN \\(no word for \\d+\\.\\d s\\)`),
     );
   } finally {
     await env.stop();

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { buildStatusReport, renderStatus } from "../../runtime/operations/status.ts";
-import { NOT_CREATED, type StatusFacts } from "../../runtime/operations/types.ts";
+import { NOT_CREATED, NO_ANSWER, type StatusFacts } from "../../runtime/operations/types.ts";
 import { isLive, processGone, staleAfterMs } from "../../runtime/presence/liveness.ts";
 
 const at = new Date("2026-01-01T00:00:30Z");
@@ -195,6 +195,81 @@ test("nats: a node every replica group has not heard from for 5 s is DOWN; a lea
   assert.match(renderStatus(r), "nats:    connected to n2; cluster c1: n1 DOWN (no word for 12.1 s), n2 ok, n3 ok, n4 catching up");
   const single = buildStatusReport(facts({ nats: { connectedTo: "solo", placements: [{ stream: "EVENTS", leader: "solo", peers: [] }] } }));
   assert.match(renderStatus(single), /^nats: {4}connected to solo$/m);
+});
+
+test("a read with no answer (leader election) is unknown, not missing: the rest renders, and the nodes are judged without it", () => {
+  const noAnswer = { noAnswer: true, waitedMs: 5_004 } as const;
+  const r = buildStatusReport(
+    facts({
+      store: { stream: "EVENTS", unanswered: noAnswer },
+      router: noAnswer,
+      orderedRouter: noAnswer,
+      indexer: noAnswer,
+      presence: noAnswer,
+      inboxConsumers: { users: { pending: 3, ackPending: 0, redelivered: 0 } },
+      configRevision: noAnswer,
+      setAside: { quarantine: 2, unrouted: noAnswer },
+      nats: {
+        connectedTo: "n2",
+        unanswered: ["EVENTS"],
+        placements: [{ stream: "JETBUS_INBOX", cluster: "c1", leader: "n2", peers: [{ name: "n1", current: false, activeMs: 6_200 }] }],
+      },
+    }),
+  );
+  assert.is(r.store.state, NO_ANSWER);
+  assert.is(r.router.consumer.state, NO_ANSWER);
+  assert.is(r.presence, NO_ANSWER);
+  assert.is(r.router.configRevisionUnknown, true);
+  assert.equal(r.setAside, { quarantined: 2, unrouted: null });
+  assert.equal(r.unanswered, {
+    parts: [
+      "stream EVENTS",
+      "KV jetbus-presence",
+      "consumer jetbus-router",
+      "consumer jetbus-router-ordered",
+      "consumer jetbus-indexer",
+      "KV jetbus-config",
+      "stream JETBUS_UNROUTED",
+    ],
+    waitedMs: 5_004,
+  });
+  assert.is(r.actors[0]!.lag, 3, "what answered is still reported");
+  assert.equal(r.nats!.nodes, [
+    { name: "n1", state: "down", silentMs: 6_200 },
+    { name: "n2", state: "ok" },
+  ]);
+  const text = renderStatus(r);
+  assert.match(text, /^indexer: lag \? \(consumer jetbus-indexer: no answer\)$/m);
+  assert.match(text, /^store: {3}EVENTS: no answer in 5\.0 s \(leader election\?\)$/m);
+  assert.match(text, /^users\s+\?\s+\?\s+3\s/m, "replicas unknown, not 0");
+  assert.match(text, /router: .*config revision unknown \(no answer\), lag \? \(consumer jetbus-router: no answer\)/);
+  assert.match(text, /^nats: {4}connected to n2; cluster c1: n1 DOWN \(no word for 6\.2 s\), n2 ok \(without EVENTS: no answer\)$/m);
+  assert.match(text, /^no answer in 5\.0 s \(leader election\?\): stream EVENTS, KV jetbus-presence, .*; the rest is as read$/m);
+  assert.not.match(text, /not created yet: .*presence/, "no answer is not 'not created'");
+  assert.match(text, /^set aside: 2 quarantined .*, \? unrouted/m);
+  assert.not.match(text, /ordered lane/);
+  const blind = buildStatusReport(facts({ nats: { connectedTo: "n2", unanswered: ["EVENTS"], placements: [] } }));
+  assert.match(renderStatus(blind), /^nats: {4}connected to n2; nodes unknown \(without EVENTS: no answer\)$/m);
+});
+
+test("a leader elected after a node died never heard from it (active 0, not current): silent since the election", () => {
+  const since = new Date(at.getTime() - 6_000);
+  const placement = (leaderSince?: Date) => ({
+    stream: "EVENTS",
+    cluster: "c1",
+    leader: "n3",
+    ...(leaderSince ? { leaderSince } : {}),
+    peers: [
+      { name: "n1", current: false, activeMs: 0 },
+      { name: "n2", current: true, activeMs: 120 },
+    ],
+  });
+  const r = buildStatusReport(facts({ nats: { connectedTo: "n3", placements: [placement(since)] } }));
+  assert.equal(r.nats!.nodes[0], { name: "n1", state: "down", silentMs: 6_000 });
+  const fresh = buildStatusReport(facts({ nats: { connectedTo: "n3", placements: [placement(new Date(at.getTime() - 1_000))] } }));
+  assert.equal(fresh.nats!.nodes[0], { name: "n1", state: "behind" }, "a leader of 1 s may not have heard yet");
+  const unknownSince = buildStatusReport(facts({ nats: { connectedTo: "n3", placements: [placement()] } }));
+  assert.equal(unknownSince.nats!.nodes[0], { name: "n1", state: "behind" }, "an older server without leader_since: as before");
 });
 
 test("the ordered lane shows its lease holder and lag once it exists; nothing about it before", () => {

@@ -34,7 +34,7 @@ export function registerStatus(program: Command): void {
           const jsm = await jetstreamManager(rt.nc);
           const show = async () => {
             // the actors the running routers use (KV jetbus-config), so status works without the config file
-            const live = await liveConfig(jsm, rt.config);
+            const live = await liveConfig(jsm, rt.config, { localWhenNoAnswer: true });
             const report = buildStatusReport(await gatherStatusFacts(rt.nc, jsm, live.config));
             if (o.json) process.stdout.write(JSON.stringify(report) + "\n");
             else process.stdout.write((o.watch && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "") + renderStatus(report));

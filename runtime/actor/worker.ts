@@ -12,7 +12,7 @@ import { Heartbeat, presenceKey, Tally } from "../presence/mod.ts";
 import { tallyOutcome } from "./outcome-tally.ts";
 import { EventSchemas } from "../store/schemas.ts";
 import { Consumers, Streams } from "../topology.ts";
-import { isDirect } from "./direct.ts";
+import { isDirect } from "../config/direct.ts";
 import type { PublishEventFn } from "./context.ts";
 import { ProcessedMarkers } from "./idempotency.ts";
 import { consumersOf } from "./ordering.ts";

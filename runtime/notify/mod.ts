@@ -1,4 +1,4 @@
-export { notificationTypesOf, notificationProblems } from "./declared.ts";
+export { notificationTypesOf, notificationProblems } from "../config/notifications.ts";
 export { notificationPlanOf, notificationSubjectsOf, routedEvent, type NotificationPlan } from "./routes.ts";
 export { NotificationSubscriber, type NotificationSubscriberOptions } from "./subscriber.ts";
 export { NotificationContext } from "./context.ts";

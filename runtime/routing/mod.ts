@@ -1,9 +1,9 @@
 export type * from "./types.ts";
-export { checkRoutes } from "./check.ts";
-export { compileFilter, checkFilter, parseRegex } from "./filter.ts";
-export { compilePattern, parsePattern, patternCovers, PatternKind, PatternError } from "./match.ts";
-export { compileTransform, checkTransform } from "./transform.ts";
-export { compileRuleSet, compileRule, ruleName } from "./plan.ts";
+export { checkRoutes, ruleName } from "../config/routes/check.ts";
+export { compileFilter, checkFilter, parseRegex } from "../config/routes/filter.ts";
+export { compilePattern, parsePattern, patternCovers, PatternKind, PatternError } from "../events/type-pattern.ts";
+export { compileTransform, checkTransform } from "../config/routes/transform.ts";
+export { compileRuleSet, compileRule } from "./plan.ts";
 export { ConfigStore, CONFIG_HISTORY, type StoredConfig } from "./config-store.ts";
 export { Router, startRouter, type RouterDeps, type RouterHandle, type RouterOptions } from "./router.ts";
 export { copyMsgId, copyMessage } from "./copies.ts";

@@ -23,7 +23,10 @@ export type RunningProjections = Readonly<{
 }>;
 
 /** Loads the named configured projections (default all), every module before anything starts. */
-export async function loadProjections(rt: Pick<ProjectionHost, "config" | "projectDir">, names?: readonly string[]): Promise<LoadedProjection[]> {
+export async function loadProjections(
+  rt: Pick<ProjectionHost, "config" | "projectDir">,
+  names?: readonly string[],
+): Promise<LoadedProjection[]> {
   const settings = names && names.length > 0 ? names.map((n) => projectionSettings(rt.config, n)) : rt.config.projections;
   const loaded: LoadedProjection[] = [];
   for (const s of settings) loaded.push(await loadProjection(s, rt.projectDir));

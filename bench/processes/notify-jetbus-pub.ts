@@ -7,7 +7,7 @@
  */
 import { connectNats } from "../../runtime/nats/connect.ts";
 import { loadConfig } from "../../runtime/config/load.ts";
-import { notificationTypesOf } from "../../runtime/notify/declared.ts";
+import { notificationTypesOf } from "../../runtime/config/notifications.ts";
 import { EventBus } from "../../runtime/store/bus.ts";
 import { tickData } from "../notify-sides.ts";
 

@@ -14,7 +14,7 @@ import { retryTransient } from "../nats/connect.ts";
 import { InboxLayoutError } from "../errors.ts";
 import { ApiCode, apiCodeOf, isAlreadyExists, isNotFound, isPermission, isTransient } from "../nats/errors.ts";
 import { orMissing } from "../nats/missing.ts";
-import { subjectsOverlap } from "../routing/match.ts";
+import { subjectsOverlap } from "../events/type-pattern.ts";
 import { Streams, Subjects } from "../topology.ts";
 import { ensureDirectConsumers } from "./direct.ts";
 import { consumersOf } from "./ordering.ts";

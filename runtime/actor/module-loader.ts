@@ -1,4 +1,4 @@
-import { importProjectModule, projectPath, type ImportOptions } from "../config/project-module.ts";
+import { importProjectModule, projectPath, type ImportOptions } from "../project-module.ts";
 import type { ActorSettings, JetbusConfig } from "../config/types.ts";
 import { HandlerInvalidError, type Problem } from "../errors.ts";
 import { isActorDefinition } from "./define.ts";

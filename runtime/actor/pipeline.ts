@@ -6,28 +6,19 @@ import { createContext, type ContextDeps } from "./context.ts";
 import { publishDeadLetter } from "./dead-letter.ts";
 import { backoffDelayMs } from "./retry.ts";
 import type { HandlerFn } from "./types.ts";
-import {
-  Chain,
-  compose,
-  deadLetter,
-  decode,
-  deliveryLedger,
-  failureLog,
-  handlingMetrics,
-  idempotency,
-  retry,
-  screen,
-  storeAdmission,
-  timeout,
-  tracing,
-  type Delivered,
-  type MarkerStore,
-  type Outcome,
-  type SchemaCheck,
-  type Screened,
-  type Settled,
-  type Step,
-} from "./middleware/mod.ts";
+import { storeAdmission, type SchemaCheck } from "./middleware/admission.ts";
+import { Chain, compose } from "./middleware/compose.ts";
+import { deadLetter } from "./middleware/dead-letter.ts";
+import { decode } from "./middleware/decode.ts";
+import { failureLog } from "./middleware/failure-log.ts";
+import { idempotency, type MarkerStore } from "./middleware/idempotency.ts";
+import { deliveryLedger } from "./middleware/ledger.ts";
+import { handlingMetrics } from "./middleware/metrics.ts";
+import { retry } from "./middleware/retry.ts";
+import { screen } from "./middleware/screen.ts";
+import { timeout } from "./middleware/timeout.ts";
+import { tracing } from "./middleware/tracing.ts";
+import type { Delivered, Outcome, Screened, Settled, Step } from "./middleware/types.ts";
 
 /** How long a processed marker write is retried through a leader election before the worker acks without it. */
 const MARKER_RETRY_MS = 30_000;

@@ -1,4 +1,4 @@
-import { importProjectModule, projectPath } from "../config/project-module.ts";
+import { importProjectModule, projectPath } from "../project-module.ts";
 import type { AggregateSettings } from "../config/types.ts";
 import { AggregateInvalidError, UsageError, type Problem } from "../errors.ts";
 import { didYouMean } from "../suggest.ts";

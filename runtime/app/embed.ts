@@ -14,7 +14,7 @@ import {
   type PointInTime,
 } from "../aggregate/aggregate-store.ts";
 import type { Aggregate, AggregateEvent } from "../aggregate/define.ts";
-import { notificationTypesOf } from "../notify/declared.ts";
+import { notificationTypesOf } from "../config/notifications.ts";
 import { ProjectionReader, type ProjectionEntry } from "../projection/reader.ts";
 import { EventBus } from "../store/bus.ts";
 import { EventStore as StoreReader } from "../store/queries.ts";

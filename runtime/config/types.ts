@@ -49,7 +49,7 @@ export type ActorSettings = {
   dead_letter: { enabled: boolean };
   idempotency: { enabled: boolean; ttl: Millis };
   ordered?: { key: string; partitions: number };
-  /** copy (default): inbox copies from the router; direct: its own durable on the event store (see runtime/actor/direct.ts). */
+  /** copy (default): inbox copies from the router; direct: its own durable on the event store (see runtime/config/direct.ts, runtime/actor/direct.ts). */
   delivery: "copy" | "direct";
   options: Record<string, unknown>;
 };

@@ -1,9 +1,9 @@
 import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Problem } from "../errors.ts";
-import { directProblems } from "../actor/direct.ts";
-import { checkRoutes } from "../routing/check.ts";
-import { notificationProblems } from "../notify/declared.ts";
-import { projectionProblems } from "../projection/check.ts";
+import { directProblems } from "./direct.ts";
+import { checkRoutes } from "./routes/check.ts";
+import { notificationProblems } from "./notifications.ts";
+import { projectionProblems } from "./projections.ts";
 import { DURATION_FORMS } from "./duration.ts";
 import { depthProblem, durationProblems } from "./limits.ts";
 import type { JetbusConfig } from "./types.ts";

@@ -1,6 +1,6 @@
 import type { JetbusConfig } from "../config/types.ts";
-import { compilePattern, parsePattern } from "../routing/match.ts";
-import { ruleName } from "../routing/plan.ts";
+import { compilePattern, parsePattern } from "../events/type-pattern.ts";
+import { ruleName } from "../config/routes/check.ts";
 
 export const NodeKind = { Type: "type", Rule: "rule", Actor: "actor", Unrouted: "unrouted", Quarantine: "quarantine" } as const;
 export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];

@@ -1,6 +1,6 @@
 import type { JetbusConfig } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
-import { parsePattern, patternCovers, PatternKind, type Pattern } from "../routing/match.ts";
+import { parsePattern, patternCovers, PatternKind, type Pattern } from "../events/type-pattern.ts";
 import { compileRule } from "../routing/plan.ts";
 import type { CompiledRule } from "../routing/types.ts";
 import { Subjects } from "../topology.ts";

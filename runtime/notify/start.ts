@@ -1,16 +1,15 @@
-import type { Runtime } from "../app/bootstrap.ts";
 import { isActorDefinition, isStatefulDefinition } from "../actor/define.ts";
 import type { HandlerFn } from "../actor/types.ts";
 import { handlerSourceFor } from "../actor/module-loader.ts";
 import type { HandlerSource } from "../actor/registry.ts";
 import { resolveHandler } from "../actor/resolve.ts";
-import { selectActors, type RunningActors } from "../actor/start.ts";
+import { selectActors, type ActorHost, type RunningActors } from "../actor/start.ts";
 import { DEFAULT_GRACE_MS } from "../actor/worker.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import { ConfigStore } from "../routing/config-store.ts";
 import { EventBus } from "../store/bus.ts";
 import { EventSchemas } from "../store/schemas.ts";
-import { notificationTypesOf } from "./declared.ts";
+import { notificationTypesOf } from "../config/notifications.ts";
 import { NotificationSubscriber } from "./subscriber.ts";
 
 export type RunningNotifications = Readonly<{
@@ -31,12 +30,13 @@ export type StartNotificationsOptions = Readonly<{
 /**
  * Subscribes the named actors (default every configured one) to the notifications their rules
  * route to them, beside their workers: `jetbus up`, `jetbus actor` and startJetbus call this after
- * startActors. A stateful actor gets none: its state commits are tied to store sequences a
- * notification does not have. The rules are the live config revision's when one is stored (KV
- * jetbus-config, followed as routers follow it), else the file's.
+ * startActors, with the same ActorHost (app/bootstrap.ts's Runtime is one). A stateful actor gets
+ * none: its state commits are tied to store sequences a notification does not have. The rules are
+ * the live config revision's when one is stored (KV jetbus-config, followed as routers follow it),
+ * else the file's.
  */
 export async function startNotifications(
-  rt: Runtime,
+  rt: ActorHost,
   names?: readonly string[],
   opts: StartNotificationsOptions = {},
 ): Promise<RunningNotifications> {
@@ -113,7 +113,7 @@ export async function startNotifications(
 }
 
 /** The stored config revision and its store, when this process may read one; undefined otherwise (the file's rules then). */
-async function liveConfig(rt: Runtime): Promise<{ store: ConfigStore; revision: number; config: JetbusConfig } | undefined> {
+async function liveConfig(rt: ActorHost): Promise<{ store: ConfigStore; revision: number; config: JetbusConfig } | undefined> {
   try {
     const store = await ConfigStore.open(rt.nc, { replicas: rt.config.store.replicas });
     const current = await store.current();
@@ -129,7 +129,7 @@ async function liveConfig(rt: Runtime): Promise<{ store: ConfigStore; revision: 
  * startJetbus run. Stopping stops the notifications first (nothing new is taken), then the workers.
  */
 export async function withNotifications(
-  rt: Runtime,
+  rt: ActorHost,
   actors: RunningActors,
   names?: readonly string[],
   opts: StartNotificationsOptions = {},

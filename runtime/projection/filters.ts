@@ -1,6 +1,6 @@
 import { ProjectionInvalidError } from "../errors.ts";
 import { EVENTS_PREFIX } from "../events/subjects.ts";
-import { parsePattern, patternCovers, PatternError, storeFiltersOf, subjectsOverlap, type Pattern } from "../routing/match.ts";
+import { parsePattern, patternCovers, PatternError, storeFiltersOf, subjectsOverlap, type Pattern } from "../events/type-pattern.ts";
 
 /**
  * The store subjects of a projection's event types: `events.<type>` and, for aggregates' events,

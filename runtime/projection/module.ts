@@ -1,4 +1,4 @@
-import { importProjectModule, projectPath } from "../config/project-module.ts";
+import { importProjectModule, projectPath } from "../project-module.ts";
 import type { JetbusConfig, ProjectionSettings } from "../config/types.ts";
 import { ProjectionInvalidError, type Problem } from "../errors.ts";
 import { assertProjectionDefinition, type ProjectionDefinition } from "./define.ts";

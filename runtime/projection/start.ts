@@ -1,9 +1,20 @@
-import type { Runtime } from "../app/bootstrap.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetbusConfig } from "../config/types.ts";
+import type { Logger } from "../log.ts";
 import { openPresenceBucket } from "../presence/heartbeat.ts";
 import { EventSchemas } from "../store/schemas.ts";
 import { LiveProjection } from "./live.ts";
 import { loadProjection, projectionSettings, type LoadedProjection } from "./module.ts";
 import { ProjectionRegistry } from "./registry.ts";
+
+/** What running projections needs of the process (app/bootstrap.ts's Runtime holds it). */
+export type ProjectionHost = Readonly<{
+  nc: NatsConnection;
+  config: JetbusConfig;
+  /** Where relative projection `module` paths start. */
+  projectDir: string;
+  logger: Logger;
+}>;
 
 export type RunningProjections = Readonly<{
   projections: readonly LiveProjection[];
@@ -12,7 +23,10 @@ export type RunningProjections = Readonly<{
 }>;
 
 /** Loads the named configured projections (default all), every module before anything starts. */
-export async function loadProjections(rt: Pick<Runtime, "config" | "projectDir">, names?: readonly string[]): Promise<LoadedProjection[]> {
+export async function loadProjections(
+  rt: Pick<ProjectionHost, "config" | "projectDir">,
+  names?: readonly string[],
+): Promise<LoadedProjection[]> {
   const settings = names && names.length > 0 ? names.map((n) => projectionSettings(rt.config, n)) : rt.config.projections;
   const loaded: LoadedProjection[] = [];
   for (const s of settings) loaded.push(await loadProjection(s, rt.projectDir));
@@ -25,7 +39,7 @@ export async function loadProjections(rt: Pick<Runtime, "config" | "projectDir">
  * running the same projection both apply every event and neither applies one twice (guarded
  * writes, per-key store sequences): a second one is a hot standby that costs a second read of the store.
  */
-export async function startProjections(rt: Runtime, names?: readonly string[]): Promise<RunningProjections> {
+export async function startProjections(rt: ProjectionHost, names?: readonly string[]): Promise<RunningProjections> {
   const loaded = await loadProjections(rt, names);
   const running: LiveProjection[] = [];
   const stop = async () => {

@@ -1,6 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureDirectConsumers, isDirect } from "../actor/direct.ts";
+import { isDirect } from "../config/direct.ts";
+import { ensureDirectConsumers } from "../actor/direct.ts";
 import type { JetbusConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { retryTransient } from "../nats/connect.ts";

@@ -1,18 +1,15 @@
 import type { ActorSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
 import { Subjects } from "../topology.ts";
-import { compileFilter } from "./filter.ts";
+import { compileFilter } from "../config/routes/filter.ts";
 import { inboxSubjectFor } from "../actor/ordering.ts";
-import { compilePattern, parsePattern } from "./match.ts";
-import { compileTransform } from "./transform.ts";
+import { ruleName } from "../config/routes/check.ts";
+import { compilePattern, parsePattern } from "../events/type-pattern.ts";
+import { compileTransform } from "../config/routes/transform.ts";
 import type { CompiledRule, Predicate, RouteCopy, RoutingConfig, RuleSet } from "./types.ts";
 
 /** Type-match results per event type; bounded so a flood of distinct types cannot grow it forever. */
 const TYPE_CACHE_LIMIT = 10_000;
-
-export function ruleName(rule: { name?: string }, index: number): string {
-  return rule.name ?? `rules[${index}]`;
-}
 
 /** Compiles one rule (the config is already checked, so every pattern and regex compiles). */
 export function compileRule(rule: RoutingConfig["routes"]["rules"][number], index: number): CompiledRule {

@@ -1,5 +1,5 @@
 import type { Metrics } from "../observability/metrics.ts";
-import { TallyKeys, type Tally } from "../presence/mod.ts";
+import { TallyKeys, type Tally } from "../presence/tally.ts";
 
 /**
  * Copies routed, counted per rule and actor over one turn of the event loop and added to the

@@ -20,7 +20,8 @@ import { RoutedCounts } from "./routed-counts.ts";
 import { routerHeartbeat } from "./router-presence.ts";
 import { SetAsideLog } from "./set-aside-log.ts";
 import { ensureRouterTopology } from "./router-startup.ts";
-import { newReplicaId, Tally, type Heartbeat } from "../presence/mod.ts";
+import { newReplicaId, type Heartbeat } from "../presence/heartbeat.ts";
+import { Tally } from "../presence/tally.ts";
 
 export type RouterDeps = Readonly<{ nc: NatsConnection; config: JetbusConfig; logger: Logger; metrics: Metrics }>;
 

@@ -1,8 +1,8 @@
 import type { ActorSettings, RouteSettings } from "../config/types.ts";
 import type { Event } from "../events/types.ts";
+import type { Predicate } from "../events/type-pattern.ts";
 
-/** A compiled yes/no test; built once per config revision, called per event. */
-export type Predicate<T> = (value: T) => boolean;
+export type { Predicate };
 
 /** What routing needs from a config: the rules, and the actors (ordered actors are partitioned). */
 export type RoutingConfig = Readonly<{ routes: RouteSettings; actors: readonly ActorSettings[] }>;

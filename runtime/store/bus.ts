@@ -8,7 +8,7 @@ import { EventSchemas } from "./schemas.ts";
 import { Subjects } from "../topology.ts";
 import type { BulkPublisherOptions, PublishOptions, PublishResult } from "./types.ts";
 
-/** Which event types are notifications (runtime/notify/declared.ts builds it from `notifications.types`). */
+/** Which event types are notifications (runtime/config/notifications.ts builds it from `notifications.types`). */
 export type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
 
 export type EventBusOptions = BulkPublisherOptions &

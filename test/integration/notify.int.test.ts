@@ -15,7 +15,7 @@ import { registerHandler } from "../../runtime/actor/registry.ts";
 import type { Event } from "../../runtime/events/types.ts";
 import { ensureEventStream, StoreAccess } from "../../runtime/store/mod.ts";
 import { EventBus } from "../../runtime/store/bus.ts";
-import { notificationTypesOf } from "../../runtime/notify/declared.ts";
+import { notificationTypesOf } from "../../runtime/config/notifications.ts";
 import { startNotifications, type RunningNotifications } from "../../runtime/notify/start.ts";
 import type { Logger } from "../../runtime/log.ts";
 

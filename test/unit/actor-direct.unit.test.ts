@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { directFilterOf } from "../../runtime/actor/direct.ts";
+import { directFilterOf } from "../../runtime/config/direct.ts";
 import { validateConfig } from "../../runtime/config/validate.ts";
-import { subjectsOverlap } from "../../runtime/routing/match.ts";
+import { subjectsOverlap } from "../../runtime/events/type-pattern.ts";
 
 type Rule = { name?: string; match: Record<string, unknown>; to: string[]; transform?: unknown };
 

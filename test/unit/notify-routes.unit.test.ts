@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { configFrom } from "../../runtime/config/load.ts";
 import { validateConfig } from "../../runtime/config/validate.ts";
 import { createEvent } from "../../runtime/events/codec.ts";
-import { notificationProblems, notificationTypesOf } from "../../runtime/notify/declared.ts";
+import { notificationProblems, notificationTypesOf } from "../../runtime/config/notifications.ts";
 import { notificationPlanOf, notificationSubjectsOf, routedEvent } from "../../runtime/notify/routes.ts";
 
 const actors = [{ name: "a" }, { name: "b" }, { name: "c" }];

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileFilter, parseRegex } from "../../runtime/routing/filter.ts";
-import { compilePattern, parsePattern, patternCovers, PatternError } from "../../runtime/routing/match.ts";
+import { compileFilter, parseRegex } from "../../runtime/config/routes/filter.ts";
+import { compilePattern, parsePattern, patternCovers, PatternError } from "../../runtime/events/type-pattern.ts";
 import type { DataFilter } from "../../runtime/config/types.ts";
 
 const matches = (pattern: string, s: string) => compilePattern(parsePattern(pattern))(s);

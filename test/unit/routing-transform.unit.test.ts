@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileTransform } from "../../runtime/routing/transform.ts";
+import { compileTransform } from "../../runtime/config/routes/transform.ts";
 
 const data = () => ({ user: { id: "u1", email: "a@b.c", address: { city: "Paris", zip: "75001" } }, plan: "pro", secret: "x" });
 

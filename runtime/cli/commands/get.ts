@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NotFoundError } from "../../errors.ts";
 import { findSetAside, SET_ASIDE_STREAM, type SetAside } from "../../operations/set-aside.ts";
-import { eventJsonLine, indexPending, openStore } from "../../store/cli-support.ts";
+import { eventJsonLine, indexPending, openStore } from "../store-support.ts";
 import { allOptions, withCommonOptions, withRuntime } from "../options.ts";
 
 function whereText(s: SetAside): string {

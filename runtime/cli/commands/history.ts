@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { parseTimePoint } from "../../config/duration.ts";
 import { StoreMissingError, UsageError } from "../../errors.ts";
 import { isNotFound } from "../../nats/errors.ts";
-import { eventJsonLine, eventTextLine, indexPending, openStore } from "../../store/cli-support.ts";
+import { eventJsonLine, eventTextLine, indexPending, openStore } from "../store-support.ts";
 import { EventStore } from "../../store/queries.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { openStore } from "../../store/cli-support.ts";
+import { openStore } from "../store-support.ts";
 import { rebuildIndex } from "../../store/rebuild.ts";
 import type { IndexStatus } from "../../store/types.ts";
 import { allOptions, withCommonOptions, withRuntime } from "../options.ts";

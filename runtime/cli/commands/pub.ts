@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { UsageError } from "../../errors.ts";
 import { EventBus } from "../../store/bus.ts";
 import { ensureEventStream, StoreAccess } from "../../store/stream.ts";
-import { notificationTypesOf } from "../../notify/declared.ts";
+import { notificationTypesOf } from "../../config/notifications.ts";
 import { allOptions, withCommonOptions, withRuntime, type CommonOptions } from "../options.ts";
 
 type PubOptions = CommonOptions & { id?: string; source?: string; correlationId?: string; causationId?: string; notify?: boolean };

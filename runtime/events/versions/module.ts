@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { importProjectModule, projectPath } from "../../config/project-module.ts";
+import { importProjectModule, projectPath } from "../../project-module.ts";
 import { ConfigError, type Problem } from "../../errors.ts";
 import { useUpcasters } from "./registry.ts";
 import { chainsOf, isUpcasterDefinition, upcasterProblems, type UpcasterDefinition } from "./upcasters.ts";

@@ -1,4 +1,4 @@
-import type { JetbusConfig } from "../config/types.ts";
+import type { JetbusConfig } from "./types.ts";
 import type { Problem } from "../errors.ts";
 
 /** Problems of `projections[]` the schema cannot see: a name used twice (config validation). */

@@ -1,5 +1,7 @@
-import { typeSubjectFilters } from "../events/subjects.ts";
-import type { Predicate } from "./types.ts";
+import { typeSubjectFilters } from "./subjects.ts";
+
+/** A compiled yes/no test (a type pattern's, a data filter's, a routing rule's); built once per config revision, called per event. */
+export type Predicate<T> = (value: T) => boolean;
 
 /**
  * Type and source patterns. Three forms:

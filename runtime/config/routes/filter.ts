@@ -1,6 +1,6 @@
-import type { DataFilter } from "../config/types.ts";
+import type { DataFilter } from "../types.ts";
 import { getPath, jsonEqual, parsePath, pathProblem } from "./path.ts";
-import type { Predicate } from "./types.ts";
+import type { Predicate } from "../../events/type-pattern.ts";
 
 /**
  * Data predicates, shaped like Knative trigger filters: one operator per filter object, each

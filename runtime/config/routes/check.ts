@@ -1,11 +1,15 @@
-import type { Problem } from "../errors.ts";
-import type { JetbusConfig, RouteRule } from "../config/types.ts";
+import type { Problem } from "../../errors.ts";
+import type { JetbusConfig, RouteRule } from "../types.ts";
 import { checkFilter } from "./filter.ts";
-import { PatternError, parsePattern, patternCovers, type Pattern } from "./match.ts";
+import { PatternError, parsePattern, patternCovers, type Pattern } from "../../events/type-pattern.ts";
 import { jsonEqual } from "./path.ts";
-import { ruleName } from "./plan.ts";
 import { checkTransform } from "./transform.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../suggest.ts";
+
+/** The name a rule is known by in problems, plans and traces: its `name`, else `rules[<index>]`. */
+export function ruleName(rule: { name?: string }, index: number): string {
+  return rule.name ?? `rules[${index}]`;
+}
 
 type ParsedMatch = { type?: Pattern; source?: Pattern; ok: boolean };
 

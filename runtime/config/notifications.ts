@@ -1,9 +1,10 @@
-import type { JetbusConfig } from "../config/types.ts";
+import type { JetbusConfig } from "./types.ts";
 import type { Problem } from "../errors.ts";
+
+import { compilePattern, parsePattern, PatternError, PatternKind, type Pattern } from "../events/type-pattern.ts";
 
 /** What EventBus asks of a config's declared notification types (store/bus.ts NotificationTypes, the same shape). */
 type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
-import { compilePattern, parsePattern, PatternError, PatternKind, type Pattern } from "../routing/match.ts";
 
 const TYPE_TOKEN = /^[A-Za-z0-9_-]+$/;
 

@@ -1,4 +1,4 @@
-import type { Transform } from "../config/types.ts";
+import type { Transform } from "../types.ts";
 import { deletePath, getPath, parsePath, pathProblem, setPath, type Path } from "./path.ts";
 
 /**

@@ -1,10 +1,10 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Runtime } from "../app/bootstrap.ts";
 import type { Logger } from "../log.ts";
-import type { Indexer } from "./indexer.ts";
-import { EventStore } from "./queries.ts";
-import { ensureStore, StoreAccess } from "./stream.ts";
-import type { StoredEvent } from "./types.ts";
+import type { Indexer } from "../store/indexer.ts";
+import { EventStore } from "../store/queries.ts";
+import { ensureStore, StoreAccess } from "../store/stream.ts";
+import type { StoredEvent } from "../store/types.ts";
 
 /**
  * What every store command does first: find both streams, used as they are (a missing one is a
@@ -18,7 +18,7 @@ export async function openStore(rt: Runtime): Promise<{ store: EventStore; index
   const store = new EventStore(rt.nc, { stream: rt.config.store.stream, logger: quietLogger, metrics: rt.metrics });
   let indexer: Promise<Indexer> | undefined;
   const indexerOf = () =>
-    (indexer ??= import("./indexer.ts").then(
+    (indexer ??= import("../store/indexer.ts").then(
       ({ Indexer }) => new Indexer(rt.nc, rt.config.store, { logger: quietLogger, metrics: rt.metrics, storeAccess: StoreAccess.Use }),
     ));
   return { store, indexer: indexerOf, quietLogger };

@@ -40,9 +40,14 @@ test("two processes withdrawing from one account: every conflict detected and re
     offset: 0,
     command: { type: "Withdraw", amount: 1 },
     concurrency: 1,
+    startSubject: "test.aggregate.go",
   }));
   const workers = plans.map(spawnWorker);
   procs.push(...workers);
+  // both begin together: one process's start-up (up to ~19 s through tsx on a loaded machine) can outlast the
+  // other's 200 commands, and then no command ever meets a conflict (a full npm test saw retried = 0)
+  await waitFor(() => workers.every((w) => w.ready() || w.child.exitCode !== null), "both workers subscribed", 120_000, 100);
+  env.nc.publish("test.aggregate.go");
   await waitFor(() => workers.every((w) => w.done() || w.child.exitCode !== null), "both workers done", 180_000, 100);
   for (const w of workers) assert.ok(w.done(), w.output());
   const acked = workers.reduce((n, w) => n + w.acked.size, 0);

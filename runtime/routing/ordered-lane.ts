@@ -148,11 +148,25 @@ export class OrderedLane {
     let h = this.current;
     if (!h || h.fence.lost || h.pin !== pin) h = this.takeOver(pin, possibleDup ? Number.POSITIVE_INFINITY : m.seq);
     const holding = h;
-    return holding.ready.then(() => {
-      const routed = holding.caughtUp.get(m.seq);
+    const routed = holding.ready.then(() => {
+      const caught = holding.caughtUp.get(m.seq);
       holding.caughtUp.delete(m.seq); // once: a redelivery (this one failed) is routed anew
-      return routed ?? this.route(m, holding.chains, possibleDup);
+      return caught ?? this.route(m, holding.chains, possibleDup);
     });
+    // A failed event is given back (nak), and the events delivered after it would go out before its
+    // redelivery: its chains fail what is queued behind it, but a chain that has drained starts again.
+    // So a failure ends the holding: the next delivery starts a new one whose catch-up re-routes
+    // every unacked event, the failed one first, in store order (chaos short, pause-node: an index
+    // read timing out for one event let 357 later events of an ordered actor overtake it).
+    routed.catch((err: unknown) => {
+      if (holding.fence.lost || this.current !== holding) return;
+      this.deps.logger.warn(
+        { seq: m.seq, err: (err as Error)?.message },
+        "an ordered copy failed: re-routing the unacked events in store order",
+      );
+      this.end("a copy failed");
+    });
+    return routed;
   }
 
   /** Pinned (again): the previous holding is fenced, the new one re-routes what is unacked before any delivery. */

@@ -70,6 +70,8 @@ export function deliverEvent(
   const competing = lane === Lane.Competing;
   if (!decoded) {
     if (!competing) return done(); // the competing lane quarantines it
+    // counted as the indexer counted the messages it could not index before the router took indexing over
+    d.metrics.malformed.inc({ component: "router" });
     return quarantine(d, m, admitted.reason ?? "undecodable", done);
   }
   const index = competing ? d.index() : undefined;

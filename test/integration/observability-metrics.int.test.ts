@@ -73,12 +73,19 @@ test("metrics show exactly the handled, failed, retried, dead-lettered, routed, 
     ["jetbus_router_unrouted_total", {}, 1],
     ["jetbus_router_quarantined_total", {}, 1],
     ["jetbus_indexer_indexed_total", {}, 6],
-    ["jetbus_malformed_total", { component: "indexer" }, 1],
+    ["jetbus_malformed_total", { component: "router" }, 1],
     // nothing left to do: the durables' lag, read from NATS at scrape time
     ["jetbus_consumer_pending", { consumer: ACTOR, actor: ACTOR }, 0],
     ["jetbus_consumer_pending", { consumer: "jetbus-router" }, 0],
   ];
-  const reached = (text: string) => expected.every(([name, labels, value]) => sampleValue(text, name, labels) === value);
+  // a miss names the series and what it read (waitFor reports the last one)
+  const reached = (text: string) => {
+    const off = expected
+      .map(([name, labels, value]) => [name, labels, value, sampleValue(text, name, labels)] as const)
+      .filter(([, , value, got]) => got !== value);
+    if (off.length) throw new Error(off.map(([n, l, v, g]) => `${n}${JSON.stringify(l)}: ${String(g)}, not ${v}`).join("; "));
+    return true;
+  };
   await waitFor(async () => reached(await scrape(base)), "every counter to reach the caused count", 30_000);
   // the lag gauge says the inbox is drained, so nothing can still move a counter: a later scrape must agree exactly
   const text = await scrape(base);

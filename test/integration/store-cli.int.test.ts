@@ -109,7 +109,7 @@ test("jetbus pub / get / history / index against a fresh server (after store app
   }
 });
 
-test("jetbus history asks the server once (one batched direct get for up to 256 events); a missing store is STORE_MISSING", async () => {
+test("jetbus history asks the server once per subject kind (one batched direct get for up to 256 events); a missing store is STORE_MISSING", async () => {
   const { server, nc, stop } = await startServer();
   const s = ["--servers", server.url];
   try {
@@ -127,7 +127,17 @@ test("jetbus history asks the server once (one batched direct get for up to 256 
     assert.is(history.stdout.trim().split("\n").length, 3);
     await nc.flush();
     sub.unsubscribe();
-    assert.equal(asked, ["$JS.API.DIRECT.GET.EVENTS"], "one request, as a bare client's direct get");
+    // a type is stored on events.<type> and, for an aggregate's events, on its entity subjects
+    // (events.@.<aggregate>.<entity>.<type>): one batched direct get of each, sent together (mergeBySeq),
+    // so one round trip; no stream info, no consumer
+    assert.equal(asked, ["$JS.API.DIRECT.GET.EVENTS", "$JS.API.DIRECT.GET.EVENTS"], "one direct get per subject kind");
+    const all: string[] = [];
+    const sub2 = nc.subscribe("$JS.API.>", { callback: (_err, m) => void all.push(m.subject) });
+    await nc.flush();
+    assert.is((await jetbus(["history", ...s])).code, 0);
+    await nc.flush();
+    sub2.unsubscribe();
+    assert.equal(all, ["$JS.API.DIRECT.GET.EVENTS"], "every type: one request, as a bare client's direct get");
   } finally {
     await stop();
   }

@@ -54,38 +54,16 @@ export async function startWorkload({ dir, configFile, cluster, processes, profi
   for (const actor of [Actors.Plain, Actors.Ordered, Actors.Counter])
     for (const name of actorProcesses(actor)) processes.jetbus(name, ["actor", actor, ...common], env);
   processes.jetbus("router-2", ["router", ...common], env);
-  processes.start({
-    name: "publisher",
-    cmd: process.execPath,
-    args: [
-      "--import",
-      "tsx",
-      join(ROOT, "chaos", "publisher.ts"),
-      dir,
-      cluster.urls.join(","),
-      String(profile.rate),
-      String(profile.keys),
-      String(seed),
-    ],
-    env,
-  });
-  for (const name of COMMANDERS)
+  // the harness's own workload processes: a chaos/ script under tsx, DIR and SERVERS first
+  const script = (name: string, file: string, ...args: (string | number)[]) =>
     processes.start({
       name,
       cmd: process.execPath,
-      args: [
-        "--import",
-        "tsx",
-        join(ROOT, "chaos", "commander.ts"),
-        dir,
-        cluster.urls.join(","),
-        String(profile.commands / COMMANDERS.length),
-        String(profile.accounts),
-        String(seed),
-        name,
-      ],
+      args: ["--import", "tsx", join(ROOT, "chaos", file), dir, cluster.urls.join(","), ...args.map(String)],
       env,
     });
+  script("publisher", "publisher.ts", profile.rate, profile.keys, seed);
+  for (const name of COMMANDERS) script(name, "commander.ts", profile.commands / COMMANDERS.length, profile.accounts, seed, name);
 
   log(
     `workload: ${profile.rate} events/s over ${profile.keys} keys, ${profile.commands} commands/s on ${profile.accounts} accounts; waiting for the first handlings`,

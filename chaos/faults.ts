@@ -19,6 +19,7 @@ export const FaultKind = {
   PartitionOneWay: "partition-oneway",
   KillRouter: "kill-router",
   KillActor: "kill-actor",
+  KillCommander: "kill-commander",
   Loss: "loss",
   Delay: "delay",
 } as const;
@@ -53,6 +54,7 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   "partition-oneway": [10_000, 14_000],
   "kill-router": [1_000, 4_000],
   "kill-actor": [1_000, 4_000],
+  "kill-commander": [1_000, 4_000],
   loss: [10_000, 15_000],
   delay: [10_000, 15_000],
 };
@@ -69,9 +71,12 @@ export function planFaults(rng: Rng, extra: number): PlannedFault[] {
   }));
 }
 
-/** The process a kill-router or kill-actor ends, among the running roles `names`: `pick` chooses one of the routers or of the actor's processes. */
+/**
+ * The process a kill-router, kill-actor or kill-commander ends, among the running roles `names`:
+ * `pick` chooses one of the routers, of the actor's processes or of the commanders.
+ */
 export function killTarget(f: PlannedFault, names: readonly string[]): string {
-  const prefix = f.kind === FaultKind.KillRouter ? "router-" : `${f.actor}-`;
+  const prefix = f.kind === FaultKind.KillRouter ? "router-" : f.kind === FaultKind.KillCommander ? "commander-" : `${f.actor}-`;
   const candidates = names.filter((n) => n.startsWith(prefix));
   if (candidates.length === 0) throw new Error(`no process for ${f.kind} (${prefix}*) among ${names.join(", ")}`);
   return candidates[f.pick % candidates.length]!;
@@ -202,7 +207,8 @@ export class FaultInjector {
         break;
       }
       case "kill-router":
-      case "kill-actor": {
+      case "kill-actor":
+      case "kill-commander": {
         target = killTarget(f, processes.names());
         pid = await processes.kill9(target);
         await sleep(f.holdMs);

@@ -8,6 +8,9 @@ export type Profile = Readonly<{
   /** Events per second, all keys together. */
   rate: number;
   keys: number;
+  /** Aggregate commands per second, all commanders together, on `accounts` accounts. */
+  commands: number;
+  accounts: number;
   /** Faults after the one of each kind. */
   extraFaults: number;
   /** Pause after each healed fault before the next (ms, seeded). */
@@ -17,6 +20,6 @@ export type Profile = Readonly<{
 }>;
 
 export const PROFILES = {
-  short: { name: "short", rate: 20, keys: 16, extraFaults: 0, recoveryMs: [3_000, 6_000], drainMs: 240_000 },
-  long: { name: "long", rate: 25, keys: 32, extraFaults: 20, recoveryMs: [5_000, 15_000], drainMs: 600_000 },
+  short: { name: "short", rate: 20, keys: 16, commands: 10, accounts: 20, extraFaults: 0, recoveryMs: [3_000, 6_000], drainMs: 240_000 },
+  long: { name: "long", rate: 25, keys: 32, commands: 10, accounts: 20, extraFaults: 20, recoveryMs: [5_000, 15_000], drainMs: 600_000 },
 } as const satisfies Record<string, Profile>;

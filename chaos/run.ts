@@ -1,8 +1,9 @@
 // `npm run chaos -- --profile short|long [--json] [--seed N] [--keep]`: a 3-node NATS cluster in
 // network namespaces, the workload (publisher, 2 routers, an unordered and an ordered actor with 2
-// processes each, and a stateful counter with 2 processes), every fault kind of issue 16 on a seeded
-// schedule, then `jetbus check` over the publisher's acks, the actors' effect files, the store and
-// the counter's state. Exit 0 valid, 1 lost/reordered (or a
+// processes each, a stateful counter with 2 processes, and 2 commanders of an aggregate), every fault
+// kind of issue 16 (and kill-commander) on a seeded schedule, then `jetbus check` over the
+// publisher's acks, the actors' effect files, the store and the counter's state, and the aggregate's
+// verdict (chaos/account-verdict.ts). Exit 0 valid, 1 lost/reordered/an aggregate check (or a
 // run that broke), 2 cannot run here (not root, no ip/nft, subnet taken, bad arguments).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,7 +82,16 @@ async function main(): Promise<number> {
   await runFaults({ injector, nc, stream, profile, seed, setProxyDelay, log });
   const end = await drain({ dir, nc, stream, processes, profile, log });
 
-  const checkFailed = await verdict({ dir, configFile, servers: cluster.urls, seed, processes, json: args.json, log });
+  const checkFailed = await verdict({
+    dir,
+    configFile,
+    servers: cluster.urls,
+    seed,
+    accounts: profile.accounts,
+    processes,
+    json: args.json,
+    log,
+  });
   const failed = checkFailed || !end.drained || !end.counted;
   if (!failed && !args.keep) rmSync(dir, { recursive: true, force: true });
   else log(`run kept in ${dir} (logs, acks, effects, faults, verdict.json)`);

@@ -1,9 +1,12 @@
 // The run's verdict: `jetbus check` over the publisher's acks, the actors' effect files, the store and
-// the counter's state, plus the jetbus processes that died without a kill from the harness; written to
-// verdict.json and printed (one JSON line with --json).
+// the counter's state, the aggregate's accounts against the commanders' records
+// (chaos/account-check.ts), plus the jetbus processes that died without a kill from the harness;
+// written to verdict.json and printed (one JSON line with --json).
 import { spawn } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { accountCheck } from "./account-check.ts";
+import type { AccountVerdict } from "./account-verdict.ts";
 import { sleep } from "./faults.ts";
 import { ROOT, type Processes } from "./processes.ts";
 import { Actors } from "./workload-config.ts";
@@ -13,6 +16,8 @@ export type VerdictSpec = Readonly<{
   configFile: string;
   servers: readonly string[];
   seed: number;
+  /** Accounts of the aggregate workload. */
+  accounts: number;
   processes: Processes;
   json: boolean;
   log(line: string): void;
@@ -64,7 +69,20 @@ function runCheck(args: readonly string[]): Promise<Checked> {
   });
 }
 
-/** Runs the check, prints the verdict; true when it failed (lost, reordered, check not 0, a crash). */
+/** The aggregate's verdict; a read that fails (a request timing out on the loaded machine) is tried again, as the check is. */
+async function aggregateVerdict({ dir, servers, accounts, log }: VerdictSpec): Promise<AccountVerdict> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await accountCheck(dir, servers, accounts);
+    } catch (err) {
+      if (attempt === 6) throw err;
+      log(`reading the accounts failed (${(err as Error).message}); again`);
+      await sleep(10_000);
+    }
+  }
+}
+
+/** Runs the checks, prints the verdict; true when it failed (lost, reordered, check not 0, an aggregate check, a crash). */
 export async function verdict(spec: VerdictSpec): Promise<boolean> {
   const { dir, processes, log } = spec;
   const args = checkArgs(spec);
@@ -82,6 +100,8 @@ export async function verdict(spec: VerdictSpec): Promise<boolean> {
       checked = await runCheck(args);
     }
   }
+  const aggregate = await aggregateVerdict(spec);
+  v.aggregate = aggregate;
   const { targets, ...rest } = v;
   // a jetbus process that died without a kill from the harness is a finding of its own
   const crashed = processes.crashes.filter((c) => c.name !== "proxy");
@@ -102,11 +122,15 @@ export async function verdict(spec: VerdictSpec): Promise<boolean> {
       process.stdout.write(
         `  ${Actors.Counter} state: ${state.keys} keys, ${state.events} events, mismatches ${JSON.stringify(state.mismatches)}\n`,
       );
+    const a = aggregate;
+    process.stdout.write(
+      `  aggregate: ${a.entities} accounts, ${a.events} events; commands ${JSON.stringify(a.commands)}; failed checks ${JSON.stringify(a.failed)}\n`,
+    );
     for (const t of targets as Target[])
       process.stdout.write(
         `  ${t.name}: expected ${t.expected}, lost ${t.lost}, duplicate handlings ${t.extra}, out of order ${t.outOfOrder}\n`,
       );
   }
   const lostOrReordered = Number(summary.lost) > 0 || Number(summary.reordered) > 0;
-  return lostOrReordered || checked.code !== 0 || crashed.length > 0;
+  return lostOrReordered || checked.code !== 0 || !aggregate.valid || crashed.length > 0;
 }

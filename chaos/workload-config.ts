@@ -1,6 +1,7 @@
 // The workload's names and its jetbus config: one event type routed to an unordered and an
 // ordered actor, both handled by chaos/effect-actor.ts, and to a stateful counter
-// (chaos/counter-actor.ts), on a 3-replica store.
+// (chaos/counter-actor.ts), on a 3-replica store; and the commanders of the aggregate
+// (chaos/commander.ts on chaos/account.ts), whose events no rule routes (they go to `unrouted`).
 import { fileURLToPath } from "node:url";
 
 export const EVENT_TYPE = "ChaosEvent";
@@ -9,6 +10,10 @@ export const Actors = { Plain: "chaos-plain", Ordered: "chaos-ordered", Counter:
 export const ACTORS = [Actors.Plain, Actors.Ordered];
 /** The 2 `jetbus actor` processes each actor runs as (role names, as in chaos/processes.ts). */
 export const actorProcesses = (actor: string): string[] => [1, 2].map((i) => `${actor}-${i}`);
+/** The processes executing commands on the accounts: two, so that their appends conflict. */
+export const COMMANDERS = ["commander-1", "commander-2"];
+/** The id of account `i` of chaos/account.ts. */
+export const accountId = (i: number): string => `acct-${i}`;
 /** Partitions of the ordered actor: fewer than the publisher's keys, so partitions hold several keys. */
 export const ORDERED_PARTITIONS = 8;
 

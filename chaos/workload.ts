@@ -1,5 +1,6 @@
 // The workload on a started cluster: the store provisioned from the workload's config, then the
-// routers, the actors' processes (2 each) and the publisher started, and a wait for the first handlings.
+// routers, the actors' processes (2 each), the publisher and the aggregate's commanders started,
+// and a wait for the first handlings.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -10,7 +11,7 @@ import type { Cluster } from "./cluster.ts";
 import { ROOT, type Processes } from "./processes.ts";
 import type { Profile } from "./profiles.ts";
 import { progress } from "./progress.ts";
-import { Actors, actorProcesses, workloadConfig } from "./workload-config.ts";
+import { Actors, actorProcesses, COMMANDERS, workloadConfig } from "./workload-config.ts";
 
 /** The harness's connection (every node), the config file the jetbus processes read, the store's stream. */
 export type Store = Readonly<{ nc: NatsConnection; configFile: string; stream: string }>;
@@ -45,7 +46,7 @@ export type WorkloadSpec = Readonly<{
  */
 const WARM_UP_MS = 300_000;
 
-/** Starts the routers, the actors and the publisher; resolves once events are acked and handled, throws after WARM_UP_MS without. */
+/** Starts the routers, the actors, the publisher and the commanders; resolves once events are acked and handled, throws after WARM_UP_MS without. */
 export async function startWorkload({ dir, configFile, cluster, processes, profile, seed, log }: WorkloadSpec): Promise<void> {
   const env = { JETBUS_CHAOS_DIR: dir, JETBUS_LOG_JSON: "1", JETBUS_LOG_LEVEL: "warn" };
   const common = ["--config", configFile, "--no-http"];
@@ -53,23 +54,20 @@ export async function startWorkload({ dir, configFile, cluster, processes, profi
   for (const actor of [Actors.Plain, Actors.Ordered, Actors.Counter])
     for (const name of actorProcesses(actor)) processes.jetbus(name, ["actor", actor, ...common], env);
   processes.jetbus("router-2", ["router", ...common], env);
-  processes.start({
-    name: "publisher",
-    cmd: process.execPath,
-    args: [
-      "--import",
-      "tsx",
-      join(ROOT, "chaos", "publisher.ts"),
-      dir,
-      cluster.urls.join(","),
-      String(profile.rate),
-      String(profile.keys),
-      String(seed),
-    ],
-    env,
-  });
+  // the harness's own workload processes: a chaos/ script under tsx, DIR and SERVERS first
+  const script = (name: string, file: string, ...args: (string | number)[]) =>
+    processes.start({
+      name,
+      cmd: process.execPath,
+      args: ["--import", "tsx", join(ROOT, "chaos", file), dir, cluster.urls.join(","), ...args.map(String)],
+      env,
+    });
+  script("publisher", "publisher.ts", profile.rate, profile.keys, seed);
+  for (const name of COMMANDERS) script(name, "commander.ts", profile.commands / COMMANDERS.length, profile.accounts, seed, name);
 
-  log(`workload: ${profile.rate} events/s over ${profile.keys} keys; waiting for the first handlings`);
+  log(
+    `workload: ${profile.rate} events/s over ${profile.keys} keys, ${profile.commands} commands/s on ${profile.accounts} accounts; waiting for the first handlings`,
+  );
   const warm = await progress(
     dir,
     WARM_UP_MS,

@@ -10,8 +10,12 @@ import type { StateVerdict } from "./state-verdict.ts";
 /** One injected fault: what, on what, when (ms); `pid` = the process it killed or paused. */
 export type FaultRecord = Readonly<{ kind: string; target?: string; start: number; end?: number; pid?: number }>;
 
-/** Fault kinds that kill a jetbus process: a handling cut off after its effect and before its marker runs again. */
-export const PROCESS_KILLS: readonly string[] = ["kill-actor", "kill-router"];
+/**
+ * Fault kinds that kill a process: a handling cut off after its effect and before its marker runs
+ * again. Such a kill explains only the duplicates of the process it killed (by pid), never a
+ * cluster-wide window: `kill-commander` (the chaos run's aggregate commands) explains none.
+ */
+export const PROCESS_KILLS: readonly string[] = ["kill-actor", "kill-router", "kill-commander"];
 
 /**
  * How long after a fault ends its effects can still make a duplicate: a delivery whose ack or

@@ -1,12 +1,12 @@
 // The chaos harness's schedule (chaos/faults.ts, chaos/rng.ts): a seed replays the same plan, and
-// every plan has every fault kind of issue 16 at least once and kills a chaos-counter process. The harness itself runs in CI through
+// every plan has every fault kind (issue 16's and kill-commander) at least once and kills a chaos-counter process. The harness itself runs in CI through
 // `.ci/run` (`npm run chaos -- --profile short --json`, root only).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ALL_KINDS, baseRules, killTarget, planFaults } from "../../chaos/faults.ts";
 import { Rng } from "../../chaos/rng.ts";
 import { PROFILES } from "../../chaos/profiles.ts";
-import { Actors, actorProcesses } from "../../chaos/workload-config.ts";
+import { Actors, actorProcesses, COMMANDERS } from "../../chaos/workload-config.ts";
 import { HOST_ADDR, NODE_ADDR, PROXY_ADDR } from "../../chaos/cluster.ts";
 import { cidrsOverlap, SUBNET_CIDR, subnetTaken } from "../../chaos/net.ts";
 
@@ -25,11 +25,18 @@ test("every plan holds every fault kind at least once, pauses and partitions lon
       for (const f of plan) if (/pause|partition/.test(f.kind)) assert.ok(f.holdMs >= 10_000, `${f.kind} held ${f.holdMs} ms`);
     }
   }
-  assert.is(ALL_KINDS.length, 10);
+  assert.is(ALL_KINDS.length, 11);
 });
 
 // the harness's roles in start order (chaos/bring-up.ts, chaos/workload.ts)
-const ROLES = ["proxy", "router-1", ...[Actors.Plain, Actors.Ordered, Actors.Counter].flatMap(actorProcesses), "router-2", "publisher"];
+const ROLES = [
+  "proxy",
+  "router-1",
+  ...[Actors.Plain, Actors.Ordered, Actors.Counter].flatMap(actorProcesses),
+  "router-2",
+  "publisher",
+  ...COMMANDERS,
+];
 
 test("every plan kills a chaos-counter process; kill-actors take counter, ordered, plain in turn, either process of each", () => {
   const counterKills = new Set<string>();
@@ -49,9 +56,11 @@ test("every plan kills a chaos-counter process; kill-actors take counter, ordere
   assert.equal(counterKills, new Set(actorProcesses(Actors.Counter)));
 });
 
-test("kill-router ends one of the routers; no candidate is a clear error", () => {
+test("kill-router ends one of the routers, kill-commander one of the commanders; no candidate is a clear error", () => {
   const routers = new Set(Array.from({ length: 10 }, (_, pick) => killTarget({ kind: "kill-router", holdMs: 1000, pick }, ROLES)));
   assert.equal(routers, new Set(["router-1", "router-2"]));
+  const commanders = new Set(Array.from({ length: 10 }, (_, pick) => killTarget({ kind: "kill-commander", holdMs: 1000, pick }, ROLES)));
+  assert.equal(commanders, new Set(COMMANDERS));
   assert.throws(
     () => killTarget({ kind: "kill-actor", holdMs: 1000, pick: 0, actor: Actors.Counter }, ["router-1"]),
     /no process for kill-actor/,

@@ -59,6 +59,9 @@ test("duplicates are placed in the windows of docs/concepts/actors.md: process k
     { kind: "partition-node", target: "n1", start: 30_000, end: 40_000 },
   ];
   assert.equal(duplicateWindows(seen, faults), { process_killed: 1, cluster_fault: 1, unexplained: 1 });
+  // a killed commander (the chaos run's aggregate commands, another process) explains no actor's duplicate
+  const commander: FaultRecord = { kind: "kill-commander", target: "commander-1", start: 199_000, end: 202_000, pid: 20 };
+  assert.equal(duplicateWindows(seen, [...faults, commander]), { process_killed: 1, cluster_fault: 1, unexplained: 1 });
   const gaps: AckedRecord[] = [1000, 1500, 9000, 31_000, 35_000, 150_000].map((at, i) => ({ id: `a${i}`, at }));
   assert.equal(faultStats(gaps, seen, faults), {
     "kill-actor": { count: 1, max_unavailable_ms: 22_000, duplicates: 1 }, // gaps beginning in 1000..9000 (the fault, 5 s after its heal)

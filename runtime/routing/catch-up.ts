@@ -36,7 +36,9 @@ export async function rerouteUnacked(
   const ci = await retryTransient(() => jsm.consumers.info(stream, durable));
   const from = ci.ack_floor.stream_seq + 1;
   const to = ci.delivered.stream_seq;
-  if (ci.num_ack_pending === 0) return { from, to: from - 1, rerouted: 0, settled: Promise.resolve(0) };
+  // by the floor, not num_ack_pending: whatever lies between the floor and the last delivery (a nakked event waiting
+  // out its delay included) is re-routed here, in store order, before the deliveries that follow it
+  if (from > to) return { from, to: from - 1, rerouted: 0, settled: Promise.resolve(0) };
   const pending: Array<Promise<unknown>> = [];
   // only "no message" means acked and gone (or a gap): a read that timed out is asked again, never
   // skipped, as a skipped event would come back out of order

@@ -1,6 +1,6 @@
 import { StartupTimeoutError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { isTransient } from "../nats/errors.ts";
+import { isNotFound, isTransient } from "../nats/errors.ts";
 import { duringStartup, type StartupRetry } from "../nats/startup-report.ts";
 
 /**
@@ -14,6 +14,15 @@ export const STARTUP_GIVE_UP_MS = 5 * 60_000;
 const INNER_LOG_EVERY_MS = 2_000;
 const FIRST_RESTART_MS = 250;
 const MAX_RESTART_MS = 5_000;
+/**
+ * A stream or consumer "not found" during start-up is started again this many times: replicas of
+ * one actor starting together on a 3-node cluster create its inbox and dead-letter streams at the
+ * same moment, and a request right after the other's create can reach a server whose stream group
+ * is not formed yet (a fresh-machine npm test: `jetbus actor` exited 1 with an untyped "stream not
+ * found" 3 s after the cluster came up). Few: a store that is really missing is STORE_MISSING
+ * before this, and a lasting "not found" must still end the process with its own message.
+ */
+const NOT_FOUND_RESTARTS = 5;
 
 export type StartupRetryOptions = Readonly<{
   giveUpMs?: number;
@@ -53,11 +62,12 @@ export async function startWithRetry<T>(
     );
   };
   let delay = FIRST_RESTART_MS;
+  let notFound = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await duringStartup(onInner, start);
     } catch (err) {
-      if (!isTransient(err)) throw err;
+      if (!isTransient(err) && !(isNotFound(err) && ++notFound <= NOT_FOUND_RESTARTS)) throw err;
       if (Date.now() + delay > giveUpAt) throw new StartupTimeoutError(service, Date.now() - began, attempt, reasonOf(err), err);
       logger.warn(
         { service, attempt, err: reasonOf(err), retryInMs: delay },

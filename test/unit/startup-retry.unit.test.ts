@@ -5,6 +5,7 @@ import { startWithRetry } from "../../runtime/app/startup-retry.ts";
 import { ConfigError, StartupTimeoutError } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/log.ts";
 import { retryTransient } from "../../runtime/nats/connect.ts";
+import { JetStreamApiError } from "@nats-io/jetstream";
 
 /** A logger that keeps its warnings. */
 function recording(): { logger: Logger; warnings: Array<{ obj: Record<string, unknown>; msg: string }> } {
@@ -95,6 +96,30 @@ test("retries deep inside the start-up (retryTransient) are logged too, and none
   await later;
   assert.is(calls, 5);
   assert.is(warnings.length, 2);
+});
+
+test('"stream not found" while starting (a sibling replica creating the same streams) is started again a few times, then thrown as it is', async () => {
+  const notFound = () => new JetStreamApiError({ code: 404, err_code: 10059, description: "stream not found" });
+  const { logger, warnings } = recording();
+  let calls = 0;
+  const ok = await startWithRetry(logger, "jetbus actor a", async () => {
+    if (++calls < 3) throw notFound();
+    return "started";
+  });
+  assert.is(ok, "started");
+  assert.is(calls, 3);
+  assert.is(warnings.length, 2);
+  // lasting: after 5 restarts the error itself ends the start-up (not a timeout: waiting did not fix it)
+  let tries = 0;
+  const err = await startWithRetry(recording().logger, "jetbus actor a", async () => {
+    tries++;
+    throw notFound();
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.instance(err, JetStreamApiError);
+  assert.is(tries, 6);
 });
 
 test.run();

@@ -2,8 +2,8 @@
 // (plus one for the delaying proxy), joined by veth pairs on 198.18.213.0/24. No namespace gets a
 // default route, nothing is forwarded or NATed: traffic stays on these veths and loopback.
 // Why that subnet: 198.18.0.0/15 is reserved for benchmarking (RFC 2544) and is routed nowhere,
-// while a private range such as 10.213.0.0/24 (the harness's first choice) may be a real network
-// on a user's machine: its hosts would be shadowed by the bridge for the length of the run.
+// while a private range (the harness's first choice was one) may be a real network on a user's
+// machine: its hosts would be shadowed by the bridge for the length of the run.
 // Faults are nftables rules inside the namespaces (one table per namespace, gone with it).
 import { execFileSync } from "node:child_process";
 

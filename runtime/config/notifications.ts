@@ -3,8 +3,8 @@ import type { Problem } from "../errors.ts";
 
 import { compilePattern, parsePattern, PatternError, PatternKind, type Pattern } from "../events/type-pattern.ts";
 
-/** What EventBus asks of a config's declared notification types (store/bus.ts NotificationTypes, the same shape). */
-type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
+/** What EventBus asks of a config's declared notification types: whether a type is one. */
+export type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
 
 const TYPE_TOKEN = /^[A-Za-z0-9_-]+$/;
 

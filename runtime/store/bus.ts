@@ -6,10 +6,11 @@ import { endWith, SpanKind, startEventSpan } from "../observability/tracing.ts";
 import { BulkPublisher } from "./bulk.ts";
 import { EventSchemas } from "./schemas.ts";
 import { Subjects } from "../topology.ts";
+import type { NotificationTypes } from "../config/notifications.ts";
 import type { BulkPublisherOptions, PublishOptions, PublishResult } from "./types.ts";
 
-/** Which event types are notifications (runtime/config/notifications.ts builds it from `notifications.types`). */
-export type NotificationTypes = Readonly<{ includes(type: string): boolean }>;
+/** Which event types are notifications: runtime/config/notifications.ts defines it and builds it from `notifications.types`. */
+export type { NotificationTypes };
 
 export type EventBusOptions = BulkPublisherOptions &
   Readonly<{
